@@ -1,0 +1,63 @@
+# elastic-ci — the two commands a new user runs: `make test` and `make demo`.
+# Every install step lives here (or in scripts/ called from here) so a clean clone on a fresh machine works.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+MAKEFLAGS += --no-print-directory
+
+VENV ?= .venv
+PNPM_VERSION := 10
+REQUIREMENTS := requirements-dev.txt
+VENV_STAMP := $(VENV)/.requirements.sha256
+
+.PHONY: test demo deps node-deps python-deps system-deps build lint typecheck unit bench clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+test: deps ## install everything, then lint, typecheck, build and run every test
+	pnpm run lint
+	pnpm exec turbo run build typecheck test
+
+demo: deps ## run the main job on embedded defaults
+	@scripts/demo.sh
+
+deps: system-deps node-deps python-deps
+
+system-deps: ## Debian packages the tests drive for real (shellcheck, bats, ssh-agent, ...)
+	@scripts/install-system-deps.sh
+
+node-deps: ## pnpm (if missing) and node_modules exactly as the lockfile says
+	@command -v pnpm >/dev/null || npm install --global --no-fund --no-audit pnpm@$(PNPM_VERSION)
+	pnpm install --frozen-lockfile --prefer-offline
+
+# The venv is rebuilt only when the pinned requirements change, so a second `make test` skips pip entirely.
+python-deps: ## .venv with moto[server] and cfn-lint, pinned
+	@want=$$(sha256sum $(REQUIREMENTS) | cut -d' ' -f1); \
+	if [ -x $(VENV)/bin/moto_server ] && [ "$$(cat $(VENV_STAMP) 2>/dev/null)" = "$$want" ]; then \
+	  echo "python-deps: reusing $(VENV) (requirements unchanged)"; \
+	else \
+	  echo "python-deps: creating $(VENV) from $(REQUIREMENTS)"; \
+	  rm -rf $(VENV); \
+	  python3 -m venv $(VENV); \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS); \
+	  echo "$$want" > $(VENV_STAMP); \
+	fi
+
+build: node-deps ## build every package
+	pnpm exec turbo run build
+
+lint: node-deps ## biome lint + format check (focused/skipped tests are errors)
+	pnpm run lint
+
+typecheck: node-deps ## tsc --noEmit in every package
+	pnpm exec turbo run typecheck
+
+unit: node-deps ## unit tests only (no emulator needed)
+	pnpm exec turbo run test:unit
+
+bench: deps ## every package's benchmarks; results go to BENCHMARKS.md by hand with the command shown
+	pnpm run bench
+
+clean: ## remove build output, caches and the venv
+	rm -rf $(VENV) node_modules packages/*/node_modules apps/*/node_modules packages/*/dist apps/*/dist .turbo packages/*/.turbo apps/*/.turbo

@@ -1,0 +1,72 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+export interface ElasticCiTestConfigOptions {
+  /** Package folder. @default process.cwd() (pnpm runs scripts in the package folder) */
+  packageDir?: string;
+  /** Coverage thresholds in percent, enforced when set (pure packages use 100). */
+  coverageThresholds?: { lines: number; branches: number; functions: number; statements: number };
+  /** Files excluded from coverage in addition to tests (entry points that only wire things together). */
+  coverageExclude?: string[];
+  /** @default 30_000 for integration tests, 5_000 for unit tests */
+  integrationTestTimeoutMs?: number;
+}
+
+const UNIT_GLOB = 'src/**/*.test.ts';
+const INTEGRATION_GLOB = 'src/**/*.int.test.ts';
+
+function hasIntegrationTests(directory: string): boolean {
+  if (!existsSync(directory)) return false;
+  return readdirSync(directory, { withFileTypes: true }).some((entry) =>
+    entry.isDirectory() ? hasIntegrationTests(join(directory, entry.name)) : entry.name.endsWith('.int.test.ts'),
+  );
+}
+
+const moduleFile = (name: string) => fileURLToPath(new URL(`./${name}`, import.meta.url));
+
+/**
+ * The vitest configuration every package uses: a `unit` project (parallel, no emulator) and, when the package has
+ * `*.int.test.ts` files, an `integration` project that starts moto once and runs files one at a time with a reset
+ * between them.
+ */
+export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = {}): ViteUserConfig {
+  const packageDir = options.packageDir ?? process.cwd();
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const projects: NonNullable<NonNullable<ViteUserConfig['test']>['projects']> = [
+    {
+      extends: true,
+      test: { name: 'unit', include: [UNIT_GLOB], exclude: [INTEGRATION_GLOB] },
+    },
+  ];
+  if (hasIntegrationTests(join(packageDir, 'src'))) {
+    projects.push({
+      extends: true,
+      test: {
+        name: 'integration',
+        include: [INTEGRATION_GLOB],
+        globalSetup: [moduleFile(`moto-global-setup.${extension}`)],
+        setupFiles: [moduleFile(`moto-reset-setup.${extension}`)],
+        pool: 'forks',
+        poolOptions: { forks: { singleFork: true } },
+        testTimeout: options.integrationTestTimeoutMs ?? 30_000,
+        hookTimeout: 60_000,
+      },
+    });
+  }
+  const coverageExclude = ['src/**/*.test.ts', 'src/**/*.bench.ts', ...(options.coverageExclude ?? [])];
+  return defineConfig({
+    test: {
+      root: packageDir,
+      projects,
+      coverage: {
+        provider: 'v8',
+        include: ['src/**/*.ts'],
+        exclude: coverageExclude,
+        reporter: ['text-summary', 'text'],
+        ...(options.coverageThresholds ? { enabled: true, thresholds: options.coverageThresholds } : {}),
+      },
+    },
+  });
+}

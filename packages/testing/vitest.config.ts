@@ -1,0 +1,3 @@
+import { defineElasticCiTestConfig } from './src/vitest-config';
+
+export default defineElasticCiTestConfig();
