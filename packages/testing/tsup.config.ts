@@ -5,7 +5,8 @@ export default defineConfig({
   format: ['esm'],
   target: 'node20',
   dts: true,
-  clean: true,
+  // Never wipe dist: other packages' test runs import it while this one rebuilds.
+  clean: false,
   sourcemap: true,
   external: ['vitest', 'vitest/config'],
 });
