@@ -6,6 +6,8 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 VENV ?= .venv
+# Packages tested at once: each vitest run already uses every core, so more only adds contention.
+TEST_CONCURRENCY ?= 3
 PNPM_VERSION := 10
 REQUIREMENTS := requirements-dev.txt
 VENV_STAMP := $(VENV)/.requirements.sha256
@@ -17,7 +19,7 @@ help: ## list the targets
 
 test: deps ## install everything, then lint, typecheck, build and run every test
 	pnpm run lint
-	pnpm exec turbo run build typecheck test
+	pnpm exec turbo run build typecheck test --concurrency=$(TEST_CONCURRENCY)
 
 demo: deps ## run the main job on embedded defaults
 	@scripts/demo.sh

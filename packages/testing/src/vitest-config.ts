@@ -10,8 +10,10 @@ export interface ElasticCiTestConfigOptions {
   coverageThresholds?: { lines: number; branches: number; functions: number; statements: number };
   /** Files excluded from coverage in addition to tests (entry points that only wire things together). */
   coverageExclude?: string[];
-  /** @default 30_000 for integration tests, 5_000 for unit tests */
+  /** @default 30_000 */
   integrationTestTimeoutMs?: number;
+  /** @default 20_000 — generous on purpose: `make test` runs several packages at once on 2 cores */
+  unitTestTimeoutMs?: number;
 }
 
 const UNIT_GLOB = 'src/**/*.test.ts';
@@ -37,7 +39,13 @@ export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = 
   const projects: NonNullable<NonNullable<ViteUserConfig['test']>['projects']> = [
     {
       extends: true,
-      test: { name: 'unit', include: [UNIT_GLOB], exclude: [INTEGRATION_GLOB] },
+      test: {
+        name: 'unit',
+        include: [UNIT_GLOB],
+        exclude: [INTEGRATION_GLOB],
+        // Timeouts catch hangs, not slowness: speed targets live in benchmarks, and a loaded CI machine is slow.
+        testTimeout: options.unitTestTimeoutMs ?? 20_000,
+      },
     },
   ];
   if (hasIntegrationTests(join(packageDir, 'src'))) {

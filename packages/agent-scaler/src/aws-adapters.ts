@@ -1,0 +1,189 @@
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { GroupNotFoundError, SecretUnavailableError } from './errors';
+import type {
+  AutoScalingPort,
+  GroupInstance,
+  InstanceLaunchTimesPort,
+  ParameterStorePort,
+  ScalingActivity,
+} from './ports';
+
+/** Client settings shared by every adapter; tests pass moto's endpoint and credentials as `overrides`. */
+export interface AwsClientOptions {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+  retryMode?: string;
+}
+
+/**
+ * Throttling is handled by the SDK's adaptive retry mode (client-side rate limiting plus backoff), 8 attempts, as
+ * Buildkite's scaler does — unless AWS_RETRY_MODE / AWS_MAX_ATTEMPTS say otherwise. Short socket timeouts keep one
+ * slow call from eating the invocation.
+ */
+export function awsClientSettings(
+  environment: Readonly<Record<string, string | undefined>>,
+  overrides: AwsClientOptions = {},
+) {
+  return {
+    ...(environment.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' }),
+    ...(environment.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 8 }),
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    ...overrides,
+  };
+}
+
+/**
+ * Loads an SDK module and builds its client on first use. Importing an SDK v3 client costs far more than the rest of
+ * the handler together, so the cold start (import + config parse) stays small and the cost moves to the first call.
+ */
+function lazyClient<Module, Client>(load: () => Promise<Module>, create: (sdk: Module) => Client) {
+  let loaded: Promise<{ sdk: Module; client: Client }> | undefined;
+  return () => {
+    loaded ??= load().then((sdk) => ({ sdk, client: create(sdk) }));
+    loaded.catch(() => {
+      loaded = undefined;
+    });
+    return loaded;
+  };
+}
+
+export function createAutoScalingAdapter(settings: object): AutoScalingPort {
+  const connect = lazyClient(
+    () => import('@aws-sdk/client-auto-scaling'),
+    (sdk): AutoScalingClient => new sdk.AutoScalingClient(settings),
+  );
+  const toInstance = (instance: {
+    InstanceId?: string | undefined;
+    LifecycleState?: string | undefined;
+    ProtectedFromScaleIn?: boolean | undefined;
+  }): GroupInstance => ({
+    id: instance.InstanceId ?? '',
+    lifecycleState: instance.LifecycleState ?? 'Unknown',
+    protectedFromScaleIn: instance.ProtectedFromScaleIn,
+  });
+
+  return {
+    async describeGroup(groupName) {
+      const { sdk, client } = await connect();
+      const output = await client.send(
+        new sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }),
+      );
+      const group = output.AutoScalingGroups?.find((candidate) => candidate.AutoScalingGroupName === groupName);
+      if (!group) throw new GroupNotFoundError(groupName);
+      return {
+        name: groupName,
+        desired: group.DesiredCapacity ?? 0,
+        min: group.MinSize ?? 0,
+        max: group.MaxSize ?? 0,
+        instances: (group.Instances ?? []).map(toInstance).filter((instance) => instance.id !== ''),
+      };
+    },
+    async setDesiredCapacity(groupName, desired) {
+      const { sdk, client } = await connect();
+      await client.send(
+        new sdk.SetDesiredCapacityCommand({
+          AutoScalingGroupName: groupName,
+          DesiredCapacity: desired,
+          HonorCooldown: false,
+        }),
+      );
+    },
+    async terminateInstanceAndDecrement(instanceId) {
+      const { sdk, client } = await connect();
+      await client.send(
+        new sdk.TerminateInstanceInAutoScalingGroupCommand({
+          InstanceId: instanceId,
+          ShouldDecrementDesiredCapacity: true,
+        }),
+      );
+    },
+    async describeInstances(instanceIds) {
+      if (instanceIds.length === 0) return [];
+      const { sdk, client } = await connect();
+      const output = await client.send(new sdk.DescribeAutoScalingInstancesCommand({ InstanceIds: [...instanceIds] }));
+      return (output.AutoScalingInstances ?? []).map(toInstance);
+    },
+    async *scalingActivityPages(groupName, signal) {
+      const { sdk, client } = await connect();
+      let nextToken: string | undefined;
+      do {
+        const output = await client.send(
+          new sdk.DescribeScalingActivitiesCommand({ AutoScalingGroupName: groupName, NextToken: nextToken }),
+          { abortSignal: signal },
+        );
+        yield (output.Activities ?? []).map(
+          (activity): ScalingActivity => ({
+            startTimeMs: activity.StartTime?.getTime() ?? 0,
+            statusCode: activity.StatusCode ?? '',
+            // Buildkite's scaler crashes on a missing cause; here it simply matches nothing.
+            cause: activity.Cause ?? '',
+          }),
+        );
+        nextToken = output.NextToken;
+      } while (nextToken);
+    },
+  };
+}
+
+/**
+ * Launch times come from EC2 (Auto Scaling does not report them). The EC2 client is large, so it is loaded only when
+ * the drain strategy first needs it.
+ */
+export function createInstanceLaunchTimesAdapter(settings: object): InstanceLaunchTimesPort {
+  const connect = lazyClient(
+    () => import('@aws-sdk/client-ec2'),
+    (sdk) => new sdk.EC2Client(settings),
+  );
+  return {
+    async launchTimes(instanceIds) {
+      const result = new Map<string, number>();
+      if (instanceIds.length === 0) return result;
+      const { sdk, client } = await connect();
+      const output = await client.send(new sdk.DescribeInstancesCommand({ InstanceIds: [...instanceIds] }));
+      for (const reservation of output.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          if (instance.InstanceId && instance.LaunchTime)
+            result.set(instance.InstanceId, instance.LaunchTime.getTime());
+        }
+      }
+      return result;
+    },
+  };
+}
+
+export function createParameterStoreAdapter(settings: object): ParameterStorePort {
+  const connect = lazyClient(
+    () => import('@aws-sdk/client-ssm'),
+    (sdk): SSMClient => new sdk.SSMClient(settings),
+  );
+  return {
+    async getSecureString(name) {
+      try {
+        const { sdk, client } = await connect();
+        const output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
+        const value = output.Parameter?.Value;
+        if (value === undefined || value === '') throw new Error('parameter has no value');
+        return value;
+      } catch (error) {
+        throw new SecretUnavailableError(name, error);
+      }
+    },
+    async getString(name) {
+      const { sdk, client } = await connect();
+      try {
+        const output = await client.send(new sdk.GetParameterCommand({ Name: name }));
+        return output.Parameter?.Value;
+      } catch (error) {
+        if (error instanceof Error && error.name === 'ParameterNotFound') return undefined;
+        throw error;
+      }
+    },
+    async putString(name, value) {
+      const { sdk, client } = await connect();
+      await client.send(new sdk.PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { parseAgentScalerConfig } from './config';
+import { ConfigurationError } from './errors';
+
+const MINIMAL = {
+  BUILDKITE_QUEUE: 'default',
+  ASG_NAME: 'agents',
+  AGENTS_PER_INSTANCE: '2',
+  BUILDKITE_AGENT_TOKEN_SSM_KEY: '/buildkite/agent-token',
+};
+
+function configurationIssues(environment: Record<string, string>, options = {}) {
+  try {
+    parseAgentScalerConfig(environment, options);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('Function: parseAgentScalerConfig', () => {
+  it('applies the Buildkite defaults with only the required variables', () => {
+    // Act
+    const config = parseAgentScalerConfig(MINIMAL);
+
+    // Assess
+    expect(config).toMatchObject({
+      queue: 'default',
+      groupName: 'agents',
+      agentTokenParameter: '/buildkite/agent-token',
+      agentEndpoint: 'https://agent.buildkite.com/v3',
+      pollIntervalMs: 10_000,
+      invocationBudgetMs: undefined,
+      startupJitterMaxMs: 0,
+      activityScanTimeoutMs: 10_000,
+      maxActivityPages: undefined,
+      publishMetrics: true,
+      stateParameter: undefined,
+      webhook: { secretParameter: undefined, replayWindowSec: 300, allowTokenHeader: true },
+    });
+    expect(config.userAgent).toMatch(/^elastic-ci-agent-scaler\/\d+\.\d+\.\d+$/);
+    expect(config.scaler).toMatchObject({
+      agentsPerInstance: 2,
+      scaleOutFactor: 1,
+      scaleInFactor: 1,
+      scaleInCooldownSec: 0,
+      availabilityThreshold: 0.5,
+      disableScaleIn: false,
+      scaleIn: { strategy: 'set-desired' },
+    });
+  });
+
+  it('maps the Buildkite knobs onto the scaler-core options', () => {
+    // Act
+    const config = parseAgentScalerConfig({
+      ...MINIMAL,
+      INSTANCE_BUFFER: '2',
+      SCALE_OUT_FACTOR: '-1.5',
+      SCALE_IN_FACTOR: '0',
+      SCALE_IN_COOLDOWN_PERIOD: '1m30s',
+      SCALE_OUT_COOLDOWN_PERIOD: '300',
+      INCLUDE_WAITING: 'T',
+      DISABLE_SCALE_IN: 'true',
+      MAX_INSTANCE_CAP: '7',
+      AVAILABILITY_THRESHOLD: '0',
+      LAMBDA_TIMEOUT: '50s',
+      LAMBDA_INTERVAL: '15s',
+      LAMBDA_STARTUP_JITTER_MAX: '30s',
+      MAX_DESCRIBE_SCALING_ACTIVITIES_PAGES: '3',
+      CLOUDWATCH_METRICS: '0',
+    });
+
+    // Assess
+    expect(config.scaler).toMatchObject({
+      instanceBuffer: 2,
+      scaleOutFactor: 1.5,
+      scaleInFactor: 1,
+      scaleInCooldownSec: 90,
+      scaleOutCooldownSec: 300,
+      includeWaiting: true,
+      disableScaleIn: true,
+      maxInstanceCap: 7,
+      availabilityThreshold: 0,
+    });
+    expect(config).toMatchObject({
+      invocationBudgetMs: 50_000,
+      pollIntervalMs: 15_000,
+      startupJitterMaxMs: 30_000,
+      maxActivityPages: 3,
+      publishMetrics: false,
+    });
+  });
+
+  it('defaults the scale-in cooldown to 1h in Elastic CI mode', () => {
+    // Act
+    const config = parseAgentScalerConfig({ ...MINIMAL, ELASTIC_CI_MODE: '1' });
+
+    // Assess
+    expect(config.scaler.scaleInCooldownSec).toBe(3600);
+  });
+
+  it('reads our policies from their variables and SCALER_POLICIES', () => {
+    // Act
+    const config = parseAgentScalerConfig({
+      ...MINIMAL,
+      SCALE_IN_STRATEGY: 'drain',
+      SCALE_IN_ORDER: 'newest-first',
+      SCALE_IN_MIN_RUNNING_TIME: '10m',
+      IDLE_COUNT: '3',
+      GROWTH_THROTTLE_LAUNCHES_PER_SEC: '0.5',
+      GROWTH_THROTTLE_BURST: '4',
+      STALE_METRICS_AFTER: '1m',
+      SCALER_POLICIES: JSON.stringify({
+        overProvision: { strategy: 'instances', instances: 1 },
+        scaleIn: { minIdleSec: 60 },
+      }),
+    });
+
+    // Assess
+    expect(config.scaler).toMatchObject({
+      scaleIn: { strategy: 'drain', order: 'newest-first', minRunningTimeSec: 600, minIdleSec: 60 },
+      idlePool: { idleCount: 3 },
+      growthThrottle: { launchesPerSec: 0.5, burst: 4 },
+      staleMetricsAfterSec: 60,
+      overProvision: { strategy: 'instances', instances: 1 },
+    });
+  });
+
+  it('names every bad variable in one error', () => {
+    // Act
+    const error = configurationIssues({
+      BUILDKITE_AGENT_TOKEN: 'canary-plain-token',
+      AGENTS_PER_INSTANCE: 'two',
+      LAMBDA_INTERVAL: '10',
+      SCALE_IN_COOLDOWN_PERIOD: 'an hour',
+      DISABLE_SCALE_IN: 'maybe',
+      INSTANCE_BUFFER: '-1',
+      BUILDKITE_AGENT_ENDPOINT: 'http://agent.example.com/v3',
+      SCALE_IN_STRATEGY: 'terminate-everything',
+      SCALER_POLICIES: '{"idlePool": {"periods": [{"cron": "not a cron", "idleCount": 1}]}, "bogus": 1}',
+    });
+
+    // Assess
+    const variables = error.issues.map((issue) => issue.variable);
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        'BUILDKITE_QUEUE',
+        'ASG_NAME',
+        'BUILDKITE_AGENT_TOKEN',
+        'BUILDKITE_AGENT_TOKEN_SSM_KEY',
+        'AGENTS_PER_INSTANCE',
+        'SCALE_IN_COOLDOWN_PERIOD',
+        'DISABLE_SCALE_IN',
+        'INSTANCE_BUFFER',
+        'BUILDKITE_AGENT_ENDPOINT',
+        'SCALE_IN_STRATEGY',
+        'SCALER_POLICIES',
+        'SCALER_POLICIES (idlePool.periods[0].cron)',
+      ]),
+    );
+    expect(error.message).toMatch(/SCALE_IN_COOLDOWN_PERIOD: must be a duration like 10s/);
+    expect(error.message).not.toContain('canary-plain-token');
+  });
+
+  it('requires the webhook secret only for the webhook handler', () => {
+    // Act
+    const error = configurationIssues(MINIMAL, { requireWebhook: true });
+
+    // Assess
+    expect(error.issues).toEqual([{ variable: 'WEBHOOK_SECRET_SSM_KEY', message: expect.stringMatching(/required/) }]);
+  });
+
+  it('accepts plain http only for a loopback endpoint', () => {
+    // Act
+    const config = parseAgentScalerConfig({ ...MINIMAL, BUILDKITE_AGENT_ENDPOINT: 'http://127.0.0.1:8080/v3' });
+
+    // Assess
+    expect(config.agentEndpoint).toBe('http://127.0.0.1:8080/v3');
+  });
+
+  it.each([
+    ['BUILDKITE_API_TIMEOUT', '6s'],
+    ['LAMBDA_INTERVAL', '500ms'],
+    ['WEBHOOK_REPLAY_WINDOW', '0s'],
+    ['SCALER_POLICIES', '[1]'],
+    ['SCALER_POLICIES', '{oops'],
+    ['BUILDKITE_AGENT_ENDPOINT', 'not a url'],
+  ])('rejects %s=%j', (variable, value) => {
+    // Act
+    const error = configurationIssues({ ...MINIMAL, [variable]: value });
+
+    // Assess
+    expect(error.issues.map((issue) => issue.variable)).toEqual([variable]);
+  });
+});

@@ -1,0 +1,351 @@
+import { DEFAULT_AGENT_ENDPOINT, MAX_REQUEST_TIMEOUT_MS } from '@elastic-ci/buildkite-api';
+import {
+  parseScalerConfig,
+  type ScalerConfig,
+  ScalerConfigError,
+  type ScalerConfigInput,
+} from '@elastic-ci/scaler-core';
+import * as z from 'zod';
+import packageJson from '../package.json' with { type: 'json' };
+import { ConfigurationError } from './errors';
+import { parseGoDuration } from './go-duration';
+
+/** Everything the Lambda needs, parsed once per container from the environment. */
+export interface AgentScalerConfig {
+  queue: string;
+  groupName: string;
+  agentTokenParameter: string;
+  agentEndpoint: string;
+  userAgent: string;
+  requestTimeoutMs: number;
+  pollIntervalMs: number;
+  /** `LAMBDA_TIMEOUT`: stop polling after this long; `undefined` = until the deadline margin. */
+  invocationBudgetMs: number | undefined;
+  /** Time kept free before the Lambda's own timeout so the last pass always finishes. */
+  deadlineMarginMs: number;
+  startupJitterMaxMs: number;
+  activityScanTimeoutMs: number;
+  /** Pages of DescribeScalingActivities to read at most; `undefined` = no limit. */
+  maxActivityPages: number | undefined;
+  publishMetrics: boolean;
+  /** SSM parameter that persists the scaler state; without one it is re-derived from scaling activities. */
+  stateParameter: string | undefined;
+  webhook: { secretParameter: string | undefined; replayWindowSec: number; allowTokenHeader: boolean };
+  scaler: ScalerConfig;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+type Issue = { variable: string; message: string };
+
+const TRUE_WORDS = new Set(['1', 't', 'true', 'y', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'f', 'false', 'n', 'no', 'off']);
+
+/** Reads one variable at a time so that every bad variable is reported, not only the first. */
+class EnvironmentReader {
+  readonly issues: Issue[] = [];
+
+  constructor(private readonly environment: Environment) {}
+
+  /** The trimmed value, `undefined` when unset or empty (Buildkite treats empty as unset). */
+  raw(variable: string): string | undefined {
+    const value = this.environment[variable]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  has(variable: string): boolean {
+    return this.raw(variable) !== undefined;
+  }
+
+  problem(variable: string, message: string): undefined {
+    this.issues.push({ variable, message });
+    return undefined;
+  }
+
+  requiredString(variable: string, hint: string): string {
+    return this.raw(variable) ?? this.problem(variable, `is required: ${hint}`) ?? '';
+  }
+
+  string(variable: string): string | undefined {
+    return this.raw(variable);
+  }
+
+  bool(variable: string, fallback: boolean): boolean {
+    const value = this.raw(variable);
+    if (value === undefined) return fallback;
+    const word = value.toLowerCase();
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
+    return (
+      this.problem(variable, `must be a boolean (true/false, 1/0, yes/no, on/off), got ${quote(value)}`) ?? fallback
+    );
+  }
+
+  number(variable: string, fallback: number, schema: z.ZodNumber, expectation: string): number {
+    const value = this.raw(variable);
+    if (value === undefined) return fallback;
+    const parsed = schema.safeParse(Number(value));
+    if (/^[+-]?(\d+\.?\d*|\.\d+)$/.test(value) && parsed.success) return parsed.data;
+    return this.problem(variable, `must be ${expectation}, got ${quote(value)}`) ?? fallback;
+  }
+
+  /** A Go duration (`10s`, `1m30s`) or whole seconds, in ms. */
+  durationMs(variable: string, fallbackMs: number, options: { allowNegative?: boolean } = {}): number {
+    const value = this.raw(variable);
+    if (value === undefined) return fallbackMs;
+    const parsed = parseGoDuration(value);
+    if (parsed === undefined) {
+      return (
+        this.problem(variable, `must be a duration like 10s, 1m30s or 1h (or whole seconds), got ${quote(value)}`) ??
+        fallbackMs
+      );
+    }
+    if (parsed < 0 && !options.allowNegative) {
+      return this.problem(variable, `must not be negative, got ${quote(value)}`) ?? fallbackMs;
+    }
+    return parsed;
+  }
+
+  json(variable: string): unknown {
+    const value = this.raw(variable);
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return this.problem(variable, 'must be a JSON object (see the README for its fields)');
+    }
+  }
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+}
+
+const nonNegativeInteger = z.number().int().nonnegative();
+const integer = z.number().int();
+const nonNegativeNumber = z.number().nonnegative();
+const anyNumber = z.number();
+
+/**
+ * Scaler-core option paths → the variable that sets them, so a core validation problem names the variable to fix.
+ * Options not listed come from `SCALER_POLICIES` (JSON).
+ */
+const CORE_OPTION_VARIABLES: Record<string, string> = {
+  agentsPerInstance: 'AGENTS_PER_INSTANCE',
+  includeWaiting: 'INCLUDE_WAITING',
+  instanceBuffer: 'INSTANCE_BUFFER',
+  maxInstanceCap: 'MAX_INSTANCE_CAP',
+  availabilityThreshold: 'AVAILABILITY_THRESHOLD',
+  scaleOutFactor: 'SCALE_OUT_FACTOR',
+  scaleInFactor: 'SCALE_IN_FACTOR',
+  scaleOutCooldownSec: 'SCALE_OUT_COOLDOWN_PERIOD',
+  scaleInCooldownSec: 'SCALE_IN_COOLDOWN_PERIOD',
+  scaleOnlyAfterAllEvent: 'SCALE_ONLY_AFTER_ALL_EVENT',
+  disableScaleOut: 'DISABLE_SCALE_OUT',
+  disableScaleIn: 'DISABLE_SCALE_IN',
+  elasticCiMode: 'ELASTIC_CI_MODE',
+  staleMetricsAfterSec: 'STALE_METRICS_AFTER',
+  'scaleIn.strategy': 'SCALE_IN_STRATEGY',
+  'scaleIn.order': 'SCALE_IN_ORDER',
+  'scaleIn.minRunningTimeSec': 'SCALE_IN_MIN_RUNNING_TIME',
+  'scaleIn.minIdleSec': 'SCALE_IN_MIN_IDLE',
+  'idlePool.idleCount': 'IDLE_COUNT',
+  'idlePool.idleScaleFactor': 'IDLE_SCALE_FACTOR',
+  'idlePool.idleCountMin': 'IDLE_COUNT_MIN',
+  'growthThrottle.launchesPerSec': 'GROWTH_THROTTLE_LAUNCHES_PER_SEC',
+  'growthThrottle.burst': 'GROWTH_THROTTLE_BURST',
+};
+
+/** `SCALER_POLICIES` may set only the structured policies that have no variable of their own. */
+const POLICY_JSON_KEYS = ['overProvision', 'idlePool', 'scheduledMinimums', 'growthThrottle', 'stepScaling', 'scaleIn'];
+
+/** Buildkite factors: `math.Abs` is applied and 0 means "no factor", which is a factor of 1 in scaler-core. */
+function buildkiteFactor(value: number): number {
+  const magnitude = Math.abs(value);
+  return magnitude === 0 ? 1 : magnitude;
+}
+
+function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
+  const elasticCiMode = env.bool('ELASTIC_CI_MODE', false);
+  const policies = env.json('SCALER_POLICIES');
+  const input: Record<string, unknown> = {};
+  if (policies !== undefined) {
+    if (typeof policies !== 'object' || policies === null || Array.isArray(policies)) {
+      env.problem('SCALER_POLICIES', 'must be a JSON object');
+    } else {
+      for (const [key, value] of Object.entries(policies)) {
+        if (POLICY_JSON_KEYS.includes(key)) input[key] = value;
+        else env.problem('SCALER_POLICIES', `unknown key ${quote(key)}; allowed: ${POLICY_JSON_KEYS.join(', ')}`);
+      }
+    }
+  }
+
+  const agentsPerInstance = env.number('AGENTS_PER_INSTANCE', 1, integer, 'a whole number');
+  if (!env.has('AGENTS_PER_INSTANCE'))
+    env.problem('AGENTS_PER_INSTANCE', 'is required: agents started per instance, e.g. 1');
+  Object.assign(input, {
+    // Buildkite tolerates ≤ 0 as "one instance per agent"; scaler-core spells that 0.
+    agentsPerInstance: Math.max(0, agentsPerInstance),
+    includeWaiting: env.bool('INCLUDE_WAITING', false),
+    instanceBuffer: env.number('INSTANCE_BUFFER', 0, nonNegativeInteger, 'a whole number ≥ 0'),
+    maxInstanceCap: env.number('MAX_INSTANCE_CAP', 0, nonNegativeInteger, 'a whole number ≥ 0 (0 = no cap)'),
+    availabilityThreshold: env.number('AVAILABILITY_THRESHOLD', 0.5, nonNegativeNumber, 'a number ≥ 0 (0 = off)'),
+    scaleOutFactor: buildkiteFactor(env.number('SCALE_OUT_FACTOR', 0, anyNumber, 'a number')),
+    scaleInFactor: buildkiteFactor(env.number('SCALE_IN_FACTOR', 0, anyNumber, 'a number')),
+    scaleOutCooldownSec: env.durationMs('SCALE_OUT_COOLDOWN_PERIOD', 0) / 1000,
+    scaleInCooldownSec: env.durationMs('SCALE_IN_COOLDOWN_PERIOD', elasticCiMode ? 3_600_000 : 0) / 1000,
+    scaleOnlyAfterAllEvent: env.bool('SCALE_ONLY_AFTER_ALL_EVENT', false),
+    disableScaleOut: env.bool('DISABLE_SCALE_OUT', false),
+    disableScaleIn: env.bool('DISABLE_SCALE_IN', false),
+    elasticCiMode,
+  });
+  if (env.has('STALE_METRICS_AFTER')) input.staleMetricsAfterSec = env.durationMs('STALE_METRICS_AFTER', 0) / 1000;
+
+  const nested = (key: string, values: Record<string, unknown>) => {
+    const defined = Object.entries(values).filter(([, value]) => value !== undefined);
+    if (defined.length === 0) return;
+    const fromJson = input[key];
+    input[key] = {
+      ...(typeof fromJson === 'object' && fromJson !== null ? fromJson : {}),
+      ...Object.fromEntries(defined),
+    };
+  };
+  const optionalDurationSec = (variable: string) =>
+    env.has(variable) ? env.durationMs(variable, 0) / 1000 : undefined;
+  const optionalNumber = (variable: string, schema: z.ZodNumber, expectation: string) =>
+    env.has(variable) ? env.number(variable, 0, schema, expectation) : undefined;
+  nested('scaleIn', {
+    strategy: env.string('SCALE_IN_STRATEGY'),
+    order: env.string('SCALE_IN_ORDER'),
+    minRunningTimeSec: optionalDurationSec('SCALE_IN_MIN_RUNNING_TIME'),
+    minIdleSec: optionalDurationSec('SCALE_IN_MIN_IDLE'),
+  });
+  nested('idlePool', {
+    idleCount: optionalNumber('IDLE_COUNT', nonNegativeInteger, 'a whole number ≥ 0'),
+    idleScaleFactor: optionalNumber('IDLE_SCALE_FACTOR', nonNegativeNumber, 'a number ≥ 0'),
+    idleCountMin: optionalNumber('IDLE_COUNT_MIN', nonNegativeInteger, 'a whole number ≥ 0'),
+  });
+  nested('growthThrottle', {
+    launchesPerSec: optionalNumber('GROWTH_THROTTLE_LAUNCHES_PER_SEC', nonNegativeNumber, 'a number > 0'),
+    burst: optionalNumber('GROWTH_THROTTLE_BURST', nonNegativeInteger, 'a whole number > 0'),
+  });
+  return input as ScalerConfigInput;
+}
+
+function variableForCorePath(path: string): string {
+  // `scaleIn.minIdleSec` → SCALE_IN_MIN_IDLE; `idlePool.periods[0].cron` → SCALER_POLICIES (idlePool.periods[0].cron)
+  const segments = path.split('.');
+  for (let length = segments.length; length > 0; length -= 1) {
+    const variable = CORE_OPTION_VARIABLES[segments.slice(0, length).join('.')];
+    if (variable) return variable;
+  }
+  return path === '' ? 'SCALER_POLICIES' : `SCALER_POLICIES (${path})`;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/**
+ * Parses the Lambda's environment. Throws one {@link ConfigurationError} naming every bad variable.
+ * `requireWebhook` makes `WEBHOOK_SECRET_SSM_KEY` mandatory (the function-URL handler).
+ */
+export function parseAgentScalerConfig(
+  environment: Environment,
+  options: { requireWebhook?: boolean } = {},
+): AgentScalerConfig {
+  const env = new EnvironmentReader(environment);
+
+  const queue = env.requiredString('BUILDKITE_QUEUE', 'the Buildkite queue this group serves, e.g. default');
+  const groupName = env.requiredString('ASG_NAME', 'the Auto Scaling group to scale');
+  if (env.has('BUILDKITE_AGENT_TOKEN')) {
+    env.problem(
+      'BUILDKITE_AGENT_TOKEN',
+      'plain-text tokens are refused (anyone with lambda:GetFunctionConfiguration can read them); store the token as an SSM SecureString and set BUILDKITE_AGENT_TOKEN_SSM_KEY',
+    );
+  }
+  const agentTokenParameter = env.requiredString(
+    'BUILDKITE_AGENT_TOKEN_SSM_KEY',
+    'name or ARN of the SSM SecureString holding the agent token',
+  );
+
+  const agentEndpoint = env.string('BUILDKITE_AGENT_ENDPOINT') ?? DEFAULT_AGENT_ENDPOINT;
+  try {
+    const url = new URL(agentEndpoint);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+      env.problem('BUILDKITE_AGENT_ENDPOINT', 'must use https:// (the agent token is sent with every request)');
+    }
+  } catch {
+    env.problem('BUILDKITE_AGENT_ENDPOINT', `must be a URL like ${DEFAULT_AGENT_ENDPOINT}`);
+  }
+
+  const requestTimeoutMs = env.durationMs('BUILDKITE_API_TIMEOUT', MAX_REQUEST_TIMEOUT_MS);
+  if (requestTimeoutMs <= 0 || requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) {
+    env.problem('BUILDKITE_API_TIMEOUT', `must be more than 0 and at most ${MAX_REQUEST_TIMEOUT_MS / 1000}s`);
+  }
+  const pollIntervalMs = env.durationMs('LAMBDA_INTERVAL', 10_000);
+  if (pollIntervalMs < 1_000) env.problem('LAMBDA_INTERVAL', 'must be at least 1s');
+  const lambdaTimeoutMs = env.durationMs('LAMBDA_TIMEOUT', -1, { allowNegative: true });
+  const maxActivityPages = env.number(
+    'MAX_DESCRIBE_SCALING_ACTIVITIES_PAGES',
+    -1,
+    integer,
+    'a whole number (-1 = no limit)',
+  );
+  const replayWindowMs = env.durationMs('WEBHOOK_REPLAY_WINDOW', 300_000);
+  if (replayWindowMs <= 0) env.problem('WEBHOOK_REPLAY_WINDOW', 'must be more than 0');
+
+  const webhookSecretParameter = env.string('WEBHOOK_SECRET_SSM_KEY');
+  if (options.requireWebhook && webhookSecretParameter === undefined) {
+    env.problem(
+      'WEBHOOK_SECRET_SSM_KEY',
+      'is required by the webhook handler: SSM SecureString with the webhook token',
+    );
+  }
+
+  const partial = {
+    queue,
+    groupName,
+    agentTokenParameter,
+    agentEndpoint,
+    userAgent: `elastic-ci-agent-scaler/${packageJson.version}`,
+    requestTimeoutMs,
+    pollIntervalMs,
+    invocationBudgetMs: lambdaTimeoutMs >= 0 ? lambdaTimeoutMs : undefined,
+    deadlineMarginMs: env.durationMs('LAMBDA_DEADLINE_MARGIN', 5_000),
+    startupJitterMaxMs: env.durationMs('LAMBDA_STARTUP_JITTER_MAX', 0, { allowNegative: true }),
+    activityScanTimeoutMs: env.durationMs('ASG_ACTIVITY_TIMEOUT', 10_000),
+    // Buildkite's off-by-one (N pages means N−1) is not copied: N means N.
+    maxActivityPages: maxActivityPages >= 0 ? maxActivityPages : undefined,
+    publishMetrics: env.bool('CLOUDWATCH_METRICS', true),
+    stateParameter: env.string('SCALER_STATE_PARAMETER'),
+    webhook: {
+      secretParameter: webhookSecretParameter,
+      replayWindowSec: replayWindowMs / 1000,
+      allowTokenHeader: env.bool('WEBHOOK_ALLOW_TOKEN_HEADER', true),
+    },
+  };
+
+  const scalerInput = readScalerInput(env);
+  let scaler: ScalerConfig | undefined;
+  try {
+    scaler = parseScalerConfig(scalerInput);
+  } catch (error) {
+    if (!(error instanceof ScalerConfigError)) throw error;
+    for (const issue of error.issues) {
+      env.problem(variableForCorePath(issue.path), issue.message);
+    }
+  }
+  if (env.issues.length > 0 || scaler === undefined) throw new ConfigurationError(dedupe(env.issues));
+  return { ...partial, scaler };
+}
+
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.variable}\n${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,20 @@
+export { type AwsClientOptions, awsClientSettings } from './aws-adapters';
+export { type Clock, systemClock } from './clock';
+export { type AgentScalerConfig, parseAgentScalerConfig } from './config';
+export { ConfigurationError, GroupNotFoundError, SecretUnavailableError, StateStoreError } from './errors';
+export type {
+  AutoScalingPort,
+  GroupInstance,
+  GroupSnapshot,
+  InstanceLaunchTimesPort,
+  ParameterStorePort,
+} from './ports';
+export {
+  createRuntimeFromEnvironment,
+  createScalerRuntime,
+  type ScalerRuntime,
+  type ScalerRuntimePorts,
+} from './runtime';
+export { type PassOutcome, type PassTrigger, runScalingPass } from './scaling-pass';
+export { createScheduledHandler } from './scheduled-handler';
+export { createWebhookHandler } from './webhook-handler';

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigurationError } from '../errors';
+
+describe('Lambda entry points', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  it('fails the cold start of the scheduled handler with one error naming every missing variable', async () => {
+    // Prepare
+    for (const name of ['BUILDKITE_QUEUE', 'ASG_NAME', 'AGENTS_PER_INSTANCE', 'BUILDKITE_AGENT_TOKEN_SSM_KEY']) {
+      vi.stubEnv(name, '');
+    }
+
+    // Act
+    const loading = import('./scheduled');
+
+    // Assess
+    await expect(loading).rejects.toBeInstanceOf(ConfigurationError);
+    await expect(loading).rejects.toThrow(
+      /BUILDKITE_QUEUE[\s\S]*ASG_NAME[\s\S]*BUILDKITE_AGENT_TOKEN_SSM_KEY[\s\S]*AGENTS_PER_INSTANCE/,
+    );
+  });
+
+  it('builds both handlers from a valid environment without touching AWS or Buildkite', async () => {
+    // Prepare
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('BUILDKITE_QUEUE', 'default');
+    vi.stubEnv('ASG_NAME', 'agents');
+    vi.stubEnv('AGENTS_PER_INSTANCE', '1');
+    vi.stubEnv('BUILDKITE_AGENT_TOKEN_SSM_KEY', '/buildkite/agent-token');
+    vi.stubEnv('WEBHOOK_SECRET_SSM_KEY', '/buildkite/webhook-token');
+
+    // Act
+    const scheduled = await import('./scheduled');
+    const webhook = await import('./webhook');
+
+    // Assess
+    expect(scheduled.handler).toBeTypeOf('function');
+    expect(webhook.handler).toBeTypeOf('function');
+  });
+
+  it('refuses to build the webhook handler without its secret', async () => {
+    // Prepare
+    vi.stubEnv('BUILDKITE_QUEUE', 'default');
+    vi.stubEnv('ASG_NAME', 'agents');
+    vi.stubEnv('AGENTS_PER_INSTANCE', '1');
+    vi.stubEnv('BUILDKITE_AGENT_TOKEN_SSM_KEY', '/buildkite/agent-token');
+    vi.stubEnv('WEBHOOK_SECRET_SSM_KEY', '');
+
+    // Act / Assess
+    await expect(import('./webhook')).rejects.toThrow(/WEBHOOK_SECRET_SSM_KEY/);
+  });
+});

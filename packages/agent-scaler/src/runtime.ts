@@ -1,0 +1,138 @@
+import { type AgentMetricsClient, createAgentMetricsClient } from '@elastic-ci/buildkite-api';
+import { type Decision, type DecisionInput, decide } from '@elastic-ci/scaler-core';
+import type { Context } from 'aws-lambda';
+import {
+  type AwsClientOptions,
+  awsClientSettings,
+  createAutoScalingAdapter,
+  createInstanceLaunchTimesAdapter,
+  createParameterStoreAdapter,
+} from './aws-adapters';
+import { type Clock, systemClock } from './clock';
+import { type AgentScalerConfig, type Environment, parseAgentScalerConfig } from './config';
+import { pollDeadlineMs, runPollLoop } from './poll-loop';
+import type { AutoScalingPort, InstanceLaunchTimesPort, ParameterStorePort } from './ports';
+import { createQueueMetricsSource } from './queue-metrics-source';
+import { createActivityDerivedStateStore, createSsmStateStore, type ScalerStateStore } from './scaler-state-store';
+import { type PassOutcome, type PassTrigger, runScalingPass } from './scaling-pass';
+import { SingleFlight } from './single-flight';
+import { deterministicJitterMs } from './startup-jitter';
+import { createTelemetry, type Telemetry } from './telemetry';
+import { CachedSecret } from './token-cache';
+
+export interface ScalerRuntimePorts {
+  clock?: Clock;
+  autoScaling: AutoScalingPort;
+  launchTimes: InstanceLaunchTimesPort;
+  parameterStore: ParameterStorePort;
+  metricsClient?: AgentMetricsClient;
+  telemetry?: Telemetry;
+  decide?: (input: DecisionInput) => Decision;
+}
+
+export interface ScalerRuntime {
+  config: AgentScalerConfig;
+  telemetry: Telemetry;
+  clock: Clock;
+  /** The webhook token from SSM, cached for the container's life. */
+  webhookSecret: CachedSecret | undefined;
+  /** One scaling pass, single-flight per group within this container. */
+  pass(trigger: PassTrigger): Promise<PassOutcome>;
+  /** The scheduled invocation: jitter, then passes every interval until the deadline. */
+  pollUntilDeadline(context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ passes: number }>;
+}
+
+/** Everything one container keeps between invocations: config, clients, the cached token and scaler state. */
+export function createScalerRuntime(config: AgentScalerConfig, ports: ScalerRuntimePorts): ScalerRuntime {
+  const clock = ports.clock ?? systemClock;
+  const telemetry = ports.telemetry ?? createTelemetry({ publishMetrics: config.publishMetrics });
+  const agentToken = new CachedSecret(() => ports.parameterStore.getSecureString(config.agentTokenParameter));
+  const webhookParameter = config.webhook.secretParameter;
+  const webhookSecret =
+    webhookParameter === undefined
+      ? undefined
+      : new CachedSecret(() => ports.parameterStore.getSecureString(webhookParameter));
+  const metricsClient =
+    ports.metricsClient ??
+    createAgentMetricsClient({
+      endpoint: config.agentEndpoint,
+      userAgent: config.userAgent,
+      timeoutMs: config.requestTimeoutMs,
+      now: () => clock.now(),
+    });
+  const activityScan = {
+    autoScaling: ports.autoScaling,
+    groupName: config.groupName,
+    timeoutMs: config.activityScanTimeoutMs,
+    maxPages: config.maxActivityPages,
+    wantScaleOut: !config.scaler.disableScaleOut,
+    wantScaleIn: !config.scaler.disableScaleIn || config.scaler.elasticCiMode,
+    clock,
+    onWarning: (message: string, details: Record<string, unknown>) => telemetry.logger.warn(message, details),
+  };
+  const stateStore: ScalerStateStore =
+    config.stateParameter === undefined
+      ? createActivityDerivedStateStore(activityScan)
+      : createSsmStateStore({
+          parameterStore: ports.parameterStore,
+          parameterName: config.stateParameter,
+          activityScan,
+          clock,
+          onWarning: (message) => telemetry.logger.warn(message),
+        });
+  const dependencies = {
+    config,
+    clock,
+    metricsSource: createQueueMetricsSource(metricsClient, agentToken, config.queue),
+    autoScaling: ports.autoScaling,
+    launchTimes: ports.launchTimes,
+    stateStore,
+    decide: ports.decide ?? decide,
+    telemetry,
+  };
+  const singleFlight = new SingleFlight<PassOutcome>();
+  const pass = (trigger: PassTrigger) =>
+    singleFlight.run(config.groupName, () => runScalingPass(dependencies, trigger));
+
+  return {
+    config,
+    telemetry,
+    clock,
+    webhookSecret,
+    pass,
+    async pollUntilDeadline(context) {
+      const nowMs = clock.now();
+      const deadlineMs = pollDeadlineMs({
+        nowMs,
+        remainingTimeMs: context.getRemainingTimeInMillis(),
+        invocationBudgetMs: config.invocationBudgetMs,
+        deadlineMarginMs: config.deadlineMarginMs,
+      });
+      const result = await runPollLoop({
+        clock,
+        startupJitterMs: deterministicJitterMs(config.groupName, config.startupJitterMaxMs),
+        intervalMs: config.pollIntervalMs,
+        deadlineMs,
+        pass: () => pass('schedule'),
+        onIntervalIncrease: (fromMs, toMs) =>
+          telemetry.logger.info('increasing poll interval as the Buildkite API asked', { fromMs, toMs }),
+      });
+      return { passes: result.passes };
+    },
+  };
+}
+
+/** The production runtime: config from the environment, AWS SDK v3 adapters. */
+export function createRuntimeFromEnvironment(
+  environment: Environment,
+  options: { requireWebhook?: boolean; aws?: AwsClientOptions; clock?: Clock } = {},
+): ScalerRuntime {
+  const config = parseAgentScalerConfig(environment, options);
+  const settings = awsClientSettings(environment, options.aws);
+  return createScalerRuntime(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    autoScaling: createAutoScalingAdapter(settings),
+    launchTimes: createInstanceLaunchTimesAdapter(settings),
+    parameterStore: createParameterStoreAdapter(settings),
+  });
+}

@@ -1,0 +1,196 @@
+import { FakeClock } from '@elastic-ci/testing';
+import { describe, expect, it } from 'vitest';
+import { StateStoreError } from './errors';
+import type { ScalingActivity } from './ports';
+import {
+  createActivityDerivedStateStore,
+  createSsmStateStore,
+  lastScaleTimesFromActivities,
+} from './scaler-state-store';
+import { FakeAutoScaling, FakeParameterStore } from './testing-fakes';
+
+const USER_SET = 'a user request explicitly set group desired capacity changing the desired capacity from';
+
+function activity(startTimeMs: number, cause: string, statusCode = 'Successful'): ScalingActivity {
+  return { startTimeMs, cause, statusCode };
+}
+
+async function* pagesOf(pages: ScalingActivity[][], served: number[]) {
+  for (const page of pages) {
+    served.push(page.length);
+    yield page;
+  }
+}
+
+describe('Function: lastScaleTimesFromActivities', () => {
+  const pages = [
+    [
+      activity(900, 'Launching a new EC2 instance: i-1, increasing the capacity from 1 to 2'),
+      activity(800, `${USER_SET} 3 to 2. … shrinking the capacity from 3 to 2.`, 'Failed'),
+    ],
+    [activity(700, `${USER_SET} 3 to 2. … shrinking the capacity from 3 to 2.`)],
+    [activity(600, `${USER_SET} 1 to 3. … increasing the capacity from 1 to 3.`)],
+    [activity(500, `${USER_SET} 0 to 1. … increasing the capacity from 0 to 1.`)],
+  ];
+
+  it('takes the newest successful user-requested event of each direction and stops reading there', async () => {
+    // Prepare
+    const served: number[] = [];
+
+    // Act
+    const times = await lastScaleTimesFromActivities(pagesOf(pages, served), {
+      maxPages: undefined,
+      wantScaleOut: true,
+      wantScaleIn: true,
+    });
+
+    // Assess
+    expect(times).toEqual({ lastScaleInAtMs: 700, lastScaleOutAtMs: 600 });
+    expect(served).toHaveLength(3);
+  });
+
+  it('reads at most maxPages pages (N means N, unlike Buildkite)', async () => {
+    // Act
+    const times = await lastScaleTimesFromActivities(pagesOf(pages, []), {
+      maxPages: 2,
+      wantScaleOut: true,
+      wantScaleIn: true,
+    });
+
+    // Assess
+    expect(times).toEqual({ lastScaleInAtMs: 700 });
+  });
+
+  it('looks only for the directions that are enabled', async () => {
+    // Prepare
+    const served: number[] = [];
+
+    // Act
+    const none = await lastScaleTimesFromActivities(pagesOf(pages, served), {
+      maxPages: undefined,
+      wantScaleOut: false,
+      wantScaleIn: false,
+    });
+    const outOnly = await lastScaleTimesFromActivities(pagesOf(pages, []), {
+      maxPages: undefined,
+      wantScaleOut: true,
+      wantScaleIn: false,
+    });
+
+    // Assess
+    expect(none).toEqual({});
+    expect(served).toEqual([]);
+    expect(outOnly).toEqual({ lastScaleOutAtMs: 600 });
+  });
+});
+
+describe('Function: createSsmStateStore', () => {
+  function store(parameterStore = new FakeParameterStore()) {
+    const clock = new FakeClock(1_000_000);
+    const group = new FakeAutoScaling('agents', { desired: 1 });
+    return {
+      parameterStore,
+      group,
+      stateStore: createSsmStateStore({
+        parameterStore,
+        parameterName: '/scaler/state',
+        clock,
+        activityScan: {
+          autoScaling: group,
+          groupName: 'agents',
+          timeoutMs: 1_000,
+          maxPages: undefined,
+          wantScaleOut: true,
+          wantScaleIn: true,
+          clock,
+        },
+      }),
+    };
+  }
+
+  it('round-trips a state and writes only when it changed', async () => {
+    // Prepare
+    const { stateStore, parameterStore } = store();
+
+    // Act
+    await stateStore.save({ lastScaleOutAtMs: 5, throttleTokens: 1.5 });
+    await stateStore.save({ lastScaleOutAtMs: 5, throttleTokens: 1.5 });
+    const loaded = await stateStore.load();
+    await stateStore.save({ lastScaleOutAtMs: 6, throttleTokens: 1.5 });
+
+    // Assess
+    expect(loaded).toEqual({ lastScaleOutAtMs: 5, throttleTokens: 1.5 });
+    expect(parameterStore.writes).toHaveLength(2);
+  });
+
+  it('wraps a failing read or write in StateStoreError', async () => {
+    // Prepare
+    const parameterStore = new FakeParameterStore();
+    parameterStore.getString = async () => {
+      throw new Error('AccessDeniedException');
+    };
+    parameterStore.putString = async () => {
+      throw new Error('AccessDeniedException');
+    };
+    const { stateStore } = store(parameterStore);
+
+    // Act / Assess
+    await expect(stateStore.load()).rejects.toBeInstanceOf(StateStoreError);
+    await expect(stateStore.save({ lastScaleInAtMs: 1 })).rejects.toBeInstanceOf(StateStoreError);
+  });
+
+  it.each(['not json', '[]', '{"lastScaleInAtMs": -5}'])(
+    'rebuilds from activities when the parameter holds %j',
+    async (text) => {
+      // Prepare
+      const { stateStore, parameterStore, group } = store();
+      parameterStore.values.set('/scaler/state', text);
+
+      // Act
+      const state = await stateStore.load();
+
+      // Assess
+      expect(state).toEqual({});
+      expect(group.calls).toEqual(['describeScalingActivities']);
+    },
+  );
+});
+
+describe('Function: createActivityDerivedStateStore', () => {
+  it('holds scale-in after a failed scan and retries the scan on the next load', async () => {
+    // Prepare
+    const clock = new FakeClock(5_000_000);
+    const group = new FakeAutoScaling('agents', {
+      desired: 1,
+      activities: [[activity(4_000_000, `${USER_SET} 1 to 2. … increasing the capacity from 1 to 2.`)]],
+    });
+    const pages = group.scalingActivityPages.bind(group);
+    let failures = 1;
+    group.scalingActivityPages = async function* () {
+      if (failures-- > 0) throw new Error('Throttling');
+      yield* pages();
+    } as typeof group.scalingActivityPages;
+    const warnings: string[] = [];
+    const store = createActivityDerivedStateStore({
+      autoScaling: group,
+      groupName: 'agents',
+      timeoutMs: 1_000,
+      maxPages: undefined,
+      wantScaleOut: true,
+      wantScaleIn: true,
+      clock,
+      onWarning: (message) => warnings.push(message),
+    });
+
+    // Act
+    const afterFailure = await store.load();
+    const afterSuccess = await store.load();
+    const cached = await store.load();
+
+    // Assess
+    expect(afterFailure).toEqual({ lastScaleInAtMs: 5_000_000 });
+    expect(warnings).toHaveLength(1);
+    expect(afterSuccess).toEqual({ lastScaleOutAtMs: 4_000_000 });
+    expect(cached).toBe(afterSuccess);
+  });
+});

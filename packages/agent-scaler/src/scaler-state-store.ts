@@ -1,0 +1,180 @@
+import { initialScalerState, type ScalerState } from '@elastic-ci/scaler-core';
+import * as z from 'zod';
+import type { Clock } from './clock';
+import { StateStoreError } from './errors';
+import type { AutoScalingPort, ParameterStorePort, ScalingActivity } from './ports';
+
+/** Where the scaler's memory (cooldown times, throttle bucket) lives between passes and across cold starts. */
+export interface ScalerStateStore {
+  load(): Promise<ScalerState>;
+  /** Stores the state after a pass whose action succeeded. */
+  save(state: ScalerState): Promise<void>;
+}
+
+const epochMs = z.number().finite().nonnegative();
+const persistedStateSchema = z
+  .object({
+    lastScaleOutAtMs: epochMs.optional(),
+    lastScaleInAtMs: epochMs.optional(),
+    throttleTokens: z.number().finite().optional(),
+    throttleUpdatedAtMs: epochMs.optional(),
+  })
+  .catchall(z.unknown());
+
+const USER_SET_DESIRED = 'a user request explicitly set group desired capacity changing the desired capacity';
+
+/**
+ * Finds the last successful scale-out and scale-in the way Buildkite's scaler does on a cold start: the newest
+ * `Successful` activity whose cause says a user request set the desired capacity, "increasing" or "shrinking" it.
+ * Stops reading pages as soon as both are found.
+ */
+export async function lastScaleTimesFromActivities(
+  pages: AsyncIterable<ScalingActivity[]>,
+  options: { maxPages: number | undefined; wantScaleOut: boolean; wantScaleIn: boolean },
+): Promise<Pick<ScalerState, 'lastScaleOutAtMs' | 'lastScaleInAtMs'>> {
+  const found: Pick<ScalerState, 'lastScaleOutAtMs' | 'lastScaleInAtMs'> = {};
+  const done = () =>
+    (!options.wantScaleOut || found.lastScaleOutAtMs !== undefined) &&
+    (!options.wantScaleIn || found.lastScaleInAtMs !== undefined);
+  if (done()) return found;
+  let pageCount = 0;
+  for await (const page of pages) {
+    pageCount += 1;
+    for (const activity of page) {
+      if (activity.statusCode !== 'Successful' || !activity.cause.includes(USER_SET_DESIRED)) continue;
+      if (
+        options.wantScaleOut &&
+        found.lastScaleOutAtMs === undefined &&
+        activity.cause.includes('increasing the capacity')
+      ) {
+        found.lastScaleOutAtMs = activity.startTimeMs;
+      }
+      if (
+        options.wantScaleIn &&
+        found.lastScaleInAtMs === undefined &&
+        activity.cause.includes('shrinking the capacity')
+      ) {
+        found.lastScaleInAtMs = activity.startTimeMs;
+      }
+      if (done()) return found;
+    }
+    if (options.maxPages !== undefined && pageCount >= options.maxPages) break;
+  }
+  return found;
+}
+
+export interface ActivityScanOptions {
+  autoScaling: AutoScalingPort;
+  groupName: string;
+  timeoutMs: number;
+  maxPages: number | undefined;
+  wantScaleOut: boolean;
+  wantScaleIn: boolean;
+  clock: Clock;
+  onWarning?: ((message: string, details: Record<string, unknown>) => void) | undefined;
+}
+
+/**
+ * The activity scan bounded by `ASG_ACTIVITY_TIMEOUT`. `complete` is false when the scan failed: the history is then
+ * unknown, and the state returned assumes a scale-in just happened, so the scale-in cooldown holds until a later
+ * scan succeeds (Buildkite's scaler assumes no history at all, which lets a scale-in follow a scale-out at once).
+ */
+async function scanActivities(options: ActivityScanOptions): Promise<{ state: ScalerState; complete: boolean }> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error('activity scan timeout')), options.timeoutMs);
+  try {
+    const times = await lastScaleTimesFromActivities(
+      options.autoScaling.scalingActivityPages(options.groupName, abort.signal),
+      options,
+    );
+    return { state: { ...initialScalerState(), ...times }, complete: true };
+  } catch (error) {
+    options.onWarning?.('could not read scaling activities; assuming a scale-in just happened until a scan succeeds', {
+      error: error instanceof Error ? error.name : typeof error,
+    });
+    return { state: { ...initialScalerState(), lastScaleInAtMs: options.clock.now() }, complete: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Buildkite-compatible: state lives in the container's memory and is rebuilt from scaling activities on a cold start
+ * (retried on the next pass until one scan succeeds). Nothing to configure, but only cooldown times survive a cold
+ * start; a growth-throttle bucket starts full again.
+ */
+export function createActivityDerivedStateStore(options: ActivityScanOptions): ScalerStateStore {
+  let state: ScalerState | undefined;
+  return {
+    async load() {
+      if (state) return state;
+      const scan = await scanActivities(options);
+      if (scan.complete) state = scan.state;
+      return scan.state;
+    },
+    async save(next) {
+      state = next;
+    },
+  };
+}
+
+/**
+ * State persisted as JSON in an SSM String parameter, read at the start of every pass (so the scheduled and webhook
+ * functions share it) and written only when it changed. When the parameter does not exist yet, or holds something
+ * that is not a state, the cooldown times are rebuilt from scaling activities.
+ */
+export function createSsmStateStore(options: {
+  parameterStore: ParameterStorePort;
+  parameterName: string;
+  activityScan: ActivityScanOptions;
+  clock: Clock;
+  onWarning?: ((message: string) => void) | undefined;
+}): ScalerStateStore {
+  let lastSaved: string | undefined;
+  return {
+    async load() {
+      let text: string | undefined;
+      try {
+        text = await options.parameterStore.getString(options.parameterName);
+      } catch (error) {
+        throw new StateStoreError(`could not read scaler state parameter ${options.parameterName}`, error);
+      }
+      if (text !== undefined) {
+        const parsed = parseState(text);
+        if (parsed) {
+          lastSaved = text;
+          return parsed;
+        }
+        options.onWarning?.(
+          `scaler state parameter ${options.parameterName} does not hold a valid state; rebuilding it from scaling activities`,
+        );
+      }
+      return (await scanActivities(options.activityScan)).state;
+    },
+    async save(state) {
+      const text = JSON.stringify({ ...state, savedAtMs: options.clock.now() });
+      const comparable = (value: string | undefined) =>
+        value === undefined ? undefined : JSON.stringify({ ...JSON.parse(value), savedAtMs: 0 });
+      if (comparable(text) === comparable(lastSaved)) return;
+      try {
+        await options.parameterStore.putString(options.parameterName, text);
+        lastSaved = text;
+      } catch (error) {
+        throw new StateStoreError(`could not write scaler state parameter ${options.parameterName}`, error);
+      }
+    },
+  };
+}
+
+function parseState(text: string): ScalerState | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const result = persistedStateSchema.safeParse(json);
+  if (!result.success) return undefined;
+  const { savedAtMs: _savedAtMs, ...state } = result.data;
+  return state as ScalerState;
+}

@@ -1,0 +1,529 @@
+import {
+  type AgentMetricsClient,
+  MalformedResponseError,
+  type QueueMetricsResult,
+  RateLimitedError,
+  RequestTimeoutError,
+  ServerError,
+  TokenRejectedError,
+} from '@elastic-ci/buildkite-api';
+import { FakeClock } from '@elastic-ci/testing';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseAgentScalerConfig } from './config';
+import { createScalerRuntime } from './runtime';
+import { captureOutput, FakeAutoScaling, FakeLaunchTimes, FakeParameterStore, jsonRecords } from './testing-fakes';
+
+const TOKEN = 'canary-agent-token-c0ffee-1234';
+const TOKEN_PARAMETER = '/buildkite/agent-token';
+const GROUP = 'agents';
+
+const baseEnvironment = {
+  BUILDKITE_QUEUE: 'default',
+  ASG_NAME: GROUP,
+  AGENTS_PER_INSTANCE: '1',
+  BUILDKITE_AGENT_TOKEN_SSM_KEY: TOKEN_PARAMETER,
+  // The Buildkite availability boost would blur what these tests look at.
+  AVAILABILITY_THRESHOLD: '0',
+};
+
+interface Jobs {
+  scheduled?: number;
+  running?: number;
+  waiting?: number;
+}
+
+/** A metrics client whose answers the test sets; records the tokens it was called with. */
+class ScriptedMetricsClient implements AgentMetricsClient {
+  jobs: Jobs = {};
+  failures: Error[] = [];
+  readonly tokens: string[] = [];
+  pollDurationMs: number | undefined;
+
+  async getQueueMetrics(token: string, queue: string): Promise<QueueMetricsResult> {
+    this.tokens.push(token);
+    const failure = this.failures.shift();
+    if (failure) throw failure;
+    const jobs = {
+      scheduled: this.jobs.scheduled ?? 0,
+      running: this.jobs.running ?? 0,
+      waiting: this.jobs.waiting ?? 0,
+    };
+    return {
+      organizationSlug: 'acme',
+      queue,
+      agents: { idle: 0, busy: jobs.running, total: jobs.running },
+      jobs,
+      pollDurationMs: this.pollDurationMs,
+      warnings: [],
+      durationMs: 5,
+    };
+  }
+}
+
+function setup(environment: Record<string, string> = {}, group = new FakeAutoScaling(GROUP, { desired: 1 })) {
+  const clock = new FakeClock(Date.UTC(2026, 10, 23, 12, 0, 0));
+  const parameterStore = new FakeParameterStore();
+  parameterStore.values.set(TOKEN_PARAMETER, TOKEN);
+  const metricsClient = new ScriptedMetricsClient();
+  const launchTimes = new FakeLaunchTimes(
+    new Map(group.instances.map((instance) => [instance.id, clock.now() - 3_600_000])),
+  );
+  const makeRuntime = (extra: Record<string, string> = {}) =>
+    createScalerRuntime(parseAgentScalerConfig({ ...baseEnvironment, ...environment, ...extra }), {
+      clock,
+      autoScaling: group,
+      launchTimes,
+      parameterStore,
+      metricsClient,
+    });
+  return { clock, group, parameterStore, metricsClient, runtime: makeRuntime(), makeRuntime };
+}
+
+describe('Function: runScalingPass', () => {
+  it('scales out to the demand and writes one decision record and the Buildkite metrics', async () => {
+    // Prepare
+    const { runtime, group, metricsClient } = setup();
+    metricsClient.jobs = { scheduled: 4, running: 1, waiting: 2 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-out', previousDesired: 1, desired: 5 });
+    expect(group.calls).toEqual(['describeGroup', 'describeScalingActivities', 'setDesiredCapacity(5)']);
+    const records = jsonRecords(lines);
+    const decisions = records.filter((record) => record.message === 'scaling decision');
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      action: 'scale-out',
+      previousDesired: 1,
+      desired: 5,
+      trigger: 'schedule',
+      inputs: { metrics: { scheduledJobs: 4, runningJobs: 1, waitingJobs: 2 }, group: { desired: 1 } },
+    });
+    expect(decisions[0]?.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/scale out 1 → 5/)]));
+    const emf = records.find((record) => record._aws !== undefined);
+    expect(emf).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'Buildkite', Dimensions: [['Org', 'Queue']] }] },
+      Org: 'acme',
+      Queue: 'default',
+      ScheduledJobsCount: 4,
+      RunningJobsCount: 1,
+      WaitingJobsCount: 2,
+      DesiredCapacity: 5,
+      ScaleOutDecisions: 1,
+      HoldDecisions: 0,
+      ScalingErrors: 0,
+    });
+    expect(emf).not.toHaveProperty('service');
+  });
+
+  it('makes no AWS change when the decision holds', async () => {
+    // Prepare
+    const { runtime, group, metricsClient } = setup();
+    metricsClient.jobs = { running: 1 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'unchanged', action: 'hold', desired: 1 });
+    expect(group.calls.filter((call) => call.startsWith('set') || call.startsWith('terminate'))).toEqual([]);
+  });
+
+  it.each([
+    ['a rejected token', new TokenRejectedError('GET x', 401)],
+    ['a rate limit', new RateLimitedError('GET x', 30_000)],
+    ['a server error', new ServerError('GET x', 503)],
+    ['a timeout', new RequestTimeoutError('GET x', 5_000)],
+    ['a malformed body', new MalformedResponseError('GET x', ['got HTML, not JSON'])],
+  ])('never scales in on %s', async (_label, failure) => {
+    // Prepare: 5 instances and no jobs would be a scale-in to 0 with good metrics
+    const group = new FakeAutoScaling(GROUP, { desired: 5 });
+    const { runtime, metricsClient } = setup({}, group);
+    metricsClient.failures = [failure, failure];
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', stage: 'metrics' });
+    expect(group.calls).toEqual([]);
+    expect(group.desired).toBe(5);
+    const emf = jsonRecords(lines).find((record) => record._aws !== undefined);
+    expect(emf).toMatchObject({ ScalingErrors: 1 });
+  });
+
+  it('passes a Retry-After on to the poll loop', async () => {
+    // Prepare
+    const { runtime, metricsClient } = setup();
+    metricsClient.failures = [new RateLimitedError('GET x', 30_000)];
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', retryAfterMs: 30_000 });
+  });
+
+  it('never scales in when the group cannot be described', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, { desired: 5 });
+    group.failNext.describeGroup = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    const { runtime } = setup({}, group);
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', stage: 'group' });
+    expect(group.calls).toEqual(['describeGroup']);
+  });
+
+  it('holds instead of scaling in on stale metrics', async () => {
+    // Prepare: the metrics request took 3 minutes (longer than STALE_METRICS_AFTER)
+    const group = new FakeAutoScaling(GROUP, { desired: 5 });
+    const { runtime, metricsClient } = setup({ STALE_METRICS_AFTER: '60s' }, group);
+    const read = metricsClient.getQueueMetrics.bind(metricsClient);
+    metricsClient.getQueueMetrics = async (token, queue) => ({ ...(await read(token, queue)), durationMs: 180_000 });
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'unchanged', action: 'hold' });
+    expect(group.desired).toBe(5);
+  });
+
+  it('re-reads a rotated token after a 401 and retries once', async () => {
+    // Prepare
+    const { runtime, metricsClient, parameterStore } = setup();
+    await captureOutput(() => runtime.pass('schedule'));
+    parameterStore.values.set(TOKEN_PARAMETER, `${TOKEN}-rotated`);
+    metricsClient.failures = [new TokenRejectedError('GET x', 401)];
+    metricsClient.jobs = { scheduled: 2 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', desired: 2 });
+    expect(metricsClient.tokens).toEqual([TOKEN, TOKEN, `${TOKEN}-rotated`]);
+  });
+
+  it('reads the token from SSM once per container while it works', async () => {
+    // Prepare
+    const { runtime, parameterStore } = setup();
+
+    // Act
+    await captureOutput(async () => {
+      await runtime.pass('schedule');
+      await runtime.pass('schedule');
+      await runtime.pass('webhook');
+    });
+
+    // Assess
+    expect(parameterStore.reads.filter((name) => name === TOKEN_PARAMETER)).toHaveLength(1);
+  });
+
+  it('scales in with SetDesiredCapacity under the Buildkite set-desired strategy', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, { desired: 4 });
+    const { runtime, metricsClient } = setup({}, group);
+    metricsClient.jobs = { running: 1 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-in', desired: 1 });
+    expect(group.calls).toContain('setDesiredCapacity(1)');
+  });
+
+  it('keeps the state unchanged when SetDesiredCapacity fails, so the cooldown does not start', async () => {
+    // Prepare
+    const { runtime, metricsClient, group, parameterStore } = setup({
+      SCALER_STATE_PARAMETER: '/scaler/state',
+      SCALE_OUT_COOLDOWN_PERIOD: '5m',
+    });
+    metricsClient.jobs = { scheduled: 3 };
+    group.failNext.setDesiredCapacity = new Error('boom');
+
+    // Act
+    const { result: failed } = await captureOutput(() => runtime.pass('schedule'));
+    const { result: retried } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(failed).toMatchObject({ status: 'failed', stage: 'apply' });
+    expect(retried).toMatchObject({ status: 'applied', desired: 3 });
+    expect(parameterStore.writes).toEqual(['/scaler/state']);
+  });
+});
+
+describe('Function: runScalingPass with the drain strategy', () => {
+  const drainEnvironment = { SCALE_IN_STRATEGY: 'drain' };
+
+  it('terminates only idle instances, with a decrement, and never calls SetDesiredCapacity', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 3,
+      instances: [
+        { id: 'i-busy', lifecycleState: 'InService', protectedFromScaleIn: true },
+        { id: 'i-idle-a', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-idle-b', lifecycleState: 'InService', protectedFromScaleIn: false },
+      ],
+    });
+    const { runtime, metricsClient } = setup(drainEnvironment, group);
+    metricsClient.jobs = { running: 1 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-in', desired: 1 });
+    expect(group.calls).not.toContain('terminate(i-busy)');
+    expect(group.calls.filter((call) => call.startsWith('terminate')).sort()).toEqual([
+      'terminate(i-idle-a)',
+      'terminate(i-idle-b)',
+    ]);
+    expect(group.calls.some((call) => call.startsWith('setDesiredCapacity'))).toBe(false);
+    expect(group.desired).toBe(1);
+  });
+
+  it('skips an instance that picked up a job between the decision and the termination', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 2,
+      instances: [
+        { id: 'i-a', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-b', lifecycleState: 'InService', protectedFromScaleIn: false },
+      ],
+    });
+    const { runtime } = setup(drainEnvironment, group);
+    const describeInstances = group.describeInstances.bind(group);
+    group.describeInstances = async (ids) => {
+      // The agent on i-a starts a job and takes scale-in protection just before the last look.
+      const busy = group.instances.find((instance) => instance.id === 'i-a');
+      if (busy) busy.protectedFromScaleIn = true;
+      return describeInstances(ids);
+    };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ drained: ['i-b'], desired: 1 });
+    expect(group.calls).not.toContain('terminate(i-a)');
+    const decision = jsonRecords(lines).find((record) => record.message === 'scaling decision');
+    expect(decision).toMatchObject({ skippedDrains: ['i-a'] });
+  });
+
+  it('drains nothing when launch times cannot be read', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 1,
+      instances: [{ id: 'i-a', lifecycleState: 'InService', protectedFromScaleIn: false }],
+    });
+    const parameterStore = new FakeParameterStore();
+    parameterStore.values.set(TOKEN_PARAMETER, TOKEN);
+    const broken = createScalerRuntime(parseAgentScalerConfig({ ...baseEnvironment, ...drainEnvironment }), {
+      clock: new FakeClock(),
+      autoScaling: group,
+      launchTimes: {
+        launchTimes: async () => {
+          throw new Error('UnauthorizedOperation');
+        },
+      },
+      parameterStore,
+      metricsClient: new ScriptedMetricsClient(),
+    });
+
+    // Act
+    const { result } = await captureOutput(() => broken.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ action: 'hold', desired: 1 });
+    expect(group.calls.some((call) => call.startsWith('terminate'))).toBe(false);
+  });
+
+  it('never terminates a protected (busy) instance, whatever the metrics and group (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            protectedFromScaleIn: fc.option(fc.boolean(), { nil: undefined }),
+            lifecycleState: fc.constantFrom('InService', 'Pending', 'Terminating:Wait', 'Standby'),
+          }),
+          { maxLength: 8 },
+        ),
+        fc.nat(6),
+        fc.nat(6),
+        async (instances, scheduled, running) => {
+          const group = new FakeAutoScaling(GROUP, {
+            desired: instances.length,
+            instances: instances.map((instance, index) => ({ id: `i-${index}`, ...instance })),
+          });
+          const { runtime, metricsClient } = setup(drainEnvironment, group);
+          metricsClient.jobs = { scheduled, running };
+          await captureOutput(() => runtime.pass('schedule'));
+          const terminated = group.calls.filter((call) => call.startsWith('terminate('));
+          for (const call of terminated) {
+            const id = call.slice('terminate('.length, -1);
+            const original = instances[Number(id.slice(2))];
+            expect(original?.protectedFromScaleIn).toBe(false);
+            expect(original?.lifecycleState).toBe('InService');
+          }
+          // Under the drain strategy the group never chooses its own victims: capacity is never lowered by a set.
+          const lowered = group.calls.filter(
+            (call) => call.startsWith('setDesiredCapacity(') && Number(call.slice(19, -1)) < instances.length,
+          );
+          expect(lowered).toEqual([]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('Function: scaler state across cold starts', () => {
+  it('keeps the scale-out cooldown through a cold start when persisted in SSM', async () => {
+    // Prepare
+    const { runtime, makeRuntime, metricsClient, group, clock, parameterStore } = setup({
+      SCALER_STATE_PARAMETER: '/scaler/state',
+      SCALE_OUT_COOLDOWN_PERIOD: '5m',
+    });
+    metricsClient.jobs = { scheduled: 2 };
+    await captureOutput(() => runtime.pass('schedule'));
+    await clock.advance(60_000);
+    metricsClient.jobs = { scheduled: 6 };
+
+    // Act: a new container (fresh memory) shares only the parameter store
+    const coldStarted = makeRuntime();
+    const { result: during } = await captureOutput(() => coldStarted.pass('schedule'));
+    await clock.advance(240_001);
+    const { result: after } = await captureOutput(() => coldStarted.pass('schedule'));
+
+    // Assess
+    expect(JSON.parse(parameterStore.values.get('/scaler/state') ?? '{}')).toMatchObject({
+      lastScaleOutAtMs: clock.now(),
+    });
+    expect(during).toMatchObject({ status: 'unchanged', action: 'hold', desired: 2 });
+    expect(after).toMatchObject({ status: 'applied', action: 'scale-out', desired: 6 });
+    expect(group.desired).toBe(6);
+  });
+
+  it('rebuilds the cooldown from scaling activities when nothing is persisted', async () => {
+    // Prepare: the group scaled out one minute ago (before this container existed)
+    const nowMs = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 2,
+      activities: [
+        [
+          {
+            startTimeMs: nowMs - 30_000,
+            statusCode: 'InProgress',
+            cause:
+              'a user request explicitly set group desired capacity changing the desired capacity from 1 to 2, increasing the capacity',
+          },
+          {
+            startTimeMs: nowMs - 60_000,
+            statusCode: 'Successful',
+            cause:
+              'At 2026-11-23T11:59:00Z a user request explicitly set group desired capacity changing the desired capacity from 1 to 2. At … an instance was started in response to a difference between desired and actual capacity, increasing the capacity from 1 to 2.',
+          },
+        ],
+      ],
+    });
+    const { runtime, metricsClient } = setup({ SCALE_OUT_COOLDOWN_PERIOD: '5m' }, group);
+    metricsClient.jobs = { scheduled: 6 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ action: 'hold', desired: 2 });
+    expect(group.calls).toEqual(['describeGroup', 'describeScalingActivities']);
+  });
+
+  it('falls back to the activity scan when the persisted state is corrupt', async () => {
+    // Prepare
+    const { runtime, metricsClient, parameterStore, group } = setup({ SCALER_STATE_PARAMETER: '/scaler/state' });
+    parameterStore.values.set('/scaler/state', '{"lastScaleOutAtMs": "yesterday"}');
+    metricsClient.jobs = { scheduled: 3 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', desired: 3 });
+    expect(group.calls).toContain('describeScalingActivities');
+    expect(lines.join('\n')).toMatch(/does not hold a valid state/);
+  });
+});
+
+describe('Function: ScalerRuntime.pass concurrency', () => {
+  it('runs at most one SetDesiredCapacity at a time and ends on the latest metrics', async () => {
+    // Prepare: the first pass's SetDesiredCapacity blocks until released
+    const { runtime, metricsClient, group } = setup();
+    let release: () => void = () => undefined;
+    const blocked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let firstCall = true;
+    group.onSetDesired = async () => {
+      if (firstCall) {
+        firstCall = false;
+        await blocked;
+      }
+    };
+    metricsClient.jobs = { scheduled: 3 };
+
+    // Act
+    const { result: outcomes } = await captureOutput(async () => {
+      const first = runtime.pass('schedule');
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      // A webhook burst arrives while the first pass is still setting capacity; demand rises meanwhile.
+      metricsClient.jobs = { scheduled: 7 };
+      const burst = Array.from({ length: 5 }, () => runtime.pass('webhook'));
+      release();
+      return Promise.all([first, ...burst]);
+    });
+
+    // Assess
+    expect(group.maxInFlightSetDesired).toBe(1);
+    expect(group.calls.filter((call) => call === 'describeGroup')).toHaveLength(2);
+    expect(group.calls.filter((call) => call.startsWith('setDesiredCapacity'))).toEqual([
+      'setDesiredCapacity(3)',
+      'setDesiredCapacity(7)',
+    ]);
+    expect(group.desired).toBe(7);
+    for (const outcome of outcomes.slice(1)) expect(outcome).toMatchObject({ desired: 7 });
+  });
+});
+
+describe('Function: output hygiene', () => {
+  it('never writes the agent token to stdout or stderr, on success or failure', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, { desired: 2 });
+    const { runtime, metricsClient } = setup({ SCALER_STATE_PARAMETER: '/scaler/state' }, group);
+    metricsClient.jobs = { scheduled: 3 };
+
+    // Act
+    const { lines } = await captureOutput(async () => {
+      await runtime.pass('schedule');
+      metricsClient.failures = [new TokenRejectedError('GET x', 401), new TokenRejectedError('GET x', 401)];
+      await runtime.pass('schedule');
+      metricsClient.failures = [new ServerError('GET x', 500)];
+      await runtime.pass('webhook');
+      group.failNext.setDesiredCapacity = new Error(`AccessDenied for ${GROUP}`);
+      metricsClient.jobs = { scheduled: 9 };
+      await runtime.pass('schedule');
+    });
+
+    // Assess
+    expect(lines.length).toBeGreaterThan(4);
+    expect(lines.join('\n')).not.toContain(TOKEN);
+  });
+});

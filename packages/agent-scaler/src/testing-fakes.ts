@@ -1,0 +1,169 @@
+/** In-memory ports for unit tests (not part of the package's exports or bundles). */
+import type {
+  AutoScalingPort,
+  GroupInstance,
+  GroupSnapshot,
+  InstanceLaunchTimesPort,
+  ParameterStorePort,
+  ScalingActivity,
+} from './ports';
+
+export interface FakeGroupOptions {
+  desired: number;
+  min?: number;
+  max?: number;
+  instances?: GroupInstance[];
+  activities?: ScalingActivity[][];
+}
+
+/** An Auto Scaling group in memory that records every mutating call in order. */
+export class FakeAutoScaling implements AutoScalingPort {
+  readonly calls: string[] = [];
+  desired: number;
+  min: number;
+  max: number;
+  instances: GroupInstance[];
+  activities: ScalingActivity[][];
+  /** Called inside setDesiredCapacity, before it resolves: lets a test interleave other work. */
+  onSetDesired: ((desired: number) => Promise<void>) | undefined;
+  failNext: Partial<Record<'describeGroup' | 'setDesiredCapacity' | 'terminate', Error>> = {};
+  inFlightSetDesired = 0;
+  maxInFlightSetDesired = 0;
+
+  constructor(
+    readonly name: string,
+    options: FakeGroupOptions,
+  ) {
+    this.desired = options.desired;
+    this.min = options.min ?? 0;
+    this.max = options.max ?? 100;
+    this.instances = options.instances ?? [];
+    this.activities = options.activities ?? [];
+  }
+
+  async describeGroup(groupName: string): Promise<GroupSnapshot> {
+    this.calls.push('describeGroup');
+    const failure = this.failNext.describeGroup;
+    if (failure) {
+      delete this.failNext.describeGroup;
+      throw failure;
+    }
+    if (groupName !== this.name) throw new Error(`unknown group ${groupName}`);
+    return {
+      name: this.name,
+      desired: this.desired,
+      min: this.min,
+      max: this.max,
+      instances: this.instances.map((instance) => ({ ...instance })),
+    };
+  }
+
+  async setDesiredCapacity(_groupName: string, desired: number): Promise<void> {
+    this.calls.push(`setDesiredCapacity(${desired})`);
+    this.inFlightSetDesired += 1;
+    this.maxInFlightSetDesired = Math.max(this.maxInFlightSetDesired, this.inFlightSetDesired);
+    try {
+      const failure = this.failNext.setDesiredCapacity;
+      if (failure) {
+        delete this.failNext.setDesiredCapacity;
+        throw failure;
+      }
+      await this.onSetDesired?.(desired);
+      this.desired = desired;
+    } finally {
+      this.inFlightSetDesired -= 1;
+    }
+  }
+
+  async terminateInstanceAndDecrement(instanceId: string): Promise<void> {
+    this.calls.push(`terminate(${instanceId})`);
+    const failure = this.failNext.terminate;
+    if (failure) {
+      delete this.failNext.terminate;
+      throw failure;
+    }
+    const instance = this.instances.find((candidate) => candidate.id === instanceId);
+    if (!instance) throw new Error(`unknown instance ${instanceId}`);
+    instance.lifecycleState = 'Terminating:Wait';
+    this.desired -= 1;
+  }
+
+  async describeInstances(instanceIds: readonly string[]): Promise<GroupInstance[]> {
+    this.calls.push(`describeInstances(${instanceIds.join(',')})`);
+    return this.instances.filter((instance) => instanceIds.includes(instance.id)).map((instance) => ({ ...instance }));
+  }
+
+  async *scalingActivityPages(): AsyncIterable<ScalingActivity[]> {
+    this.calls.push('describeScalingActivities');
+    for (const page of this.activities) yield page;
+  }
+}
+
+export class FakeLaunchTimes implements InstanceLaunchTimesPort {
+  constructor(readonly times: Map<string, number>) {}
+
+  async launchTimes(instanceIds: readonly string[]): Promise<Map<string, number>> {
+    return new Map([...this.times].filter(([id]) => instanceIds.includes(id)));
+  }
+}
+
+export class FakeParameterStore implements ParameterStorePort {
+  readonly values = new Map<string, string>();
+  readonly reads: string[] = [];
+  readonly writes: string[] = [];
+
+  async getSecureString(name: string): Promise<string> {
+    this.reads.push(name);
+    const value = this.values.get(name);
+    if (value === undefined) throw new Error(`no parameter ${name}`);
+    return value;
+  }
+
+  async getString(name: string): Promise<string | undefined> {
+    this.reads.push(name);
+    return this.values.get(name);
+  }
+
+  async putString(name: string, value: string): Promise<void> {
+    this.writes.push(name);
+    this.values.set(name, value);
+  }
+}
+
+/** Captures everything written to stdout and stderr (where Powertools writes logs and EMF) while `run` runs. */
+export async function captureOutput<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const chunks: string[] = [];
+  const originalOut = process.stdout.write.bind(process.stdout);
+  const originalError = process.stderr.write.bind(process.stderr);
+  const capture = (chunk: unknown) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  try {
+    const result = await run();
+    return {
+      result,
+      lines: chunks
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim() !== ''),
+    };
+  } finally {
+    process.stdout.write = originalOut;
+    process.stderr.write = originalError;
+  }
+}
+
+/** Parses captured lines that are JSON records (logs, EMF). */
+export function jsonRecords(lines: readonly string[]): Record<string, unknown>[] {
+  return lines.flatMap((line) => {
+    try {
+      const value: unknown = JSON.parse(line);
+      return typeof value === 'object' && value !== null ? [value as Record<string, unknown>] : [];
+    } catch {
+      return [];
+    }
+  });
+}

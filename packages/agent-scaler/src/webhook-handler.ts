@@ -1,0 +1,106 @@
+import { verifyWebhook } from '@elastic-ci/buildkite-api';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import * as z from 'zod';
+import type { ScalerRuntime } from './runtime';
+import { describeError } from './scaling-pass';
+
+/** Re-read the webhook token from SSM after a failed verification at most this often (it may have been rotated). */
+const SECRET_REFRESH_MIN_INTERVAL_MS = 60_000;
+
+/** Only what the queue filter needs from a `job.scheduled` payload; everything else is ignored. */
+const jobScheduledSchema = z.object({
+  job: z.object({ agent_query_rules: z.array(z.string()).optional() }).optional(),
+});
+
+const json = (statusCode: number, body: Record<string, unknown>): LambdaFunctionURLResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/**
+ * The Lambda function URL entry point for Buildkite webhooks. Unverified requests get 401 and cause nothing else: no
+ * Buildkite call, no AWS call beyond reading the webhook token. A verified `job.scheduled` for this queue triggers one
+ * immediate scaling pass, shared (single-flight) with any pass already running in this container.
+ */
+export function createWebhookHandler(runtime: ScalerRuntime) {
+  const { logger } = runtime.telemetry;
+  let lastSecretRefreshMs = Number.NEGATIVE_INFINITY;
+
+  const verify = async (event: LambdaFunctionURLEvent, body: string) => {
+    const secretCache = runtime.webhookSecret;
+    if (!secretCache) throw new Error('webhook handler without WEBHOOK_SECRET_SSM_KEY');
+    const attempt = async () =>
+      verifyWebhook({
+        headers: event.headers ?? {},
+        body,
+        secret: await secretCache.get(),
+        nowMs: runtime.clock.now(),
+        replayWindowSec: runtime.config.webhook.replayWindowSec,
+        allowTokenHeader: runtime.config.webhook.allowTokenHeader,
+      });
+    const first = await attempt();
+    const nowMs = runtime.clock.now();
+    if (first.verified || (first.reason !== 'bad-signature' && first.reason !== 'bad-token')) return first;
+    if (nowMs - lastSecretRefreshMs < SECRET_REFRESH_MIN_INTERVAL_MS) return first;
+    lastSecretRefreshMs = nowMs;
+    secretCache.invalidate();
+    return attempt();
+  };
+
+  return async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
+    const method = event.requestContext?.http?.method ?? 'POST';
+    if (method !== 'POST') return json(405, { message: 'only POST' });
+    const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+
+    let verdict: Awaited<ReturnType<typeof verify>>;
+    try {
+      verdict = await verify(event, body);
+    } catch (error) {
+      logger.error('webhook not verified: the webhook token could not be read', { error: describeError(error) });
+      return json(503, { message: 'verification unavailable' });
+    }
+    if (!verdict.verified) {
+      logger.warn('webhook rejected', { reason: verdict.reason, detail: verdict.detail });
+      return json(401, { message: 'unauthorized' });
+    }
+
+    const eventName = headerValue(event.headers, 'x-buildkite-event');
+    if (eventName !== 'job.scheduled') {
+      logger.info('webhook verified, event ignored', { event: eventName ?? null });
+      return json(200, { status: 'ignored', event: eventName ?? null });
+    }
+    if (!targetsQueue(body, runtime.config.queue)) {
+      logger.info('webhook verified, job targets another queue', { queue: runtime.config.queue });
+      return json(200, { status: 'ignored', reason: 'other queue' });
+    }
+
+    const outcome = await runtime.pass('webhook');
+    return json(200, outcome.status === 'failed' ? { status: 'failed', stage: outcome.stage } : outcome);
+  };
+}
+
+function headerValue(headers: Record<string, string | undefined> | undefined, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return undefined;
+}
+
+/**
+ * A job targets the queue named by its `queue=` agent query rule, or `default` without one. A body that cannot be
+ * read counts as a match: a spare scaling pass is harmless, a missed one delays a job.
+ */
+export function targetsQueue(body: string, queue: string): boolean {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return true;
+  }
+  const parsed = jobScheduledSchema.safeParse(payload);
+  if (!parsed.success) return true;
+  const rules = parsed.data.job?.agent_query_rules ?? [];
+  const queueRule = rules.find((rule) => rule.startsWith('queue='));
+  return (queueRule === undefined ? 'default' : queueRule.slice('queue='.length)) === queue;
+}

@@ -1,0 +1,215 @@
+import * as z from 'zod/mini';
+import { type Clock, systemClock } from './clock';
+import { type DeadlineOutcome, runWithDeadline } from './deadline';
+import { ResponseDeliveryError } from './errors';
+import { type CustomResourceRequest, describeIssues, parseCustomResourceRequest } from './request';
+import { type Responder, redactUrl } from './responder';
+import { type ResponseData, serializeResponse } from './response';
+
+/** What a resource handler decides for one invocation. */
+export type CustomResourceOutcome =
+  | { status: 'SUCCESS'; physicalResourceId: string; data?: ResponseData; noEcho?: boolean; reason?: string }
+  | { status: 'FAILED'; reason: string; physicalResourceId?: string }
+  /** Not finished: the runner re-invokes the function asynchronously with `state`, and answers later. */
+  | { status: 'CONTINUE'; state: unknown };
+
+export interface CustomResourceInvocation {
+  request: CustomResourceRequest;
+  /** Present when this invocation continues an earlier one. */
+  continuation: { state: unknown; hop: number } | undefined;
+  /** Clock time by which `handle` must have returned; the runner answers FAILED at this time otherwise. */
+  deadlineAt: number;
+  /** Aborted when the deadline passes. */
+  signal: AbortSignal;
+}
+
+/** The slice of a Lambda context the runner reads. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+  invokedFunctionArn: string;
+  logGroupName: string;
+  logStreamName: string;
+}
+
+/** Structured logger; the Powertools Logger satisfies it. */
+export interface RunnerLogger {
+  info(message: string, ...extra: Record<string, unknown>[]): void;
+  warn(message: string, ...extra: Record<string, unknown>[]): void;
+  error(message: string, ...extra: Record<string, unknown>[]): void;
+}
+
+/** Queues an asynchronous invocation of this same function with `payload`. */
+export interface SelfInvoker {
+  /** @throws ContinuationError when the invocation was not accepted. */
+  invokeAsync(functionArn: string, payload: string): Promise<void>;
+}
+
+export interface CustomResourceHandlerOptions {
+  handle: (invocation: CustomResourceInvocation) => Promise<CustomResourceOutcome>;
+  responder: Responder;
+  logger: RunnerLogger;
+  clock?: Clock;
+  /**
+   * Time kept back from the Lambda's remaining time to deliver the answer (or queue the continuation).
+   * @default 10_000
+   */
+  answerMarginMs?: number;
+  /** Needed only by handlers that return CONTINUE. */
+  selfInvoker?: SelfInvoker;
+  /** Continuations allowed before giving up with FAILED (a guard against a handler that never finishes). @default 50 */
+  maxHops?: number;
+}
+
+/** Key under which a continuation travels in the re-invocation payload, next to the original event's fields. */
+export const CONTINUATION_KEY = 'ElasticCiContinuation';
+
+/** Physical id answered for a failed Create; the matching Delete is then answered SUCCESS without any work. */
+export const CREATE_FAILED_PHYSICAL_ID_PREFIX = 'elastic-ci:create-failed:';
+
+const continuationSchema = z.object({ hop: z.int().check(z.minimum(1)), state: z.unknown() });
+
+/**
+ * Wraps a resource handler so CloudFormation always gets an answer: malformed events, exceptions and the Lambda
+ * running out of time are all answered FAILED with a reason pointing at the log stream. Only an event without a
+ * usable ResponseURL cannot be answered; it is logged at error level and the invocation ends.
+ */
+export function createCustomResourceHandler(
+  options: CustomResourceHandlerOptions,
+): (event: unknown, context: InvocationContext) => Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const answerMarginMs = options.answerMarginMs ?? 10_000;
+  const maxHops = options.maxHops ?? 50;
+  const { logger, responder } = options;
+
+  return async (event, context) => {
+    const startedAt = clock.now();
+    const deadlineAt = startedAt + Math.max(0, context.getRemainingTimeInMillis() - answerMarginMs);
+    const logPointer = `log group ${context.logGroupName}, stream ${context.logStreamName}`;
+    const parsed = parseCustomResourceRequest(event);
+
+    if (!parsed.address) {
+      logger.error('CLOUDFORMATION CANNOT BE ANSWERED: the event has no usable ResponseURL', {
+        problem: parsed.ok ? undefined : parsed.problem,
+        action: 'the stack will wait until the custom resource times out; check what invoked this function',
+      });
+      return;
+    }
+    const address = parsed.address;
+    const answer = async (outcome: Exclude<CustomResourceOutcome, { status: 'CONTINUE' }>): Promise<void> => {
+      const physicalResourceId =
+        outcome.physicalResourceId ??
+        address.physicalResourceId ??
+        `${CREATE_FAILED_PHYSICAL_ID_PREFIX}${address.logicalResourceId || address.requestId || 'unknown'}`;
+      const { body, response } = serializeResponse({
+        address,
+        status: outcome.status,
+        reason: outcome.reason ?? (outcome.status === 'SUCCESS' ? 'done' : 'failed'),
+        physicalResourceId,
+        logPointer,
+        ...(outcome.status === 'SUCCESS' && outcome.data ? { data: outcome.data } : {}),
+        ...(outcome.status === 'SUCCESS' && outcome.noEcho !== undefined ? { noEcho: outcome.noEcho } : {}),
+      });
+      const summary = {
+        status: response.Status,
+        reason: response.Reason,
+        physicalResourceId: response.PhysicalResourceId,
+        responseUrl: redactUrl(address.responseUrl),
+        ...(response.NoEcho ? {} : { data: response.Data }),
+      };
+      if (response.Status === 'FAILED') logger.error('answering CloudFormation FAILED', summary);
+      else logger.info('answering CloudFormation SUCCESS', summary);
+      try {
+        await responder.send(address.responseUrl, body);
+      } catch (error) {
+        logger.error('CLOUDFORMATION WAS NOT ANSWERED: delivery to the ResponseURL failed', {
+          error: errorMessage(error),
+          action: 'the invocation fails so Lambda retries it',
+        });
+        throw error instanceof ResponseDeliveryError
+          ? error
+          : new ResponseDeliveryError('answer delivery failed', { cause: error });
+      }
+    };
+
+    if (!parsed.ok) {
+      logger.error('malformed custom-resource event', { problem: parsed.problem, requestType: address.requestType });
+      await answer({ status: 'FAILED', reason: parsed.problem });
+      return;
+    }
+    const request = parsed.request;
+    const continuation = readContinuation(event);
+    logger.info('custom-resource request', {
+      requestType: request.RequestType,
+      logicalResourceId: request.LogicalResourceId,
+      physicalResourceId: address.physicalResourceId,
+      requestId: request.RequestId,
+      stackId: request.StackId,
+      hop: continuation.ok ? (continuation.value?.hop ?? 0) : undefined,
+    });
+    if (!continuation.ok) {
+      await answer({ status: 'FAILED', reason: continuation.problem });
+      return;
+    }
+    if (request.RequestType === 'Delete' && request.PhysicalResourceId.startsWith(CREATE_FAILED_PHYSICAL_ID_PREFIX)) {
+      await answer({
+        status: 'SUCCESS',
+        physicalResourceId: request.PhysicalResourceId,
+        reason: 'nothing to delete: the Create had failed',
+      });
+      return;
+    }
+
+    const outcome: DeadlineOutcome<CustomResourceOutcome> = await runWithDeadline(
+      (signal) => options.handle({ request, continuation: continuation.value, deadlineAt, signal }),
+      { clock, deadlineAt },
+    );
+    if (outcome.kind === 'timed-out') {
+      await answer({
+        status: 'FAILED',
+        reason: `timed out: ${request.RequestType} did not finish within the Lambda's time (less ${answerMarginMs} ms kept to answer)`,
+      });
+      return;
+    }
+    if (outcome.kind === 'threw') {
+      logger.error('custom-resource handler failed', { error: errorMessage(outcome.error) });
+      await answer({ status: 'FAILED', reason: `${request.RequestType} failed: ${errorMessage(outcome.error)}` });
+      return;
+    }
+    const result = outcome.value;
+    if (result.status !== 'CONTINUE') {
+      await answer(result);
+      return;
+    }
+    const hop = (continuation.value?.hop ?? 0) + 1;
+    if (hop > maxHops) {
+      await answer({ status: 'FAILED', reason: `gave up after ${maxHops} continuations without finishing` });
+      return;
+    }
+    if (!options.selfInvoker) {
+      await answer({ status: 'FAILED', reason: 'the handler asked to continue but no self-invoker is configured' });
+      return;
+    }
+    try {
+      const payload = JSON.stringify({ ...request, [CONTINUATION_KEY]: { hop, state: result.state } });
+      await options.selfInvoker.invokeAsync(context.invokedFunctionArn, payload);
+      logger.info('continuing in a new invocation', { hop });
+    } catch (error) {
+      await answer({ status: 'FAILED', reason: `could not continue in a new invocation: ${errorMessage(error)}` });
+    }
+  };
+}
+
+function readContinuation(
+  event: unknown,
+): { ok: true; value: { hop: number; state: unknown } | undefined } | { ok: false; problem: string } {
+  const raw = (event as Record<string, unknown>)[CONTINUATION_KEY];
+  if (raw === undefined) return { ok: true, value: undefined };
+  const parsed = continuationSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, problem: `malformed continuation: ${describeIssues(parsed.error)}` };
+  return { ok: true, value: { hop: parsed.data.hop, state: parsed.data.state } };
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

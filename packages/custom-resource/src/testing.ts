@@ -1,0 +1,3 @@
+export { type LogEntry, RecordingLogger } from './recording-logger';
+export { type RecordedAnswer, type ResponseRecorder, startResponseRecorder } from './response-recorder';
+export { customResourceEvent } from './sample-events';

@@ -1,0 +1,136 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXIT_LOGIN_FAILED, EXIT_OK, EXIT_USAGE, main } from './cli';
+import { fakeAws, rejection } from './test-doubles.test-support';
+
+async function run(argv: string[], env: Record<string, string>, overrides: Parameters<typeof main>[3] = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const exitCode = await main(
+    argv,
+    env,
+    { stdout: (text) => stdout.push(text), stderr: (text) => stderr.push(text) },
+    overrides,
+  );
+  return { exitCode, stdout: stdout.join(''), stderr: stderr.join('') };
+}
+
+const CANARY = 'canary-Zq9-secret-value';
+
+describe('Function: main', () => {
+  it('prints usage with exit 0 for --help and exit 2 for no command, unknown commands or flags', async () => {
+    expect(await run(['--help'], {})).toMatchObject({
+      exitCode: EXIT_OK,
+      stdout: expect.stringContaining('Usage: elastic-ci-docker-login'),
+    });
+    const missing = await run([], { HOME: '/x' });
+    expect(missing.exitCode).toBe(EXIT_USAGE);
+    expect(missing.stderr).toContain('a command is required: one of ecr, registry, logout, env');
+    expect((await run(['ecr', '--bogus'], { HOME: '/x' })).exitCode).toBe(EXIT_USAGE);
+    expect((await run(['logout', '--docker-login'], { HOME: '/x' })).stderr).toContain(
+      '--docker-login applies to the ecr and registry commands only',
+    );
+    expect((await run(['ecr', 'extra'], { HOME: '/x' })).stderr).toContain('unexpected arguments: extra');
+  });
+
+  it('exits 2 naming every bad variable, and never prints the password', async () => {
+    // Act
+    const result = await run(['registry'], {
+      HOME: '/x',
+      DOCKER_LOGIN_PASSWORD: CANARY,
+      BUILDKITE_PLUGIN_DOCKER_LOGIN_RETRIES: 'lots',
+    });
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_USAGE);
+    expect(result.stderr).toContain('DOCKER_LOGIN_USER: is required');
+    expect(result.stderr).toContain('BUILDKITE_PLUGIN_DOCKER_LOGIN_RETRIES');
+    expect(result.stdout + result.stderr).not.toContain(CANARY);
+  });
+
+  it('exits 1 when the registry rejects the credentials, with no secret in any output', async () => {
+    // Prepare
+    const dockerConfig = await mkdtemp(join(tmpdir(), 'cli-test-'));
+
+    // Act
+    const result = await run(
+      ['registry'],
+      { DOCKER_CONFIG: dockerConfig, DOCKER_LOGIN_USER: 'u', DOCKER_LOGIN_PASSWORD: CANARY },
+      {
+        verifier: {
+          verify: async () => {
+            throw rejection();
+          },
+        },
+      },
+    );
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_LOGIN_FAILED);
+    expect(result.stderr).toContain('elastic-ci-docker-login: HTTP 401');
+    expect(result.stdout + result.stderr).not.toContain(CANARY);
+  });
+
+  it('redacts a secret even if an error message were to carry it', async () => {
+    // Act
+    const result = await run(
+      ['ecr'],
+      {
+        HOME: '/x',
+        AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: CANARY,
+        BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS: '111111111111',
+      },
+      {
+        aws: () => {
+          throw new Error(`boom ${CANARY}`);
+        },
+      },
+    );
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_LOGIN_FAILED);
+    expect(result.stderr).toContain('unexpected error: boom [REDACTED]');
+    expect(result.stdout + result.stderr).not.toContain(CANARY);
+  });
+
+  it('runs ecr end to end through the ports and exits 0', async () => {
+    // Prepare
+    const dockerConfig = await mkdtemp(join(tmpdir(), 'cli-test-'));
+    const aws = fakeAws({ ecrPassword: CANARY });
+
+    // Act
+    const result = await run(
+      ['ecr'],
+      { DOCKER_CONFIG: dockerConfig, BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS: '111111111111' },
+      { aws: aws.factory },
+    );
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_OK);
+    const written = JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8'));
+    expect(Object.keys(written.auths)).toEqual(['111111111111.dkr.ecr.us-east-1.amazonaws.com']);
+    expect(result.stdout + result.stderr).not.toContain(CANARY);
+  });
+
+  it('prints only export lines for env, then logout removes that directory', async () => {
+    // Prepare
+    const root = await mkdtemp(join(tmpdir(), 'cli-env-'));
+
+    // Act
+    const env = await run(['env'], { HOME: '/x', TMPDIR: root });
+    const directory = /^export DOCKER_CONFIG='([^']+)'$/m.exec(env.stdout)?.[1] ?? '';
+    const logout = await run(['logout'], { DOCKER_CONFIG: directory, BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory });
+
+    // Assess
+    expect(env.exitCode).toBe(EXIT_OK);
+    expect(env.stdout.trim().split('\n')).toEqual([
+      `export DOCKER_CONFIG='${directory}'`,
+      `export BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG='${directory}'`,
+    ]);
+    expect(logout.exitCode).toBe(EXIT_OK);
+    expect(logout.stdout).toContain(`Removed temporary docker config ${directory}`);
+  });
+});

@@ -1,0 +1,223 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DockerConfigFileError } from './errors';
+
+/**
+ * The parts of Docker's `config.json` this helper reads and writes. Every other key (and every unknown field inside
+ * an `auths` entry of another registry) passes through untouched.
+ */
+const dockerConfigSchema = z.looseObject({
+  auths: z.record(z.string(), z.looseObject({})).optional(),
+  credHelpers: z.record(z.string(), z.string()).optional(),
+  credsStore: z.string().optional(),
+});
+
+export type DockerConfig = z.infer<typeof dockerConfigSchema>;
+
+/** One `auths` entry to write: `auth` is base64 of `username:password`, exactly what `docker login` stores. */
+export interface RegistryAuth {
+  key: string;
+  auth: string;
+}
+
+export const CONFIG_FILE_NAME = 'config.json';
+const LOCK_FILE_NAME = 'config.json.lock';
+const STATE_FILE_NAME = 'elastic-ci-docker-login.json';
+
+/** Parses config.json text. Throws {@link DockerConfigFileError} (never echoing the content: it holds secrets). */
+export function parseDockerConfig(text: string, path: string): DockerConfig {
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DockerConfigFileError(`invalid JSON in Docker config file ${path}: fix or delete it`, path, {
+      cause: error,
+    });
+  }
+  const result = dockerConfigSchema.safeParse(value);
+  if (!result.success) {
+    const fields = result.error.issues.map((issue) => issue.path.join('.') || '(top level)').join(', ');
+    throw new DockerConfigFileError(
+      `unexpected shape of Docker config file ${path} at ${fields}: fix or delete it`,
+      path,
+    );
+  }
+  return result.data;
+}
+
+export function serializeDockerConfig(config: DockerConfig): string {
+  return `${JSON.stringify(config, null, '\t')}\n`;
+}
+
+/**
+ * Adds or replaces `auths` entries. A `credHelpers` entry for the same registry is removed, because Docker consults
+ * a credential helper before `auths` and would otherwise ignore the credentials just written.
+ */
+export function withRegistryAuths(config: DockerConfig, entries: readonly RegistryAuth[]): DockerConfig {
+  const auths = { ...config.auths };
+  const credHelpers = { ...config.credHelpers };
+  for (const entry of entries) {
+    auths[entry.key] = { auth: entry.auth };
+    delete credHelpers[entry.key];
+  }
+  const next: DockerConfig = { ...config, auths };
+  if (config.credHelpers !== undefined) next.credHelpers = credHelpers;
+  return next;
+}
+
+/** Points each registry at a credential helper (`"ecr-login"` → `docker-credential-ecr-login`). */
+export function withCredentialHelpers(config: DockerConfig, keys: readonly string[], helper: string): DockerConfig {
+  const credHelpers = { ...config.credHelpers };
+  for (const key of keys) credHelpers[key] = helper;
+  return { ...config, credHelpers };
+}
+
+/** Removes the given registries from `auths` and `credHelpers` (what `docker logout` does), keeping the rest. */
+export function withoutRegistries(config: DockerConfig, keys: readonly string[]): DockerConfig {
+  const next: DockerConfig = { ...config };
+  if (config.auths !== undefined) {
+    const auths = { ...config.auths };
+    for (const key of keys) delete auths[key];
+    next.auths = auths;
+  }
+  if (config.credHelpers !== undefined) {
+    const credHelpers = { ...config.credHelpers };
+    for (const key of keys) delete credHelpers[key];
+    next.credHelpers = credHelpers;
+  }
+  return next;
+}
+
+/** Registries this helper wrote into a config directory, so `logout` removes exactly those. */
+const stateSchema = z.object({ registries: z.array(z.string()) });
+
+export interface FileLockOptions {
+  /** @default 10_000 */
+  timeoutMs?: number;
+  /** A lock older than this was left by a crashed helper and is broken. @default 30_000 */
+  staleMs?: number;
+}
+
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+async function acquireLock(directory: string, options: FileLockOptions): Promise<() => Promise<void>> {
+  const lockPath = join(directory, LOCK_FILE_NAME);
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx', 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new DockerConfigFileError(`cannot create lock file ${lockPath}`, lockPath, { cause: error });
+      }
+      const age = await stat(lockPath).then(
+        (info) => Date.now() - info.mtimeMs,
+        () => 0,
+      );
+      if (age > (options.staleMs ?? 30_000)) {
+        await rm(lockPath, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) {
+        throw new DockerConfigFileError(
+          `timed out waiting for lock ${lockPath}; delete it if no helper is running`,
+          lockPath,
+        );
+      }
+      await sleep(25 + Math.floor(Math.random() * 50));
+    }
+  }
+}
+
+/** Writes a file so readers see either the old or the new content: temp file (mode 0600) in the same dir, then rename. */
+export async function writeFileAtomically(path: string, content: string): Promise<void> {
+  const temporaryPath = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temporaryPath, 'wx', 0o600);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporaryPath, path);
+  } catch (error) {
+    await rm(temporaryPath, { force: true });
+    throw new DockerConfigFileError(`cannot write ${path}`, path, { cause: error });
+  }
+}
+
+async function readOptionalFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DockerConfigFileError(`cannot read ${path}`, path, { cause: error });
+  }
+}
+
+async function readState(directory: string): Promise<string[]> {
+  const path = join(directory, STATE_FILE_NAME);
+  const text = await readOptionalFile(path);
+  if (text === undefined) return [];
+  try {
+    const parsed = stateSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.registries : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface DockerConfigUpdate {
+  /** Returns the new config. Runs under the directory's lock, with the current content. */
+  change: (config: DockerConfig) => DockerConfig;
+  /** Registries to remember as written by this helper (for `logout`). */
+  remember?: readonly string[];
+  /** Registries to forget (after `logout` removed them). */
+  forget?: readonly string[];
+}
+
+/**
+ * Read-modify-write of `<directory>/config.json` under a lock file, written atomically with mode 0600. Creates the
+ * directory (mode 0700) when missing. Returns the config as written.
+ */
+export async function updateDockerConfigFile(
+  directory: string,
+  update: DockerConfigUpdate,
+  lockOptions: FileLockOptions = {},
+): Promise<DockerConfig> {
+  await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw new DockerConfigFileError(`cannot create Docker config directory ${directory}`, directory, { cause: error });
+  });
+  const release = await acquireLock(directory, lockOptions);
+  try {
+    const path = join(directory, CONFIG_FILE_NAME);
+    const current = parseDockerConfig((await readOptionalFile(path)) ?? '', path);
+    const next = update.change(current);
+    await writeFileAtomically(path, serializeDockerConfig(next));
+    if (update.remember !== undefined || update.forget !== undefined) {
+      const forget = new Set(update.forget ?? []);
+      const registries = [...new Set([...(await readState(directory)), ...(update.remember ?? [])])].filter(
+        (key) => !forget.has(key),
+      );
+      await writeFileAtomically(join(directory, STATE_FILE_NAME), `${JSON.stringify({ registries })}\n`);
+    }
+    return next;
+  } finally {
+    await release();
+  }
+}
+
+/** Registries a previous run of this helper wrote into `directory`. */
+export function rememberedRegistries(directory: string): Promise<string[]> {
+  return readState(directory);
+}
+
+/** Marks a directory `env` created, so `logout` only ever deletes directories this helper made. */
+export const TEMPORARY_DIRECTORY_MARKER = '.elastic-ci-docker-login-temporary';

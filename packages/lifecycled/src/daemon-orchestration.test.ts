@@ -1,0 +1,221 @@
+import { FakeClock } from '@elastic-ci/testing';
+import { describe, expect, it } from 'vitest';
+import type { GroupLookupPort, LifecycleActionPort } from './aws-adapters';
+import { type DaemonDependencies, runDaemon } from './daemon';
+import type { Observation } from './decide';
+import type { HandlerRunner } from './handler-runner';
+import type { Listener } from './listeners';
+import { createLogger, formatText } from './logger';
+import type { QueuePort, TopicPort } from './sqs-listener';
+import { sqsListener } from './sqs-listener';
+import { memoryLogger } from './test-support/logs';
+
+const INSTANCE_ID = 'i-0123456789abcdef0';
+
+function recordingPorts() {
+  const calls: string[] = [];
+  const lifecycleActions: LifecycleActionPort = {
+    recordHeartbeat: async () => {
+      calls.push('heartbeat');
+    },
+    complete: async () => {
+      calls.push('complete');
+    },
+  };
+  const groupLookup: GroupLookupPort = {
+    groupOfInstance: async () => 'agents',
+    terminationHooks: async () => [
+      { name: 'drain', heartbeatTimeoutSeconds: 60, globalTimeoutSeconds: undefined, defaultResult: 'CONTINUE' },
+    ],
+  };
+  return { calls, lifecycleActions, groupLookup };
+}
+
+/** A listener that emits the given observations, then waits to be stopped (or fails when told to). */
+function scriptedListener(observations: Observation[], failWith?: Error): Listener {
+  return {
+    name: 'scripted',
+    async run(emit, signal) {
+      for (const observation of observations) emit(observation);
+      if (failWith) throw failWith;
+      if (signal.aborted) return;
+      await new Promise((resolveStop) => signal.addEventListener('abort', resolveStop, { once: true }));
+    },
+  };
+}
+
+function dependencies(overrides: Partial<DaemonDependencies>): DaemonDependencies {
+  const { lifecycleActions, groupLookup } = recordingPorts();
+  const runHandler: HandlerRunner = async () => ({ ok: true, exitCode: 0, signal: null, durationMs: 1 });
+  return {
+    instanceId: INSTANCE_ID,
+    listeners: [],
+    runHandler,
+    lifecycleActions,
+    groupLookup,
+    clock: new FakeClock(0),
+    logger: memoryLogger().logger,
+    heartbeatIntervalMs: 10_000,
+    lifecycleStateIntervalMs: 5_000,
+    configured: { autoScalingGroupName: undefined, lifecycleHookName: undefined },
+    ...overrides,
+  };
+}
+
+describe('Function: runDaemon', () => {
+  it('stops the other listeners and reports failure when one listener fails', async () => {
+    // Prepare
+    const { logger, entries } = memoryLogger();
+    let otherStopped = false;
+    const other: Listener = {
+      name: 'other',
+      run: (_emit, signal) =>
+        new Promise((resolveStop) =>
+          signal.addEventListener('abort', () => {
+            otherStopped = true;
+            resolveStop();
+          }),
+        ),
+    };
+
+    // Act
+    const result = await runDaemon(
+      dependencies({ listeners: [other, scriptedListener([], new Error('topic gone'))], logger }),
+      new AbortController().signal,
+    );
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'listener-failed', error: { message: 'topic gone' } });
+    expect(otherStopped).toBe(true);
+    expect(entries.find((entry) => entry.level === 'error')).toMatchObject({
+      msg: 'Failed to start listener',
+      listener: 'scripted',
+    });
+  });
+
+  it('waits for a stop signal when no listener is enabled', async () => {
+    // Prepare
+    const stop = new AbortController();
+    const running = runDaemon(dependencies({}), stop.signal);
+
+    // Act
+    stop.abort();
+
+    // Assess
+    expect(await running).toEqual({ kind: 'stopped' });
+  });
+
+  it('completes exactly once even when the handler runner itself throws', async () => {
+    // Prepare
+    const { calls, lifecycleActions, groupLookup } = recordingPorts();
+    const runHandler: HandlerRunner = async () => {
+      throw new Error('spawn failed');
+    };
+
+    // Act
+    const result = await runDaemon(
+      dependencies({
+        listeners: [scriptedListener([{ source: 'lifecycle-state', state: 'Terminated', observedAtMs: 0 }])],
+        runHandler,
+        lifecycleActions,
+        groupLookup,
+      }),
+      new AbortController().signal,
+    );
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'drained', completed: true, handler: { ok: false } });
+    expect(calls).toEqual(['complete']);
+  });
+
+  it('ignores observations after the drain has begun', async () => {
+    // Prepare
+    const handled: string[][] = [];
+    const runHandler: HandlerRunner = async (invocation) => {
+      handled.push(invocation.args);
+      return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+    };
+    const observations: Observation[] = [
+      { source: 'lifecycle-state', state: 'Terminated', observedAtMs: 0 },
+      { source: 'rebalance', noticeTime: '2026-11-23T12:00:00Z', observedAtMs: 0 },
+    ];
+
+    // Act
+    await runDaemon(
+      dependencies({ listeners: [scriptedListener(observations)], runHandler }),
+      new AbortController().signal,
+    );
+
+    // Assess
+    expect(handled).toEqual([['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID]]);
+  });
+});
+
+describe('Function: sqsListener (receive failures)', () => {
+  it('backs off after a failed receive and returns promptly when stopped', async () => {
+    // Prepare
+    const clock = new FakeClock(0);
+    const { logger, entries } = memoryLogger();
+    let receives = 0;
+    const removed: string[] = [];
+    const queues: QueuePort = {
+      createQueue: async () => 'https://sqs.us-east-1.amazonaws.com/123456789012/lifecycled-i-0123456789abcdef0',
+      queueArn: async () => 'arn:aws:sqs:us-east-1:123456789012:lifecycled-i-0123456789abcdef0',
+      receive: async () => {
+        receives++;
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+      deleteMessage: async () => undefined,
+      deleteQueue: async () => {
+        removed.push('queue');
+      },
+    };
+    const topics: TopicPort = {
+      subscribe: async () => 'arn:aws:sns:us-east-1:123456789012:lifecycle:sub',
+      unsubscribe: async () => {
+        removed.push('subscription');
+      },
+    };
+    const stop = new AbortController();
+    const running = sqsListener({
+      queues,
+      topics,
+      clock,
+      logger,
+      instanceId: INSTANCE_ID,
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:lifecycle',
+      tags: undefined,
+      waitTimeSeconds: 20,
+    }).run(() => undefined, stop.signal);
+    while (clock.pendingSleeps === 0) await new Promise((resolveWait) => setImmediate(resolveWait));
+
+    // Act
+    await clock.advance(4_999);
+    const parkedReceives = receives;
+    await clock.advance(1);
+    stop.abort();
+    await running;
+
+    // Assess
+    expect(parkedReceives).toBe(1);
+    expect(receives).toBe(2);
+    expect(entries.filter((entry) => entry.msg === 'Failed to get messages from SQS')).toHaveLength(2);
+    expect(removed).toEqual(['subscription', 'queue']);
+  });
+});
+
+describe('Function: formatText', () => {
+  it('prints level, message and fields for people', () => {
+    // Prepare
+    const lines: string[] = [];
+    const logger = createLogger({ sinks: [(entry) => lines.push(formatText(entry))], now: () => 0 });
+
+    // Act
+    logger.child({ instanceId: INSTANCE_ID }).warn('Handler failed', { exitCode: 3, reason: 'two words' });
+
+    // Assess
+    expect(lines).toEqual([
+      '1970-01-01T00:00:00.000Z WARN  Handler failed instanceId=i-0123456789abcdef0 exitCode=3 reason="two words"',
+    ]);
+  });
+});

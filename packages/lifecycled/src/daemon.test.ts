@@ -1,0 +1,342 @@
+// moto implements neither CompleteLifecycleAction nor RecordLifecycleActionHeartbeat: these two calls go to
+// aws-sdk-client-mock here (and to a recording stand-in in the process tests). Instance metadata is the IMDS stand-in.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  RecordLifecycleActionHeartbeatCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AutoScalingLifecycleAdapter, type GroupLookupPort } from './aws-adapters';
+import { runLifecycled } from './run-lifecycled';
+import { type FakeAgent, startFakeAgent } from './test-support/fake-agent';
+import { captureStream, recordingHandler, temporaryDirectory } from './test-support/harness';
+
+const INSTANCE_ID = 'i-0123456789abcdef0';
+/** Must never appear in any output: the daemon passes its environment to the handler but never logs it. */
+const CANARY_SECRET = 'canary-secret-6f1d2c9e-do-not-log';
+const autoScaling = mockClient(AutoScalingClient);
+const groupLookup: GroupLookupPort = {
+  groupOfInstance: async () => 'agents',
+  terminationHooks: async () => [
+    { name: 'drain', heartbeatTimeoutSeconds: 300, globalTimeoutSeconds: undefined, defaultResult: 'CONTINUE' },
+  ],
+};
+
+let standIn: RunningImdsStandIn;
+let agent: FakeAgent | undefined;
+let directory: string;
+let completedAt: number[];
+let heartbeatsAt: number[];
+
+beforeEach(async () => {
+  standIn = await startImdsStandIn({ instanceId: INSTANCE_ID });
+  directory = temporaryDirectory();
+  completedAt = [];
+  heartbeatsAt = [];
+  autoScaling.reset();
+  autoScaling.on(CompleteLifecycleActionCommand).callsFake(async () => {
+    completedAt.push(Date.now());
+    return {};
+  });
+  autoScaling.on(RecordLifecycleActionHeartbeatCommand).callsFake(async () => {
+    heartbeatsAt.push(Date.now());
+    return {};
+  });
+});
+
+afterEach(async () => {
+  agent?.kill();
+  agent = undefined;
+  await standIn.close();
+});
+
+const FAST = [
+  '--json',
+  '--lifecycle-state-interval=20ms',
+  '--spot-listener-interval=20ms',
+  '--autoscaling-heartbeat-interval=100ms',
+  '--imds-timeout=500ms',
+];
+
+function start(
+  argv: string[],
+  options: { stop?: AbortController; env?: Record<string, string>; groupLookup?: GroupLookupPort } = {},
+) {
+  const stderr = captureStream();
+  const stdout = captureStream();
+  const stop = options.stop ?? new AbortController();
+  const exit = runLifecycled({
+    argv: [...FAST, ...argv],
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
+      BUILDKITE_AGENT_TOKEN: CANARY_SECRET,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: standIn.endpoint,
+      STOP_AGENT_STATE_DIR: join(directory, 'state'),
+      STOP_AGENT_POLL_INTERVAL: '20ms',
+      ...(agent ? { STOP_AGENT_PID_FILE: agent.pidFile } : {}),
+      ...options.env,
+    },
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    stop: stop.signal,
+    lifecycleActions: new AutoScalingLifecycleAdapter(new AutoScalingClient({ region: 'us-east-1' })),
+    groupLookup: options.groupLookup ?? groupLookup,
+  });
+  return { exit, logs: stderr.entries, output: () => stderr.text() + stdout.text(), stop };
+}
+
+const completeCalls = () => autoScaling.commandCalls(CompleteLifecycleActionCommand).map((call) => call.args[0].input);
+
+describe('Function: runLifecycled (target-lifecycle-state)', () => {
+  it('lets the running job finish, heartbeating meanwhile, before completing the action exactly once', async () => {
+    // Prepare
+    agent = await startFakeAgent({ directory, jobMs: 700 });
+    standIn.setTargetLifecycleState('InService');
+    const daemon = start(['--no-spot']);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+
+    // Act
+    standIn.setTargetLifecycleState('Terminated');
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const events = agent.events();
+    expect(events.map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
+    const finishedAt = events.find((event) => event.event === 'job-finished')?.at ?? Number.NaN;
+    expect(completedAt).toHaveLength(1);
+    expect(completedAt[0]).toBeGreaterThanOrEqual(finishedAt);
+    expect(heartbeatsAt.length).toBeGreaterThanOrEqual(2);
+    expect(heartbeatsAt.every((beat) => beat <= (completedAt[0] ?? 0))).toBe(true);
+    expect(completeCalls()).toEqual([
+      {
+        AutoScalingGroupName: 'agents',
+        LifecycleHookName: 'drain',
+        InstanceId: INSTANCE_ID,
+        LifecycleActionResult: 'CONTINUE',
+      },
+    ]);
+    const messages = daemon.logs().map((entry) => entry.msg);
+    // The handler's own JSON lines arrive as structured entries, not as escaped strings.
+    expect(
+      daemon.logs().find((entry) => entry.msg === 'Sent SIGTERM: the agent finishes its running job, then exits'),
+    ).toMatchObject({
+      handler: 'stop-agent-gracefully',
+      handlerOutput: 'stdout',
+    });
+    expect(messages).toContain('Handler finished successfully');
+    expect(messages).toContain('Lifecycle action completed successfully');
+    expect(daemon.output()).not.toContain(CANARY_SECRET);
+    expect(messages.indexOf('Handler finished successfully')).toBeLessThan(
+      messages.indexOf('Lifecycle action completed successfully'),
+    );
+  });
+
+  it('starts the handler without waiting for the group and hook lookup', async () => {
+    // Prepare
+    const handler = recordingHandler(directory);
+    standIn.setTargetLifecycleState('Terminated');
+    let lookupAnsweredAt = 0;
+    const slowLookup: GroupLookupPort = {
+      groupOfInstance: async () => {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 1_000));
+        lookupAnsweredAt = Date.now();
+        return 'agents';
+      },
+      terminationHooks: groupLookup.terminationHooks,
+    };
+
+    // Act
+    const daemon = start(['--no-spot', `--handler=${handler.path}`], { groupLookup: slowLookup });
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const handlerStartedAt = (JSON.parse(readFileSync(handler.log, 'utf8').split('\n')[0] ?? '{}') as { at: number })
+      .at;
+    expect(handlerStartedAt).toBeLessThan(lookupAnsweredAt);
+    expect(completeCalls()).toHaveLength(1);
+  });
+
+  it('still completes the action once, and logs a failure, when the handler fails', async () => {
+    // Prepare
+    const handler = recordingHandler(directory, { exitCode: 3 });
+    standIn.setTargetLifecycleState('Terminated');
+
+    // Act
+    const daemon = start(['--no-spot', `--handler=${handler.path}`]);
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(completeCalls()).toHaveLength(1);
+    const failure = daemon.logs().find((entry) => entry.msg === 'Handler failed');
+    expect(failure).toMatchObject({ level: 'error', exitCode: 3 });
+    expect(daemon.logs().some((entry) => entry.msg === 'Handler finished successfully')).toBe(false);
+    expect(daemon.output()).not.toContain(CANARY_SECRET);
+  });
+
+  it('stops the handler and still completes the action when the daemon is told to stop mid-drain', async () => {
+    // Prepare
+    agent = await startFakeAgent({ directory, jobMs: 30_000 });
+    standIn.setTargetLifecycleState('Terminated');
+    const daemon = start(['--no-spot', '--handler-kill-timeout=1s']);
+    while (!agent.events().some((event) => event.event === 'sigterm')) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    }
+
+    // Act
+    daemon.stop.abort();
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(completeCalls()).toHaveLength(1);
+    expect(daemon.logs().find((entry) => entry.msg === 'Handler failed')).toMatchObject({ stoppedBySignal: true });
+    // The agent got exactly one SIGTERM: its job is still running, never cancelled by a second one.
+    expect(agent.events().map((event) => event.event)).toEqual(['job-started', 'sigterm']);
+  });
+
+  it('reports warm-pool transitions to the handler and keeps listening until Terminated', async () => {
+    // Prepare
+    const handler = recordingHandler(directory);
+    standIn.setTargetLifecycleState('Warmed:Stopped');
+    const daemon = start(['--no-spot', `--handler=${handler.path}`]);
+    const calls = () =>
+      existsSync(handler.log)
+        ? readFileSync(handler.log, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as { args: string[]; env: Record<string, string> })
+        : [];
+    const waitForCalls = async (count: number) => {
+      while (calls().length < count) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    };
+
+    // Act
+    await waitForCalls(1);
+    standIn.setTargetLifecycleState('InService');
+    await waitForCalls(2);
+    standIn.setTargetLifecycleState('Terminated');
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(calls().map((call) => call.args)).toEqual([
+      ['autoscaling:TARGET_LIFECYCLE_STATE', INSTANCE_ID, 'Warmed:Stopped'],
+      ['autoscaling:TARGET_LIFECYCLE_STATE', INSTANCE_ID, 'InService'],
+      ['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID],
+    ]);
+    expect(calls()[1]?.env).toMatchObject({
+      LIFECYCLED_TRANSITION: 'autoscaling:TARGET_LIFECYCLE_STATE',
+      LIFECYCLED_TARGET_LIFECYCLE_STATE: 'InService',
+      LIFECYCLED_PREVIOUS_LIFECYCLE_STATE: 'Warmed:Stopped',
+      LIFECYCLED_INSTANCE_ID: INSTANCE_ID,
+    });
+    expect(completeCalls()).toHaveLength(1);
+  });
+
+  it('exits 0 without completing anything when stopped before any notice', async () => {
+    // Prepare
+    const daemon = start([]);
+    while (standIn.requests.length < 4) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+
+    // Act
+    daemon.stop.abort();
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(completeCalls()).toEqual([]);
+    expect(daemon.logs().at(-1)).toMatchObject({ msg: 'lifecycled exiting', result: 'stopped' });
+  });
+});
+
+describe('Function: runLifecycled (spot)', () => {
+  it('SIGTERMs the agent, then SIGQUITs it shortly before the spot deadline', async () => {
+    // Prepare
+    agent = await startFakeAgent({ directory, jobMs: 60_000 });
+    const deadline = new Date(Date.now() + 6_000).toISOString();
+    standIn.setSpotInstanceAction({ action: 'terminate', time: deadline });
+
+    // Act
+    const daemon = start(['--no-lifecycle-state'], { env: { STOP_AGENT_SIGQUIT_LEAD: '3s' } });
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const events = agent.events();
+    expect(events.map((event) => [event.event, event.reason])).toEqual([
+      ['job-started', undefined],
+      ['sigterm', undefined],
+      ['job-cancelled', 'SIGQUIT'],
+    ]);
+    const cancelledAt = events.at(-1)?.at ?? 0;
+    expect(cancelledAt).toBeGreaterThanOrEqual(Date.parse(deadline) - 3_000);
+    expect(cancelledAt).toBeLessThan(Date.parse(deadline));
+    // Spot interruptions have no lifecycle action to hold the instance.
+    expect(completeCalls()).toEqual([]);
+    expect(daemon.logs().find((entry) => entry.msg === 'Executing handler')).toMatchObject({
+      args: ['ec2:SPOT_INSTANCE_TERMINATION', INSTANCE_ID, deadline],
+    });
+  });
+
+  it('reports a rebalance recommendation without draining', async () => {
+    // Prepare
+    const handler = recordingHandler(directory);
+    standIn.setRebalanceRecommendation('2026-11-23T12:00:00Z');
+    const daemon = start(['--no-lifecycle-state', `--handler=${handler.path}`]);
+    while (!existsSync(handler.log)) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+
+    // Act
+    daemon.stop.abort();
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(readFileSync(handler.log, 'utf8')).toContain(
+      '"ec2:SPOT_REBALANCE_RECOMMENDATION","i-0123456789abcdef0","2026-11-23T12:00:00Z"',
+    );
+    expect(completeCalls()).toEqual([]);
+  });
+});
+
+describe('Function: runLifecycled (startup)', () => {
+  it('exits 2 with every problem on stderr for bad flags', async () => {
+    // Prepare
+    const stderr = captureStream();
+
+    // Act
+    const exitCode = await runLifecycled({
+      argv: ['--spot-listener-interval=soon', '--handler=/nope'],
+      env: {},
+      stdout: captureStream().stream,
+      stderr: stderr.stream,
+      stop: new AbortController().signal,
+    });
+
+    // Assess
+    expect(exitCode).toBe(2);
+    expect(stderr.text()).toMatch(/2 problems/);
+  });
+
+  it('exits 1 with a clear message when instance metadata never answers the instance ID', async () => {
+    // Prepare
+    standIn.injectFault({ kind: 'status', status: 500 });
+    const clockless = start([]);
+
+    // Act
+    const exitCode = await clockless.exit;
+
+    // Assess
+    expect(exitCode).toBe(1);
+    expect(JSON.stringify(clockless.logs())).toMatch(/Failed to lookup instance id/);
+  }, 15_000);
+});

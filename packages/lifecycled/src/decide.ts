@@ -1,0 +1,214 @@
+import { parseRfc3339, type SpotInterruption, TERMINAL_LIFECYCLE_STATES } from './metadata-parsers';
+import type { LifecycleHookMessage } from './sqs-message';
+
+/** Handler transitions. The first two are Buildkite lifecycled's; the others are ours (informational). */
+export const TRANSITIONS = {
+  terminating: 'autoscaling:EC2_INSTANCE_TERMINATING',
+  spotTermination: 'ec2:SPOT_INSTANCE_TERMINATION',
+  rebalanceRecommendation: 'ec2:SPOT_REBALANCE_RECOMMENDATION',
+  targetLifecycleState: 'autoscaling:TARGET_LIFECYCLE_STATE',
+} as const;
+
+/** What a listener saw, already parsed and validated. */
+export type Observation =
+  | { source: 'lifecycle-state'; state: string; observedAtMs: number }
+  | { source: 'spot'; interruption: SpotInterruption; observedAtMs: number }
+  | { source: 'rebalance'; noticeTime: string; observedAtMs: number }
+  | { source: 'sqs'; message: LifecycleHookMessage; observedAtMs: number };
+
+/** The lifecycle action to heartbeat and complete; names left out are looked up from the instance ID. */
+export interface LifecycleActionTarget {
+  autoScalingGroupName: string | undefined;
+  lifecycleHookName: string | undefined;
+  lifecycleActionToken: string | undefined;
+  /** Earliest time the action can have started: the global timeout counts from here. */
+  startedAtMs: number;
+}
+
+export interface HandlerInvocation {
+  transition: string;
+  /** Arguments after the handler path: `<transition> <instance-id> [time|state]`. */
+  args: string[];
+  /** Extra environment for the handler, on top of the daemon's. */
+  env: Record<string, string>;
+}
+
+export interface DrainNotice extends HandlerInvocation {
+  source: 'lifecycle-state' | 'spot' | 'sqs';
+  /** Spot only: when EC2 reclaims the instance. */
+  deadlineMs: number | undefined;
+  /** Absent for spot: there is no lifecycle action to hold the instance. */
+  lifecycleAction: LifecycleActionTarget | undefined;
+}
+
+export type Effect =
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'report'; invocation: HandlerInvocation }
+  | { kind: 'drain'; notice: DrainNotice };
+
+export interface ListenerMemory {
+  /** Last target lifecycle state seen, so only changes are reported. */
+  lifecycleState: string | undefined;
+  /** A rebalance recommendation is reported once. */
+  rebalanceNoticeTime: string | undefined;
+}
+
+export interface DecisionContext {
+  instanceId: string;
+  /** The state poll interval: a state change can be up to this old when seen. */
+  lifecycleStateIntervalMs: number;
+}
+
+export const initialMemory: ListenerMemory = { lifecycleState: undefined, rebalanceNoticeTime: undefined };
+
+/**
+ * The daemon's one decision: given what it remembers and a new observation, ignore it, report it to the handler and
+ * keep listening (warm-pool transitions, rebalance recommendations), or drain the agent and stop listening.
+ */
+export function decide(
+  memory: ListenerMemory,
+  observation: Observation,
+  context: DecisionContext,
+): { memory: ListenerMemory; effect: Effect } {
+  const { instanceId } = context;
+  const baseEnv = { LIFECYCLED_INSTANCE_ID: instanceId, LIFECYCLED_NOTICE_SOURCE: observation.source };
+  switch (observation.source) {
+    case 'lifecycle-state': {
+      const { state } = observation;
+      if (state === memory.lifecycleState) return { memory, effect: { kind: 'ignore', reason: 'state unchanged' } };
+      const next = { ...memory, lifecycleState: state };
+      const stateEnv = {
+        ...baseEnv,
+        LIFECYCLED_TARGET_LIFECYCLE_STATE: state,
+        LIFECYCLED_PREVIOUS_LIFECYCLE_STATE: memory.lifecycleState ?? '',
+      };
+      if (TERMINAL_LIFECYCLE_STATES.has(state)) {
+        const transition = TRANSITIONS.terminating;
+        return {
+          memory: next,
+          effect: {
+            kind: 'drain',
+            notice: {
+              source: 'lifecycle-state',
+              transition,
+              args: [transition, instanceId],
+              env: { ...stateEnv, LIFECYCLED_TRANSITION: transition },
+              deadlineMs: undefined,
+              lifecycleAction: {
+                autoScalingGroupName: undefined,
+                lifecycleHookName: undefined,
+                lifecycleActionToken: undefined,
+                startedAtMs: observation.observedAtMs - context.lifecycleStateIntervalMs,
+              },
+            },
+          },
+        };
+      }
+      const transition = TRANSITIONS.targetLifecycleState;
+      return {
+        memory: next,
+        effect: {
+          kind: 'report',
+          invocation: {
+            transition,
+            args: [transition, instanceId, state],
+            env: { ...stateEnv, LIFECYCLED_TRANSITION: transition },
+          },
+        },
+      };
+    }
+    case 'spot': {
+      const transition = TRANSITIONS.spotTermination;
+      const { interruption } = observation;
+      return {
+        memory,
+        effect: {
+          kind: 'drain',
+          notice: {
+            source: 'spot',
+            transition,
+            args: [transition, instanceId, interruption.time],
+            env: {
+              ...baseEnv,
+              LIFECYCLED_TRANSITION: transition,
+              LIFECYCLED_SPOT_ACTION: interruption.action,
+              LIFECYCLED_DEADLINE: interruption.time,
+            },
+            deadlineMs: interruption.deadlineMs,
+            lifecycleAction: undefined,
+          },
+        },
+      };
+    }
+    case 'rebalance': {
+      if (memory.rebalanceNoticeTime !== undefined) {
+        return { memory, effect: { kind: 'ignore', reason: 'rebalance recommendation already reported' } };
+      }
+      const transition = TRANSITIONS.rebalanceRecommendation;
+      return {
+        memory: { ...memory, rebalanceNoticeTime: observation.noticeTime },
+        effect: {
+          kind: 'report',
+          invocation: {
+            transition,
+            args: [transition, instanceId, observation.noticeTime],
+            env: { ...baseEnv, LIFECYCLED_TRANSITION: transition, LIFECYCLED_NOTICE_TIME: observation.noticeTime },
+          },
+        },
+      };
+    }
+    case 'sqs': {
+      const { message } = observation;
+      if (message.instanceId !== instanceId) {
+        return {
+          memory,
+          effect: { kind: 'ignore', reason: `notification for ${message.instanceId ?? 'no instance'}` },
+        };
+      }
+      if (message.lifecycleTransition !== TRANSITIONS.terminating) {
+        return { memory, effect: { kind: 'ignore', reason: `transition ${message.lifecycleTransition ?? 'missing'}` } };
+      }
+      const started = message.time === undefined ? undefined : parseRfc3339(message.time);
+      const transition = TRANSITIONS.terminating;
+      return {
+        memory,
+        effect: {
+          kind: 'drain',
+          notice: {
+            source: 'sqs',
+            transition,
+            args: [transition, instanceId],
+            env: { ...baseEnv, LIFECYCLED_TRANSITION: transition },
+            deadlineMs: undefined,
+            lifecycleAction: {
+              autoScalingGroupName: message.autoScalingGroupName,
+              lifecycleHookName: message.lifecycleHookName,
+              lifecycleActionToken: message.lifecycleActionToken,
+              startedAtMs: started?.ok
+                ? Math.min(started.value.epochMs, observation.observedAtMs)
+                : observation.observedAtMs,
+            },
+          },
+        },
+      };
+    }
+  }
+}
+
+export type HeartbeatStep = { kind: 'beat'; atMs: number } | { kind: 'stop'; globalTimeoutAtMs: number };
+
+/**
+ * When to send the next heartbeat: one interval after the previous (the first one interval after the drain starts, as
+ * upstream does), and never at or past the hook's global timeout — Auto Scaling refuses them then and applies the
+ * hook's default result, so the daemon stops and says so.
+ */
+export function nextHeartbeat(input: {
+  previousBeatAtMs: number;
+  intervalMs: number;
+  actionStartedAtMs: number;
+  globalTimeoutMs: number;
+}): HeartbeatStep {
+  const globalTimeoutAtMs = input.actionStartedAtMs + input.globalTimeoutMs;
+  const atMs = input.previousBeatAtMs + input.intervalMs;
+  return atMs >= globalTimeoutAtMs ? { kind: 'stop', globalTimeoutAtMs } : { kind: 'beat', atMs };
+}

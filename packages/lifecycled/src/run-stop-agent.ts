@@ -1,0 +1,165 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { type AgentPort, pidFileAgent, systemdAgent } from './agent-process';
+import { type Clock, systemClock } from './clock';
+import { TRANSITIONS } from './decide';
+import { parseDurationMs } from './duration';
+import { createLogger, formatJson, type Logger, streamSink } from './logger';
+import { parseRfc3339 } from './metadata-parsers';
+import { nextStopStep } from './stop-agent-plan';
+
+export interface StopAgentIo {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  clock?: Clock;
+  agent?: AgentPort;
+}
+
+const durationText = (name: string, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, context) => {
+      const ms = parseDurationMs(text);
+      if (ms === undefined) {
+        context.addIssue({ code: 'custom', message: `${name}: "${text}" is not a duration like 20s or 500ms` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/** The handler's whole configuration: arguments from lifecycled, knobs from the environment. */
+const stopAgentSchema = z.object({
+  transition: z.string({ error: 'argument 1 (transition) is missing' }).min(1, 'argument 1 (transition) is empty'),
+  instanceId: z.string({ error: 'argument 2 (instance ID) is missing' }).min(1, 'argument 2 (instance ID) is empty'),
+  time: z.string().optional(),
+  pidFile: z.string().optional(),
+  unit: z.string().default('buildkite-agent'),
+  sigquitLeadMs: durationText('STOP_AGENT_SIGQUIT_LEAD', '20s'),
+  pollMs: durationText('STOP_AGENT_POLL_INTERVAL', '1s'),
+  stateDir: z.string().default('/run/lifecycled'),
+});
+
+const DRAIN_TRANSITIONS = new Set<string>([TRANSITIONS.terminating, TRANSITIONS.spotTermination]);
+
+/**
+ * `stop-agent-gracefully <transition> <instance-id> [time]`: our default lifecycled handler. Exit 0 when the agent is
+ * gone (or the transition needs nothing), 1 on failure, 2 on bad arguments.
+ */
+export async function runStopAgent(io: StopAgentIo): Promise<number> {
+  const [transition, instanceId, time] = io.argv;
+  const parsed = stopAgentSchema.safeParse({
+    transition,
+    instanceId,
+    time,
+    pidFile: io.env.STOP_AGENT_PID_FILE || undefined,
+    unit: io.env.STOP_AGENT_SYSTEMD_UNIT || undefined,
+    sigquitLeadMs: io.env.STOP_AGENT_SIGQUIT_LEAD || undefined,
+    pollMs: io.env.STOP_AGENT_POLL_INTERVAL || undefined,
+    stateDir: io.env.STOP_AGENT_STATE_DIR || undefined,
+  });
+  const deadline =
+    parsed.success && parsed.data.transition === TRANSITIONS.spotTermination
+      ? parseRfc3339(parsed.data.time ?? '')
+      : undefined;
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => issue.message)),
+    ...(deadline && !deadline.ok ? [`argument 3 (termination time): ${deadline.reason}`] : []),
+  ];
+  if (!parsed.success || problems.length > 0) {
+    io.stderr.write(
+      `stop-agent-gracefully: ${problems.join('; ')}\nusage: stop-agent-gracefully <transition> <instance-id> [termination-time]\n`,
+    );
+    return 2;
+  }
+  const options = parsed.data;
+  const clock = io.clock ?? systemClock;
+  const logger = createLogger({ sinks: [streamSink(io.stdout, formatJson)], now: () => clock.now() }).child({
+    handler: 'stop-agent-gracefully',
+    transition: options.transition,
+  });
+  if (!DRAIN_TRANSITIONS.has(options.transition)) {
+    logger.info('Nothing to do for this transition', { args: io.argv });
+    return 0;
+  }
+  const agent = io.agent ?? (options.pidFile ? pidFileAgent(options.pidFile) : systemdAgent(options.unit));
+  try {
+    return await stopAgent({
+      agent,
+      clock,
+      logger,
+      deadlineMs: deadline?.ok ? deadline.value.epochMs : undefined,
+      sigquitLeadMs: options.sigquitLeadMs,
+      pollMs: options.pollMs,
+      stateDir: options.stateDir,
+    });
+  } catch (error) {
+    logger.error('Failed to stop the agent', { error });
+    return 1;
+  }
+}
+
+async function stopAgent(input: {
+  agent: AgentPort;
+  clock: Clock;
+  logger: Logger;
+  deadlineMs: number | undefined;
+  sigquitLeadMs: number;
+  pollMs: number;
+  stateDir: string;
+}): Promise<number> {
+  const { agent, clock, logger } = input;
+  const pid = await agent.mainPid();
+  if (pid === undefined) {
+    logger.info('Agent is not running', { agent: agent.description });
+    return 0;
+  }
+  // A restarted lifecycled re-runs the handler: remember the SIGTERM so the agent never gets a second one.
+  const marker = join(input.stateDir, `agent-sigterm-sent-${pid}`);
+  let sigtermSent = await readFile(marker).then(
+    () => true,
+    () => false,
+  );
+  let sigquitSent = false;
+  logger.info('Stopping the agent gracefully', {
+    agent: agent.description,
+    pid,
+    ...(input.deadlineMs === undefined ? {} : { deadline: new Date(input.deadlineMs).toISOString() }),
+    sigtermAlreadySent: sigtermSent,
+  });
+  for (;;) {
+    const step = nextStopStep({
+      nowMs: clock.now(),
+      deadlineMs: input.deadlineMs,
+      agentRunning: agent.isAlive(pid),
+      sigtermSent,
+      sigquitSent,
+      sigquitLeadMs: input.sigquitLeadMs,
+      pollMs: input.pollMs,
+    });
+    switch (step.kind) {
+      case 'done':
+        logger.info('Agent stopped', { pid });
+        return 0;
+      case 'sigterm':
+        agent.signal(pid, 'SIGTERM');
+        sigtermSent = true;
+        await mkdir(input.stateDir, { recursive: true })
+          .then(() => writeFile(marker, `${new Date(clock.now()).toISOString()}\n`))
+          .catch((error: unknown) => logger.warn('Could not record the SIGTERM marker', { marker, error }));
+        logger.info('Sent SIGTERM: the agent finishes its running job, then exits', { pid });
+        break;
+      case 'sigquit':
+        agent.signal(pid, 'SIGQUIT');
+        sigquitSent = true;
+        logger.warn('Spot deadline is near: sent SIGQUIT, the agent cancels its job', { pid });
+        break;
+      case 'wait':
+        await clock.sleep(step.ms);
+        break;
+    }
+  }
+}

@@ -1,0 +1,191 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, runProcess } from '../test-support/cli-harness';
+import { type Behaviour, type S3StandIn, startS3StandIn } from '../test-support/s3-stand-in';
+
+// moto cannot be made to answer AccessDenied, SlowDown or 5xx on demand, so these cases run the real CLI and SDK
+// against a small S3 stand-in on loopback.
+const BUCKET = 'stand-in-secrets';
+let cli: string;
+let home: string;
+let standIn: S3StandIn | undefined;
+
+async function runAgainst(behaviours: Record<string, Behaviour>, extra: Record<string, string> = {}) {
+  standIn = await startS3StandIn(BUCKET, behaviours);
+  return runProcess(process.execPath, [cli, 'env'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      AWS_ENDPOINT_URL: standIn.endpoint,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: BUCKET,
+      BUILDKITE_PIPELINE_SLUG: 'web',
+      BUILDKITE_PLUGIN_S3_SECRETS_MAX_ATTEMPTS: '3',
+      ...extra,
+    },
+  });
+}
+
+beforeAll(async () => {
+  cli = await buildCli();
+  home = await mkdtemp(join(tmpdir(), 's3secrets-errors-'));
+});
+
+afterEach(async () => {
+  await standIn?.close();
+  standIn = undefined;
+});
+
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('Command: s3secrets env (error classification)', () => {
+  it('treats not-found and access-denied keys as absent, silently and without retrying', async () => {
+    // Act
+    const result = await runAgainst({
+      'GET env': { kind: 'error', status: 403, code: 'AccessDenied' },
+      'GET web/env': { kind: 'object', body: 'FOUND=yes\n' },
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("export FOUND='yes'\n");
+    expect(result.stderr).toContain('- env: access denied');
+    expect(result.stderr).toContain('- environment: not found');
+    expect(standIn?.requests.get('GET env')).toBe(1);
+    expect(standIn?.requests.get('GET environment')).toBe(1);
+  });
+
+  it('retries throttling with backoff and succeeds when S3 recovers', async () => {
+    // Act
+    const result = await runAgainst({
+      'GET env': { kind: 'error', status: 503, code: 'SlowDown', times: 1, thenBody: 'RECOVERED=yes\n' },
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("export RECOVERED='yes'\n");
+    expect(standIn?.requests.get('GET env')).toBe(2);
+  });
+
+  it('fails naming the key and "throttled" when throttling outlasts the retries', async () => {
+    // Act
+    const result = await runAgainst({ 'GET web/environment': { kind: 'error', status: 503, code: 'SlowDown' } });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/stand-in-secrets\/web\/environment: throttled: SlowDown \(HTTP 503\)/);
+    expect(standIn?.requests.get('GET web/environment')).toBe(3);
+  });
+
+  it('fails naming the key and "server error" on persistent 5xx', async () => {
+    // Act
+    const result = await runAgainst({ 'GET git-credentials': { kind: 'error', status: 500, code: 'InternalError' } });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/stand-in-secrets\/git-credentials: server error: InternalError \(HTTP 500\)/);
+    expect(standIn?.requests.get('GET git-credentials')).toBe(3);
+  });
+
+  it('fails at the deadline when S3 stops answering', async () => {
+    // Act
+    const started = Date.now();
+    const result = await runAgainst(
+      { 'GET private_ssh_key': { kind: 'hang' } },
+      { BUILDKITE_PLUGIN_S3_SECRETS_DEADLINE_SECONDS: '1' },
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/private_ssh_key: not done within the 1 s deadline/);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it('fails with the missing permission when the bucket is forbidden', async () => {
+    // Act
+    const result = await runAgainst({ 'HEAD-BUCKET': { kind: 'error', status: 403, code: 'AccessDenied' } });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`access denied to S3 bucket "${BUCKET}": the instance role needs s3:ListBucket`);
+  });
+
+  it('with a region hint, sends no HeadBucket and takes a forbidden listing as a forbidden bucket', async () => {
+    // Act
+    const result = await runAgainst(
+      {
+        'LIST secret-files/': { kind: 'error', status: 403, code: 'AccessDenied' },
+        'LIST web/secret-files/': { kind: 'error', status: 403, code: 'AccessDenied' },
+      },
+      { BUILDKITE_PLUGIN_S3_SECRETS_REGION: 'us-east-1' },
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`access denied to S3 bucket "${BUCKET}": the instance role needs s3:ListBucket`);
+    expect(standIn?.requests.get('HEAD-BUCKET')).toBeUndefined();
+  });
+
+  it('with a region hint, loads secrets when only the pipeline prefix may be listed', async () => {
+    // Act
+    const result = await runAgainst(
+      {
+        'LIST secret-files/': { kind: 'error', status: 403, code: 'AccessDenied' },
+        'GET web/env': { kind: 'object', body: 'FOUND=yes\n' },
+      },
+      { BUILDKITE_PLUGIN_S3_SECRETS_REGION: 'us-east-1' },
+    );
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("export FOUND='yes'\n");
+  });
+
+  it('warns and carries on when a secret-files prefix cannot be listed', async () => {
+    // Act
+    const result = await runAgainst({ 'LIST web/secret-files/': { kind: 'error', status: 403, code: 'AccessDenied' } });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('Cannot list stand-in-secrets/web/secret-files/: access denied');
+  });
+});
+
+describe('Command: s3secrets doctor (against the stand-in)', () => {
+  it('tells "exists but cannot be decrypted" from "absent", naming the KMS key to grant', async () => {
+    // Prepare
+    const kmsKeyId = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    standIn = await startS3StandIn(BUCKET, {
+      'GET web/env': { kind: 'error', status: 403, code: 'AccessDenied' },
+      'HEAD web/env': { kind: 'object', body: 'A=1\n', kmsKeyId },
+      'GET env': { kind: 'error', status: 403, code: 'AccessDenied' },
+      'HEAD env': { kind: 'error', status: 403, code: 'AccessDenied' },
+    });
+
+    // Act
+    const result = await runProcess(process.execPath, [cli, 'doctor', '--pipeline', 'web'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        AWS_ENDPOINT_URL: standIn.endpoint,
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_REGION: 'us-east-1',
+        BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: BUCKET,
+      },
+    });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`✗ web/env: exists but cannot be decrypted: grant kms:Decrypt on ${kmsKeyId}`);
+    expect(result.stdout).toContain('- env: access denied (absent, or s3:GetObject not granted)');
+  });
+});

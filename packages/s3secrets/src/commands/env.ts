@@ -1,0 +1,198 @@
+import { readEnvCommandConfig } from '../config';
+import { buildEnvScript, type SshAgentExports } from '../env-script';
+import { BucketUnavailableError, SecretDownloadError } from '../errors';
+import {
+  collectFetches,
+  type FetchedSecrets,
+  type KeyResult,
+  type ListedPrefix,
+  startFetching,
+} from '../fetch-secrets';
+import { secretKeysFor } from '../layout';
+import type { Logger } from '../logger';
+import { redactWithAgent } from '../redactor';
+import { closeConnections, openS3SecretStoreEagerly } from '../s3-client';
+import { type BucketCheck, describeOutcome } from '../secret-store';
+import { addKey, startSshAgent, stopSshAgent } from '../ssh-agent';
+import type { CommandContext } from './context';
+
+const decoder = new TextDecoder();
+
+/**
+ * `s3secrets env`: fetches the job's secrets and prints a shell script for the environment hook to evaluate.
+ * Every read starts at once (the bucket check included), SSH keys go into ssh-agent while the other groups are still
+ * downloading, and the results are applied in upstream's order.
+ * @returns the exit code (0); failures throw `S3SecretsError`s carrying their own exit code.
+ */
+export async function runEnvCommand(context: CommandContext): Promise<number> {
+  const config = readEnvCommandConfig(context.environment);
+  if (!config.bucket) return 0;
+  const bucket = config.bucket;
+  const { logger } = context;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), config.deadlineMs);
+  timer.unref();
+
+  logger.info(`~~~ Downloading secrets from :s3: ${bucket}`);
+  const { store, probe } = await openS3SecretStoreEagerly(config, bucket, context.environment, deadline.signal, logger);
+  const keys = secretKeysFor(config.prefix);
+  const pending = startFetching(store, keys);
+  const sshLoading = pending.sshKeys.then((results) =>
+    results.some(({ result }) => result.status === 'failed') ? undefined : loadSshKeys(bucket, results),
+  );
+  // Awaited below; until then a rejection must not count as unhandled.
+  sshLoading.catch(() => undefined);
+  let succeeded = false;
+  try {
+    const { check, region } = probe
+      ? await probe
+      : { check: bucketCheckFromListings((await pending.secretFiles).listings), region: store.region };
+    assertBucketAvailable(bucket, check, logger);
+    const fetched = await collectFetches(pending);
+    protectFoundValues(fetched, logger);
+    reportFetches(bucket, fetched, logger);
+    assertNothingLost(bucket, fetched, config.deadlineMs);
+
+    const ssh = await sshLoading;
+    for (const line of ssh?.messages ?? []) logger.info(line);
+    if (!ssh && isSshRepository(config.repository) && !config.skipSshKeyWarning) {
+      logger.warn('+++ :warning: Failed to find an SSH key in secret bucket');
+      logger.warn(
+        `The repository "${config.repository}" is cloned over SSH, but none of ${keys.sshKeys.join(', ')} ` +
+          `exists in ${bucket}; checkout will fail unless the agent has another key.`,
+      );
+      logger.warn(
+        'Upload one with `s3secrets put --kind ssh-key`, or set BUILDKITE_PLUGIN_S3_SECRETS_SKIP_SSH_KEY_NOT_FOUND_WARNING=true.',
+      );
+    }
+
+    const result = buildEnvScript({
+      bucket,
+      region,
+      envFiles: fetched.envFiles,
+      gitCredentials: fetched.gitCredentials,
+      secretFiles: fetched.secretFiles,
+      sshAgent: ssh?.agent,
+      selfCommand: context.selfCommand,
+      lookup: (name) => context.environment[name],
+    });
+    logger.protect(result.secretValues);
+    for (const line of result.info) logger.info(line);
+    for (const line of result.warnings) logger.warn(line);
+    await redactWithAgent(result.redactions, logger);
+    context.writeStdout(result.script);
+    succeeded = true;
+    return 0;
+  } finally {
+    clearTimeout(timer);
+    // Cancels reads still in flight after a failure; after success there are none.
+    deadline.abort();
+    if (!succeeded) {
+      // The script that would tell pre-exit about this agent was never printed: stop it here.
+      const loaded = await sshLoading.catch(() => undefined);
+      if (loaded) stopSshAgent(loaded.agent);
+    }
+    store.close();
+    closeConnections();
+  }
+}
+
+/**
+ * The bucket check when no `HeadBucket` was sent: listing needs the same permission and fails the same way. One
+ * successful listing is enough (a bucket policy may allow listing only the pipeline's own prefix).
+ */
+export function bucketCheckFromListings(listings: readonly ListedPrefix[]): BucketCheck {
+  const failures: BucketCheck[] = [];
+  for (const { result } of listings) {
+    if (result.status === 'listed') return { status: 'available' };
+    failures.push(result);
+  }
+  return failures.find((failure) => failure.status === 'not-found') ?? failures[0] ?? { status: 'available' };
+}
+
+function assertBucketAvailable(bucket: string, check: BucketCheck, logger: Logger): void {
+  if (check.status === 'available') return;
+  // Upstream's first line, which users search job logs for; the error then says exactly what is wrong.
+  logger.warn(`+++ :warning: Bucket "${bucket}" not found or not accessible`);
+  if (check.status === 'not-found') {
+    throw new BucketUnavailableError(
+      `S3 bucket "${bucket}" not found; check BUILDKITE_PLUGIN_S3_SECRETS_BUCKET (and the region: ` +
+        'BUILDKITE_PLUGIN_S3_SECRETS_REGION)',
+    );
+  }
+  if (check.status === 'access-denied') {
+    throw new BucketUnavailableError(
+      `access denied to S3 bucket "${bucket}": the instance role needs s3:ListBucket on arn:aws:s3:::${bucket} ` +
+        `(and s3:GetObject on arn:aws:s3:::${bucket}/*, plus kms:Decrypt on the bucket's KMS key)`,
+    );
+  }
+  throw new BucketUnavailableError(`cannot check S3 bucket "${bucket}": ${describeOutcome(check)}`);
+}
+
+function protectFoundValues(fetched: FetchedSecrets, logger: Logger): void {
+  const found = [...fetched.sshKeys, ...fetched.envFiles, ...fetched.gitCredentials, ...fetched.secretFiles];
+  logger.protect(found.flatMap(({ result }) => (result.status === 'found' ? [decoder.decode(result.body)] : [])));
+}
+
+function reportFetches(bucket: string, fetched: FetchedSecrets, logger: Logger): void {
+  const group = (title: string, results: readonly KeyResult[]) => {
+    logger.info(title);
+    for (const { key, result } of results) logger.info(`- ${key}: ${describeOutcome(result)}`);
+  };
+  group('Checking S3 for SSH keys:', fetched.sshKeys);
+  group('Checking S3 for environment files:', fetched.envFiles);
+  group('Checking S3 for git credentials:', fetched.gitCredentials);
+  logger.info('Checking S3 for secret-files:');
+  for (const { prefix, result } of fetched.secretFileListings) {
+    if (result.status === 'access-denied') {
+      logger.warn(`+++ :warning: Cannot list ${bucket}/${prefix}: access denied (the role needs s3:ListBucket)`);
+    } else if (result.status === 'listed') {
+      const files = fetched.secretFiles.filter(({ key }) => key.startsWith(prefix));
+      logger.info(`- ${prefix}: ${files.length === 0 ? 'no secrets found' : files.map(({ key }) => key).join(', ')}`);
+    }
+  }
+}
+
+/** Throttling, 5xx, network errors and the deadline fail the run: a job must not start with a secret missing. */
+function assertNothingLost(bucket: string, fetched: FetchedSecrets, deadlineMs: number): void {
+  const failures = [
+    ...[...fetched.sshKeys, ...fetched.envFiles, ...fetched.gitCredentials, ...fetched.secretFiles].map(
+      ({ key, result }) => ({ key, result }),
+    ),
+    ...fetched.secretFileListings.map(({ prefix, result }) => ({ key: `${prefix} (list)`, result })),
+  ].flatMap(({ key, result }) => (result.status === 'failed' ? [{ key, result }] : []));
+  if (failures.length === 0) return;
+  const details = failures.map(({ key, result }) =>
+    result.kind === 'deadline'
+      ? `${bucket}/${key}: not done within the ${deadlineMs / 1000} s deadline (BUILDKITE_PLUGIN_S3_SECRETS_DEADLINE_SECONDS)`
+      : `${bucket}/${key}: ${describeOutcome(result)}`,
+  );
+  throw new SecretDownloadError(`failed to download ${failures.length} secret(s) after retries: ${details.join('; ')}`);
+}
+
+/** Starts one agent and loads every key found into it; undefined when there is no key. */
+async function loadSshKeys(
+  bucket: string,
+  results: readonly KeyResult[],
+): Promise<{ agent: SshAgentExports; messages: string[] } | undefined> {
+  const keys = results.flatMap(({ key, result }) =>
+    result.status === 'found' && result.body.byteLength > 0 ? [{ key, body: result.body }] : [],
+  );
+  if (keys.length === 0) return undefined;
+  const agent = await startSshAgent();
+  const messages = [`Started ephemeral ssh-agent (pid ${agent.pid})`];
+  try {
+    for (const { key, body } of keys) {
+      messages.push(`Loading ${bucket}/${key} (${body.byteLength} bytes) into ssh-agent (pid ${agent.pid})`);
+    }
+    await Promise.all(keys.map(({ key, body }) => addKey(agent, body, `${bucket}/${key}`)));
+  } catch (error) {
+    stopSshAgent(agent);
+    throw error;
+  }
+  return { agent, messages };
+}
+
+function isSshRepository(repository: string | undefined): boolean {
+  return repository !== undefined && (repository.startsWith('git@') || repository.startsWith('ssh://'));
+}

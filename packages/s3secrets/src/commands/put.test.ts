@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { UnsafeUploadError, UsageError } from '../errors';
+import { keyForUpload, validateUpload } from './put';
+
+describe('Function: keyForUpload', () => {
+  it('maps each kind to the key the hooks read, pipeline-level or global', () => {
+    // Act / Assess
+    expect(keyForUpload('env', 'web', undefined)).toBe('web/env');
+    expect(keyForUpload('env', undefined, undefined)).toBe('env');
+    expect(keyForUpload('ssh-key', 'web', undefined)).toBe('web/private_ssh_key');
+    expect(keyForUpload('git-credentials', undefined, undefined)).toBe('git-credentials');
+    expect(keyForUpload('secret-file', 'web', 'NPM_TOKEN')).toBe('web/secret-files/NPM_TOKEN');
+  });
+
+  it('refuses a secret-file name the hooks would never export', () => {
+    // Act / Assess
+    expect(() => keyForUpload('secret-file', 'web', 'npm-token')).toThrow(UsageError);
+    expect(() => keyForUpload('secret-file', 'web', 'NPM_TOKENS')).toThrow(/ending in one of _SECRET/);
+    expect(() => keyForUpload('secret-file', 'web', undefined)).toThrow(/--name/);
+  });
+});
+
+describe('Function: validateUpload', () => {
+  const bytes = (text: string) => Buffer.from(text);
+
+  it('names the bad line of an env file without echoing it', () => {
+    // Act / Assess
+    expect(() => validateUpload('env', bytes('A=1\nB=secret value\n'), 'env.txt')).toThrow(
+      new UnsafeUploadError(
+        'env.txt line 2: unexpected text after the value; quote values that contain spaces (one assignment per line)',
+      ),
+    );
+  });
+
+  it('accepts an unencrypted private key and refuses anything else', () => {
+    // Act / Assess
+    expect(() => validateUpload('ssh-key', bytes('-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n'), 'k')).not.toThrow();
+    expect(() => validateUpload('ssh-key', bytes('ssh-ed25519 AAAA public'), 'k')).toThrow(
+      /not a PEM\/OpenSSH private key/,
+    );
+    expect(() =>
+      validateUpload('ssh-key', bytes('-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n'), 'k'),
+    ).toThrow(/passphrase-protected/);
+  });
+
+  it('requires every git-credentials line to be a credential URL', () => {
+    // Act / Assess
+    expect(() => validateUpload('git-credentials', bytes('https://u:p@github.com\n'), 'g')).not.toThrow();
+    expect(() => validateUpload('git-credentials', bytes('https://u:p@github.com\nnope\n'), 'g')).toThrow(
+      /bad lines: 2/,
+    );
+    expect(() => validateUpload('git-credentials', bytes('\n'), 'g')).toThrow(/no credentials found/);
+  });
+});

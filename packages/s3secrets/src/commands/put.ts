@@ -1,0 +1,176 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { readConnectionConfig } from '../config';
+import { parseEnvFile } from '../env-file';
+import { BucketUnavailableError, EnvFileSyntaxError, UnsafeUploadError, UsageError } from '../errors';
+import { parseGitCredentials } from '../git-credentials';
+import { hasSecretSuffix, SECRET_SUFFIXES } from '../layout';
+import { closeConnections, openS3SecretStore } from '../s3-client';
+import { classifyError, describeOutcome } from '../secret-store';
+import { isShellIdentifier } from '../shell-quote';
+import type { CommandContext } from './context';
+
+const KINDS = ['env', 'ssh-key', 'git-credentials', 'secret-file'] as const;
+type Kind = (typeof KINDS)[number];
+
+const PUT_USAGE =
+  'usage: s3secrets put --kind env|ssh-key|git-credentials|secret-file [--pipeline SLUG | --global] ' +
+  '[--bucket NAME] [--name NAME] [--kms-key-id ID] [--region REGION] FILE|-';
+
+/** The object key the hooks read for this kind of secret; `prefix` undefined means bucket-wide. */
+export function keyForUpload(kind: Kind, prefix: string | undefined, name: string | undefined): string {
+  const base = prefix === undefined ? '' : `${prefix}/`;
+  switch (kind) {
+    case 'env':
+      return `${base}env`;
+    case 'ssh-key':
+      return `${base}private_ssh_key`;
+    case 'git-credentials':
+      return `${base}git-credentials`;
+    case 'secret-file':
+      if (!name || !isShellIdentifier(name) || !hasSecretSuffix(name)) {
+        throw new UsageError(
+          `secret file name ${JSON.stringify(name ?? '')} must be a shell variable name ending in one of ` +
+            `${SECRET_SUFFIXES.join(', ')} (set it with --name)`,
+        );
+      }
+      return `${base}secret-files/${name}`;
+  }
+}
+
+/** Refuses content the hooks could not use, naming the line or the problem but never echoing a value. */
+export function validateUpload(kind: Kind, body: Uint8Array, source: string): void {
+  const text = new TextDecoder().decode(body);
+  if (kind === 'env') {
+    try {
+      parseEnvFile(text, () => undefined);
+    } catch (error) {
+      if (error instanceof EnvFileSyntaxError) throw new UnsafeUploadError(`${source} ${error.message}`);
+      throw error;
+    }
+  } else if (kind === 'ssh-key') {
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+      throw new UnsafeUploadError(
+        `${source} is not a PEM/OpenSSH private key (no "-----BEGIN … PRIVATE KEY-----" line)`,
+      );
+    }
+    if (/ENCRYPTED/.test(text.split('\n', 3).join('\n')) || /Proc-Type: 4,ENCRYPTED/.test(text)) {
+      throw new UnsafeUploadError(`${source} is passphrase-protected; ssh-agent cannot load it without a terminal`);
+    }
+  } else if (kind === 'git-credentials') {
+    const parsed = parseGitCredentials(text);
+    if (parsed.invalidLines.length > 0 || parsed.credentials.length === 0) {
+      throw new UnsafeUploadError(
+        `${source}: every line must be https://user:password@host[:port][/path]` +
+          (parsed.invalidLines.length > 0
+            ? ` (bad lines: ${parsed.invalidLines.join(', ')})`
+            : ' (no credentials found)'),
+      );
+    }
+  }
+}
+
+async function readSource(file: string, context: CommandContext): Promise<Uint8Array> {
+  if (file === '-') return Buffer.from(await context.readStdin(), 'utf8');
+  return readFile(file);
+}
+
+/** `s3secrets put`: uploads one secret to the key the hooks read, encrypted with SSE-KMS. */
+export async function runPutCommand(args: readonly string[], context: CommandContext): Promise<number> {
+  let parsed: ReturnType<typeof parsePutArgs>;
+  try {
+    parsed = parsePutArgs(args);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n${PUT_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const [file] = positionals;
+  if (!file || positionals.length > 1)
+    throw new UsageError(`put takes exactly one FILE (or - for stdin)\n${PUT_USAGE}`);
+  const kind = values.kind as Kind | undefined;
+  if (!kind || !KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}\n${PUT_USAGE}`);
+  const environment = context.environment;
+  const bucket =
+    values.bucket ?? environment.BUILDKITE_PLUGIN_S3_SECRETS_BUCKET ?? environment.BUILDKITE_SECRETS_BUCKET;
+  if (!bucket) throw new UsageError(`no bucket: pass --bucket or set BUILDKITE_PLUGIN_S3_SECRETS_BUCKET\n${PUT_USAGE}`);
+  if (values.global && values.pipeline) throw new UsageError('pass either --pipeline or --global, not both');
+  const prefix = values.global
+    ? undefined
+    : (values.pipeline ?? environment.BUILDKITE_PLUGIN_S3_SECRETS_BUCKET_PREFIX ?? environment.BUILDKITE_PIPELINE_SLUG);
+  if (!values.global && !prefix) {
+    throw new UsageError('say where the secret goes: --pipeline SLUG (one pipeline) or --global (every pipeline)');
+  }
+  const name = values.name ?? (file === '-' ? undefined : basename(file));
+  const key = keyForUpload(kind, prefix, name);
+
+  if (kind === 'ssh-key' && file !== '-') {
+    const mode = (await stat(file)).mode & 0o777;
+    if (mode & 0o004) {
+      throw new UnsafeUploadError(
+        `refusing to upload ${file}: it is world-readable (mode ${mode.toString(8).padStart(4, '0')}), so the key ` +
+          `may already have leaked; run chmod 600 ${file} (and consider rotating it) first`,
+      );
+    }
+  }
+  const body = await readSource(file, context);
+  validateUpload(kind, body, file === '-' ? 'stdin' : file);
+
+  const connection = readConnectionConfig({
+    ...environment,
+    ...(values.region ? { BUILDKITE_PLUGIN_S3_SECRETS_REGION: values.region } : {}),
+  });
+  const signal = AbortSignal.timeout(connection.deadlineMs);
+  const { store, check } = await openS3SecretStore(connection, bucket, environment, signal, context.logger);
+  try {
+    if (check.status !== 'available') {
+      throw new BucketUnavailableError(`cannot use bucket "${bucket}": ${describeOutcome(check)}`);
+    }
+    try {
+      await store.client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: body,
+          ServerSideEncryption: 'aws:kms',
+          ...(values['kms-key-id'] ? { SSEKMSKeyId: values['kms-key-id'] } : {}),
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      const outcome = classifyError(error);
+      const hint =
+        outcome.status === 'access-denied'
+          ? ' (the caller needs s3:PutObject on the key and kms:GenerateDataKey on the KMS key)'
+          : '';
+      throw new BucketUnavailableError(`upload to s3://${bucket}/${key} failed: ${describeOutcome(outcome)}${hint}`, {
+        cause: error,
+      });
+    }
+    const keyNote = values['kms-key-id'] ? `KMS key ${values['kms-key-id']}` : "the bucket's default KMS key";
+    context.logger.info(`Uploaded ${body.byteLength} bytes to s3://${bucket}/${key} with SSE-KMS (${keyNote})`);
+    return 0;
+  } finally {
+    store.close();
+    closeConnections();
+  }
+}
+
+function parsePutArgs(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      kind: { type: 'string' },
+      pipeline: { type: 'string' },
+      global: { type: 'boolean' },
+      bucket: { type: 'string' },
+      name: { type: 'string' },
+      'kms-key-id': { type: 'string' },
+      region: { type: 'string' },
+    },
+  });
+}

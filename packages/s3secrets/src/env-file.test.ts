@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseEnvFile } from './env-file';
+import { EnvFileSyntaxError } from './errors';
+import { shellQuote } from './shell-quote';
+
+const values = (text: string, lookup: (name: string) => string | undefined = () => undefined) =>
+  Object.fromEntries(parseEnvFile(text, lookup).assignments.map(({ name, value }) => [name, value]));
+
+/** What bash itself makes of a (side-effect free) env file: the reference our parser must agree with. */
+function bashValues(text: string, names: string[]): Record<string, string> {
+  const printer = names.map((name) => `printf '%s\\0' "$${name}"`).join('; ');
+  const output = execFileSync('bash', ['-c', `set -euo pipefail; eval "$1"; ${printer}`, 'bash', text], {
+    env: { PATH: process.env.PATH, HOME: '/home/ci' },
+  }).toString('utf8');
+  return Object.fromEntries(
+    output
+      .split('\0')
+      .slice(0, names.length)
+      .map((value, index) => [names[index], value]),
+  );
+}
+
+describe('Function: parseEnvFile', () => {
+  it('reads the forms bash accepts exactly as bash does', () => {
+    // Prepare
+    const text = [
+      '# a comment',
+      '',
+      'PLAIN=one',
+      'export EXPORTED=two',
+      "SINGLE='it''s $HOME'",
+      'DOUBLE="say \\"hi\\" to $HOME and \\$literal"',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
+      'EXPANDED=${HOME}/bin:$PLAIN',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
+      'DEFAULTED=${UNSET_THING:-fallback}',
+      'CONCAT="a"b\'c\'',
+      'ESCAPED=a\\ b',
+      'COMMENTED=value # trailing comment',
+      'EMPTY=',
+      'MULTI="first',
+      'second"',
+      "ANSI=$'tab\\there'",
+      '   INDENTED=yes',
+    ].join('\n');
+    const names = [
+      'PLAIN',
+      'EXPORTED',
+      'SINGLE',
+      'DOUBLE',
+      'EXPANDED',
+      'DEFAULTED',
+      'CONCAT',
+      'ESCAPED',
+      'COMMENTED',
+      'EMPTY',
+      'MULTI',
+      'ANSI',
+      'INDENTED',
+    ];
+
+    // Act
+    const parsed = values(text, (name) => (name === 'HOME' ? '/home/ci' : undefined));
+
+    // Assess
+    expect(parsed).toEqual(bashValues(text, names));
+  });
+
+  it('agrees with bash on any value written in single quotes', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 30 }).filter((value) => !value.includes('\0')),
+        (value) => {
+          // Prepare
+          const text = `VALUE=${shellQuote(value)}\n`;
+
+          // Act / Assess
+          expect(values(text).VALUE).toBe(value);
+        },
+      ),
+    );
+  });
+
+  it('keeps command substitution as literal text and says so, instead of running it', () => {
+    // Prepare
+    const text = 'A=$(touch /tmp/pwned)\nB="`id`"\nC="x $(id) y"\n';
+
+    // Act
+    const parsed = parseEnvFile(text);
+
+    // Assess
+    expect(Object.fromEntries(parsed.assignments.map(({ name, value }) => [name, value]))).toEqual({
+      A: '$(touch /tmp/pwned)',
+      B: '`id`',
+      C: 'x $(id) y',
+    });
+    expect(parsed.notices).toHaveLength(3);
+    expect(parsed.notices[0]).toMatch(/^line 1: /);
+  });
+
+  it('lets later assignments see earlier ones', () => {
+    // Act / Assess
+    expect(values('A=one\nB=$A-two\nA=three\n')).toEqual({ A: 'three', B: 'one-two' });
+  });
+
+  it('reads CRLF files', () => {
+    // Act / Assess
+    expect(values('A=one\r\nB="two"\r\n')).toEqual({ A: 'one', B: 'two' });
+  });
+
+  it('reports the line number of the first malformed line', () => {
+    // Prepare
+    const cases: [string, number, RegExp][] = [
+      ['A=1\nnot an assignment\n', 2, /expected NAME=value/],
+      ['A=1\nB=two words\n', 2, /unexpected text after the value/],
+      ["A=1\n\nB='unterminated\n", 3, /unterminated single quote/],
+      ['A="open\nstill open\n', 1, /unterminated double quote/],
+      ['1BAD=x\n', 1, /expected NAME=value/],
+      ['A=x; rm -rf /\n', 1, /unquoted ";"/],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
+      ['A=${B/x/y}\n', 1, /unsupported expansion/],
+      ['A=$(unterminated\n', 1, /unterminated \$\(/],
+    ];
+
+    for (const [text, line, reason] of cases) {
+      // Act
+      const attempt = () => parseEnvFile(text);
+
+      // Assess
+      expect(attempt).toThrow(EnvFileSyntaxError);
+      try {
+        attempt();
+      } catch (error) {
+        expect((error as EnvFileSyntaxError).line).toBe(line);
+        expect((error as EnvFileSyntaxError).message).toMatch(reason);
+      }
+    }
+  });
+
+  it('accepts a bare `export NAME` as a no-op', () => {
+    // Act / Assess
+    expect(values('export A\nB=1\n')).toEqual({ B: '1' });
+  });
+});

@@ -1,0 +1,47 @@
+/** Base of every error this package throws on purpose; `exitCode` is what the CLI exits with. */
+export class S3SecretsError extends Error {
+  override name = 'S3SecretsError';
+  readonly exitCode: number = 1;
+}
+
+/** Thrown for bad command-line arguments or bad configuration variables: exit code 2. */
+export class UsageError extends S3SecretsError {
+  override name = 'UsageError';
+  override readonly exitCode = 2;
+}
+
+/** Thrown when the environment variables fail validation; the message names every bad variable. */
+export class ConfigurationError extends UsageError {
+  override name = 'ConfigurationError';
+}
+
+/** Thrown when the secrets bucket does not exist or the role may not read it. */
+export class BucketUnavailableError extends S3SecretsError {
+  override name = 'BucketUnavailableError';
+}
+
+/** Thrown when an object could not be read for a reason other than "absent" (throttling, 5xx, network, deadline). */
+export class SecretDownloadError extends S3SecretsError {
+  override name = 'SecretDownloadError';
+}
+
+/** Thrown when ssh-agent cannot be started or refuses a key. */
+export class SshAgentError extends S3SecretsError {
+  override name = 'SshAgentError';
+}
+
+/** Thrown by `s3secrets put` when the file must not be uploaded (unsafe permissions, wrong shape). */
+export class UnsafeUploadError extends S3SecretsError {
+  override name = 'UnsafeUploadError';
+}
+
+/** Thrown when an env file cannot be parsed; `line` is 1-based. */
+export class EnvFileSyntaxError extends S3SecretsError {
+  override name = 'EnvFileSyntaxError';
+  constructor(
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`line ${line}: ${reason}`);
+  }
+}

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { classifyError, describeOutcome } from './secret-store';
+
+const awsError = (name: string, httpStatusCode?: number) =>
+  Object.assign(new Error(`${name} message`), { name, $metadata: httpStatusCode ? { httpStatusCode } : {} });
+
+describe('Function: classifyError', () => {
+  it('treats missing keys and missing permissions as absent, like upstream', () => {
+    // Act / Assess
+    expect(classifyError(awsError('NoSuchKey', 404))).toEqual({ status: 'not-found' });
+    expect(classifyError(awsError('NotFound', 404))).toEqual({ status: 'not-found' });
+    expect(classifyError(awsError('AccessDenied', 403))).toEqual({ status: 'access-denied' });
+    expect(classifyError(awsError('Forbidden', 403))).toEqual({ status: 'access-denied' });
+  });
+
+  it('tells throttling, server errors, network errors and the deadline apart', () => {
+    // Act / Assess
+    expect(classifyError(awsError('SlowDown', 503))).toMatchObject({ status: 'failed', kind: 'throttled' });
+    expect(classifyError(awsError('ThrottlingException', 400))).toMatchObject({ kind: 'throttled' });
+    expect(classifyError(awsError('Whatever', 429))).toMatchObject({ kind: 'throttled' });
+    expect(classifyError(awsError('InternalError', 500))).toMatchObject({ kind: 'server-error' });
+    expect(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toMatchObject({
+      kind: 'network',
+    });
+    expect(classifyError(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toMatchObject({
+      kind: 'deadline',
+    });
+    expect(classifyError('a string')).toMatchObject({ kind: 'other', reason: 'Error: a string' });
+  });
+
+  it('describes an outcome in words that name the HTTP status', () => {
+    // Act / Assess
+    expect(describeOutcome(classifyError(awsError('SlowDown', 503)))).toBe(
+      'throttled: SlowDown (HTTP 503): SlowDown message',
+    );
+    expect(describeOutcome({ status: 'found', body: new Uint8Array(3) })).toBe('found (3 bytes)');
+    expect(describeOutcome({ status: 'listed', keys: ['a'] })).toBe('1 keys');
+    expect(describeOutcome({ status: 'available' })).toBe('available');
+  });
+});

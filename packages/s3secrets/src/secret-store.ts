@@ -1,0 +1,94 @@
+/** Why a read did not return data. `not-found` and `access-denied` mean "absent" (silent, as upstream). */
+export type FailureKind = 'throttled' | 'server-error' | 'network' | 'deadline' | 'other';
+
+export type ObjectResult =
+  | { status: 'found'; body: Uint8Array }
+  | { status: 'not-found' }
+  | { status: 'access-denied' }
+  | { status: 'failed'; kind: FailureKind; reason: string };
+
+export type ListResult = { status: 'listed'; keys: string[] } | Exclude<ObjectResult, { status: 'found' }>;
+
+export type BucketCheck = { status: 'available' } | Exclude<ObjectResult, { status: 'found' }>;
+
+/** The reads `s3secrets env` needs; the S3 adapter is `S3SecretStore`, tests may pass stand-ins. */
+export interface SecretStore {
+  readonly bucket: string;
+  readonly region: string;
+  checkBucket(): Promise<BucketCheck>;
+  getObject(key: string): Promise<ObjectResult>;
+  /** Every key under `prefix` (all pages), folder markers excluded. */
+  listKeys(prefix: string): Promise<ListResult>;
+  close(): void;
+}
+
+const THROTTLING_CODES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequests',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'ProvisionedThroughputExceededException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+
+interface ErrorShape {
+  name?: unknown;
+  code?: unknown;
+  Code?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+/** Sorts an AWS SDK error into the outcome the CLI reports; never looks at object contents. */
+export function classifyError(error: unknown): Exclude<ObjectResult, { status: 'found' }> {
+  const shape: ErrorShape = typeof error === 'object' && error !== null ? (error as ErrorShape) : {};
+  const name = typeof shape.name === 'string' ? shape.name : '';
+  const code = typeof shape.Code === 'string' ? shape.Code : typeof shape.code === 'string' ? shape.code : name;
+  const status = typeof shape.$metadata?.httpStatusCode === 'number' ? shape.$metadata.httpStatusCode : undefined;
+  const message = typeof shape.message === 'string' ? shape.message : String(error);
+  const reason = `${code || 'Error'}${status ? ` (HTTP ${status})` : ''}: ${message}`;
+  if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchBucket' || status === 404) {
+    return { status: 'not-found' };
+  }
+  if (code === 'AccessDenied' || code === 'Forbidden' || code === 'AllAccessDisabled' || status === 403) {
+    return { status: 'access-denied' };
+  }
+  if (name === 'AbortError' || code === 'AbortError') return { status: 'failed', kind: 'deadline', reason };
+  if (THROTTLING_CODES.has(code) || status === 429) return { status: 'failed', kind: 'throttled', reason };
+  if (status !== undefined && status >= 500) return { status: 'failed', kind: 'server-error', reason };
+  if (NETWORK_CODES.has(code) || name === 'TimeoutError' || /socket hang up|ECONN/.test(message)) {
+    return { status: 'failed', kind: 'network', reason };
+  }
+  return { status: 'failed', kind: 'other', reason };
+}
+
+/** Human words for an outcome, for logs and `doctor`. */
+export function describeOutcome(result: ObjectResult | ListResult | BucketCheck): string {
+  switch (result.status) {
+    case 'found':
+      return `found (${result.body.byteLength} bytes)`;
+    case 'listed':
+      return `${result.keys.length} keys`;
+    case 'available':
+      return 'available';
+    case 'not-found':
+      return 'not found';
+    case 'access-denied':
+      return 'access denied';
+    case 'failed':
+      return `${result.kind.replace('-', ' ')}: ${result.reason}`;
+  }
+}

@@ -1,0 +1,247 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseScalerConfig, type ScalerConfigInput } from './config.js';
+import { decide } from './decide.js';
+import { NOW_MS } from './test-fixtures.js';
+import type { DecisionInput, GroupState, InstanceView, QueueMetrics, ScalerState } from './types.js';
+
+const DAY_MS = 86_400_000;
+
+const factor = fc.constantFrom(0.1, 0.5, 1, 2, 5);
+const cooldown = fc.constantFrom(0, 60, 300, 3600);
+
+const configInput = (factors: { out: fc.Arbitrary<number>; in: fc.Arbitrary<number> }, throttle: boolean) =>
+  fc
+    .record({
+      agentsPerInstance: fc.integer({ min: 0, max: 8 }),
+      includeWaiting: fc.boolean(),
+      instanceBuffer: fc.integer({ min: 0, max: 5 }),
+      maxInstanceCap: fc.integer({ min: 0, max: 20 }),
+      availabilityThreshold: fc.constantFrom(0, 0.5, 1),
+      scaleOutFactor: factors.out,
+      scaleInFactor: factors.in,
+      scaleOutCooldownSec: cooldown,
+      scaleInCooldownSec: cooldown,
+      scaleOnlyAfterAllEvent: fc.boolean(),
+      disableScaleOut: fc.boolean(),
+      disableScaleIn: fc.boolean(),
+      elasticCiMode: fc.boolean(),
+      overProvision: fc.constantFrom<ScalerConfigInput['overProvision']>(
+        { strategy: 'none' },
+        { strategy: 'instances', instances: 2 },
+        { strategy: 'percent', percent: 25 },
+      ),
+      idlePool: fc.constantFrom<ScalerConfigInput['idlePool']>(
+        {},
+        { idleCount: 3 },
+        { idleCount: 10, idleScaleFactor: 0.5, idleCountMin: 1 },
+        { periods: [{ cron: '* 8-17 * * 1-5', timezone: 'Europe/Berlin', idleCount: 5 }] },
+      ),
+      scheduledMinimums: fc.constantFrom<ScalerConfigInput['scheduledMinimums']>(
+        [],
+        [{ cron: '* 6-20 * * *', timezone: 'America/New_York', minSize: 4 }],
+      ),
+      throttled: throttle ? fc.boolean() : fc.constant(false),
+      scaleIn: fc.constantFrom<ScalerConfigInput['scaleIn']>(
+        {},
+        { strategy: 'drain' },
+        { strategy: 'drain', order: 'newest-first', minRunningTimeSec: 600, minIdleSec: 60 },
+      ),
+    })
+    .map(
+      ({ throttled, ...config }): ScalerConfigInput =>
+        throttled ? { ...config, growthThrottle: { launchesPerSec: 0.05, burst: 3 } } : config,
+    );
+
+const metricsArbitrary = (nowMs: number): fc.Arbitrary<QueueMetrics> =>
+  fc.record({
+    scheduledJobs: fc.integer({ min: 0, max: 60 }),
+    runningJobs: fc.integer({ min: 0, max: 60 }),
+    waitingJobs: fc.integer({ min: 0, max: 60 }),
+    idleAgents: fc.integer({ min: 0, max: 60 }),
+    busyAgents: fc.integer({ min: 0, max: 60 }),
+    totalAgents: fc.integer({ min: 0, max: 120 }),
+    collectedAtMs: fc.constantFrom(nowMs, nowMs - 30_000, nowMs - 600_000),
+  });
+
+const instanceArbitrary = (nowMs: number, index: number): fc.Arbitrary<InstanceView> =>
+  fc.record({
+    id: fc.constant(`i-${index}`),
+    launchedAtMs: fc.integer({ min: nowMs - DAY_MS, max: nowMs }),
+    lifecycleState: fc.constantFrom('InService', 'InService', 'InService', 'Pending', 'Terminating', 'Warmed:Running'),
+    busyAgents: fc.constantFrom(0, 0, 1, 3, Number.NaN),
+    idleAgents: fc.integer({ min: 0, max: 4 }),
+    idleSinceMs: fc.integer({ min: nowMs - DAY_MS, max: nowMs }),
+  });
+
+const groupArbitrary = (nowMs: number): fc.Arbitrary<GroupState> =>
+  fc
+    .record({
+      min: fc.integer({ min: 0, max: 5 }),
+      span: fc.integer({ min: 0, max: 40 }),
+      desiredShare: fc.double({ min: 0, max: 1, noNaN: true }),
+      extraInService: fc.integer({ min: -5, max: 3 }),
+      pending: fc.integer({ min: 0, max: 3 }),
+    })
+    .chain(({ min, span, desiredShare, extraInService, pending }) => {
+      const max = min + span;
+      const desired = min + Math.floor(desiredShare * span);
+      const inService = Math.max(0, desired + extraInService);
+      return fc
+        .tuple(...Array.from({ length: inService + pending }, (_, index) => instanceArbitrary(nowMs, index)))
+        .map((instances) => ({ min, max, desired, inService, pending, instances }));
+    });
+
+const stateArbitrary = (nowMs: number): fc.Arbitrary<ScalerState> =>
+  fc
+    .record({
+      out: fc.option(fc.integer({ min: 0, max: 7200 }), { nil: undefined }),
+      in: fc.option(fc.integer({ min: 0, max: 7200 }), { nil: undefined }),
+      tokens: fc.option(fc.double({ min: 0, max: 3, noNaN: true }), { nil: undefined }),
+    })
+    .map(({ out, in: inAgo, tokens }) => {
+      const state: ScalerState = {};
+      if (out !== undefined) state.lastScaleOutAtMs = nowMs - out * 1000;
+      if (inAgo !== undefined) state.lastScaleInAtMs = nowMs - inAgo * 1000;
+      if (tokens !== undefined) {
+        state.throttleTokens = tokens;
+        state.throttleUpdatedAtMs = nowMs - 10_000;
+      }
+      return state;
+    });
+
+const decisionInput = (options: { factors?: boolean; throttle?: boolean } = {}): fc.Arbitrary<DecisionInput> =>
+  fc.integer({ min: 0, max: 7 * DAY_MS }).chain((offsetMs) => {
+    const nowMs = NOW_MS + offsetMs;
+    const factors =
+      options.factors === false ? { out: fc.constant(1), in: fc.constant(1) } : { out: factor, in: factor };
+    return fc.record({
+      config: configInput(factors, options.throttle ?? true).map(parseScalerConfig),
+      nowMs: fc.constant(nowMs),
+      metrics: metricsArbitrary(nowMs),
+      group: groupArbitrary(nowMs),
+      state: stateArbitrary(nowMs),
+    });
+  });
+
+describe('Function: decide (properties)', () => {
+  it('always answers a desired capacity within [min, max]', () => {
+    fc.assert(
+      fc.property(decisionInput(), (input) => {
+        const { desired } = decide(input);
+
+        expect(Number.isInteger(desired)).toBe(true);
+        expect(desired).toBeGreaterThanOrEqual(input.group.min);
+        expect(desired).toBeLessThanOrEqual(input.group.max);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never drains a busy, unknown or not-in-service instance, and lowers desired by exactly the drained count', () => {
+    fc.assert(
+      fc.property(decisionInput(), (input) => {
+        const decision = decide(input);
+        const byId = new Map(input.group.instances?.map((instance) => [instance.id, instance]));
+
+        for (const id of decision.instancesToDrain) {
+          const drained = byId.get(id);
+          expect(drained?.lifecycleState).toBe('InService');
+          expect(drained?.busyAgents).toBe(0);
+        }
+        if (decision.instancesToDrain.length > 0) {
+          expect(decision.desired).toBe(input.group.desired - decision.instancesToDrain.length);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('asks for a target that never falls when demand rises', () => {
+    fc.assert(
+      fc.property(decisionInput(), fc.integer({ min: 0, max: 40 }), (input, extraJobs) => {
+        const more = {
+          ...input,
+          metrics: { ...input.metrics, scheduledJobs: input.metrics.scheduledJobs + extraJobs },
+        };
+
+        expect(decide(more).target).toBeGreaterThanOrEqual(decide(input).target);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never decides a lower desired capacity when demand rises (factors 1, no throttle)', () => {
+    fc.assert(
+      fc.property(
+        decisionInput({ factors: false, throttle: false }),
+        fc.integer({ min: 0, max: 40 }),
+        (input, extra) => {
+          const more = { ...input, metrics: { ...input.metrics, scheduledJobs: input.metrics.scheduledJobs + extra } };
+
+          expect(decide(more).desired).toBeGreaterThanOrEqual(decide(input).desired);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('answers identically for identical inputs', () => {
+    fc.assert(
+      fc.property(decisionInput(), (input) => {
+        const first = decide(input);
+        const second = decide(input);
+
+        expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds once its own set-desired decision has been applied (converged group, factors 1, no boost)', () => {
+    fc.assert(
+      fc.property(decisionInput({ factors: false, throttle: false }), (input) => {
+        const config = {
+          ...input.config,
+          availabilityThreshold: 0,
+          scaleIn: { ...input.config.scaleIn, strategy: 'set-desired' as const },
+        };
+        const converged = { ...input, config, group: { ...input.group, inService: input.group.desired } };
+        const first = decide(converged);
+        const applied = {
+          ...converged,
+          state: first.nextState,
+          group: { ...converged.group, desired: first.desired, inService: first.desired },
+        };
+
+        const second = decide(applied);
+
+        expect(second.desired).toBe(first.desired);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never shortens a cooldown', () => {
+    fc.assert(
+      fc.property(decisionInput(), (input) => {
+        const { config, nowMs, state } = input;
+        const decision = decide(input);
+        const lastOut = state.lastScaleOutAtMs;
+        const lastIn = state.lastScaleInAtMs;
+
+        if (decision.action === 'scale-out' && lastOut !== undefined) {
+          const lastEvent = config.scaleOnlyAfterAllEvent && lastIn !== undefined ? Math.max(lastIn, lastOut) : lastOut;
+          expect(nowMs - lastEvent).toBeGreaterThanOrEqual(config.scaleOutCooldownSec * 1000);
+        }
+        if (decision.action === 'scale-in' && lastIn !== undefined) {
+          const lastEvent = config.scaleOnlyAfterAllEvent && lastOut !== undefined ? Math.max(lastIn, lastOut) : lastIn;
+          expect(nowMs - lastEvent).toBeGreaterThanOrEqual(config.scaleInCooldownSec * 1000);
+        }
+        if (decision.action !== 'scale-out') expect(decision.nextState.lastScaleOutAtMs).toBe(lastOut);
+        if (decision.action !== 'scale-in') expect(decision.nextState.lastScaleInAtMs).toBe(lastIn);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

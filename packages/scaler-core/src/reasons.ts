@@ -1,0 +1,124 @@
+import type { ScalerConfig } from './config.js';
+
+/**
+ * Why a decision came out as it did, recorded as numbers while deciding (four slots per note: code and up to three
+ * values) and rendered to text only when someone reads `reasons`. Building strings on every call would cost more
+ * than the decision itself.
+ */
+export const Reason = {
+  staleMetrics: 0,
+  demand: 1,
+  availabilityBoost: 2,
+  availabilityConverging: 3,
+  instanceBuffer: 4,
+  stepNoMatch: 5,
+  step: 6,
+  overProvision: 7,
+  idlePool: 8,
+  cappedAtMax: 9,
+  scheduledMinimum: 10,
+  raisedToMin: 11,
+  groupConverging: 12,
+  pendingBeforeScaleIn: 13,
+  danglingCheck: 14,
+  noScaling: 15,
+  scaleOutDisabled: 16,
+  scaleOutCooldown: 17,
+  scaleOutFactor: 18,
+  throttleEmpty: 19,
+  throttleLimited: 20,
+  scaleOut: 21,
+  scaleInDisabled: 22,
+  scaleInCooldown: 23,
+  scaleInFactor: 24,
+  drainNeedsInstances: 25,
+  drainNothingEligible: 26,
+  draining: 27,
+  scaleIn: 28,
+} as const;
+
+export type ReasonTrace = number[];
+
+export function note(trace: ReasonTrace, code: number, first = 0, second = 0, third = 0): void {
+  trace.push(code, first, second, third);
+}
+
+function render(config: ScalerConfig, code: number, a: number, b: number, c: number): string {
+  switch (code) {
+    case Reason.staleMetrics:
+      return `metrics are ${a}s old (limit ${b}s): holding`;
+    case Reason.demand:
+      return `demand: ${a} agent(s) → ${b} instance(s)`;
+    case Reason.availabilityBoost:
+      return `availability ${a}/${b} agents below threshold: boost to ${c}`;
+    case Reason.availabilityConverging:
+      return 'availability below threshold but the group is still converging: no boost';
+    case Reason.instanceBuffer:
+      return `instance buffer +${a} → ${b}`;
+    case Reason.stepNoMatch:
+      return `step scaling: ${config.stepScaling?.metric ?? 'metric'} ${a} matches no step: keep ${b}`;
+    case Reason.step:
+      return `step scaling: ${config.stepScaling?.metric ?? 'metric'} ${a} → ${config.stepScaling?.adjustmentType ?? 'adjustment'} ${b} → ${c}`;
+    case Reason.overProvision:
+      return `over-provision +${a} → ${b}`;
+    case Reason.idlePool:
+      return `idle pool: ${a} spare slot(s) → ${b}`;
+    case Reason.cappedAtMax:
+      return `capped at max ${a}`;
+    case Reason.scheduledMinimum:
+      return `scheduled minimum ${a}`;
+    case Reason.raisedToMin:
+      return `raised to min ${a}`;
+    case Reason.groupConverging:
+      return `${a} instance(s) in service, desired already ${b}: group converging`;
+    case Reason.pendingBeforeScaleIn:
+      return `${a} instance(s) pending: waiting before scaling in`;
+    case Reason.danglingCheck:
+      return `${a} instance(s) running but no agent reports: check for dangling instances`;
+    case Reason.noScaling:
+      return `no scaling required at ${a}`;
+    case Reason.scaleOutDisabled:
+      return `scale-out to ${a} wanted but disabled (disableScaleOut)`;
+    case Reason.scaleOutCooldown:
+      return `scale-out to ${a} wanted but in cooldown for ${b}s more`;
+    case Reason.scaleOutFactor:
+      return `scale-out factor ${config.scaleOutFactor}: ${a} → ${b}`;
+    case Reason.throttleEmpty:
+      return `growth throttle: no launch token available (${a.toFixed(2)} of ${b})`;
+    case Reason.throttleLimited:
+      return `growth throttle: ${a} launch(es) allowed now → ${b}`;
+    case Reason.scaleOut:
+      return `scale out ${a} → ${b}`;
+    case Reason.scaleInDisabled:
+      return `scale-in to ${a} wanted but disabled (disableScaleIn)`;
+    case Reason.scaleInCooldown:
+      return `scale-in to ${a} wanted but in cooldown for ${b}s more`;
+    case Reason.scaleInFactor:
+      return `scale-in factor ${config.scaleInFactor}: ${a} → ${b}`;
+    case Reason.drainNeedsInstances:
+      return 'drain strategy needs group.instances to choose whom to drain: holding';
+    case Reason.drainNothingEligible:
+      return `scale-in to ${a} wanted but no instance is idle, old and idle long enough to drain`;
+    case Reason.draining:
+      return `draining ${a} idle instance(s), ${config.scaleIn.order}`;
+    default:
+      return `scale in ${a} → ${b}`;
+  }
+}
+
+/** The human-readable reasons of a trace, one per note, in order. */
+export function renderReasons(trace: ReasonTrace, config: ScalerConfig): string[] {
+  const reasons: string[] = [];
+  for (let index = 0; index < trace.length; index += 4) {
+    reasons.push(
+      render(
+        config,
+        trace[index] as number,
+        trace[index + 1] as number,
+        trace[index + 2] as number,
+        trace[index + 3] as number,
+      ),
+    );
+  }
+  return reasons;
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm'],
+  target: 'node20',
+  dts: true,
+  // Never wipe dist: the simulator and agent-scaler import it while this package rebuilds.
+  clean: false,
+  sourcemap: true,
+});

@@ -1,0 +1,70 @@
+import { UsageError } from './errors.js';
+import type { Policy } from './policy.js';
+import { type PolicySummary, summarize } from './report.js';
+import { ScalerCorePolicy, scalerConfigOf } from './scaler-core-policy.js';
+import { type SimulationResult, simulate } from './simulation.js';
+import type { Trace } from './trace.js';
+
+export interface CompareOptions {
+  readonly trace: Trace;
+  readonly policies: readonly Policy[];
+  readonly seed: number;
+  /** Defaults to the trace's only queue; required when the trace has several. */
+  readonly queue?: string;
+  /** Spot interruptions per instance-hour applied to every policy (overrides the policies' own spot settings). */
+  readonly spotRate?: number;
+}
+
+export interface PolicyRun {
+  readonly policy: Policy;
+  readonly result: SimulationResult;
+  readonly summary: PolicySummary;
+  /** Wall-clock time the simulation took. Not part of the JSON report (that must be deterministic). */
+  readonly elapsedMs: number;
+}
+
+/** Picks the queue to simulate: the given one (must exist) or the trace's only queue. */
+export function chooseQueue(trace: Trace, queue: string | undefined): string {
+  if (queue !== undefined) {
+    if (!trace.queues.includes(queue)) {
+      throw new UsageError(
+        `queue "${queue}" has no jobs in trace ${trace.name}; its queues: ${trace.queues.join(', ')}`,
+      );
+    }
+    return queue;
+  }
+  if (trace.queues.length > 1) {
+    throw new UsageError(
+      `trace ${trace.name} has several queues (${trace.queues.join(', ')}): choose one with --queue (the others' jobs then start at once, as if another fleet ran them)`,
+    );
+  }
+  return trace.queues[0] ?? 'default';
+}
+
+/** Runs every policy over the same trace with the same seed. */
+export function comparePolicies(options: CompareOptions): PolicyRun[] {
+  const queue = chooseQueue(options.trace, options.queue);
+  return options.policies.map((policy) => {
+    const fleet =
+      options.spotRate === undefined
+        ? policy.fleet
+        : {
+            ...policy.fleet,
+            spot:
+              options.spotRate > 0
+                ? { interruptionsPerInstanceHour: options.spotRate, noticeSec: policy.fleet.spot?.noticeSec ?? 120 }
+                : null,
+          };
+    const started = performance.now();
+    const result = simulate({
+      trace: options.trace,
+      fleet,
+      control: policy.control,
+      policy: new ScalerCorePolicy(scalerConfigOf(policy)),
+      seed: options.seed,
+      queue,
+    });
+    const elapsedMs = performance.now() - started;
+    return { policy, result, summary: summarize(policy, result), elapsedMs };
+  });
+}

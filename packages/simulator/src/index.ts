@@ -1,0 +1,52 @@
+export { type ChartFormat, type ChartOptions, type ChartSeries, renderChart } from './chart.js';
+export { type CompareOptions, chooseQueue, comparePolicies, type PolicyRun } from './compare.js';
+export {
+  type DurationDistribution,
+  type DurationDistributionInput,
+  durationDistributionSchema,
+  sampleDuration,
+} from './distribution.js';
+export {
+  InvariantViolationError,
+  PolicyConfigError,
+  SimulatorError,
+  type TraceIssue,
+  TraceParseError,
+  UsageError,
+} from './errors.js';
+export { EventQueue } from './event-queue.js';
+export {
+  type ControlConfig,
+  type FleetConfig,
+  mergePolicyInput,
+  type Policy,
+  type PolicyInput,
+  parsePolicy,
+  policySchema,
+} from './policy.js';
+export { PRESET_NAMES, PRESETS } from './presets.js';
+export {
+  buildReport,
+  type ComparisonReport,
+  formatReport,
+  type PolicyRatios,
+  type PolicySummary,
+  summarize,
+  type WaitSummary,
+} from './report.js';
+export { type ReadTextFile, resolvePolicy } from './resolve-policy.js';
+export { createRandom, type Random } from './rng.js';
+export { bundledTracePath, type CliIo, DEFAULT_POLICIES, runCli, USAGE } from './run-cli.js';
+export { ScalerCorePolicy, scalerConfigOf } from './scaler-core-policy.js';
+export type {
+  FleetObservation,
+  GroupObservation,
+  InstanceObservation,
+  QueueObservation,
+  ScalingDecision,
+  ScalingPolicy,
+} from './scaling-policy.js';
+export { type SimulationOptions, type SimulationResult, type StartRecord, simulate } from './simulation.js';
+export { percentile } from './statistics.js';
+export type { TimelineSeries } from './timeline.js';
+export { parseTrace, type Trace, type TraceJob } from './trace.js';

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { PolicyConfigError } from './errors.js';
+import { mergePolicyInput, parsePolicy } from './policy.js';
+import { PRESET_NAMES, PRESETS } from './presets.js';
+import { resolvePolicy } from './resolve-policy.js';
+import { scalerConfigOf } from './scaler-core-policy.js';
+
+const noFiles = (path: string): string => {
+  throw new Error(`unexpected read of ${path}`);
+};
+
+describe('Function: mergePolicyInput', () => {
+  it('merges objects field by field and lets the override replace everything else', () => {
+    const merged = mergePolicyInput(
+      { fleet: { minSize: 0, warmPool: { minSize: 1, reuseOnScaleIn: true } }, list: [1, 2] },
+      { fleet: { warmPool: { minSize: 5 } }, list: [3] },
+    );
+    expect(merged).toEqual({ fleet: { minSize: 0, warmPool: { minSize: 5, reuseOnScaleIn: true } }, list: [3] });
+  });
+});
+
+describe('Function: parsePolicy', () => {
+  it('fills every default', () => {
+    const policy = parsePolicy({ name: 'bare' }, 'test');
+    expect(policy.fleet).toMatchObject({ minSize: 0, maxSize: 500, agentsPerInstance: 1, idleTimeoutSec: 600 });
+    expect(policy.control).toMatchObject({
+      scheduleSec: 60,
+      pollIntervalSec: 10,
+      invocationTimeoutSec: 50,
+      webhook: null,
+    });
+  });
+
+  it('names every bad field with its path', () => {
+    expect(() =>
+      parsePolicy({ name: '', fleet: { minSize: 5, maxSize: 2, extra: 1 }, control: { pollIntervalSec: 0 } }, 'p.json'),
+    ).toThrow(/p\.json: invalid policy:[\s\S]*name[\s\S]*fleet[\s\S]*control\.pollIntervalSec/);
+  });
+});
+
+describe('Presets', () => {
+  it.each(PRESET_NAMES)('%s is valid for the simulator and for scaler-core', (name) => {
+    const policy = resolvePolicy(name, noFiles);
+    expect(policy.name).toBe(name);
+    expect(() => scalerConfigOf(policy)).not.toThrow();
+  });
+
+  it('differ between buildkite-default and buildkite-tuned only in the scale-out cooldown', () => {
+    const byDefault = parsePolicy(PRESETS['buildkite-default'], 'a');
+    const tuned = parsePolicy(PRESETS['buildkite-tuned'], 'b');
+    expect(scalerConfigOf(byDefault).scaleOutCooldownSec).toBe(300);
+    expect(scalerConfigOf(tuned).scaleOutCooldownSec).toBe(0);
+    expect({ ...tuned.scaler, scaleOutCooldownSec: 300 }).toEqual(byDefault.scaler);
+    expect(tuned.fleet).toEqual(byDefault.fleet);
+    expect(tuned.control).toEqual(byDefault.control);
+  });
+
+  it('rejects a scaler agentsPerInstance that contradicts the fleet', () => {
+    const policy = parsePolicy({ name: 'x', scaler: { agentsPerInstance: 2 } }, 'x');
+    expect(() => scalerConfigOf(policy)).toThrow(PolicyConfigError);
+    expect(() => scalerConfigOf(policy)).toThrow(/set only fleet\.agentsPerInstance/);
+  });
+});

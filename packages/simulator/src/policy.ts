@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { durationDistributionSchema } from './distribution.js';
+import { PolicyConfigError } from './errors.js';
+
+const seconds = z.number().finite().nonnegative();
+const count = z.number().int().nonnegative();
+
+/** The Auto Scaling group, its instances and what they cost. */
+export const fleetSchema = z
+  .strictObject({
+    /** ASG MinSize. */
+    minSize: count.default(0),
+    /** ASG MaxSize. The same for every preset so comparisons measure scaling behaviour, not a cap. */
+    maxSize: z.number().int().positive().default(500),
+    agentsPerInstance: z.number().int().positive().default(1),
+    /** Cold launch until the instance is InService (the agent then still has to register). */
+    bootSec: durationDistributionSchema.default({ kind: 'lognormal', medianSec: 100, sigma: 0.25, minSec: 45 }),
+    /** InService until the agent is registered and can take a job (after a cold boot or a warm resume). */
+    agentRegistrationSec: durationDistributionSchema.default(10),
+    /**
+     * ScaleInIdlePeriod: an instance whose agents have all been idle this long exits and terminates itself,
+     * decrementing desired capacity. `null`: agents never exit on their own.
+     */
+    idleTimeoutSec: seconds.nullable().default(600),
+    /** Agent exit (or end of draining) until the instance stops being billed. */
+    shutdownSec: seconds.default(20),
+    /** EC2 bills per second with this minimum per launch or resume. */
+    minimumBilledSec: seconds.default(60),
+    /** Compute price per running instance-hour, in dollars. */
+    pricePerInstanceHour: seconds.default(0.17),
+    /** Root volume price per instance-hour for as long as the instance exists, running or stopped (250 GB gp3). */
+    volumeCostPerInstanceHour: seconds.default(0.0274),
+    warmPool: z
+      .strictObject({
+        /** Instances kept stopped in the pool at all times. */
+        minSize: count.default(0),
+        /**
+         * Pool + group may hold this many instances: the pool is refilled to `maxPreparedCapacity − desired`
+         * (never below `minSize`). `null`: the pool is exactly `minSize`.
+         */
+        maxPreparedCapacity: count.nullable().default(null),
+        /** Warmed:Stopped until InService. */
+        resumeSec: durationDistributionSchema.default({ kind: 'lognormal', medianSec: 25, sigma: 0.3, minSec: 10 }),
+        /** Scale-in (idle exit or a drain) stops the instance back into the pool instead of terminating it. */
+        reuseOnScaleIn: z.boolean().default(false),
+        /**
+         * At each decision the scaler raises the pool's size to the instances the *waiting* jobs (behind a wait
+         * step) will need, so they boot while their build step runs and only resume (seconds) when scheduled.
+         * scaler-core has no warm-pool output yet: the simulator applies this rule itself (PutWarmPool MinSize).
+         */
+        prepareForWaitingJobs: z.boolean().default(false),
+        /**
+         * A stopped instance the pool no longer needs is terminated only after it has been stopped this long, so a
+         * pool size that dips and recovers does not pay a cold boot each time (a stopped hour costs only EBS).
+         */
+        surplusRetentionSec: seconds.default(0),
+      })
+      .nullable()
+      .default(null),
+    spot: z
+      .strictObject({
+        /** Mean interruptions per running instance-hour (exponential inter-arrival per instance). */
+        interruptionsPerInstanceHour: z.number().finite().nonnegative(),
+        /** Warning before the instance is reclaimed; the agent stops taking jobs when it arrives. */
+        noticeSec: seconds.default(120),
+      })
+      .nullable()
+      .default(null),
+  })
+  .refine((fleet) => fleet.minSize <= fleet.maxSize, { message: 'minSize must not exceed maxSize', path: ['minSize'] });
+
+/** How often, and on what, the scaler is invoked. */
+export const controlSchema = z.strictObject({
+  /** The scaler Lambda's schedule (EventBridge rate). */
+  scheduleSec: z.number().finite().positive().default(60),
+  /** Poll interval inside one invocation. */
+  pollIntervalSec: z.number().finite().positive().default(10),
+  /** An invocation polls at 0, interval, 2·interval, … while the offset is below this. */
+  invocationTimeoutSec: z.number().finite().positive().default(50),
+  /** A `job.scheduled` webhook triggers one extra decision this long after a job becomes scheduled. */
+  webhook: z
+    .strictObject({ latencySec: durationDistributionSchema.default(2) })
+    .nullable()
+    .default(null),
+});
+
+export const policySchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(''),
+  /** Preset this policy starts from; the rest of the file overrides it field by field. */
+  extends: z.string().optional(),
+  /** scaler-core configuration, validated by scaler-core's own schema. */
+  scaler: z.record(z.string(), z.unknown()).default({}),
+  fleet: fleetSchema.prefault({}),
+  control: controlSchema.prefault({}),
+});
+
+export type PolicyInput = z.input<typeof policySchema>;
+export type Policy = z.output<typeof policySchema>;
+export type FleetConfig = Policy['fleet'];
+export type ControlConfig = Policy['control'];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Field-by-field merge: objects merge recursively, anything else in `override` replaces `base`. */
+export function mergePolicyInput(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = mergePolicyInput(base[key], value);
+  }
+  return merged;
+}
+
+/** Validates a policy; every bad field is named with its path in one `PolicyConfigError`. */
+export function parsePolicy(raw: unknown, source: string): Policy {
+  const result = policySchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new PolicyConfigError(`${source}: invalid policy:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}

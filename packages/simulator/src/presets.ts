@@ -1,0 +1,74 @@
+import type { PolicyInput } from './policy.js';
+
+/**
+ * Buildkite's Elastic CI Stack as shipped: agent-scaler 1.12.0 with the stack's defaults. Scale-in is disabled, so
+ * instances leave only when all their agents were idle for ScaleInIdlePeriod (600 s) and they terminate themselves.
+ */
+const buildkiteDefault: PolicyInput = {
+  name: 'buildkite-default',
+  description:
+    'Elastic CI Stack defaults: MinSize 0, InstanceBuffer 0, ScaleOutFactor 1, ScaleOutCooldownPeriod 300 s, DisableScaleIn, ScaleInIdlePeriod 600 s, 10 s polls in a 1-minute schedule',
+  scaler: {
+    instanceBuffer: 0,
+    scaleOutFactor: 1,
+    scaleOutCooldownSec: 300,
+    disableScaleIn: true,
+    availabilityThreshold: 0.5,
+  },
+  fleet: { minSize: 0, idleTimeoutSec: 600 },
+  control: { scheduleSec: 60, pollIntervalSec: 10, invocationTimeoutSec: 50, webhook: null },
+};
+
+/** The same stack with the scale-out cooldown removed, so the comparison is not against a straw man. */
+const buildkiteTuned: PolicyInput = {
+  ...buildkiteDefault,
+  name: 'buildkite-tuned',
+  description: 'buildkite-default without the scale-out cooldown (ScaleOutCooldownPeriod 0)',
+  scaler: { ...buildkiteDefault.scaler, scaleOutCooldownSec: 0 },
+};
+
+/**
+ * Our recommended defaults. Wait is dominated by cold boots and cost by idle instances, so:
+ * - a warm pool sized like AWS's MaxGroupPreparedCapacity (10: group + pool), with reuse on scale-in: a job that
+ *   finds no idle agent waits a ~25 s resume instead of a ~110 s boot, and instances leaving the group are stopped
+ *   back into the pool instead of terminated (no cold boot to refill it);
+ * - the pool also prepares for *waiting* jobs (behind a wait step): their instances boot while the build step runs;
+ *   a pool instance no longer needed stays stopped 15 min before it is terminated (a dip in demand costs no boot);
+ * - a `job.scheduled` webhook: the scaler reacts in seconds instead of at the next poll;
+ * - scaler-driven, dispatch-aware scale-in: Buildkite hands jobs to the most recently busy agent, so the
+ *   longest-idle instances are the surplus; they are drained after 5 idle minutes (not 10), never a busy one;
+ * - the agents' own idle exit stays as a backstop (30 min) should the scaler stop running.
+ */
+const elasticCi: PolicyInput = {
+  name: 'elastic-ci',
+  description:
+    'warm pool (10 prepared, reuse on scale-in, pre-booted for waiting jobs), job.scheduled webhook, no cooldown, longest-idle-first graceful drain after 300 s idle',
+  scaler: {
+    instanceBuffer: 0,
+    scaleOutFactor: 1,
+    scaleOutCooldownSec: 0,
+    disableScaleIn: false,
+    availabilityThreshold: 0,
+    scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 300 },
+  },
+  fleet: {
+    minSize: 0,
+    idleTimeoutSec: 1800,
+    warmPool: {
+      minSize: 0,
+      maxPreparedCapacity: 10,
+      reuseOnScaleIn: true,
+      prepareForWaitingJobs: true,
+      surplusRetentionSec: 900,
+    },
+  },
+  control: { scheduleSec: 60, pollIntervalSec: 10, invocationTimeoutSec: 50, webhook: { latencySec: 2 } },
+};
+
+export const PRESETS: Readonly<Record<string, PolicyInput>> = {
+  'buildkite-default': buildkiteDefault,
+  'buildkite-tuned': buildkiteTuned,
+  'elastic-ci': elasticCi,
+};
+
+export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);

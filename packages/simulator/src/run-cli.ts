@@ -1,0 +1,194 @@
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderChart } from './chart.js';
+import { chooseQueue, comparePolicies } from './compare.js';
+import { UsageError } from './errors.js';
+import { PRESET_NAMES, PRESETS } from './presets.js';
+import { buildReport, formatReport } from './report.js';
+import { type ReadTextFile, resolvePolicy } from './resolve-policy.js';
+import { parseTrace } from './trace.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly readTextFile: ReadTextFile;
+  readonly writeTextFile: (path: string, text: string) => void;
+}
+
+export const DEFAULT_POLICIES = ['buildkite-default', 'buildkite-tuned', 'elastic-ci'] as const;
+
+/** The trace shipped in the package, used when no trace is given (users may not have `../shared/traces`). */
+export function bundledTracePath(): string {
+  // dist/cli.js and src/run-cli.ts both sit one level below the package root.
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'traces', 'steady-trickle.jsonl');
+}
+
+export const USAGE = `Usage: elastic-ci-sim [options] [TRACE.jsonl]
+
+Simulates a CI agent fleet under each scaling policy on the same trace and prints job wait and fleet cost side by
+side. Without TRACE, the bundled steady-trickle trace (one day, ~700 jobs) is used.
+
+Options:
+  -p, --policy NAME|FILE  policy to compare; repeat or comma-separate
+                          (default: ${DEFAULT_POLICIES.join(',')}; presets: ${PRESET_NAMES.join(', ')};
+                          FILE: a JSON policy, optionally {"extends": "<preset>", ...overrides})
+  -b, --baseline NAME     policy the ratios compare against (default: the first)
+  -s, --seed N            random seed, a non-negative integer (default: 1)
+  -q, --queue NAME        queue to simulate (default: the trace's only queue)
+      --spot-rate X       spot interruptions per instance-hour for every policy (default: each policy's own)
+      --json              print the report as JSON instead of a table
+      --chart FILE        write a chart of demand, capacity and wait over time (.svg or .html)
+      --list-policies     print the preset names and what they do
+      --print-policy NAME print a policy with every default filled in (a starting point for a policy file)
+  -h, --help              print this help
+
+Exit codes: 0 done, 1 internal error, 2 bad usage or bad input (trace, policy file).`;
+
+function parseNonNegativeInteger(value: string, option: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`${option} must be a non-negative integer, got "${value}"`);
+  }
+  return Number(value);
+}
+
+function parseRate(value: string, option: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0) {
+    throw new UsageError(`${option} must be a non-negative number, got "${value}"`);
+  }
+  return parsed;
+}
+
+function run(argv: readonly string[], io: CliIo): void {
+  let parsed: ReturnType<typeof parseCliArgs>;
+  try {
+    parsed = parseCliArgs(argv);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(`${USAGE}\n`);
+    return;
+  }
+  if (values['list-policies']) {
+    for (const name of PRESET_NAMES) io.stdout(`${name}\n  ${PRESETS[name]?.description ?? ''}\n`);
+    return;
+  }
+  if (values['print-policy'] !== undefined) {
+    const { extends: _extends, ...policy } = resolvePolicy(values['print-policy'], io.readTextFile);
+    io.stdout(`${JSON.stringify(policy, null, 2)}\n`);
+    return;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`expected at most one trace file, got ${positionals.length}: ${positionals.join(' ')}`);
+  }
+  const seed = values.seed === undefined ? 1 : parseNonNegativeInteger(values.seed, '--seed');
+  const spotRate = values['spot-rate'] === undefined ? undefined : parseRate(values['spot-rate'], '--spot-rate');
+  const chartPath = values.chart;
+  if (chartPath !== undefined && !['.svg', '.html'].includes(extname(chartPath).toLowerCase())) {
+    throw new UsageError(`--chart must name a .svg or .html file, got "${chartPath}"`);
+  }
+  const specs = (values.policy ?? [...DEFAULT_POLICIES])
+    .flatMap((value) => value.split(','))
+    .map((spec) => spec.trim())
+    .filter((spec) => spec !== '');
+  if (specs.length === 0) throw new UsageError('--policy needs at least one policy name or file');
+  const policies = specs.map((spec) => resolvePolicy(spec, io.readTextFile));
+  const names = policies.map((policy) => policy.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) throw new UsageError(`policy "${duplicate}" is given twice: names must be unique`);
+  if (values.baseline !== undefined && !names.includes(values.baseline)) {
+    throw new UsageError(`--baseline "${values.baseline}" is not one of the compared policies: ${names.join(', ')}`);
+  }
+
+  const tracePath = positionals[0] ?? bundledTracePath();
+  let text: string;
+  try {
+    text = io.readTextFile(tracePath);
+  } catch (error) {
+    throw new UsageError(`cannot read trace ${tracePath}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  const trace = parseTrace(text, tracePath);
+  const queue = chooseQueue(trace, values.queue);
+  const runs = comparePolicies({ trace, policies, seed, queue, ...(spotRate === undefined ? {} : { spotRate }) });
+  const report = buildReport(
+    trace,
+    queue,
+    seed,
+    runs.map((entry) => entry.summary),
+    values.baseline,
+  );
+  if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  else io.stdout(`${formatReport(report)}\n`);
+
+  if (chartPath !== undefined) {
+    const chart = renderChart(
+      {
+        title: `${trace.name}: ${runs.map((entry) => entry.policy.name).join(' vs ')} (seed ${seed})`,
+        startEpochMs: trace.startEpochMs,
+        series: runs.map((entry) => ({
+          policy: entry.policy.name,
+          waitP95Sec: entry.summary.waitSec.p95,
+          instanceHours: entry.summary.instanceHours,
+          timeline: entry.result.timeline,
+        })),
+      },
+      extname(chartPath).toLowerCase() === '.html' ? 'html' : 'svg',
+    );
+    try {
+      io.writeTextFile(chartPath, chart);
+    } catch (error) {
+      throw new UsageError(
+        `cannot write chart ${chartPath}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    (values.json ? io.stderr : io.stdout)(`chart: ${chartPath}\n`);
+  }
+}
+
+function parseCliArgs(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      policy: { type: 'string', short: 'p', multiple: true },
+      baseline: { type: 'string', short: 'b' },
+      seed: { type: 'string', short: 's' },
+      queue: { type: 'string', short: 'q' },
+      'spot-rate': { type: 'string' },
+      json: { type: 'boolean' },
+      chart: { type: 'string' },
+      'list-policies': { type: 'boolean' },
+      'print-policy': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** Runs the CLI and returns its exit code: 0 done, 2 bad usage or input (message on stderr), 1 anything else. */
+export function runCli(argv: readonly string[], io: CliIo): number {
+  try {
+    run(argv, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`elastic-ci-sim: ${error.message}\n`);
+      // Bad files explain themselves; a bad command line also points at the help.
+      if (error.name === 'UsageError') io.stderr("Run 'elastic-ci-sim --help' for usage.\n");
+      return 2;
+    }
+    io.stderr(
+      `elastic-ci-sim: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+import {
+  decide,
+  type InstanceView,
+  initialScalerState,
+  parseScalerConfig,
+  type ScalerConfig,
+  ScalerConfigError,
+  type ScalerState,
+} from '@elastic-ci/scaler-core';
+import { PolicyConfigError } from './errors.js';
+import type { Policy } from './policy.js';
+import type { FleetObservation, InstanceObservation, ScalingDecision, ScalingPolicy } from './scaling-policy.js';
+
+/**
+ * Validates the policy's `scaler` section with scaler-core's own schema. `agentsPerInstance` comes from the fleet
+ * unless given; giving a different one is an error (the scaler would size the group for the wrong instance).
+ */
+export function scalerConfigOf(policy: Policy): ScalerConfig {
+  const given = policy.scaler.agentsPerInstance;
+  if (given !== undefined && given !== policy.fleet.agentsPerInstance) {
+    throw new PolicyConfigError(
+      `policy "${policy.name}": scaler.agentsPerInstance (${String(given)}) differs from fleet.agentsPerInstance (${policy.fleet.agentsPerInstance}); set only fleet.agentsPerInstance`,
+    );
+  }
+  try {
+    return parseScalerConfig({ ...policy.scaler, agentsPerInstance: policy.fleet.agentsPerInstance });
+  } catch (error) {
+    if (error instanceof ScalerConfigError) {
+      const problems = error.issues.map((issue) => `  scaler.${issue.path}: ${issue.message}`);
+      throw new PolicyConfigError(`policy "${policy.name}": invalid scaler settings:\n${problems.join('\n')}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * scaler-core's `decide` behind the simulator's `ScalingPolicy` port. It keeps the `ScalerState` between calls, as
+ * the agent-scaler Lambda persists it, and hands the instance list over only when the drain strategy needs it.
+ */
+export class ScalerCorePolicy implements ScalingPolicy {
+  private state: ScalerState = initialScalerState();
+  private readonly needsInstances: boolean;
+  private mappedFrom: readonly InstanceObservation[] | undefined;
+  private mapped: InstanceView[] = [];
+  private readonly views = new WeakMap<InstanceObservation, InstanceView>();
+  /** Reasons of the latest decision, for debugging a run. */
+  lastReasons: readonly string[] = [];
+
+  constructor(private readonly config: ScalerConfig) {
+    this.needsInstances = config.scaleIn.strategy === 'drain';
+  }
+
+  /** Maps the instance list; an instance observation the simulator hands over again keeps its mapped view. */
+  private instanceViews(instances: readonly InstanceObservation[], startMs: number): InstanceView[] {
+    if (instances === this.mappedFrom) return this.mapped;
+    this.mappedFrom = instances;
+    this.mapped = instances.map((instance) => {
+      let view = this.views.get(instance);
+      if (view === undefined) {
+        view = {
+          id: instance.id,
+          launchedAtMs: startMs + instance.launchedAtSec * 1000,
+          lifecycleState: instance.lifecycleState,
+          busyAgents: instance.busyAgents,
+          idleAgents: instance.idleAgents,
+          ...(instance.idleSinceSec === undefined ? {} : { idleSinceMs: startMs + instance.idleSinceSec * 1000 }),
+        };
+        this.views.set(instance, view);
+      }
+      return view;
+    });
+    return this.mapped;
+  }
+
+  decide(observation: FleetObservation): ScalingDecision {
+    const { group, queue, nowMs } = observation;
+    const startMs = nowMs - observation.nowSec * 1000;
+    const decision = decide({
+      config: this.config,
+      nowMs,
+      metrics: { ...queue, collectedAtMs: nowMs },
+      group: {
+        desired: group.desired,
+        min: group.min,
+        max: group.max,
+        inService: group.inService,
+        pending: group.pending,
+        ...(this.needsInstances ? { instances: this.instanceViews(group.instances, startMs) } : {}),
+      },
+      state: this.state,
+    });
+    this.state = decision.nextState;
+    this.lastReasons = decision.reasons;
+    return { desired: decision.desired, instancesToDrain: decision.instancesToDrain };
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bats
+# scripts/demo.sh (`make demo`): builds the simulator, then runs it on the bundled trace. pnpm and node are stubbed
+# so the test checks the wiring in milliseconds; the CLI itself is tested by the package's vitest suite.
+
+setup() {
+  repo_root="$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)"
+  stubs="$BATS_TEST_TMPDIR/stubs"
+  mkdir -p "$stubs"
+  for tool in pnpm node; do
+    cat >"$stubs/$tool" <<STUB
+#!/usr/bin/env bash
+echo "\$*" >>"$BATS_TEST_TMPDIR/$tool.calls"
+exit "\${STUB_${tool^^}_EXIT:-0}"
+STUB
+    chmod +x "$stubs/$tool"
+  done
+  export PATH="$stubs:$PATH"
+  export ELASTIC_CI_DEMO_CHART="$BATS_TEST_TMPDIR/chart.svg"
+}
+
+@test "builds the simulator with its dependencies, then compares elastic-ci with buildkite-default" {
+  run "$repo_root/scripts/demo.sh"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/pnpm.calls")" = "exec turbo run build --filter=@elastic-ci/simulator... --output-logs=errors-only" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "packages/simulator/dist/cli.js --policy buildkite-default,elastic-ci --chart $BATS_TEST_TMPDIR/chart.svg" ]
+  [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/chart.svg"* ]]
+}
+
+@test "passes extra options through to the simulator" {
+  run "$repo_root/scripts/demo.sh" --json --seed 7
+  [ "$status" -eq 0 ]
+  [[ "$(cat "$BATS_TEST_TMPDIR/node.calls")" == *"--chart $BATS_TEST_TMPDIR/chart.svg --json --seed 7" ]]
+}
+
+@test "fails when the build fails, without running the simulator" {
+  STUB_PNPM_EXIT=1 run "$repo_root/scripts/demo.sh"
+  [ "$status" -ne 0 ]
+  [ ! -e "$BATS_TEST_TMPDIR/node.calls" ]
+}
+
+@test "fails with the simulator's exit code" {
+  STUB_NODE_EXIT=2 run "$repo_root/scripts/demo.sh"
+  [ "$status" -eq 2 ]
+}
+
+@test "demo.sh and this file pass shellcheck" {
+  run shellcheck "$repo_root/scripts/demo.sh"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run shellcheck --shell=bats "$BATS_TEST_DIRNAME/demo.bats"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}

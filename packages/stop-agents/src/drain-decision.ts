@@ -1,0 +1,118 @@
+/** What the drain loop knows about the old group at one moment. */
+export type GroupSnapshot =
+  | { exists: false }
+  | {
+      exists: true;
+      minSize: number;
+      maxSize: number;
+      desiredCapacity: number;
+      instances: { instanceId: string; lifecycleState: string }[];
+    };
+
+export interface SentCommand {
+  commandId: string;
+  sentAt: number;
+}
+
+/** SSM's per-instance status of a command (ListCommandInvocations). */
+export interface CommandInvocation {
+  commandId: string;
+  instanceId: string;
+  status: string;
+}
+
+export interface DrainInput {
+  now: number;
+  /** The drain gives up here (across every continuation). */
+  drainDeadlineAt: number;
+  /** This invocation must have handed over or answered by here. */
+  invocationDeadlineAt: number;
+  pollIntervalMs: number;
+  group: GroupSnapshot;
+  commands: SentCommand[];
+  invocations: CommandInvocation[];
+}
+
+export type DrainAction = { kind: 'zero-capacity' } | { kind: 'send-stop-command'; uncoveredInstanceIds: string[] };
+
+export type DrainStep =
+  | { kind: 'finished'; outcome: 'drained'; reason: string }
+  | { kind: 'finished'; outcome: 'deadline'; remainingInstanceIds: string[]; reason: string }
+  | {
+      kind: 'in-progress';
+      actions: DrainAction[];
+      /** Wait this long in this invocation, or hand over to a new one when there is not enough time left. */
+      next: { kind: 'wait'; ms: number } | { kind: 'continue' };
+      remainingInstanceIds: string[];
+      reason: string;
+    };
+
+/** SSM statuses that mean the stop request reached (or is still reaching) the instance. */
+const LIVE_OR_DELIVERED = new Set(['Pending', 'InProgress', 'Delayed', 'Success']);
+/** Lifecycle states in which an agent may be running and can be told to stop. */
+const AGENT_RUNNING_STATES = new Set(['InService', 'Standby']);
+/** Tries of the stop command before leaving the rest to the lifecycle hook. */
+export const MAX_STOP_COMMANDS = 5;
+/** A fresh command's invocations take a while to be listed: give SSM this long before judging coverage. */
+export const RESEND_AFTER_MS = 60_000;
+/** Shorter waits are not worth keeping the invocation for. */
+export const MIN_WAIT_MS = 1_000;
+/** Room for one look at the group (a few AWS calls with retries) before an invocation's deadline. */
+export const TICK_ALLOWANCE_MS = 30_000;
+
+/**
+ * Decides the next step of draining a replaced group. Never terminates anything: it only lowers min/desired to 0
+ * (the group can then remove only instances without scale-in protection, through the termination lifecycle hook)
+ * and asks agents to stop after their current job, then waits for the instances to go away by themselves.
+ */
+export function decideDrainStep(input: DrainInput): DrainStep {
+  const { group } = input;
+  if (!group.exists) {
+    return { kind: 'finished', outcome: 'drained', reason: 'the group no longer exists' };
+  }
+  const remaining = group.instances.filter((instance) => instance.lifecycleState !== 'Terminated');
+  const remainingInstanceIds = remaining.map((instance) => instance.instanceId).sort();
+  if (remaining.length === 0) {
+    return { kind: 'finished', outcome: 'drained', reason: 'every instance of the group is gone' };
+  }
+  if (input.now >= input.drainDeadlineAt) {
+    return {
+      kind: 'finished',
+      outcome: 'deadline',
+      remainingInstanceIds,
+      reason: `${remaining.length} instance(s) still running at the drain deadline: ${remainingInstanceIds.join(', ')}`,
+    };
+  }
+
+  const actions: DrainAction[] = [];
+  if (group.minSize > 0 || group.desiredCapacity > 0) actions.push({ kind: 'zero-capacity' });
+
+  const covered = new Set(
+    input.invocations
+      .filter((invocation) => LIVE_OR_DELIVERED.has(invocation.status))
+      .map((invocation) => invocation.instanceId),
+  );
+  const uncoveredInstanceIds = remaining
+    .filter((instance) => AGENT_RUNNING_STATES.has(instance.lifecycleState) && !covered.has(instance.instanceId))
+    .map((instance) => instance.instanceId)
+    .sort();
+  const lastSentAt = Math.max(...input.commands.map((command) => command.sentAt));
+  const mayResend =
+    input.commands.length < MAX_STOP_COMMANDS &&
+    input.now - lastSentAt >= RESEND_AFTER_MS &&
+    uncoveredInstanceIds.length > 0;
+  if (input.commands.length === 0 || mayResend) actions.push({ kind: 'send-stop-command', uncoveredInstanceIds });
+
+  // Wait a poll interval, or as much of it as this invocation has left (so every invocation spends its time
+  // waiting and a chain of continuations always moves time forward); hand over when less than a second is left.
+  const wanted = Math.min(input.pollIntervalMs, input.drainDeadlineAt - input.now);
+  const available = input.invocationDeadlineAt - input.now - TICK_ALLOWANCE_MS;
+  const waitMs = Math.min(wanted, available);
+  return {
+    kind: 'in-progress',
+    actions,
+    next: waitMs >= MIN_WAIT_MS ? { kind: 'wait', ms: waitMs } : { kind: 'continue' },
+    remainingInstanceIds,
+    reason: `${remaining.length} instance(s) still draining; ${uncoveredInstanceIds.length} not yet told to stop`,
+  };
+}

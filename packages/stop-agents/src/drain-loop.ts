@@ -1,0 +1,149 @@
+import { type Clock, type CustomResourceOutcome, describeIssues, type RunnerLogger } from '@elastic-ci/custom-resource';
+import * as z from 'zod/mini';
+import type { StopAgentsConfig } from './config';
+import { decideDrainStep, type SentCommand } from './drain-decision';
+import { ResourcePropertiesError } from './errors';
+import type { AgentGroup, AgentStopper } from './ports';
+import { stopCommandFor } from './stop-command';
+
+/** What one invocation hands to the next: everything the decision needs that AWS cannot tell us again. */
+export interface DrainState {
+  groupName: string;
+  drainDeadlineAt: number;
+  commands: SentCommand[];
+}
+
+const drainStateSchema = z.object({
+  groupName: z.string().check(z.minLength(1)),
+  drainDeadlineAt: z.number(),
+  commands: z.array(z.object({ commandId: z.string().check(z.minLength(1)), sentAt: z.number() })),
+});
+
+/** Validates the state carried by a continuation (it travels through a Lambda payload). */
+export function parseDrainState(state: unknown): DrainState {
+  const parsed = drainStateSchema.safeParse(state);
+  if (!parsed.success) throw new ResourcePropertiesError(`malformed drain state: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+export interface DrainDependencies {
+  config: StopAgentsConfig;
+  group: AgentGroup;
+  stopper: AgentStopper;
+  clock: Clock;
+  logger: RunnerLogger;
+}
+
+export interface DrainRequest {
+  groupName: string;
+  physicalResourceId: string;
+  /** From the previous invocation, if this one continues a drain. */
+  state: DrainState | undefined;
+  /** This invocation's deadline (the runner's). */
+  invocationDeadlineAt: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Looks at the group, acts on the pure decision, sleeps, and repeats until the group is empty, the drain deadline
+ * passes (answer), or this invocation runs short of time (continue in a new one with the state).
+ */
+export async function drainGroup(
+  dependencies: DrainDependencies,
+  request: DrainRequest,
+): Promise<CustomResourceOutcome> {
+  const { config, group, stopper, clock, logger } = dependencies;
+  const { groupName } = request;
+  if (request.state && request.state.groupName !== groupName) {
+    throw new ResourcePropertiesError(
+      `the continuation drains ${request.state.groupName} but the request names ${groupName}`,
+    );
+  }
+  const state: DrainState = request.state ?? {
+    groupName,
+    drainDeadlineAt: clock.now() + config.drainTimeoutMs,
+    commands: [],
+  };
+  const command = stopCommandFor(config.platform, config.agentServiceName);
+
+  for (;;) {
+    // After the runner answered FAILED for a timeout, a late-settling call must not lead to more actions.
+    if (request.signal.aborted) throw new Error('the invocation deadline passed');
+    const snapshot = await group.describe(groupName);
+    const invocations =
+      snapshot.exists && state.commands.length > 0
+        ? await stopper.listInvocations(state.commands.map((sent) => sent.commandId))
+        : [];
+    const now = clock.now();
+    const step = decideDrainStep({
+      now,
+      drainDeadlineAt: state.drainDeadlineAt,
+      invocationDeadlineAt: request.invocationDeadlineAt,
+      pollIntervalMs: config.pollIntervalMs,
+      group: snapshot,
+      commands: state.commands,
+      invocations,
+    });
+    logger.info('drain step', {
+      autoScalingGroupName: groupName,
+      step: step.kind,
+      reason: step.reason,
+      actions: step.kind === 'in-progress' ? step.actions.map((action) => action.kind) : [],
+      next: step.kind === 'in-progress' ? step.next : undefined,
+      remainingInstanceIds: step.kind === 'finished' && step.outcome === 'drained' ? [] : step.remainingInstanceIds,
+      msUntilDrainDeadline: state.drainDeadlineAt - now,
+      stopCommandsSent: state.commands.length,
+    });
+
+    if (step.kind === 'finished') {
+      if (step.outcome === 'drained') {
+        return {
+          status: 'SUCCESS',
+          physicalResourceId: request.physicalResourceId,
+          reason: `${groupName} drained: ${step.reason}`,
+          data: { Drained: true, RemainingInstances: 0, StopCommandsSent: state.commands.length },
+        };
+      }
+      const reason =
+        `${groupName}: ${step.reason}. Their jobs were not interrupted. ` +
+        'Raise DRAIN_TIMEOUT_SECONDS (and the custom resource ServiceTimeout) for longer jobs';
+      if (config.onDrainTimeout === 'fail') {
+        return {
+          status: 'FAILED',
+          physicalResourceId: request.physicalResourceId,
+          reason: `${reason}; CloudFormation keeps the group until a retried delete finds it empty`,
+        };
+      }
+      logger.warn('drain deadline passed; answering SUCCESS as ON_DRAIN_TIMEOUT=succeed asks', { reason });
+      return {
+        status: 'SUCCESS',
+        physicalResourceId: request.physicalResourceId,
+        reason,
+        data: {
+          Drained: false,
+          RemainingInstances: step.remainingInstanceIds.length,
+          StopCommandsSent: state.commands.length,
+        },
+      };
+    }
+
+    for (const action of step.actions) {
+      if (request.signal.aborted) throw new Error('the invocation deadline passed');
+      if (action.kind === 'zero-capacity') {
+        await group.zeroCapacity(groupName);
+        logger.info('old group set to MinSize=0, DesiredCapacity=0', { autoScalingGroupName: groupName });
+      } else {
+        const commandId = await stopper.sendStop(groupName, command);
+        state.commands.push({ commandId, sentAt: clock.now() });
+        logger.info('agents told to stop after their current job', {
+          autoScalingGroupName: groupName,
+          commandId,
+          documentName: command.documentName,
+          instancesNotYetReached: action.uncoveredInstanceIds,
+        });
+      }
+    }
+    if (step.next.kind === 'continue') return { status: 'CONTINUE', state };
+    await clock.sleep(step.next.ms, request.signal);
+  }
+}
