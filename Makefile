@@ -19,7 +19,11 @@ help: ## list the targets
 
 test: deps ## install everything, then lint, typecheck, build and run every test
 	pnpm run lint
-	pnpm exec turbo run build typecheck test --concurrency=$(TEST_CONCURRENCY)
+	@mkdir -p .turbo
+	pnpm exec turbo run build typecheck test --concurrency=$(TEST_CONCURRENCY) 2>&1 | tee .turbo/test-run.log
+	shellcheck .ci/run scripts/*.sh
+	bats --tap scripts/test | tee -a .turbo/test-run.log
+	@node scripts/summarize-tests.mjs .turbo/test-run.log
 
 demo: deps ## run the main job on embedded defaults
 	@scripts/demo.sh

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-list="$here/system-packages.txt"
+list="${SYSTEM_PACKAGES_LIST:-$here/system-packages.txt}"
 
 missing_packages=()
 while read -r command_name package_name; do

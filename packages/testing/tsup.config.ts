@@ -1,7 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/vitest-config.ts', 'src/moto-global-setup.ts', 'src/moto-reset-setup.ts'],
+  entry: [
+    'src/index.ts',
+    'src/vitest-config.ts',
+    'src/moto-global-setup.ts',
+    'src/moto-reset-setup.ts',
+    'src/moto-server.ts',
+  ],
   format: ['esm'],
   target: 'node20',
   dts: true,

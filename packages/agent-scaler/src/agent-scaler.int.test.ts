@@ -2,6 +2,8 @@ import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeWarmPoolCommand,
+  PutWarmPoolCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -16,6 +18,7 @@ import {
 } from '@elastic-ci/testing';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsClientSettings, createAutoScalingAdapter } from './aws-adapters';
 import { createRuntimeFromEnvironment } from './runtime';
 import { createScheduledHandler } from './scheduled-handler';
 import { captureOutput, jsonRecords } from './testing-fakes';
@@ -233,6 +236,72 @@ describe('Scheduled handler against moto and the Buildkite API stand-in', () => 
     expect(after.DesiredCapacity).toBe(1);
     expect(after.Instances?.map((instance) => instance.InstanceId)).toContain(busyId);
     if (result.status !== 'failed') expect(result.drained).not.toContain(busyId);
+  });
+});
+
+describe('Warm-pool policy against moto (PutWarmPool / DescribeWarmPool)', () => {
+  async function addStackWarmPool(groupName: string): Promise<void> {
+    await autoScaling.send(
+      new PutWarmPoolCommand({
+        AutoScalingGroupName: groupName,
+        MinSize: 0,
+        MaxGroupPreparedCapacity: 10,
+        PoolState: 'Stopped',
+        InstanceReusePolicy: { ReuseOnScaleIn: true },
+      }),
+    );
+  }
+
+  async function warmPoolOf(groupName: string) {
+    return (await autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: groupName })))
+      .WarmPoolConfiguration;
+  }
+
+  it('reads the pool and changes only its MinSize through the adapter', async () => {
+    // Prepare
+    const withPool = await createGroup(0);
+    const withoutPool = await createGroup(0);
+    await addStackWarmPool(withPool);
+    const adapter = createAutoScalingAdapter(awsClientSettings({}, awsClientConfig()));
+
+    // Act
+    const current = await adapter.describeWarmPool(withPool);
+    await adapter.putWarmPoolMinSize(withPool, current ?? expect.fail('no warm pool'), 4);
+
+    // Assess
+    expect(current).toEqual({ minSize: 0, maxGroupPreparedCapacity: 10, poolState: 'Stopped', reuseOnScaleIn: true });
+    expect(await warmPoolOf(withPool)).toMatchObject({
+      MinSize: 4,
+      MaxGroupPreparedCapacity: 10,
+      PoolState: 'Stopped',
+      InstanceReusePolicy: { ReuseOnScaleIn: true },
+    });
+    expect(await adapter.describeWarmPool(withoutPool)).toBeUndefined();
+  });
+
+  it('prepares the pool for waiting jobs in a scheduled pass, after scaling out', async () => {
+    // Prepare: 1 running job, 5 waiting behind it, 2 idle agents → 3 instances prepared in the pool
+    const groupName = await createGroup(0);
+    await addStackWarmPool(groupName);
+    standIn.setQueueMetrics('pooled', { scheduled: 1, running: 1, waiting: 5, idle: 2, busy: 1 });
+    const runtime = createRuntimeFromEnvironment(
+      environment(groupName, 'pooled', { WARM_POOL_ENABLED: 'true', WARM_POOL_PREPARE_FOR_WAITING_JOBS: 'true' }),
+      { aws: awsClientConfig() },
+    );
+
+    // Act
+    const { result: first } = await captured(() => runtime.pass('schedule'));
+    const { result: second } = await captured(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(first).toMatchObject({
+      status: 'applied',
+      desired: 2,
+      warmPool: { status: 'updated', previousMinSize: 0, minSize: 3 },
+    });
+    expect(second).toMatchObject({ status: 'unchanged', warmPool: { status: 'unchanged', minSize: 3 } });
+    expect((await describeGroup(groupName)).DesiredCapacity).toBe(2);
+    expect(await warmPoolOf(groupName)).toMatchObject({ MinSize: 3, MaxGroupPreparedCapacity: 10 });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient, WarmPoolState } from '@aws-sdk/client-auto-scaling';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GroupNotFoundError, SecretUnavailableError } from './errors';
 import type {
@@ -7,6 +7,7 @@ import type {
   InstanceLaunchTimesPort,
   ParameterStorePort,
   ScalingActivity,
+  WarmPoolSettings,
 } from './ports';
 
 /** Client settings shared by every adapter; tests pass moto's endpoint and credentials as `overrides`. */
@@ -105,6 +106,37 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
       const { sdk, client } = await connect();
       const output = await client.send(new sdk.DescribeAutoScalingInstancesCommand({ InstanceIds: [...instanceIds] }));
       return (output.AutoScalingInstances ?? []).map(toInstance);
+    },
+    async describeWarmPool(groupName) {
+      const { sdk, client } = await connect();
+      // One instance record at most: only the configuration is needed, not the pool's instance list.
+      const output = await client.send(
+        new sdk.DescribeWarmPoolCommand({ AutoScalingGroupName: groupName, MaxRecords: 1 }),
+      );
+      const pool = output.WarmPoolConfiguration;
+      if (pool === undefined || pool.Status === 'PendingDelete') return undefined;
+      return {
+        minSize: pool.MinSize ?? 0,
+        maxGroupPreparedCapacity: pool.MaxGroupPreparedCapacity,
+        poolState: pool.PoolState,
+        reuseOnScaleIn: pool.InstanceReusePolicy?.ReuseOnScaleIn,
+      } satisfies WarmPoolSettings;
+    },
+    async putWarmPoolMinSize(groupName, current, minSize) {
+      const { sdk, client } = await connect();
+      await client.send(
+        new sdk.PutWarmPoolCommand({
+          AutoScalingGroupName: groupName,
+          MinSize: minSize,
+          ...(current.maxGroupPreparedCapacity === undefined
+            ? {}
+            : { MaxGroupPreparedCapacity: current.maxGroupPreparedCapacity }),
+          ...(current.poolState === undefined ? {} : { PoolState: current.poolState as WarmPoolState }),
+          ...(current.reuseOnScaleIn === undefined
+            ? {}
+            : { InstanceReusePolicy: { ReuseOnScaleIn: current.reuseOnScaleIn } }),
+        }),
+      );
     },
     async *scalingActivityPages(groupName, signal) {
       const { sdk, client } = await connect();

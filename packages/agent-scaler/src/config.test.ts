@@ -48,6 +48,7 @@ describe('Function: parseAgentScalerConfig', () => {
       availabilityThreshold: 0.5,
       disableScaleIn: false,
       scaleIn: { strategy: 'set-desired' },
+      warmPool: { enabled: false, minSize: 0, prepareForWaitingJobs: false },
     });
   });
 
@@ -125,6 +126,51 @@ describe('Function: parseAgentScalerConfig', () => {
       staleMetricsAfterSec: 60,
       overProvision: { strategy: 'instances', instances: 1 },
     });
+  });
+
+  it('reads the warm-pool policy from its variables, which win over SCALER_POLICIES', () => {
+    // Act
+    const fromVariables = parseAgentScalerConfig({
+      ...MINIMAL,
+      WARM_POOL_ENABLED: 'true',
+      WARM_POOL_MIN_SIZE: '2',
+      WARM_POOL_PREPARE_FOR_WAITING_JOBS: 'yes',
+    });
+    const mixed = parseAgentScalerConfig({
+      ...MINIMAL,
+      WARM_POOL_MIN_SIZE: '1',
+      SCALER_POLICIES: JSON.stringify({ warmPool: { enabled: true, minSize: 5 } }),
+    });
+
+    // Assess
+    expect(fromVariables.scaler.warmPool).toEqual({ enabled: true, minSize: 2, prepareForWaitingJobs: true });
+    expect(mixed.scaler.warmPool).toEqual({ enabled: true, minSize: 1, prepareForWaitingJobs: false });
+  });
+
+  it('names each bad warm-pool variable', () => {
+    // Act
+    const error = configurationIssues({
+      ...MINIMAL,
+      WARM_POOL_ENABLED: 'sometimes',
+      WARM_POOL_MIN_SIZE: '-3',
+      WARM_POOL_PREPARE_FOR_WAITING_JOBS: '2',
+    });
+
+    // Assess
+    expect(error.issues.map((issue) => issue.variable)).toEqual([
+      'WARM_POOL_ENABLED',
+      'WARM_POOL_MIN_SIZE',
+      'WARM_POOL_PREPARE_FOR_WAITING_JOBS',
+    ]);
+    expect(error.message).toContain('WARM_POOL_MIN_SIZE: must be a whole number ≥ 0, got "-3"');
+  });
+
+  it('names the SCALER_POLICIES path of a bad warm-pool key', () => {
+    const error = configurationIssues({ ...MINIMAL, SCALER_POLICIES: '{"warmPool": {"maxPreparedCapacity": 10}}' });
+
+    expect(error.issues).toEqual([
+      { variable: 'SCALER_POLICIES (warmPool.maxPreparedCapacity)', message: 'unknown option' },
+    ]);
   });
 
   it('names every bad variable in one error', () => {

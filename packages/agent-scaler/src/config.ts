@@ -154,10 +154,21 @@ const CORE_OPTION_VARIABLES: Record<string, string> = {
   'idlePool.idleCountMin': 'IDLE_COUNT_MIN',
   'growthThrottle.launchesPerSec': 'GROWTH_THROTTLE_LAUNCHES_PER_SEC',
   'growthThrottle.burst': 'GROWTH_THROTTLE_BURST',
+  'warmPool.enabled': 'WARM_POOL_ENABLED',
+  'warmPool.minSize': 'WARM_POOL_MIN_SIZE',
+  'warmPool.prepareForWaitingJobs': 'WARM_POOL_PREPARE_FOR_WAITING_JOBS',
 };
 
 /** `SCALER_POLICIES` may set only the structured policies that have no variable of their own. */
-const POLICY_JSON_KEYS = ['overProvision', 'idlePool', 'scheduledMinimums', 'growthThrottle', 'stepScaling', 'scaleIn'];
+const POLICY_JSON_KEYS = [
+  'overProvision',
+  'idlePool',
+  'scheduledMinimums',
+  'growthThrottle',
+  'stepScaling',
+  'scaleIn',
+  'warmPool',
+];
 
 /** Buildkite factors: `math.Abs` is applied and 0 means "no factor", which is a factor of 1 in scaler-core. */
 function buildkiteFactor(value: number): number {
@@ -214,6 +225,7 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
     env.has(variable) ? env.durationMs(variable, 0) / 1000 : undefined;
   const optionalNumber = (variable: string, schema: z.ZodNumber, expectation: string) =>
     env.has(variable) ? env.number(variable, 0, schema, expectation) : undefined;
+  const optionalBool = (variable: string) => (env.has(variable) ? env.bool(variable, false) : undefined);
   nested('scaleIn', {
     strategy: env.string('SCALE_IN_STRATEGY'),
     order: env.string('SCALE_IN_ORDER'),
@@ -228,6 +240,11 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
   nested('growthThrottle', {
     launchesPerSec: optionalNumber('GROWTH_THROTTLE_LAUNCHES_PER_SEC', nonNegativeNumber, 'a number > 0'),
     burst: optionalNumber('GROWTH_THROTTLE_BURST', nonNegativeInteger, 'a whole number > 0'),
+  });
+  nested('warmPool', {
+    enabled: optionalBool('WARM_POOL_ENABLED'),
+    minSize: optionalNumber('WARM_POOL_MIN_SIZE', nonNegativeInteger, 'a whole number ≥ 0'),
+    prepareForWaitingJobs: optionalBool('WARM_POOL_PREPARE_FOR_WAITING_JOBS'),
   });
   return input as ScalerConfigInput;
 }

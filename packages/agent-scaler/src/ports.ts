@@ -19,6 +19,15 @@ export interface GroupSnapshot {
   instances: GroupInstance[];
 }
 
+/** The group's warm pool settings, as DescribeWarmPool reports them. */
+export interface WarmPoolSettings {
+  minSize: number;
+  /** `undefined`: AWS keeps `MaxSize − desired` prepared; `-1` means the same (a removed value). */
+  maxGroupPreparedCapacity: number | undefined;
+  poolState: string | undefined;
+  reuseOnScaleIn: boolean | undefined;
+}
+
 export interface ScalingActivity {
   startTimeMs: number;
   statusCode: string;
@@ -37,6 +46,13 @@ export interface AutoScalingPort {
   terminateInstanceAndDecrement(instanceId: string): Promise<void>;
   /** Current state of specific instances (the last look before terminating them). */
   describeInstances(instanceIds: readonly string[]): Promise<GroupInstance[]>;
+  /** The group's warm pool; `undefined` when it has none (or it is being deleted). */
+  describeWarmPool(groupName: string): Promise<WarmPoolSettings | undefined>;
+  /**
+   * PutWarmPool with a new MinSize, passing every other setting of `current` back unchanged: PutWarmPool replaces
+   * the whole configuration, and the rest of the pool belongs to the stack.
+   */
+  putWarmPoolMinSize(groupName: string, current: WarmPoolSettings, minSize: number): Promise<void>;
   /** Scaling activities newest first, one page per iteration. */
   scalingActivityPages(groupName: string, signal: AbortSignal): AsyncIterable<ScalingActivity[]>;
 }

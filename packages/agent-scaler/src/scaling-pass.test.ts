@@ -261,6 +261,165 @@ describe('Function: runScalingPass', () => {
   });
 });
 
+describe('Function: runScalingPass with the warm-pool policy', () => {
+  const WARM_POOL = { WARM_POOL_ENABLED: 'true', WARM_POOL_PREPARE_FOR_WAITING_JOBS: 'true' };
+  const stackPool = () => ({ minSize: 0, maxGroupPreparedCapacity: 10, poolState: 'Stopped', reuseOnScaleIn: true });
+  const pooledGroup = (desired = 1) => new FakeAutoScaling(GROUP, { desired, warmPool: stackPool() });
+
+  it('raises the pool MinSize for waiting jobs after the capacity call, keeping the rest of the pool', async () => {
+    // Prepare: 1 running job, 3 jobs waiting behind it, no idle agent
+    const group = pooledGroup();
+    const { runtime, metricsClient } = setup(WARM_POOL, group);
+    metricsClient.jobs = { scheduled: 1, running: 1, waiting: 3 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({
+      status: 'applied',
+      desired: 2,
+      warmPool: { status: 'updated', previousMinSize: 0, minSize: 3 },
+    });
+    expect(group.calls.slice(-3)).toEqual(['setDesiredCapacity(2)', 'describeWarmPool', 'putWarmPool(3)']);
+    expect(group.warmPool).toEqual({ ...stackPool(), minSize: 3 });
+    const record = jsonRecords(lines).find((line) => line.message === 'scaling decision');
+    expect(record).toMatchObject({ warmPool: { status: 'updated', minSize: 3 } });
+    expect(record?.reasons).toEqual(
+      expect.arrayContaining(['warm pool: 3 waiting job(s) beyond the idle agents → pool min size 3']),
+    );
+  });
+
+  it('calls PutWarmPool only when the MinSize differs, also on a hold', async () => {
+    // Prepare: the pool already has the size the waiting jobs need
+    const group = new FakeAutoScaling(GROUP, { desired: 1, warmPool: { ...stackPool(), minSize: 2 } });
+    const { runtime, metricsClient } = setup(WARM_POOL, group);
+    metricsClient.jobs = { running: 1, waiting: 2 };
+
+    // Act
+    const { result: same } = await captureOutput(() => runtime.pass('schedule'));
+    metricsClient.jobs = { running: 1 };
+    const { result: fewer } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(same).toMatchObject({ status: 'unchanged', action: 'hold', warmPool: { status: 'unchanged', minSize: 2 } });
+    expect(fewer).toMatchObject({ action: 'hold', warmPool: { status: 'updated', previousMinSize: 2, minSize: 0 } });
+    expect(group.calls.filter((call) => call.includes('WarmPool'))).toEqual([
+      'describeWarmPool',
+      'describeWarmPool',
+      'putWarmPool(0)',
+    ]);
+  });
+
+  it('keeps the configured minimum without preparing for waiting jobs', async () => {
+    // Prepare
+    const group = pooledGroup();
+    const { runtime, metricsClient } = setup({ WARM_POOL_ENABLED: 'true', WARM_POOL_MIN_SIZE: '2' }, group);
+    metricsClient.jobs = { running: 1, waiting: 8 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ warmPool: { status: 'updated', minSize: 2 } });
+  });
+
+  it('never touches the pool with the policy off', async () => {
+    // Prepare
+    const group = pooledGroup();
+    const { runtime, metricsClient } = setup({}, group);
+    metricsClient.jobs = { running: 1, waiting: 5 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).not.toHaveProperty('warmPool');
+    expect(group.calls.filter((call) => call.includes('WarmPool'))).toEqual([]);
+  });
+
+  it.each([
+    ['the metrics', 'metrics'],
+    ['describing the group', 'group'],
+    ['the capacity call', 'apply'],
+    ['persisting the state', 'persist'],
+    ['stale metrics', undefined],
+  ] as const)('never touches the pool when %s fail(s)', async (_label, stage) => {
+    // Prepare: good metrics would raise the pool to 4
+    const group = pooledGroup();
+    const { runtime, metricsClient, parameterStore } = setup(
+      { ...WARM_POOL, SCALER_STATE_PARAMETER: '/scaler/state', STALE_METRICS_AFTER: '60s' },
+      group,
+    );
+    metricsClient.jobs = { scheduled: 2, waiting: 4 };
+    if (stage === 'metrics') metricsClient.failures = [new ServerError('GET x', 503), new ServerError('GET x', 503)];
+    if (stage === 'group') group.failNext.describeGroup = new Error('Rate exceeded');
+    if (stage === 'apply') group.failNext.setDesiredCapacity = new Error('boom');
+    if (stage === 'persist') {
+      parameterStore.putString = async () => {
+        throw new Error('ssm down');
+      };
+    }
+    if (stage === undefined) {
+      const read = metricsClient.getQueueMetrics.bind(metricsClient);
+      metricsClient.getQueueMetrics = async (token, queue) => ({ ...(await read(token, queue)), durationMs: 180_000 });
+    }
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject(stage === undefined ? { action: 'hold' } : { status: 'failed', stage });
+    expect(result).not.toHaveProperty('warmPool');
+    expect(group.calls.filter((call) => call.includes('WarmPool'))).toEqual([]);
+    expect(group.warmPool?.minSize).toBe(0);
+  });
+
+  it('warns and leaves AWS alone when the group has no warm pool', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, { desired: 1 });
+    const { runtime, metricsClient } = setup(WARM_POOL, group);
+    metricsClient.jobs = { running: 1, waiting: 3 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ warmPool: { status: 'no-warm-pool', minSize: 3 } });
+    expect(group.calls).not.toContain('putWarmPool(3)');
+    expect(jsonRecords(lines).some((line) => String(line.message).includes('group has no warm pool'))).toBe(true);
+  });
+
+  it.each([
+    ['DescribeWarmPool', 'describeWarmPool'],
+    ['PutWarmPool', 'putWarmPool'],
+  ] as const)('keeps the capacity decision when %s fails, and retries on the next pass', async (_label, call) => {
+    // Prepare
+    const group = pooledGroup();
+    const { runtime, metricsClient } = setup(WARM_POOL, group);
+    metricsClient.jobs = { scheduled: 2, waiting: 3 };
+    group.failNext[call] = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+
+    // Act
+    const { result: failed, lines } = await captureOutput(() => runtime.pass('schedule'));
+    const { result: retried } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(failed).toMatchObject({
+      status: 'applied',
+      desired: 2,
+      warmPool: { status: 'failed', minSize: 3, error: 'Rate exceeded' },
+    });
+    expect(group.desired).toBe(2);
+    expect(jsonRecords(lines).find((line) => line.level === 'ERROR')).toMatchObject({
+      message: 'warm pool update failed; the capacity decision stands, the next pass retries',
+      error: { name: 'Throttling', message: 'Rate exceeded' },
+    });
+    expect(retried).toMatchObject({ warmPool: { status: 'updated', minSize: 3 } });
+    expect(group.warmPool?.minSize).toBe(3);
+  });
+});
+
 describe('Function: runScalingPass with the drain strategy', () => {
   const drainEnvironment = { SCALE_IN_STRATEGY: 'drain' };
 

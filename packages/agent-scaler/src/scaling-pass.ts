@@ -22,6 +22,13 @@ export interface ScalingPassDependencies {
 
 type Stage = 'metrics' | 'group' | 'state' | 'decide' | 'apply' | 'persist';
 
+/** What became of the decision's warm-pool MinSize; absent when the policy is off or the metrics were stale. */
+export type WarmPoolOutcome =
+  | { status: 'updated'; previousMinSize: number; minSize: number }
+  | { status: 'unchanged'; minSize: number }
+  | { status: 'no-warm-pool'; minSize: number }
+  | { status: 'failed'; minSize: number; error: string };
+
 export type PassOutcome =
   | {
       status: 'applied' | 'unchanged';
@@ -30,6 +37,7 @@ export type PassOutcome =
       desired: number;
       drained: string[];
       pollDurationMs: number | undefined;
+      warmPool?: WarmPoolOutcome;
     }
   | {
       status: 'failed';
@@ -85,6 +93,10 @@ export async function runScalingPass(deps: ScalingPassDependencies, trigger: Pas
     stage = 'persist';
     if (applied.changed) await deps.stateStore.save(decision.nextState);
 
+    // Only once the pass has succeeded: a failed pass never touches the pool.
+    const warmPool =
+      typeof decision.warmPoolMinSize === 'number' ? await sizeWarmPool(deps, decision.warmPoolMinSize) : undefined;
+
     logger.info('scaling decision', {
       trigger,
       queue: config.queue,
@@ -100,6 +112,7 @@ export async function runScalingPass(deps: ScalingPassDependencies, trigger: Pas
       skippedDrains: applied.skipped,
       checkDanglingInstances: decision.checkDanglingInstances,
       changed: applied.changed,
+      ...(warmPool === undefined ? {} : { warmPool }),
     });
     telemetry.publishPassMetrics({
       organizationSlug: reading.organizationSlug,
@@ -117,6 +130,7 @@ export async function runScalingPass(deps: ScalingPassDependencies, trigger: Pas
       desired: applied.desired,
       drained: applied.drained,
       pollDurationMs: reading.pollDurationMs,
+      ...(warmPool === undefined ? {} : { warmPool }),
     };
   } catch (error) {
     const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
@@ -141,6 +155,35 @@ export async function runScalingPass(deps: ScalingPassDependencies, trigger: Pas
       retryAfterMs,
       pollDurationMs: reading?.pollDurationMs,
     };
+  }
+}
+
+/**
+ * Brings the warm pool's MinSize to the decision's, with PutWarmPool only when it differs. A failure here is logged
+ * and reported, but does not undo the pass: the capacity decision is applied and its state persisted already, and
+ * the next pass tries again.
+ */
+async function sizeWarmPool(deps: ScalingPassDependencies, minSize: number): Promise<WarmPoolOutcome> {
+  const { autoScaling, config, telemetry } = deps;
+  try {
+    const current = await autoScaling.describeWarmPool(config.groupName);
+    if (current === undefined) {
+      telemetry.logger.warn('the warm-pool policy is on but the group has no warm pool: nothing to size', {
+        groupName: config.groupName,
+        minSize,
+      });
+      return { status: 'no-warm-pool', minSize };
+    }
+    if (current.minSize === minSize) return { status: 'unchanged', minSize };
+    await autoScaling.putWarmPoolMinSize(config.groupName, current, minSize);
+    return { status: 'updated', previousMinSize: current.minSize, minSize };
+  } catch (error) {
+    telemetry.logger.error('warm pool update failed; the capacity decision stands, the next pass retries', {
+      groupName: config.groupName,
+      minSize,
+      error: describeError(error),
+    });
+    return { status: 'failed', minSize, error: describeError(error).message };
   }
 }
 

@@ -6,6 +6,7 @@ import type {
   InstanceLaunchTimesPort,
   ParameterStorePort,
   ScalingActivity,
+  WarmPoolSettings,
 } from './ports';
 
 export interface FakeGroupOptions {
@@ -14,6 +15,7 @@ export interface FakeGroupOptions {
   max?: number;
   instances?: GroupInstance[];
   activities?: ScalingActivity[][];
+  warmPool?: WarmPoolSettings;
 }
 
 /** An Auto Scaling group in memory that records every mutating call in order. */
@@ -24,9 +26,13 @@ export class FakeAutoScaling implements AutoScalingPort {
   max: number;
   instances: GroupInstance[];
   activities: ScalingActivity[][];
+  /** The group's warm pool; `undefined`: it has none. */
+  warmPool: WarmPoolSettings | undefined;
   /** Called inside setDesiredCapacity, before it resolves: lets a test interleave other work. */
   onSetDesired: ((desired: number) => Promise<void>) | undefined;
-  failNext: Partial<Record<'describeGroup' | 'setDesiredCapacity' | 'terminate', Error>> = {};
+  failNext: Partial<
+    Record<'describeGroup' | 'setDesiredCapacity' | 'terminate' | 'describeWarmPool' | 'putWarmPool', Error>
+  > = {};
   inFlightSetDesired = 0;
   maxInFlightSetDesired = 0;
 
@@ -39,6 +45,7 @@ export class FakeAutoScaling implements AutoScalingPort {
     this.max = options.max ?? 100;
     this.instances = options.instances ?? [];
     this.activities = options.activities ?? [];
+    this.warmPool = options.warmPool;
   }
 
   async describeGroup(groupName: string): Promise<GroupSnapshot> {
@@ -91,6 +98,27 @@ export class FakeAutoScaling implements AutoScalingPort {
   async describeInstances(instanceIds: readonly string[]): Promise<GroupInstance[]> {
     this.calls.push(`describeInstances(${instanceIds.join(',')})`);
     return this.instances.filter((instance) => instanceIds.includes(instance.id)).map((instance) => ({ ...instance }));
+  }
+
+  async describeWarmPool(groupName: string): Promise<WarmPoolSettings | undefined> {
+    this.calls.push('describeWarmPool');
+    this.throwIfFailing('describeWarmPool');
+    if (groupName !== this.name) throw new Error(`unknown group ${groupName}`);
+    return this.warmPool === undefined ? undefined : { ...this.warmPool };
+  }
+
+  async putWarmPoolMinSize(_groupName: string, current: WarmPoolSettings, minSize: number): Promise<void> {
+    this.calls.push(`putWarmPool(${minSize})`);
+    this.throwIfFailing('putWarmPool');
+    this.warmPool = { ...current, minSize };
+  }
+
+  private throwIfFailing(call: 'describeWarmPool' | 'putWarmPool'): void {
+    const failure = this.failNext[call];
+    if (failure) {
+      delete this.failNext[call];
+      throw failure;
+    }
   }
 
   async *scalingActivityPages(): AsyncIterable<ScalingActivity[]> {

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { main } from './cli';
 
 // The bundled entry point (dist/cli.js). Exit code via process.exitCode so buffered output is flushed first.

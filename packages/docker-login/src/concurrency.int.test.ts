@@ -11,7 +11,7 @@ import tsupConfig from '../tsup.config';
 const execFileAsync = promisify(execFile);
 let cliPath: string;
 
-// Builds the real single-file CLI bundle from the package's own tsup config, so these tests run exactly what
+// Builds the real CLI bundle (entry and chunks) from the package's own tsup config, so these tests run exactly what
 // agents run: separate processes, each with its own environment.
 beforeAll(async () => {
   const outDir = await mkdtemp(join(tmpdir(), 'docker-login-bundle-'));

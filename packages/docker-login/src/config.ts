@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from './errors';
 import { ECR_PUBLIC, isValidRegistryServer } from './registry-hosts';
 
@@ -88,41 +88,42 @@ const FALSY = new Set(['0', 'n', 'no', 'f', 'false', 'off']);
 const blankToUndefined = (value: string | undefined) =>
   value === undefined || value.trim() === '' ? undefined : value;
 
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => blankToUndefined(value)?.trim());
+const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined) => blankToUndefined(value)?.trim()),
+);
 
-const flag = z
-  .string()
-  .optional()
-  .transform((value, context) => {
+/** Records a problem with one variable; the object schema adds the variable name as the issue's path. */
+function addProblem(context: z.core.ParsePayload, value: string | undefined, message: string): never {
+  context.issues.push({ code: 'custom', message, input: value });
+  return z.NEVER;
+}
+
+const flag = z.pipe(
+  z.optional(z.string()),
+  z.transform((value: string | undefined, context) => {
     const text = blankToUndefined(value)?.trim().toLowerCase();
     if (text === undefined) return undefined;
     if (TRUTHY.has(text)) return true;
     if (FALSY.has(text)) return false;
-    context.addIssue({ code: 'custom', message: `must be true or false (1/yes/on or 0/no/off), got "${value}"` });
-    return z.NEVER;
-  });
+    return addProblem(context, value, `must be true or false (1/yes/on or 0/no/off), got "${value}"`);
+  }),
+);
 
 const wholeNumber = (minimum: number, maximum: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, context) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((value: string | undefined, context) => {
       const text = blankToUndefined(value)?.trim();
       if (text === undefined) return undefined;
       const number = /^\d+$/.test(text) ? Number(text) : Number.NaN;
       if (Number.isInteger(number) && number >= minimum && number <= maximum) return number;
-      context.addIssue({
-        code: 'custom',
-        message: `must be a whole number from ${minimum} to ${maximum}, got "${value}"`,
-      });
-      return z.NEVER;
-    });
+      return addProblem(context, value, `must be a whole number from ${minimum} to ${maximum}, got "${value}"`);
+    }),
+  );
 
 const matching = (pattern: RegExp, description: string) =>
-  optionalText.refine((value) => value === undefined || pattern.test(value), { message: `must be ${description}` });
+  optionalText.check(z.refine((value) => value === undefined || pattern.test(value), `must be ${description}`));
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -130,8 +131,8 @@ const ACCOUNT_ID = /^\d{12}$/;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROFILE_NAME = /^[\w+=,.@-]{1,128}$/;
 
-const endpointUrl = optionalText.refine(
-  (value) => {
+const endpointUrl = optionalText.check(
+  z.refine((value) => {
     if (value === undefined) return true;
     try {
       const url = new URL(value);
@@ -139,13 +140,15 @@ const endpointUrl = optionalText.refine(
     } catch {
       return false;
     }
-  },
-  { message: 'must be an http(s) URL such as http://127.0.0.1:5000' },
+  }, 'must be an http(s) URL such as http://127.0.0.1:5000'),
 );
 
-const registryServer = optionalText.refine((value) => value === undefined || isValidRegistryServer(value), {
-  message: 'must be a registry host such as registry.example.com:5000 (optionally with http:// or https://)',
-});
+const registryServer = optionalText.check(
+  z.refine(
+    (value) => value === undefined || isValidRegistryServer(value),
+    'must be a registry host such as registry.example.com:5000 (optionally with http:// or https://)',
+  ),
+);
 
 const ACCOUNT_IDS_VARIABLE = 'BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS';
 
@@ -174,7 +177,7 @@ function environmentSchema() {
   return z.object({
     DOCKER_CONFIG: optionalText,
     HOME: optionalText,
-    PATH: z.string().optional(),
+    PATH: z.optional(z.string()),
     TMPDIR: optionalText,
 
     BUILDKITE_PLUGIN_ECR_LOGIN: flag,
@@ -199,8 +202,8 @@ function environmentSchema() {
     AWS_ENDPOINT_URL_STS: endpointUrl,
     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: flag,
     AWS_ACCESS_KEY_ID: optionalText,
-    AWS_SECRET_ACCESS_KEY: z.string().optional(),
-    AWS_SESSION_TOKEN: z.string().optional(),
+    AWS_SECRET_ACCESS_KEY: z.optional(z.string()),
+    AWS_SESSION_TOKEN: z.optional(z.string()),
     AWS_CONFIG_FILE: optionalText,
     AWS_SHARED_CREDENTIALS_FILE: optionalText,
 

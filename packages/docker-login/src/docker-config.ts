@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DockerConfigFileError } from './errors';
 
 /**
@@ -9,9 +9,9 @@ import { DockerConfigFileError } from './errors';
  * an `auths` entry of another registry) passes through untouched.
  */
 const dockerConfigSchema = z.looseObject({
-  auths: z.record(z.string(), z.looseObject({})).optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
-  credsStore: z.string().optional(),
+  auths: z.optional(z.record(z.string(), z.looseObject({}))),
+  credHelpers: z.optional(z.record(z.string(), z.string())),
+  credsStore: z.optional(z.string()),
 });
 
 export type DockerConfig = z.infer<typeof dockerConfigSchema>;

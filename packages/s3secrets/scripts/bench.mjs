@@ -17,9 +17,8 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-// The package index also exports vitest helpers, which refuse to load outside vitest; the global-setup entry is the
-// same startMotoServer() with a one-method `project` to hand the endpoint back.
-import startMotoForVitest from '@elastic-ci/testing/moto-global-setup';
+// The vitest-free entry: the package index also exports vitest helpers, which refuse to load outside vitest.
+import { startMotoServer } from '@elastic-ci/testing/moto-server';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const RUNS = 20;
@@ -89,13 +88,7 @@ function runOnce(env) {
   });
 }
 
-async function startMoto() {
-  let endpoint;
-  const stop = await startMotoForVitest({ provide: (_key, value) => (endpoint = value) });
-  return { ...endpoint, stop };
-}
-
-const moto = await startMoto();
+const moto = await startMotoServer();
 const work = await mkdtemp(join(tmpdir(), 's3secrets-bench-'));
 try {
   const clientConfig = {
@@ -178,7 +171,7 @@ try {
     `median ${medianMs.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms (${RUNS} runs, 1-min load ${load}; floors on this ` +
     `machine: \`node -e 0\` ${floorNode.toFixed(0)} ms, the same reads from a warm in-process client ${floorMoto.toFixed(0)} ms)`;
   console.log(`s3secrets env, every key present: ${figure}; target ≤ ${TARGET_MEDIAN_MS} ms median`);
-  const row = `| s3secrets | \`s3secrets env\` wall time, every key present (4 SSH keys, 4 env files, 2 git-credentials, 5 secret files, SSE-KMS; region hint set as on a stack agent), bundled CLI vs moto on loopback | ${figure} | ≤ ${TARGET_MEDIAN_MS} ms median | \`pnpm --filter @elastic-ci/s3secrets bench\` | 2026-11-23 |`;
+  const row = `| @elastic-ci/s3secrets | \`s3secrets env\` wall time, every key present (4 SSH keys, 4 env files, 2 git-credentials, 5 secret files, SSE-KMS; region hint set as on a stack agent), bundled CLI vs moto on loopback | ${figure} | ≤ ${TARGET_MEDIAN_MS} ms median | \`pnpm --filter @elastic-ci/s3secrets bench\` | 2026-11-23 |`;
   console.log(row);
   if (process.argv.includes('--append')) {
     const root = join(packageDir, '..', '..');

@@ -27,6 +27,7 @@ const config = parseScalerConfig({
   },
   scheduledMinimums: [{ cron: '* 7-19 * * MON-FRI', timezone: 'Europe/Berlin', minSize: 2 }],
   growthThrottle: { launchesPerSec: 0.5, burst: 10 },
+  warmPool: { enabled: true, minSize: 1, prepareForWaitingJobs: true },
 });
 
 // A deterministic pseudo-random walk (xorshift) so every run measures the same inputs.

@@ -35,6 +35,7 @@ describe('Function: parseScalerConfig', () => {
       idlePool: { idleCount: 0, idleScaleFactor: 0, idleCountMin: 0, periods: [] },
       scheduledMinimums: [],
       scaleIn: { strategy: 'set-desired', order: 'oldest-first', minRunningTimeSec: 0, minIdleSec: 0 },
+      warmPool: { enabled: false, minSize: 0, prepareForWaitingJobs: false },
     });
   });
 
@@ -80,6 +81,7 @@ describe('Function: parseScalerConfig', () => {
         ],
       },
       scaleIn: { order: 'random' },
+      warmPool: { enabled: 'yes', minSize: -1, maxPreparedCapacity: 10 },
       typo: true,
     });
 
@@ -101,6 +103,9 @@ describe('Function: parseScalerConfig', () => {
       'growthThrottle.burst',
       'stepScaling.stepAdjustments',
       'scaleIn.order',
+      'warmPool.enabled',
+      'warmPool.minSize',
+      'warmPool.maxPreparedCapacity',
       'typo',
     ]);
     expect(error.message).toContain('idlePool.periods[0].timezone: unknown IANA time zone "Mars/Base"');

@@ -109,6 +109,23 @@ const scaleInSchema = z.strictObject({
 });
 
 /**
+ * The scaler's say in the group's EC2 Auto Scaling warm pool: the pool's `MinSize`. The rest of the pool (its
+ * `MaxGroupPreparedCapacity`, pool state, reuse on scale-in) belongs to the group's own definition, because AWS
+ * applies it continuously against the live desired capacity, between decisions as well.
+ */
+const warmPoolSchema = z.strictObject({
+  /** Off: `decision.warmPoolMinSize` is `null` and the pool is left alone. */
+  enabled: z.boolean().default(false),
+  /** Stopped instances to keep in the pool at all times. */
+  minSize: count().default(0),
+  /**
+   * Raise the pool to the instances that the jobs behind a `wait` step will need beyond the idle agents, so they
+   * boot while the build step runs and only resume when their jobs are scheduled.
+   */
+  prepareForWaitingJobs: z.boolean().default(false),
+});
+
+/**
  * The scaler's whole configuration. With only the Buildkite knobs set, decisions equal buildkite-agent-scaler
  * 1.12.0; every other policy defaults to off. See the README for each option and the Buildkite name mapping.
  */
@@ -133,6 +150,7 @@ export const scalerConfigSchema = z.strictObject({
   growthThrottle: growthThrottleSchema.optional(),
   stepScaling: stepScalingSchema.optional(),
   scaleIn: scaleInSchema.prefault({}),
+  warmPool: warmPoolSchema.prefault({}),
 });
 
 /** What a caller writes (JSON-like, everything optional). */

@@ -42,6 +42,12 @@ const configInput = (factors: { out: fc.Arbitrary<number>; in: fc.Arbitrary<numb
         [{ cron: '* 6-20 * * *', timezone: 'America/New_York', minSize: 4 }],
       ),
       throttled: throttle ? fc.boolean() : fc.constant(false),
+      warmPool: fc.constantFrom<ScalerConfigInput['warmPool']>(
+        {},
+        { enabled: true, minSize: 2 },
+        { enabled: true, prepareForWaitingJobs: true },
+        { enabled: true, minSize: 3, prepareForWaitingJobs: true },
+      ),
       scaleIn: fc.constantFrom<ScalerConfigInput['scaleIn']>(
         {},
         { strategy: 'drain' },
@@ -240,6 +246,45 @@ describe('Function: decide (properties)', () => {
         }
         if (decision.action !== 'scale-out') expect(decision.nextState.lastScaleOutAtMs).toBe(lastOut);
         if (decision.action !== 'scale-in') expect(decision.nextState.lastScaleInAtMs).toBe(lastIn);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sizes the warm pool as a whole number ≥ its minSize, null only with the policy off or stale metrics', () => {
+    fc.assert(
+      fc.property(decisionInput(), (input) => {
+        const { config, nowMs, metrics, group } = input;
+        const decision = decide(input);
+        const stale =
+          config.staleMetricsAfterSec > 0 && nowMs - metrics.collectedAtMs > config.staleMetricsAfterSec * 1000;
+
+        if (!config.warmPool.enabled || stale) {
+          expect(decision.warmPoolMinSize).toBeNull();
+          return;
+        }
+        const size = decision.warmPoolMinSize as number;
+        expect(Number.isInteger(size)).toBe(true);
+        expect(size).toBeGreaterThanOrEqual(config.warmPool.minSize);
+        // Never more prepared for waiting jobs than the group could still take in.
+        expect(size).toBeLessThanOrEqual(Math.max(config.warmPool.minSize, group.max - decision.desired));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never shrinks the warm pool when more jobs wait (waiting jobs not counted as demand)', () => {
+    fc.assert(
+      fc.property(decisionInput(), fc.integer({ min: 0, max: 40 }), (input, extraWaiting) => {
+        const config = { ...input.config, includeWaiting: false };
+        const fewer = { ...input, config };
+        const more = { ...fewer, metrics: { ...input.metrics, waitingJobs: input.metrics.waitingJobs + extraWaiting } };
+
+        const before = decide(fewer);
+        const after = decide(more);
+
+        expect(after.desired).toBe(before.desired);
+        expect(after.warmPoolMinSize ?? 0).toBeGreaterThanOrEqual(before.warmPoolMinSize ?? 0);
       }),
       { numRuns: 500 },
     );

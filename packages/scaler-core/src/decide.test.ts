@@ -237,6 +237,115 @@ describe('Function: decide (idle pool)', () => {
   });
 });
 
+describe('Function: decide (warm pool)', () => {
+  const prepare = { enabled: true, prepareForWaitingJobs: true };
+
+  it('leaves the warm pool alone (null) with the policy off, whatever waits', () => {
+    const decision = decide(input({ metrics: { waitingJobs: 20 } }));
+
+    expect(decision.warmPoolMinSize).toBeNull();
+    expect(JSON.parse(JSON.stringify(decision)).warmPoolMinSize).toBeNull();
+  });
+
+  it.each([
+    // [waiting, idle agents, agentsPerInstance, minSize, expected pool min size]
+    [0, 0, 1, 0, 0],
+    [0, 0, 1, 3, 3],
+    [5, 0, 1, 0, 5],
+    [5, 2, 1, 0, 3],
+    [5, 9, 1, 2, 2],
+    [7, 0, 2, 0, 4],
+    [7, 1, 4, 0, 2],
+    [3, 0, 0, 0, 3],
+    [5, 0, 1, 8, 8],
+    [9, 0, 1, 4, 9],
+  ])(
+    'with %d waiting and %d idle agents at %d per instance, min size %d → %d',
+    (waiting, idle, perInstance, minSize, expected) => {
+      const decision = decide(
+        input({
+          config: { agentsPerInstance: perInstance, warmPool: { ...prepare, minSize } },
+          metrics: { waitingJobs: waiting, idleAgents: idle, totalAgents: idle },
+        }),
+      );
+
+      expect(decision.warmPoolMinSize).toBe(expected);
+    },
+  );
+
+  it('keeps exactly minSize without prepareForWaitingJobs', () => {
+    const decision = decide(
+      input({ config: { warmPool: { enabled: true, minSize: 2 } }, metrics: { waitingJobs: 30 } }),
+    );
+
+    expect(decision.warmPoolMinSize).toBe(2);
+    expect(decision.reasons.join('\n')).not.toContain('warm pool');
+  });
+
+  it('explains a pool raised for waiting jobs, after the capacity decision', () => {
+    const decision = decide(
+      input({
+        config: { agentsPerInstance: 2, warmPool: prepare },
+        metrics: { runningJobs: 2, busyAgents: 2, totalAgents: 3, idleAgents: 1, waitingJobs: 7 },
+        group: { desired: 1, inService: 1 },
+      }),
+    );
+
+    expect(decision).toMatchObject({ action: 'hold', desired: 1, warmPoolMinSize: 3 });
+    expect(decision.reasons.at(-1)).toBe('warm pool: 6 waiting job(s) beyond the idle agents → pool min size 3');
+  });
+
+  it("caps the pool at the room below the group's max after this decision's desired", () => {
+    const decision = decide(
+      input({
+        config: { warmPool: { ...prepare, minSize: 1 } },
+        metrics: { scheduledJobs: 6, waitingJobs: 20 },
+        group: { max: 10 },
+      }),
+    );
+    const full = decide(
+      input({
+        config: { warmPool: { ...prepare, minSize: 1 } },
+        metrics: { scheduledJobs: 12, waitingJobs: 20 },
+        group: { max: 10 },
+      }),
+    );
+
+    expect(decision).toMatchObject({ desired: 6, warmPoolMinSize: 4 });
+    expect(decision.reasons.at(-1)).toBe(
+      "warm pool: 20 waiting job(s) beyond the idle agents need 20 instance(s), capped at 4 (room below the group's max)",
+    );
+    // At max there is no room: the configured floor still holds.
+    expect(full).toMatchObject({ desired: 10, warmPoolMinSize: 1 });
+    expect(full.reasons.join('\n')).not.toContain('warm pool');
+  });
+
+  it('leaves the pool alone (null) on stale metrics', () => {
+    const decision = decide(
+      input({ config: { warmPool: prepare }, metrics: { waitingJobs: 5, collectedAtMs: NOW_MS - 300_000 } }),
+    );
+
+    expect(decision).toMatchObject({ action: 'hold', warmPoolMinSize: null });
+  });
+
+  it('does not change the capacity decision', () => {
+    const parts = {
+      metrics: { scheduledJobs: 3, runningJobs: 2, waitingJobs: 9, busyAgents: 2, totalAgents: 2 },
+      group: { desired: 1, inService: 1 },
+    };
+
+    const without = decide(input(parts));
+    const withPool = decide(input({ ...parts, config: { warmPool: prepare } }));
+
+    expect({ desired: withPool.desired, action: withPool.action, target: withPool.target }).toEqual({
+      desired: without.desired,
+      action: without.action,
+      target: without.target,
+    });
+    expect(withPool.warmPoolMinSize).toBe(9);
+  });
+});
+
 describe('Function: decide (scheduled minimum)', () => {
   const config = {
     scheduledMinimums: [

@@ -190,6 +190,7 @@ class ScalingDecision implements Decision {
   readonly nextState: ScalerState;
   readonly target: number;
   readonly checkDanglingInstances: boolean;
+  readonly warmPoolMinSize: number | null;
   readonly #trace: ReasonTrace;
   #reasons: string[] | undefined;
 
@@ -202,6 +203,7 @@ class ScalingDecision implements Decision {
     nextState: ScalerState,
     instancesToDrain: string[],
     checkDanglingInstances: boolean,
+    warmPoolMinSize: number | null,
   ) {
     this.desired = desired;
     this.action = action;
@@ -210,6 +212,7 @@ class ScalingDecision implements Decision {
     this.nextState = nextState;
     this.target = target;
     this.checkDanglingInstances = checkDanglingInstances;
+    this.warmPoolMinSize = warmPoolMinSize;
     this.#trace = trace;
   }
 
@@ -228,6 +231,7 @@ class ScalingDecision implements Decision {
       nextState: this.nextState,
       target: this.target,
       checkDanglingInstances: this.checkDanglingInstances,
+      warmPoolMinSize: this.warmPoolMinSize,
     };
   }
 }
@@ -251,7 +255,29 @@ function decision(
     nextState,
     instancesToDrain,
     checkDanglingInstances,
+    warmPoolMinSize(input, desired, trace),
   );
+}
+
+/**
+ * The warm pool's MinSize, or `null` with the policy off. Jobs behind a `wait` step that the idle agents will not
+ * take get instances prepared in the pool, so they boot while the build step runs; never more than the group could
+ * still take in (`max − desired`), so a huge fan-out cannot boot instances that could never serve it at once.
+ */
+function warmPoolMinSize(input: DecisionInput, desired: number, trace: ReasonTrace): number | null {
+  const pool = input.config.warmPool;
+  if (!pool.enabled) return null;
+  if (!pool.prepareForWaitingJobs) return pool.minSize;
+  const uncovered = input.metrics.waitingJobs - input.metrics.idleAgents;
+  if (uncovered <= 0) return pool.minSize;
+  const perInstance = input.config.agentsPerInstance;
+  const wanted = perInstance <= 0 ? uncovered : Math.ceil(uncovered / perInstance);
+  const room = Math.max(0, input.group.max - desired);
+  const size = Math.min(wanted, room);
+  if (size <= pool.minSize) return pool.minSize;
+  if (size < wanted) note(trace, Reason.warmPoolCapped, uncovered, wanted, size);
+  else note(trace, Reason.warmPoolForWaiting, uncovered, size);
+  return size;
 }
 
 function hold(input: DecisionInput, target: number, trace: ReasonTrace, checkDanglingInstances = false): Decision {
@@ -413,7 +439,8 @@ export function decide(input: DecisionInput): Decision {
   const ageMs = nowMs - metrics.collectedAtMs;
   if (config.staleMetricsAfterSec > 0 && ageMs > config.staleMetricsAfterSec * MS_PER_SECOND) {
     note(trace, Reason.staleMetrics, Math.round(ageMs / MS_PER_SECOND), config.staleMetricsAfterSec);
-    return hold(input, group.desired, trace);
+    // Stale metrics say nothing reliable about waiting jobs either: the warm pool is left as it is.
+    return new ScalingDecision(input, 'hold', group.desired, group.desired, trace, input.state, [], false, null);
   }
 
   const perInstance = config.agentsPerInstance;

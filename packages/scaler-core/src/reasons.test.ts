@@ -49,6 +49,12 @@ describe('Function: renderReasons', () => {
     ],
     [Reason.draining, [2], 'draining 2 idle instance(s), newest-first'],
     [Reason.scaleIn, [4, 2], 'scale in 4 → 2'],
+    [Reason.warmPoolForWaiting, [7, 4], 'warm pool: 7 waiting job(s) beyond the idle agents → pool min size 4'],
+    [
+      Reason.warmPoolCapped,
+      [7, 4, 2],
+      "warm pool: 7 waiting job(s) beyond the idle agents need 4 instance(s), capped at 2 (room below the group's max)",
+    ],
   ] as const)('renders reason %i', (code, values, expected) => {
     const trace: ReasonTrace = [];
     note(trace, code, ...values);

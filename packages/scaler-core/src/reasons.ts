@@ -35,6 +35,8 @@ export const Reason = {
   drainNothingEligible: 26,
   draining: 27,
   scaleIn: 28,
+  warmPoolForWaiting: 29,
+  warmPoolCapped: 30,
 } as const;
 
 export type ReasonTrace = number[];
@@ -101,6 +103,10 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
       return `scale-in to ${a} wanted but no instance is idle, old and idle long enough to drain`;
     case Reason.draining:
       return `draining ${a} idle instance(s), ${config.scaleIn.order}`;
+    case Reason.warmPoolForWaiting:
+      return `warm pool: ${a} waiting job(s) beyond the idle agents → pool min size ${b}`;
+    case Reason.warmPoolCapped:
+      return `warm pool: ${a} waiting job(s) beyond the idle agents need ${b} instance(s), capped at ${c} (room below the group's max)`;
     default:
       return `scale in ${a} → ${b}`;
   }

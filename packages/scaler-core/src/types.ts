@@ -88,4 +88,9 @@ export interface Decision {
    * instances (Buildkite's `CleanupDanglingInstances`). Capacity is unchanged.
    */
   checkDanglingInstances: boolean;
+  /**
+   * With `warmPool.enabled`: the MinSize the group's warm pool should have now (`PutWarmPool` when it differs).
+   * `null` when the policy is off, or the metrics are stale: leave the pool as it is.
+   */
+  warmPoolMinSize: number | null;
 }

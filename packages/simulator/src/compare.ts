@@ -1,7 +1,7 @@
 import { UsageError } from './errors.js';
 import type { Policy } from './policy.js';
 import { type PolicySummary, summarize } from './report.js';
-import { ScalerCorePolicy, scalerConfigOf } from './scaler-core-policy.js';
+import { fleetFor, ScalerCorePolicy, scalerConfigOf } from './scaler-core-policy.js';
 import { type SimulationResult, simulate } from './simulation.js';
 import type { Trace } from './trace.js';
 
@@ -45,11 +45,13 @@ export function chooseQueue(trace: Trace, queue: string | undefined): string {
 export function comparePolicies(options: CompareOptions): PolicyRun[] {
   const queue = chooseQueue(options.trace, options.queue);
   return options.policies.map((policy) => {
+    const config = scalerConfigOf(policy);
+    const policyFleet = fleetFor(policy, config);
     const fleet =
       options.spotRate === undefined
-        ? policy.fleet
+        ? policyFleet
         : {
-            ...policy.fleet,
+            ...policyFleet,
             spot:
               options.spotRate > 0
                 ? { interruptionsPerInstanceHour: options.spotRate, noticeSec: policy.fleet.spot?.noticeSec ?? 120 }
@@ -60,7 +62,7 @@ export function comparePolicies(options: CompareOptions): PolicyRun[] {
       trace: options.trace,
       fleet,
       control: policy.control,
-      policy: new ScalerCorePolicy(scalerConfigOf(policy)),
+      policy: new ScalerCorePolicy(config),
       seed: options.seed,
       queue,
     });

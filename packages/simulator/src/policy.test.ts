@@ -3,7 +3,7 @@ import { PolicyConfigError } from './errors.js';
 import { mergePolicyInput, parsePolicy } from './policy.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
 import { resolvePolicy } from './resolve-policy.js';
-import { scalerConfigOf } from './scaler-core-policy.js';
+import { fleetFor, scalerConfigOf } from './scaler-core-policy.js';
 
 const noFiles = (path: string): string => {
   throw new Error(`unexpected read of ${path}`);
@@ -53,6 +53,48 @@ describe('Presets', () => {
     expect({ ...tuned.scaler, scaleOutCooldownSec: 300 }).toEqual(byDefault.scaler);
     expect(tuned.fleet).toEqual(byDefault.fleet);
     expect(tuned.control).toEqual(byDefault.control);
+  });
+
+  it('expresses the elastic-ci warm pool through scaler-core: the scaler sets MinSize, the fleet models AWS', () => {
+    const policy = resolvePolicy('elastic-ci', noFiles);
+    const config = scalerConfigOf(policy);
+
+    expect(config.warmPool).toEqual({ enabled: true, minSize: 0, prepareForWaitingJobs: true });
+    expect(policy.fleet.warmPool).toMatchObject({ minSize: 0, maxPreparedCapacity: 10, reuseOnScaleIn: true });
+  });
+
+  it('rejects a scaler-managed warm pool on a fleet without one, or with a MinSize of its own', () => {
+    const managed = { warmPool: { enabled: true, minSize: 2 } };
+    const noPool = parsePolicy({ name: 'x', scaler: managed }, 'x');
+    const ownMinSize = parsePolicy({ name: 'x', scaler: managed, fleet: { warmPool: { minSize: 5 } } }, 'x');
+    const sameMinSize = parsePolicy({ name: 'x', scaler: managed, fleet: { warmPool: { minSize: 2 } } }, 'x');
+
+    expect(() => scalerConfigOf(noPool)).toThrow(
+      /scaler\.warmPool\.enabled sizes the group's warm pool, but fleet\.warmPool is null/,
+    );
+    expect(() => scalerConfigOf(ownMinSize)).toThrow(
+      /fleet\.warmPool\.minSize \(5\) is set by the scaler[\s\S]*set scaler\.warmPool\.minSize instead/,
+    );
+    expect(scalerConfigOf(sameMinSize).warmPool.minSize).toBe(2);
+  });
+
+  it('starts a scaler-managed pool at the scaler minSize and leaves other fleets as they are', () => {
+    const managed = parsePolicy(
+      { name: 'x', scaler: { warmPool: { enabled: true, minSize: 3 } }, fleet: { warmPool: {} } },
+      'x',
+    );
+    const unmanaged = parsePolicy({ name: 'y', fleet: { warmPool: { minSize: 4 } } }, 'y');
+
+    expect(fleetFor(managed, scalerConfigOf(managed)).warmPool?.minSize).toBe(3);
+    expect(fleetFor(unmanaged, scalerConfigOf(unmanaged))).toBe(unmanaged.fleet);
+  });
+
+  it('no longer accepts the simulator-only fleet.warmPool.prepareForWaitingJobs', () => {
+    expect(() =>
+      parsePolicy({ name: 'old', fleet: { warmPool: { prepareForWaitingJobs: true } } }, 'old.json'),
+    ).toThrow(
+      /fleet\.warmPool: Unrecognized key: "prepareForWaitingJobs" \(now scaler\.warmPool\.prepareForWaitingJobs, with scaler\.warmPool\.enabled\)/,
+    );
   });
 
   it('rejects a scaler agentsPerInstance that contradicts the fleet', () => {

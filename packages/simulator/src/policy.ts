@@ -32,7 +32,10 @@ export const fleetSchema = z
     volumeCostPerInstanceHour: seconds.default(0.0274),
     warmPool: z
       .strictObject({
-        /** Instances kept stopped in the pool at all times. */
+        /**
+         * The pool's MinSize: instances kept stopped in it at all times. With `scaler.warmPool.enabled` the scaler
+         * owns it (PutWarmPool at each decision): leave it 0 and set `scaler.warmPool.minSize`.
+         */
         minSize: count.default(0),
         /**
          * Pool + group may hold this many instances: the pool is refilled to `maxPreparedCapacity − desired`
@@ -43,12 +46,6 @@ export const fleetSchema = z
         resumeSec: durationDistributionSchema.default({ kind: 'lognormal', medianSec: 25, sigma: 0.3, minSec: 10 }),
         /** Scale-in (idle exit or a drain) stops the instance back into the pool instead of terminating it. */
         reuseOnScaleIn: z.boolean().default(false),
-        /**
-         * At each decision the scaler raises the pool's size to the instances the *waiting* jobs (behind a wait
-         * step) will need, so they boot while their build step runs and only resume (seconds) when scheduled.
-         * scaler-core has no warm-pool output yet: the simulator applies this rule itself (PutWarmPool MinSize).
-         */
-        prepareForWaitingJobs: z.boolean().default(false),
         /**
          * A stopped instance the pool no longer needs is terminated only after it has been stopped this long, so a
          * pool size that dips and recovers does not pay a cold boot each time (a stopped hour costs only EBS).
@@ -118,7 +115,14 @@ export function mergePolicyInput(base: unknown, override: unknown): unknown {
 export function parsePolicy(raw: unknown, source: string): Policy {
   const result = policySchema.safeParse(raw);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => {
+      // The pool's pre-sizing for waiting jobs moved into the product (scaler-core): point old files at it.
+      const moved =
+        issue.code === 'unrecognized_keys' && issue.keys.includes('prepareForWaitingJobs')
+          ? ' (now scaler.warmPool.prepareForWaitingJobs, with scaler.warmPool.enabled)'
+          : '';
+      return `  ${issue.path.join('.') || '(root)'}: ${issue.message}${moved}`;
+    });
     throw new PolicyConfigError(`${source}: invalid policy:\n${problems.join('\n')}`);
   }
   return result.data;

@@ -32,8 +32,9 @@ const buildkiteTuned: PolicyInput = {
  * - a warm pool sized like AWS's MaxGroupPreparedCapacity (10: group + pool), with reuse on scale-in: a job that
  *   finds no idle agent waits a ~25 s resume instead of a ~110 s boot, and instances leaving the group are stopped
  *   back into the pool instead of terminated (no cold boot to refill it);
- * - the pool also prepares for *waiting* jobs (behind a wait step): their instances boot while the build step runs;
- *   a pool instance no longer needed stays stopped 15 min before it is terminated (a dip in demand costs no boot);
+ * - scaler-core's warm-pool policy raises the pool's MinSize for *waiting* jobs (behind a wait step): their
+ *   instances boot while the build step runs; a pool instance no longer needed stays stopped 15 min before it is
+ *   terminated (a dip in demand costs no boot);
  * - a `job.scheduled` webhook: the scaler reacts in seconds instead of at the next poll;
  * - scaler-driven, dispatch-aware scale-in: Buildkite hands jobs to the most recently busy agent, so the
  *   longest-idle instances are the surplus; they are drained after 5 idle minutes (not 10), never a busy one;
@@ -50,17 +51,14 @@ const elasticCi: PolicyInput = {
     disableScaleIn: false,
     availabilityThreshold: 0,
     scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 300 },
+    // The scaler sets the pool's MinSize (PutWarmPool), as the agent-scaler Lambda does in production.
+    warmPool: { enabled: true, minSize: 0, prepareForWaitingJobs: true },
   },
   fleet: {
     minSize: 0,
     idleTimeoutSec: 1800,
-    warmPool: {
-      minSize: 0,
-      maxPreparedCapacity: 10,
-      reuseOnScaleIn: true,
-      prepareForWaitingJobs: true,
-      surplusRetentionSec: 900,
-    },
+    // The group's own warm pool (AWS mechanics): prepared capacity, reuse on scale-in, surplus retention.
+    warmPool: { maxPreparedCapacity: 10, reuseOnScaleIn: true, surplusRetentionSec: 900 },
   },
   control: { scheduleSec: 60, pollIntervalSec: 10, invocationTimeoutSec: 50, webhook: { latencySec: 2 } },
 };

@@ -24,7 +24,11 @@ export interface PolicySummary {
   readonly cost: { readonly compute: number; readonly volume: number; readonly total: number };
   readonly peakInstances: number;
   readonly scalingApiCalls: number;
-  readonly apiCalls: { readonly setDesiredCapacity: number; readonly terminateInstanceInAutoScalingGroup: number };
+  readonly apiCalls: {
+    readonly setDesiredCapacity: number;
+    readonly terminateInstanceInAutoScalingGroup: number;
+    readonly putWarmPool: number;
+  };
   readonly decisions: number;
   readonly coldLaunches: number;
   readonly warmResumes: number;
@@ -85,10 +89,11 @@ export function summarize(policy: Policy, result: SimulationResult): PolicySumma
     stoppedInstanceHours: round(result.stoppedInstanceHours, 3),
     cost: { compute: round(compute, 2), volume: round(volume, 2), total: round(compute + volume, 2) },
     peakInstances: result.peakInstances,
-    scalingApiCalls: result.setDesiredCapacityCalls + result.terminateInstanceCalls,
+    scalingApiCalls: result.setDesiredCapacityCalls + result.terminateInstanceCalls + result.putWarmPoolCalls,
     apiCalls: {
       setDesiredCapacity: result.setDesiredCapacityCalls,
       terminateInstanceInAutoScalingGroup: result.terminateInstanceCalls,
+      putWarmPool: result.putWarmPoolCalls,
     },
     decisions: result.decisions,
     coldLaunches: result.coldLaunches,

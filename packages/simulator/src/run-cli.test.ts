@@ -64,15 +64,22 @@ describe('Function: runCli', () => {
   });
 
   it('accepts a policy file that extends a preset', () => {
-    const file = JSON.stringify({ name: 'bigger-pool', extends: 'elastic-ci', fleet: { warmPool: { minSize: 20 } } });
+    const file = JSON.stringify({
+      name: 'bigger-pool',
+      extends: 'elastic-ci',
+      scaler: { warmPool: { minSize: 20 } },
+      fleet: { warmPool: { maxPreparedCapacity: 30 } },
+    });
     const printed = cli(['--print-policy', 'mine.json'], { 'mine.json': file });
     expect(printed.code).toBe(0);
     const policy = JSON.parse(printed.stdout) as {
       name: string;
-      fleet: { warmPool: { minSize: number; reuseOnScaleIn: boolean } };
+      scaler: { warmPool: { enabled: boolean; minSize: number; prepareForWaitingJobs: boolean } };
+      fleet: { warmPool: { maxPreparedCapacity: number; reuseOnScaleIn: boolean } };
     };
     expect(policy.name).toBe('bigger-pool');
-    expect(policy.fleet.warmPool).toMatchObject({ minSize: 20, reuseOnScaleIn: true });
+    expect(policy.scaler.warmPool).toEqual({ enabled: true, minSize: 20, prepareForWaitingJobs: true });
+    expect(policy.fleet.warmPool).toMatchObject({ maxPreparedCapacity: 30, reuseOnScaleIn: true });
     expect(cli(['tiny.jsonl', '-p', 'mine.json'], { 'tiny.jsonl': TRACE, 'mine.json': file }).code).toBe(0);
   });
 
@@ -142,6 +149,14 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     expect(scalerResult.code).toBe(2);
     expect(scalerResult.stderr).toContain('scaler.idlePool.idleCount');
     expect(scalerResult.stderr).toContain('scaler.typo: unknown option');
+  });
+
+  it('rejects a warm-pool MinSize on the fleet when the scaler manages the pool, naming the option to use', () => {
+    const file = JSON.stringify({ name: 'pool', extends: 'elastic-ci', fleet: { warmPool: { minSize: 20 } } });
+    const result = cli(['-p', 'pool.json'], { 'pool.json': file });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('fleet.warmPool.minSize (20) is set by the scaler');
+    expect(result.stderr).toContain('set scaler.warmPool.minSize instead');
   });
 
   it('rejects a policy file that is not JSON or extends an unknown preset', () => {

@@ -22,8 +22,9 @@ export function scalerConfigOf(policy: Policy): ScalerConfig {
       `policy "${policy.name}": scaler.agentsPerInstance (${String(given)}) differs from fleet.agentsPerInstance (${policy.fleet.agentsPerInstance}); set only fleet.agentsPerInstance`,
     );
   }
+  let config: ScalerConfig;
   try {
-    return parseScalerConfig({ ...policy.scaler, agentsPerInstance: policy.fleet.agentsPerInstance });
+    config = parseScalerConfig({ ...policy.scaler, agentsPerInstance: policy.fleet.agentsPerInstance });
   } catch (error) {
     if (error instanceof ScalerConfigError) {
       const problems = error.issues.map((issue) => `  scaler.${issue.path}: ${issue.message}`);
@@ -33,6 +34,30 @@ export function scalerConfigOf(policy: Policy): ScalerConfig {
     }
     throw error;
   }
+  if (config.warmPool.enabled) {
+    const pool = policy.fleet.warmPool;
+    if (pool === null) {
+      throw new PolicyConfigError(
+        `policy "${policy.name}": scaler.warmPool.enabled sizes the group's warm pool, but fleet.warmPool is null; give the fleet a warm pool or turn the scaler's off`,
+      );
+    }
+    if (pool.minSize !== 0 && pool.minSize !== config.warmPool.minSize) {
+      throw new PolicyConfigError(
+        `policy "${policy.name}": fleet.warmPool.minSize (${pool.minSize}) is set by the scaler when scaler.warmPool.enabled; set scaler.warmPool.minSize instead`,
+      );
+    }
+  }
+  return config;
+}
+
+/**
+ * The fleet as the stack creates it: with the scaler managing the warm pool, the pool starts at the scaler's
+ * `warmPool.minSize` (the same value the stack passes to both).
+ */
+export function fleetFor(policy: Policy, config: ScalerConfig): Policy['fleet'] {
+  const pool = policy.fleet.warmPool;
+  if (!config.warmPool.enabled || pool === null) return policy.fleet;
+  return { ...policy.fleet, warmPool: { ...pool, minSize: config.warmPool.minSize } };
 }
 
 /**
@@ -93,6 +118,10 @@ export class ScalerCorePolicy implements ScalingPolicy {
     });
     this.state = decision.nextState;
     this.lastReasons = decision.reasons;
-    return { desired: decision.desired, instancesToDrain: decision.instancesToDrain };
+    return {
+      desired: decision.desired,
+      instancesToDrain: decision.instancesToDrain,
+      warmPoolMinSize: decision.warmPoolMinSize,
+    };
   }
 }

@@ -54,6 +54,11 @@ export interface ScalingDecision {
    * hook lets a busy agent finish its job first.
    */
   readonly instancesToDrain?: readonly string[];
+  /**
+   * The warm pool's MinSize from now on (PutWarmPool); `null` or absent leaves it as it is. What AWS then keeps in the
+   * pool (`max(MinSize, MaxGroupPreparedCapacity − desired)`, resumes, reuse on scale-in) is the simulator's model.
+   */
+  readonly warmPoolMinSize?: number | null;
 }
 
 export interface ScalingPolicy {

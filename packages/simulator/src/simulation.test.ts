@@ -138,6 +138,48 @@ describe('Function: simulate — hand-computable micro traces', () => {
     expectConservation(result);
   });
 
+  it("prepares the warm pool for waiting jobs when the decision raises the pool's MinSize", () => {
+    // build runs 300 s; test-1 and test-2 wait behind it. test-1 takes build's agent, test-2 needs an instance.
+    const jobs = [
+      { id: 'build', at: 5, duration: 300 },
+      { id: 'test-1', at: 5, duration: 200, dependsOn: ['build'] },
+      { id: 'test-2', at: 5, duration: 200, dependsOn: ['build'] },
+    ];
+    const fleet = fleetOf({ ...HAND_FLEET, warmPool: { resumeSec: fixed(20), reuseOnScaleIn: true } });
+    const poolFor = (withPool: boolean) =>
+      new ScriptedPolicy((observation) => {
+        const { queue } = observation;
+        const needed = queue.scheduledJobs + queue.runningJobs;
+        return {
+          desired: Math.max(observation.group.desired, needed),
+          warmPoolMinSize: withPool ? Math.max(0, queue.waitingJobs - queue.idleAgents) : null,
+        };
+      });
+
+    const prepared = run(jobs, { fleet, policy: poolFor(true) });
+    const cold = run(jobs, { fleet, policy: poolFor(false) });
+
+    // build waits its 100 s boot (poll at 10 s ends at 110 s) and ends at 410 s; test-2 is seen at the 410 s poll:
+    // one pooled instance resumes in 20 s, without the pool it boots cold in 100 s (test-1 still runs then).
+    expect([...prepared.waitsSec]).toEqual([0, 20, 105]);
+    expect([...cold.waitsSec]).toEqual([0, 100, 105]);
+    expect(prepared.warmResumes).toBe(1);
+    expect(cold.warmResumes).toBe(0);
+    // MinSize 2 while both tests wait, then 0: PutWarmPool only when it changes.
+    expect(prepared.putWarmPoolCalls).toBe(2);
+    expect(cold.putWarmPoolCalls).toBe(0);
+    expectConservation(prepared);
+  });
+
+  it('ignores a warm-pool MinSize when the fleet has no warm pool', () => {
+    const result = run([{ id: 'only', at: 5, duration: 50 }], {
+      policy: new ScriptedPolicy((observation) => ({ desired: 1, warmPoolMinSize: 3 + observation.group.desired })),
+    });
+
+    expect(result.putWarmPoolCalls).toBe(0);
+    expect(result.stoppedInstanceHours).toBe(0);
+  });
+
   it('triggers a decision from the webhook a latency after the job is scheduled', () => {
     const result = run([{ id: 'only', at: 3, duration: 50 }], {
       control: controlOf({ ...EVERY_TEN_SECONDS, webhook: { latencySec: fixed(2) } }),

@@ -63,6 +63,8 @@ export interface SimulationResult {
   readonly warmResumes: number;
   readonly setDesiredCapacityCalls: number;
   readonly terminateInstanceCalls: number;
+  /** PutWarmPool calls: the scaler changed the warm pool's MinSize. */
+  readonly putWarmPoolCalls: number;
   readonly decisions: number;
   readonly endSec: number;
   /** Instances still running (not stopped in the warm pool) when the run ended: 0 once the fleet scaled to zero. */
@@ -232,6 +234,9 @@ class Simulation {
   private warmResumes = 0;
   private setDesiredCapacityCalls = 0;
   private terminateInstanceCalls = 0;
+  private putWarmPoolCalls = 0;
+  /** The warm pool's MinSize: the fleet's until a scaler decision sets it (PutWarmPool). */
+  private warmPoolMinSize: number;
   private decisions = 0;
   /** Bumped on any change an instance observation could show; the instance list is rebuilt only when it moved. */
   private fleetVersion = 0;
@@ -251,6 +256,7 @@ class Simulation {
     this.webhookRandom = createRandom(options.seed, 'webhook');
     this.spotRandom = createRandom(options.seed, 'spot');
     this.desired = options.fleet.minSize;
+    this.warmPoolMinSize = options.fleet.warmPool?.minSize ?? 0;
     this.drainTailSec = options.drainTailSec ?? 3600;
     this.starts = options.recordStarts ? [] : undefined;
     const span = Math.max(options.trace.spanSec, 60);
@@ -784,14 +790,12 @@ class Simulation {
 
   // ── Auto Scaling group ────────────────────────────────────────────────────────────────────────────────────────
 
+  /** What AWS keeps in the pool: `max(MinSize, MaxGroupPreparedCapacity − desired)`, against the live desired. */
   private poolTarget(): number {
     const pool = this.fleet.warmPool;
     if (pool === null) return 0;
     const prepared = pool.maxPreparedCapacity === null ? 0 : pool.maxPreparedCapacity - this.desired;
-    // Idle agents will take waiting jobs too: prepare only for the rest.
-    const uncovered = Math.max(0, this.waitingLocal - this.idleAgentCount);
-    const forWaiting = pool.prepareForWaitingJobs ? Math.ceil(uncovered / this.fleet.agentsPerInstance) : 0;
-    return Math.max(pool.minSize, prepared, forWaiting);
+    return Math.max(this.warmPoolMinSize, prepared);
   }
 
   /** Instances in the pool or on their way into it. */
@@ -906,6 +910,19 @@ class Simulation {
     this.decisions += 1;
     const observation = this.observe();
     const decision = this.policy.decide(observation);
+    // PutWarmPool (only when the pool exists and its MinSize changes) before the capacity calls, as the agent-scaler
+    // does: instances this decision removes find the pool sized as it decided.
+    const poolMinSize = decision.warmPoolMinSize;
+    if (
+      this.fleet.warmPool !== null &&
+      typeof poolMinSize === 'number' &&
+      Number.isInteger(poolMinSize) &&
+      poolMinSize >= 0 &&
+      poolMinSize !== this.warmPoolMinSize
+    ) {
+      this.putWarmPoolCalls += 1;
+      this.warmPoolMinSize = poolMinSize;
+    }
     for (const id of decision.instancesToDrain ?? []) {
       const instance = this.instances.find((candidate) => candidate.id === id);
       if (instance !== undefined) this.drain(instance);
@@ -956,6 +973,7 @@ class Simulation {
       warmResumes: this.warmResumes,
       setDesiredCapacityCalls: this.setDesiredCapacityCalls,
       terminateInstanceCalls: this.terminateInstanceCalls,
+      putWarmPoolCalls: this.putWarmPoolCalls,
       decisions: this.decisions,
       endSec: this.now,
       runningInstancesAtEnd: this.runningAtEnd,
