@@ -10,7 +10,7 @@ import { CreateTopicCommand, ListSubscriptionsCommand, PublishCommand, SNSClient
 import { ListQueuesCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig, awsEnvironment, type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AutoScalingLifecycleAdapter, type GroupLookupPort, SqsSnsAdapter } from './aws-adapters';
 import { systemClock } from './clock';
 import type { Observation } from './decide';
@@ -130,6 +130,11 @@ describe('Function: sqsListener (moto SNS + SQS)', () => {
 describe('Function: runLifecycled (SNS → SQS mode against moto)', () => {
   let standIn: RunningImdsStandIn;
   const autoScaling = mockClient(AutoScalingClient);
+
+  // The mock patches the SDK class every later integration file in this worker shares: undo it.
+  afterAll(() => {
+    autoScaling.restore();
+  });
 
   beforeEach(async () => {
     standIn = await startImdsStandIn({ instanceId: INSTANCE_ID });
