@@ -1,7 +1,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDurationMs } from './duration';
 import { ConfigError } from './errors';
 import { parseTags } from './tags';

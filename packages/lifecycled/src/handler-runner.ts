@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from './clock';
 import type { HandlerInvocation } from './decide';
 import type { Logger } from './logger';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Result of reading one untrusted metadata body. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };

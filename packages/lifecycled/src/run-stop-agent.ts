@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AgentPort, pidFileAgent, systemdAgent } from './agent-process';
 import { type Clock, systemClock } from './clock';
 import { TRANSITIONS } from './decide';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Parsed } from './metadata-parsers';
 
 /** The lifecycle-hook notification Auto Scaling publishes to SNS (and SNS wraps in an envelope for SQS). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CronSchedule } from './cron.js';
 import { type InputIssue, ScalerConfigError } from './errors.js';
 import { adjustmentTypeProblems, stepIntervalProblems } from './step-adjustments.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Random } from './rng.js';
 
 const seconds = z.number().finite().nonnegative();

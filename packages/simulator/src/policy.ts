@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationDistributionSchema } from './distribution.js';
 import { PolicyConfigError } from './errors.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type TraceIssue, TraceParseError } from './errors.js';
 
 /** One job of a trace, with its dependencies resolved to indices into `Trace.jobs`. */

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A fresh temporary directory per test. */
 export const temporaryDirectory = () => mkdtempSync(join(tmpdir(), 'lifecycled-test-'));
