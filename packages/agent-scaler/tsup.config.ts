@@ -1,22 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import type { Plugin } from 'esbuild';
 import { defineConfig } from 'tsup';
-
-/**
- * `import { z } from 'zod'` makes esbuild keep zod's whole namespace, every locale included (~450 KB minified);
- * `import * as z from 'zod'` is the same module object but lets unused members be dropped (~90 KB). Workspace
- * dependencies built with the first form are rewritten to the second while bundling.
- */
-const zodNamespaceImport: Plugin = {
-  name: 'zod-namespace-import',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]packages[\\/][^\\/]+[\\/]dist[\\/].*\.js$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const rewritten = source.replace(/import\s*\{\s*z\s*\}\s*from\s*(['"])zod\1/g, 'import * as z from $1zod$1');
-      return rewritten === source ? undefined : { contents: rewritten, loader: 'js' };
-    });
-  },
-};
 
 export default defineConfig([
   {
@@ -42,7 +24,6 @@ export default defineConfig([
     splitting: false,
     minify: true,
     treeshake: true,
-    esbuildPlugins: [zodNamespaceImport],
     dts: false,
     clean: false,
     sourcemap: false,

@@ -1,4 +1,5 @@
 import type { AutoScalingClient, WarmPoolState } from '@aws-sdk/client-auto-scaling';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { GroupNotFoundError, SecretUnavailableError } from './errors';
 import type {
@@ -7,6 +8,7 @@ import type {
   InstanceLaunchTimesPort,
   ParameterStorePort,
   ScalingActivity,
+  ScalingLeasePort,
   WarmPoolSettings,
 } from './ports';
 
@@ -216,6 +218,69 @@ export function createParameterStoreAdapter(settings: object): ParameterStorePor
     async putString(name, value) {
       const { sdk, client } = await connect();
       await client.send(new sdk.PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+    },
+  };
+}
+
+/** The lease item's partition key for a group: the table may hold other items, and other groups' leases. */
+export function scalingLeaseKey(groupName: string): string {
+  return `scaling-lease#${groupName}`;
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+
+/**
+ * The scaling lease as one DynamoDB item per group (`pk` = `scaling-lease#<group>`, `owner`, `expiresAtMs`, and
+ * `expiresAt` in epoch seconds for an optional DynamoDB TTL clean-up). Both calls are conditional writes, which
+ * DynamoDB applies atomically per item: at most one owner's PutItem can succeed while the lease is live.
+ */
+export function createDynamoDbLeaseAdapter(settings: object, tableName: string): ScalingLeasePort {
+  const connect = lazyClient(
+    () => import('@aws-sdk/client-dynamodb'),
+    (sdk): DynamoDBClient => new sdk.DynamoDBClient(settings),
+  );
+  return {
+    async acquire(groupName, owner, ttlMs, nowMs) {
+      const { sdk, client } = await connect();
+      const expiresAtMs = nowMs + ttlMs;
+      try {
+        await client.send(
+          new sdk.PutItemCommand({
+            TableName: tableName,
+            Item: {
+              pk: { S: scalingLeaseKey(groupName) },
+              owner: { S: owner },
+              expiresAtMs: { N: String(expiresAtMs) },
+              expiresAt: { N: String(Math.ceil(expiresAtMs / 1000)) },
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs < :now',
+            ExpressionAttributeValues: { ':now': { N: String(nowMs) } },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+    async release(groupName, owner) {
+      const { sdk, client } = await connect();
+      try {
+        await client.send(
+          new sdk.DeleteItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: scalingLeaseKey(groupName) } },
+            // `owner` is a DynamoDB reserved word, hence the name placeholder.
+            ConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: { '#owner': 'owner' },
+            ExpressionAttributeValues: { ':owner': { S: owner } },
+          }),
+        );
+      } catch (error) {
+        // Gone, or expired and taken over by another pass: either way it is no longer ours to free.
+        if (!isConditionFailure(error)) throw error;
+      }
     },
   };
 }

@@ -38,6 +38,7 @@ describe('Function: parseAgentScalerConfig', () => {
       publishMetrics: true,
       stateParameter: undefined,
       webhook: { secretParameter: undefined, replayWindowSec: 300, allowTokenHeader: true },
+      lease: undefined,
     });
     expect(config.userAgent).toMatch(/^elastic-ci-agent-scaler\/\d+\.\d+\.\d+$/);
     expect(config.scaler).toMatchObject({
@@ -238,5 +239,45 @@ describe('Function: parseAgentScalerConfig', () => {
 
     // Assess
     expect(error.issues.map((issue) => issue.variable)).toEqual([variable]);
+  });
+
+  it('turns the cross-container scaling lease on with SCALER_LOCK_TABLE, with a TTL above a slow pass', () => {
+    // Act
+    const byName = parseAgentScalerConfig({ ...MINIMAL, SCALER_LOCK_TABLE: 'agent-scaler-locks' });
+    const byArn = parseAgentScalerConfig({
+      ...MINIMAL,
+      SCALER_LOCK_TABLE: 'arn:aws:dynamodb:eu-west-1:123456789012:table/agent-scaler-locks',
+      SCALER_LOCK_TTL: '45s',
+      SCALER_LOCK_WAIT: '3s',
+    });
+
+    // Assess
+    expect(byName.lease).toEqual({ tableName: 'agent-scaler-locks', ttlMs: 30_000, webhookWaitMs: 10_000 });
+    expect(byArn.lease).toEqual({
+      tableName: 'arn:aws:dynamodb:eu-west-1:123456789012:table/agent-scaler-locks',
+      ttlMs: 45_000,
+      webhookWaitMs: 3_000,
+    });
+  });
+
+  it('names every bad lease variable in one error', () => {
+    // Act
+    const badTable = configurationIssues({
+      ...MINIMAL,
+      SCALER_LOCK_TABLE: 'no spaces allowed',
+      SCALER_LOCK_TTL: '5s',
+      SCALER_LOCK_WAIT: 'soon',
+    });
+    const withoutTable = configurationIssues({ ...MINIMAL, SCALER_LOCK_TTL: '1m' });
+
+    // Assess
+    expect(badTable.issues.map((issue) => issue.variable)).toEqual([
+      'SCALER_LOCK_WAIT',
+      'SCALER_LOCK_TABLE',
+      'SCALER_LOCK_TTL',
+    ]);
+    expect(withoutTable.issues).toEqual([
+      { variable: 'SCALER_LOCK_TTL', message: expect.stringMatching(/without SCALER_LOCK_TABLE/) },
+    ]);
   });
 });

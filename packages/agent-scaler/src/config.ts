@@ -31,8 +31,30 @@ export interface AgentScalerConfig {
   /** SSM parameter that persists the scaler state; without one it is re-derived from scaling activities. */
   stateParameter: string | undefined;
   webhook: { secretParameter: string | undefined; replayWindowSec: number; allowTokenHeader: boolean };
+  /** The cross-container scaling lease (`SCALER_LOCK_TABLE`); `undefined`: only the in-container single-flight. */
+  lease: ScalingLeaseConfig | undefined;
   scaler: ScalerConfig;
 }
+
+export interface ScalingLeaseConfig {
+  /** DynamoDB table (name or ARN) with a string partition key `pk`. */
+  tableName: string;
+  /** How long a lease lasts: bounds how long a holder that crashed blocks the other containers. */
+  ttlMs: number;
+  /** How long a webhook pass waits for another container's pass to release the lease. */
+  webhookWaitMs: number;
+}
+
+/** A little above a slow pass: Buildkite API timeout (5 s) + activity scan (10 s) + a few AWS calls. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+/** The part of the lease kept free at its end: no pass starts acting this close to expiry. */
+export const LEASE_ACT_MARGIN_MS = 5_000;
+const MIN_LEASE_TTL_MS = 2 * LEASE_ACT_MARGIN_MS;
+
+const dynamoDbTable = z.union([
+  z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/),
+  z.string().regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/),
+]);
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -320,6 +342,8 @@ export function parseAgentScalerConfig(
     );
   }
 
+  const lease = readLeaseConfig(env);
+
   const partial = {
     queue,
     groupName,
@@ -341,6 +365,7 @@ export function parseAgentScalerConfig(
       replayWindowSec: replayWindowMs / 1000,
       allowTokenHeader: env.bool('WEBHOOK_ALLOW_TOKEN_HEADER', true),
     },
+    lease,
   };
 
   const scalerInput = readScalerInput(env);
@@ -355,6 +380,28 @@ export function parseAgentScalerConfig(
   }
   if (env.issues.length > 0 || scaler === undefined) throw new ConfigurationError(dedupe(env.issues));
   return { ...partial, scaler };
+}
+
+function readLeaseConfig(env: EnvironmentReader): ScalingLeaseConfig | undefined {
+  const tableName = env.string('SCALER_LOCK_TABLE');
+  const ttlMs = env.durationMs('SCALER_LOCK_TTL', DEFAULT_LEASE_TTL_MS);
+  const webhookWaitMs = env.durationMs('SCALER_LOCK_WAIT', 10_000);
+  if (tableName === undefined) {
+    for (const variable of ['SCALER_LOCK_TTL', 'SCALER_LOCK_WAIT']) {
+      if (env.has(variable)) env.problem(variable, 'has no effect without SCALER_LOCK_TABLE; set both or neither');
+    }
+    return undefined;
+  }
+  if (!dynamoDbTable.safeParse(tableName).success) {
+    env.problem(
+      'SCALER_LOCK_TABLE',
+      `must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -) or table ARN, got ${quote(tableName)}`,
+    );
+  }
+  if (ttlMs < MIN_LEASE_TTL_MS) {
+    env.problem('SCALER_LOCK_TTL', `must be at least ${MIN_LEASE_TTL_MS / 1000}s (a pass stops acting 5s before it)`);
+  }
+  return { tableName, ttlMs, webhookWaitMs };
 }
 
 function dedupe(issues: Issue[]): Issue[] {

@@ -54,3 +54,14 @@ export function errorName(error: unknown): string {
   if (error instanceof Error) return error.name;
   return typeof error;
 }
+
+/** Thrown inside a pass that is about to act after its scaling lease has (nearly) run out: it must not act. */
+export class LeaseExpiredError extends Error {
+  override name = 'LeaseExpiredError';
+
+  constructor(groupName: string, overdueMs: number) {
+    super(
+      `the pass on ${groupName} outlived the safe part of its scaling lease by ${overdueMs} ms and does not act (another container may hold the lease now); raise SCALER_LOCK_TTL if passes are this slow`,
+    );
+  }
+}

@@ -1,13 +1,20 @@
 export { type AwsClientOptions, awsClientSettings } from './aws-adapters';
 export { type Clock, systemClock } from './clock';
 export { type AgentScalerConfig, parseAgentScalerConfig } from './config';
-export { ConfigurationError, GroupNotFoundError, SecretUnavailableError, StateStoreError } from './errors';
+export {
+  ConfigurationError,
+  GroupNotFoundError,
+  LeaseExpiredError,
+  SecretUnavailableError,
+  StateStoreError,
+} from './errors';
 export type {
   AutoScalingPort,
   GroupInstance,
   GroupSnapshot,
   InstanceLaunchTimesPort,
   ParameterStorePort,
+  ScalingLeasePort,
 } from './ports';
 export {
   createRuntimeFromEnvironment,

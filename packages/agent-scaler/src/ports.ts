@@ -70,3 +70,17 @@ export interface ParameterStorePort {
   /** Creates or overwrites a String parameter. */
   putString(name: string, value: string): Promise<void>;
 }
+
+/**
+ * A lease per Auto Scaling group shared by every container (the scheduled function's and the webhook's), so at most
+ * one pass acts on a group at a time. Expiry bounds how long a holder that crashed blocks the others.
+ */
+export interface ScalingLeasePort {
+  /**
+   * Takes the lease on `groupName` for `owner` until `nowMs + ttlMs` when nobody holds it or the holder's lease
+   * expired before `nowMs`. Resolves `false` when another owner holds it; rejects when the store cannot be asked.
+   */
+  acquire(groupName: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Frees the lease if `owner` still holds it; a lease taken over by another owner is left alone. */
+  release(groupName: string, owner: string): Promise<void>;
+}

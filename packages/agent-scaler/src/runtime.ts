@@ -5,15 +5,17 @@ import {
   type AwsClientOptions,
   awsClientSettings,
   createAutoScalingAdapter,
+  createDynamoDbLeaseAdapter,
   createInstanceLaunchTimesAdapter,
   createParameterStoreAdapter,
 } from './aws-adapters';
 import { type Clock, systemClock } from './clock';
 import { type AgentScalerConfig, type Environment, parseAgentScalerConfig } from './config';
 import { pollDeadlineMs, runPollLoop } from './poll-loop';
-import type { AutoScalingPort, InstanceLaunchTimesPort, ParameterStorePort } from './ports';
+import type { AutoScalingPort, InstanceLaunchTimesPort, ParameterStorePort, ScalingLeasePort } from './ports';
 import { createQueueMetricsSource } from './queue-metrics-source';
 import { createActivityDerivedStateStore, createSsmStateStore, type ScalerStateStore } from './scaler-state-store';
+import { createLeasedPassRunner } from './scaling-lease';
 import { type PassOutcome, type PassTrigger, runScalingPass } from './scaling-pass';
 import { SingleFlight } from './single-flight';
 import { deterministicJitterMs } from './startup-jitter';
@@ -25,6 +27,10 @@ export interface ScalerRuntimePorts {
   autoScaling: AutoScalingPort;
   launchTimes: InstanceLaunchTimesPort;
   parameterStore: ParameterStorePort;
+  /** Required when the config has a lease (`SCALER_LOCK_TABLE`), ignored otherwise. */
+  lease?: ScalingLeasePort;
+  /** Names this container in lease owners; a random id by default. */
+  containerId?: string;
   metricsClient?: AgentMetricsClient;
   telemetry?: Telemetry;
   decide?: (input: DecisionInput) => Decision;
@@ -36,8 +42,11 @@ export interface ScalerRuntime {
   clock: Clock;
   /** The webhook token from SSM, cached for the container's life. */
   webhookSecret: CachedSecret | undefined;
-  /** One scaling pass, single-flight per group within this container. */
-  pass(trigger: PassTrigger): Promise<PassOutcome>;
+  /**
+   * One scaling pass, single-flight per group within this container and, with a lease configured, across containers.
+   * Without the lease it is skipped, or with `leaseWaitUntilMs` retried until that time (epoch ms).
+   */
+  pass(trigger: PassTrigger, options?: { leaseWaitUntilMs?: number | undefined }): Promise<PassOutcome>;
   /** The scheduled invocation: jitter, then passes every interval until the deadline. */
   pollUntilDeadline(context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ passes: number }>;
 }
@@ -91,8 +100,32 @@ export function createScalerRuntime(config: AgentScalerConfig, ports: ScalerRunt
     telemetry,
   };
   const singleFlight = new SingleFlight<PassOutcome>();
-  const pass = (trigger: PassTrigger) =>
-    singleFlight.run(config.groupName, () => runScalingPass(dependencies, trigger));
+  const leaseConfig = config.lease;
+  if (leaseConfig !== undefined && ports.lease === undefined) {
+    throw new Error('createScalerRuntime: the config has a scaling lease (SCALER_LOCK_TABLE) but no lease port');
+  }
+  const leased =
+    leaseConfig === undefined || ports.lease === undefined
+      ? undefined
+      : createLeasedPassRunner({
+          lease: ports.lease,
+          groupName: config.groupName,
+          ttlMs: leaseConfig.ttlMs,
+          clock,
+          logger: telemetry.logger,
+          ...(ports.containerId === undefined ? {} : { containerId: ports.containerId }),
+        });
+  // The in-container single-flight comes first: passes this container coalesces never ask DynamoDB at all.
+  const pass = (trigger: PassTrigger, options: { leaseWaitUntilMs?: number | undefined } = {}) =>
+    singleFlight.run(config.groupName, () =>
+      leased === undefined
+        ? runScalingPass(dependencies, trigger)
+        : leased(
+            trigger,
+            (actBeforeMs) => runScalingPass(dependencies, trigger, { actBeforeMs }),
+            options.leaseWaitUntilMs,
+          ),
+    );
 
   return {
     config,
@@ -134,5 +167,6 @@ export function createRuntimeFromEnvironment(
     autoScaling: createAutoScalingAdapter(settings),
     launchTimes: createInstanceLaunchTimesAdapter(settings),
     parameterStore: createParameterStoreAdapter(settings),
+    ...(config.lease === undefined ? {} : { lease: createDynamoDbLeaseAdapter(settings, config.lease.tableName) }),
   });
 }

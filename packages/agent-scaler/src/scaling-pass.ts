@@ -2,6 +2,7 @@ import { BuildkiteApiError, type QueueMetricsResult, RateLimitedError } from '@e
 import type { Decision, DecisionInput, GroupState, InstanceView, QueueMetrics } from '@elastic-ci/scaler-core';
 import type { Clock } from './clock';
 import type { AgentScalerConfig } from './config';
+import { LeaseExpiredError } from './errors';
 import type { AutoScalingPort, GroupSnapshot, InstanceLaunchTimesPort } from './ports';
 import type { QueueMetricsSource } from './queue-metrics-source';
 import type { ScalerStateStore } from './scaler-state-store';
@@ -45,7 +46,23 @@ export type PassOutcome =
       error: string;
       retryAfterMs: number | undefined;
       pollDurationMs: number | undefined;
+    }
+  | {
+      /** Another container's pass held the group's scaling lease (or the lease store failed): nothing was read or done. */
+      status: 'skipped';
+      reason: 'lease-held' | 'lease-unavailable';
+      attempts: number;
+      waitedMs: number;
+      pollDurationMs: undefined;
     };
+
+export interface ScalingPassOptions {
+  /**
+   * Epoch ms after which the pass must not act: its scaling lease ends soon after, and another container may take it
+   * over. Checked before every mutating call; `undefined` without a lease.
+   */
+  actBeforeMs?: number | undefined;
+}
 
 /** Organisation slug last seen, for metrics of passes that failed before reading it. */
 let lastOrganizationSlug = 'unknown';
@@ -56,8 +73,18 @@ let lastOrganizationSlug = 'unknown';
  * the instances the core chose, and only after a last look confirms each one is still InService and unprotected
  * (an agent holds scale-in protection while it runs a job).
  */
-export async function runScalingPass(deps: ScalingPassDependencies, trigger: PassTrigger): Promise<PassOutcome> {
+export async function runScalingPass(
+  deps: ScalingPassDependencies,
+  trigger: PassTrigger,
+  options: ScalingPassOptions = {},
+): Promise<PassOutcome> {
   const { config, telemetry } = deps;
+  const { actBeforeMs } = options;
+  const ensureMayAct = () => {
+    if (actBeforeMs === undefined) return;
+    const nowMs = deps.clock.now();
+    if (nowMs >= actBeforeMs) throw new LeaseExpiredError(config.groupName, nowMs - actBeforeMs);
+  };
   const logger = telemetry.logger;
   let stage: Stage = 'metrics';
   let reading: QueueMetricsResult | undefined;
@@ -88,14 +115,16 @@ export async function runScalingPass(deps: ScalingPassDependencies, trigger: Pas
     const decision = deps.decide({ config: config.scaler, nowMs, metrics, group, state });
 
     stage = 'apply';
-    const applied = await applyDecision(deps, snapshot, decision);
+    const applied = await applyDecision(deps, snapshot, decision, ensureMayAct);
 
     stage = 'persist';
     if (applied.changed) await deps.stateStore.save(decision.nextState);
 
     // Only once the pass has succeeded: a failed pass never touches the pool.
     const warmPool =
-      typeof decision.warmPoolMinSize === 'number' ? await sizeWarmPool(deps, decision.warmPoolMinSize) : undefined;
+      typeof decision.warmPoolMinSize === 'number'
+        ? await sizeWarmPool(deps, decision.warmPoolMinSize, ensureMayAct)
+        : undefined;
 
     logger.info('scaling decision', {
       trigger,
@@ -163,7 +192,11 @@ export async function runScalingPass(deps: ScalingPassDependencies, trigger: Pas
  * and reported, but does not undo the pass: the capacity decision is applied and its state persisted already, and
  * the next pass tries again.
  */
-async function sizeWarmPool(deps: ScalingPassDependencies, minSize: number): Promise<WarmPoolOutcome> {
+async function sizeWarmPool(
+  deps: ScalingPassDependencies,
+  minSize: number,
+  ensureMayAct: () => void,
+): Promise<WarmPoolOutcome> {
   const { autoScaling, config, telemetry } = deps;
   try {
     const current = await autoScaling.describeWarmPool(config.groupName);
@@ -175,6 +208,7 @@ async function sizeWarmPool(deps: ScalingPassDependencies, minSize: number): Pro
       return { status: 'no-warm-pool', minSize };
     }
     if (current.minSize === minSize) return { status: 'unchanged', minSize };
+    ensureMayAct();
     await autoScaling.putWarmPoolMinSize(config.groupName, current, minSize);
     return { status: 'updated', previousMinSize: current.minSize, minSize };
   } catch (error) {
@@ -233,6 +267,7 @@ async function applyDecision(
   deps: ScalingPassDependencies,
   snapshot: GroupSnapshot,
   decision: Decision,
+  ensureMayAct: () => void,
 ): Promise<AppliedDecision> {
   const { autoScaling, config } = deps;
   const unchanged = { changed: false, desired: snapshot.desired, drained: [], skipped: [] };
@@ -250,6 +285,7 @@ async function applyDecision(
     const skipped = decision.instancesToDrain.filter((id) => !drainable.has(id));
     for (const id of decision.instancesToDrain) {
       if (!drainable.has(id)) continue;
+      ensureMayAct();
       // Decrementing with the termination keeps the group from replacing the instance; no SetDesiredCapacity
       // follows, which would remove a second instance of the group's own choosing.
       await autoScaling.terminateInstanceAndDecrement(id);
@@ -263,6 +299,7 @@ async function applyDecision(
     return unchanged;
   }
   if (decision.desired === snapshot.desired) return unchanged;
+  ensureMayAct();
   await autoScaling.setDesiredCapacity(config.groupName, decision.desired);
   return { changed: true, desired: decision.desired, drained: [], skipped: [] };
 }

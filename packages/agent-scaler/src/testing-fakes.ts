@@ -6,6 +6,7 @@ import type {
   InstanceLaunchTimesPort,
   ParameterStorePort,
   ScalingActivity,
+  ScalingLeasePort,
   WarmPoolSettings,
 } from './ports';
 
@@ -155,6 +156,40 @@ export class FakeParameterStore implements ParameterStorePort {
   async putString(name: string, value: string): Promise<void> {
     this.writes.push(name);
     this.values.set(name, value);
+  }
+}
+
+/**
+ * The scaling lease in memory, with the DynamoDB adapter's conditions: acquire succeeds when there is no lease or it
+ * expired before `nowMs`; release deletes only the caller's own lease. Share one between runtimes to play two
+ * containers.
+ */
+export class FakeScalingLease implements ScalingLeasePort {
+  readonly leases = new Map<string, { owner: string; expiresAtMs: number }>();
+  readonly calls: string[] = [];
+  failNext: Partial<Record<'acquire' | 'release', Error>> = {};
+
+  async acquire(groupName: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    this.calls.push(`acquire(${owner})`);
+    this.throwIfFailing('acquire');
+    const current = this.leases.get(groupName);
+    if (current !== undefined && !(current.expiresAtMs < nowMs)) return false;
+    this.leases.set(groupName, { owner, expiresAtMs: nowMs + ttlMs });
+    return true;
+  }
+
+  async release(groupName: string, owner: string): Promise<void> {
+    this.calls.push(`release(${owner})`);
+    this.throwIfFailing('release');
+    if (this.leases.get(groupName)?.owner === owner) this.leases.delete(groupName);
+  }
+
+  private throwIfFailing(call: 'acquire' | 'release'): void {
+    const failure = this.failNext[call];
+    if (failure) {
+      delete this.failNext[call];
+      throw failure;
+    }
   }
 }
 

@@ -1,10 +1,17 @@
 import { type AgentMetricsClient, webhookSignatureHeader } from '@elastic-ci/buildkite-api';
-import { FakeClock } from '@elastic-ci/testing';
+import { FakeClock, lambdaContext } from '@elastic-ci/testing';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { parseAgentScalerConfig } from './config';
 import { createScalerRuntime } from './runtime';
-import { captureOutput, FakeAutoScaling, FakeLaunchTimes, FakeParameterStore } from './testing-fakes';
+import {
+  captureOutput,
+  FakeAutoScaling,
+  FakeLaunchTimes,
+  FakeParameterStore,
+  FakeScalingLease,
+  jsonRecords,
+} from './testing-fakes';
 import { createWebhookHandler, targetsQueue } from './webhook-handler';
 
 const AGENT_TOKEN = 'canary-agent-token-77aa';
@@ -12,7 +19,7 @@ const WEBHOOK_SECRET = 'canary-webhook-secret-55bb';
 const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
 const JOB_BODY = JSON.stringify({ event: 'job.scheduled', job: { agent_query_rules: ['queue=default'] } });
 
-function setup() {
+function setup(options: { environment?: Record<string, string>; lease?: FakeScalingLease } = {}) {
   const clock = new FakeClock(NOW_MS);
   const parameterStore = new FakeParameterStore();
   parameterStore.values.set('/bk/agent-token', AGENT_TOKEN);
@@ -40,6 +47,7 @@ function setup() {
       AGENTS_PER_INSTANCE: '1',
       BUILDKITE_AGENT_TOKEN_SSM_KEY: '/bk/agent-token',
       WEBHOOK_SECRET_SSM_KEY: '/bk/webhook',
+      ...options.environment,
     },
     { requireWebhook: true },
   );
@@ -49,6 +57,7 @@ function setup() {
     launchTimes: new FakeLaunchTimes(new Map()),
     parameterStore,
     metricsClient,
+    ...(options.lease ? { lease: options.lease } : {}),
   });
   return { handler: createWebhookHandler(runtime), group, metricsRequests, parameterStore, clock };
 }
@@ -193,6 +202,63 @@ describe('Function: createWebhookHandler', () => {
     // Assess
     expect(result).toMatchObject({ statusCode: 503 });
     expect(group.calls).toEqual([]);
+  });
+});
+
+describe('Function: createWebhookHandler with a scaling lease', () => {
+  it('ends without acting, and says why, when another container keeps the lease past the wait', async () => {
+    // Prepare
+    const lease = new FakeScalingLease();
+    lease.leases.set('agents', { owner: 'scheduled-container#1', expiresAtMs: NOW_MS + 60_000 });
+    const { handler, group, metricsRequests, clock } = setup({
+      environment: { SCALER_LOCK_TABLE: 'agent-scaler-locks', SCALER_LOCK_WAIT: '2s' },
+      lease,
+    });
+
+    // Act
+    const { result, lines } = await captureOutput(async () => {
+      const handling = handler(event(signed()), lambdaContext({ timeoutMs: 30_000, clock }));
+      await clock.advance(5_000);
+      return handling;
+    });
+
+    // Assess: tries at 0, 250, 750 and 1750 ms; the next pause would end after the 2 s wait.
+    expect(result).toMatchObject({ statusCode: 200 });
+    expect(JSON.parse(String(typeof result === 'object' ? result.body : ''))).toMatchObject({
+      status: 'skipped',
+      reason: 'lease-held',
+      attempts: 4,
+      waitedMs: 1_750,
+    });
+    expect(group.calls).toEqual([]);
+    expect(metricsRequests).toEqual([]);
+    expect(jsonRecords(lines)).toContainEqual(
+      expect.objectContaining({ message: expect.stringContaining('held by another pass'), trigger: 'webhook' }),
+    );
+  });
+
+  it('scales once the other container releases the lease within the wait', async () => {
+    // Prepare
+    const lease = new FakeScalingLease();
+    lease.leases.set('agents', { owner: 'scheduled-container#1', expiresAtMs: NOW_MS + 60_000 });
+    const { handler, group, clock } = setup({ environment: { SCALER_LOCK_TABLE: 'agent-scaler-locks' }, lease });
+
+    // Act
+    const { result } = await captureOutput(async () => {
+      const handling = handler(event(signed()), lambdaContext({ timeoutMs: 30_000, clock }));
+      await clock.advance(1_000);
+      await lease.release('agents', 'scheduled-container#1');
+      await clock.advance(2_000);
+      return handling;
+    });
+
+    // Assess
+    expect(JSON.parse(String(typeof result === 'object' ? result.body : ''))).toMatchObject({
+      status: 'applied',
+      desired: 2,
+    });
+    expect(group.desired).toBe(2);
+    expect(lease.leases.size).toBe(0);
   });
 });
 

@@ -1,7 +1,8 @@
 import { verifyWebhook } from '@elastic-ci/buildkite-api';
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { ScalerRuntime } from './runtime';
+import { webhookLeaseWaitUntilMs } from './scaling-lease';
 import { describeError } from './scaling-pass';
 
 /** Re-read the webhook token from SSM after a failed verification at most this often (it may have been rotated). */
@@ -21,7 +22,9 @@ const json = (statusCode: number, body: Record<string, unknown>): LambdaFunction
 /**
  * The Lambda function URL entry point for Buildkite webhooks. Unverified requests get 401 and cause nothing else: no
  * Buildkite call, no AWS call beyond reading the webhook token. A verified `job.scheduled` for this queue triggers one
- * immediate scaling pass, shared (single-flight) with any pass already running in this container.
+ * immediate scaling pass, shared (single-flight) with any pass already running in this container. With a scaling
+ * lease configured, a pass running in another container is waited for (briefly, within the invocation's time), and
+ * this one then runs on fresh metrics; if the lease stays taken, the webhook ends without acting.
  */
 export function createWebhookHandler(runtime: ScalerRuntime) {
   const { logger } = runtime.telemetry;
@@ -48,7 +51,10 @@ export function createWebhookHandler(runtime: ScalerRuntime) {
     return attempt();
   };
 
-  return async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
+  return async (
+    event: LambdaFunctionURLEvent,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<LambdaFunctionURLResult> => {
     const method = event.requestContext?.http?.method ?? 'POST';
     if (method !== 'POST') return json(405, { message: 'only POST' });
     const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
@@ -75,7 +81,17 @@ export function createWebhookHandler(runtime: ScalerRuntime) {
       return json(200, { status: 'ignored', reason: 'other queue' });
     }
 
-    const outcome = await runtime.pass('webhook');
+    const lease = runtime.config.lease;
+    const leaseWaitUntilMs =
+      lease === undefined
+        ? undefined
+        : webhookLeaseWaitUntilMs({
+            nowMs: runtime.clock.now(),
+            waitMs: lease.webhookWaitMs,
+            remainingTimeMs: context?.getRemainingTimeInMillis(),
+            deadlineMarginMs: runtime.config.deadlineMarginMs,
+          });
+    const outcome = await runtime.pass('webhook', { leaseWaitUntilMs });
     return json(200, outcome.status === 'failed' ? { status: 'failed', stage: outcome.stage } : outcome);
   };
 }

@@ -41,6 +41,25 @@ describe('Lambda entry points', () => {
     expect(webhook.handler).toBeTypeOf('function');
   });
 
+  it('builds both handlers when SCALER_LOCK_TABLE turns the scaling lease on', async () => {
+    // Prepare
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('BUILDKITE_QUEUE', 'default');
+    vi.stubEnv('ASG_NAME', 'agents');
+    vi.stubEnv('AGENTS_PER_INSTANCE', '1');
+    vi.stubEnv('BUILDKITE_AGENT_TOKEN_SSM_KEY', '/buildkite/agent-token');
+    vi.stubEnv('WEBHOOK_SECRET_SSM_KEY', '/buildkite/webhook-token');
+    vi.stubEnv('SCALER_LOCK_TABLE', 'agent-scaler-locks');
+
+    // Act
+    const scheduled = await import('./scheduled');
+    const webhook = await import('./webhook');
+
+    // Assess
+    expect(scheduled.handler).toBeTypeOf('function');
+    expect(webhook.handler).toBeTypeOf('function');
+  });
+
   it('refuses to build the webhook handler without its secret', async () => {
     // Prepare
     vi.stubEnv('BUILDKITE_QUEUE', 'default');
