@@ -1,17 +1,16 @@
 import {
   AutoScalingClient,
-  CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeWarmPoolCommand,
   PutWarmPoolCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { webhookSignatureHeader } from '@elastic-ci/buildkite-api';
 import {
   awsClientConfig,
   type BuildkiteApiStandIn,
+  createMotoAutoScalingGroup,
   FakeClock,
   lambdaContext,
   startBuildkiteApiStandIn,
@@ -31,25 +30,13 @@ const NOW_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
 let standIn: BuildkiteApiStandIn;
 const autoScaling = new AutoScalingClient(awsClientConfig());
 const ssm = new SSMClient(awsClientConfig());
-const ec2 = new EC2Client(awsClientConfig());
 /** Every line any handler wrote in this file, checked for secrets at the end. */
 const allOutput: string[] = [];
 let groupCounter = 0;
 
 async function createGroup(desired: number): Promise<string> {
   groupCounter += 1;
-  const name = `agents-${groupCounter}`;
-  await autoScaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: name,
-      LaunchTemplate: { LaunchTemplateName: 'agents', Version: '$Latest' },
-      MinSize: 0,
-      MaxSize: 10,
-      DesiredCapacity: desired,
-      AvailabilityZones: ['us-east-1a'],
-    }),
-  );
-  return name;
+  return createMotoAutoScalingGroup({ name: `agents-${groupCounter}`, desiredCapacity: desired });
 }
 
 async function describeGroup(name: string) {
@@ -97,12 +84,6 @@ beforeAll(async () => {
   await ssm.send(new PutParameterCommand({ Name: '/buildkite/agent-token', Value: AGENT_TOKEN, Type: 'SecureString' }));
   await ssm.send(
     new PutParameterCommand({ Name: '/buildkite/webhook-token', Value: WEBHOOK_SECRET, Type: 'SecureString' }),
-  );
-  await ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: 'agents',
-      LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
-    }),
   );
 });
 

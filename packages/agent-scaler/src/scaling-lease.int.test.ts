@@ -1,12 +1,12 @@
-import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { awsClientConfig, type BuildkiteApiStandIn, startBuildkiteApiStandIn } from '@elastic-ci/testing';
+import {
+  awsClientConfig,
+  type BuildkiteApiStandIn,
+  createMotoAutoScalingGroup,
+  startBuildkiteApiStandIn,
+} from '@elastic-ci/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   awsClientSettings,
@@ -36,18 +36,7 @@ const allOutput: string[] = [];
 
 async function createGroup(desired: number): Promise<string> {
   groupCounter += 1;
-  const name = `lease-agents-${groupCounter}`;
-  await autoScaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: name,
-      LaunchTemplate: { LaunchTemplateName: 'agents', Version: '$Latest' },
-      MinSize: 0,
-      MaxSize: 10,
-      DesiredCapacity: desired,
-      AvailabilityZones: ['us-east-1a'],
-    }),
-  );
-  return name;
+  return createMotoAutoScalingGroup({ name: `lease-agents-${groupCounter}`, desiredCapacity: desired });
 }
 
 async function desiredOf(name: string): Promise<number | undefined> {
@@ -130,12 +119,6 @@ beforeAll(async () => {
   standIn = await startBuildkiteApiStandIn({ token: AGENT_TOKEN, organizationSlug: 'acme' });
   await new SSMClient(awsClientConfig()).send(
     new PutParameterCommand({ Name: '/buildkite/agent-token', Value: AGENT_TOKEN, Type: 'SecureString' }),
-  );
-  await new EC2Client(awsClientConfig()).send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: 'agents',
-      LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
-    }),
   );
   await dynamoDb.send(
     new CreateTableCommand({

@@ -1,9 +1,4 @@
-import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { type CustomResourceResponse, createHttpResponder } from '@elastic-ci/custom-resource';
 import {
   customResourceEvent,
@@ -11,7 +6,7 @@ import {
   type ResponseRecorder,
   startResponseRecorder,
 } from '@elastic-ci/custom-resource/testing';
-import { awsClientConfig, awsEnvironment, lambdaContext } from '@elastic-ci/testing';
+import { awsClientConfig, awsEnvironment, createMotoAutoScalingGroup, lambdaContext } from '@elastic-ci/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './config';
 import { createSuspenderHandler } from './handler';
@@ -23,24 +18,13 @@ let autoScaling: AutoScalingClient;
 beforeAll(async () => {
   recorder = await startResponseRecorder();
   autoScaling = new AutoScalingClient(awsClientConfig());
-  const ec2 = new EC2Client(awsClientConfig());
-  await ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: 'agents',
-      LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
-    }),
-  );
   for (const name of ['agents-blue', 'agents-green']) {
-    await autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: name,
-        LaunchTemplate: { LaunchTemplateName: 'agents', Version: '$Latest' },
-        MinSize: 0,
-        MaxSize: 4,
-        DesiredCapacity: 1,
-        AvailabilityZones: ['us-east-1a', 'us-east-1b'],
-      }),
-    );
+    await createMotoAutoScalingGroup({
+      name,
+      maxSize: 4,
+      desiredCapacity: 1,
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+    });
   }
 });
 afterAll(async () => {

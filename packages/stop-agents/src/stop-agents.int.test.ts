@@ -1,11 +1,9 @@
 import {
   AutoScalingClient,
-  CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   GetCommandInvocationCommand,
   ListCommandInvocationsCommand,
@@ -20,7 +18,13 @@ import {
   type ResponseRecorder,
   startResponseRecorder,
 } from '@elastic-ci/custom-resource/testing';
-import { awsClientConfig, awsEnvironment, FakeClock, lambdaContext } from '@elastic-ci/testing';
+import {
+  awsClientConfig,
+  awsEnvironment,
+  createMotoAutoScalingGroup,
+  FakeClock,
+  lambdaContext,
+} from '@elastic-ci/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAutoScalingAgentGroup, createSsmAgentStopper } from './aws-adapters';
@@ -37,12 +41,6 @@ beforeAll(async () => {
   recorder = await startResponseRecorder();
   autoScaling = new AutoScalingClient(awsClientConfig());
   motoSsm = new SSMClient(awsClientConfig());
-  await new EC2Client(awsClientConfig()).send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: 'agents',
-      LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
-    }),
-  );
 });
 afterAll(async () => {
   await recorder.close();
@@ -94,17 +92,13 @@ function lastAnswer(): CustomResourceResponse {
 describe('Lambda: stop-agents against moto', () => {
   it('drains a replaced group: capacity to zero, agents told to stop, busy instances left to finish', async () => {
     // Prepare: three agents, two busy (scale-in protected) and one idle.
-    await autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'agents-old',
-        LaunchTemplate: { LaunchTemplateName: 'agents', Version: '$Latest' },
-        MinSize: 1,
-        MaxSize: 4,
-        DesiredCapacity: 3,
-        NewInstancesProtectedFromScaleIn: true,
-        AvailabilityZones: ['us-east-1a'],
-      }),
-    );
+    await createMotoAutoScalingGroup({
+      name: 'agents-old',
+      minSize: 1,
+      maxSize: 4,
+      desiredCapacity: 3,
+      newInstancesProtectedFromScaleIn: true,
+    });
     const [idle, ...busy] = ((await describeGroup('agents-old'))?.Instances ?? []).map(
       (instance) => instance.InstanceId ?? '',
     );

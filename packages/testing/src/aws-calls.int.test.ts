@@ -1,18 +1,17 @@
 import {
   AutoScalingClient,
-  CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
   SetDesiredCapacityCommand,
   SuspendProcessesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, ListMetricsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { awsClientConfig } from './aws-client-config';
+import { createMotoAutoScalingGroup } from './moto-auto-scaling-group';
 
 // The calls the product makes, each through a real SDK v3 client against moto.
 describe('Harness: moto answers the AWS calls elastic-ci makes', () => {
@@ -61,24 +60,8 @@ describe('Harness: moto answers the AWS calls elastic-ci makes', () => {
   });
 
   it('creates an Auto Scaling group, sets its desired capacity and suspends AZRebalance', async () => {
-    const ec2 = new EC2Client(awsClientConfig());
     const autoScaling = new AutoScalingClient(awsClientConfig());
-    await ec2.send(
-      new CreateLaunchTemplateCommand({
-        LaunchTemplateName: 'agents',
-        LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
-      }),
-    );
-    await autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'agents',
-        LaunchTemplate: { LaunchTemplateName: 'agents', Version: '$Latest' },
-        MinSize: 0,
-        MaxSize: 10,
-        DesiredCapacity: 0,
-        AvailabilityZones: ['us-east-1a'],
-      }),
-    );
+    await createMotoAutoScalingGroup({ name: 'agents', maxSize: 10 });
 
     await autoScaling.send(
       new SetDesiredCapacityCommand({ AutoScalingGroupName: 'agents', DesiredCapacity: 3, HonorCooldown: false }),

@@ -4,6 +4,11 @@ export { type Clock, FakeClock } from './fake-clock';
 export * from './imds-stand-in';
 export { type LambdaContextOptions, lambdaContext } from './lambda-context';
 export {
+  createMotoAutoScalingGroup,
+  MOTO_LAUNCH_TEMPLATE_NAME,
+  type MotoAutoScalingGroupOptions,
+} from './moto-auto-scaling-group';
+export {
   defaultMotoExecutable,
   findRepositoryRoot,
   type MotoEndpoint,
