@@ -2,7 +2,7 @@ import { FakeClock } from '@elastic-ci/testing';
 import { describe, expect, it } from 'vitest';
 import type { GroupLookupPort, LifecycleActionPort } from './aws-adapters';
 import { type DaemonDependencies, runDaemon } from './daemon';
-import type { Observation } from './decide';
+import type { HandlerInvocation, Observation } from './decide';
 import type { HandlerRunner } from './handler-runner';
 import type { Listener } from './listeners';
 import { createLogger, formatText } from './logger';
@@ -148,6 +148,125 @@ describe('Function: runDaemon', () => {
 
     // Assess
     expect(handled).toEqual([['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID]]);
+  });
+});
+
+describe('Function: runDaemon (spot notice during a drain)', () => {
+  /** A spot listener the test fires by hand; it records being stopped. */
+  function manualSpotListener() {
+    let fire: (observation: Observation) => void = () => {};
+    let stopped = false;
+    const listener: Listener = {
+      name: 'spot',
+      run: (emit, signal) =>
+        new Promise((resolveStop) => {
+          fire = emit;
+          signal.addEventListener('abort', () => {
+            stopped = true;
+            resolveStop();
+          });
+        }),
+    };
+    return { listener, fire: (observation: Observation) => fire(observation), stopped: () => stopped };
+  }
+
+  const settle = () => new Promise((resolveWait) => setImmediate(resolveWait));
+
+  it('runs the spot handler path with the deadline beside the running handler, then completes exactly once', async () => {
+    // Prepare
+    const clock = new FakeClock(0);
+    const { calls, lifecycleActions, groupLookup } = recordingPorts();
+    const invocations: HandlerInvocation[] = [];
+    let agentGone: () => void = () => {};
+    const gone = new Promise<void>((resolveGone) => {
+      agentGone = resolveGone;
+    });
+    const runHandler: HandlerRunner = async (invocation) => {
+      invocations.push(invocation);
+      await gone;
+      return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+    };
+    const spot = manualSpotListener();
+    const running = runDaemon(
+      dependencies({
+        listeners: [
+          {
+            ...scriptedListener([{ source: 'lifecycle-state', state: 'Terminated', observedAtMs: 0 }]),
+            name: 'target-lifecycle-state',
+          },
+          spot.listener,
+        ],
+        runHandler,
+        lifecycleActions,
+        groupLookup,
+        clock,
+      }),
+      new AbortController().signal,
+    );
+    while (invocations.length === 0 || clock.pendingSleeps === 0) await settle();
+    await clock.advance(10_000);
+
+    // Act
+    spot.fire({
+      source: 'spot',
+      interruption: { action: 'terminate', time: '1970-01-01T00:02:00Z', deadlineMs: 120_000 },
+      observedAtMs: 10_000,
+    });
+    await settle();
+    await clock.advance(10_000);
+    agentGone();
+    const result = await running;
+    const callsAtExit = [...calls];
+    await clock.advance(60_000);
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'drained', completed: true, notice: { source: 'lifecycle-state' } });
+    expect(invocations.map((invocation) => invocation.args)).toEqual([
+      ['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID],
+      ['ec2:SPOT_INSTANCE_TERMINATION', INSTANCE_ID, '1970-01-01T00:02:00Z'],
+    ]);
+    expect(invocations[1]?.env).toMatchObject({
+      LIFECYCLED_DRAIN_IN_PROGRESS: 'lifecycle-state',
+      LIFECYCLED_DEADLINE: '1970-01-01T00:02:00Z',
+    });
+    expect(callsAtExit).toEqual(['heartbeat', 'heartbeat', 'complete']);
+    // Heartbeats stopped with the drain: nothing more after completion.
+    expect(calls).toEqual(callsAtExit);
+    expect(spot.stopped()).toBe(true);
+  });
+
+  it('stops the spot listener once the handler is done when no spot notice came', async () => {
+    // Prepare
+    const { calls, lifecycleActions, groupLookup } = recordingPorts();
+    const handled: string[][] = [];
+    const runHandler: HandlerRunner = async (invocation) => {
+      handled.push(invocation.args);
+      return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+    };
+    const spot = manualSpotListener();
+
+    // Act
+    const result = await runDaemon(
+      dependencies({
+        listeners: [
+          {
+            ...scriptedListener([{ source: 'lifecycle-state', state: 'Terminated', observedAtMs: 0 }]),
+            name: 'target-lifecycle-state',
+          },
+          spot.listener,
+        ],
+        runHandler,
+        lifecycleActions,
+        groupLookup,
+      }),
+      new AbortController().signal,
+    );
+
+    // Assess
+    expect(result).toMatchObject({ kind: 'drained', completed: true });
+    expect(handled).toEqual([['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID]]);
+    expect(calls).toEqual(['complete']);
+    expect(spot.stopped()).toBe(true);
   });
 });
 

@@ -340,3 +340,103 @@ describe('Function: runLifecycled (startup)', () => {
     expect(JSON.stringify(clockless.logs())).toMatch(/Failed to lookup instance id/);
   }, 15_000);
 });
+
+describe('Function: runLifecycled (spot notice during a drain)', () => {
+  const waitForSigterm = async () => {
+    while (!agent?.events().some((event) => event.event === 'sigterm')) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    }
+  };
+
+  it('SIGQUITs the agent before a spot deadline that appears during a Terminated drain, completing once', async () => {
+    // Prepare
+    agent = await startFakeAgent({ directory, jobMs: 60_000 });
+    standIn.setTargetLifecycleState('Terminated');
+    const daemon = start([], { env: { STOP_AGENT_SIGQUIT_LEAD: '1500ms' } });
+    await waitForSigterm();
+
+    // Act
+    const deadline = new Date(Date.now() + 3_000).toISOString();
+    standIn.setSpotInstanceAction({ action: 'terminate', time: deadline });
+    const exitCode = await daemon.exit;
+    const heartbeatsAtExit = heartbeatsAt.length;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const events = agent.events();
+    // One SIGTERM (a second would cancel the job early), then the SIGQUIT inside the lead before the deadline.
+    expect(events.map((event) => [event.event, event.reason])).toEqual([
+      ['job-started', undefined],
+      ['sigterm', undefined],
+      ['job-cancelled', 'SIGQUIT'],
+    ]);
+    const cancelledAt = events.at(-1)?.at ?? Number.NaN;
+    expect(cancelledAt).toBeGreaterThanOrEqual(Date.parse(deadline) - 1_500);
+    expect(cancelledAt).toBeLessThan(Date.parse(deadline));
+    expect(completeCalls()).toEqual([
+      {
+        AutoScalingGroupName: 'agents',
+        LifecycleHookName: 'drain',
+        InstanceId: INSTANCE_ID,
+        LifecycleActionResult: 'CONTINUE',
+      },
+    ]);
+    expect(completedAt[0]).toBeGreaterThanOrEqual(cancelledAt);
+    expect(heartbeatsAt.length).toBeGreaterThanOrEqual(2);
+    expect(heartbeatsAt.every((beat) => beat <= (completedAt[0] ?? 0))).toBe(true);
+    expect(heartbeatsAt).toHaveLength(heartbeatsAtExit);
+    const logs = daemon.logs();
+    expect(
+      logs.find((entry) => entry.msg === 'Spot interruption during the drain: the spot deadline now applies'),
+    ).toMatchObject({
+      deadline: new Date(Date.parse(deadline)).toISOString(),
+      args: ['ec2:SPOT_INSTANCE_TERMINATION', INSTANCE_ID, deadline],
+    });
+    expect(
+      logs.find((entry) => entry.msg === 'Stopping the agent gracefully' && entry.joinsRunningDrain),
+    ).toMatchObject({
+      transition: 'ec2:SPOT_INSTANCE_TERMINATION',
+      sigtermAlreadySent: true,
+    });
+    expect(daemon.output()).not.toContain(CANARY_SECRET);
+  });
+
+  it('completes the termination hook once after a spot drain when the target state becomes Terminated', async () => {
+    // Prepare
+    agent = await startFakeAgent({ directory, jobMs: 60_000 });
+    standIn.setTargetLifecycleState('InService');
+    const deadline = new Date(Date.now() + 3_000).toISOString();
+    standIn.setSpotInstanceAction({ action: 'terminate', time: deadline });
+    const daemon = start([], { env: { STOP_AGENT_SIGQUIT_LEAD: '1500ms' } });
+    await waitForSigterm();
+
+    // Act
+    standIn.setTargetLifecycleState('Terminated');
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    const events = agent.events();
+    expect(events.map((event) => [event.event, event.reason])).toEqual([
+      ['job-started', undefined],
+      ['sigterm', undefined],
+      ['job-cancelled', 'SIGQUIT'],
+    ]);
+    const cancelledAt = events.at(-1)?.at ?? Number.NaN;
+    expect(cancelledAt).toBeLessThan(Date.parse(deadline));
+    expect(completeCalls()).toEqual([
+      {
+        AutoScalingGroupName: 'agents',
+        LifecycleHookName: 'drain',
+        InstanceId: INSTANCE_ID,
+        LifecycleActionResult: 'CONTINUE',
+      },
+    ]);
+    expect(completedAt[0]).toBeGreaterThanOrEqual(cancelledAt);
+    expect(heartbeatsAt.every((beat) => beat <= (completedAt[0] ?? 0))).toBe(true);
+    expect(daemon.logs().map((entry) => entry.msg)).toContain(
+      'Termination lifecycle action during the spot drain: it will be completed',
+    );
+  });
+});

@@ -1,8 +1,25 @@
 import type { GroupLookupPort, LifecycleActionPort } from './aws-adapters';
 import type { Clock } from './clock';
-import { type DrainNotice, decide, type Effect, initialMemory, type Observation } from './decide';
+import {
+  type DrainEffect,
+  type DrainNotice,
+  decide,
+  decideDuringDrain,
+  drainInProgress,
+  type Effect,
+  type HandlerInvocation,
+  initialMemory,
+  keepsWatchingDuringDrain,
+  type LifecycleActionTarget,
+  type Observation,
+} from './decide';
 import type { HandlerOutcome, HandlerRunner } from './handler-runner';
-import { completeLifecycleAction, resolveLifecycleAction, sendHeartbeats } from './lifecycle-action';
+import {
+  completeLifecycleAction,
+  type ResolvedLifecycleAction,
+  resolveLifecycleAction,
+  sendHeartbeats,
+} from './lifecycle-action';
 import type { Listener } from './listeners';
 import type { Logger } from './logger';
 
@@ -26,11 +43,17 @@ export type DaemonResult =
 
 /**
  * Listens until a drain notice, a stop signal or a listener failure. Reports (warm-pool transitions, rebalance
- * recommendations) run the handler while listening goes on. A drain first stops every listener (so the SQS queue is
- * gone before the handler runs), then runs the handler with heartbeats and completes the action exactly once.
+ * recommendations) run the handler while listening goes on. A drain first stops every listener that has nothing more
+ * to tell it (so the SQS queue is gone before the handler runs), then runs the handler with heartbeats and completes
+ * the action exactly once. The listener that can still matter keeps watching during the drain (see
+ * `keepsWatchingDuringDrain`): a spot notice then brings its deadline to the running drain.
  */
 export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSignal): Promise<DaemonResult> {
   const { logger } = dependencies;
+  const context = {
+    instanceId: dependencies.instanceId,
+    lifecycleStateIntervalMs: dependencies.lifecycleStateIntervalMs,
+  };
   const listening = new AbortController();
   const stopListening = () => listening.abort();
   stop.addEventListener('abort', stopListening, { once: true });
@@ -39,13 +62,20 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
   let drainNotice: DrainNotice | undefined;
   let failure: { error: unknown } | undefined;
   let reports = Promise.resolve();
+  // Observations from the listeners that keep watching, held until the drain is ready for them.
+  const duringDrain: { pending: Observation[]; deliver: ((observation: Observation) => void) | undefined } = {
+    pending: [],
+    deliver: undefined,
+  };
 
   const emit = (observation: Observation) => {
-    if (drainNotice || listening.signal.aborted) return;
-    const decision = decide(memory, observation, {
-      instanceId: dependencies.instanceId,
-      lifecycleStateIntervalMs: dependencies.lifecycleStateIntervalMs,
-    });
+    if (drainNotice) {
+      if (duringDrain.deliver) duringDrain.deliver(observation);
+      else duringDrain.pending.push(observation);
+      return;
+    }
+    if (listening.signal.aborted) return;
+    const decision = decide(memory, observation, context);
     memory = decision.memory;
     handleEffect(decision.effect, observation);
   };
@@ -77,17 +107,38 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
   };
 
   logger.info('Starting listeners', { listeners: dependencies.listeners.map((listener) => listener.name) });
-  await Promise.all(
-    dependencies.listeners.map((listener) =>
-      listener.run(emit, listening.signal).catch((error: unknown) => {
-        if (!failure && !drainNotice) {
-          failure = { error };
-          logger.error('Failed to start listener', { listener: listener.name, error });
-        }
-        listening.abort();
-      }),
-    ),
-  );
+  const watching = new AbortController();
+  const stopWatching = () => watching.abort();
+  stop.addEventListener('abort', stopWatching, { once: true });
+  const runs = dependencies.listeners.map((listener) => {
+    const own = new AbortController();
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolveRelease) => {
+      release = resolveRelease;
+    });
+    const onListeningStopped = () => {
+      if (drainNotice && keepsWatchingDuringDrain(listener.name, drainNotice.source)) {
+        logger.info('Listener keeps watching during the drain', { listener: listener.name });
+        watching.signal.addEventListener('abort', () => own.abort(), { once: true });
+        release();
+      } else {
+        own.abort();
+      }
+    };
+    if (listening.signal.aborted) onListeningStopped();
+    else listening.signal.addEventListener('abort', onListeningStopped, { once: true });
+    const finished = listener.run(emit, own.signal).catch((error: unknown) => {
+      if (drainNotice) {
+        logger.warn('Listener failed during the drain', { listener: listener.name, error });
+      } else if (!failure) {
+        failure = { error };
+        logger.error('Failed to start listener', { listener: listener.name, error });
+      }
+      listening.abort();
+    });
+    return { finished, released };
+  });
+  await Promise.all(runs.map((run) => Promise.race([run.finished, run.released])));
   if (dependencies.listeners.length === 0) {
     logger.warn('No listener enabled; waiting for a stop signal');
     await new Promise((resolveStop) =>
@@ -97,57 +148,114 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
   stop.removeEventListener('abort', stopListening);
   await reports;
 
-  if (drainNotice) return drain(dependencies, drainNotice, stop);
-  if (failure) return { kind: 'listener-failed', error: failure.error };
-  logger.info('Stopped before any termination notice');
-  return { kind: 'stopped' };
+  if (!drainNotice) {
+    stop.removeEventListener('abort', stopWatching);
+    if (failure) return { kind: 'listener-failed', error: failure.error };
+    logger.info('Stopped before any termination notice');
+    return { kind: 'stopped' };
+  }
+  let drainState = drainInProgress(drainNotice);
+  const session = startDrain(dependencies, drainNotice, stop);
+  duringDrain.deliver = (observation) => {
+    if (session.handlersDone()) return;
+    const decision = decideDuringDrain(drainState, memory, observation, context);
+    drainState = decision.drain;
+    memory = decision.memory;
+    session.apply(decision.effect, observation);
+  };
+  for (const observation of duringDrain.pending.splice(0)) duringDrain.deliver(observation);
+  const result = await session.finish(() => watching.abort());
+  stop.removeEventListener('abort', stopWatching);
+  await Promise.all(runs.map((run) => run.finished));
+  return result;
 }
 
-async function drain(dependencies: DaemonDependencies, notice: DrainNotice, stop: AbortSignal): Promise<DaemonResult> {
+/**
+ * One drain: the handler runs at once, heartbeats run while any handler does, and the lifecycle action (known from
+ * the notice, or taken on during the drain) is completed exactly once after every handler has finished.
+ */
+function startDrain(dependencies: DaemonDependencies, notice: DrainNotice, stop: AbortSignal) {
   const { logger, clock } = dependencies;
-  // The agent starts draining at once; finding the group and hook (API calls, retries) must never delay it.
-  const resolving = notice.lifecycleAction
-    ? resolveLifecycleAction({
-        target: notice.lifecycleAction,
-        instanceId: dependencies.instanceId,
-        configured: dependencies.configured,
-        lookup: dependencies.groupLookup,
-        clock,
-        logger,
-      })
-    : Promise.resolve(undefined);
-
   const heartbeatsDone = new AbortController();
-  const heartbeats = resolving.then((resolved) =>
-    resolved
-      ? sendHeartbeats({
-          resolved,
-          port: dependencies.lifecycleActions,
-          clock,
-          intervalMs: dependencies.heartbeatIntervalMs,
-          logger,
-          signal: heartbeatsDone.signal,
-        })
-      : 0,
-  );
+  let lifecycle: { resolving: Promise<ResolvedLifecycleAction | undefined>; heartbeats: Promise<number> } | undefined;
+  const takeOnLifecycleAction = (target: LifecycleActionTarget) => {
+    // The agent starts draining at once; finding the group and hook (API calls, retries) must never delay it.
+    const resolving = resolveLifecycleAction({
+      target,
+      instanceId: dependencies.instanceId,
+      configured: dependencies.configured,
+      lookup: dependencies.groupLookup,
+      clock,
+      logger,
+    });
+    const heartbeats = resolving.then((resolved) =>
+      resolved && !heartbeatsDone.signal.aborted
+        ? sendHeartbeats({
+            resolved,
+            port: dependencies.lifecycleActions,
+            clock,
+            intervalMs: dependencies.heartbeatIntervalMs,
+            logger,
+            signal: heartbeatsDone.signal,
+          })
+        : 0,
+    );
+    lifecycle = { resolving, heartbeats };
+  };
+  if (notice.lifecycleAction) takeOnLifecycleAction(notice.lifecycleAction);
+
+  const runSafely = async (invocation: HandlerInvocation): Promise<HandlerOutcome> => {
+    try {
+      return await dependencies.runHandler(invocation, stop);
+    } catch (error) {
+      return { ok: false, exitCode: null, signal: null, durationMs: 0, error: error as Error };
+    }
+  };
 
   logger.info('Executing handler', { args: notice.args });
-  let handler: HandlerOutcome;
-  try {
-    handler = await dependencies.runHandler(notice, stop);
-  } catch (error) {
-    handler = { ok: false, exitCode: null, signal: null, durationMs: 0, error: error as Error };
-  } finally {
-    heartbeatsDone.abort();
-  }
-  const beats = await heartbeats;
-  logOutcome(logger, notice.transition, handler, { heartbeats: beats, stoppedBySignal: stop.aborted });
+  let mainHandlerDone = false;
+  const mainHandler = runSafely(notice).finally(() => {
+    mainHandlerDone = true;
+  });
+  const spotHandlers: Promise<void>[] = [];
 
-  const resolved = await resolving;
-  const completed = resolved
-    ? await completeLifecycleAction({ resolved, port: dependencies.lifecycleActions, clock, logger })
-    : ('not-applicable' as const);
-  return { kind: 'drained', notice, handler, completed };
+  return {
+    handlersDone: () => mainHandlerDone,
+    apply(effect: DrainEffect, observation: Observation) {
+      if (effect.kind === 'ignore') {
+        logger.debug('Ignoring observation during the drain', { source: observation.source, reason: effect.reason });
+      } else if (effect.kind === 'spot-deadline') {
+        logger.warn('Spot interruption during the drain: the spot deadline now applies', {
+          deadline: new Date(effect.deadlineMs).toISOString(),
+          args: effect.invocation.args,
+        });
+        spotHandlers.push(
+          runSafely(effect.invocation).then((outcome) =>
+            logOutcome(logger, effect.invocation.transition, outcome, { stoppedBySignal: stop.aborted }),
+          ),
+        );
+      } else {
+        logger.info('Termination lifecycle action during the spot drain: it will be completed', {
+          source: observation.source,
+        });
+        takeOnLifecycleAction(effect.target);
+      }
+    },
+    async finish(stopWatching: () => void): Promise<DaemonResult> {
+      const handler = await mainHandler;
+      // Once the main handler is done the agent is stopped (or the daemon is): later notices change nothing.
+      stopWatching();
+      await Promise.all(spotHandlers);
+      heartbeatsDone.abort();
+      const beats = lifecycle ? await lifecycle.heartbeats : 0;
+      logOutcome(logger, notice.transition, handler, { heartbeats: beats, stoppedBySignal: stop.aborted });
+      const resolved = lifecycle ? await lifecycle.resolving : undefined;
+      const completed = resolved
+        ? await completeLifecycleAction({ resolved, port: dependencies.lifecycleActions, clock, logger })
+        : ('not-applicable' as const);
+      return { kind: 'drained', notice, handler, completed };
+    },
+  };
 }
 
 function logOutcome(logger: Logger, transition: string, outcome: HandlerOutcome, extra: Record<string, unknown> = {}) {

@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, initialMemory, type ListenerMemory, nextHeartbeat, type Observation, TRANSITIONS } from './decide';
+import {
+  type DrainInProgress,
+  decide,
+  decideDuringDrain,
+  initialMemory,
+  keepsWatchingDuringDrain,
+  type ListenerMemory,
+  nextHeartbeat,
+  type Observation,
+  TRANSITIONS,
+} from './decide';
 
 const context = { instanceId: 'i-0123456789abcdef0', lifecycleStateIntervalMs: 5_000 };
 const at = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -223,5 +233,137 @@ describe('Function: nextHeartbeat', () => {
         },
       ),
     );
+  });
+});
+
+describe('Function: decideDuringDrain', () => {
+  const deadline = '2026-11-23T12:02:00Z';
+  const spotObservation: Observation = {
+    source: 'spot',
+    interruption: { action: 'terminate', time: deadline, deadlineMs: Date.parse(deadline) },
+    observedAtMs: at,
+  };
+  const lifecycleStateDrain: DrainInProgress = {
+    source: 'lifecycle-state',
+    spotDeadlineMs: undefined,
+    lifecycleActionKnown: true,
+  };
+
+  it('brings a spot deadline seen during a lifecycle-state drain to the spot handler path, marked as joining', () => {
+    // Act
+    const { effect, drain } = decideDuringDrain(lifecycleStateDrain, initialMemory, spotObservation, context);
+
+    // Assess
+    expect(drain).toEqual({ ...lifecycleStateDrain, spotDeadlineMs: Date.parse(deadline) });
+    expect(effect).toEqual({
+      kind: 'spot-deadline',
+      deadlineMs: Date.parse(deadline),
+      invocation: {
+        transition: TRANSITIONS.spotTermination,
+        args: [TRANSITIONS.spotTermination, context.instanceId, deadline],
+        env: {
+          LIFECYCLED_INSTANCE_ID: context.instanceId,
+          LIFECYCLED_NOTICE_SOURCE: 'spot',
+          LIFECYCLED_TRANSITION: TRANSITIONS.spotTermination,
+          LIFECYCLED_SPOT_ACTION: 'terminate',
+          LIFECYCLED_DEADLINE: deadline,
+          LIFECYCLED_DRAIN_IN_PROGRESS: 'lifecycle-state',
+        },
+      },
+    });
+  });
+
+  it('takes on the lifecycle action when the target state becomes Terminated during a spot drain', () => {
+    // Prepare
+    const spotDrain: DrainInProgress = {
+      source: 'spot',
+      spotDeadlineMs: Date.parse(deadline),
+      lifecycleActionKnown: false,
+    };
+
+    // Act
+    const { effect, drain } = decideDuringDrain(
+      spotDrain,
+      { ...initialMemory, lifecycleState: 'InService' },
+      { source: 'lifecycle-state', state: 'Terminated', observedAtMs: at },
+      context,
+    );
+
+    // Assess
+    expect(drain.lifecycleActionKnown).toBe(true);
+    expect(effect).toEqual({
+      kind: 'lifecycle-action',
+      target: {
+        autoScalingGroupName: undefined,
+        lifecycleHookName: undefined,
+        lifecycleActionToken: undefined,
+        startedAtMs: at - context.lifecycleStateIntervalMs,
+      },
+    });
+  });
+
+  it('ignores reports during a drain but still remembers the state', () => {
+    // Act
+    const { effect, memory } = decideDuringDrain(
+      lifecycleStateDrain,
+      initialMemory,
+      { source: 'lifecycle-state', state: 'InService', observedAtMs: at },
+      context,
+    );
+
+    // Assess
+    expect(effect).toEqual({ kind: 'ignore', reason: 'no reports while draining' });
+    expect(memory.lifecycleState).toBe('InService');
+  });
+
+  it('starts the spot path at most once and takes on at most one lifecycle action, whatever arrives', () => {
+    const observation = fc.oneof(
+      fc.constant(spotObservation),
+      fc
+        .constantFrom('InService', 'Terminated', 'Warmed:Terminated', 'Warmed:Stopped')
+        .map((state): Observation => ({ source: 'lifecycle-state', state, observedAtMs: at })),
+      fc.constant<Observation>({ source: 'rebalance', noticeTime: deadline, observedAtMs: at }),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom<DrainInProgress['source']>('lifecycle-state', 'sqs', 'spot'),
+        fc.array(observation, { maxLength: 30 }),
+        (source, observations) => {
+          let drain: DrainInProgress =
+            source === 'spot'
+              ? { source, spotDeadlineMs: Date.parse(deadline), lifecycleActionKnown: false }
+              : { source, spotDeadlineMs: undefined, lifecycleActionKnown: true };
+          let memory = initialMemory;
+          const kinds: string[] = [];
+          for (const next of observations) {
+            const decision = decideDuringDrain(drain, memory, next, context);
+            drain = decision.drain;
+            memory = decision.memory;
+            kinds.push(decision.effect.kind);
+          }
+          const spotPaths = kinds.filter((kind) => kind === 'spot-deadline').length;
+          const actions = kinds.filter((kind) => kind === 'lifecycle-action').length;
+          const sawSpot = observations.includes(spotObservation);
+          const sawTerminal = observations.some(
+            (next) =>
+              next.source === 'lifecycle-state' && (next.state === 'Terminated' || next.state === 'Warmed:Terminated'),
+          );
+          expect(spotPaths).toBe(source !== 'spot' && sawSpot ? 1 : 0);
+          expect(actions).toBe(source === 'spot' && sawTerminal ? 1 : 0);
+        },
+      ),
+    );
+  });
+});
+
+describe('Function: keepsWatchingDuringDrain', () => {
+  it('keeps the spot listener for non-spot drains and the state listener for spot drains, never SQS', () => {
+    // Act
+    const kept = (['lifecycle-state', 'sqs', 'spot'] as const).map((source) =>
+      ['spot', 'target-lifecycle-state', 'sqs'].filter((name) => keepsWatchingDuringDrain(name, source)),
+    );
+
+    // Assess
+    expect(kept).toEqual([['spot'], ['spot'], ['target-lifecycle-state']]);
   });
 });

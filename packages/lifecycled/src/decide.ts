@@ -212,3 +212,78 @@ export function nextHeartbeat(input: {
   const atMs = input.previousBeatAtMs + input.intervalMs;
   return atMs >= globalTimeoutAtMs ? { kind: 'stop', globalTimeoutAtMs } : { kind: 'beat', atMs };
 }
+
+/**
+ * Which listeners keep watching while a drain runs. A drain that did not come from spot keeps the spot listener, so a
+ * reclaim notice still reaches the agent within its 2 minutes; a spot drain keeps the target-lifecycle-state
+ * listener, so a termination hook on the same instance is still heartbeated and completed. The SQS listener always
+ * stops: its queue must be gone before the handler runs (upstream behaviour).
+ */
+export function keepsWatchingDuringDrain(listenerName: string, drainSource: DrainNotice['source']): boolean {
+  if (drainSource === 'spot') return listenerName === 'target-lifecycle-state';
+  return listenerName === 'spot';
+}
+
+/** What the running drain already knows: a spot deadline and a lifecycle action are each taken on once. */
+export interface DrainInProgress {
+  source: DrainNotice['source'];
+  spotDeadlineMs: number | undefined;
+  lifecycleActionKnown: boolean;
+}
+
+export const drainInProgress = (notice: DrainNotice): DrainInProgress => ({
+  source: notice.source,
+  spotDeadlineMs: notice.deadlineMs,
+  lifecycleActionKnown: notice.lifecycleAction !== undefined,
+});
+
+export type DrainEffect =
+  | { kind: 'ignore'; reason: string }
+  /**
+   * Run the spot handler path alongside the running handler: it owns the deadline (SIGQUIT its lead time before it),
+   * never a second SIGTERM (`LIFECYCLED_DRAIN_IN_PROGRESS` tells it the running handler sent that one).
+   */
+  | { kind: 'spot-deadline'; invocation: HandlerInvocation; deadlineMs: number }
+  /** Heartbeat and complete this lifecycle action too, once the handlers are done. */
+  | { kind: 'lifecycle-action'; target: LifecycleActionTarget };
+
+/**
+ * The decision while a drain runs: given what the drain knows and an observation from a listener that kept watching,
+ * start the spot deadline path (first spot notice during a non-spot drain), take on a lifecycle action (first
+ * termination notice during a spot drain), or ignore it (reports never run during a drain; nothing is taken twice).
+ */
+export function decideDuringDrain(
+  drain: DrainInProgress,
+  memory: ListenerMemory,
+  observation: Observation,
+  context: DecisionContext,
+): { drain: DrainInProgress; memory: ListenerMemory; effect: DrainEffect } {
+  const decision = decide(memory, observation, context);
+  const ignore = (reason: string) => ({ drain, memory: decision.memory, effect: { kind: 'ignore' as const, reason } });
+  if (decision.effect.kind === 'ignore') return ignore(decision.effect.reason);
+  if (decision.effect.kind === 'report') return ignore('no reports while draining');
+  const { notice } = decision.effect;
+  if (notice.deadlineMs !== undefined) {
+    if (drain.spotDeadlineMs !== undefined) return ignore('the drain already has a spot deadline');
+    return {
+      drain: { ...drain, spotDeadlineMs: notice.deadlineMs },
+      memory: decision.memory,
+      effect: {
+        kind: 'spot-deadline',
+        deadlineMs: notice.deadlineMs,
+        invocation: {
+          transition: notice.transition,
+          args: notice.args,
+          env: { ...notice.env, LIFECYCLED_DRAIN_IN_PROGRESS: drain.source },
+        },
+      },
+    };
+  }
+  if (notice.lifecycleAction === undefined) return ignore('nothing new for the drain');
+  if (drain.lifecycleActionKnown) return ignore('the drain already completes a lifecycle action');
+  return {
+    drain: { ...drain, lifecycleActionKnown: true },
+    memory: decision.memory,
+    effect: { kind: 'lifecycle-action', target: notice.lifecycleAction },
+  };
+}

@@ -3,11 +3,16 @@ export { type Clock, systemClock } from './clock';
 export { type LifecycledConfig, parseConfig } from './config';
 export { type DaemonResult, runDaemon } from './daemon';
 export {
+  type DrainEffect,
+  type DrainInProgress,
   type DrainNotice,
   decide,
+  decideDuringDrain,
+  drainInProgress,
   type Effect,
   type HandlerInvocation,
   initialMemory,
+  keepsWatchingDuringDrain,
   nextHeartbeat,
   type Observation,
   TRANSITIONS,

@@ -107,6 +107,35 @@ describe('Function: runStopAgent', () => {
     expect(await running).toBe(0);
   });
 
+  it('joins a running drain without a second SIGTERM and SIGQUITs before the spot deadline', async () => {
+    // Prepare
+    const clock = new FakeClock(Date.parse('2026-11-23T12:00:00Z'));
+    const scripted = scriptedAgent(4244);
+    const running = io(
+      ['ec2:SPOT_INSTANCE_TERMINATION', 'i-0123456789abcdef0', '2026-11-23T12:02:00Z'],
+      {
+        STOP_AGENT_STATE_DIR: join(temporaryDirectory(), 'state'),
+        STOP_AGENT_SIGQUIT_LEAD: '30s',
+        LIFECYCLED_DRAIN_IN_PROGRESS: 'lifecycle-state',
+      },
+      { agent: scripted.port, clock },
+    ).run;
+    while (clock.pendingSleeps === 0) await new Promise((resolveWait) => setImmediate(resolveWait));
+
+    // Act
+    await clock.advance(89_000);
+    const beforeLead = [...scripted.signals];
+    await clock.advance(1_000);
+    const atLead = [...scripted.signals];
+    scripted.exit();
+    await clock.advance(1_000);
+
+    // Assess
+    expect(beforeLead).toEqual([]);
+    expect(atLead).toEqual(['SIGQUIT']);
+    expect(await running).toBe(0);
+  });
+
   it('does nothing for informational transitions or when the agent is not running', async () => {
     // Prepare
     const notRunning = scriptedAgent(undefined);

@@ -41,6 +41,8 @@ const stopAgentSchema = z.object({
   sigquitLeadMs: durationText('STOP_AGENT_SIGQUIT_LEAD', '20s'),
   pollMs: durationText('STOP_AGENT_POLL_INTERVAL', '1s'),
   stateDir: z.string().default('/run/lifecycled'),
+  /** Set by lifecycled when a spot notice arrives during another drain, whose handler already sent the SIGTERM. */
+  drainInProgress: z.string().optional(),
 });
 
 const DRAIN_TRANSITIONS = new Set<string>([TRANSITIONS.terminating, TRANSITIONS.spotTermination]);
@@ -60,6 +62,7 @@ export async function runStopAgent(io: StopAgentIo): Promise<number> {
     sigquitLeadMs: io.env.STOP_AGENT_SIGQUIT_LEAD || undefined,
     pollMs: io.env.STOP_AGENT_POLL_INTERVAL || undefined,
     stateDir: io.env.STOP_AGENT_STATE_DIR || undefined,
+    drainInProgress: io.env.LIFECYCLED_DRAIN_IN_PROGRESS || undefined,
   });
   const deadline =
     parsed.success && parsed.data.transition === TRANSITIONS.spotTermination
@@ -95,6 +98,9 @@ export async function runStopAgent(io: StopAgentIo): Promise<number> {
       sigquitLeadMs: options.sigquitLeadMs,
       pollMs: options.pollMs,
       stateDir: options.stateDir,
+      // Only the spot path joins a running drain: the other handler owns the one SIGTERM, this one owns the SIGQUIT.
+      sigtermByRunningDrain:
+        options.transition === TRANSITIONS.spotTermination && options.drainInProgress !== undefined,
     });
   } catch (error) {
     logger.error('Failed to stop the agent', { error });
@@ -110,6 +116,7 @@ async function stopAgent(input: {
   sigquitLeadMs: number;
   pollMs: number;
   stateDir: string;
+  sigtermByRunningDrain: boolean;
 }): Promise<number> {
   const { agent, clock, logger } = input;
   const pid = await agent.mainPid();
@@ -119,16 +126,19 @@ async function stopAgent(input: {
   }
   // A restarted lifecycled re-runs the handler: remember the SIGTERM so the agent never gets a second one.
   const marker = join(input.stateDir, `agent-sigterm-sent-${pid}`);
-  let sigtermSent = await readFile(marker).then(
-    () => true,
-    () => false,
-  );
+  let sigtermSent =
+    input.sigtermByRunningDrain ||
+    (await readFile(marker).then(
+      () => true,
+      () => false,
+    ));
   let sigquitSent = false;
   logger.info('Stopping the agent gracefully', {
     agent: agent.description,
     pid,
     ...(input.deadlineMs === undefined ? {} : { deadline: new Date(input.deadlineMs).toISOString() }),
     sigtermAlreadySent: sigtermSent,
+    ...(input.sigtermByRunningDrain ? { joinsRunningDrain: true } : {}),
   });
   for (;;) {
     const step = nextStopStep({
