@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** How the stand-in answers one target: `GET key`, `HEAD key`, `HEAD-BUCKET` or `LIST prefix`. */
 export type Behaviour =
-  | { kind: 'object'; body: string; kmsKeyId?: string }
+  | { kind: 'object'; body: string | Uint8Array; kmsKeyId?: string }
   /** Fails `times` times (always when unset), then serves `thenBody`. */
   | { kind: 'error'; status: number; code: string; times?: number; thenBody?: string }
   | { kind: 'hang' };
@@ -15,16 +16,53 @@ export interface S3StandIn {
   close(): Promise<void>;
 }
 
+const xmlText = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
 const errorXml = (code: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${code} from the stand-in</Message><RequestId>r1</RequestId></Error>`;
 
 /**
- * A tiny S3 on loopback for the failures moto cannot produce (AccessDenied, SlowDown, 5xx, hanging responses): the
- * real SDK talks to it through AWS_ENDPOINT_URL, path-style. Unknown keys answer NoSuchKey; listings are empty.
+ * A tiny S3 on loopback: for the failures moto cannot produce (AccessDenied, SlowDown, 5xx, hanging responses), and
+ * for the benchmark as a storage that answers as fast as loopback allows (moto is a Python server and slow). The real
+ * SDK talks to it through AWS_ENDPOINT_URL, path-style. Unknown keys answer NoSuchKey; a listing holds the `GET` keys
+ * given as objects under its prefix.
  */
 export async function startS3StandIn(bucket: string, behaviours: Record<string, Behaviour>): Promise<S3StandIn> {
   const requests = new Map<string, number>();
   const remaining = new Map<string, number>();
+  const lastModified = new Date();
+  // What real S3 sends with every object: computed once, so a request costs only the write.
+  const objects = new Map(
+    Object.entries(behaviours).flatMap(([target, behaviour]) =>
+      target.startsWith('GET ') && behaviour.kind === 'object'
+        ? [
+            [
+              target.slice(4),
+              {
+                size: Buffer.byteLength(behaviour.body),
+                etag: `"${createHash('md5').update(behaviour.body).digest('hex')}"`,
+              },
+            ] as const,
+          ]
+        : [],
+    ),
+  );
+  const listingXml = (prefix: string) => {
+    const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+    const contents = keys.map((key) => {
+      const object = objects.get(key);
+      return (
+        `<Contents><Key>${xmlText(key)}</Key><LastModified>${lastModified.toISOString()}</LastModified>` +
+        `<ETag>${xmlText(object?.etag ?? '')}</ETag><Size>${object?.size ?? 0}</Size><StorageClass>STANDARD</StorageClass></Contents>`
+      );
+    });
+    return (
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Name>${xmlText(bucket)}</Name><Prefix>${xmlText(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount>` +
+      `<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`
+    );
+  };
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const path = decodeURIComponent(url.pathname)
@@ -56,18 +94,18 @@ export async function startS3StandIn(bucket: string, behaviours: Record<string, 
     }
     if (isList) {
       response.writeHead(200, { 'content-type': 'application/xml' });
-      response.end(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-          `<Name>${bucket}</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`,
-      );
+      response.end(listingXml(url.searchParams.get('prefix') ?? ''));
       return;
     }
     const body =
       behaviour?.kind === 'object' ? behaviour.body : behaviour?.kind === 'error' ? behaviour.thenBody : undefined;
     if (body !== undefined) {
+      const etag = objects.get(key)?.etag;
       response.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': Buffer.byteLength(body),
+        'last-modified': lastModified.toUTCString(),
+        ...(etag ? { etag } : {}),
         ...(behaviour?.kind === 'object' && behaviour.kmsKeyId
           ? {
               'x-amz-server-side-encryption': 'aws:kms',
