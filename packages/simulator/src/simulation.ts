@@ -573,28 +573,7 @@ class Simulation {
   }
 
   private newInstance(state: 'booting' | 'warm-booting'): Instance {
-    const instance: Instance = {
-      id: `i-${String(this.nextInstanceNumber).padStart(5, '0')}`,
-      launchedAtSec: this.now,
-      state: 'terminated',
-      generation: 0,
-      agents: [],
-      busyAgents: 0,
-      idleSinceSec: null,
-      idleGeneration: 0,
-      computeSinceSec: this.now,
-      stoppedSinceSec: 0,
-      spotDoomed: false,
-      stopIntoPool: false,
-      computeEpoch: 0,
-      countedActive: false,
-      countedInGroup: false,
-      countedComputing: false,
-      countedInPool: false,
-      version: 0,
-      observedVersion: -1,
-      observation: undefined,
-    };
+    const instance = freshInstance(`i-${String(this.nextInstanceNumber).padStart(5, '0')}`, this.now);
     this.nextInstanceNumber += 1;
     this.coldLaunches += 1;
     this.instances.push(instance);
@@ -984,28 +963,33 @@ class Simulation {
   }
 }
 
-const EXTERNAL_INSTANCE: Instance = {
-  id: 'external',
-  launchedAtSec: 0,
-  state: 'terminated',
-  generation: 0,
-  agents: [],
-  busyAgents: 0,
-  idleSinceSec: null,
-  idleGeneration: 0,
-  computeSinceSec: 0,
-  stoppedSinceSec: 0,
-  spotDoomed: false,
-  stopIntoPool: false,
-  computeEpoch: 0,
-  countedActive: false,
-  countedInGroup: false,
-  countedComputing: false,
-  countedInPool: false,
-  version: 0,
-  observedVersion: -1,
-  observation: undefined,
-};
+/** A launched instance before its first state change (`terminated` until the caller moves it on). */
+function freshInstance(id: string, launchedAtSec: number): Instance {
+  return {
+    id,
+    launchedAtSec,
+    state: 'terminated',
+    generation: 0,
+    agents: [],
+    busyAgents: 0,
+    idleSinceSec: null,
+    idleGeneration: 0,
+    computeSinceSec: launchedAtSec,
+    stoppedSinceSec: 0,
+    spotDoomed: false,
+    stopIntoPool: false,
+    computeEpoch: 0,
+    countedActive: false,
+    countedInGroup: false,
+    countedComputing: false,
+    countedInPool: false,
+    version: 0,
+    observedVersion: -1,
+    observation: undefined,
+  };
+}
+
+const EXTERNAL_INSTANCE: Instance = freshInstance('external', 0);
 
 /** Stands in for the agent of a job on another queue (another fleet runs it). */
 const EXTERNAL_AGENT: Agent = { instance: EXTERNAL_INSTANCE, job: null, accepting: false, token: 0, idleSinceSec: 0 };
