@@ -173,6 +173,16 @@ export interface OpenedStore {
   check: BucketCheck;
 }
 
+/** A store for `bucket` with its own client in `region`. */
+function secretStoreIn(
+  connection: ConnectionConfig,
+  bucket: string,
+  region: string,
+  signal: AbortSignal,
+): S3SecretStore {
+  return new S3SecretStore(bucket, region, createS3Client(connection, region), signal);
+}
+
 /**
  * Resolves the bucket's region as upstream does (hint; else the current region, then the bucket's own region, with
  * the current region as the fallback) and checks the bucket in the same `HeadBucket` call.
@@ -185,17 +195,12 @@ export async function openS3SecretStore(
   logger: Logger,
 ): Promise<OpenedStore> {
   if (connection.regionHint) {
-    const store = new S3SecretStore(
-      bucket,
-      connection.regionHint,
-      createS3Client(connection, connection.regionHint),
-      signal,
-    );
+    const store = secretStoreIn(connection, bucket, connection.regionHint, signal);
     return { store, check: await store.checkBucket() };
   }
   const region = await currentRegion(connection, environment);
   logger.info(`Discovered current region as "${region}"`);
-  const probe = new S3SecretStore(bucket, region, createS3Client(connection, region), signal);
+  const probe = secretStoreIn(connection, bucket, region, signal);
   const { region: bucketRegion, check } = await probe.bucketRegion();
   if (!bucketRegion) {
     if (check.status === 'available') {
@@ -209,7 +214,7 @@ export async function openS3SecretStore(
   logger.info(`Discovered bucket region as "${bucketRegion}"`);
   if (bucketRegion === region) return { store: probe, check };
   probe.close();
-  const store = new S3SecretStore(bucket, bucketRegion, createS3Client(connection, bucketRegion), signal);
+  const store = secretStoreIn(connection, bucket, bucketRegion, signal);
   return { store, check };
 }
 
@@ -236,17 +241,12 @@ export async function openS3SecretStoreEagerly(
   logger: Logger,
 ): Promise<EagerStore> {
   if (connection.regionHint) {
-    const store = new S3SecretStore(
-      bucket,
-      connection.regionHint,
-      createS3Client(connection, connection.regionHint),
-      signal,
-    );
+    const store = secretStoreIn(connection, bucket, connection.regionHint, signal);
     return { store, probe: undefined };
   }
   const region = await currentRegion(connection, environment);
   logger.info(`Discovered current region as "${region}"`);
-  const store = new S3SecretStore(bucket, region, createS3Client(connection, region), signal);
+  const store = secretStoreIn(connection, bucket, region, signal);
   const probe = store.bucketRegion().then(({ region: bucketRegion, check }) => {
     if (check.status !== 'available') return { check, region };
     if (!bucketRegion) {
