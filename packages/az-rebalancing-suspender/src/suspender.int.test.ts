@@ -1,6 +1,7 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { type CustomResourceResponse, createHttpResponder } from '@elastic-ci/custom-resource';
 import {
+  captureProcessOutput,
   customResourceEvent,
   RecordingLogger,
   type ResponseRecorder,
@@ -113,34 +114,22 @@ describe('Lambda: az-rebalancing-suspender against moto', () => {
     // Prepare
     for (const [name, value] of Object.entries(awsEnvironment())) vi.stubEnv(name, value);
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-    const printed: string[] = [];
-    const capture = (chunk: unknown) => {
-      printed.push(String(chunk));
-      return true;
-    };
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    try {
-      const { handler: lambdaHandler } = await import('./lambda');
+    const { handler: lambdaHandler } = await import('./lambda');
 
-      // Act
-      await lambdaHandler(
+    // Act
+    const printed = await captureProcessOutput(() =>
+      lambdaHandler(
         customResourceEvent('Create', {
           ResponseURL: recorder.urlFor('entry'),
           ResourceProperties: { AutoScalingGroupName: 'agents-green' },
         }),
         lambdaContext(),
-      );
+      ),
+    ).finally(() => vi.unstubAllEnvs());
 
-      // Assess
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-      vi.unstubAllEnvs();
-    }
-    // Powertools' structured records, and never the ResponseURL's signature.
-    expect(printed.join('')).toMatch(/"message":"answering CloudFormation SUCCESS"/);
-    expect(printed.join('')).not.toContain('canary-signature');
+    // Assess: Powertools' structured records, and never the ResponseURL's signature.
+    expect(printed).toMatch(/"message":"answering CloudFormation SUCCESS"/);
+    expect(printed).not.toContain('canary-signature');
     expect(lastAnswer()).toMatchObject({ Status: 'SUCCESS', Data: { AutoScalingGroupName: 'agents-green' } });
   });
 });

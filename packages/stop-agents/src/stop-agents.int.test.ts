@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { type CustomResourceResponse, createHttpResponder } from '@elastic-ci/custom-resource';
 import {
+  captureProcessOutput,
   customResourceEvent,
   RecordingLogger,
   type ResponseRecorder,
@@ -197,31 +198,21 @@ describe('Lambda: stop-agents against moto', () => {
   it('works through the Lambda entry point configured from the environment', async () => {
     for (const [name, value] of Object.entries(awsEnvironment())) vi.stubEnv(name, value);
     vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-    const printed: string[] = [];
-    const capture = (chunk: unknown) => {
-      printed.push(String(chunk));
-      return true;
-    };
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    try {
-      const { handler } = await import('./lambda');
+    const { handler } = await import('./lambda');
 
-      await handler(
+    const printed = await captureProcessOutput(() =>
+      handler(
         customResourceEvent('Create', {
           ResponseURL: recorder.urlFor('entry'),
           ResourceProperties: { AutoScalingGroupName: 'agents-new' },
         }),
         lambdaContext(),
-      );
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-      vi.unstubAllEnvs();
-    }
+      ),
+    ).finally(() => vi.unstubAllEnvs());
+
     // Powertools' structured records, and never the ResponseURL's signature.
-    expect(printed.join('')).toMatch(/"message":"answering CloudFormation SUCCESS"/);
-    expect(printed.join('')).not.toContain('canary-signature');
+    expect(printed).toMatch(/"message":"answering CloudFormation SUCCESS"/);
+    expect(printed).not.toContain('canary-signature');
     expect(lastAnswer()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalIdFor('agents-new') });
   });
 });
