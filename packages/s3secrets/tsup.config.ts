@@ -51,7 +51,8 @@ export default defineConfig([
   {
     entry: { s3secrets: 'src/cli.ts' },
     outDir: 'dist/bin',
-    format: ['esm'],
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
     target: 'node20',
     platform: 'node',
     minify: true,

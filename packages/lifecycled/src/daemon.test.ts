@@ -293,7 +293,9 @@ describe('Function: runLifecycled (spot)', () => {
     const handler = recordingHandler(directory);
     standIn.setRebalanceRecommendation('2026-11-23T12:00:00Z');
     const daemon = start(['--no-lifecycle-state', `--handler=${handler.path}`]);
-    while (!existsSync(handler.log)) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    // appendFileSync creates the file before it writes the line: wait for the whole line, not just the file.
+    const handlerCalled = () => existsSync(handler.log) && readFileSync(handler.log, 'utf8').endsWith('\n');
+    while (!handlerCalled()) await new Promise((resolveWait) => setTimeout(resolveWait, 10));
 
     // Act
     daemon.stop.abort();

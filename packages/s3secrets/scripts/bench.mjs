@@ -34,7 +34,7 @@ const RUNS = 20;
 const WARM_UP = 2;
 const TARGET_MEDIAN_MS = 150;
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(packageDir, 'dist', 'bin', 's3secrets.js');
+const cli = join(packageDir, 'dist', 'bin', 's3secrets.cjs');
 if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];

@@ -24,6 +24,8 @@ export interface FetchedSecrets {
 
 /** The same reads as `FetchedSecrets`, one promise per group, so a group can be used as soon as it is complete. */
 export interface PendingSecrets {
+  /** One read per SSH key, in order, so the agent can start as soon as the first key arrives. */
+  sshKeyReads: Promise<KeyResult>[];
   sshKeys: Promise<KeyResult[]>;
   envFiles: Promise<KeyResult[]>;
   gitCredentials: Promise<KeyResult[]>;
@@ -36,15 +38,17 @@ export interface PendingSecrets {
  * Reads never reject: failures are results (see `ObjectResult`).
  */
 export function startFetching(store: SecretStore, keys: SecretKeys): PendingSecrets {
-  const getAll = (list: readonly string[]) =>
-    Promise.all(list.map(async (key): Promise<KeyResult> => ({ key, result: await store.getObject(key) })));
+  const get = async (key: string): Promise<KeyResult> => ({ key, result: await store.getObject(key) });
+  const getAll = (list: readonly string[]) => Promise.all(list.map(get));
+  const sshKeyReads = keys.sshKeys.map(get);
   const secretFileGroups = keys.secretFilePrefixes.map(async (prefix) => {
     const listing: ListedPrefix = { prefix, result: await store.listKeys(prefix) };
     const secretKeys = listing.result.status === 'listed' ? selectSecretFileKeys(listing.result.keys) : [];
     return { listing, files: await getAll(secretKeys) };
   });
   return {
-    sshKeys: getAll(keys.sshKeys),
+    sshKeyReads,
+    sshKeys: Promise.all(sshKeyReads),
     envFiles: getAll(keys.envFiles),
     gitCredentials: getAll(keys.gitCredentials),
     secretFiles: Promise.all(secretFileGroups).then((groups) => ({

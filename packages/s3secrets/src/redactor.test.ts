@@ -1,9 +1,10 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chunkRedactions, redactWithAgent } from './redactor';
+import { chunkRedactions, findExecutable, redactWithAgent } from './redactor';
 
 describe('Function: chunkRedactions', () => {
   it('puts every value in exactly one chunk, in order, each chunk within the limit', () => {
@@ -104,6 +105,35 @@ describe('Function: redactWithAgent', () => {
     expect(messages).toEqual([
       '+++ :warning: buildkite-agent redactor add failed for batch 1 of 1: job API unavailable',
     ]);
+  });
+
+  it('registers a batch with one process on a current agent, the file readable only by us and removed after', async () => {
+    // Prepare
+    messages.length = 0;
+    const log = join(await mkdtemp(join(tmpdir(), 's3secrets-agent-log-')), 'calls');
+    directories.push(join(log, '..'));
+    const agent = await agentScript(
+      `echo "$*" >> ${log}; [[ "$1 $2" == "redactor add" && -f "$5" ]] && stat -c %a "$5" >> ${log} && cat "$5" >> ${log}`,
+    );
+
+    // Act
+    await redactWithAgent(['first value', 'second value'], logger, { agentCommand: agent });
+
+    // Assess
+    const calls = (await readFile(log, 'utf8')).trim().split('\n');
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toMatch(/^redactor add --format json \/.*buildkite-secrets-chunk-0\.json$/);
+    expect(calls[1]).toBe('600');
+    expect(JSON.parse(calls[2] ?? '')).toEqual({ secret_0: 'first value', secret_1: 'second value' });
+    expect(existsSync(calls[0]?.split(' ')[4] ?? '')).toBe(false);
+    expect(messages).toEqual([]);
+  });
+
+  it('finds the agent on PATH', () => {
+    // Act / Assess
+    expect(findExecutable('bash', process.env.PATH)).toMatch(/\/bash$/);
+    expect(findExecutable('no-such-command-s3secrets', process.env.PATH)).toBeUndefined();
+    expect(findExecutable('/etc', process.env.PATH)).toBeUndefined();
   });
 
   it('does nothing without values', async () => {

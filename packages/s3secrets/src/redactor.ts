@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Logger } from './logger';
 
 /** The agent reads each batch as one JSON file; keep each well under what it accepts. */
@@ -64,9 +65,26 @@ export interface RedactOptions {
   temporaryDirectory?: string;
 }
 
+/** The executable `command` names: itself when it holds a slash, else the first match on PATH. */
+export function findExecutable(command: string, path: string | undefined): string | undefined {
+  const candidates = command.includes('/')
+    ? [command]
+    : (path ?? '').split(delimiter).flatMap((directory) => (directory ? [join(directory, command)] : []));
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * Hands values to `buildkite-agent redactor add` so the agent masks them in the job log. Never fatal: an agent that
- * is missing or too old gets a warning, and so does a batch the agent rejects.
+ * is missing or too old gets a warning, and so does a batch the agent rejects. On a current agent this is one process
+ * per batch: the `redactor add --help` probe (two more process starts on every job) only runs after a batch failed,
+ * to tell an agent without redaction from one that refused the batch.
  */
 export async function redactWithAgent(
   values: readonly string[],
@@ -74,21 +92,11 @@ export async function redactWithAgent(
   options: RedactOptions = {},
 ): Promise<void> {
   if (values.length === 0) return;
-  const agent = options.agentCommand ?? 'buildkite-agent';
-  let help: AgentResult;
-  try {
-    help = await runAgent(agent, ['redactor', 'add', '--help']);
-  } catch {
+  const command = options.agentCommand ?? 'buildkite-agent';
+  const agent = findExecutable(command, process.env.PATH);
+  if (!agent) {
     const count = values.length === 1 ? '1 secret value' : `${values.length} secret values`;
-    logger.warn(`+++ :warning: ${agent} is not on PATH, so ${count} cannot be redacted from the job log`);
-    return;
-  }
-  if (help.code !== 0 || !help.output.includes('redactor')) {
-    const version = await runAgent(agent, ['--version']).catch(() => ({ code: null, output: 'unknown version' }));
-    logger.warn(
-      `+++ :warning: ${version.output.trim() || 'this buildkite-agent'} doesn't support secret redaction. ` +
-        'Upgrade to buildkite-agent v3.67.0 or later to have secrets redacted from job logs.',
-    );
+    logger.warn(`+++ :warning: ${command} is not on PATH, so ${count} cannot be redacted from the job log`);
     return;
   }
   const directory = await mkdtemp(join(options.temporaryDirectory ?? tmpdir(), 's3secrets-redact-'));
@@ -101,16 +109,29 @@ export async function redactWithAgent(
         code: null,
         output: error instanceof Error ? error.message : String(error),
       }));
-      if (result.code !== 0) {
-        logger.warn(
-          `+++ :warning: buildkite-agent redactor add failed for batch ${index + 1} of ${chunks.length}: ${result.output.trim()}`,
-        );
-      } else if (result.output.trim() !== '') {
-        logger.info(result.output.trim());
-      }
       await rm(file, { force: true });
+      if (result.code === 0) {
+        if (result.output.trim() !== '') logger.info(result.output.trim());
+        continue;
+      }
+      if (index === 0 && !(await supportsRedaction(agent))) {
+        const version = await runAgent(agent, ['--version']).catch(() => ({ code: null, output: 'unknown version' }));
+        logger.warn(
+          `+++ :warning: ${version.output.trim() || 'this buildkite-agent'} doesn't support secret redaction. ` +
+            'Upgrade to buildkite-agent v3.67.0 or later to have secrets redacted from job logs.',
+        );
+        return;
+      }
+      logger.warn(
+        `+++ :warning: buildkite-agent redactor add failed for batch ${index + 1} of ${chunks.length}: ${result.output.trim()}`,
+      );
     }
   } finally {
     await rm(directory, { recursive: true, force: true });
   }
+}
+
+async function supportsRedaction(agent: string): Promise<boolean> {
+  const help = await runAgent(agent, ['redactor', 'add', '--help']).catch(() => undefined);
+  return help !== undefined && help.code === 0 && help.output.includes('redactor');
 }

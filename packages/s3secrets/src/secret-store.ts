@@ -22,6 +22,12 @@ export interface SecretStore {
   close(): void;
 }
 
+/** A store that can also say which region its bucket is in (the S3 adapters). */
+export interface RegionalSecretStore extends SecretStore {
+  /** The bucket's own region from `HeadBucket`, or undefined when the server does not say; with the bucket check. */
+  bucketRegion(): Promise<{ region: string | undefined; check: BucketCheck }>;
+}
+
 const THROTTLING_CODES = new Set([
   'SlowDown',
   'Throttling',

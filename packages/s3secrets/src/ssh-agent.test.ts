@@ -1,5 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { parseSshAgentOutput } from './ssh-agent';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SshAgentExports } from './env-script';
+import { SshAgentError } from './errors';
+import { addKeys, parseSshAgentOutput, startSshAgent, stopSshAgent } from './ssh-agent';
+import { requireCommands } from './test-support/cli-harness';
 
 describe('Function: parseSshAgentOutput', () => {
   it('reads the socket and pid from `ssh-agent -s` output', () => {
@@ -17,5 +25,119 @@ describe('Function: parseSshAgentOutput', () => {
     expect(
       parseSshAgentOutput('SSH_AUTH_SOCK=/x; export SSH_AUTH_SOCK;\nSSH_AGENT_PID=abc; export SSH_AGENT_PID;'),
     ).toBeUndefined();
+  });
+});
+
+describe('Function: addKeys (a real ssh-agent)', () => {
+  const directory = mkdtempSync(join(tmpdir(), 's3secrets-agent-'));
+  let agent: SshAgentExports | undefined;
+
+  beforeAll(() => requireCommands(['ssh-agent', 'ssh-add', 'ssh-keygen']));
+  afterEach(() => {
+    if (agent) stopSshAgent(agent);
+    agent = undefined;
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  /** A key file from ssh-keygen and its fingerprint as ssh-keygen computes it from the public half. */
+  function keyPair(name: string, args: string[]): { body: Buffer; fingerprint: string } {
+    const file = join(directory, name);
+    execFileSync('ssh-keygen', ['-q', '-N', '', '-C', name, '-f', file, ...args]);
+    const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`])
+      .toString()
+      .split(' ')[1];
+    return { body: readFileSync(file), fingerprint: fingerprint ?? '' };
+  }
+
+  function listedKeys(socket: string): string[] {
+    return execFileSync('ssh-add', ['-l', '-E', 'sha256'], { env: { PATH: process.env.PATH, SSH_AUTH_SOCK: socket } })
+      .toString()
+      .trim()
+      .split('\n');
+  }
+
+  it('loads OpenSSH, PKCS#1, SEC1 and PKCS#8 keys of every supported type over the socket', async () => {
+    // Prepare
+    const keys = {
+      'ed25519-openssh': keyPair('ed25519-openssh', ['-t', 'ed25519']),
+      'rsa-openssh': keyPair('rsa-openssh', ['-t', 'rsa', '-b', '2048']),
+      'rsa-pkcs1': keyPair('rsa-pkcs1', ['-t', 'rsa', '-b', '2048', '-m', 'PEM']),
+      'rsa-pkcs8': keyPair('rsa-pkcs8', ['-t', 'rsa', '-b', '2048', '-m', 'PKCS8']),
+      'ecdsa256-openssh': keyPair('ecdsa256-openssh', ['-t', 'ecdsa', '-b', '256']),
+      'ecdsa384-sec1': keyPair('ecdsa384-sec1', ['-t', 'ecdsa', '-b', '384', '-m', 'PEM']),
+      'ecdsa521-pkcs8': keyPair('ecdsa521-pkcs8', ['-t', 'ecdsa', '-b', '521', '-m', 'PKCS8']),
+    };
+    agent = await startSshAgent();
+
+    // Act
+    await addKeys(
+      agent,
+      Object.entries(keys).map(([name, { body }]) => ({ label: `bucket/${name}`, body })),
+    );
+
+    // Assess
+    const listed = listedKeys(agent.socket);
+    expect(listed).toHaveLength(Object.keys(keys).length);
+    for (const [name, { fingerprint }] of Object.entries(keys)) {
+      expect(listed.find((line) => line.includes(`bucket/${name} `))).toContain(fingerprint);
+    }
+  });
+
+  it('loads a PKCS#8 Ed25519 key with its public half derived from the private one', async () => {
+    // Prepare
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const rawPublic = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+    const blob = Buffer.concat([
+      Buffer.from([0, 0, 0, 11]),
+      Buffer.from('ssh-ed25519'),
+      Buffer.from([0, 0, 0, 32]),
+      rawPublic,
+    ]);
+    agent = await startSshAgent();
+
+    // Act
+    await addKeys(agent, [
+      { label: 'bucket/pkcs8', body: Buffer.from(privateKey.export({ format: 'pem', type: 'pkcs8' })) },
+    ]);
+
+    // Assess
+    const publicLines = execFileSync('ssh-add', ['-L'], {
+      env: { PATH: process.env.PATH, SSH_AUTH_SOCK: agent.socket },
+    })
+      .toString()
+      .trim();
+    expect(publicLines).toBe(`ssh-ed25519 ${blob.toString('base64')} bucket/pkcs8`);
+  });
+
+  it('hands keys it cannot read to ssh-add, which refuses an encrypted key by name', async () => {
+    // Prepare
+    const file = join(directory, 'encrypted');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'passphrase', '-f', file]);
+    const good = keyPair('good', ['-t', 'ed25519']);
+    agent = await startSshAgent();
+
+    // Act
+    const loading = addKeys(agent, [
+      { label: 'bucket/good', body: good.body },
+      { label: 'bucket/encrypted', body: readFileSync(file) },
+    ]);
+
+    // Assess
+    await expect(loading).rejects.toThrow(SshAgentError);
+    await expect(loading).rejects.toThrow(/ssh-add refused bucket\/encrypted/);
+    expect(listedKeys(agent.socket).join('\n')).toContain(good.fingerprint);
+  });
+
+  it('fails with the socket named when the agent is gone', async () => {
+    // Prepare
+    const good = keyPair('orphan', ['-t', 'ed25519']);
+
+    // Act
+    const loading = addKeys({ socket: join(directory, 'no-agent.sock'), pid: 1 }, [
+      { label: 'bucket/k', body: good.body },
+    ]);
+
+    // Assess
+    await expect(loading).rejects.toThrow(/cannot load keys into ssh-agent at .*no-agent\.sock/);
   });
 });

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import type { SshAgentExports } from './env-script';
 import { SshAgentError } from './errors';
+import { addIdentityMessage, agentIdentityFor } from './ssh-private-key';
 
 interface ProcessResult {
   code: number | null;
@@ -60,11 +62,83 @@ export async function startSshAgent(): Promise<SshAgentExports> {
   return agent;
 }
 
+export interface PrivateKey {
+  /** Where the key came from (`bucket/key`): the key's comment in the agent and the name in errors. */
+  label: string;
+  body: Uint8Array;
+}
+
 /**
- * Loads one private key into the agent through `ssh-add -` on stdin: the key never touches the disk.
+ * Loads private keys into the agent without writing them to disk. Keys in the formats `agentIdentityFor` reads go over
+ * the agent's socket in one connection (no process per key); any other key goes through `ssh-add -` on stdin, which
+ * also words the error for an encrypted one.
+ * @throws SshAgentError naming the first key the agent or ssh-add refused
+ */
+export async function addKeys(agent: SshAgentExports, keys: readonly PrivateKey[]): Promise<void> {
+  const identities = keys.map((key) => ({ key, identity: agentIdentityFor(key.body, key.label) }));
+  const direct = identities.flatMap(({ key, identity }) => (identity.status === 'parsed' ? [{ key, identity }] : []));
+  const viaSshAdd = identities.flatMap(({ key, identity }) => (identity.status === 'parsed' ? [] : [key]));
+  await Promise.all([
+    direct.length === 0
+      ? undefined
+      : sendToAgent(
+          agent.socket,
+          direct.map(({ identity }) => addIdentityMessage(identity.body)),
+        ).then((accepted) => {
+          const refused = direct.find((_entry, index) => !accepted[index]);
+          if (refused) {
+            throw new SshAgentError(
+              `ssh-agent refused ${refused.key.label} (${refused.identity.keyType}). ` +
+                'Upload an unencrypted OpenSSH or PEM private key.',
+            );
+          }
+        }),
+    ...viaSshAdd.map((key) => addKeyWithSshAdd(agent, key.body, key.label)),
+  ]);
+}
+
+const SSH_AGENT_SUCCESS = 6;
+const AGENT_TIMEOUT_MS = 5_000;
+
+/**
+ * Sends framed requests over one connection to the agent and reads one reply per request (the agent answers in
+ * order). Resolves with whether each request succeeded.
+ */
+export function sendToAgent(socketPath: string, requests: readonly Buffer[]): Promise<boolean[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let received = Buffer.alloc(0);
+    const replies: boolean[] = [];
+    const fail = (reason: string) => {
+      socket.destroy();
+      reject(new SshAgentError(`cannot load keys into ssh-agent at ${socketPath}: ${reason}`));
+    };
+    socket.setTimeout(AGENT_TIMEOUT_MS, () => fail(`no answer within ${AGENT_TIMEOUT_MS / 1000} s`));
+    socket.on('error', (error) => fail(error.message));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      while (received.byteLength >= 4 && received.byteLength >= 4 + received.readUInt32BE(0)) {
+        const length = received.readUInt32BE(0);
+        replies.push(length >= 1 && received[4] === SSH_AGENT_SUCCESS);
+        received = received.subarray(4 + length);
+      }
+      if (replies.length === requests.length) {
+        socket.end();
+        resolve(replies);
+      }
+    });
+    socket.on('close', () => {
+      if (replies.length < requests.length) fail(`the agent closed the connection after ${replies.length} replies`);
+    });
+    socket.write(Buffer.concat(requests));
+  });
+}
+
+/**
+ * Loads one private key through `ssh-add -` on stdin: the key never touches the disk.
  * @throws SshAgentError when ssh-add refuses the key (wrong format, passphrase-protected).
  */
-export async function addKey(agent: SshAgentExports, key: Uint8Array, label: string): Promise<void> {
+async function addKeyWithSshAdd(agent: SshAgentExports, key: Uint8Array, label: string): Promise<void> {
   const input = key.at(-1) === 0x0a ? key : Buffer.concat([key, Buffer.from('\n')]);
   const result = await run('ssh-add', ['-q', '-'], {
     input,

@@ -5,8 +5,10 @@ import { parseEnvFile } from '../env-file';
 import { EnvFileSyntaxError, UsageError } from '../errors';
 import { selectSecretFileKeys } from '../fetch-secrets';
 import { parseGitCredentials } from '../git-credentials';
+import { closeConnections } from '../http-agents';
 import { secretFileVariableName, secretKeysFor } from '../layout';
-import { closeConnections, openS3SecretStore } from '../s3-client';
+import { openSecretStore } from '../open-secret-store';
+import { sdkSecretStores } from '../s3-client';
 import { classifyError, describeOutcome } from '../secret-store';
 import { isShellIdentifier } from '../shell-quote';
 import type { CommandContext } from './context';
@@ -57,7 +59,12 @@ export async function runDoctorCommand(args: readonly string[], context: Command
   print(`s3secrets doctor: bucket ${bucket}, pipeline prefix "${config.prefix}"`);
   print(`  endpoint: ${config.endpoint ?? 'AWS (default)'}${config.endpoint ? ' (path-style addressing)' : ''}`);
   const signal = AbortSignal.timeout(config.deadlineMs);
-  const { store, check } = await openS3SecretStore(config, bucket, environment, signal, context.logger);
+  const { store, check } = await openSecretStore(
+    (region) => sdkSecretStores(config, signal)(bucket, region),
+    config,
+    environment,
+    context.logger,
+  );
   try {
     print(`  region: ${store.region}${config.regionHint ? ' (BUILDKITE_PLUGIN_S3_SECRETS_REGION)' : ' (discovered)'}`);
     if (check.status !== 'available') {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,6 +152,31 @@ describe('Command: s3secrets env (against moto, SSE-KMS objects)', () => {
     expect(existsSync(PWNED)).toBe(false);
     expect(result.stdout).not.toContain('README');
     expect(result.stderr).toContain('"my-app_TOKEN" is not a valid variable name');
+  });
+
+  it('falls back to the AWS SDK client when the shared config sets how S3 is addressed, with the same script', async () => {
+    // Prepare
+    const configFile = join(workDirectory, 'aws-config');
+    await writeFile(configFile, '[default]\nuse_dualstack_endpoint = false\n');
+    const direct = await runProcess(process.execPath, [cli, 'env'], { env: jobEnvironment() });
+    agentPid(direct.stdout);
+
+    // Act
+    const result = await runProcess(process.execPath, [cli, 'env'], {
+      env: jobEnvironment({ AWS_CONFIG_FILE: configFile }),
+    });
+    agentPid(result.stdout);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      "Using the AWS SDK's S3 client: the AWS shared config file sets use_dualstack_endpoint",
+    );
+    expect(direct.stderr).not.toContain("Using the AWS SDK's S3 client");
+    const withoutAgent = (script: string) =>
+      script.replace(/^export (SSH_AUTH_SOCK|SSH_AGENT_PID|S3SECRETS_SSH_AGENT_PID)=.*$/gm, '');
+    expect(withoutAgent(result.stdout)).toBe(withoutAgent(direct.stdout));
+    expect(result.stdout).toContain(`${CANARY}-file`);
   });
 
   it('never writes a secret value to stderr', async () => {

@@ -8,12 +8,13 @@ import {
   type ListedPrefix,
   startFetching,
 } from '../fetch-secrets';
+import { closeConnections } from '../http-agents';
 import { secretKeysFor } from '../layout';
 import type { Logger } from '../logger';
+import { openSecretStoreEagerly, perJobStores } from '../open-secret-store';
 import { redactWithAgent } from '../redactor';
-import { closeConnections, openS3SecretStoreEagerly } from '../s3-client';
 import { type BucketCheck, describeOutcome } from '../secret-store';
-import { addKey, startSshAgent, stopSshAgent } from '../ssh-agent';
+import { addKeys, startSshAgent, stopSshAgent } from '../ssh-agent';
 import type { CommandContext } from './context';
 
 const decoder = new TextDecoder();
@@ -34,12 +35,11 @@ export async function runEnvCommand(context: CommandContext): Promise<number> {
   timer.unref();
 
   logger.info(`~~~ Downloading secrets from :s3: ${bucket}`);
-  const { store, probe } = await openS3SecretStoreEagerly(config, bucket, context.environment, deadline.signal, logger);
+  const storeIn = await perJobStores(bucket, config, context.environment, deadline.signal, logger);
+  const { store, probe } = await openSecretStoreEagerly(storeIn, config, context.environment, logger);
   const keys = secretKeysFor(config.prefix);
   const pending = startFetching(store, keys);
-  const sshLoading = pending.sshKeys.then((results) =>
-    results.some(({ result }) => result.status === 'failed') ? undefined : loadSshKeys(bucket, results),
-  );
+  const sshLoading = loadSshKeys(bucket, pending.sshKeyReads);
   // Awaited below; until then a rejection must not count as unhandled.
   sshLoading.catch(() => undefined);
   let succeeded = false;
@@ -170,22 +170,43 @@ function assertNothingLost(bucket: string, fetched: FetchedSecrets, deadlineMs: 
   throw new SecretDownloadError(`failed to download ${failures.length} secret(s) after retries: ${details.join('; ')}`);
 }
 
-/** Starts one agent and loads every key found into it; undefined when there is no key. */
+const hasKey = ({ result }: KeyResult) => result.status === 'found' && result.body.byteLength > 0;
+
+/**
+ * Starts one agent and loads every key found into it; undefined when there is no key, or when a key could not be read
+ * (the run fails then, so no agent is left behind). The agent starts as soon as the first key arrives, while the other
+ * reads are still in flight.
+ */
 async function loadSshKeys(
   bucket: string,
-  results: readonly KeyResult[],
+  reads: readonly Promise<KeyResult>[],
 ): Promise<{ agent: SshAgentExports; messages: string[] } | undefined> {
-  const keys = results.flatMap(({ key, result }) =>
-    result.status === 'found' && result.body.byteLength > 0 ? [{ key, body: result.body }] : [],
+  const firstKey = Promise.any(reads.map((read) => read.then((entry) => (hasKey(entry) ? entry : Promise.reject()))));
+  const starting = firstKey.then(
+    () => startSshAgent(),
+    () => undefined,
   );
-  if (keys.length === 0) return undefined;
-  const agent = await startSshAgent();
+  const results = await Promise.all(reads);
+  const keys = results.filter(hasKey);
+  if (keys.length === 0 || results.some(({ result }) => result.status === 'failed')) {
+    const started = await starting.catch(() => undefined);
+    if (started) stopSshAgent(started);
+    return undefined;
+  }
+  const agent = await starting;
+  if (!agent) return undefined;
   const messages = [`Started ephemeral ssh-agent (pid ${agent.pid})`];
+  for (const { key, result } of keys) {
+    const size = result.status === 'found' ? result.body.byteLength : 0;
+    messages.push(`Loading ${bucket}/${key} (${size} bytes) into ssh-agent (pid ${agent.pid})`);
+  }
   try {
-    for (const { key, body } of keys) {
-      messages.push(`Loading ${bucket}/${key} (${body.byteLength} bytes) into ssh-agent (pid ${agent.pid})`);
-    }
-    await Promise.all(keys.map(({ key, body }) => addKey(agent, body, `${bucket}/${key}`)));
+    await addKeys(
+      agent,
+      keys.flatMap(({ key, result }) =>
+        result.status === 'found' ? [{ label: `${bucket}/${key}`, body: result.body }] : [],
+      ),
+    );
   } catch (error) {
     stopSshAgent(agent);
     throw error;

@@ -6,7 +6,8 @@ import {
   parseCredentialRequest,
   parseGitCredentials,
 } from '../git-credentials';
-import { closeConnections, createS3Client, S3SecretStore } from '../s3-client';
+import { closeConnections } from '../http-agents';
+import { perJobStores } from '../open-secret-store';
 import { describeOutcome } from '../secret-store';
 import type { CommandContext } from './context';
 
@@ -27,7 +28,9 @@ export async function runGitCredentialCommand(args: readonly string[], context: 
 
   const connection = readConnectionConfig(context.environment);
   const deadline = AbortSignal.timeout(connection.deadlineMs);
-  const store = new S3SecretStore(bucket, region, createS3Client(connection, region), deadline);
+  const store = (
+    await perJobStores(bucket, { ...connection, regionHint: region }, context.environment, deadline, context.logger)
+  )(region);
   try {
     const result = await store.getObject(key);
     if (result.status !== 'found') {

@@ -6,8 +6,10 @@ import { readConnectionConfig } from '../config';
 import { parseEnvFile } from '../env-file';
 import { BucketUnavailableError, EnvFileSyntaxError, UnsafeUploadError, UsageError } from '../errors';
 import { parseGitCredentials } from '../git-credentials';
+import { closeConnections } from '../http-agents';
 import { hasSecretSuffix, SECRET_SUFFIXES } from '../layout';
-import { closeConnections, openS3SecretStore } from '../s3-client';
+import { openSecretStore } from '../open-secret-store';
+import { sdkSecretStores } from '../s3-client';
 import { classifyError, describeOutcome } from '../secret-store';
 import { isShellIdentifier } from '../shell-quote';
 import type { CommandContext } from './context';
@@ -123,7 +125,12 @@ export async function runPutCommand(args: readonly string[], context: CommandCon
     ...(values.region ? { BUILDKITE_PLUGIN_S3_SECRETS_REGION: values.region } : {}),
   });
   const signal = AbortSignal.timeout(connection.deadlineMs);
-  const { store, check } = await openS3SecretStore(connection, bucket, environment, signal, context.logger);
+  const { store, check } = await openSecretStore(
+    (region) => sdkSecretStores(connection, signal)(bucket, region),
+    connection,
+    environment,
+    context.logger,
+  );
   try {
     if (check.status !== 'available') {
       throw new BucketUnavailableError(`cannot use bucket "${bucket}": ${describeOutcome(check)}`);

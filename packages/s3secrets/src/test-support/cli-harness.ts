@@ -25,7 +25,7 @@ async function sourceFingerprint(): Promise<string> {
  */
 export async function buildCli(): Promise<string> {
   const outDir = join(tmpdir(), `s3secrets-cli-${await sourceFingerprint()}`);
-  const cli = join(outDir, 's3secrets.js');
+  const cli = join(outDir, 's3secrets.cjs');
   if (existsSync(cli)) return cli;
   const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
   const binConfigs = configs.filter((config) => config.outDir === 'dist/bin');

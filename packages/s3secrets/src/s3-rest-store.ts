@@ -1,0 +1,330 @@
+import { createHash, createHmac } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
+import { keepAliveAgents } from './http-agents';
+import { backoffMs, isRetryable } from './retry-policy';
+import { encodeQuery, s3Address } from './s3-address';
+import { parseErrorXml, parseListObjectsV2 } from './s3-xml';
+import {
+  type BucketCheck,
+  classifyError,
+  type ListResult,
+  type ObjectResult,
+  type RegionalSecretStore,
+} from './secret-store';
+
+const MAX_LIST_PAGES = 20;
+/** Wrong-region answers: PermanentRedirect, TemporaryRedirect, AuthorizationHeaderMalformed (a HEAD has no code). */
+const REDIRECT_STATUSES = new Set([301, 307, 400]);
+const CONNECT_TIMEOUT_MS = 3_000;
+const IDLE_TIMEOUT_MS = 10_000;
+/** SHA-256 of an empty payload: every request here is a GET or HEAD without a body. */
+const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** The signer's hash, on node:crypto. */
+class Sha256 implements Checksum {
+  private readonly hash;
+  constructor(secret?: SourceData) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
+  }
+  update(data: Uint8Array | string): void {
+    this.hash.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    throw new Error('Sha256.reset is not supported');
+  }
+}
+
+function toBuffer(data: SourceData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+interface S3Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** An S3 error answer, shaped like the SDK's service errors so `classifyError` sorts both the same way. */
+export class S3ResponseError extends Error {
+  readonly Code: string;
+  readonly $metadata: { httpStatusCode: number };
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    /** The region S3 says the bucket is in (`x-amz-bucket-region`), when it says. */
+    readonly bucketRegion: string | undefined,
+    /** The server's clock (`Date`), for correcting skew. */
+    readonly serverDate: string | undefined,
+  ) {
+    super(message);
+    this.name = code;
+    this.Code = code;
+    this.$metadata = { httpStatusCode: status };
+  }
+}
+
+/** What an answer without an XML body (HEAD) means, by status. */
+const CODE_BY_STATUS: Readonly<Record<number, string>> = {
+  301: 'PermanentRedirect',
+  307: 'TemporaryRedirect',
+  400: 'BadRequest',
+  403: 'Forbidden',
+  404: 'NotFound',
+  429: 'TooManyRequests',
+  503: 'SlowDown',
+};
+
+function responseError(response: S3Response): S3ResponseError {
+  const { code, message } = parseErrorXml(response.body.toString('utf8'));
+  const resolvedCode = code ?? CODE_BY_STATUS[response.status] ?? (response.status >= 500 ? 'ServerError' : 'Error');
+  const bucketRegion = response.headers['x-amz-bucket-region'];
+  return new S3ResponseError(
+    resolvedCode,
+    response.status,
+    message ?? `S3 answered HTTP ${response.status}`,
+    typeof bucketRegion === 'string' && bucketRegion !== '' ? bucketRegion : undefined,
+    response.headers.date,
+  );
+}
+
+function networkError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+export interface S3RestStoreOptions {
+  bucket: string;
+  region: string;
+  /** `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`: path-style requests to that server. */
+  endpoint: string | undefined;
+  credentials: AwsCredentialIdentityProvider;
+  maxAttempts: number;
+  /** The run's deadline: aborts requests in flight and waits between attempts. */
+  signal: AbortSignal;
+  /** [0, 1) for retry jitter; injectable so tests can pin delays. */
+  random?: () => number;
+}
+
+/**
+ * A `SecretStore` that speaks S3's REST API directly: SigV4-signed GET, HEAD and ListObjectsV2 over one keep-alive
+ * agent, with the AWS SDK's signer and credential chain but none of its client machinery, which costs more start-up
+ * time than all of a job's reads. Follows S3's region redirects, corrects clock skew once, and retries throttling,
+ * 5xx and network errors with jittered backoff within `maxAttempts`; 404 and 403 are answers, never retried.
+ */
+export class S3RestSecretStore implements RegionalSecretStore {
+  readonly bucket: string;
+  #region: string;
+  readonly #options: S3RestStoreOptions;
+  readonly #signer: SignatureV4;
+  #clockOffsetMs = 0;
+
+  constructor(options: S3RestStoreOptions) {
+    this.bucket = options.bucket;
+    this.#region = options.region;
+    this.#options = options;
+    this.#signer = new SignatureV4({
+      credentials: options.credentials,
+      region: options.region,
+      service: 's3',
+      sha256: Sha256,
+      // S3 signs the path as sent, encoded once (s3Address encodes it).
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+    // Every request of a run listens on the one deadline signal; dozens at once is expected, not a leak.
+    setMaxListeners(1_000, options.signal);
+  }
+
+  /** The region requests are signed for; changes when S3 redirects to the bucket's own region. */
+  get region(): string {
+    return this.#region;
+  }
+
+  async checkBucket(): Promise<BucketCheck> {
+    return (await this.bucketRegion()).check;
+  }
+
+  async bucketRegion(): Promise<{ region: string | undefined; check: BucketCheck }> {
+    try {
+      const response = await this.#send('HEAD', undefined, {});
+      const region = response.headers['x-amz-bucket-region'];
+      return {
+        region: typeof region === 'string' && region !== '' ? region : undefined,
+        check: { status: 'available' },
+      };
+    } catch (error) {
+      return { region: undefined, check: classifyError(error) };
+    }
+  }
+
+  async getObject(key: string): Promise<ObjectResult> {
+    try {
+      const response = await this.#send('GET', key, {});
+      return {
+        status: 'found',
+        body: new Uint8Array(response.body.buffer, response.body.byteOffset, response.body.byteLength),
+      };
+    } catch (error) {
+      return classifyError(error);
+    }
+  }
+
+  async listKeys(prefix: string): Promise<ListResult> {
+    const keys: string[] = [];
+    let continuationToken: string | undefined;
+    try {
+      for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
+        const response = await this.#send('GET', undefined, {
+          'list-type': '2',
+          prefix,
+          ...(continuationToken ? { 'continuation-token': continuationToken } : {}),
+        });
+        const listing = parseListObjectsV2(response.body.toString('utf8'));
+        keys.push(...listing.keys.filter((key) => !key.endsWith('/')));
+        continuationToken = listing.nextContinuationToken;
+        if (!continuationToken) break;
+      }
+      return { status: 'listed', keys };
+    } catch (error) {
+      return classifyError(error);
+    }
+  }
+
+  close(): void {
+    // The sockets belong to the process-wide keep-alive agents (closeConnections).
+  }
+
+  /** One logical request: redirects, skew correction and retries included. Resolves only on a 2xx answer. */
+  async #send(method: 'GET' | 'HEAD', key: string | undefined, query: Record<string, string>): Promise<S3Response> {
+    const { maxAttempts, signal } = this.#options;
+    const random = this.#options.random ?? Math.random;
+    let redirected = false;
+    let skewCorrected = false;
+    for (let attempt = 1; ; attempt += 1) {
+      let failure: unknown;
+      try {
+        const response = await this.#exchange(method, key, query);
+        if (response.status >= 200 && response.status < 300) return response;
+        failure = responseError(response);
+      } catch (error) {
+        failure = error;
+      }
+      if (failure instanceof S3ResponseError) {
+        // S3 names the bucket's region when a request went to the wrong one: ask again there (as the SDK does).
+        if (
+          !redirected &&
+          REDIRECT_STATUSES.has(failure.$metadata.httpStatusCode) &&
+          failure.bucketRegion &&
+          failure.bucketRegion !== this.#region
+        ) {
+          redirected = true;
+          this.#region = failure.bucketRegion;
+          attempt -= 1;
+          continue;
+        }
+        if (!skewCorrected && failure.Code === 'RequestTimeTooSkewed' && failure.serverDate) {
+          const serverTime = Date.parse(failure.serverDate);
+          if (!Number.isNaN(serverTime)) {
+            skewCorrected = true;
+            this.#clockOffsetMs = serverTime - Date.now();
+            attempt -= 1;
+            continue;
+          }
+        }
+      }
+      const outcome = classifyError(failure);
+      if (!isRetryable(outcome) || attempt >= maxAttempts || signal.aborted) throw failure;
+      // Rejects with the deadline's AbortError, so the result says "deadline" rather than the last failure.
+      await abortableDelay(backoffMs(attempt, outcome, random()), signal);
+    }
+  }
+
+  /** One HTTP exchange: sign, send, read the whole body. */
+  async #exchange(method: 'GET' | 'HEAD', key: string | undefined, query: Record<string, string>): Promise<S3Response> {
+    const { signal } = this.#options;
+    signal.throwIfAborted();
+    const address = s3Address(this.bucket, this.#region, this.#options.endpoint, key);
+    const signed = await this.#signer.sign(
+      {
+        method,
+        protocol: address.protocol,
+        hostname: address.hostname,
+        ...(address.port === undefined ? {} : { port: address.port }),
+        path: address.path,
+        query,
+        headers: { host: address.host, 'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256 },
+      },
+      { signingDate: new Date(Date.now() + this.#clockOffsetMs), signingRegion: this.#region, signingService: 's3' },
+    );
+    const queryString = encodeQuery(query);
+    const agents = keepAliveAgents();
+    const send = address.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<S3Response>((resolve, reject) => {
+      const request = send({
+        method,
+        hostname: address.hostname,
+        ...(address.port === undefined ? {} : { port: address.port }),
+        path: queryString ? `${address.path}?${queryString}` : address.path,
+        headers: signed.headers,
+        agent: address.protocol === 'https:' ? agents.https : agents.http,
+        signal,
+        timeout: IDLE_TIMEOUT_MS,
+      });
+      request.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(
+          () => request.destroy(networkError(`connecting to ${address.host} timed out`, 'ETIMEDOUT')),
+          CONNECT_TIMEOUT_MS,
+        );
+        socket.once('connect', () => clearTimeout(timer));
+        socket.once('close', () => clearTimeout(timer));
+      });
+      request.on('timeout', () =>
+        request.destroy(networkError(`no answer from ${address.host} for ${IDLE_TIMEOUT_MS / 1000} s`, 'ETIMEDOUT')),
+      );
+      request.on('error', reject);
+      request.on('response', (response: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const expected = method === 'GET' ? response.headers['content-length'] : undefined;
+          if (expected !== undefined && Number(expected) !== body.byteLength) {
+            reject(networkError(`S3 sent ${body.byteLength} of ${expected} bytes`, 'ECONNRESET'));
+            return;
+          }
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+        });
+      });
+      request.end();
+    });
+  }
+}
+
+function abortableDelay(milliseconds: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, milliseconds);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
