@@ -7,6 +7,7 @@ export default defineConfig({
     'src/moto-global-setup.ts',
     'src/moto-reset-setup.ts',
     'src/moto-server.ts',
+    'src/imds-stand-in.ts',
   ],
   format: ['esm'],
   target: 'node20',

@@ -3,13 +3,18 @@
 // 2 git-credentials, 5 secret files, all SSE-KMS), against two storages on loopback serving the same objects:
 // - moto (as the integration tests use it): a Python server, itself slower than S3 seen from an agent in-region;
 // - the package's S3 stand-in (src/test-support/s3-stand-in.ts) in this process: storage that answers at once, so the
-//   figure is the CLI's own cost (start-up, SDK, ssh-agent, script) plus loopback round trips.
-// The two series are interleaved run by run so both see the same machine load, and every run's output must equal
+//   figure is the CLI's own cost (start-up, credentials, ssh-agent, script) plus loopback round trips.
+// Against moto it runs twice: with environment credentials, and with instance-profile credentials from an IMDSv2
+// stand-in, which is how an EC2 agent gets them (the SDK's credential chain then walks to IMDS).
+// The series are interleaved run by run so all see the same machine load, and every run's output must equal
 // moto's (agent pid and socket aside) or the benchmark fails. 20 measured runs each after 2 warm-up runs (the first
 // run of a new bundle writes its V8 code cache, as the first job on a fresh agent does). Floors printed with each row:
 // bare `node -e 0`, the bundle's start-up alone, the same reads from a warm in-process client, and (stand-in row, a
 // diagnostic) the same fixture without the SSH keys, which shows what ssh-agent and ssh-add add.
-// Usage: pnpm bench [-- --append]   (--append adds the rows to BENCHMARKS.md under the docs lock)
+// Usage: pnpm bench [-- --append] [-- --timeline]
+//   --append    adds the rows to BENCHMARKS.md under the docs lock
+//   --timeline  then runs each series 11 more times under scripts/phase-timeline.cjs and prints the median time of
+//               each phase boundary (the README's "where the time goes")
 // The bench script runs under `node --import tsx` so that it can load the TypeScript stand-in.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,6 +31,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 // The vitest-free entry: the package index also exports vitest helpers, which refuse to load outside vitest.
+import { startImdsStandIn } from '@elastic-ci/testing/imds-stand-in';
 import { startMotoServer } from '@elastic-ci/testing/moto-server';
 import { startS3StandIn } from '../src/test-support/s3-stand-in.ts';
 
@@ -84,10 +90,10 @@ async function warmReadsMs(clientConfig, bucket, keys) {
   return median(times);
 }
 
-function runOnce(env) {
+function runOnce(env, nodeOptions = []) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [cli, 'env'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeOptions, cli, 'env'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -124,6 +130,7 @@ const moto = await startMotoServer();
 const work = await mkdtemp(join(tmpdir(), 's3secrets-bench-'));
 let standIn;
 let withoutSshStandIn;
+let imds;
 try {
   const clientConfig = {
     endpoint: moto.endpoint,
@@ -181,24 +188,57 @@ try {
     bucket,
     standInObjects(Object.entries(keys).filter(([key]) => !sshKeys.includes(key))),
   );
+  // What an EC2 instance profile looks like from the instance: a role name, then temporary credentials for it.
+  imds = await startImdsStandIn({ region: moto.region });
+  imds.setMetadata('iam/security-credentials/', 'agent-role');
+  imds.setMetadata(
+    'iam/security-credentials/agent-role',
+    JSON.stringify({
+      Code: 'Success',
+      Type: 'AWS-HMAC',
+      AccessKeyId: moto.credentials.accessKeyId,
+      SecretAccessKey: moto.credentials.secretAccessKey,
+      Token: 'bench-session-token',
+      Expiration: new Date(Date.now() + 6 * 60 * 60 * 1000).toISOString(),
+      LastUpdated: new Date().toISOString(),
+    }),
+  );
   const storages = [
-    { name: 'moto', what: 'moto on loopback', endpoint: moto.endpoint },
+    { name: 'moto', what: 'moto on loopback, environment credentials', endpoint: moto.endpoint, credentials: 'env' },
+    {
+      name: 'moto (instance role)',
+      what: 'moto on loopback, instance-profile credentials from an IMDSv2 stand-in (the EC2 agent path: the SDK credential chain walks to IMDS)',
+      endpoint: moto.endpoint,
+      credentials: 'imds',
+    },
     {
       name: 'fast stand-in',
-      what: 'a fast S3 stand-in on loopback (in-process Node HTTP server, same objects; output checked equal to moto’s)',
+      what: 'a fast S3 stand-in on loopback (in-process Node HTTP server, same objects; output checked equal to moto’s), environment credentials',
       endpoint: standIn.endpoint,
+      credentials: 'env',
     },
   ];
 
+  const floorByEndpoint = new Map();
   for (const storage of storages) {
-    storage.floorMs = await warmReadsMs({ ...clientConfig, endpoint: storage.endpoint }, bucket, keys);
+    if (!floorByEndpoint.has(storage.endpoint)) {
+      floorByEndpoint.set(
+        storage.endpoint,
+        await warmReadsMs({ ...clientConfig, endpoint: storage.endpoint }, bucket, keys),
+      );
+    }
+    storage.floorMs = floorByEndpoint.get(storage.endpoint);
     storage.env = {
       PATH: process.env.PATH,
       HOME: work,
       AWS_ENDPOINT_URL: storage.endpoint,
       AWS_REGION: moto.region,
-      AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
+      ...(storage.credentials === 'env'
+        ? {
+            AWS_ACCESS_KEY_ID: moto.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: moto.credentials.secretAccessKey,
+          }
+        : { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint }),
       BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: bucket,
       // As on a stack agent: the stack always passes the bucket's region.
       BUILDKITE_PLUGIN_S3_SECRETS_REGION: moto.region,
@@ -250,7 +290,16 @@ try {
     );
   }
 
+  // The instance-role row counts only if every run took its credentials from IMDS (one role lookup per process).
+  const credentialReads = imds.requests.filter(
+    (request) => request.path === '/latest/meta-data/iam/security-credentials/agent-role' && request.status === 200,
+  ).length;
+  if (credentialReads !== runs) {
+    throw new Error(`the instance-role runs read credentials from IMDS ${credentialReads} times in ${runs} runs`);
+  }
+
   const load = loadavg()[0].toFixed(2);
+  const today = new Date().toISOString().slice(0, 10);
   const rows = storages.map((storage) => {
     const times = [...storage.times].sort((a, b) => a - b);
     const medianMs = percentile(times, 50);
@@ -268,9 +317,31 @@ try {
     console.log(
       `s3secrets env vs ${storage.name}, every key present: ${figure}; target ≤ ${TARGET_MEDIAN_MS} ms median`,
     );
-    return `| @elastic-ci/s3secrets | \`s3secrets env\` wall time, every key present (4 SSH keys, 4 env files, 2 git-credentials, 5 secret files, SSE-KMS; region hint set as on a stack agent), bundled CLI vs ${storage.what} | ${figure} | ≤ ${TARGET_MEDIAN_MS} ms median | \`pnpm --filter @elastic-ci/s3secrets bench\` | 2026-11-23 |`;
+    return `| @elastic-ci/s3secrets | \`s3secrets env\` wall time, every key present (4 SSH keys, 4 env files, 2 git-credentials, 5 secret files, SSE-KMS; region hint set as on a stack agent), bundled CLI vs ${storage.what} | ${figure} | ≤ ${TARGET_MEDIAN_MS} ms median | \`pnpm --filter @elastic-ci/s3secrets bench\` | ${today} |`;
   });
   console.log(rows.join('\n'));
+  if (process.argv.includes('--timeline')) {
+    const preload = join(packageDir, 'scripts', 'phase-timeline.cjs');
+    for (const storage of storages) {
+      const marks = new Map();
+      for (let index = 0; index < 11; index += 1) {
+        const { stderr } = await runOnce(storage.env, ['-r', preload]);
+        const run = new Map();
+        for (const line of stderr.split('\n')) {
+          const match = /^\s*([\d.]+) ms {2}(.*)$/.exec(line);
+          if (!match) continue;
+          const request = /^S3 request #(\d+) sent$/.exec(match[2]);
+          // Requests collapse to the first and the last one; any other repeated mark keeps its first time.
+          const name = request ? (request[1] === '1' ? 'first S3 request sent' : 'last S3 request sent') : match[2];
+          if (!run.has(name) || name === 'last S3 request sent') run.set(name, Number(match[1]));
+        }
+        for (const [name, time] of run) marks.set(name, [...(marks.get(name) ?? []), time]);
+      }
+      console.log(`\nphase timeline vs ${storage.name} (median of 11 runs, ms since process start):`);
+      const ordered = [...marks].map(([name, times]) => [name, median(times)]).sort((a, b) => a[1] - b[1]);
+      for (const [name, time] of ordered) console.log(`${time.toFixed(1).padStart(7)}  ${name}`);
+    }
+  }
   if (process.argv.includes('--append')) {
     const root = join(packageDir, '..', '..');
     execFileSync('flock', ['/tmp/elastic-ci-docs.lock', '-c', `printf '%s\\n' "$ROWS" >> BENCHMARKS.md`], {
@@ -282,6 +353,7 @@ try {
 } finally {
   await standIn?.close();
   await withoutSshStandIn?.close();
+  await imds?.close();
   await moto.stop();
   await rm(work, { recursive: true, force: true });
 }

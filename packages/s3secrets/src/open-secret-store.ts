@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectionConfig } from './config';
+import { credentialProvider } from './credentials';
 import { currentRegion } from './instance-region';
 import type { Logger } from './logger';
 import { sdkOnlySetting } from './s3-address';
@@ -96,6 +97,20 @@ function readSharedConfig(environment: NodeJS.ProcessEnv): string | undefined {
   }
 }
 
+/** Why the per-job commands would use the AWS SDK's S3 client for a bucket in `region`, or undefined (direct requests). */
+export function perJobSdkReason(
+  connection: ConnectionConfig,
+  environment: NodeJS.ProcessEnv,
+  region: string,
+): string | undefined {
+  return sdkOnlySetting({
+    environment,
+    region,
+    endpoint: connection.endpoint,
+    sharedConfig: readSharedConfig(environment),
+  });
+}
+
 /**
  * Stores for the per-job commands (`env`, `git-credential`): S3's REST API with the SDK's signer and credential chain,
  * which starts in a fraction of the SDK client's time; the SDK's client (loaded only then) when a setting needs its
@@ -109,24 +124,16 @@ export async function perJobStores(
   logger: Logger,
 ): Promise<StoreInRegion<RegionalSecretStore>> {
   const region = connection.regionHint ?? (await currentRegion(connection, environment));
-  const reason = sdkOnlySetting({
-    environment,
-    region,
-    endpoint: connection.endpoint,
-    sharedConfig: readSharedConfig(environment),
-  });
+  const reason = perJobSdkReason(connection, environment, region);
   if (reason) {
     logger.info(`Using the AWS SDK's S3 client: ${reason}`);
     const { sdkSecretStores } = await import('./s3-client');
     const storeIn = sdkSecretStores(connection, signal);
     return (inRegion) => storeIn(bucket, inRegion);
   }
-  const [{ S3RestSecretStore }, { defaultProvider }] = await Promise.all([
-    import('./s3-rest-store'),
-    import('@aws-sdk/credential-provider-node'),
-  ]);
-  // One chain for the run, so every request shares the credentials it resolves (env, profile, IMDS, ECS, ...).
-  const credentials = defaultProvider();
+  const { S3RestSecretStore } = await import('./s3-rest-store');
+  // Resolved once for the run: every request shares the credentials (or the reason there are none).
+  const credentials = credentialProvider(environment);
   return (inRegion) =>
     new S3RestSecretStore({
       bucket,

@@ -1,9 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { keepAliveAgents } from './http-agents';
 import { backoffMs, isRetryable } from './retry-policy';
 import { encodeQuery, s3Address } from './s3-address';
@@ -15,37 +12,13 @@ import {
   type ObjectResult,
   type RegionalSecretStore,
 } from './secret-store';
+import { type AwsCredentials, EMPTY_PAYLOAD_SHA256, signRequest } from './sigv4';
 
 const MAX_LIST_PAGES = 20;
 /** Wrong-region answers: PermanentRedirect, TemporaryRedirect, AuthorizationHeaderMalformed (a HEAD has no code). */
 const REDIRECT_STATUSES = new Set([301, 307, 400]);
 const CONNECT_TIMEOUT_MS = 3_000;
 const IDLE_TIMEOUT_MS = 10_000;
-/** SHA-256 of an empty payload: every request here is a GET or HEAD without a body. */
-const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
-/** The signer's hash, on node:crypto. */
-class Sha256 implements Checksum {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-  update(data: Uint8Array | string): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    throw new Error('Sha256.reset is not supported');
-  }
-}
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
 
 interface S3Response {
   status: number;
@@ -106,7 +79,8 @@ export interface S3RestStoreOptions {
   region: string;
   /** `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`: path-style requests to that server. */
   endpoint: string | undefined;
-  credentials: AwsCredentialIdentityProvider;
+  /** The credential chain; called per request, so it must cache (the SDK's providers do). */
+  credentials: () => Promise<AwsCredentials>;
   maxAttempts: number;
   /** The run's deadline: aborts requests in flight and waits between attempts. */
   signal: AbortSignal;
@@ -116,32 +90,31 @@ export interface S3RestStoreOptions {
 
 /**
  * A `SecretStore` that speaks S3's REST API directly: SigV4-signed GET, HEAD and ListObjectsV2 over one keep-alive
- * agent, with the AWS SDK's signer and credential chain but none of its client machinery, which costs more start-up
- * time than all of a job's reads. Follows S3's region redirects, corrects clock skew once, and retries throttling,
+ * agent, with the AWS SDK's credential chain but none of its client machinery, which costs more start-up time than all
+ * of a job's reads. Follows S3's region redirects, corrects clock skew once, and retries throttling,
  * 5xx and network errors with jittered backoff within `maxAttempts`; 404 and 403 are answers, never retried.
  */
 export class S3RestSecretStore implements RegionalSecretStore {
   readonly bucket: string;
   #region: string;
   readonly #options: S3RestStoreOptions;
-  readonly #signer: SignatureV4;
+  readonly #inFlight = new Set<ClientRequest>();
   #clockOffsetMs = 0;
 
   constructor(options: S3RestStoreOptions) {
     this.bucket = options.bucket;
     this.#region = options.region;
     this.#options = options;
-    this.#signer = new SignatureV4({
-      credentials: options.credentials,
-      region: options.region,
-      service: 's3',
-      sha256: Sha256,
-      // S3 signs the path as sent, encoded once (s3Address encodes it).
-      uriEscapePath: false,
-      applyChecksum: false,
-    });
-    // Every request of a run listens on the one deadline signal; dozens at once is expected, not a leak.
+    // Waits between attempts listen on the deadline signal; dozens at once is expected, not a leak.
     setMaxListeners(1_000, options.signal);
+    // One listener ends every request in flight at the deadline (a `signal` per request costs more than the request).
+    options.signal.addEventListener(
+      'abort',
+      () => {
+        for (const request of this.#inFlight) request.destroy(deadlineError());
+      },
+      { once: true },
+    );
   }
 
   /** The region requests are signed for; changes when S3 redirects to the bucket's own region. */
@@ -250,20 +223,19 @@ export class S3RestSecretStore implements RegionalSecretStore {
 
   /** One HTTP exchange: sign, send, read the whole body. */
   async #exchange(method: 'GET' | 'HEAD', key: string | undefined, query: Record<string, string>): Promise<S3Response> {
-    const { signal } = this.#options;
-    signal.throwIfAborted();
+    if (this.#options.signal.aborted) throw deadlineError();
     const address = s3Address(this.bucket, this.#region, this.#options.endpoint, key);
-    const signed = await this.#signer.sign(
+    const headers = signRequest(
       {
         method,
-        protocol: address.protocol,
-        hostname: address.hostname,
-        ...(address.port === undefined ? {} : { port: address.port }),
+        host: address.host,
         path: address.path,
         query,
-        headers: { host: address.host, 'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256 },
+        region: this.#region,
+        payloadHash: EMPTY_PAYLOAD_SHA256,
       },
-      { signingDate: new Date(Date.now() + this.#clockOffsetMs), signingRegion: this.#region, signingService: 's3' },
+      await this.#options.credentials(),
+      new Date(Date.now() + this.#clockOffsetMs),
     );
     const queryString = encodeQuery(query);
     const agents = keepAliveAgents();
@@ -274,11 +246,12 @@ export class S3RestSecretStore implements RegionalSecretStore {
         hostname: address.hostname,
         ...(address.port === undefined ? {} : { port: address.port }),
         path: queryString ? `${address.path}?${queryString}` : address.path,
-        headers: signed.headers,
+        headers,
         agent: address.protocol === 'https:' ? agents.https : agents.http,
-        signal,
         timeout: IDLE_TIMEOUT_MS,
       });
+      this.#inFlight.add(request);
+      request.once('close', () => this.#inFlight.delete(request));
       request.on('socket', (socket) => {
         if (!socket.connecting) return;
         const timer = setTimeout(
@@ -309,6 +282,11 @@ export class S3RestSecretStore implements RegionalSecretStore {
       request.end();
     });
   }
+}
+
+/** What a request ended by the run's deadline fails with (`classifyError` reports it as "deadline"). */
+function deadlineError(): Error {
+  return Object.assign(new Error('the deadline for this run passed'), { name: 'AbortError' });
 }
 
 function abortableDelay(milliseconds: number, signal: AbortSignal): Promise<void> {

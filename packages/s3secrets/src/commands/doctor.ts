@@ -7,7 +7,7 @@ import { selectSecretFileKeys } from '../fetch-secrets';
 import { parseGitCredentials } from '../git-credentials';
 import { closeConnections } from '../http-agents';
 import { secretFileVariableName, secretKeysFor } from '../layout';
-import { openSecretStore } from '../open-secret-store';
+import { openSecretStore, perJobSdkReason } from '../open-secret-store';
 import { sdkSecretStores } from '../s3-client';
 import { classifyError, describeOutcome } from '../secret-store';
 import { isShellIdentifier } from '../shell-quote';
@@ -67,6 +67,8 @@ export async function runDoctorCommand(args: readonly string[], context: Command
   );
   try {
     print(`  region: ${store.region}${config.regionHint ? ' (BUILDKITE_PLUGIN_S3_SECRETS_REGION)' : ' (discovered)'}`);
+    const sdkReason = perJobSdkReason(config, environment, store.region);
+    print(`  per-job S3 requests: ${sdkReason ? `AWS SDK client (${sdkReason})` : 'direct, SigV4-signed'}`);
     if (check.status !== 'available') {
       problem(
         `bucket: ${describeOutcome(check)}` +

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { awsEnvironment } from '@elastic-ci/testing';
+import { awsEnvironment, startImdsStandIn } from '@elastic-ci/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, fakeBuildkiteAgent, requireCommands, runProcess } from '../test-support/cli-harness';
 import { seedBucket } from '../test-support/seed';
@@ -177,6 +177,44 @@ describe('Command: s3secrets env (against moto, SSE-KMS objects)', () => {
       script.replace(/^export (SSH_AUTH_SOCK|SSH_AGENT_PID|S3SECRETS_SSH_AGENT_PID)=.*$/gm, '');
     expect(withoutAgent(result.stdout)).toBe(withoutAgent(direct.stdout));
     expect(result.stdout).toContain(`${CANARY}-file`);
+  });
+
+  it('takes instance-profile credentials from instance metadata when the environment has none', async () => {
+    // Prepare
+    const imds = await startImdsStandIn();
+    const {
+      AWS_ACCESS_KEY_ID: accessKeyId = '',
+      AWS_SECRET_ACCESS_KEY: secretAccessKey = '',
+      ...withoutKeys
+    } = jobEnvironment();
+    imds.setMetadata('iam/security-credentials/', 'agent-role');
+    imds.setMetadata(
+      'iam/security-credentials/agent-role',
+      JSON.stringify({
+        Code: 'Success',
+        AccessKeyId: accessKeyId,
+        SecretAccessKey: secretAccessKey,
+        Token: 'instance-session-token',
+        Expiration: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    );
+
+    try {
+      // Act
+      const result = await runProcess(process.execPath, [cli, 'env'], {
+        env: { ...withoutKeys, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint },
+      });
+      agentPid(result.stdout);
+
+      // Assess
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`${CANARY}-file`);
+      expect(imds.requests.map((request) => request.path)).toContain(
+        '/latest/meta-data/iam/security-credentials/agent-role',
+      );
+    } finally {
+      await imds.close();
+    }
   });
 
   it('never writes a secret value to stderr', async () => {

@@ -114,6 +114,7 @@ describe('Command: s3secrets doctor', () => {
     // Assess
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('✓ bucket: exists and s3:ListBucket is granted');
+    expect(result.stdout).toContain('per-job S3 requests: direct, SigV4-signed');
     expect(result.stdout).toMatch(/✓ web\/private_ssh_key: readable, \d+ bytes, SSE-KMS/);
     expect(result.stdout).toContain('✓ web/env: ');
     expect(result.stdout).toContain('defines API_TOKEN, BROKEN');
@@ -122,6 +123,16 @@ describe('Command: s3secrets doctor', () => {
     expect(result.stdout).toContain(`${kmsKeyId}: Enabled`);
     expect(result.stdout).toContain('No problems found.');
     expect(`${result.stdout}${result.stderr}`).not.toContain(CANARY);
+  });
+
+  it('says when a setting makes the per-job commands use the AWS SDK client', async () => {
+    // Act
+    const result = await runProcess(process.execPath, [cli, 'doctor', '--pipeline', 'web'], {
+      env: { ...environment(), AWS_USE_DUALSTACK_ENDPOINT: 'true' },
+    });
+
+    // Assess
+    expect(result.stdout).toContain('per-job S3 requests: AWS SDK client (AWS_USE_DUALSTACK_ENDPOINT is set)');
   });
 
   it('reports an env file the hooks would skip as a problem, naming the line', async () => {
