@@ -4,6 +4,8 @@ import { credentialProvider, credentialSource } from './credentials';
 
 const CANARY_SECRET = 'canary-instance-secret-4d1f';
 const noFiles = () => false;
+/** The SDK chain on a machine with no other credentials: what the direct read falls back to. */
+const emptySdkChain = () => Promise.reject(new Error('Could not load credentials from any providers'));
 
 describe('Function: credentialSource', () => {
   it('takes environment credentials first, with the session token, unless a profile is named', () => {
@@ -79,7 +81,7 @@ describe('Function: credentialProvider (instance profile, IMDSv2 stand-in)', () 
         Expiration: '2026-12-06T18:00:00Z',
       }),
     );
-    const provider = credentialProvider(environment);
+    const provider = credentialProvider(environment, emptySdkChain);
 
     // Act
     const [first, second] = await Promise.all([provider(), provider()]);
@@ -99,13 +101,22 @@ describe('Function: credentialProvider (instance profile, IMDSv2 stand-in)', () 
     ]);
   });
 
-  it('says the instance has no role when metadata lists none', async () => {
+  it('lets the SDK chain answer when the direct read fails (its provider retries and may fall back to IMDSv1)', async () => {
     // Prepare
-    const provider = credentialProvider(await instanceWithRole(undefined));
+    const fromChain = { accessKeyId: 'ASIACHAIN', secretAccessKey: 'chain-secret', sessionToken: 'chain-token' };
+    const provider = credentialProvider(await instanceWithRole(undefined), () => Promise.resolve(fromChain));
+
+    // Act / Assess
+    expect(await provider()).toBe(fromChain);
+  });
+
+  it('says the instance has no role when metadata lists none, after the SDK chain found nothing either', async () => {
+    // Prepare
+    const provider = credentialProvider(await instanceWithRole(undefined), emptySdkChain);
 
     // Act / Assess
     await expect(provider()).rejects.toThrow(
-      /no AWS credentials: .*instance profile failed: instance metadata answered HTTP 404/,
+      /^no AWS credentials: .*instance profile failed \(instance metadata answered HTTP 404 for \/latest\/meta-data\/iam\/security-credentials\/; the AWS SDK credential chain: Could not load credentials from any providers\)$/,
     );
   });
 
@@ -113,6 +124,7 @@ describe('Function: credentialProvider (instance profile, IMDSv2 stand-in)', () 
     // Prepare
     const provider = credentialProvider(
       await instanceWithRole(JSON.stringify({ Code: 'AssumeRoleUnauthorizedAccess', SecretAccessKey: CANARY_SECRET })),
+      emptySdkChain,
     );
 
     // Act
@@ -130,17 +142,17 @@ describe('Function: credentialProvider (instance profile, IMDSv2 stand-in)', () 
 
   it('reports metadata that answers garbage or not at all', async () => {
     // Prepare
-    const garbage = credentialProvider(await instanceWithRole(`not json ${CANARY_SECRET}`));
+    const garbage = credentialProvider(await instanceWithRole(`not json ${CANARY_SECRET}`), emptySdkChain);
     const garbageFailure = await garbage().then(
       () => new Error('resolved'),
       (error: unknown) => error as Error,
     );
     await imds?.close();
     imds = undefined;
-    const unreachable = credentialProvider({
-      HOME: '/nonexistent-home',
-      AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
-    });
+    const unreachable = credentialProvider(
+      { HOME: '/nonexistent-home', AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' },
+      emptySdkChain,
+    );
 
     // Act / Assess
     expect(garbageFailure.message).toMatch(/role agent-role with something that is not JSON/);

@@ -59,32 +59,47 @@ export function credentialSource(
 /**
  * A credential provider for one run: resolves once and shares the answer (or the failure) with every request.
  */
-export function credentialProvider(environment: NodeJS.ProcessEnv): () => Promise<AwsCredentials> {
+export function credentialProvider(
+  environment: NodeJS.ProcessEnv,
+  /** The AWS SDK's default chain; injectable so tests do not depend on the machine they run on. */
+  sdkChain: () => Promise<AwsCredentials> = sdkChainCredentials,
+): () => Promise<AwsCredentials> {
   const source = credentialSource(environment);
   let resolved: Promise<AwsCredentials> | undefined;
   return () => {
-    resolved ??= resolveCredentials(source, environment);
+    resolved ??= resolveCredentials(source, environment, sdkChain);
     return resolved;
   };
 }
 
-async function resolveCredentials(source: CredentialSource, environment: NodeJS.ProcessEnv): Promise<AwsCredentials> {
+async function resolveCredentials(
+  source: CredentialSource,
+  environment: NodeJS.ProcessEnv,
+  sdkChain: () => Promise<AwsCredentials>,
+): Promise<AwsCredentials> {
   switch (source.kind) {
     case 'environment':
       return source.credentials;
     case 'instance-profile':
-      return instanceProfileCredentials(new InstanceMetadataClient(metadataEndpoint(environment))).catch(
-        (error: unknown) => {
+      try {
+        return await instanceProfileCredentials(new InstanceMetadataClient(metadataEndpoint(environment)));
+      } catch (direct) {
+        // The SDK's provider also retries and may fall back to IMDSv1: when the direct read fails, the chain decides.
+        return sdkChain().catch((chainError: unknown) => {
           throw new Error(
-            `no AWS credentials: none in the environment or shared files, and the instance profile failed: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
+            `no AWS credentials: none in the environment or shared files, and the instance profile failed ` +
+              `(${messageOf(direct)}; the AWS SDK credential chain: ${messageOf(chainError)})`,
           );
-        },
-      );
-    case 'sdk-chain': {
-      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-      return defaultProvider()();
-    }
+        });
+      }
+    case 'sdk-chain':
+      return sdkChain();
   }
 }
+
+async function sdkChainCredentials(): Promise<AwsCredentials> {
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  return defaultProvider()();
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));

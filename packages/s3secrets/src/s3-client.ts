@@ -7,11 +7,10 @@ import {
   type BucketCheck,
   classifyError,
   type ListResult,
+  listAllKeys,
   type ObjectResult,
   type RegionalSecretStore,
 } from './secret-store';
-
-const MAX_LIST_PAGES = 20;
 
 function requestHandler(): NodeHttpHandler {
   const agents = keepAliveAgents();
@@ -82,29 +81,21 @@ export class S3SecretStore implements RegionalSecretStore {
     }
   }
 
-  async listKeys(prefix: string): Promise<ListResult> {
-    const keys: string[] = [];
-    let continuationToken: string | undefined;
-    try {
-      for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
-        const output = await this.client.send(
-          new ListObjectsV2Command({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            ...(continuationToken ? { ContinuationToken: continuationToken } : {}),
-          }),
-          { abortSignal: this.signal },
-        );
-        for (const object of output.Contents ?? []) {
-          if (object.Key && !object.Key.endsWith('/')) keys.push(object.Key);
-        }
-        continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
-        if (!continuationToken) break;
-      }
-      return { status: 'listed', keys };
-    } catch (error) {
-      return classifyError(error);
-    }
+  listKeys(prefix: string): Promise<ListResult> {
+    return listAllKeys(async (continuationToken) => {
+      const output = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          ...(continuationToken ? { ContinuationToken: continuationToken } : {}),
+        }),
+        { abortSignal: this.signal },
+      );
+      return {
+        keys: (output.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : [])),
+        nextContinuationToken: output.IsTruncated ? output.NextContinuationToken : undefined,
+      };
+    });
   }
 
   close(): void {

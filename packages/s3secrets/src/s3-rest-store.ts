@@ -9,12 +9,12 @@ import {
   type BucketCheck,
   classifyError,
   type ListResult,
+  listAllKeys,
   type ObjectResult,
   type RegionalSecretStore,
 } from './secret-store';
 import { type AwsCredentials, EMPTY_PAYLOAD_SHA256, signRequest } from './sigv4';
 
-const MAX_LIST_PAGES = 20;
 /** Wrong-region answers: PermanentRedirect, TemporaryRedirect, AuthorizationHeaderMalformed (a HEAD has no code). */
 const REDIRECT_STATUSES = new Set([301, 307, 400]);
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -151,25 +151,15 @@ export class S3RestSecretStore implements RegionalSecretStore {
     }
   }
 
-  async listKeys(prefix: string): Promise<ListResult> {
-    const keys: string[] = [];
-    let continuationToken: string | undefined;
-    try {
-      for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
-        const response = await this.#send('GET', undefined, {
-          'list-type': '2',
-          prefix,
-          ...(continuationToken ? { 'continuation-token': continuationToken } : {}),
-        });
-        const listing = parseListObjectsV2(response.body.toString('utf8'));
-        keys.push(...listing.keys.filter((key) => !key.endsWith('/')));
-        continuationToken = listing.nextContinuationToken;
-        if (!continuationToken) break;
-      }
-      return { status: 'listed', keys };
-    } catch (error) {
-      return classifyError(error);
-    }
+  listKeys(prefix: string): Promise<ListResult> {
+    return listAllKeys(async (continuationToken) => {
+      const response = await this.#send('GET', undefined, {
+        'list-type': '2',
+        prefix,
+        ...(continuationToken ? { 'continuation-token': continuationToken } : {}),
+      });
+      return parseListObjectsV2(response.body.toString('utf8'));
+    });
   }
 
   close(): void {

@@ -1,3 +1,5 @@
+import type { ListPage } from './secret-store';
+
 /**
  * The two S3 XML documents the per-job path reads: a ListObjectsV2 page and an error body. S3 writes them in a fixed,
  * flat shape, so the elements are found by name; anything else is reported as malformed rather than guessed at.
@@ -17,12 +19,6 @@ export function decodeXmlText(text: string): string {
 function elementText(xml: string, name: string): string | undefined {
   const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
   return match?.[1] === undefined ? undefined : decodeXmlText(match[1]);
-}
-
-export interface ListPage {
-  keys: string[];
-  /** Set when S3 has more keys after this page. */
-  nextContinuationToken: string | undefined;
 }
 
 /** Thrown for a response body that is not the XML document it should be; the message never quotes the body. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, describeOutcome } from './secret-store';
+import { classifyError, describeOutcome, listAllKeys } from './secret-store';
 
 const awsError = (name: string, httpStatusCode?: number) =>
   Object.assign(new Error(`${name} message`), { name, $metadata: httpStatusCode ? { httpStatusCode } : {} });
@@ -36,5 +36,48 @@ describe('Function: classifyError', () => {
     expect(describeOutcome({ status: 'found', body: new Uint8Array(3) })).toBe('found (3 bytes)');
     expect(describeOutcome({ status: 'listed', keys: ['a'] })).toBe('1 keys');
     expect(describeOutcome({ status: 'available' })).toBe('available');
+  });
+});
+
+describe('Function: listAllKeys', () => {
+  it('follows continuation tokens and leaves folder markers out', async () => {
+    // Prepare
+    const pages: Record<string, { keys: string[]; nextContinuationToken: string | undefined }> = {
+      first: { keys: ['p/', 'p/A_TOKEN'], nextContinuationToken: 'second' },
+      second: { keys: ['p/B_SECRET'], nextContinuationToken: undefined },
+    };
+
+    // Act
+    const result = await listAllKeys(
+      async (token) => pages[token ?? 'first'] ?? { keys: [], nextContinuationToken: undefined },
+    );
+
+    // Assess
+    expect(result).toEqual({ status: 'listed', keys: ['p/A_TOKEN', 'p/B_SECRET'] });
+  });
+
+  it('stops after 20 pages of a listing that never ends', async () => {
+    // Prepare
+    let calls = 0;
+
+    // Act
+    const result = await listAllKeys(async () => {
+      calls += 1;
+      return { keys: [`k${calls}`], nextContinuationToken: 'again' };
+    });
+
+    // Assess
+    expect(calls).toBe(20);
+    expect(result).toMatchObject({ status: 'listed' });
+  });
+
+  it('turns a failed page into the outcome of the whole listing', async () => {
+    // Act
+    const result = await listAllKeys(async () => {
+      throw awsError('AccessDenied', 403);
+    });
+
+    // Assess
+    expect(result).toEqual({ status: 'access-denied' });
   });
 });

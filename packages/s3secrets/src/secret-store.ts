@@ -98,3 +98,34 @@ export function describeOutcome(result: ObjectResult | ListResult | BucketCheck)
       return `${result.kind.replace('-', ' ')}: ${result.reason}`;
   }
 }
+
+/** Stops a listing that never ends (a server that keeps answering IsTruncated) after this many pages. */
+const MAX_LIST_PAGES = 20;
+
+/** One page of a listing: its keys and the token of the next page, if any. */
+export interface ListPage {
+  keys: string[];
+  nextContinuationToken: string | undefined;
+}
+
+/**
+ * Every key of a listing, page by page, folder markers (keys ending in `/`) left out. Never rejects: a failed page
+ * makes the whole listing that failure (see `classifyError`).
+ */
+export async function listAllKeys(
+  listPage: (continuationToken: string | undefined) => Promise<ListPage>,
+): Promise<ListResult> {
+  const keys: string[] = [];
+  let continuationToken: string | undefined;
+  try {
+    for (let page = 0; page < MAX_LIST_PAGES; page += 1) {
+      const listing = await listPage(continuationToken);
+      keys.push(...listing.keys.filter((key) => !key.endsWith('/')));
+      continuationToken = listing.nextContinuationToken;
+      if (!continuationToken) break;
+    }
+    return { status: 'listed', keys };
+  } catch (error) {
+    return classifyError(error);
+  }
+}
