@@ -28,8 +28,10 @@ export async function runGitCredentialCommand(args: readonly string[], context: 
 
   const connection = readConnectionConfig(context.environment);
   const deadline = AbortSignal.timeout(connection.deadlineMs);
+  // git prints a helper's stderr on every fetch: only warnings belong there, not which S3 client was chosen.
+  const warningsOnly = { ...context.logger, info: () => undefined };
   const store = (
-    await perJobStores(bucket, { ...connection, regionHint: region }, context.environment, deadline, context.logger)
+    await perJobStores(bucket, { ...connection, regionHint: region }, context.environment, deadline, warningsOnly)
   )(region);
   try {
     const result = await store.getObject(key);
