@@ -26,6 +26,8 @@ export interface FetchedSecrets {
 export interface PendingSecrets {
   /** One read per SSH key, in order, so the agent can start as soon as the first key arrives. */
   sshKeyReads: Promise<KeyResult>[];
+  /** Settles once every read has been started: both listings are back and their secret-file GETs are under way. */
+  allStarted: Promise<void>;
   sshKeys: Promise<KeyResult[]>;
   envFiles: Promise<KeyResult[]>;
   gitCredentials: Promise<KeyResult[]>;
@@ -41,13 +43,20 @@ export function startFetching(store: SecretStore, keys: SecretKeys): PendingSecr
   const get = async (key: string): Promise<KeyResult> => ({ key, result: await store.getObject(key) });
   const getAll = (list: readonly string[]) => Promise.all(list.map(get));
   const sshKeyReads = keys.sshKeys.map(get);
-  const secretFileGroups = keys.secretFilePrefixes.map(async (prefix) => {
-    const listing: ListedPrefix = { prefix, result: await store.listKeys(prefix) };
-    const secretKeys = listing.result.status === 'listed' ? selectSecretFileKeys(listing.result.keys) : [];
-    return { listing, files: await getAll(secretKeys) };
+  const listed: Promise<void>[] = [];
+  const secretFileGroups = keys.secretFilePrefixes.map((prefix) => {
+    const listingRead = store.listKeys(prefix);
+    const group = listingRead.then(async (result) => {
+      const secretKeys = result.status === 'listed' ? selectSecretFileKeys(result.keys) : [];
+      return { listing: { prefix, result } satisfies ListedPrefix, files: await getAll(secretKeys) };
+    });
+    // Registered after the group's reaction, so it settles once that reaction has started the secret-file GETs.
+    listed.push(listingRead.then(() => undefined));
+    return group;
   });
   return {
     sshKeyReads,
+    allStarted: Promise.all(listed).then(() => undefined),
     sshKeys: Promise.all(sshKeyReads),
     envFiles: getAll(keys.envFiles),
     gitCredentials: getAll(keys.gitCredentials),

@@ -6,6 +6,7 @@ import {
   type FetchedSecrets,
   type KeyResult,
   type ListedPrefix,
+  type PendingSecrets,
   startFetching,
 } from '../fetch-secrets';
 import { closeConnections } from '../http-agents';
@@ -39,7 +40,7 @@ export async function runEnvCommand(context: CommandContext): Promise<number> {
   const { store, probe } = await openSecretStoreEagerly(storeIn, config, context.environment, logger);
   const keys = secretKeysFor(config.prefix);
   const pending = startFetching(store, keys);
-  const sshLoading = loadSshKeys(bucket, pending.sshKeyReads);
+  const sshLoading = loadSshKeys(bucket, pending);
   // Awaited below; until then a rejection must not count as unhandled.
   sshLoading.catch(() => undefined);
   let succeeded = false;
@@ -174,18 +175,23 @@ const hasKey = ({ result }: KeyResult) => result.status === 'found' && result.bo
 
 /**
  * Starts one agent and loads every key found into it; undefined when there is no key, or when a key could not be read
- * (the run fails then, so no agent is left behind). The agent starts as soon as the first key arrives, while the other
- * reads are still in flight.
+ * (the run fails then, so no agent is left behind). The agent starts once a key has arrived and every read has been
+ * sent, while the storage is still answering: starting a process blocks this thread for a few milliseconds, which
+ * must not hold back the secret-file GETs that follow the listings.
  */
 async function loadSshKeys(
   bucket: string,
-  reads: readonly Promise<KeyResult>[],
+  pending: PendingSecrets,
 ): Promise<{ agent: SshAgentExports; messages: string[] } | undefined> {
+  const reads = pending.sshKeyReads;
   const firstKey = Promise.any(reads.map((read) => read.then((entry) => (hasKey(entry) ? entry : Promise.reject()))));
-  const starting = firstKey.then(
-    () => startSshAgent(),
-    () => undefined,
-  );
+  const starting = Promise.all([firstKey, pending.allStarted])
+    // setImmediate: after the requests those reads queued in microtasks have left.
+    .then(() => new Promise((resolve) => setImmediate(resolve)))
+    .then(
+      () => startSshAgent(),
+      () => undefined,
+    );
   const results = await Promise.all(reads);
   const keys = results.filter(hasKey);
   if (keys.length === 0 || results.some(({ result }) => result.status === 'failed')) {
