@@ -22,6 +22,14 @@ const OTHER_SOURCE_VARIABLES = [
   'AWS_CONTAINER_CREDENTIALS_FULL_URI',
 ];
 
+/** The AWS shared config and credentials files, where the SDK looks for them (`AWS_CONFIG_FILE`, ~/.aws/...). */
+export function sharedAwsFiles(environment: NodeJS.ProcessEnv): { config?: string; credentials?: string } {
+  const inHome = (name: string) => (environment.HOME ? join(environment.HOME, '.aws', name) : undefined);
+  const config = environment.AWS_CONFIG_FILE || inHome('config');
+  const credentials = environment.AWS_SHARED_CREDENTIALS_FILE || inHome('credentials');
+  return { ...(config ? { config } : {}), ...(credentials ? { credentials } : {}) };
+}
+
 /**
  * Decides the source as the SDK's default chain would end up deciding it.
  * @param fileExists injected so the decision is testable without a home directory
@@ -43,12 +51,8 @@ export function credentialSource(
   }
   const variable = OTHER_SOURCE_VARIABLES.find((name) => environment[name]);
   if (variable) return { kind: 'sdk-chain', reason: `${variable} is set` };
-  const home = environment.HOME;
-  const sharedFiles = [
-    environment.AWS_CONFIG_FILE || (home ? join(home, '.aws', 'config') : undefined),
-    environment.AWS_SHARED_CREDENTIALS_FILE || (home ? join(home, '.aws', 'credentials') : undefined),
-  ].filter((file): file is string => file !== undefined);
-  const sharedFile = sharedFiles.find((file) => fileExists(file));
+  const { config, credentials } = sharedAwsFiles(environment);
+  const sharedFile = [config, credentials].find((file) => file !== undefined && fileExists(file));
   if (sharedFile) return { kind: 'sdk-chain', reason: `${sharedFile} exists` };
   if (environment.AWS_EC2_METADATA_DISABLED?.toLowerCase() === 'true') {
     return { kind: 'sdk-chain', reason: 'AWS_EC2_METADATA_DISABLED is set' };

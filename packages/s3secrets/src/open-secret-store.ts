@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ConnectionConfig } from './config';
-import { credentialProvider } from './credentials';
+import { credentialProvider, sharedAwsFiles } from './credentials';
 import { currentRegion } from './instance-region';
 import type { Logger } from './logger';
 import { sdkOnlySetting } from './s3-address';
@@ -88,7 +87,7 @@ function logUndiscoveredRegion(bucket: string, region: string, logger: Logger): 
 }
 
 function readSharedConfig(environment: NodeJS.ProcessEnv): string | undefined {
-  const file = environment.AWS_CONFIG_FILE || (environment.HOME ? join(environment.HOME, '.aws', 'config') : undefined);
+  const file = sharedAwsFiles(environment).config;
   if (!file) return undefined;
   try {
     return readFileSync(file, 'utf8');

@@ -27,7 +27,7 @@ interface S3Response {
 }
 
 /** An S3 error answer, shaped like the SDK's service errors so `classifyError` sorts both the same way. */
-export class S3ResponseError extends Error {
+class S3ResponseError extends Error {
   readonly Code: string;
   readonly $metadata: { httpStatusCode: number };
   constructor(

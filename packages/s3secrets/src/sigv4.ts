@@ -34,18 +34,18 @@ export const EMPTY_PAYLOAD_SHA256 = createHash('sha256').update('').digest('hex'
 
 const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
 
-/** Derived keys by secret, day and region: a run signs every request with the same one. */
-const signingKeys = new Map<string, Buffer>();
+/** The last derived key, by secret, day and region: a run signs every request with the same one. */
+let lastSigningKey: { scope: string; key: Buffer } | undefined;
 
 function signingKey(secretAccessKey: string, day: string, region: string): Buffer {
-  const cacheKey = `${day}/${region}/${secretAccessKey}`;
-  let key = signingKeys.get(cacheKey);
-  if (!key) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), SERVICE), 'aws4_request');
-    signingKeys.clear();
-    signingKeys.set(cacheKey, key);
+  const scope = `${day}/${region}/${secretAccessKey}`;
+  if (lastSigningKey?.scope !== scope) {
+    lastSigningKey = {
+      scope,
+      key: hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), SERVICE), 'aws4_request'),
+    };
   }
-  return key;
+  return lastSigningKey.key;
 }
 
 /** `20261206T112301Z` for a date. */

@@ -171,7 +171,10 @@ function assertNothingLost(bucket: string, fetched: FetchedSecrets, deadlineMs: 
   throw new SecretDownloadError(`failed to download ${failures.length} secret(s) after retries: ${details.join('; ')}`);
 }
 
-const hasKey = ({ result }: KeyResult) => result.status === 'found' && result.body.byteLength > 0;
+type FoundKey = KeyResult & { result: { status: 'found'; body: Uint8Array } };
+
+const hasKey = (entry: KeyResult): entry is FoundKey =>
+  entry.result.status === 'found' && entry.result.body.byteLength > 0;
 
 /**
  * Starts one agent and loads every key found into it; undefined when there is no key, or when a key could not be read
@@ -203,15 +206,12 @@ async function loadSshKeys(
   if (!agent) return undefined;
   const messages = [`Started ephemeral ssh-agent (pid ${agent.pid})`];
   for (const { key, result } of keys) {
-    const size = result.status === 'found' ? result.body.byteLength : 0;
-    messages.push(`Loading ${bucket}/${key} (${size} bytes) into ssh-agent (pid ${agent.pid})`);
+    messages.push(`Loading ${bucket}/${key} (${result.body.byteLength} bytes) into ssh-agent (pid ${agent.pid})`);
   }
   try {
     await addKeys(
       agent,
-      keys.flatMap(({ key, result }) =>
-        result.status === 'found' ? [{ label: `${bucket}/${key}`, body: result.body }] : [],
-      ),
+      keys.map(({ key, result }) => ({ label: `${bucket}/${key}`, body: result.body })),
     );
   } catch (error) {
     stopSshAgent(agent);
