@@ -1,0 +1,1 @@
+export * from './boot-contract.js';
