@@ -1,5 +1,5 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { parseDurationMs } from './duration';
@@ -86,6 +86,8 @@ export interface ConfigDependencies {
   assertExecutable?: (path: string) => void;
   /** The handler used when none is given. */
   defaultHandler?: LifecycledConfig['handler'];
+  /** Directory a relative `--handler` is resolved against. @default process.cwd() */
+  cwd?: string;
 }
 
 function assertExecutableFile(path: string): void {
@@ -138,17 +140,21 @@ function buildSchema(dependencies: Required<ConfigDependencies>) {
     .object({
       handler: optionalText.transform((path, context) => {
         if (path === undefined) return dependencies.defaultHandler;
+        // Resolved once, so the file checked here is the file spawned: a bare NAME given to spawn() would be looked
+        // up through PATH instead of in the working directory where it was checked.
+        const resolved = resolve(dependencies.cwd, path);
         try {
-          dependencies.assertExecutable(path);
+          dependencies.assertExecutable(resolved);
         } catch (error) {
           const reason = error instanceof Error ? error.message.replace(/^[A-Z]+: /, '') : String(error);
+          const shown = resolved === path ? `"${path}"` : `"${path}" (${resolved})`;
           context.addIssue({
             code: 'custom',
-            message: `${label('handler')}: "${path}" is not an executable file (${reason}); chmod +x it or fix the path`,
+            message: `${label('handler')}: ${shown} is not an executable file (${reason}); chmod +x it or fix the path`,
           });
           return z.NEVER;
         }
-        return { command: path, args: [], description: path };
+        return { command: resolved, args: [], description: resolved };
       }),
       'instance-id': optionalText.refine((id) => id === undefined || INSTANCE_ID.test(id), {
         message: `${label('instance-id')}: expected an EC2 instance ID like i-0123456789abcdef0`,
@@ -265,6 +271,7 @@ export function parseConfig(
   const result = buildSchema({
     assertExecutable: dependencies.assertExecutable ?? assertExecutableFile,
     defaultHandler: dependencies.defaultHandler ?? bundledHandler(),
+    cwd: dependencies.cwd ?? process.cwd(),
   }).safeParse(raw);
   const allProblems = [...problems, ...(result.success ? [] : result.error.issues.map((issue) => issue.message))];
   if (allProblems.length > 0 || !result.success) {
