@@ -1,1 +1,1 @@
-export {};
+export * from './elastic-ci-stack-props';
