@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseEnvFile } from './env-file';
 import { EnvFileSyntaxError } from './errors';
 import { shellQuote } from './shell-quote';
+import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from './test-support/env-file-error-cases';
 
 const values = (text: string, lookup: (name: string) => string | undefined = () => undefined) =>
   Object.fromEntries(parseEnvFile(text, lookup).assignments.map(({ name, value }) => [name, value]));
@@ -118,7 +120,7 @@ describe('Function: parseEnvFile', () => {
       ["A=1\n\nB='unterminated\n", 3, /unterminated single quote/],
       ['A="open\nstill open\n', 1, /unterminated double quote/],
       ['1BAD=x\n', 1, /expected NAME=value/],
-      ['A=x; rm -rf /\n', 1, /unquoted ";"/],
+      ['A=x; rm -rf /\n', 1, /unquoted semicolon ";"/],
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
       ['A=${B/x/y}\n', 1, /unsupported expansion/],
       ['A=$(unterminated\n', 1, /unterminated \$\(/],
@@ -142,5 +144,63 @@ describe('Function: parseEnvFile', () => {
   it('accepts a bare `export NAME` as a no-op', () => {
     // Act / Assess
     expect(values('export A\nB=1\n')).toEqual({ B: '1' });
+  });
+
+  describe('syntax errors never quote file text', () => {
+    const parseErrorCases = ENV_FILE_ERROR_CASES.filter(
+      (errorCase): errorCase is typeof errorCase & { text: string; line: number } =>
+        typeof errorCase.text === 'string' && errorCase.line !== undefined,
+    );
+
+    it.each(parseErrorCases)('names only the line of $title', ({ text, line }) => {
+      // Act
+      let caught: unknown;
+      try {
+        parseEnvFile(text);
+      } catch (error) {
+        caught = error;
+      }
+
+      // Assess
+      expect(caught).toBeInstanceOf(EnvFileSyntaxError);
+      const error = caught as EnvFileSyntaxError;
+      expect(error.line).toBe(line);
+      expect(`${error.message} ${error.reason} ${String(error.stack)}`).not.toContain(ENV_FILE_CANARY);
+      // Only the fixed description of the problem, none of the line's characters beyond it.
+      expect(error.message).toBe(`line ${line}: ${error.reason}`);
+    });
+
+    it('covers every place the parser throws', () => {
+      // Prepare: the syntax errors the parser can raise, one per throw site.
+      const source = readFileSync(new URL('./env-file.ts', import.meta.url), 'utf8');
+      const throwSites = source.split('new EnvFileSyntaxError(').length - 1;
+
+      // Act
+      const reasons = new Set(
+        parseErrorCases.map(({ text }) => {
+          try {
+            parseEnvFile(text);
+            return 'parsed';
+          } catch (error) {
+            return (error as EnvFileSyntaxError).reason;
+          }
+        }),
+      );
+
+      // Assess
+      expect(reasons.has('parsed')).toBe(false);
+      expect(reasons.size).toBe(throwSites);
+    });
+
+    it('ends an expansion at the end of its line', () => {
+      // Act
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
+      const attempt = () => parseEnvFile('A=${HOME\nB=x}\n');
+
+      // Assess
+      expect(attempt).toThrow(/^line 1: unterminated \$\{…\}/);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
+      expect(values('A="${HOME:-/home/ci}"/bin\n')).toEqual({ A: '/home/ci/bin' });
+    });
   });
 });

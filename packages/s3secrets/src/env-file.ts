@@ -17,7 +17,19 @@ export interface ParsedEnvFile {
 /** Looks up `$NAME` references: variables set earlier (in this or an earlier file), then the process environment. */
 export type VariableLookup = (name: string) => string | undefined;
 
-const OPERATOR_CHARACTERS = new Set([';', '&', '|', '<', '>', '(', ')']);
+/**
+ * The characters a shell reads as operators, each with a fixed description: a syntax error names the character this
+ * way and never quotes the line, which may hold a secret.
+ */
+const OPERATOR_NAMES: Readonly<Record<string, string>> = {
+  ';': 'semicolon ";"',
+  '&': 'ampersand "&"',
+  '|': 'pipe "|"',
+  '<': 'redirection "<"',
+  '>': 'redirection ">"',
+  '(': 'parenthesis "("',
+  ')': 'parenthesis ")"',
+};
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHARACTER = /[A-Za-z0-9_]/;
 
@@ -119,10 +131,10 @@ class EnvFileParser {
           value += next;
           this.position += 2;
         }
-      } else if (OPERATOR_CHARACTERS.has(character)) {
+      } else if (OPERATOR_NAMES[character] !== undefined) {
         throw new EnvFileSyntaxError(
           this.line,
-          `unquoted "${character}" in a value (a shell would treat it as an operator); put the value in single quotes`,
+          `unquoted ${OPERATOR_NAMES[character]} in a value (a shell would treat it as an operator); put the value in single quotes`,
         );
       } else {
         value += character;
@@ -226,13 +238,22 @@ class EnvFileParser {
       return literal;
     }
     if (next === '{') {
-      const end = this.text.indexOf('}', this.position + 2);
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
-      if (end === -1) throw new EnvFileSyntaxError(this.line, 'unterminated ${…}');
+      // The scan ends at the end of the line: a "}" further down the file must not pull the following lines (other
+      // secrets) into this expansion.
+      const end = this.endOfExpansion(this.position + 2);
+      if (end === -1) {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
+        throw new EnvFileSyntaxError(this.line, 'unterminated ${…} (the closing "}" must be on the same line)');
+      }
       const body = this.text.slice(this.position + 2, end);
       const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)(.*))?$/s.exec(body);
       if (!match?.[1]) {
-        throw new EnvFileSyntaxError(this.line, `unsupported expansion \${${body}}; use \${NAME} or \${NAME:-default}`);
+        // Never quotes the body: it is file text, and may be (part of) a secret.
+        throw new EnvFileSyntaxError(
+          this.line,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: literal shell expansions, not templates
+          'unsupported expansion; only ${NAME}, ${NAME:-default} and ${NAME-default} are read',
+        );
       }
       this.position = end + 1;
       const current = this.resolve(match[1]);
@@ -248,6 +269,16 @@ class EnvFileParser {
     }
     this.position += 1;
     return '$';
+  }
+
+  /** Index of the first "}" from `from` on the same line, or -1. */
+  private endOfExpansion(from: number): number {
+    for (let index = from; index < this.text.length; index += 1) {
+      const character = this.text[index];
+      if (character === '}') return index;
+      if (character === '\n') return -1;
+    }
+    return -1;
   }
 
   private readBacktick(): string {

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildEnvScript, type EnvScriptInput } from './env-script';
 import type { KeyResult } from './fetch-secrets';
+import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from './test-support/env-file-error-cases';
 
 const found = (key: string, text: string | Uint8Array): KeyResult => ({
   key,
@@ -186,6 +187,21 @@ describe('Function: buildEnvScript', () => {
       '+++ :warning: Skipping env file bkt/env: line 2: unexpected text after the value; quote values that contain spaces (one assignment per line); the other files still load',
     ]);
     expect(evaluate(result.script, ['A', 'C'])).toEqual({ A: '<unset>', C: '3' });
+  });
+
+  it.each(ENV_FILE_ERROR_CASES)('skips an env file with $title without printing any of its text', ({ text, line }) => {
+    // Act
+    const result = buildEnvScript(input({ envFiles: [found('env', text), found('pipeline/env', 'C=3\n')] }));
+
+    // Assess
+    const printed = [result.script, ...result.info, ...result.warnings, ...result.redactions].join('\n');
+    expect(printed).not.toContain(ENV_FILE_CANARY);
+    expect(result.warnings.join('\n')).toContain(
+      line === undefined
+        ? 'Skipping env file bkt/env: it is not UTF-8 text'
+        : `Skipping env file bkt/env: line ${line}: `,
+    );
+    expect(evaluate(result.script, ['C'])).toEqual({ C: '3' });
   });
 
   it('queues for redaction secret files and env variables whose names contain a suffix, trimmed and de-duplicated', () => {

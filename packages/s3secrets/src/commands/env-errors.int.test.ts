@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runProcess } from '../test-support/cli-harness';
+import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from '../test-support/env-file-error-cases';
 import { type Behaviour, type S3StandIn, startS3StandIn } from '../test-support/s3-stand-in';
 
 // moto cannot be made to answer AccessDenied, SlowDown or 5xx on demand, so these cases run the real CLI and SDK
@@ -157,6 +158,43 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('Cannot list stand-in-secrets/web/secret-files/: access denied');
   });
+});
+
+describe('Command: s3secrets env and put (env files that do not parse)', () => {
+  it.each(ENV_FILE_ERROR_CASES)('env skips a file with $title and prints none of it', async ({ text, line }) => {
+    // Act
+    const result = await runAgainst({
+      'GET web/env': { kind: 'object', body: text },
+      'GET env': { kind: 'object', body: 'GLOBAL=yes\n' },
+    });
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("export GLOBAL='yes'\n");
+    expect(`${result.stdout}${result.stderr}`).not.toContain(ENV_FILE_CANARY);
+    expect(result.stderr).toContain(
+      `Skipping env file ${BUCKET}/web/env: ${line === undefined ? 'it is not' : `line ${line}:`}`,
+    );
+  });
+
+  it.each(ENV_FILE_ERROR_CASES.filter(({ line }) => line !== undefined))(
+    'put refuses a file with $title and prints none of it',
+    async ({ text, line }) => {
+      // Prepare
+      const file = join(home, 'bad.env');
+      await writeFile(file, text);
+
+      // Act: refused before any request, so no storage is needed.
+      const result = await runProcess(process.execPath, [cli, 'put', '--kind', 'env', '--global', file], {
+        env: { PATH: process.env.PATH, HOME: home, BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: BUCKET },
+      });
+
+      // Assess
+      expect(result.code).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).not.toContain(ENV_FILE_CANARY);
+      expect(result.stderr).toContain(`${file} line ${line}: `);
+    },
+  );
 });
 
 describe('Command: s3secrets doctor (against the stand-in)', () => {
