@@ -17,6 +17,7 @@ runLifecycled({
   stdout: process.stdout,
   stderr: process.stderr,
   stop: stop.signal,
+  processWarnings: process,
 })
   .then((code) => {
     process.exitCode = code;

@@ -18,6 +18,7 @@ import { processHandlerRunner } from './handler-runner';
 import { ImdsClient } from './imds-client';
 import { type Listener, spotListener, targetLifecycleStateListener } from './listeners';
 import { createLogger, formatJson, formatText, type Logger, type LogSink, streamSink } from './logger';
+import { isSdkNodeVersionNotice, routeProcessWarnings, type WarningEmitter, warningFields } from './process-warnings';
 import { withRetries } from './retry';
 import { sqsListener } from './sqs-listener';
 import { VERSION } from './version';
@@ -30,6 +31,8 @@ export interface LifecycledIo {
   /** Aborts on SIGTERM/SIGINT. */
   stop: AbortSignal;
   clock?: Clock;
+  /** Where Node reports process warnings (`process`); they are logged as entries instead of printed as plain text. */
+  processWarnings?: WarningEmitter;
   /** Overrides for the AutoScaling ports (tests: a recording stand-in for the two calls moto lacks). */
   lifecycleActions?: LifecycleActionPort;
   groupLookup?: GroupLookupPort;
@@ -59,6 +62,13 @@ export async function runLifecycled(io: LifecycledIo): Promise<number> {
   const sinks: LogSink[] = [streamSink(io.stderr, config.json ? formatJson : formatText)];
   const logger = createLogger({ sinks, minimumLevel: config.debug ? 'debug' : 'info', now: () => clock.now() });
   const imds = new ImdsClient({ endpoint: config.imdsEndpoint, clock, timeoutMs: config.imdsTimeoutMs });
+  // Not undone on return: a warning emitted while the process winds down must not fall back to plain text either.
+  if (io.processWarnings) {
+    routeProcessWarnings(io.processWarnings, (warning) => {
+      const level = isSdkNodeVersionNotice(warning) ? 'debug' : 'warn';
+      logger[level]('Node.js warning', { warning: warningFields(warning) });
+    });
+  }
 
   let cloudWatch: CloudWatchLogsSink | undefined;
   try {
