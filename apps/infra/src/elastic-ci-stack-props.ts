@@ -1,4 +1,5 @@
 import type * as cdk from 'aws-cdk-lib';
+import type { AgentFleetOptions } from './agent-fleet/agent-fleet-options';
 
 /**
  * The props of {@link ElasticCiStack}: flat, one option per setting, every optional one with its `@default`.
@@ -17,20 +18,20 @@ export interface AgentTokenOptions {
    * or a parameter ARN (cross-account via RAM). Read by the scaler and the instances with `ssm:GetParameter`.
    * @default - not used
    */
-  readonly agentTokenParameterName?: string;
+  readonly agentTokenParameterName?: string | undefined;
   /**
    * The KMS key (ARN) that encrypts `agentTokenParameterName`, when it is not the AWS-managed `aws/ssm` key; the
    * scaler and the instance role get `kms:Decrypt` on it.
    * @default - the AWS-managed key (no extra grant)
    */
-  readonly agentTokenParameterKmsKeyArn?: string;
+  readonly agentTokenParameterKmsKeyArn?: string | undefined;
   /**
    * An existing Secrets Manager secret (full ARN) whose string is the agent token. Read through SSM's
    * `/aws/reference/secretsmanager/<name>` so the scaler and the instances need only `ssm:GetParameter` +
    * `secretsmanager:GetSecretValue` on that one secret.
    * @default - not used
    */
-  readonly agentTokenSecretArn?: string;
+  readonly agentTokenSecretArn?: string | undefined;
   /**
    * Take the token at deploy time: the template declares a `NoEcho` CloudFormation parameter `BuildkiteAgentToken`
    * and stores its value in a Secrets Manager secret the stack creates (encrypted at rest; the token never appears
@@ -38,7 +39,7 @@ export interface AgentTokenOptions {
    * or `--parameter-overrides BuildkiteAgentToken=…`.
    * @default false
    */
-  readonly agentTokenFromDeployParameter?: boolean;
+  readonly agentTokenFromDeployParameter?: boolean | undefined;
 }
 
 /** `SCALE_IN_STRATEGY` of agent-scaler. */
@@ -51,194 +52,159 @@ export type LambdaArchitectureName = 'arm64' | 'x86_64';
 /** The agent-scaler Lambdas (scheduled poll + optional webhook): every setting its README documents. */
 export interface ScalerOptions {
   /**
-   * The Buildkite queue this stack serves: agents get the `queue=<value>` tag and the scaler watches only it.
-   * @default 'default'
-   */
-  readonly buildkiteQueue?: string;
-  /**
-   * The Buildkite agent API (scaler `BUILDKITE_AGENT_ENDPOINT`, agent `endpoint=`); `https://` only.
-   * @default 'https://agent.buildkite.com/v3'
-   */
-  readonly buildkiteAgentEndpoint?: string;
-  /**
-   * Fewest instances in the group (`MinSize`). With `minSize === maxSize` no scaler is deployed (fixed fleet).
-   * @default 0
-   */
-  readonly minSize?: number;
-  /**
-   * Most instances in the group (`MaxSize`), 0–1000 and ≥ `minSize`.
-   * @default 10
-   */
-  readonly maxSize?: number;
-  /**
-   * Agents started on each instance (agent `spawn`, scaler `AGENTS_PER_INSTANCE`).
-   * @default 1
-   */
-  readonly agentsPerInstance?: number;
-  /**
    * Scale-out step multiplier (`SCALE_OUT_FACTOR`, > 0; rounds up).
    * @default 1
    */
-  readonly scaleOutFactor?: number;
+  readonly scaleOutFactor?: number | undefined;
   /**
    * Scale-in step multiplier (`SCALE_IN_FACTOR`, > 0; rounds down).
    * @default 1
    */
-  readonly scaleInFactor?: number;
+  readonly scaleInFactor?: number | undefined;
   /**
    * Minimum time between two scale-outs (`SCALE_OUT_COOLDOWN_PERIOD`), seconds.
    * @default 300
    */
-  readonly scaleOutCooldownSec?: number;
+  readonly scaleOutCooldownSec?: number | undefined;
   /**
    * Minimum time between two scale-ins (`SCALE_IN_COOLDOWN_PERIOD`), seconds.
    * @default 3600
    */
-  readonly scaleInCooldownSec?: number;
+  readonly scaleInCooldownSec?: number | undefined;
   /**
    * Cooldowns count from the last scaling event of either direction (`SCALE_ONLY_AFTER_ALL_EVENT`).
    * @default false
    */
-  readonly scaleOnlyAfterAllEvent?: boolean;
-  /**
-   * Seconds an agent may stay idle before it disconnects and its instance retires itself (agent
-   * `disconnect-after-idle-timeout`, handed to the instances through the boot contract).
-   * @default 600
-   */
-  readonly scaleInIdlePeriodSec?: number;
+  readonly scaleOnlyAfterAllEvent?: boolean | undefined;
   /**
    * Count jobs waiting behind `wait` steps as demand (`INCLUDE_WAITING`).
    * @default false
    */
-  readonly includeWaitingJobs?: boolean;
+  readonly includeWaitingJobs?: boolean | undefined;
   /**
    * Extra instances kept while any job exists (`INSTANCE_BUFFER`, Buildkite semantics), ≥ 0.
    * @default 0
    */
-  readonly instanceBuffer?: number;
+  readonly instanceBuffer?: number | undefined;
   /**
    * Cap on the job-based instance count (`MAX_INSTANCE_CAP`); 0 = no cap.
    * @default 0
    */
-  readonly maxInstanceCap?: number;
+  readonly maxInstanceCap?: number | undefined;
   /**
    * Add one instance when connected agents / expected agents falls below this (`AVAILABILITY_THRESHOLD`); 0 = off.
    * @default 0.5
    */
-  readonly availabilityThreshold?: number;
+  readonly availabilityThreshold?: number | undefined;
   /**
    * The scaler never lowers desired capacity (`DISABLE_SCALE_IN`): idle instances retire themselves after
    * `scaleInIdlePeriodSec` (Buildkite's default behaviour).
    * @default true
    */
-  readonly disableScaleIn?: boolean;
+  readonly disableScaleIn?: boolean | undefined;
   /**
    * The scaler never raises desired capacity (`DISABLE_SCALE_OUT`).
    * @default false
    */
-  readonly disableScaleOut?: boolean;
+  readonly disableScaleOut?: boolean | undefined;
   /**
    * Buildkite's experimental Elastic CI mode flag (`ELASTIC_CI_MODE`).
    * @default false
    */
-  readonly elasticCiMode?: boolean;
+  readonly elasticCiMode?: boolean | undefined;
   /**
    * Hold instead of acting on Buildkite metrics older than this (`STALE_METRICS_AFTER`), seconds.
    * @default - scaler-core's default (120 s)
    */
-  readonly staleMetricsAfterSec?: number;
+  readonly staleMetricsAfterSec?: number | undefined;
   /**
    * How the scaler scales in (`SCALE_IN_STRATEGY`): `set-desired` (the group picks, scale-in protection keeps busy
    * instances) or `drain` (the scaler picks unprotected idle instances and terminates them through the lifecycle hook).
    * @default 'set-desired'
    */
-  readonly scaleInStrategy?: ScaleInStrategy;
+  readonly scaleInStrategy?: ScaleInStrategy | undefined;
   /**
    * Drain order (`SCALE_IN_ORDER`, `drain` strategy only).
    * @default 'oldest-first'
    */
-  readonly scaleInOrder?: ScaleInOrder;
+  readonly scaleInOrder?: ScaleInOrder | undefined;
   /**
    * Never drain an instance younger than this (`SCALE_IN_MIN_RUNNING_TIME`), seconds.
    * @default 0
    */
-  readonly scaleInMinRunningTimeSec?: number;
+  readonly scaleInMinRunningTimeSec?: number | undefined;
   /**
    * Spare idle agent slots kept ready (`IDLE_COUNT`).
    * @default 0
    */
-  readonly idleAgentCount?: number;
+  readonly idleAgentCount?: number | undefined;
   /**
    * Growth throttle: instance launches per second allowed on average (`GROWTH_THROTTLE_LAUNCHES_PER_SEC`).
    * @default - no throttle
    */
-  readonly growthThrottleLaunchesPerSec?: number;
+  readonly growthThrottleLaunchesPerSec?: number | undefined;
   /**
    * Growth throttle burst (`GROWTH_THROTTLE_BURST`), whole launches; only with `growthThrottleLaunchesPerSec`.
    * @default - no throttle
    */
-  readonly growthThrottleBurst?: number;
+  readonly growthThrottleBurst?: number | undefined;
   /**
    * Structured scaler-core policies passed as `SCALER_POLICIES` JSON (`overProvision`, `idlePool`,
    * `scheduledMinimums`, `growthThrottle`, `stepScaling`, `scaleIn`, `warmPool`); the options above win.
    * @default - none
    */
-  readonly scalerPolicies?: Record<string, unknown>;
+  readonly scalerPolicies?: Readonly<Record<string, unknown>> | undefined;
   /**
-   * Let the scaler keep the warm pool's `MinSize` (`WARM_POOL_ENABLED`); needs the fleet's warm pool.
-   * @default - true when the fleet has a warm pool
+   * Let the scaler keep the warm pool's `MinSize` (`WARM_POOL_ENABLED`, floor `warmPoolMinSize`); needs
+   * `warmPoolEnabled`.
+   * @default - `warmPoolEnabled`
    */
-  readonly warmPoolScalerManaged?: boolean;
-  /**
-   * Stopped instances always kept in the warm pool (`WARM_POOL_MIN_SIZE`, and the pool's initial `MinSize`).
-   * @default 0
-   */
-  readonly warmPoolMinSize?: number;
+  readonly warmPoolScalerManaged?: boolean | undefined;
   /**
    * Raise the warm pool's `MinSize` for jobs waiting behind `wait` steps (`WARM_POOL_PREPARE_FOR_WAITING_JOBS`).
    * @default false
    */
-  readonly warmPoolPrepareForWaitingJobs?: boolean;
+  readonly warmPoolPrepareForWaitingJobs?: boolean | undefined;
   /**
    * How often EventBridge starts the scheduled scaler, seconds (a multiple of 60: `rate(n minutes)`).
    * @default 60
    */
-  readonly scalerScheduleIntervalSec?: number;
+  readonly scalerScheduleIntervalSec?: number | undefined;
   /**
    * Poll interval inside one scheduled invocation (`LAMBDA_INTERVAL`), seconds, ≥ 1.
    * @default 10
    */
-  readonly scalerPollIntervalSec?: number;
+  readonly scalerPollIntervalSec?: number | undefined;
   /**
    * How long one scheduled invocation keeps polling (`LAMBDA_TIMEOUT`), seconds; the function timeout is this + 70 s.
    * @default 50
    */
-  readonly scalerInvocationBudgetSec?: number;
+  readonly scalerInvocationBudgetSec?: number | undefined;
   /**
    * Deterministic start delay bound (`LAMBDA_STARTUP_JITTER_MAX`), seconds, so many stacks do not poll together.
    * @default 0
    */
-  readonly scalerStartupJitterMaxSec?: number;
+  readonly scalerStartupJitterMaxSec?: number | undefined;
   /**
    * Share one scaling lease per group across containers in a DynamoDB table the stack creates (`SCALER_LOCK_TABLE`).
    * @default true
    */
-  readonly scalerLeaseEnabled?: boolean;
+  readonly scalerLeaseEnabled?: boolean | undefined;
   /**
    * Lease lifetime (`SCALER_LOCK_TTL`), seconds, ≥ 10.
    * @default 30
    */
-  readonly scalerLeaseTtlSec?: number;
+  readonly scalerLeaseTtlSec?: number | undefined;
   /**
    * How long a webhook pass waits for the lease (`SCALER_LOCK_WAIT`), seconds.
    * @default 10
    */
-  readonly scalerLeaseWaitSec?: number;
+  readonly scalerLeaseWaitSec?: number | undefined;
   /**
    * Managed policies (ARNs) added to the scaler functions' role.
    * @default - none
    */
-  readonly scalerManagedPolicyArns?: string[];
+  readonly scalerManagedPolicyArns?: readonly string[] | undefined;
 }
 
 /** The Buildkite webhook function URL (`job.scheduled` → an immediate scaling pass). */
@@ -247,24 +213,24 @@ export interface WebhookOptions {
    * Deploy the webhook function and its URL (auth type `NONE`: the handler verifies every request's signature).
    * @default false
    */
-  readonly webhookEnabled?: boolean;
+  readonly webhookEnabled?: boolean | undefined;
   /**
    * An existing SSM SecureString (name or ARN) holding the Buildkite webhook token.
    * @default - the stack creates a Secrets Manager secret with a generated token (read it after deploy and paste it
    * into Buildkite's notification service), read through `/aws/reference/secretsmanager/…`
    */
-  readonly webhookSecretParameterName?: string;
+  readonly webhookSecretParameterName?: string | undefined;
   /**
    * Accept `X-Buildkite-Token` when no `X-Buildkite-Signature` is sent (`WEBHOOK_ALLOW_TOKEN_HEADER`). Off by default:
    * a signature also proves freshness.
    * @default false
    */
-  readonly webhookAllowTokenHeader?: boolean;
+  readonly webhookAllowTokenHeader?: boolean | undefined;
   /**
    * Accepted distance between the signature's timestamp and now (`WEBHOOK_REPLAY_WINDOW`), seconds.
    * @default 300
    */
-  readonly webhookReplayWindowSec?: number;
+  readonly webhookReplayWindowSec?: number | undefined;
 }
 
 /** The custom resources around the group. */
@@ -274,28 +240,28 @@ export interface LifecycleResourceOptions {
    * even out zones.
    * @default true
    */
-  readonly azRebalancingSuspenderEnabled?: boolean;
+  readonly azRebalancingSuspenderEnabled?: boolean | undefined;
   /**
    * Drain a replaced or deleted group gracefully (stop-agents) before CloudFormation deletes it.
    * @default true
    */
-  readonly stopAgentsEnabled?: boolean;
+  readonly stopAgentsEnabled?: boolean | undefined;
   /**
    * Longest a drain may take (`DRAIN_TIMEOUT_SECONDS`), 60–3540 seconds.
    * @default 3000
    */
-  readonly stopAgentsDrainTimeoutSec?: number;
+  readonly stopAgentsDrainTimeoutSec?: number | undefined;
   /**
    * Time between two looks at the draining group (`POLL_INTERVAL_SECONDS`), 5–300 seconds.
    * @default 15
    */
-  readonly stopAgentsPollIntervalSec?: number;
+  readonly stopAgentsPollIntervalSec?: number | undefined;
   /**
    * Answer when instances are still busy at the drain deadline (`ON_DRAIN_TIMEOUT`): `fail` keeps the old group
    * (nothing is killed), `succeed` lets CloudFormation delete it.
    * @default 'fail'
    */
-  readonly stopAgentsOnDrainTimeout?: 'fail' | 'succeed';
+  readonly stopAgentsOnDrainTimeout?: 'fail' | 'succeed' | undefined;
 }
 
 /** Logs, dashboard, Lambda platform. */
@@ -305,22 +271,22 @@ export interface ObservabilityOptions {
    * 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).
    * @default 30
    */
-  readonly logRetentionDays?: number;
+  readonly logRetentionDays?: number | undefined;
   /**
    * Create the CloudWatch dashboard (queue demand vs capacity, decisions, warm pool, Lambda errors and duration).
    * @default true
    */
-  readonly dashboardEnabled?: boolean;
+  readonly dashboardEnabled?: boolean | undefined;
   /**
    * Architecture of the control-plane Lambdas.
    * @default 'arm64'
    */
-  readonly lambdaArchitecture?: LambdaArchitectureName;
+  readonly lambdaArchitecture?: LambdaArchitectureName | undefined;
   /**
-   * Permissions boundary (managed policy ARN) applied to every IAM role the stack creates.
-   * @default - none
+   * Permissions boundary (managed policy ARN) of the control-plane roles (scaler, custom resources).
+   * @default - `instanceRolePermissionsBoundaryArn` (Buildkite applies one boundary to every role)
    */
-  readonly rolePermissionsBoundaryArn?: string;
+  readonly rolePermissionsBoundaryArn?: string | undefined;
 }
 
 /** Everything the control plane owns. */
@@ -331,26 +297,20 @@ export interface ControlPlaneOptions
     LifecycleResourceOptions,
     ObservabilityOptions {}
 
-// Import point for the fleet's options: `AgentFleetOptions` from './agent-fleet/agent-fleet-options' joins the
-// `extends` list below once it lands. Names shared by both (minSize, maxSize, agentsPerInstance, …) keep one type.
 /**
- * Props of {@link ElasticCiStack}. `StackProps.tags` are applied to every resource (cost allocation).
+ * Props of {@link ElasticCiStack}: the fleet's options (`AgentFleetOptions`: instances, network, group sizes, queue,
+ * agent endpoint, warm pool, buckets, instance IAM) and the control plane's. `StackProps.tags` are applied to every
+ * resource.
  */
-export interface ElasticCiStackProps extends cdk.StackProps, ControlPlaneOptions {}
+export interface ElasticCiStackProps extends cdk.StackProps, AgentFleetOptions, ControlPlaneOptions {}
 
 /** The documented defaults, in one place (the README table and the construct both read them). */
 export const CONTROL_PLANE_DEFAULTS = {
-  buildkiteQueue: 'default',
-  buildkiteAgentEndpoint: 'https://agent.buildkite.com/v3',
-  minSize: 0,
-  maxSize: 10,
-  agentsPerInstance: 1,
   scaleOutFactor: 1,
   scaleInFactor: 1,
   scaleOutCooldownSec: 300,
   scaleInCooldownSec: 3600,
   scaleOnlyAfterAllEvent: false,
-  scaleInIdlePeriodSec: 600,
   includeWaitingJobs: false,
   instanceBuffer: 0,
   maxInstanceCap: 0,
@@ -362,7 +322,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   scaleInOrder: 'oldest-first',
   scaleInMinRunningTimeSec: 0,
   idleAgentCount: 0,
-  warmPoolMinSize: 0,
   warmPoolPrepareForWaitingJobs: false,
   scalerScheduleIntervalSec: 60,
   scalerPollIntervalSec: 10,
