@@ -1,2 +1,2 @@
-export * from './elastic-ci-stack-props';
 export type * from './agent-fleet/agent-fleet-options';
+export * from './elastic-ci-stack-props';
