@@ -143,6 +143,37 @@ describe('Class: S3RestSecretStore', () => {
     expect(signingRegions).toEqual(['us-east-1', 'eu-west-1']);
   });
 
+  it('follows the redirect of every read in flight, each against the region it was signed for', async () => {
+    // Prepare: every read is held until all of them have arrived, signed for the wrong region, so the first redirect
+    // comes back while the others are still in flight.
+    const keys = ['env', 'environment', 'web/env', 'web/environment', 'private_ssh_key', 'git-credentials'];
+    const held: (() => void)[] = [];
+    const { endpoint, seen } = await serve((request, response) => {
+      if (request.headers.authorization?.includes('/eu-west-1/')) {
+        response.end(`from eu-west-1: ${request.url}`);
+        return;
+      }
+      held.push(() =>
+        response.writeHead(301, { 'x-amz-bucket-region': 'eu-west-1' }).end(errorBody('PermanentRedirect')),
+      );
+      if (held.length === keys.length) for (const answer of held) answer();
+    });
+    const s3 = store(endpoint, { maxAttempts: 1 });
+
+    // Act
+    const results = await Promise.all(keys.map((key) => s3.getObject(key)));
+
+    // Assess
+    expect(results).toEqual(
+      keys.map((key) => ({ status: 'found', body: new TextEncoder().encode(`from eu-west-1: /ci-secrets/${key}`) })),
+    );
+    const signingRegions = seen.map(
+      (request) => /\/([a-z]+-[a-z]+-\d)\/s3\//.exec(request.headers.authorization ?? '')?.[1],
+    );
+    expect(signingRegions).toEqual([...keys.map(() => 'us-east-1'), ...keys.map(() => 'eu-west-1')]);
+    expect(s3.region).toBe('eu-west-1');
+  });
+
   it("signs with the server's clock after RequestTimeTooSkewed", async () => {
     // Prepare
     const serverClock = new Date(Date.now() + 3 * 60 * 60 * 1000);

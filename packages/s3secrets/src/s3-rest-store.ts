@@ -172,10 +172,13 @@ export class S3RestSecretStore implements RegionalSecretStore {
     const random = this.#options.random ?? Math.random;
     let redirected = false;
     let skewCorrected = false;
+    // The region this request is signed for next: the store's, unless S3 redirected this very request.
+    let region: string | undefined;
     for (let attempt = 1; ; attempt += 1) {
       let failure: unknown;
+      const signedFor = region ?? this.#region;
       try {
-        const response = await this.#exchange(method, key, query);
+        const response = await this.#exchange(method, key, query, signedFor);
         if (response.status >= 200 && response.status < 300) return response;
         failure = responseError(response);
       } catch (error) {
@@ -183,13 +186,16 @@ export class S3RestSecretStore implements RegionalSecretStore {
       }
       if (failure instanceof S3ResponseError) {
         // S3 names the bucket's region when a request went to the wrong one: ask again there (as the SDK does).
+        // Compared with the region *this* request was signed for, not the store's: requests sent in parallel were
+        // all signed for the old region, and the first redirect to come back has already moved the store's.
         if (
           !redirected &&
           REDIRECT_STATUSES.has(failure.$metadata.httpStatusCode) &&
           failure.bucketRegion &&
-          failure.bucketRegion !== this.#region
+          failure.bucketRegion !== signedFor
         ) {
           redirected = true;
+          region = failure.bucketRegion;
           this.#region = failure.bucketRegion;
           attempt -= 1;
           continue;
@@ -212,16 +218,21 @@ export class S3RestSecretStore implements RegionalSecretStore {
   }
 
   /** One HTTP exchange: sign, send, read the whole body. */
-  async #exchange(method: 'GET' | 'HEAD', key: string | undefined, query: Record<string, string>): Promise<S3Response> {
+  async #exchange(
+    method: 'GET' | 'HEAD',
+    key: string | undefined,
+    query: Record<string, string>,
+    region: string,
+  ): Promise<S3Response> {
     if (this.#options.signal.aborted) throw deadlineError();
-    const address = s3Address(this.bucket, this.#region, this.#options.endpoint, key);
+    const address = s3Address(this.bucket, region, this.#options.endpoint, key);
     const headers = signRequest(
       {
         method,
         host: address.host,
         path: address.path,
         query,
-        region: this.#region,
+        region,
         payloadHash: EMPTY_PAYLOAD_SHA256,
       },
       await this.#options.credentials(),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runProcess } from '../test-support/cli-harness';
 import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from '../test-support/env-file-error-cases';
-import { type Behaviour, type S3StandIn, startS3StandIn } from '../test-support/s3-stand-in';
+import { type Behaviour, type S3StandIn, type StandInOptions, startS3StandIn } from '../test-support/s3-stand-in';
 
 // moto cannot be made to answer AccessDenied, SlowDown or 5xx on demand, so these cases run the real CLI and SDK
 // against a small S3 stand-in on loopback.
@@ -13,8 +13,12 @@ let cli: string;
 let home: string;
 let standIn: S3StandIn | undefined;
 
-async function runAgainst(behaviours: Record<string, Behaviour>, extra: Record<string, string> = {}) {
-  standIn = await startS3StandIn(BUCKET, behaviours);
+async function runAgainst(
+  behaviours: Record<string, Behaviour>,
+  extra: Record<string, string> = {},
+  options: StandInOptions = {},
+) {
+  standIn = await startS3StandIn(BUCKET, behaviours, options);
   return runProcess(process.execPath, [cli, 'env'], {
     env: {
       PATH: process.env.PATH,
@@ -107,6 +111,38 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/private_ssh_key: not done within the 1 s deadline/);
     expect(Date.now() - started).toBeLessThan(8_000);
+  });
+
+  it.each([
+    ['no region setting', {}],
+    ['a wrong region setting', { BUILDKITE_PLUGIN_S3_SECRETS_REGION: 'us-east-1' }],
+  ])('reads a bucket in another region with %s: every parallel read follows its redirect', async (_title, extra) => {
+    // Act: every read starts at once, signed for us-east-1; the bucket answers from eu-west-1.
+    const result = await runAgainst(
+      {
+        'GET env': { kind: 'object', body: 'GLOBAL=yes\n' },
+        'GET environment': { kind: 'object', body: 'ENVIRONMENT=yes\n' },
+        'GET web/env': { kind: 'object', body: 'PIPELINE=yes\n' },
+        'GET web/environment': { kind: 'object', body: 'PIPELINE_ENVIRONMENT=yes\n' },
+        'GET secret-files/ORG_TOKEN': { kind: 'object', body: 'org' },
+        'GET web/secret-files/APP_PASSWORD': { kind: 'object', body: 'app' },
+      },
+      extra,
+      { region: 'eu-west-1' },
+    );
+
+    // Assess
+    expect(result.stderr).not.toMatch(/PermanentRedirect/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("export GLOBAL='yes'\n");
+    expect(result.stdout).toContain("export PIPELINE_ENVIRONMENT='yes'\n");
+    expect(result.stdout).toContain("export ORG_TOKEN='org'\n");
+    expect(result.stdout).toContain("export APP_PASSWORD='app'\n");
+    for (const target of ['GET env', 'GET environment', 'GET web/env', 'GET web/environment']) {
+      // One redirected attempt at most, then the read in eu-west-1: never given up.
+      expect(standIn?.requests.get(target)).toBeGreaterThanOrEqual(1);
+      expect(standIn?.requests.get(target)).toBeLessThanOrEqual(2);
+    }
   });
 
   it('fails with the missing permission when the bucket is forbidden', async () => {

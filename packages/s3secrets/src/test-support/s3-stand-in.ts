@@ -11,7 +11,7 @@ export type Behaviour =
 
 export interface S3StandIn {
   endpoint: string;
-  /** Requests seen per target (`GET key`, `HEAD bucket`, `LIST prefix`). */
+  /** Requests seen per target (`GET key`, `HEAD bucket`, `LIST prefix`), redirected ones included. */
   requests: Map<string, number>;
   close(): Promise<void>;
 }
@@ -28,7 +28,20 @@ const errorXml = (code: string) =>
  * SDK talks to it through AWS_ENDPOINT_URL, path-style. Unknown keys answer NoSuchKey; a listing holds the `GET` keys
  * given as objects under its prefix.
  */
-export async function startS3StandIn(bucket: string, behaviours: Record<string, Behaviour>): Promise<S3StandIn> {
+export interface StandInOptions {
+  /**
+   * The bucket's region (default `us-east-1`). A request signed for another region is answered as S3 does: 301
+   * PermanentRedirect naming this region in `x-amz-bucket-region`.
+   */
+  region?: string;
+}
+
+export async function startS3StandIn(
+  bucket: string,
+  behaviours: Record<string, Behaviour>,
+  options: StandInOptions = {},
+): Promise<S3StandIn> {
+  const region = options.region ?? 'us-east-1';
   const requests = new Map<string, number>();
   const remaining = new Map<string, number>();
   const lastModified = new Date();
@@ -77,9 +90,15 @@ export async function startS3StandIn(bucket: string, behaviours: Record<string, 
           ? `LIST ${url.searchParams.get('prefix') ?? ''}`
           : `${request.method === 'HEAD' ? 'HEAD' : 'GET'} ${key}`;
     requests.set(target, (requests.get(target) ?? 0) + 1);
+    const signedRegion = /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1];
+    if (signedRegion !== region) {
+      response.writeHead(301, { 'content-type': 'application/xml', 'x-amz-bucket-region': region });
+      response.end(request.method === 'HEAD' ? undefined : errorXml('PermanentRedirect'));
+      return;
+    }
     const behaviour = behaviours[target];
     if (target === 'HEAD-BUCKET' && !behaviour) {
-      response.writeHead(200, { 'x-amz-bucket-region': 'us-east-1' }).end();
+      response.writeHead(200, { 'x-amz-bucket-region': region }).end();
       return;
     }
     if (behaviour?.kind === 'hang') return;
