@@ -5,4 +5,5 @@ import { main } from './cli';
 process.exitCode = await main(process.argv.slice(2), process.env, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  processWarnings: process,
 });

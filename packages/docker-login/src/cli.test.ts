@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,5 +133,28 @@ describe('Function: main', () => {
     ]);
     expect(logout.exitCode).toBe(EXIT_OK);
     expect(logout.stdout).toContain(`Removed temporary docker config ${directory}`);
+  });
+});
+
+describe('Feature: Node process warnings in the job log', () => {
+  it('prints other warnings as one redacted line of its own and drops the SDK’s Node version notice', async () => {
+    // Prepare
+    const warnings = new EventEmitter();
+    const stderr: string[] = [];
+    const io = { stdout: () => undefined, stderr: (text: string) => stderr.push(text), processWarnings: warnings };
+    await main(['--help'], { DOCKER_LOGIN_PASSWORD: CANARY }, io);
+
+    // Act
+    warnings.emit(
+      'warning',
+      new Error('NodeVersionSupportWarning: The AWS SDK for JavaScript (v3)\nversions published after …\nwill require'),
+    );
+    warnings.emit(
+      'warning',
+      Object.assign(new Error(`first line\n  ${CANARY} second`), { name: 'ExperimentalWarning' }),
+    );
+
+    // Assess
+    expect(stderr).toEqual(['elastic-ci-docker-login: warning: ExperimentalWarning: first line [REDACTED] second\n']);
   });
 });

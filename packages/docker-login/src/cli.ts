@@ -8,6 +8,7 @@ import { createIsolatedConfig, logout } from './logout';
 import { buildkiteAgentOidcTokenSource } from './oidc-token';
 import { redactingOutput } from './output';
 import type { AwsGateway, AwsGatewayFactory, Dependencies } from './ports';
+import { isSdkNodeVersionNotice, oneLineWarning, routeProcessWarnings, type WarningEmitter } from './process-warnings';
 import { findProgram } from './processes';
 import { loginToRegistry } from './registry-login';
 import { httpRegistryVerifier } from './registry-verifier';
@@ -37,6 +38,8 @@ const COMMANDS: readonly Command[] = ['ecr', 'registry', 'logout', 'env'];
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Where Node reports process warnings (`process`): printed as one redacted line each, never as Node's text. */
+  processWarnings?: WarningEmitter;
 }
 
 /**
@@ -132,6 +135,12 @@ export async function main(
   const passwordVariable = env.BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV?.trim() || 'DOCKER_LOGIN_PASSWORD';
   for (const secret of [env[passwordVariable], env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN]) {
     if (secret !== undefined && secret !== '') output.addSecret(secret);
+  }
+  // Not undone on return: a warning emitted while the process winds down must not reach the job log as Node's text.
+  if (io.processWarnings) {
+    routeProcessWarnings(io.processWarnings, (warning) => {
+      if (!isSdkNodeVersionNotice(warning)) output.warn(`elastic-ci-docker-login: warning: ${oneLineWarning(warning)}`);
+    });
   }
   try {
     const parsed = parseArguments(argv);
