@@ -230,10 +230,43 @@ export function scalingLeaseKey(groupName: string): string {
 const isConditionFailure = (error: unknown) =>
   error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
+/** The lease's two conditions; DynamoDB evaluates each and applies the write atomically per item. */
+export const LEASE_ACQUIRE_CONDITION = 'attribute_not_exists(pk) OR expiresAtMs < :now';
+export const LEASE_RELEASE_CONDITION = '#owner = :owner';
+
+/** The conditional PutItem that takes the lease of `groupName` for `owner` until `nowMs + ttlMs`. */
+export function leaseAcquireInput(tableName: string, groupName: string, owner: string, ttlMs: number, nowMs: number) {
+  const expiresAtMs = nowMs + ttlMs;
+  return {
+    TableName: tableName,
+    Item: {
+      pk: { S: scalingLeaseKey(groupName) },
+      owner: { S: owner },
+      expiresAtMs: { N: String(expiresAtMs) },
+      expiresAt: { N: String(Math.ceil(expiresAtMs / 1000)) },
+    },
+    ConditionExpression: LEASE_ACQUIRE_CONDITION,
+    ExpressionAttributeValues: { ':now': { N: String(nowMs) } },
+  };
+}
+
+/** The conditional DeleteItem that frees the lease of `groupName` only while `owner` holds it. */
+export function leaseReleaseInput(tableName: string, groupName: string, owner: string) {
+  return {
+    TableName: tableName,
+    Key: { pk: { S: scalingLeaseKey(groupName) } },
+    ConditionExpression: LEASE_RELEASE_CONDITION,
+    // `owner` is a DynamoDB reserved word, hence the name placeholder.
+    ExpressionAttributeNames: { '#owner': 'owner' },
+    ExpressionAttributeValues: { ':owner': { S: owner } },
+  };
+}
+
 /**
  * The scaling lease as one DynamoDB item per group (`pk` = `scaling-lease#<group>`, `owner`, `expiresAtMs`, and
  * `expiresAt` in epoch seconds for an optional DynamoDB TTL clean-up). Both calls are conditional writes, which
- * DynamoDB applies atomically per item: at most one owner's PutItem can succeed while the lease is live.
+ * DynamoDB applies atomically per item: at most one owner's PutItem can succeed while the lease is live. (moto's
+ * threaded server does not: see "Lease guarantees" in the README.)
  */
 export function createDynamoDbLeaseAdapter(settings: object, tableName: string): ScalingLeasePort {
   const connect = lazyClient(
@@ -243,21 +276,8 @@ export function createDynamoDbLeaseAdapter(settings: object, tableName: string):
   return {
     async acquire(groupName, owner, ttlMs, nowMs) {
       const { sdk, client } = await connect();
-      const expiresAtMs = nowMs + ttlMs;
       try {
-        await client.send(
-          new sdk.PutItemCommand({
-            TableName: tableName,
-            Item: {
-              pk: { S: scalingLeaseKey(groupName) },
-              owner: { S: owner },
-              expiresAtMs: { N: String(expiresAtMs) },
-              expiresAt: { N: String(Math.ceil(expiresAtMs / 1000)) },
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAtMs < :now',
-            ExpressionAttributeValues: { ':now': { N: String(nowMs) } },
-          }),
-        );
+        await client.send(new sdk.PutItemCommand(leaseAcquireInput(tableName, groupName, owner, ttlMs, nowMs)));
         return true;
       } catch (error) {
         if (isConditionFailure(error)) return false;
@@ -267,16 +287,7 @@ export function createDynamoDbLeaseAdapter(settings: object, tableName: string):
     async release(groupName, owner) {
       const { sdk, client } = await connect();
       try {
-        await client.send(
-          new sdk.DeleteItemCommand({
-            TableName: tableName,
-            Key: { pk: { S: scalingLeaseKey(groupName) } },
-            // `owner` is a DynamoDB reserved word, hence the name placeholder.
-            ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':owner': { S: owner } },
-          }),
-        );
+        await client.send(new sdk.DeleteItemCommand(leaseReleaseInput(tableName, groupName, owner)));
       } catch (error) {
         // Gone, or expired and taken over by another pass: either way it is no longer ours to free.
         if (!isConditionFailure(error)) throw error;

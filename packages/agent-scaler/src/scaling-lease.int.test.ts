@@ -7,7 +7,7 @@ import {
   createMotoAutoScalingGroup,
   startBuildkiteApiStandIn,
 } from '@elastic-ci/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   awsClientSettings,
   createAutoScalingAdapter,
@@ -25,8 +25,8 @@ const AGENT_TOKEN = 'canary-agent-token-lease-int-2b9e77';
 const TABLE = 'agent-scaler-locks';
 const QUEUE = 'racing';
 const START_MS = Date.UTC(2026, 10, 23, 12, 0, 0);
-/** Long enough that two unguarded SetDesiredCapacity calls surely overlap. */
-const SET_DESIRED_HOLD_MS = 300;
+/** A bound for waiting on an event, not a timing expectation: only a broken test waits this long. */
+const EVENT_BOUND_MS = 20_000;
 
 const dynamoDb = new DynamoDBClient(awsClientConfig());
 const autoScaling = new AutoScalingClient(awsClientConfig());
@@ -44,12 +44,17 @@ async function desiredOf(name: string): Promise<number | undefined> {
   return output.AutoScalingGroups?.[0]?.DesiredCapacity;
 }
 
-/** Records SetDesiredCapacity calls across every "container" and holds each one open a while. */
+/**
+ * Records SetDesiredCapacity calls across every "container". Each call is held open until `releaseWhen` holds (an
+ * event of the race, never a fixed time), so overlap or its absence does not depend on how fast the machine is.
+ */
 class SetDesiredRecorder {
   inFlight = 0;
   maxInFlight = 0;
   readonly calls: { container: string; desired: number }[] = [];
   onFirstCall: (() => void) | undefined;
+
+  constructor(private readonly releaseWhen: () => boolean = () => true) {}
 
   wrap(container: string, port: AutoScalingPort): AutoScalingPort {
     return {
@@ -60,7 +65,7 @@ class SetDesiredRecorder {
         this.inFlight += 1;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         try {
-          await new Promise((resolve) => setTimeout(resolve, SET_DESIRED_HOLD_MS));
+          await vi.waitFor(() => expect(this.releaseWhen()).toBe(true), { timeout: EVENT_BOUND_MS, interval: 5 });
           await port.setDesiredCapacity(groupName, desired);
         } finally {
           this.inFlight -= 1;
@@ -70,18 +75,39 @@ class SetDesiredRecorder {
   }
 }
 
-/** Records what the lease port answered, per container. */
-function recordingLease(container: string, port: ScalingLeasePort, log: string[]): ScalingLeasePort {
+/**
+ * Hands calls to moto one at a time. DynamoDB applies each conditional write atomically per item; moto's threaded
+ * server does not: two concurrent PutItems can both find no item and both succeed (measured, see "Lease guarantees"
+ * in the README), which once let both racing containers act. The lease requests of the racing containers therefore
+ * reach moto in some serial order, as they take effect at DynamoDB; lease-condition.test.ts proves the conditions
+ * under concurrency on an atomic store.
+ */
+function oneAtATime(): <T>(call: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (call) => {
+    const result = tail.then(call);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}
+
+/** Records what the lease port answered, per container; `serialize` is shared by the containers of one race. */
+function recordingLease(
+  container: string,
+  port: ScalingLeasePort,
+  log: string[],
+  serialize: <T>(call: () => Promise<T>) => Promise<T>,
+): ScalingLeasePort {
   return {
     async acquire(groupName, owner, ttlMs, nowMs) {
-      const acquired = await port.acquire(groupName, owner, ttlMs, nowMs);
+      const acquired = await serialize(() => port.acquire(groupName, owner, ttlMs, nowMs));
       log.push(`${container}:${acquired ? 'acquired' : 'held'}`);
       return acquired;
     },
     async release(groupName, owner) {
       // Logged before the call: whoever acquires next can only do so after this DeleteItem ran.
       log.push(`${container}:releasing`);
-      await port.release(groupName, owner);
+      await serialize(() => port.release(groupName, owner));
     },
   };
 }
@@ -90,7 +116,12 @@ function recordingLease(container: string, port: ScalingLeasePort, log: string[]
 function container(
   id: string,
   groupName: string,
-  options: { recorder: SetDesiredRecorder; leaseLog?: string[]; tableName?: string },
+  options: {
+    recorder: SetDesiredRecorder;
+    leaseLog?: string[];
+    tableName?: string;
+    serializeLease?: <T>(call: () => Promise<T>) => Promise<T>;
+  },
 ) {
   const settings = awsClientSettings({}, awsClientConfig());
   const environment = {
@@ -109,7 +140,12 @@ function container(
     containerId: id,
     ...(options.leaseLog
       ? {
-          lease: recordingLease(id, createDynamoDbLeaseAdapter(settings, options.tableName ?? TABLE), options.leaseLog),
+          lease: recordingLease(
+            id,
+            createDynamoDbLeaseAdapter(settings, options.tableName ?? TABLE),
+            options.leaseLog,
+            options.serializeLease ?? oneAtATime(),
+          ),
         }
       : {}),
   });
@@ -190,16 +226,26 @@ describe('Two runtimes racing on one group (moto Auto Scaling + DynamoDB lease)'
     const groupName = await createGroup(1);
     const referenceGroup = await createGroup(1);
     standIn.setQueueMetrics(QUEUE, { scheduled: 3 });
-    const recorder = new SetDesiredRecorder();
     const leaseLog: string[] = [];
-    const first = container('a', groupName, { recorder, leaseLog });
-    const second = container('b', groupName, { recorder, leaseLog });
+    // The first SetDesiredCapacity stays in flight until the other container has been refused the lease again.
+    const refusals = () => leaseLog.filter((entry) => entry.endsWith(':held')).length;
+    let refusalsBeforeFirstCall: number | undefined;
+    const recorder = new SetDesiredRecorder(
+      () => refusalsBeforeFirstCall === undefined || refusals() > refusalsBeforeFirstCall,
+    );
+    const serializeLease = oneAtATime();
+    const first = container('a', groupName, { recorder, leaseLog, serializeLease });
+    const second = container('b', groupName, { recorder, leaseLog, serializeLease });
     // The jobs behind the later webhook land while the first pass is acting.
-    recorder.onFirstCall = () => standIn.setQueueMetrics(QUEUE, { scheduled: 5 });
+    recorder.onFirstCall = () => {
+      refusalsBeforeFirstCall = refusals();
+      standIn.setQueueMetrics(QUEUE, { scheduled: 5 });
+    };
 
     // Act
     const { result, lines } = await captureOutput(async () => {
-      const waitUntil = Date.now() + 10_000;
+      // Generous: the waiting webhook must outlast the first pass however slow the machine is.
+      const waitUntil = Date.now() + 60_000;
       return Promise.all([
         first.pass('webhook', { leaseWaitUntilMs: waitUntil }),
         second.pass('webhook', { leaseWaitUntilMs: waitUntil }),
@@ -229,7 +275,8 @@ describe('Two runtimes racing on one group (moto Auto Scaling + DynamoDB lease)'
     // Prepare
     const groupName = await createGroup(1);
     standIn.setQueueMetrics(QUEUE, { scheduled: 4 });
-    const recorder = new SetDesiredRecorder();
+    // Each call stays in flight until both containers have called: without a lease nothing stops the second.
+    const recorder: SetDesiredRecorder = new SetDesiredRecorder(() => recorder.calls.length === 2);
     const first = container('a', groupName, { recorder });
     const second = container('b', groupName, { recorder });
 
