@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('Command: s3secrets env (error classification)', () => {
-  it('treats not-found and access-denied keys as absent, silently and without retrying', async () => {
+  it('treats not-found and access-denied env files as absent without retrying, warning about the forbidden one', async () => {
     // Act
     const result = await runAgainst({
       'GET env': { kind: 'error', status: 403, code: 'AccessDenied' },
@@ -61,6 +61,10 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("export FOUND='yes'\n");
     expect(result.stderr).toContain('- env: access denied');
+    expect(result.stderr).toMatch(
+      /^\+\+\+ :warning: Cannot read env file stand-in-secrets\/env: access denied; if it exists, its variables are not set/m,
+    );
+    expect(result.stderr).not.toMatch(/warning.*environment/);
     expect(result.stderr).toContain('- environment: not found');
     expect(standIn?.requests.get('GET env')).toBe(1);
     expect(standIn?.requests.get('GET environment')).toBe(1);
@@ -143,6 +147,22 @@ describe('Command: s3secrets env (error classification)', () => {
       expect(standIn?.requests.get(target)).toBeGreaterThanOrEqual(1);
       expect(standIn?.requests.get(target)).toBeLessThanOrEqual(2);
     }
+  });
+
+  it('fails naming the key when a listed secret file may not be read', async () => {
+    // Act
+    const result = await runAgainst({
+      'GET web/secret-files/APP_PASSWORD': { kind: 'error', status: 403, code: 'AccessDenied', listed: true },
+      'GET web/secret-files/OTHER_TOKEN': { kind: 'object', body: 'other' },
+    });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      'stand-in-secrets/web/secret-files/APP_PASSWORD: access denied although the listing shows it exists',
+    );
+    expect(standIn?.requests.get('GET web/secret-files/APP_PASSWORD')).toBe(1);
   });
 
   it('fails with the missing permission when the bucket is forbidden', async () => {

@@ -142,6 +142,14 @@ function reportFetches(bucket: string, fetched: FetchedSecrets, logger: Logger):
   };
   group('Checking S3 for SSH keys:', fetched.sshKeys);
   group('Checking S3 for environment files:', fetched.envFiles);
+  for (const { key } of fetched.envFiles.filter(({ result }) => result.status === 'access-denied')) {
+    // S3 also answers 403 for a missing key when the role lacks s3:ListBucket, so this cannot fail the job; but a
+    // forbidden env file (bucket policy, no kms:Decrypt) would otherwise drop its variables without a word.
+    logger.warn(
+      `+++ :warning: Cannot read env file ${bucket}/${key}: access denied; if it exists, its variables are not set ` +
+        `(the role needs s3:GetObject on arn:aws:s3:::${bucket}/${key} and kms:Decrypt on its KMS key)`,
+    );
+  }
   group('Checking S3 for git credentials:', fetched.gitCredentials);
   logger.info('Checking S3 for secret-files:');
   for (const { prefix, result } of fetched.secretFileListings) {
@@ -154,7 +162,10 @@ function reportFetches(bucket: string, fetched: FetchedSecrets, logger: Logger):
   }
 }
 
-/** Throttling, 5xx, network errors and the deadline fail the run: a job must not start with a secret missing. */
+/**
+ * Throttling, 5xx, network errors, the deadline and a listed secret file that may not be read fail the run: a job
+ * must not start with a secret missing.
+ */
 function assertNothingLost(bucket: string, fetched: FetchedSecrets, deadlineMs: number): void {
   const failures = [
     ...[...fetched.sshKeys, ...fetched.envFiles, ...fetched.gitCredentials, ...fetched.secretFiles].map(
@@ -162,13 +173,24 @@ function assertNothingLost(bucket: string, fetched: FetchedSecrets, deadlineMs: 
     ),
     ...fetched.secretFileListings.map(({ prefix, result }) => ({ key: `${prefix} (list)`, result })),
   ].flatMap(({ key, result }) => (result.status === 'failed' ? [{ key, result }] : []));
-  if (failures.length === 0) return;
-  const details = failures.map(({ key, result }) =>
-    result.kind === 'deadline'
-      ? `${bucket}/${key}: not done within the ${deadlineMs / 1000} s deadline (BUILDKITE_PLUGIN_S3_SECRETS_DEADLINE_SECONDS)`
-      : `${bucket}/${key}: ${describeOutcome(result)}`,
+  const forbidden = fetched.secretFiles.filter(({ result }) => result.status === 'access-denied');
+  if (failures.length === 0 && forbidden.length === 0) return;
+  const details = [
+    ...failures.map(({ key, result }) =>
+      result.kind === 'deadline'
+        ? `${bucket}/${key}: not done within the ${deadlineMs / 1000} s deadline (BUILDKITE_PLUGIN_S3_SECRETS_DEADLINE_SECONDS)`
+        : `${bucket}/${key}: ${describeOutcome(result)}`,
+    ),
+    // The listing showed these exist, so a 403 is a missing permission (bucket policy, kms:Decrypt), never absence.
+    ...forbidden.map(
+      ({ key }) =>
+        `${bucket}/${key}: access denied although the listing shows it exists (the role needs s3:GetObject on ` +
+        `arn:aws:s3:::${bucket}/${key} and kms:Decrypt on its KMS key)`,
+    ),
+  ];
+  throw new SecretDownloadError(
+    `failed to download ${failures.length + forbidden.length} secret(s): ${details.join('; ')}`,
   );
-  throw new SecretDownloadError(`failed to download ${failures.length} secret(s) after retries: ${details.join('; ')}`);
 }
 
 type FoundKey = KeyResult & { result: { status: 'found'; body: Uint8Array } };

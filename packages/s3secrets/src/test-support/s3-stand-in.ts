@@ -5,8 +5,11 @@ import type { AddressInfo } from 'node:net';
 /** How the stand-in answers one target: `GET key`, `HEAD key`, `HEAD-BUCKET` or `LIST prefix`. */
 export type Behaviour =
   | { kind: 'object'; body: string | Uint8Array; kmsKeyId?: string }
-  /** Fails `times` times (always when unset), then serves `thenBody`. */
-  | { kind: 'error'; status: number; code: string; times?: number; thenBody?: string }
+  /**
+   * Fails `times` times (always when unset), then serves `thenBody`. `listed` puts the key in listings: an object
+   * that exists but may not be read (a bucket policy, no kms:Decrypt).
+   */
+  | { kind: 'error'; status: number; code: string; times?: number; thenBody?: string; listed?: boolean }
   | { kind: 'hang' };
 
 export interface S3StandIn {
@@ -58,7 +61,9 @@ export async function startS3StandIn(
               },
             ] as const,
           ]
-        : [],
+        : target.startsWith('GET ') && behaviour.kind === 'error' && behaviour.listed
+          ? [[target.slice(4), { size: 0, etag: '' }] as const]
+          : [],
     ),
   );
   const listingXml = (prefix: string) => {
