@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildEnvScript, type EnvScriptInput } from './env-script';
+import { buildEnvScript, type EnvScriptInput, MAX_ENVIRONMENT_STRING_BYTES } from './env-script';
+import { UnusableSecretError } from './errors';
 import type { KeyResult } from './fetch-secrets';
 import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from './test-support/env-file-error-cases';
 
@@ -240,6 +241,58 @@ describe('Function: buildEnvScript', () => {
     expect(result.warnings.join('\n')).toMatch(/BINARY_SECRET is not UTF-8 text/);
     expect(result.warnings.join('\n')).toMatch(/NUL_SECRET: a shell variable cannot hold a NUL byte/);
     expect(result.warnings.join('\n')).toMatch(/HUGE_SECRET is 64 KiB or larger/);
+  });
+
+  describe('values the kernel cannot pass to a command', () => {
+    // `NAME=value` and its NUL terminator: the longest value that still fits for a name.
+    const longest = (name: string) => MAX_ENVIRONMENT_STRING_BYTES - name.length - 2;
+
+    it('pins the bound to the kernel: one byte more and execve refuses the environment', () => {
+      // Prepare
+      const run = (value: string) => {
+        try {
+          execFileSync('/bin/true', [], { env: { BIG_TOKEN: value } });
+          return 'ran';
+        } catch (error) {
+          return (error as NodeJS.ErrnoException).code;
+        }
+      };
+
+      // Act / Assess
+      expect(run('x'.repeat(longest('BIG_TOKEN')))).toBe('ran');
+      expect(run('x'.repeat(longest('BIG_TOKEN') + 1))).toBe('E2BIG');
+    });
+
+    it('exports the longest value that fits, and the job can still run commands', () => {
+      // Prepare
+      const value = 'x'.repeat(longest('BIG_TOKEN'));
+
+      // Act
+      const result = buildEnvScript(input({ secretFiles: [found('secret-files/BIG_TOKEN', value)] }));
+      // The script goes in on stdin: as an argument it would itself be too long for execve.
+      const output = execFileSync('bash', ['-c', 'set -o allexport; eval "$(cat)"; /bin/echo ran'], {
+        input: result.script,
+      });
+
+      // Assess
+      expect(output.toString()).toBe('ran\n');
+    });
+
+    it.each([
+      ['a secret file', { secretFiles: [found('secret-files/BIG_TOKEN', 'x'.repeat(longest('BIG_TOKEN') + 1))] }],
+      [
+        'an env-file value',
+        { envFiles: [found('env', `SMALL=1\nBIG_TOKEN=${'é'.repeat(Math.ceil((longest('BIG_TOKEN') + 1) / 2))}\n`)] },
+      ],
+    ])('refuses %s one byte too long, naming the key', (_title, files) => {
+      // Act
+      const attempt = () => buildEnvScript(input(files));
+
+      // Assess
+      expect(attempt).toThrow(UnusableSecretError);
+      expect(attempt).toThrow(/refusing BIG_TOKEN from bkt\/(secret-files\/BIG_TOKEN|env) \(\d+ bytes\)/);
+      expect(attempt).toThrow(/at most 131072 bytes/);
+    });
   });
 
   it('produces an empty script when nothing was found', () => {

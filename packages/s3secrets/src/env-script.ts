@@ -1,11 +1,23 @@
 import { type EnvAssignment, parseEnvFile, type VariableLookup } from './env-file';
-import { EnvFileSyntaxError } from './errors';
+import { EnvFileSyntaxError, UnusableSecretError } from './errors';
 import type { KeyResult } from './fetch-secrets';
 import { containsSecretSuffix, secretFileVariableName } from './layout';
 import { exportLine, isShellIdentifier, shellQuote, shellQuoteBytes } from './shell-quote';
 
 /** Values larger than this are not sent to the redactor (the agent's own limit). */
 export const REDACTION_VALUE_LIMIT = 64 * 1024;
+
+/**
+ * Linux's MAX_ARG_STRLEN (32 pages of 4 KiB): the longest single environment string `execve` accepts, counting
+ * `NAME=`, the value and the terminating NUL. One longer variable makes every command of the job fail with E2BIG
+ * ("Argument list too long"), so such a value is refused instead of exported.
+ */
+export const MAX_ENVIRONMENT_STRING_BYTES = 131_072;
+
+/** Whether `NAME=value` plus its NUL fits in one environment string. */
+export function fitsInEnvironment(name: string, valueBytes: number): boolean {
+  return Buffer.byteLength(name) + 1 + valueBytes + 1 <= MAX_ENVIRONMENT_STRING_BYTES;
+}
 
 export interface SshAgentExports {
   socket: string;
@@ -63,6 +75,13 @@ export function buildEnvScript(input: EnvScriptInput): EnvScript {
     lines.push(exportLine('S3SECRETS_SSH_AGENT_PID', shellQuote(String(input.sshAgent.pid))));
   }
 
+  const tooLong: string[] = [];
+  const refuseTooLong = (name: string, location: string, valueBytes: number): boolean => {
+    if (fitsInEnvironment(name, valueBytes)) return false;
+    tooLong.push(`${name} from ${location} (${valueBytes} bytes)`);
+    return true;
+  };
+
   const defined = new Map<string, string>();
   const lookup: VariableLookup = (name) => defined.get(name) ?? input.lookup(name);
   for (const { key, result } of input.envFiles) {
@@ -89,6 +108,7 @@ export function buildEnvScript(input: EnvScriptInput): EnvScript {
         out.warnings.push(`+++ :warning: Skipping ${name} from ${location}: a shell variable cannot hold a NUL byte`);
         continue;
       }
+      if (refuseTooLong(name, location, Buffer.byteLength(value))) continue;
       defined.set(name, value);
       lines.push(exportLine(name, shellQuote(value)));
       out.secretValues.push(value);
@@ -124,6 +144,7 @@ export function buildEnvScript(input: EnvScriptInput): EnvScript {
       out.warnings.push(`+++ :warning: Skipping secret ${location}: a shell variable cannot hold a NUL byte`);
       continue;
     }
+    if (refuseTooLong(name, location, result.body.byteLength)) continue;
     out.info.push(`Adding secret ${location} to environment`);
     const text = decodeUtf8(result.body);
     lines.push(exportLine(name, text === undefined ? shellQuoteBytes(result.body) : shellQuote(text)));
@@ -131,6 +152,13 @@ export function buildEnvScript(input: EnvScriptInput): EnvScript {
     redactionCandidates.push({ label: location, value: text ?? result.body });
   }
 
+  if (tooLong.length > 0) {
+    throw new UnusableSecretError(
+      `refusing ${tooLong.join(', ')}: a variable can hold at most ${MAX_ENVIRONMENT_STRING_BYTES} bytes ` +
+        'counting "NAME=" and the terminating NUL (the kernel\'s MAX_ARG_STRLEN); with it exported every command of ' +
+        'the job would fail with "Argument list too long"',
+    );
+  }
   out.redactions = selectRedactions(redactionCandidates, out.warnings);
   out.script = lines.join('');
   return out;

@@ -25,6 +25,11 @@ export class SecretDownloadError extends S3SecretsError {
   override name = 'SecretDownloadError';
 }
 
+/** Thrown when a secret cannot be given to the job as a variable (the kernel would refuse the environment). */
+export class UnusableSecretError extends S3SecretsError {
+  override name = 'UnusableSecretError';
+}
+
 /** Thrown when ssh-agent cannot be started or refuses a key. */
 export class SshAgentError extends S3SecretsError {
   override name = 'SshAgentError';
