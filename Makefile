@@ -12,7 +12,7 @@ PNPM_VERSION := 10
 REQUIREMENTS := requirements-dev.txt
 VENV_STAMP := $(VENV)/.requirements.sha256
 
-.PHONY: test demo deps node-deps python-deps system-deps build lint typecheck unit bench clean help
+.PHONY: test demo deps node-deps python-deps system-deps build lint typecheck unit bench check-packages clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -21,6 +21,7 @@ test: deps ## install everything, then lint, typecheck, build and run every test
 	pnpm run lint
 	@mkdir -p .turbo
 	pnpm exec turbo run build typecheck test --concurrency=$(TEST_CONCURRENCY) 2>&1 | tee .turbo/test-run.log
+	scripts/check-packages.sh
 	shellcheck .ci/run scripts/*.sh
 	bats --tap scripts/test | tee -a .turbo/test-run.log
 	@node scripts/summarize-tests.mjs .turbo/test-run.log
@@ -52,6 +53,9 @@ python-deps: ## .venv with moto[server] and cfn-lint, pinned
 
 build: node-deps ## build every package
 	pnpm exec turbo run build
+
+check-packages: build ## pack every public package; publint, attw, LICENSE and repository checks
+	scripts/check-packages.sh
 
 lint: node-deps ## biome lint + format check (focused/skipped tests are errors)
 	pnpm run lint
