@@ -33,7 +33,7 @@ export const USER_DATA_MAX_BYTES = 16 * 1024;
  * Budget for the rendered contract. The field limits below keep even a maximal contract under it, which leaves
  * `USER_DATA_MAX_BYTES - BOOT_CONTRACT_MAX_BYTES` for the launch script that carries it.
  */
-export const BOOT_CONTRACT_MAX_BYTES = 10 * 1024;
+export const BOOT_CONTRACT_MAX_BYTES = 12 * 1024;
 
 /** Agent tag keys the boot adds itself (from the contract and instance metadata); a configured tag may not set them. */
 export const RESERVED_AGENT_TAG_KEYS = ['queue', 'stack', 'stack-version', 'instance-id'] as const;
@@ -54,7 +54,7 @@ export interface BootContractSchemaOptions {
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const STACK_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/;
-const PRINTABLE = /^[\x20-\x7e]+$/;
+const GROUP_NAME = /^[\x20-\x7e]{1,255}$/;
 const QUEUE = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 const PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]{1,255}$/;
 const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,200}$/;
@@ -65,7 +65,7 @@ const KMS_KEY =
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._\-/]{0,127}$/;
 const LOG_GROUP = /^[A-Za-z0-9_\-/.#]{1,128}$/;
-const TAG = /^[A-Za-z0-9_.:/-]{1,64}=[^,\s"\\]{0,63}$/;
+const TAG = /^[A-Za-z0-9_.:/-]{1,48}=[^,\s"\\]{0,63}$/;
 const EXPERIMENT = /^[a-z0-9][a-z0-9-]{0,47}$/;
 const GO_DURATION = /^(\d{1,6}[smhd]){1,4}$/;
 const SYSTEMD_SIZE = /^(\d{1,12}[KMGT]?|([1-9]\d?|100)%|infinity)$/;
@@ -117,8 +117,16 @@ function describeType(value: unknown): string {
 
 const TOKEN_LIKE_KEY = /token|secret|password|credential/i;
 
+/** Only names shaped like our field names are shown: a stray key may itself be a secret. */
+const SHOWABLE_KEY = /^[a-z][A-Za-z]{0,39}$/;
+
 function unknownFieldsMessage(keys: readonly string[]): string {
-  const listed = keys.map((key) => JSON.stringify(key)).join(', ');
+  const shown = keys.filter((key) => SHOWABLE_KEY.test(key));
+  const hidden = keys.length - shown.length;
+  const listed = [
+    ...shown.map((key) => JSON.stringify(key)),
+    ...(hidden === 0 ? [] : [`${hidden} more not shown (not shaped like a field name)`]),
+  ].join(', ');
   const tokenHint = keys.some((key) => TOKEN_LIKE_KEY.test(key) && key !== 'token')
     ? '; a secret never goes into the boot contract: store it in SSM or Secrets Manager and give its location in agent.token'
     : '';
@@ -133,7 +141,7 @@ function fetchUrlProblem(url: string, schemes: readonly FetchScheme[]): string |
     .map((scheme) => ({ s3: 's3://bucket/key', ssm: 'ssm:/parameter/path', https: 'https://host/path' })[scheme])
     .join(', ');
   const expectation = `must be ${accepted} (http:// and file:// are refused)`;
-  if (url.length > 512) return `is longer than 512 characters`;
+  if (url.length > 384) return `is longer than 384 characters`;
   if (url.startsWith('s3://') && schemes.includes('s3')) {
     const [bucket = '', ...key] = url.slice('s3://'.length).split('/');
     if (!BUCKET.test(bucket)) return `${expectation}: the bucket name is not a valid S3 bucket name`;
@@ -255,7 +263,7 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
 
   const agentTag = matching(
     TAG,
-    'must be key=value (key: A-Z a-z 0-9 _ . : / -, up to 64; value: up to 63 characters without spaces, commas, quotes or backslashes)',
+    'must be key=value (key: A-Z a-z 0-9 _ . : / -, up to 48; value: up to 63 characters without spaces, commas, quotes or backslashes)',
   ).refine(
     (tag) =>
       isToken?.(tag) === true || !(RESERVED_AGENT_TAG_KEYS as readonly string[]).includes(tag.split('=', 1)[0] ?? ''),
@@ -345,8 +353,7 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
             STACK_VERSION,
             'must be a version such as 1.4.0 (up to 64 of A-Z a-z 0-9 . + _ -)',
           ).describe('Version of the elastic-ci stack; agent tag `stack-version`.'),
-          autoScalingGroupName: matching(PRINTABLE, 'must be an Auto Scaling group name (printable characters)')
-            .refine((name) => name.length <= 255, { message: 'is longer than 255 characters' })
+          autoScalingGroupName: matching(GROUP_NAME, 'must be an Auto Scaling group name (1–255 printable characters)')
             .optional()
             .describe(
               "The instance's Auto Scaling group. Absent: the boot reads it from the instance tag `aws:autoscaling:groupName` (the launch template cannot name a group that references it).",
@@ -875,6 +882,7 @@ export function parseBootContract(text: string): BootContract {
     );
   }
   const result = bootContractSchema.safeParse(document, { error: builtInMessages });
-  if (!result.success) fail('invalid boot contract', problemsOf(result.error), result.error);
+  // Not the ZodError as cause: its issues carry the raw unknown keys, which may be secrets.
+  if (!result.success) fail('invalid boot contract', problemsOf(result.error));
   return result.data;
 }

@@ -1,1 +1,2 @@
 export * from './boot-contract.js';
+export * from './boot-contract-fields.js';
