@@ -8,7 +8,9 @@ import {
   classifyError,
   type ListResult,
   listAllKeys,
+  MAX_OBJECT_BYTES,
   type ObjectResult,
+  objectTooLargeError,
   type RegionalSecretStore,
 } from './secret-store';
 
@@ -74,7 +76,13 @@ export class S3SecretStore implements RegionalSecretStore {
       const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
         abortSignal: this.signal,
       });
+      if (output.ContentLength !== undefined && output.ContentLength > MAX_OBJECT_BYTES) {
+        // Refused from the headers: the body stream is closed unread.
+        (output.Body as { destroy?: () => void } | undefined)?.destroy?.();
+        return classifyError(objectTooLargeError(output.ContentLength));
+      }
       const body = output.Body ? await output.Body.transformToByteArray() : new Uint8Array();
+      if (body.byteLength > MAX_OBJECT_BYTES) return classifyError(objectTooLargeError(body.byteLength));
       return { status: 'found', body };
     } catch (error) {
       return classifyError(error);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeConnections } from './http-agents';
 import { S3RestSecretStore } from './s3-rest-store';
+import { MAX_OBJECT_BYTES } from './secret-store';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, seen: IncomingMessage[]) => void;
 
@@ -121,6 +122,68 @@ describe('Class: S3RestSecretStore', () => {
     // Assess
     expect(result).toEqual({ status: 'found', body: new TextEncoder().encode('whole') });
     expect(seen).toHaveLength(2);
+  });
+
+  it('refuses an object whose Content-Length is over the cap, from the headers, naming its size', async () => {
+    // Prepare: the body is never finished, so reading it whole would never end.
+    let connectionClosed: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => {
+      connectionClosed = resolve;
+    });
+    const { endpoint, seen } = await serve((_request, response) => {
+      response.once('close', () => connectionClosed());
+      response.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
+      response.write(Buffer.alloc(64 * 1024, 0x41));
+    });
+
+    // Act
+    const result = await store(endpoint).getObject('env');
+
+    // Assess
+    expect(result).toEqual({
+      status: 'failed',
+      kind: 'too-large',
+      reason: `ObjectTooLarge: the object is ${100 * 1024 * 1024} bytes, more than the ${MAX_OBJECT_BYTES} bytes (1 MiB) s3secrets reads; it was not downloaded`,
+    });
+    expect(seen).toHaveLength(1);
+    // The client hung up: the rest of the 100 MiB was never sent.
+    await closed;
+  });
+
+  it('stops reading a body without Content-Length once it passes the cap', async () => {
+    // Prepare: an endless chunked body, written as fast as the client reads it; only the client can end it.
+    let written = 0;
+    const { endpoint, seen } = await serve((_request, response) => {
+      response.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 0x41);
+      const pump = () => {
+        while (!response.destroyed) {
+          written += chunk.byteLength;
+          if (!response.write(chunk)) return;
+        }
+      };
+      response.on('drain', pump);
+      pump();
+    });
+
+    // Act
+    const result = await store(endpoint).getObject('env');
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', kind: 'too-large' });
+    expect(seen).toHaveLength(1);
+    expect(written).toBeGreaterThan(MAX_OBJECT_BYTES);
+  });
+
+  it('reads an object of exactly the cap', async () => {
+    // Prepare
+    const { endpoint } = await serve((_request, response) => response.end(Buffer.alloc(MAX_OBJECT_BYTES, 0x41)));
+
+    // Act
+    const result = await store(endpoint).getObject('env');
+
+    // Assess
+    expect(result.status === 'found' && result.body.byteLength).toBe(MAX_OBJECT_BYTES);
   });
 
   it('follows S3 to the region it names for the bucket and signs for that region', async () => {

@@ -10,7 +10,9 @@ import {
   classifyError,
   type ListResult,
   listAllKeys,
+  MAX_OBJECT_BYTES,
   type ObjectResult,
+  objectTooLargeError,
   type RegionalSecretStore,
 } from './secret-store';
 import { type AwsCredentials, EMPTY_PAYLOAD_SHA256, signRequest } from './sigv4';
@@ -267,8 +269,26 @@ export class S3RestSecretStore implements RegionalSecretStore {
       );
       request.on('error', reject);
       request.on('response', (response: IncomingMessage) => {
+        const status = response.statusCode ?? 0;
+        const isObject = method === 'GET' && key !== undefined && status >= 200 && status < 300;
+        const declared = Number(response.headers['content-length'] ?? Number.NaN);
+        const refuse = (size: number | undefined) => {
+          // Rejected before the destroy's own error, so the read fails as "too large", not as a network error.
+          reject(objectTooLargeError(size));
+          request.destroy();
+        };
+        if (isObject && declared > MAX_OBJECT_BYTES) {
+          refuse(declared);
+          return;
+        }
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let received = 0;
+        response.on('data', (chunk: Buffer) => {
+          received += chunk.byteLength;
+          // A body without (or beyond) its Content-Length: stop reading at the cap.
+          if (isObject && received > MAX_OBJECT_BYTES) refuse(undefined);
+          else chunks.push(chunk);
+        });
         response.on('error', reject);
         response.on('end', () => {
           const body = Buffer.concat(chunks);
@@ -277,7 +297,7 @@ export class S3RestSecretStore implements RegionalSecretStore {
             reject(networkError(`S3 sent ${body.byteLength} of ${expected} bytes`, 'ECONNRESET'));
             return;
           }
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+          resolve({ status, headers: response.headers, body });
         });
       });
       request.end();

@@ -1,5 +1,22 @@
 /** Why a read did not return data. `not-found` and `access-denied` mean "absent" (silent, as upstream). */
-export type FailureKind = 'throttled' | 'server-error' | 'network' | 'deadline' | 'other';
+export type FailureKind = 'throttled' | 'server-error' | 'network' | 'deadline' | 'too-large' | 'other';
+
+/**
+ * The largest object `env` and `git-credential` read. Every value ends up in the job's environment, which Linux caps
+ * at ARG_MAX (a quarter of the stack limit: 2 MiB with the usual 8 MiB) for all variables and arguments together, and
+ * at 128 KiB per variable; SSH keys and git-credentials are a few KiB. 1 MiB leaves room for any usable env file and
+ * refuses, before its body is read, an object that could only fill memory and the job log.
+ */
+export const MAX_OBJECT_BYTES = 1024 * 1024;
+
+/** The error an S3 adapter fails a read with when the object is larger than `MAX_OBJECT_BYTES`. */
+export function objectTooLargeError(size: number | undefined): Error {
+  const what = size === undefined ? 'more than' : `${size} bytes, more than`;
+  return Object.assign(
+    new Error(`the object is ${what} the ${MAX_OBJECT_BYTES} bytes (1 MiB) s3secrets reads; it was not downloaded`),
+    { name: 'ObjectTooLarge' },
+  );
+}
 
 export type ObjectResult =
   | { status: 'found'; body: Uint8Array }
@@ -73,6 +90,7 @@ export function classifyError(error: unknown): Exclude<ObjectResult, { status: '
     return { status: 'access-denied' };
   }
   if (name === 'AbortError' || code === 'AbortError') return { status: 'failed', kind: 'deadline', reason };
+  if (code === 'ObjectTooLarge') return { status: 'failed', kind: 'too-large', reason };
   if (THROTTLING_CODES.has(code) || status === 429) return { status: 'failed', kind: 'throttled', reason };
   if (status !== undefined && status >= 500) return { status: 'failed', kind: 'server-error', reason };
   if (NETWORK_CODES.has(code) || name === 'TimeoutError' || /socket hang up|ECONN/.test(message)) {

@@ -165,6 +165,20 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(standIn?.requests.get('GET web/secret-files/APP_PASSWORD')).toBe(1);
   });
 
+  it('fails naming the object when an object is over the 1 MiB cap', async () => {
+    // Act
+    const result = await runAgainst({
+      'GET web/env': { kind: 'object', body: `HUGE=${'x'.repeat(2 * 1024 * 1024)}\n` },
+      'GET env': { kind: 'object', body: 'SMALL=yes\n' },
+    });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/stand-in-secrets\/web\/env: too large: ObjectTooLarge: the object is 2097158 bytes/);
+    expect(standIn?.requests.get('GET web/env')).toBe(1);
+  });
+
   it('fails with the missing permission when the bucket is forbidden', async () => {
     // Act
     const result = await runAgainst({ 'HEAD-BUCKET': { kind: 'error', status: 403, code: 'AccessDenied' } });

@@ -49,8 +49,8 @@ export async function startS3StandIn(
   const remaining = new Map<string, number>();
   const lastModified = new Date();
   // What real S3 sends with every object: computed once, so a request costs only the write.
-  const objects = new Map(
-    Object.entries(behaviours).flatMap(([target, behaviour]) =>
+  const objects = new Map<string, { size: number; etag: string }>(
+    Object.entries(behaviours).flatMap(([target, behaviour]): [string, { size: number; etag: string }][] =>
       target.startsWith('GET ') && behaviour.kind === 'object'
         ? [
             [
@@ -59,10 +59,10 @@ export async function startS3StandIn(
                 size: Buffer.byteLength(behaviour.body),
                 etag: `"${createHash('md5').update(behaviour.body).digest('hex')}"`,
               },
-            ] as const,
+            ],
           ]
         : target.startsWith('GET ') && behaviour.kind === 'error' && behaviour.listed
-          ? [[target.slice(4), { size: 0, etag: '' }] as const]
+          ? [[target.slice(4), { size: 0, etag: '' }]]
           : [],
     ),
   );
