@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { DockerConfigFileError } from './errors';
+import { acquireFileLock, type FileLockOptions, type FileLockPorts, systemLockPorts } from './file-lock';
 
 /**
  * The parts of Docker's `config.json` this helper reads and writes. Every other key (and every unknown field inside
@@ -94,47 +95,6 @@ export function withoutRegistries(config: DockerConfig, keys: readonly string[])
 /** Registries this helper wrote into a config directory, so `logout` removes exactly those. */
 const stateSchema = z.object({ registries: z.array(z.string()) });
 
-export interface FileLockOptions {
-  /** @default 10_000 */
-  timeoutMs?: number;
-  /** A lock older than this was left by a crashed helper and is broken. @default 30_000 */
-  staleMs?: number;
-}
-
-const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
-async function acquireLock(directory: string, options: FileLockOptions): Promise<() => Promise<void>> {
-  const lockPath = join(directory, LOCK_FILE_NAME);
-  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx', 0o600);
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(lockPath, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DockerConfigFileError(`cannot create lock file ${lockPath}`, lockPath, { cause: error });
-      }
-      const age = await stat(lockPath).then(
-        (info) => Date.now() - info.mtimeMs,
-        () => 0,
-      );
-      if (age > (options.staleMs ?? 30_000)) {
-        await rm(lockPath, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new DockerConfigFileError(
-          `timed out waiting for lock ${lockPath}; delete it if no helper is running`,
-          lockPath,
-        );
-      }
-      await sleep(25 + Math.floor(Math.random() * 50));
-    }
-  }
-}
-
 /** Writes a file so readers see either the old or the new content: temp file (mode 0600) in the same dir, then rename. */
 export async function writeFileAtomically(path: string, content: string): Promise<void> {
   const temporaryPath = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -191,11 +151,12 @@ export async function updateDockerConfigFile(
   directory: string,
   update: DockerConfigUpdate,
   lockOptions: FileLockOptions = {},
+  lockPorts: FileLockPorts = systemLockPorts,
 ): Promise<DockerConfig> {
   await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw new DockerConfigFileError(`cannot create Docker config directory ${directory}`, directory, { cause: error });
   });
-  const release = await acquireLock(directory, lockOptions);
+  const release = await acquireFileLock(join(directory, LOCK_FILE_NAME), lockOptions, lockPorts);
   try {
     const path = join(directory, CONFIG_FILE_NAME);
     const current = parseDockerConfig((await readOptionalFile(path)) ?? '', path);
