@@ -98,7 +98,7 @@ export function bootContractFields(): BootContractField[] {
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-/** The Markdown table of every field that the package README carries (regenerate with `pnpm docs`). */
+/** The Markdown table of every field that the package README carries (regenerate with `pnpm run readme`). */
 export function bootContractFieldsTable(): string {
   const rows = bootContractFields().map((field) => {
     const fallback =
