@@ -341,5 +341,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   logRetentionDays: 30,
   dashboardEnabled: true,
   lambdaArchitecture: 'arm64',
+  agentEndpoint: 'https://agent-edge.buildkite.com/v3',
   agentTokenFromDeployParameter: false,
-} as const satisfies Partial<Record<keyof ControlPlaneOptions, unknown>>;
+} as const satisfies Partial<Record<keyof ElasticCiStackProps, unknown>>;

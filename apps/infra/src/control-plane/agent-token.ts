@@ -1,0 +1,124 @@
+import * as cdk from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { AgentTokenOptions } from '../elastic-ci-stack-props';
+
+/** Secrets Manager secrets are readable through Parameter Store under this prefix (GetParameter with decryption). */
+export const SECRETS_MANAGER_REFERENCE_PREFIX = '/aws/reference/secretsmanager/';
+
+/** Name of the NoEcho template parameter that carries the token at deploy time. */
+export const AGENT_TOKEN_DEPLOY_PARAMETER = 'BuildkiteAgentToken';
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}$/;
+const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter(\/[a-zA-Z0-9_.\-/]+)$/;
+const PARAMETER_NAME = /^\/[a-zA-Z0-9_.\-/]+$|^[a-zA-Z0-9_.-]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
+
+/** Problems with the token options, lowercase, each naming the option and the bad value. Empty when valid. */
+export function agentTokenProblems(options: AgentTokenOptions): string[] {
+  const problems: string[] = [];
+  const sources = [
+    options.agentTokenParameterName !== undefined && 'agentTokenParameterName',
+    options.agentTokenSecretArn !== undefined && 'agentTokenSecretArn',
+    options.agentTokenFromDeployParameter === true && 'agentTokenFromDeployParameter',
+  ].filter((source): source is string => source !== false);
+  if (sources.length === 0) {
+    problems.push(
+      'agent token: no source set; set one of agentTokenParameterName (an existing SSM SecureString), agentTokenSecretArn (an existing Secrets Manager secret) or agentTokenFromDeployParameter: true',
+    );
+  } else if (sources.length > 1) {
+    problems.push(`agent token: set exactly one source, got ${sources.join(' and ')}`);
+  }
+  const { agentTokenParameterName: name, agentTokenSecretArn: secretArn, agentTokenParameterKmsKeyArn: key } = options;
+  if (name !== undefined && !PARAMETER_NAME.test(name) && !PARAMETER_ARN.test(name)) {
+    problems.push(
+      `agentTokenParameterName must be an SSM parameter name (/path/name of A-Z a-z 0-9 _ . - /) or parameter ARN, got ${JSON.stringify(name)}`,
+    );
+  }
+  if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
+    problems.push(
+      `agentTokenSecretArn must be the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), got ${JSON.stringify(secretArn)}`,
+    );
+  }
+  if (key !== undefined) {
+    if (name === undefined) problems.push('agentTokenParameterKmsKeyArn applies only with agentTokenParameterName');
+    if (!KMS_KEY_ARN.test(key)) {
+      problems.push(`agentTokenParameterKmsKeyArn must be a KMS key ARN, got ${JSON.stringify(key)}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Where the agent token lives, as the scaler and the instances read it: one SSM `GetParameter` (with decryption) on
+ * {@link parameterName}, which is either the user's parameter or `/aws/reference/secretsmanager/<secret name>`.
+ * The token itself never appears in the template.
+ */
+export class AgentToken extends Construct {
+  /** What `GetParameter` is called with (name or ARN). */
+  readonly parameterName: string;
+  /** The secret holding the token, when it is in Secrets Manager. */
+  readonly secret: secretsmanager.ISecret | secretsmanager.Secret | undefined;
+  private readonly parameterArn: string;
+  private readonly kmsKeyArn: string | undefined;
+
+  constructor(scope: Construct, id: string, options: AgentTokenOptions) {
+    super(scope, id);
+    const stack = cdk.Stack.of(this);
+    if (options.agentTokenParameterName !== undefined) {
+      const name = options.agentTokenParameterName;
+      this.parameterName = name;
+      this.parameterArn = PARAMETER_ARN.test(name) ? name : parameterArnFor(stack, name);
+      this.kmsKeyArn = options.agentTokenParameterKmsKeyArn;
+      this.secret = undefined;
+      return;
+    }
+    let secretName: string;
+    if (options.agentTokenSecretArn !== undefined) {
+      const match = SECRET_ARN.exec(options.agentTokenSecretArn);
+      secretName = match?.[1] ?? options.agentTokenSecretArn;
+      this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', options.agentTokenSecretArn);
+    } else {
+      const tokenParameter = new cdk.CfnParameter(stack, AGENT_TOKEN_DEPLOY_PARAMETER, {
+        type: 'String',
+        noEcho: true,
+        minLength: 1,
+        description: 'Buildkite agent registration token (stored in Secrets Manager, never echoed)',
+      });
+      // A name derived from the stack name: several stacks deploy side by side, and the Parameter Store reference
+      // needs the plain name (a generated name only shows up with its random suffix).
+      secretName = `elastic-ci/${stack.stackName}/agent-token`;
+      this.secret = new secretsmanager.Secret(this, 'Secret', {
+        secretName,
+        description: 'Buildkite agent registration token of this elastic-ci stack',
+        secretStringValue: cdk.SecretValue.cfnParameter(tokenParameter),
+      });
+    }
+    this.parameterName = `${SECRETS_MANAGER_REFERENCE_PREFIX}${secretName}`;
+    this.parameterArn = parameterArnFor(stack, this.parameterName);
+    this.kmsKeyArn = undefined;
+  }
+
+  /** `ssm:GetParameter` on the token (and `secretsmanager:GetSecretValue` / `kms:Decrypt` where it lives there). */
+  grantRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.parameterArn] }),
+    );
+    this.secret?.grantRead(grantee);
+    if (this.kmsKeyArn !== undefined) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.kmsKeyArn] }),
+      );
+    }
+  }
+}
+
+/** `arn:…:ssm:<region>:<account>:parameter/<name without its leading slash>`. */
+export function parameterArnFor(stack: cdk.Stack, name: string): string {
+  return stack.formatArn({
+    service: 'ssm',
+    resource: 'parameter',
+    resourceName: name.startsWith('/') ? name.slice(1) : name,
+  });
+}

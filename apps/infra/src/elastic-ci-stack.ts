@@ -1,0 +1,200 @@
+import * as cdk from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { AGENT_FLEET_DEFAULTS } from './agent-fleet/agent-fleet-defaults';
+import { validateAgentFleetOptions } from './agent-fleet/validate-agent-fleet-options';
+import { AgentToken } from './control-plane/agent-token';
+import type { ControlPlaneFunction } from './control-plane/control-plane-function';
+import { ElasticCiDashboard } from './control-plane/dashboard';
+import { LifecycleResources } from './control-plane/lifecycle-resources';
+import { Scaler } from './control-plane/scaler';
+import { validateControlPlaneOptions } from './control-plane/validate-control-plane-options';
+import { CONTROL_PLANE_DEFAULTS, type ElasticCiStackProps } from './elastic-ci-stack-props';
+import { InterimAgentGroup } from './interim-agent-group';
+import { addNagSuppressions } from './nag-suppressions';
+
+/** Invalid stack options: `problems` lists every one; the message lists them all, one per line. */
+export class ElasticCiStackOptionsError extends Error {
+  override readonly name = 'ElasticCiStackOptionsError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(
+      `invalid elastic-ci stack options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+        .map((problem) => `  - ${problem}`)
+        .join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** Every problem with the props, fleet and control plane together, without duplicates. Empty when valid. */
+export function validateElasticCiStackProps(props: ElasticCiStackProps): string[] {
+  return [...new Set([...validateAgentFleetOptions(props), ...validateControlPlaneOptions(props)])];
+}
+
+/**
+ * The whole elastic-ci deployment: the agent fleet (VPC, launch template, Auto Scaling group, lifecycle hook, warm
+ * pool, buckets) and its control plane (agent-scaler, webhook, AZ-rebalancing suspender, stop-agents, dashboard).
+ * Options are validated before anything is built: one {@link ElasticCiStackOptionsError} names every problem.
+ */
+export class ElasticCiStack extends cdk.Stack {
+  readonly agentToken: AgentToken;
+  readonly scaler: Scaler | undefined;
+  readonly lifecycleResources: LifecycleResources;
+  readonly dashboard: ElasticCiDashboard | undefined;
+  readonly autoScalingGroupName: string;
+
+  constructor(scope: Construct, id: string, props: ElasticCiStackProps) {
+    const problems = validateElasticCiStackProps(props);
+    if (problems.length > 0) throw new ElasticCiStackOptionsError(problems);
+    super(scope, id, {
+      description: 'elastic-ci: autoscaling Buildkite agents (github.com/elastic-ci)',
+      ...props,
+    });
+    const d = CONTROL_PLANE_DEFAULTS;
+    const queue = props.queue ?? AGENT_FLEET_DEFAULTS.queue;
+    const minSize = props.minSize ?? AGENT_FLEET_DEFAULTS.minSize;
+    const maxSize = props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize;
+    const agentsPerInstance = props.agentsPerInstance ?? AGENT_FLEET_DEFAULTS.agentsPerInstance;
+    const logRetentionDays = props.logRetentionDays ?? d.logRetentionDays;
+    const architecture = props.lambdaArchitecture ?? d.lambdaArchitecture;
+    const permissionsBoundaryArn = props.rolePermissionsBoundaryArn ?? props.instanceRolePermissionsBoundaryArn;
+
+    this.agentToken = new AgentToken(this, 'AgentToken', props);
+
+    const group = new InterimAgentGroup(this, 'AgentFleet', { minSize, maxSize });
+    this.autoScalingGroupName = group.autoScalingGroupName;
+
+    const functions: ControlPlaneFunction[] = [];
+    // A fixed-size fleet needs no scaler (Buildkite: MinSize == MaxSize deploys none).
+    if (minSize !== maxSize) {
+      const disableScaleIn = props.disableScaleIn ?? d.disableScaleIn;
+      const scaleInStrategy = props.scaleInStrategy ?? d.scaleInStrategy;
+      const warmPoolScalerManaged = props.warmPoolScalerManaged ?? props.warmPoolEnabled === true;
+      this.scaler = new Scaler(this, 'Scaler', {
+        queue,
+        agentEndpoint: props.agentEndpoint ?? d.agentEndpoint,
+        agentsPerInstance,
+        autoScalingGroupName: this.autoScalingGroupName,
+        agentToken: this.agentToken,
+        policyEnvironment: scalerPolicyEnvironment(props, warmPoolScalerManaged),
+        warmPoolScalerManaged,
+        drainsInstances: scaleInStrategy === 'drain' && !disableScaleIn,
+        scheduleIntervalSec: props.scalerScheduleIntervalSec ?? d.scalerScheduleIntervalSec,
+        pollIntervalSec: props.scalerPollIntervalSec ?? d.scalerPollIntervalSec,
+        invocationBudgetSec: props.scalerInvocationBudgetSec ?? d.scalerInvocationBudgetSec,
+        startupJitterMaxSec: props.scalerStartupJitterMaxSec ?? d.scalerStartupJitterMaxSec,
+        leaseEnabled: props.scalerLeaseEnabled ?? d.scalerLeaseEnabled,
+        leaseTtlSec: props.scalerLeaseTtlSec ?? d.scalerLeaseTtlSec,
+        leaseWaitSec: props.scalerLeaseWaitSec ?? d.scalerLeaseWaitSec,
+        webhookEnabled: props.webhookEnabled ?? d.webhookEnabled,
+        webhookSecretParameterName: props.webhookSecretParameterName,
+        webhookAllowTokenHeader: props.webhookAllowTokenHeader ?? d.webhookAllowTokenHeader,
+        webhookReplayWindowSec: props.webhookReplayWindowSec ?? d.webhookReplayWindowSec,
+        architecture,
+        logRetentionDays,
+        permissionsBoundaryArn,
+        managedPolicyArns: props.scalerManagedPolicyArns ?? [],
+      });
+      functions.push(this.scaler.scheduledFunction);
+      if (this.scaler.webhookFunction) functions.push(this.scaler.webhookFunction);
+    }
+
+    this.lifecycleResources = new LifecycleResources(this, 'Lifecycle', {
+      autoScalingGroupName: this.autoScalingGroupName,
+      azRebalancingSuspenderEnabled: props.azRebalancingSuspenderEnabled ?? d.azRebalancingSuspenderEnabled,
+      stopAgentsEnabled: props.stopAgentsEnabled ?? d.stopAgentsEnabled,
+      stopAgentsDrainTimeoutSec: props.stopAgentsDrainTimeoutSec ?? d.stopAgentsDrainTimeoutSec,
+      stopAgentsPollIntervalSec: props.stopAgentsPollIntervalSec ?? d.stopAgentsPollIntervalSec,
+      stopAgentsOnDrainTimeout: props.stopAgentsOnDrainTimeout ?? d.stopAgentsOnDrainTimeout,
+      architecture,
+      logRetentionDays,
+      permissionsBoundaryArn,
+    });
+    for (const fn of [this.lifecycleResources.suspenderFunction, this.lifecycleResources.stopAgentsFunction]) {
+      if (fn) functions.push(fn);
+    }
+
+    if (props.dashboardEnabled ?? d.dashboardEnabled) {
+      this.dashboard = new ElasticCiDashboard(this, 'Dashboard', {
+        queue,
+        autoScalingGroupName: this.autoScalingGroupName,
+        warmPoolEnabled: props.warmPoolEnabled === true,
+        functions,
+      });
+    }
+
+    this.addOutputs();
+    addNagSuppressions(this);
+  }
+
+  private addOutputs(): void {
+    new cdk.CfnOutput(this, 'AutoScalingGroupName', {
+      description: 'The agent Auto Scaling group',
+      value: this.autoScalingGroupName,
+    });
+    new cdk.CfnOutput(this, 'AgentTokenParameterName', {
+      description: 'Where the scaler and the instances read the agent token (SSM GetParameter with decryption)',
+      value: this.agentToken.parameterName,
+    });
+    if (this.dashboard) {
+      new cdk.CfnOutput(this, 'DashboardUrl', {
+        description: 'CloudWatch dashboard of the fleet',
+        value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.dashboard.dashboard.dashboardName}`,
+      });
+    }
+    if (this.scaler?.webhookUrl) {
+      new cdk.CfnOutput(this, 'WebhookUrl', {
+        description: 'Buildkite notification service URL (job.scheduled, token sent as X-Buildkite-Signature)',
+        value: this.scaler.webhookUrl.url,
+      });
+    }
+    if (this.scaler?.webhookSecret) {
+      new cdk.CfnOutput(this, 'WebhookSecretArn', {
+        description: 'Secrets Manager secret with the generated webhook token to paste into Buildkite',
+        value: this.scaler.webhookSecret.secretArn,
+      });
+    }
+  }
+}
+
+/** The scaler's policy variables (agent-scaler README), every value a string as Lambda wants it. */
+export function scalerPolicyEnvironment(
+  props: ElasticCiStackProps,
+  warmPoolScalerManaged: boolean,
+): Record<string, string> {
+  const d = CONTROL_PLANE_DEFAULTS;
+  const seconds = (value: number) => `${value}s`;
+  const environment: Record<string, string> = {
+    INCLUDE_WAITING: String(props.includeWaitingJobs ?? d.includeWaitingJobs),
+    INSTANCE_BUFFER: String(props.instanceBuffer ?? d.instanceBuffer),
+    MAX_INSTANCE_CAP: String(props.maxInstanceCap ?? d.maxInstanceCap),
+    AVAILABILITY_THRESHOLD: String(props.availabilityThreshold ?? d.availabilityThreshold),
+    SCALE_OUT_FACTOR: String(props.scaleOutFactor ?? d.scaleOutFactor),
+    SCALE_IN_FACTOR: String(props.scaleInFactor ?? d.scaleInFactor),
+    SCALE_OUT_COOLDOWN_PERIOD: seconds(props.scaleOutCooldownSec ?? d.scaleOutCooldownSec),
+    SCALE_IN_COOLDOWN_PERIOD: seconds(props.scaleInCooldownSec ?? d.scaleInCooldownSec),
+    SCALE_ONLY_AFTER_ALL_EVENT: String(props.scaleOnlyAfterAllEvent ?? d.scaleOnlyAfterAllEvent),
+    DISABLE_SCALE_IN: String(props.disableScaleIn ?? d.disableScaleIn),
+    DISABLE_SCALE_OUT: String(props.disableScaleOut ?? d.disableScaleOut),
+    ELASTIC_CI_MODE: String(props.elasticCiMode ?? d.elasticCiMode),
+    SCALE_IN_STRATEGY: props.scaleInStrategy ?? d.scaleInStrategy,
+    SCALE_IN_MIN_RUNNING_TIME: seconds(props.scaleInMinRunningTimeSec ?? d.scaleInMinRunningTimeSec),
+    IDLE_COUNT: String(props.idleAgentCount ?? d.idleAgentCount),
+    WARM_POOL_ENABLED: String(warmPoolScalerManaged),
+  };
+  if (props.scaleInStrategy === 'drain') environment.SCALE_IN_ORDER = props.scaleInOrder ?? d.scaleInOrder;
+  if (props.staleMetricsAfterSec !== undefined) environment.STALE_METRICS_AFTER = seconds(props.staleMetricsAfterSec);
+  if (props.growthThrottleLaunchesPerSec !== undefined) {
+    environment.GROWTH_THROTTLE_LAUNCHES_PER_SEC = String(props.growthThrottleLaunchesPerSec);
+    if (props.growthThrottleBurst !== undefined) environment.GROWTH_THROTTLE_BURST = String(props.growthThrottleBurst);
+  }
+  if (warmPoolScalerManaged) {
+    environment.WARM_POOL_MIN_SIZE = String(props.warmPoolMinSize ?? AGENT_FLEET_DEFAULTS.warmPoolMinSize);
+    environment.WARM_POOL_PREPARE_FOR_WAITING_JOBS = String(
+      props.warmPoolPrepareForWaitingJobs ?? d.warmPoolPrepareForWaitingJobs,
+    );
+  }
+  if (props.scalerPolicies !== undefined) environment.SCALER_POLICIES = JSON.stringify(props.scalerPolicies);
+  return environment;
+}

@@ -1,0 +1,138 @@
+import { parseAgentScalerConfig } from '@elastic-ci/agent-scaler';
+import { loadConfig as loadSuspenderConfig, planSuspension } from '@elastic-ci/az-rebalancing-suspender';
+import { loadConfig as loadStopAgentsConfig, planRequest } from '@elastic-ci/stop-agents';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_TAG } from './control-plane/control-plane-function';
+import { LAMBDA_RUNTIME_ENVIRONMENT, resolvePlaceholders } from './test-support/resolve-placeholders';
+import {
+  MAXIMAL_CONTROL_PLANE_PROPS,
+  MINIMAL_PROPS,
+  resourcesOfType,
+  type SynthesizedStack,
+  synthesizeStack,
+  type TemplateValue,
+} from './test-support/synthesize';
+
+// Stack → Lambda seam (ARCHITECTURE.md): every function's environment, as Lambda will see it, must pass the
+// deployed package's own config parser. A renamed or retyped variable fails here, not at a cold start after deploy.
+
+type Resources = Record<string, { Type: string; Properties: Record<string, TemplateValue> }>;
+
+interface DeployedFunction {
+  logicalId: string;
+  packageName: string;
+  handler: string;
+  environment: Record<string, string>;
+}
+
+function deployedFunctions(synthesized: SynthesizedStack): DeployedFunction[] {
+  const resources = synthesized.json.Resources as Resources;
+  return Object.entries(resourcesOfType(synthesized.json, 'AWS::Lambda::Function')).map(([logicalId, resource]) => {
+    const tags = (resource.Properties.Tags ?? []) as { Key: string; Value: string }[];
+    const variables = resource.Properties.Environment?.Variables ?? {};
+    return {
+      logicalId,
+      packageName: tags.find((tag) => tag.Key === PACKAGE_TAG)?.Value ?? '(untagged)',
+      handler: resource.Properties.Handler,
+      environment: {
+        ...LAMBDA_RUNTIME_ENVIRONMENT,
+        ...(resolvePlaceholders(variables, resources) as Record<string, string>),
+      },
+    };
+  });
+}
+
+/** Parses one function's environment with its package's parser; returns the parser's verdict. */
+function parseWithOwnParser(fn: DeployedFunction): { ok: true } | { ok: false; error: string } {
+  try {
+    switch (fn.packageName) {
+      case '@elastic-ci/agent-scaler':
+        parseAgentScalerConfig(fn.environment, { requireWebhook: fn.handler === 'webhook.handler' });
+        return { ok: true };
+      case '@elastic-ci/az-rebalancing-suspender': {
+        const result = loadSuspenderConfig(fn.environment);
+        return result.ok ? { ok: true } : { ok: false, error: result.error.message };
+      }
+      case '@elastic-ci/stop-agents': {
+        const result = loadStopAgentsConfig(fn.environment);
+        return result.ok ? { ok: true } : { ok: false, error: result.error.message };
+      }
+      default:
+        return { ok: false, error: `function ${fn.logicalId} has no ${PACKAGE_TAG} tag naming a known package` };
+    }
+  } catch (error) {
+    return { ok: false, error: String(error) };
+  }
+}
+
+const variants: [string, () => SynthesizedStack][] = [
+  ['default', () => synthesizeStack({ ...MINIMAL_PROPS, webhookEnabled: true })],
+  ['maximal', () => synthesizeStack(MAXIMAL_CONTROL_PLANE_PROPS)],
+];
+
+describe.each(variants)('Lambda environment contract (%s stack)', (_name, synthesize) => {
+  let functions: DeployedFunction[];
+  let synthesized: SynthesizedStack;
+  beforeAll(() => {
+    synthesized = synthesize();
+    functions = deployedFunctions(synthesized);
+  }, 180_000);
+
+  it('deploys every control-plane package, each with the handler its README documents', () => {
+    expect(functions.map((fn) => `${fn.packageName} ${fn.handler}`).sort()).toEqual([
+      '@elastic-ci/agent-scaler scheduled.handler',
+      '@elastic-ci/agent-scaler webhook.handler',
+      '@elastic-ci/az-rebalancing-suspender lambda.handler',
+      '@elastic-ci/stop-agents lambda.handler',
+    ]);
+  });
+
+  it("passes each function's environment through that package's own config parser", () => {
+    const verdicts = functions.map((fn) => ({ function: fn.logicalId, ...parseWithOwnParser(fn) }));
+    expect(verdicts.filter((verdict) => !verdict.ok)).toEqual([]);
+  });
+
+  it("gives the custom resources properties their packages' request planners accept", () => {
+    const resources = synthesized.json.Resources as Resources;
+    const properties = (type: string) => {
+      const [resource] = Object.values(resourcesOfType(synthesized.json, type));
+      return resolvePlaceholders(resource.Properties, resources) as Record<string, unknown>;
+    };
+    const suspension = planSuspension({
+      RequestType: 'Create',
+      LogicalResourceId: 'AzRebalancingSuspension',
+      ResourceProperties: properties('Custom::AzRebalancingSuspender'),
+    } as never);
+    expect(suspension).toMatchObject({ action: 'suspend', groupName: expect.stringContaining('AgentFleet') });
+    const stopAgents = planRequest({
+      RequestType: 'Create',
+      LogicalResourceId: 'StopAgentsOnReplacement',
+      ResourceProperties: properties('Custom::StopAgents'),
+    } as never);
+    expect(JSON.stringify(stopAgents)).toContain('AgentFleet');
+  });
+});
+
+describe('the contract check itself', () => {
+  it('refuses an environment the scaler would refuse (a renamed variable)', () => {
+    const renamed: DeployedFunction = {
+      logicalId: 'Renamed',
+      packageName: '@elastic-ci/agent-scaler',
+      handler: 'scheduled.handler',
+      environment: { BUILDKITE_QUEUE: 'default', ASG_NAME: 'group', AGENT_TOKEN_SSM_KEY: '/x' },
+    };
+    const verdict = parseWithOwnParser(renamed);
+    expect(verdict.ok).toBe(false);
+    expect(verdict.ok === false && verdict.error).toContain('BUILDKITE_AGENT_TOKEN_SSM_KEY');
+  });
+
+  it('refuses a custom-resource environment out of range', () => {
+    const verdict = parseWithOwnParser({
+      logicalId: 'StopAgents',
+      packageName: '@elastic-ci/stop-agents',
+      handler: 'lambda.handler',
+      environment: { AWS_REGION: 'eu-west-1', DRAIN_TIMEOUT_SECONDS: '7200' },
+    });
+    expect(verdict).toMatchObject({ ok: false, error: expect.stringContaining('DRAIN_TIMEOUT_SECONDS') });
+  });
+});
