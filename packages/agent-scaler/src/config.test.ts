@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAgentScalerConfig } from './config';
 import { ConfigurationError } from './errors';
@@ -272,12 +273,174 @@ describe('Function: parseAgentScalerConfig', () => {
 
     // Assess
     expect(badTable.issues.map((issue) => issue.variable)).toEqual([
+      'SCALER_LOCK_TTL',
       'SCALER_LOCK_WAIT',
       'SCALER_LOCK_TABLE',
-      'SCALER_LOCK_TTL',
     ]);
     expect(withoutTable.issues).toEqual([
       { variable: 'SCALER_LOCK_TTL', message: expect.stringMatching(/without SCALER_LOCK_TABLE/) },
     ]);
+  });
+});
+
+/**
+ * Every bounded duration with its documented range (README configuration table), in ms. Written out here, not read
+ * from the code under test.
+ */
+const DURATION_BOUNDS: [variable: string, minMs: number, maxMs: number, range: string][] = [
+  ['BUILDKITE_API_TIMEOUT', 1_000, 5_000, 'between 1s and 5s'],
+  ['LAMBDA_INTERVAL', 1_000, 14 * 60_000, 'between 1s and 14m'],
+  ['LAMBDA_TIMEOUT', 1_000, 15 * 60_000, 'between 1s and 15m'],
+  ['LAMBDA_DEADLINE_MARGIN', 1_000, 5 * 60_000, 'between 1s and 5m'],
+  ['LAMBDA_STARTUP_JITTER_MAX', 0, 10 * 60_000, 'between 0s and 10m'],
+  ['ASG_ACTIVITY_TIMEOUT', 1_000, 5 * 60_000, 'between 1s and 5m'],
+  ['WEBHOOK_REPLAY_WINDOW', 10_000, 3_600_000, 'between 10s and 1h'],
+  ['SCALE_OUT_COOLDOWN_PERIOD', 0, 24 * 3_600_000, 'between 0s and 24h'],
+  ['SCALE_IN_COOLDOWN_PERIOD', 0, 24 * 3_600_000, 'between 0s and 24h'],
+  ['SCALE_IN_MIN_RUNNING_TIME', 0, 24 * 3_600_000, 'between 0s and 24h'],
+  ['SCALE_IN_MIN_IDLE', 0, 24 * 3_600_000, 'between 0s and 24h'],
+];
+
+const LEASE = { SCALER_LOCK_TABLE: 'agent-scaler-locks' };
+
+function issuesFor(environment: Record<string, string>): { variable: string; message: string }[] {
+  try {
+    parseAgentScalerConfig({ ...MINIMAL, ...environment });
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.issues;
+    throw error;
+  }
+}
+
+describe('Function: parseAgentScalerConfig (ranges of durations and ratios)', () => {
+  it.each([
+    // The values of issue 16 that silently broke scaling.
+    ['AVAILABILITY_THRESHOLD', '1.5', 'between 0 and 1'],
+    ['ASG_ACTIVITY_TIMEOUT', '0', 'between 1s and 5m'],
+    ['SCALER_LOCK_TTL', '10000h', 'between 10s and 15m'],
+    ['WEBHOOK_REPLAY_WINDOW', '8760h', 'between 10s and 1h'],
+    ['LAMBDA_INTERVAL', '20m', 'between 1s and 14m'],
+    ['LAMBDA_TIMEOUT', '16m', 'between 1s and 15m'],
+    ['SCALER_LOCK_WAIT', '1h', 'between 0s and 15m'],
+    ['SCALE_OUT_FACTOR', '-11', 'between -10 and 10'],
+    ['SCALE_IN_FACTOR', '100', 'between -10 and 10'],
+    ['IDLE_SCALE_FACTOR', '11', 'between 0 and 10'],
+    ['STALE_METRICS_AFTER', '2h', 'between 0s and 1h'],
+    ['STALE_METRICS_AFTER', '1s', 'be 0 or between 10s and 1h'],
+  ])('refuses %s=%s at cold start, naming the variable and the range', (variable, value, range) => {
+    // Act
+    const issues = issuesFor({ ...LEASE, [variable]: value });
+
+    // Assess
+    expect(issues).toEqual([{ variable, message: expect.stringContaining(range) }]);
+  });
+
+  it('accepts each duration exactly within its range, for any value', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...DURATION_BOUNDS),
+        fc.integer({ min: 0, max: 30 * 3_600_000 }),
+        ([variable, minMs, maxMs, range], valueMs) => {
+          // Act
+          const issues = issuesFor({ [variable]: `${valueMs}ms` });
+
+          // Assess
+          if (valueMs >= minMs && valueMs <= maxMs) expect(issues).toEqual([]);
+          else expect(issues).toEqual([{ variable, message: expect.stringContaining(range) }]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it.each(DURATION_BOUNDS)(
+    'accepts %s at both ends of its range and refuses just outside',
+    (variable, minMs, maxMs) => {
+      // Act / Assess
+      expect(issuesFor({ [variable]: `${minMs}ms` })).toEqual([]);
+      expect(issuesFor({ [variable]: `${maxMs}ms` })).toEqual([]);
+      expect(issuesFor({ [variable]: `${maxMs + 1}ms` }).map((issue) => issue.variable)).toEqual([variable]);
+      if (minMs > 0)
+        expect(issuesFor({ [variable]: `${minMs - 1}ms` }).map((issue) => issue.variable)).toEqual([variable]);
+    },
+  );
+
+  it('accepts the ratios within their ranges, for any value', () => {
+    const ratios: [string, number, number][] = [
+      ['AVAILABILITY_THRESHOLD', 0, 1],
+      ['SCALE_OUT_FACTOR', -10, 10],
+      ['SCALE_IN_FACTOR', -10, 10],
+      ['IDLE_SCALE_FACTOR', 0, 10],
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ratios),
+        fc.double({ min: -20, max: 20, noNaN: true }),
+        ([variable, min, max], value) => {
+          // Act
+          const issues = issuesFor({ [variable]: value.toFixed(3) });
+
+          // Assess
+          const rounded = Number(value.toFixed(3));
+          const inRange = rounded >= min && rounded <= max;
+          expect(issues.map((issue) => issue.variable)).toEqual(inRange ? [] : [variable]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps the off values: a negative LAMBDA_TIMEOUT or startup jitter, and STALE_METRICS_AFTER=0', () => {
+    // Act
+    const config = parseAgentScalerConfig({
+      ...MINIMAL,
+      LAMBDA_TIMEOUT: '-1',
+      LAMBDA_STARTUP_JITTER_MAX: '-1s',
+      STALE_METRICS_AFTER: '0s',
+    });
+
+    // Assess
+    expect(config.invocationBudgetMs).toBeUndefined();
+    expect(config.scaler.staleMetricsAfterSec).toBe(0);
+  });
+
+  it('requires a lease TTL above the slowest pass: both timeouts in full plus the 5s act margin', () => {
+    // Act
+    const tooShort = issuesFor({ ...LEASE, SCALER_LOCK_TTL: '20s', ASG_ACTIVITY_TIMEOUT: '15s' });
+    const enough = issuesFor({ ...LEASE, SCALER_LOCK_TTL: '26s', ASG_ACTIVITY_TIMEOUT: '15s' });
+
+    // Assess
+    expect(tooShort).toEqual([
+      { variable: 'SCALER_LOCK_TTL', message: expect.stringContaining('must be more than 25s') },
+    ]);
+    expect(enough).toEqual([]);
+  });
+
+  it('names every out-of-range variable with its range in one cold-start error', () => {
+    // Act
+    const error = configurationIssues({
+      ...MINIMAL,
+      ...LEASE,
+      AVAILABILITY_THRESHOLD: '2',
+      ASG_ACTIVITY_TIMEOUT: '0s',
+      SCALER_LOCK_TTL: '10000h',
+      WEBHOOK_REPLAY_WINDOW: '30d',
+      LAMBDA_INTERVAL: '1h',
+    });
+
+    // Assess
+    expect(error.issues.map((issue) => issue.variable).sort()).toEqual([
+      'ASG_ACTIVITY_TIMEOUT',
+      'AVAILABILITY_THRESHOLD',
+      'LAMBDA_INTERVAL',
+      'SCALER_LOCK_TTL',
+      'WEBHOOK_REPLAY_WINDOW',
+    ]);
+    expect(error.message).toContain('ASG_ACTIVITY_TIMEOUT: must be between 1s and 5m');
+    expect(error.message).toContain('SCALER_LOCK_TTL: must be between 10s and 15m');
+    expect(error.message).toContain('LAMBDA_INTERVAL: must be between 1s and 14m');
+    expect(error.message).toContain('AVAILABILITY_THRESHOLD: must be a number between 0 and 1');
+    expect(error.message).toMatch(/WEBHOOK_REPLAY_WINDOW: must be (a duration|between 10s and 1h)/);
   });
 });

@@ -51,6 +51,101 @@ export const DEFAULT_LEASE_TTL_MS = 30_000;
 export const LEASE_ACT_MARGIN_MS = 5_000;
 const MIN_LEASE_TTL_MS = 2 * LEASE_ACT_MARGIN_MS;
 
+const SECOND_MS = 1_000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+/** The longest a Lambda invocation can run. */
+export const LAMBDA_MAX_RUN_MS = 15 * MINUTE_MS;
+
+/** An allowed range and why it is that range: the reason goes into the cold-start error. */
+export interface AllowedRange {
+  min: number;
+  max: number;
+  why: string;
+}
+
+/**
+ * The allowed range of every duration (ms) the Lambda reads. A value outside fails the cold start naming the
+ * variable and the range: each bound keeps scaling working (see the README's configuration table).
+ */
+export const DURATION_RANGES = {
+  BUILDKITE_API_TIMEOUT: { min: 1 * SECOND_MS, max: MAX_REQUEST_TIMEOUT_MS, why: 'the metrics call must fit a pass' },
+  LAMBDA_INTERVAL: {
+    min: 1 * SECOND_MS,
+    max: 14 * MINUTE_MS,
+    why: 'a pass and the pause after it must fit one invocation, at most 15m',
+  },
+  LAMBDA_TIMEOUT: { min: 1 * SECOND_MS, max: LAMBDA_MAX_RUN_MS, why: 'a Lambda runs 15m at most; unset = until then' },
+  LAMBDA_DEADLINE_MARGIN: {
+    min: 1 * SECOND_MS,
+    max: 5 * MINUTE_MS,
+    why: 'the last pass needs time to finish; more leaves no time to poll',
+  },
+  LAMBDA_STARTUP_JITTER_MAX: {
+    min: 0,
+    max: 10 * MINUTE_MS,
+    why: 'the first pass must still start within the invocation',
+  },
+  ASG_ACTIVITY_TIMEOUT: {
+    min: 1 * SECOND_MS,
+    max: 5 * MINUTE_MS,
+    why: '0 aborts every scan and blocks scale-in; the scan runs inside a pass',
+  },
+  SCALER_LOCK_TTL: {
+    min: MIN_LEASE_TTL_MS,
+    max: LAMBDA_MAX_RUN_MS,
+    why: 'above the slowest pass plus the 5s act margin; a crashed holder blocks scaling this long',
+  },
+  SCALER_LOCK_WAIT: { min: 0, max: LAMBDA_MAX_RUN_MS, why: 'a webhook invocation runs 15m at most' },
+  WEBHOOK_REPLAY_WINDOW: {
+    min: 10 * SECOND_MS,
+    max: 1 * HOUR_MS,
+    why: 'shorter rejects webhooks delayed in delivery; longer lets old signed requests be replayed',
+  },
+  SCALE_OUT_COOLDOWN_PERIOD: { min: 0, max: 24 * HOUR_MS, why: 'longer would stall scale-out for days' },
+  SCALE_IN_COOLDOWN_PERIOD: { min: 0, max: 24 * HOUR_MS, why: 'longer would stall scale-in for days' },
+  STALE_METRICS_AFTER: {
+    min: 0,
+    max: 1 * HOUR_MS,
+    why: '0 = off; a value between 0 and 10s holds on almost every pass (metrics are seconds old)',
+  },
+  SCALE_IN_MIN_RUNNING_TIME: { min: 0, max: 24 * HOUR_MS, why: 'longer would keep idle instances for days' },
+  SCALE_IN_MIN_IDLE: { min: 0, max: 24 * HOUR_MS, why: 'longer would keep idle instances for days' },
+} satisfies Record<string, AllowedRange>;
+
+/** `STALE_METRICS_AFTER` is 0 (off) or at least this: metrics are always a few seconds old when a pass decides. */
+const MIN_STALE_METRICS_AFTER_MS = 10 * SECOND_MS;
+
+/** The allowed range of every ratio and factor the Lambda reads. */
+export const RATIO_RANGES = {
+  AVAILABILITY_THRESHOLD: {
+    min: 0,
+    max: 1,
+    why: 'a fraction of the expected agents; above 1 adds an instance on every pass while jobs wait',
+  },
+  SCALE_OUT_FACTOR: { min: -10, max: 10, why: 'its absolute value multiplies each step; 0 = none' },
+  SCALE_IN_FACTOR: { min: -10, max: 10, why: 'its absolute value multiplies each step; 0 = none' },
+  IDLE_SCALE_FACTOR: { min: 0, max: 10, why: 'idle slots per busy slot' },
+} satisfies Record<string, AllowedRange>;
+
+/** `90000` → `1m30s`: ranges in errors read like the values users write. */
+export function formatDurationMs(ms: number): string {
+  if (ms === 0) return '0s';
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of [
+    ['h', HOUR_MS],
+    ['m', MINUTE_MS],
+    ['s', SECOND_MS],
+    ['ms', 1],
+  ] as const) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  return parts.join('');
+}
+
 const dynamoDbTable = z.union([
   z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/),
   z.string().regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/),
@@ -111,8 +206,16 @@ class EnvironmentReader {
     return this.problem(variable, `must be ${expectation}, got ${quote(value)}`) ?? fallback;
   }
 
-  /** A Go duration (`10s`, `1m30s`) or whole seconds, in ms. */
-  durationMs(variable: string, fallbackMs: number, options: { allowNegative?: boolean } = {}): number {
+  /**
+   * A Go duration (`10s`, `1m30s`) or whole seconds, in ms, within `range`. With `negativeMeansUnset` a negative
+   * value is passed through unchecked (the variable's documented "off").
+   */
+  durationMs(
+    variable: string,
+    fallbackMs: number,
+    range: AllowedRange,
+    options: { negativeMeansUnset?: boolean } = {},
+  ): number {
     const value = this.raw(variable);
     if (value === undefined) return fallbackMs;
     const parsed = parseGoDuration(value);
@@ -122,10 +225,26 @@ class EnvironmentReader {
         fallbackMs
       );
     }
-    if (parsed < 0 && !options.allowNegative) {
-      return this.problem(variable, `must not be negative, got ${quote(value)}`) ?? fallbackMs;
+    if (parsed < 0 && options.negativeMeansUnset) return parsed;
+    if (parsed < range.min || parsed > range.max) {
+      return (
+        this.problem(
+          variable,
+          `must be between ${formatDurationMs(range.min)} and ${formatDurationMs(range.max)} (${range.why}), got ${quote(value)}`,
+        ) ?? fallbackMs
+      );
     }
     return parsed;
+  }
+
+  /** A number within `range`. */
+  ratio(variable: string, fallback: number, range: AllowedRange): number {
+    return this.number(
+      variable,
+      fallback,
+      z.number().min(range.min).max(range.max),
+      `a number between ${range.min} and ${range.max} (${range.why})`,
+    );
   }
 
   json(variable: string): unknown {
@@ -146,7 +265,6 @@ function quote(value: string): string {
 const nonNegativeInteger = z.number().int().nonnegative();
 const integer = z.number().int();
 const nonNegativeNumber = z.number().nonnegative();
-const anyNumber = z.number();
 
 /**
  * Scaler-core option paths → the variable that sets them, so a core validation problem names the variable to fix.
@@ -222,17 +340,33 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
     includeWaiting: env.bool('INCLUDE_WAITING', false),
     instanceBuffer: env.number('INSTANCE_BUFFER', 0, nonNegativeInteger, 'a whole number ≥ 0'),
     maxInstanceCap: env.number('MAX_INSTANCE_CAP', 0, nonNegativeInteger, 'a whole number ≥ 0 (0 = no cap)'),
-    availabilityThreshold: env.number('AVAILABILITY_THRESHOLD', 0.5, nonNegativeNumber, 'a number ≥ 0 (0 = off)'),
-    scaleOutFactor: buildkiteFactor(env.number('SCALE_OUT_FACTOR', 0, anyNumber, 'a number')),
-    scaleInFactor: buildkiteFactor(env.number('SCALE_IN_FACTOR', 0, anyNumber, 'a number')),
-    scaleOutCooldownSec: env.durationMs('SCALE_OUT_COOLDOWN_PERIOD', 0) / 1000,
-    scaleInCooldownSec: env.durationMs('SCALE_IN_COOLDOWN_PERIOD', elasticCiMode ? 3_600_000 : 0) / 1000,
+    availabilityThreshold: env.ratio('AVAILABILITY_THRESHOLD', 0.5, RATIO_RANGES.AVAILABILITY_THRESHOLD),
+    scaleOutFactor: buildkiteFactor(env.ratio('SCALE_OUT_FACTOR', 0, RATIO_RANGES.SCALE_OUT_FACTOR)),
+    scaleInFactor: buildkiteFactor(env.ratio('SCALE_IN_FACTOR', 0, RATIO_RANGES.SCALE_IN_FACTOR)),
+    scaleOutCooldownSec:
+      env.durationMs('SCALE_OUT_COOLDOWN_PERIOD', 0, DURATION_RANGES.SCALE_OUT_COOLDOWN_PERIOD) / 1000,
+    scaleInCooldownSec:
+      env.durationMs(
+        'SCALE_IN_COOLDOWN_PERIOD',
+        elasticCiMode ? HOUR_MS : 0,
+        DURATION_RANGES.SCALE_IN_COOLDOWN_PERIOD,
+      ) / 1000,
     scaleOnlyAfterAllEvent: env.bool('SCALE_ONLY_AFTER_ALL_EVENT', false),
     disableScaleOut: env.bool('DISABLE_SCALE_OUT', false),
     disableScaleIn: env.bool('DISABLE_SCALE_IN', false),
     elasticCiMode,
   });
-  if (env.has('STALE_METRICS_AFTER')) input.staleMetricsAfterSec = env.durationMs('STALE_METRICS_AFTER', 0) / 1000;
+  if (env.has('STALE_METRICS_AFTER')) {
+    const staleAfterMs = env.durationMs('STALE_METRICS_AFTER', 0, DURATION_RANGES.STALE_METRICS_AFTER);
+    if (staleAfterMs > 0 && staleAfterMs < MIN_STALE_METRICS_AFTER_MS) {
+      const { max, why } = DURATION_RANGES.STALE_METRICS_AFTER;
+      env.problem(
+        'STALE_METRICS_AFTER',
+        `must be 0 or between ${formatDurationMs(MIN_STALE_METRICS_AFTER_MS)} and ${formatDurationMs(max)} (${why})`,
+      );
+    }
+    input.staleMetricsAfterSec = staleAfterMs / 1000;
+  }
 
   const nested = (key: string, values: Record<string, unknown>) => {
     const defined = Object.entries(values).filter(([, value]) => value !== undefined);
@@ -243,8 +377,8 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
       ...Object.fromEntries(defined),
     };
   };
-  const optionalDurationSec = (variable: string) =>
-    env.has(variable) ? env.durationMs(variable, 0) / 1000 : undefined;
+  const optionalDurationSec = (variable: 'SCALE_IN_MIN_RUNNING_TIME' | 'SCALE_IN_MIN_IDLE') =>
+    env.has(variable) ? env.durationMs(variable, 0, DURATION_RANGES[variable]) / 1000 : undefined;
   const optionalNumber = (variable: string, schema: z.ZodNumber, expectation: string) =>
     env.has(variable) ? env.number(variable, 0, schema, expectation) : undefined;
   const optionalBool = (variable: string) => (env.has(variable) ? env.bool(variable, false) : undefined);
@@ -256,7 +390,9 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
   });
   nested('idlePool', {
     idleCount: optionalNumber('IDLE_COUNT', nonNegativeInteger, 'a whole number ≥ 0'),
-    idleScaleFactor: optionalNumber('IDLE_SCALE_FACTOR', nonNegativeNumber, 'a number ≥ 0'),
+    idleScaleFactor: env.has('IDLE_SCALE_FACTOR')
+      ? env.ratio('IDLE_SCALE_FACTOR', 0, RATIO_RANGES.IDLE_SCALE_FACTOR)
+      : undefined,
     idleCountMin: optionalNumber('IDLE_COUNT_MIN', nonNegativeInteger, 'a whole number ≥ 0'),
   });
   nested('growthThrottle', {
@@ -318,21 +454,23 @@ export function parseAgentScalerConfig(
     env.problem('BUILDKITE_AGENT_ENDPOINT', `must be a URL like ${DEFAULT_AGENT_ENDPOINT}`);
   }
 
-  const requestTimeoutMs = env.durationMs('BUILDKITE_API_TIMEOUT', MAX_REQUEST_TIMEOUT_MS);
-  if (requestTimeoutMs <= 0 || requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) {
-    env.problem('BUILDKITE_API_TIMEOUT', `must be more than 0 and at most ${MAX_REQUEST_TIMEOUT_MS / 1000}s`);
-  }
-  const pollIntervalMs = env.durationMs('LAMBDA_INTERVAL', 10_000);
-  if (pollIntervalMs < 1_000) env.problem('LAMBDA_INTERVAL', 'must be at least 1s');
-  const lambdaTimeoutMs = env.durationMs('LAMBDA_TIMEOUT', -1, { allowNegative: true });
+  const requestTimeoutMs = env.durationMs(
+    'BUILDKITE_API_TIMEOUT',
+    MAX_REQUEST_TIMEOUT_MS,
+    DURATION_RANGES.BUILDKITE_API_TIMEOUT,
+  );
+  const pollIntervalMs = env.durationMs('LAMBDA_INTERVAL', 10_000, DURATION_RANGES.LAMBDA_INTERVAL);
+  const lambdaTimeoutMs = env.durationMs('LAMBDA_TIMEOUT', -1, DURATION_RANGES.LAMBDA_TIMEOUT, {
+    negativeMeansUnset: true,
+  });
   const maxActivityPages = env.number(
     'MAX_DESCRIBE_SCALING_ACTIVITIES_PAGES',
     -1,
     integer,
     'a whole number (-1 = no limit)',
   );
-  const replayWindowMs = env.durationMs('WEBHOOK_REPLAY_WINDOW', 300_000);
-  if (replayWindowMs <= 0) env.problem('WEBHOOK_REPLAY_WINDOW', 'must be more than 0');
+  const replayWindowMs = env.durationMs('WEBHOOK_REPLAY_WINDOW', 300_000, DURATION_RANGES.WEBHOOK_REPLAY_WINDOW);
+  const activityScanTimeoutMs = env.durationMs('ASG_ACTIVITY_TIMEOUT', 10_000, DURATION_RANGES.ASG_ACTIVITY_TIMEOUT);
 
   const webhookSecretParameter = env.string('WEBHOOK_SECRET_SSM_KEY');
   if (options.requireWebhook && webhookSecretParameter === undefined) {
@@ -342,7 +480,7 @@ export function parseAgentScalerConfig(
     );
   }
 
-  const lease = readLeaseConfig(env);
+  const lease = readLeaseConfig(env, { requestTimeoutMs, activityScanTimeoutMs });
 
   const partial = {
     queue,
@@ -353,9 +491,12 @@ export function parseAgentScalerConfig(
     requestTimeoutMs,
     pollIntervalMs,
     invocationBudgetMs: lambdaTimeoutMs >= 0 ? lambdaTimeoutMs : undefined,
-    deadlineMarginMs: env.durationMs('LAMBDA_DEADLINE_MARGIN', 5_000),
-    startupJitterMaxMs: env.durationMs('LAMBDA_STARTUP_JITTER_MAX', 0, { allowNegative: true }),
-    activityScanTimeoutMs: env.durationMs('ASG_ACTIVITY_TIMEOUT', 10_000),
+    deadlineMarginMs: env.durationMs('LAMBDA_DEADLINE_MARGIN', 5_000, DURATION_RANGES.LAMBDA_DEADLINE_MARGIN),
+    // Negative: no jitter, as in Buildkite's scaler.
+    startupJitterMaxMs: env.durationMs('LAMBDA_STARTUP_JITTER_MAX', 0, DURATION_RANGES.LAMBDA_STARTUP_JITTER_MAX, {
+      negativeMeansUnset: true,
+    }),
+    activityScanTimeoutMs,
     // Buildkite's off-by-one (N pages means N−1) is not copied: N means N.
     maxActivityPages: maxActivityPages >= 0 ? maxActivityPages : undefined,
     publishMetrics: env.bool('CLOUDWATCH_METRICS', true),
@@ -382,10 +523,13 @@ export function parseAgentScalerConfig(
   return { ...partial, scaler };
 }
 
-function readLeaseConfig(env: EnvironmentReader): ScalingLeaseConfig | undefined {
+function readLeaseConfig(
+  env: EnvironmentReader,
+  pass: { requestTimeoutMs: number; activityScanTimeoutMs: number },
+): ScalingLeaseConfig | undefined {
   const tableName = env.string('SCALER_LOCK_TABLE');
-  const ttlMs = env.durationMs('SCALER_LOCK_TTL', DEFAULT_LEASE_TTL_MS);
-  const webhookWaitMs = env.durationMs('SCALER_LOCK_WAIT', 10_000);
+  const ttlMs = env.durationMs('SCALER_LOCK_TTL', DEFAULT_LEASE_TTL_MS, DURATION_RANGES.SCALER_LOCK_TTL);
+  const webhookWaitMs = env.durationMs('SCALER_LOCK_WAIT', 10_000, DURATION_RANGES.SCALER_LOCK_WAIT);
   if (tableName === undefined) {
     for (const variable of ['SCALER_LOCK_TTL', 'SCALER_LOCK_WAIT']) {
       if (env.has(variable)) env.problem(variable, 'has no effect without SCALER_LOCK_TABLE; set both or neither');
@@ -398,8 +542,13 @@ function readLeaseConfig(env: EnvironmentReader): ScalingLeaseConfig | undefined
       `must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -) or table ARN, got ${quote(tableName)}`,
     );
   }
-  if (ttlMs < MIN_LEASE_TTL_MS) {
-    env.problem('SCALER_LOCK_TTL', `must be at least ${MIN_LEASE_TTL_MS / 1000}s (a pass stops acting 5s before it)`);
+  // A pass that uses both of its timeouts in full must still reach its act deadline, 5s before the lease ends.
+  const slowestPassMs = pass.requestTimeoutMs + pass.activityScanTimeoutMs + LEASE_ACT_MARGIN_MS;
+  if (ttlMs >= MIN_LEASE_TTL_MS && ttlMs <= slowestPassMs) {
+    env.problem(
+      'SCALER_LOCK_TTL',
+      `must be more than ${formatDurationMs(slowestPassMs)} (BUILDKITE_API_TIMEOUT + ASG_ACTIVITY_TIMEOUT + the 5s act margin), got ${formatDurationMs(ttlMs)}`,
+    );
   }
   return { tableName, ttlMs, webhookWaitMs };
 }
