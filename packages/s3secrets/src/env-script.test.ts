@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildEnvScript, type EnvScriptInput, MAX_ENVIRONMENT_STRING_BYTES } from './env-script';
 import { UnusableSecretError } from './errors';
 import type { KeyResult } from './fetch-secrets';
+import { BASH_MANAGED_NAMES, BASH_READONLY_NAMES } from './shell-names';
 import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from './test-support/env-file-error-cases';
 
 const found = (key: string, text: string | Uint8Array): KeyResult => ({
@@ -241,6 +242,50 @@ describe('Function: buildEnvScript', () => {
     expect(result.warnings.join('\n')).toMatch(/BINARY_SECRET is not UTF-8 text/);
     expect(result.warnings.join('\n')).toMatch(/NUL_SECRET: a shell variable cannot hold a NUL byte/);
     expect(result.warnings.join('\n')).toMatch(/HUGE_SECRET is 64 KiB or larger/);
+  });
+
+  describe('names the shell owns', () => {
+    it('covers every variable bash makes read-only', () => {
+      // Act
+      const declared = execFileSync('bash', ['-c', 'readonly -p'], { env: { PATH: process.env.PATH } })
+        .toString()
+        .split('\n')
+        .flatMap((line) => /^declare -\S+ ([A-Za-z_][A-Za-z0-9_]*)/.exec(line)?.[1] ?? []);
+
+      // Assess
+      expect(declared.length).toBeGreaterThan(0);
+      expect(declared.filter((name) => !BASH_READONLY_NAMES.has(name))).toEqual([]);
+    });
+
+    it('skips them with a warning, and the hook eval survives and sets the rest', () => {
+      // Prepare: what a compose .env file often holds, plus every other name bash owns.
+      const owned = [...BASH_READONLY_NAMES, ...BASH_MANAGED_NAMES];
+      const text = `BEFORE=one\n${owned.map((name) => `${name}=1000`).join('\n')}\nAFTER=two\n`;
+
+      // Act
+      const result = buildEnvScript(input({ envFiles: [found('env', text)] }));
+      // As hooks/environment does it: errexit, nounset, allexport, then eval of the command's output.
+      const output = execFileSync(
+        'bash',
+        [
+          '-c',
+          'set -euo pipefail; script="$(cat)"; set -o allexport; eval "$script"; set +o allexport; printf "%s %s %s" "$BEFORE" "$AFTER" "$UID"',
+        ],
+        { input: result.script, env: { PATH: process.env.PATH } },
+      ).toString();
+
+      // Assess
+      expect(output).toBe(`one two ${process.getuid?.()}`);
+      for (const name of owned) {
+        expect(result.script).not.toMatch(new RegExp(`^export ${name}=`, 'm'));
+        expect(result.warnings).toContainEqual(
+          expect.stringMatching(new RegExp(`^\\+\\+\\+ :warning: Skipping ${name} from bkt/env: `)),
+        );
+      }
+      expect(result.warnings.find((warning) => warning.includes(' UID '))).toBe(
+        '+++ :warning: Skipping UID from bkt/env: UID is read-only in bash; assigning it would stop the environment hook',
+      );
+    });
   });
 
   describe('values the kernel cannot pass to a command', () => {

@@ -2,6 +2,7 @@ import { type EnvAssignment, parseEnvFile, type VariableLookup } from './env-fil
 import { EnvFileSyntaxError, UnusableSecretError } from './errors';
 import type { KeyResult } from './fetch-secrets';
 import { containsSecretSuffix, secretFileVariableName } from './layout';
+import { shellOwnedNameReason } from './shell-names';
 import { exportLine, isShellIdentifier, shellQuote, shellQuoteBytes } from './shell-quote';
 
 /** Values larger than this are not sent to the redactor (the agent's own limit). */
@@ -104,6 +105,12 @@ export function buildEnvScript(input: EnvScriptInput): EnvScript {
     }
     out.info.push(`Loading ${location} (${result.body.byteLength} bytes) of env`);
     for (const { name, value } of assignments) {
+      const shellOwned = shellOwnedNameReason(name);
+      if (shellOwned) {
+        // Like an invalid name: a compose-style `UID=1000` must not end the hook.
+        out.warnings.push(`+++ :warning: Skipping ${name} from ${location}: ${shellOwned}`);
+        continue;
+      }
       if (value.includes('\0')) {
         out.warnings.push(`+++ :warning: Skipping ${name} from ${location}: a shell variable cannot hold a NUL byte`);
         continue;

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, runProcess } from '../test-support/cli-harness';
 import { ENV_FILE_CANARY, ENV_FILE_ERROR_CASES } from '../test-support/env-file-error-cases';
@@ -177,6 +178,39 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/stand-in-secrets\/web\/env: too large: ObjectTooLarge: the object is 2097158 bytes/);
     expect(standIn?.requests.get('GET web/env')).toBe(1);
+  });
+
+  it('skips read-only shell names, and the environment hook survives them', async () => {
+    // Prepare
+    standIn = await startS3StandIn(BUCKET, {
+      'GET web/env': { kind: 'object', body: 'UID=1000\nEUID=1000\nPPID=1\nSHELLOPTS=x\nAPP_PORT=8080\n' },
+    });
+    const hooks = fileURLToPath(new URL('../../hooks', import.meta.url));
+
+    // Act: the real hook, with its `set -euo pipefail` and `eval`.
+    const result = await runProcess(
+      'bash',
+      ['-c', `source ${hooks}/environment; printf 'APP_PORT=%s UID=%s\n' "$APP_PORT" "$UID"`],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          S3SECRETS_BIN: cli,
+          AWS_ENDPOINT_URL: standIn.endpoint,
+          AWS_ACCESS_KEY_ID: 'testing',
+          AWS_SECRET_ACCESS_KEY: 'testing',
+          AWS_REGION: 'us-east-1',
+          BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: BUCKET,
+          BUILDKITE_PIPELINE_SLUG: 'web',
+        },
+      },
+    );
+
+    // Assess
+    expect(result.stderr).not.toMatch(/readonly variable/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`APP_PORT=8080 UID=${process.getuid?.()}\n`);
+    expect(result.stderr).toContain(`Skipping UID from ${BUCKET}/web/env: UID is read-only in bash`);
   });
 
   it('fails with the missing permission when the bucket is forbidden', async () => {
