@@ -56,7 +56,7 @@ describe('Function: listAllKeys', () => {
     expect(result).toEqual({ status: 'listed', keys: ['p/A_TOKEN', 'p/B_SECRET'] });
   });
 
-  it('stops after 20 pages of a listing that never ends', async () => {
+  it('fails a listing still truncated after 20 pages instead of losing the rest', async () => {
     // Prepare
     let calls = 0;
 
@@ -68,7 +68,27 @@ describe('Function: listAllKeys', () => {
 
     // Assess
     expect(calls).toBe(20);
-    expect(result).toMatchObject({ status: 'listed' });
+    expect(result).toEqual({
+      status: 'failed',
+      kind: 'too-large',
+      reason:
+        'more than 20 pages of keys (20 read so far) and S3 says there are more; keep fewer objects under this ' +
+        'prefix (only names ending in a secret suffix are used)',
+    });
+  });
+
+  it('reads a listing that ends on its 20th page', async () => {
+    // Prepare
+    let calls = 0;
+
+    // Act
+    const result = await listAllKeys(async () => {
+      calls += 1;
+      return { keys: [`k${calls}`], nextContinuationToken: calls < 20 ? 'again' : undefined };
+    });
+
+    // Assess
+    expect(result).toMatchObject({ status: 'listed', keys: expect.arrayContaining(['k1', 'k20']) });
   });
 
   it('turns a failed page into the outcome of the whole listing', async () => {

@@ -117,8 +117,11 @@ export function describeOutcome(result: ObjectResult | ListResult | BucketCheck)
   }
 }
 
-/** Stops a listing that never ends (a server that keeps answering IsTruncated) after this many pages. */
-const MAX_LIST_PAGES = 20;
+/**
+ * Stops a listing that never ends (a server that keeps answering IsTruncated) after this many pages of up to 1000
+ * keys. A listing still truncated then fails: a job must not start with some of its secret files silently left out.
+ */
+export const MAX_LIST_PAGES = 20;
 
 /** One page of a listing: its keys and the token of the next page, if any. */
 export interface ListPage {
@@ -140,9 +143,15 @@ export async function listAllKeys(
       const listing = await listPage(continuationToken);
       keys.push(...listing.keys.filter((key) => !key.endsWith('/')));
       continuationToken = listing.nextContinuationToken;
-      if (!continuationToken) break;
+      if (!continuationToken) return { status: 'listed', keys };
     }
-    return { status: 'listed', keys };
+    return {
+      status: 'failed',
+      kind: 'too-large',
+      reason:
+        `more than ${MAX_LIST_PAGES} pages of keys (${keys.length} read so far) and S3 says there are more; ` +
+        'keep fewer objects under this prefix (only names ending in a secret suffix are used)',
+    };
   } catch (error) {
     return classifyError(error);
   }

@@ -213,6 +213,28 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(result.stderr).toContain(`Skipping UID from ${BUCKET}/web/env: UID is read-only in bash`);
   });
 
+  it.each([
+    ['no region setting', {}],
+    ['a region hint (the listings are the bucket check)', { BUILDKITE_PLUGIN_S3_SECRETS_REGION: 'us-east-1' }],
+  ])('fails naming the prefix when a listing is cut at its page limit, with %s', async (_title, extra) => {
+    // Act
+    const result = await runAgainst(
+      {
+        'LIST web/secret-files/': { kind: 'endless-listing' },
+        'GET web/secret-files/APP_TOKEN': { kind: 'object', body: 'app' },
+      },
+      extra,
+    );
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /stand-in-secrets\/web\/secret-files\/ \(list\): too large: more than 20 pages of keys \(20 read so far\)/,
+    );
+    expect(standIn?.requests.get('LIST web/secret-files/')).toBe(20);
+  });
+
   it('fails with the missing permission when the bucket is forbidden', async () => {
     // Act
     const result = await runAgainst({ 'HEAD-BUCKET': { kind: 'error', status: 403, code: 'AccessDenied' } });

@@ -105,7 +105,10 @@ export async function runEnvCommand(context: CommandContext): Promise<number> {
 export function bucketCheckFromListings(listings: readonly ListedPrefix[]): BucketCheck {
   const failures: BucketCheck[] = [];
   for (const { result } of listings) {
-    if (result.status === 'listed') return { status: 'available' };
+    // A listing cut at its page limit still shows the bucket is there; that listing fails the run on its own.
+    if (result.status === 'listed' || (result.status === 'failed' && result.kind === 'too-large')) {
+      return { status: 'available' };
+    }
     failures.push(result);
   }
   return failures.find((failure) => failure.status === 'not-found') ?? failures[0] ?? { status: 'available' };

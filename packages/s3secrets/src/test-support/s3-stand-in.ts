@@ -10,7 +10,9 @@ export type Behaviour =
    * that exists but may not be read (a bucket policy, no kms:Decrypt).
    */
   | { kind: 'error'; status: number; code: string; times?: number; thenBody?: string; listed?: boolean }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** For a `LIST prefix`: every page says more follow (IsTruncated with a continuation token), forever. */
+  | { kind: 'endless-listing' };
 
 export interface S3StandIn {
   endpoint: string;
@@ -66,7 +68,7 @@ export async function startS3StandIn(
           : [],
     ),
   );
-  const listingXml = (prefix: string) => {
+  const listingXml = (prefix: string, endless = false) => {
     const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
     const contents = keys.map((key) => {
       const object = objects.get(key);
@@ -78,7 +80,8 @@ export async function startS3StandIn(
     return (
       '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
       `<Name>${xmlText(bucket)}</Name><Prefix>${xmlText(prefix)}</Prefix><KeyCount>${keys.length}</KeyCount>` +
-      `<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents.join('')}</ListBucketResult>`
+      `<MaxKeys>1000</MaxKeys><IsTruncated>${endless}</IsTruncated>${contents.join('')}` +
+      `${endless ? '<NextContinuationToken>more</NextContinuationToken>' : ''}</ListBucketResult>`
     );
   };
   const handle = (request: IncomingMessage, response: ServerResponse) => {
@@ -118,7 +121,7 @@ export async function startS3StandIn(
     }
     if (isList) {
       response.writeHead(200, { 'content-type': 'application/xml' });
-      response.end(listingXml(url.searchParams.get('prefix') ?? ''));
+      response.end(listingXml(url.searchParams.get('prefix') ?? '', behaviour?.kind === 'endless-listing'));
       return;
     }
     const body =
