@@ -124,6 +124,10 @@ export class ElasticCiStack extends cdk.Stack {
       });
     }
 
+    // In the template itself too (not only as stack tags the CDK CLI passes), so a template deployed by other
+    // tools (aws cloudformation deploy, Terraform) carries them.
+    for (const [key, value] of Object.entries(props.tags ?? {})) cdk.Tags.of(this).add(key, value);
+
     this.addOutputs();
     addNagSuppressions(this);
   }

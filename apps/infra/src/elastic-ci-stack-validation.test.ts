@@ -1,0 +1,116 @@
+import * as cdk from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { ElasticCiStack, ElasticCiStackOptionsError, validateElasticCiStackProps } from './elastic-ci-stack';
+import type { ElasticCiStackProps } from './elastic-ci-stack-props';
+
+function constructionError(props: ElasticCiStackProps): ElasticCiStackOptionsError {
+  const app = new cdk.App();
+  try {
+    new ElasticCiStack(app, 'bad', props);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ElasticCiStackOptionsError);
+    // Nothing was built: the stack was refused before any resource existed.
+    expect(app.node.findAll().filter((construct) => construct instanceof cdk.CfnResource)).toEqual([]);
+    return error as ElasticCiStackOptionsError;
+  }
+  throw new Error('the stack accepted invalid props');
+}
+
+describe('ElasticCiStack validation', () => {
+  it('refuses conflicting options with ONE error listing every problem, each naming the bad value', () => {
+    const error = constructionError({
+      minSize: 5,
+      maxSize: 2,
+      instanceTypes: ['m7g.large', 'c5.xlarge', 'q9.huge'],
+      agentSigningJwksSsmParameterName: '/ci/jwks',
+      pipelineSigningKmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      scheduledScalingActions: [
+        { name: 'morning', schedule: '0 25 * * MON-FRI', timeZone: 'Mars/Olympus', minSize: 1 },
+      ],
+      scaleOutFactor: 0,
+      logRetentionDays: 42,
+      scalerScheduleIntervalSec: 90,
+    });
+    expect(error.name).toBe('ElasticCiStackOptionsError');
+    const message = error.message;
+    expect(message).toMatch(/^invalid elastic-ci stack options \(\d+ problems\):/);
+    expect(message).toContain('agent token: no source set'); // no token source
+    expect(message).toMatch(/minSize 5 is greater than maxSize 2/); // min > max
+    expect(message).toContain('q9.huge'); // unknown instance type
+    expect(message).toMatch(/m7g\.large[\s\S]*c5\.xlarge|c5\.xlarge[\s\S]*m7g\.large/); // mixed architectures
+    expect(message).toContain('schedule hour "25"'); // bad cron
+    expect(message).toContain('Mars/Olympus'); // bad time zone
+    expect(message).toMatch(/agentSigningJwksSsmParameterName|pipelineSigningKmsKeyId/); // signing key and JWKS
+    expect(message).toContain('scaleOutFactor is 0');
+    expect(message).toContain('logRetentionDays is 42');
+    expect(message).toContain('scalerScheduleIntervalSec is 90');
+    for (const problem of error.problems) expect(problem[0]).toBe(problem[0]?.toLowerCase());
+  });
+
+  it('accepts the minimal props', () => {
+    expect(validateElasticCiStackProps({ agentTokenParameterName: '/buildkite/agent-token' })).toEqual([]);
+  });
+
+  it.each<[string, ElasticCiStackProps, string]>([
+    [
+      'two token sources',
+      { agentTokenParameterName: '/a', agentTokenFromDeployParameter: true },
+      'set exactly one source, got agentTokenParameterName and agentTokenFromDeployParameter',
+    ],
+    [
+      'a secret name instead of its ARN',
+      { agentTokenSecretArn: 'ci/token' },
+      'agentTokenSecretArn must be the full ARN',
+    ],
+    [
+      'a key without a parameter',
+      {
+        agentTokenFromDeployParameter: true,
+        agentTokenParameterKmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+      },
+      'agentTokenParameterKmsKeyArn applies only with agentTokenParameterName',
+    ],
+    [
+      'plain http endpoint',
+      { agentTokenParameterName: '/a', agentEndpoint: 'http://agent.example' },
+      'agentEndpoint is "http://agent.example"',
+    ],
+    [
+      'drain without scale-in',
+      { agentTokenParameterName: '/a', scaleInStrategy: 'drain' },
+      'scaleInStrategy "drain" needs disableScaleIn: false',
+    ],
+    [
+      'scaler-managed warm pool without a warm pool',
+      { agentTokenParameterName: '/a', warmPoolScalerManaged: true },
+      'warmPoolScalerManaged needs warmPoolEnabled: true',
+    ],
+    [
+      'webhook settings without the webhook',
+      { agentTokenParameterName: '/a', webhookSecretParameterName: '/ci/webhook' },
+      'webhookSecretParameterName has no effect without webhookEnabled: true',
+    ],
+    [
+      'unknown scaler policy',
+      { agentTokenParameterName: '/a', scalerPolicies: { overprovision: {} } },
+      'scalerPolicies has unknown key "overprovision"',
+    ],
+    [
+      'drain timeout beyond CloudFormation’s hour',
+      { agentTokenParameterName: '/a', stopAgentsDrainTimeoutSec: 3600 },
+      'stopAgentsDrainTimeoutSec is 3600; it must be a whole number from 60 to 3540',
+    ],
+    [
+      'lease shorter than the scaler allows',
+      { agentTokenParameterName: '/a', scalerLeaseTtlSec: 5 },
+      'scalerLeaseTtlSec is 5; it must be a whole number from 10 to 900',
+    ],
+    [
+      'not a policy ARN',
+      { agentTokenParameterName: '/a', rolePermissionsBoundaryArn: 'ci-boundary' },
+      'rolePermissionsBoundaryArn is "ci-boundary"',
+    ],
+  ])('%s', (_name, props, expected) => {
+    expect(validateElasticCiStackProps(props).join('\n')).toContain(expected);
+  });
+});
