@@ -18,7 +18,8 @@ const client = (overrides: Partial<ConstructorParameters<typeof ImdsClient>[0]> 
   new ImdsClient({
     endpoint: standIn.endpoint,
     clock: systemClock,
-    timeoutMs: 1_000,
+    // Real time (it bounds a socket): far above a local answer on a loaded machine, below the 'slow' fault's delay.
+    timeoutMs: 2_000,
     retryBaseDelayMs: 5,
     ...overrides,
   });
@@ -88,7 +89,7 @@ describe('Class: ImdsClient', () => {
     const imds = client({ attempts: 4 });
     standIn.injectFault({ kind: 'garbage', body: 'not a token \u0000' }, { path: 'token', times: 1 });
     standIn.injectFault({ kind: 'status', status: 503 }, { path: 'instance-id', times: 1 });
-    standIn.injectFault({ kind: 'slow', delayMs: 3_000 }, { path: 'instance-id', times: 1 });
+    standIn.injectFault({ kind: 'slow', delayMs: 6_000 }, { path: 'instance-id', times: 1 });
 
     // Act
     const answer = await imds.get('instance-id');

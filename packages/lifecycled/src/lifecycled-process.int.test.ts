@@ -112,7 +112,11 @@ describe('Program: lifecycled', () => {
       if (waited > 20_000) throw new Error(`agent never got SIGTERM; daemon said:\n${running.stderr.text()}`);
       await new Promise((resolveWait) => setTimeout(resolveWait, 20));
     }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 300));
+    // Stop the daemon once the drain has heartbeated, an event rather than a guess at how long that takes.
+    for (let waited = 0; !proxy.calls.some((call) => call.action === 'RecordLifecycleActionHeartbeat'); waited += 20) {
+      if (waited > 20_000) throw new Error(`no heartbeat during the drain; daemon said:\n${running.stderr.text()}`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    }
 
     // Act
     running.process.kill('SIGTERM');

@@ -35,7 +35,10 @@ async function requestsFor(path: string, count: number): Promise<void> {
   }
 }
 
-/** Runs a listener until `until` is true of the observations (or 3 s pass), then stops it. */
+/**
+ * Runs a listener until `until` is true of the observations, then stops it. The 15 s stop only ends a listener that
+ * hangs; it is no time limit for the listener, which a loaded machine may slow down several fold.
+ */
 async function observe(listener: Listener, until: (seen: Observation[]) => boolean): Promise<Observation[]> {
   const seen: Observation[] = [];
   const stop = new AbortController();
@@ -43,7 +46,7 @@ async function observe(listener: Listener, until: (seen: Observation[]) => boole
     seen.push(observation);
     if (until(seen)) stop.abort();
   }, stop.signal);
-  const timer = setTimeout(() => stop.abort(), 3_000);
+  const timer = setTimeout(() => stop.abort(), 15_000);
   await running;
   clearTimeout(timer);
   return seen;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A stand-in for buildkite-agent with one running job. It mimics the real agent's signals: the first SIGTERM lets the
-// job finish (after --job-ms) and then exits 0; a second SIGTERM or a SIGQUIT cancels the job and exits 1.
+// job finish (after --job-ms, or at once on SIGUSR2 from the test) and then exits 0; a second SIGTERM or a SIGQUIT
+// cancels the job and exits 1.
 // Every event is appended as a JSON line to --events so tests can check the order of things.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,18 +15,24 @@ const record = (event, extra = {}) =>
   appendFileSync(eventsFile, `${JSON.stringify({ event, at: Date.now(), ...extra })}\n`);
 
 let sigterms = 0;
+const finishJob = () => {
+  record('job-finished');
+  process.exit(0);
+};
 process.on('SIGTERM', () => {
   sigterms++;
   if (sigterms === 1) {
     record('sigterm');
-    setTimeout(() => {
-      record('job-finished');
-      process.exit(0);
-    }, jobMs);
+    setTimeout(finishJob, jobMs);
   } else {
     record('job-cancelled', { reason: 'second SIGTERM' });
     process.exit(1);
   }
+});
+// SIGUSR2 (from a test, never from the daemon): the running job finishes now, so a test can end the job when the
+// events it waits for have happened instead of after a fixed time. Only after the SIGTERM, like the real job's end.
+process.on('SIGUSR2', () => {
+  if (sigterms === 1) finishJob();
 });
 process.on('SIGQUIT', () => {
   record('job-cancelled', { reason: 'SIGQUIT' });

@@ -14,6 +14,8 @@ export interface FakeAgent {
   process: ChildProcess;
   events(): FakeAgentEvent[];
   exited: Promise<number | null>;
+  /** Ends the running job now (after the SIGTERM): the agent exits 0, as when its job finishes. */
+  finishJob(): void;
   kill(): void;
 }
 
@@ -38,9 +40,17 @@ export async function startFakeAgent(options: { directory: string; jobMs: number
           .filter(Boolean)
           .map((line) => JSON.parse(line) as FakeAgentEvent)
       : [];
+  // The bound only turns a broken start into a clear failure; a loaded machine may take seconds to start Node.
   for (let waited = 0; !events().some((entry) => entry.event === 'job-started'); waited += 10) {
-    if (waited > 5_000) throw new Error('fake agent did not start within 5 s');
+    if (waited > 30_000) throw new Error('fake agent did not start within 30 s');
     await new Promise((resolveWait) => setTimeout(resolveWait, 10));
   }
-  return { pidFile, process: child, events, exited, kill: () => child.kill('SIGKILL') };
+  return {
+    pidFile,
+    process: child,
+    events,
+    exited,
+    finishJob: () => child.kill('SIGUSR2'),
+    kill: () => child.kill('SIGKILL'),
+  };
 }
