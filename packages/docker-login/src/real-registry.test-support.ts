@@ -96,7 +96,8 @@ export async function startRegistry(options: {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  const deadline = Date.now() + 15_000;
+  // Only turns a registry that never starts into a clear failure; a loaded machine may take many seconds.
+  const deadline = Date.now() + 45_000;
   for (;;) {
     try {
       const response = await fetch(`http://${host}/v2/`);
