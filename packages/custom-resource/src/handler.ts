@@ -63,6 +63,12 @@ export interface CustomResourceHandlerOptions {
 /** Key under which a continuation travels in the re-invocation payload, next to the original event's fields. */
 export const CONTINUATION_KEY = 'ElasticCiContinuation';
 
+/**
+ * Time kept free at the very end of the invocation (at most half the answer margin) to log an undelivered answer and
+ * fail the invocation.
+ */
+export const DELIVERY_RESERVE_MS = 1_000;
+
 /** Physical id answered for a failed Create; the matching Delete is then answered SUCCESS without any work. */
 export const CREATE_FAILED_PHYSICAL_ID_PREFIX = 'elastic-ci:create-failed:';
 
@@ -83,7 +89,11 @@ export function createCustomResourceHandler(
 
   return async (event, context) => {
     const startedAt = clock.now();
-    const deadlineAt = startedAt + Math.max(0, context.getRemainingTimeInMillis() - answerMarginMs);
+    const remainingMs = context.getRemainingTimeInMillis();
+    const deadlineAt = startedAt + Math.max(0, remainingMs - answerMarginMs);
+    // Delivery may use the answer margin, but ends a moment before Lambda would kill the invocation, so that a lost
+    // answer is still logged and the invocation fails (and Lambda retries the asynchronous event).
+    const deliverBy = startedAt + remainingMs - Math.min(answerMarginMs / 2, DELIVERY_RESERVE_MS);
     const logPointer = `log group ${context.logGroupName}, stream ${context.logStreamName}`;
     const parsed = parseCustomResourceRequest(event);
 
@@ -119,7 +129,7 @@ export function createCustomResourceHandler(
       if (response.Status === 'FAILED') logger.error('answering CloudFormation FAILED', summary);
       else logger.info('answering CloudFormation SUCCESS', summary);
       try {
-        await responder.send(address.responseUrl, body);
+        await responder.send(address.responseUrl, body, { withinMs: Math.max(0, deliverBy - clock.now()) });
       } catch (error) {
         logger.error('CLOUDFORMATION WAS NOT ANSWERED: delivery to the ResponseURL failed', {
           error: errorMessage(error),
