@@ -13,6 +13,7 @@ REQUIREMENTS := requirements-dev.txt
 VENV_STAMP := $(VENV)/.requirements.sha256
 
 .PHONY: test demo deps node-deps python-deps system-deps build lint typecheck unit bench check-packages clean help
+.PHONY: synth deploy diff destroy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -68,6 +69,34 @@ unit: node-deps ## unit tests only (no emulator needed)
 
 bench: deps ## every package's benchmarks; results go to BENCHMARKS.md by hand with the command shown
 	pnpm run bench
+
+# The CDK app (apps/infra): one stack per config file, each in its own cloud assembly, so several deploy side by side.
+# CONFIG is a typed config (JSON/YAML) or a Buildkite parameter file; without it, the documented defaults.
+CONFIG ?=
+CDK_ARGS ?=
+INFRA_APP := apps/infra/dist/bin/app.js
+CDK := pnpm --filter @elastic-ci/infra exec cdk
+# `make synth`'s last line is the template path; the assembly is its directory (a failed synth stops the recipe).
+INFRA_SYNTH = template=$$($(MAKE) -s synth CONFIG="$(CONFIG)" | tail -n 1); assembly=$$(dirname "$$template")
+
+synth: ## template + assets under apps/infra/dist/cdk.out/<stack>/ (CONFIG=file); prints the template path last
+	@test -d node_modules || { echo "synth: no node_modules; run make deps first" >&2; exit 1; }
+	@pnpm exec turbo run build --filter=@elastic-ci/infra... --output-logs=errors-only >&2
+	@node $(INFRA_APP) $(if $(CONFIG),"$(abspath $(CONFIG))")
+
+deploy: ## synth, then cdk deploy (CONFIG=file; BUILDKITE_AGENT_TOKEN fills a BuildkiteAgentToken parameter)
+	@$(INFRA_SYNTH); \
+	token_args=(); \
+	if [ -n "$${BUILDKITE_AGENT_TOKEN:-}" ] && grep -q '"BuildkiteAgentToken"' "$$assembly"/*.template.json; then \
+	  token_args=(--parameters "BuildkiteAgentToken=$$BUILDKITE_AGENT_TOKEN"); \
+	fi; \
+	$(CDK) deploy --app "$$assembly" --all "$${token_args[@]}" $(CDK_ARGS)
+
+diff: ## synth, then cdk diff against the deployed stack (CONFIG=file)
+	@$(INFRA_SYNTH); $(CDK) diff --app "$$assembly" --all $(CDK_ARGS)
+
+destroy: ## cdk destroy the stack CONFIG describes (CONFIG=file; CDK_ARGS=--force skips the prompt)
+	@$(INFRA_SYNTH); $(CDK) destroy --app "$$assembly" --all $(CDK_ARGS)
 
 clean: ## remove build output, caches and the venv
 	rm -rf $(VENV) node_modules packages/*/node_modules apps/*/node_modules packages/*/dist apps/*/dist .turbo packages/*/.turbo apps/*/.turbo

@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The construct library, and the CDK app `make synth` runs (dist/bin/app.js).
+  entry: { index: 'src/index.ts', 'bin/app': 'bin/app.ts' },
   format: ['esm'],
   target: 'node20',
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   external: ['aws-cdk-lib', 'constructs', 'cdk-nag'],
