@@ -256,7 +256,8 @@ export interface AgentFleetOptions {
   readonly vpcId?: string | undefined;
   /**
    * Subnets the group launches into [`Subnets`]; with `vpcId`, one per entry of `availabilityZones`, in that order.
-   * @default the public subnets of the created VPC, or all public subnets of `vpc`
+   * @default the public subnets of the created VPC; of `vpc`, its public subnets, or its private subnets with egress
+   * when `associatePublicIpAddress` is false
    */
   readonly subnetIds?: readonly string[] | undefined;
   /**
@@ -538,6 +539,16 @@ export interface AgentFleetOptions {
    * @default false
    */
   readonly agentGitMirrorsEnabled?: boolean | undefined;
+  /**
+   * Let pipelines use plugins (the agent's `no-plugins` when false).
+   * @default true
+   */
+  readonly agentPluginsEnabled?: boolean | undefined;
+  /**
+   * Run hooks from the checked-out repository (the agent's `no-local-hooks` when false).
+   * @default true
+   */
+  readonly agentLocalHooksEnabled?: boolean | undefined;
   /**
    * Built-in ECR login in the environment hook [`EnableECRPlugin`]; needs `ecrAccessPolicy` other than `none`.
    * @default true

@@ -1,0 +1,334 @@
+import { renderBootContract } from '@elastic-ci/agent-instance/boot-contract';
+import { Aws, Names, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import packageJson from '../../package.json' with { type: 'json' };
+import { AGENT_FLEET_DEFAULTS, DEFAULT_IMAGE_SSM_PARAMETER } from './agent-fleet-defaults.js';
+import { AgentFleetValidationError } from './agent-fleet-errors.js';
+import type { AgentFleetOptions, RootVolumeType } from './agent-fleet-options.js';
+import { bootContractInputFor, userDataScript } from './fleet-boot-contract.js';
+import { type BucketReference, FleetBuckets } from './fleet-buckets.js';
+import { FLEET_TAG_KEY, FleetInstanceRole } from './fleet-instance-role.js';
+import { FleetNetwork } from './fleet-network.js';
+import { BURSTABLE_FAMILIES, instanceFamilyOf } from './instance-architecture.js';
+import { fleetArchitecture, validateAgentFleetOptions } from './validate-agent-fleet-options.js';
+
+/** Where the instances read the agent token (the control plane's `AgentToken` fits). */
+export interface AgentTokenSource {
+  /** What the instance calls `ssm:GetParameter` with: a name, an ARN, or `/aws/reference/secretsmanager/<name>`. */
+  readonly parameterName: string;
+  /** Lets `grantee` read the token (GetParameter, and GetSecretValue / kms:Decrypt where it lives there). */
+  grantRead(grantee: iam.IGrantable): void;
+}
+
+export interface AgentFleetProps extends AgentFleetOptions {
+  /** The agent registration token's location; the fleet's role is granted read access to it. */
+  readonly agentToken: AgentTokenSource;
+  /**
+   * Version of the elastic-ci stack, agent tag `stack-version`.
+   * @default the version of @elastic-ci/infra
+   */
+  readonly stackVersion?: string | undefined;
+}
+
+/** Name of the termination lifecycle hook lifecycled completes. */
+export const TERMINATION_HOOK_NAME = 'elastic-ci-drain';
+
+const EBS_VOLUME_TYPE: Record<RootVolumeType, ec2.EbsDeviceVolumeType> = {
+  gp3: ec2.EbsDeviceVolumeType.GP3,
+  gp2: ec2.EbsDeviceVolumeType.GP2,
+  io1: ec2.EbsDeviceVolumeType.IO1,
+  io2: ec2.EbsDeviceVolumeType.IO2,
+};
+
+/**
+ * The Buildkite agent fleet: network, instance role, buckets, launch template (IMDSv2 required, encrypted root
+ * volume, the boot contract in user data) and an Auto Scaling group with a mixed instances policy, a termination
+ * lifecycle hook every removal goes through, an optional warm pool and scheduled size changes.
+ *
+ * The group carries no desired capacity: the scaler owns it, and a stack update never resets it.
+ *
+ * @throws AgentFleetValidationError listing every problem with the options
+ */
+export class AgentFleet extends Construct {
+  /** Every problem with `options` (see {@link validateAgentFleetOptions}); empty when valid. */
+  static validate(options: AgentFleetOptions): string[] {
+    return validateAgentFleetOptions(options);
+  }
+
+  readonly autoScalingGroup: autoscaling.CfnAutoScalingGroup;
+  /** The group's name (a `Ref`: a replaced group gets a new one). */
+  readonly autoScalingGroupName: string;
+  readonly launchTemplate: ec2.LaunchTemplate;
+  readonly terminationHookName = TERMINATION_HOOK_NAME;
+  readonly warmPool: autoscaling.CfnWarmPool | undefined;
+  readonly scheduledActions: readonly autoscaling.CfnScheduledAction[];
+  readonly vpc: ec2.IVpc;
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  readonly instanceRole: iam.IRole;
+  /** Whether the fleet created the instance role (a given role is never changed). */
+  readonly instanceRoleCreated: boolean;
+  readonly secretsBucket: BucketReference | undefined;
+  readonly accessLogBucket: s3.Bucket | undefined;
+  readonly buildCacheBucket: s3.Bucket | undefined;
+  /** The pipeline-signing key the fleet created, if it created one. */
+  readonly signingKey: kms.Key | undefined;
+  /** Value of the group's `elastic-ci:fleet` tag, which the instance role's group permissions require. */
+  readonly fleetId: string;
+  /** Instance log groups are named `<prefix><name>` (`/elastic-ci/<stack>/…`). */
+  readonly logGroupPrefix: string;
+  /** The boot contract as rendered into user data (deploy-time values appear as tokens). */
+  readonly renderedBootContract: string;
+
+  constructor(scope: Construct, id: string, props: AgentFleetProps) {
+    super(scope, id);
+    const problems = validateAgentFleetOptions(props);
+    if (problems.length > 0) throw new AgentFleetValidationError(problems);
+
+    const stack = Stack.of(this);
+    const instanceTypes = props.instanceTypes ?? AGENT_FLEET_DEFAULTS.instanceTypes;
+    const warmPoolEnabled = props.warmPoolEnabled === true;
+    this.fleetId = Names.uniqueId(this);
+    this.logGroupPrefix = `/elastic-ci/${stack.stackName}/`;
+
+    const network = new FleetNetwork(this, 'Network', props);
+    this.vpc = network.vpc;
+    this.securityGroups = network.securityGroups;
+
+    const buckets = new FleetBuckets(this, 'Buckets', props);
+    this.secretsBucket = buckets.secretsBucket;
+    this.accessLogBucket = buckets.accessLogBucket;
+    this.buildCacheBucket = buckets.buildCacheBucket;
+
+    this.signingKey =
+      props.pipelineSigningKmsKeySpec === 'ECC_NIST_P256'
+        ? new kms.Key(this, 'PipelineSigningKey', {
+            description: 'elastic-ci pipeline signing key',
+            keySpec: kms.KeySpec.ECC_NIST_P256,
+            keyUsage: kms.KeyUsage.SIGN_VERIFY,
+            // Signatures made with it must stay verifiable after the stack is gone (as Buildkite's key).
+            removalPolicy: RemovalPolicy.RETAIN,
+          })
+        : undefined;
+    const signingKey = this.signingKey ?? props.pipelineSigningKmsKeyId;
+
+    const role = new FleetInstanceRole(this, 'InstanceRole', {
+      options: props,
+      buckets,
+      fleetId: this.fleetId,
+      logGroupPrefix: this.logGroupPrefix,
+      signingKey,
+    });
+    this.instanceRole = role.role;
+    this.instanceRoleCreated = role.created;
+    if (role.created) props.agentToken.grantRead(role.role);
+
+    this.renderedBootContract = renderBootContract(
+      bootContractInputFor(props, {
+        stackName: stack.stackName,
+        region: stack.region,
+        stackVersion: props.stackVersion ?? packageJson.version,
+        agentTokenParameterName: props.agentToken.parameterName,
+        secretsBucketName: buckets.secretsBucket?.bucketName,
+        secretsBucketRegion:
+          buckets.secretsBucket === undefined
+            ? undefined
+            : props.secretsBucketName === undefined
+              ? Aws.REGION
+              : props.secretsBucketRegion,
+        signingKmsKeyId: typeof signingKey === 'string' ? signingKey : signingKey?.keyArn,
+        logGroupPrefix: this.logGroupPrefix,
+        warmPoolEnabled,
+      }),
+      { isToken: (value) => Token.isUnresolved(value) },
+    );
+
+    this.launchTemplate = this.createLaunchTemplate(props, network, role, instanceTypes);
+
+    const launchTemplateSpecification = {
+      launchTemplateId: this.launchTemplate.launchTemplateId as string,
+      version: this.launchTemplate.latestVersionNumber,
+    };
+    const minSize = props.minSize ?? AGENT_FLEET_DEFAULTS.minSize;
+    const maxSize = props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize;
+    const group = new autoscaling.CfnAutoScalingGroup(this, 'AutoScalingGroup', {
+      minSize: String(minSize),
+      maxSize: String(maxSize),
+      // No desiredCapacity: the scaler sets it, and a template value would reset the fleet on every update.
+      vpcZoneIdentifier: network.vpc.selectSubnets(network.subnets).subnetIds,
+      // AWS refuses warm pools on groups with a mixed instances policy (validated: one type, on-demand only).
+      ...(warmPoolEnabled
+        ? { launchTemplate: launchTemplateSpecification }
+        : {
+            mixedInstancesPolicy: {
+              launchTemplate: {
+                launchTemplateSpecification,
+                overrides: instanceTypes.map((instanceType) => ({ instanceType })),
+              },
+              instancesDistribution: {
+                onDemandAllocationStrategy: 'prioritized',
+                onDemandBaseCapacity: props.onDemandBaseCapacity ?? AGENT_FLEET_DEFAULTS.onDemandBaseCapacity,
+                onDemandPercentageAboveBaseCapacity:
+                  props.onDemandPercentageAboveBaseCapacity ?? AGENT_FLEET_DEFAULTS.onDemandPercentageAboveBaseCapacity,
+                spotAllocationStrategy: props.spotAllocationStrategy ?? AGENT_FLEET_DEFAULTS.spotAllocationStrategy,
+              },
+            },
+          }),
+      capacityRebalance: props.capacityRebalance ?? AGENT_FLEET_DEFAULTS.capacityRebalance,
+      ...(props.maxInstanceLifetime !== undefined
+        ? { maxInstanceLifetime: props.maxInstanceLifetime.toSeconds() }
+        : {}),
+      newInstancesProtectedFromScaleIn:
+        props.newInstancesProtectedFromScaleIn ?? AGENT_FLEET_DEFAULTS.newInstancesProtectedFromScaleIn,
+      // Group metrics (in-service, pending, terminating, warm pool …) for the dashboard, every minute.
+      metricsCollection: [{ granularity: '1Minute' }],
+      // Part of the group from its creation, so no instance can ever leave without the drain.
+      lifecycleHookSpecificationList: [
+        {
+          lifecycleHookName: TERMINATION_HOOK_NAME,
+          lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          heartbeatTimeout: (props.terminationGracePeriod ?? AGENT_FLEET_DEFAULTS.terminationGracePeriod).toSeconds(),
+          defaultResult: props.terminationHookDefaultResult ?? AGENT_FLEET_DEFAULTS.terminationHookDefaultResult,
+        },
+      ],
+      tags: [
+        { key: FLEET_TAG_KEY, value: this.fleetId, propagateAtLaunch: false },
+        {
+          key: 'elastic-ci:agents-per-instance',
+          value: String(props.agentsPerInstance ?? AGENT_FLEET_DEFAULTS.agentsPerInstance),
+          propagateAtLaunch: false,
+        },
+      ],
+    });
+    // Launch-template changes bring a new group; the old one is drained (stop-agents, lifecycle hook) and deleted.
+    group.cfnOptions.updatePolicy = { autoScalingReplacingUpdate: { willReplace: true } };
+    // Instances boot only once their role may do what the boot needs.
+    group.node.addDependency(role);
+    if (network.vpc instanceof ec2.Vpc) {
+      // Created and deleted while the routes exist, so instances reach the internet at boot and drain at teardown.
+      group.node.addDependency(network.vpc.internetConnectivityEstablished);
+    }
+    this.autoScalingGroup = group;
+    this.autoScalingGroupName = group.ref;
+
+    this.warmPool = warmPoolEnabled
+      ? new autoscaling.CfnWarmPool(this, 'WarmPool', {
+          autoScalingGroupName: group.ref,
+          poolState: props.warmPoolState ?? AGENT_FLEET_DEFAULTS.warmPoolState,
+          minSize: props.warmPoolMinSize ?? AGENT_FLEET_DEFAULTS.warmPoolMinSize,
+          ...(props.warmPoolMaxGroupPreparedCapacity !== undefined
+            ? { maxGroupPreparedCapacity: props.warmPoolMaxGroupPreparedCapacity }
+            : {}),
+          instanceReusePolicy: {
+            reuseOnScaleIn: props.warmPoolReuseOnScaleIn ?? AGENT_FLEET_DEFAULTS.warmPoolReuseOnScaleIn,
+          },
+        })
+      : undefined;
+
+    this.scheduledActions = (props.scheduledScalingActions ?? []).map(
+      (action) =>
+        new autoscaling.CfnScheduledAction(this, `Schedule${action.name}`, {
+          autoScalingGroupName: group.ref,
+          recurrence: action.schedule.trim().split(/\s+/).join(' '),
+          timeZone: action.timeZone ?? AGENT_FLEET_DEFAULTS.scheduleTimeZone,
+          ...(action.minSize !== undefined ? { minSize: action.minSize } : {}),
+          ...(action.maxSize !== undefined ? { maxSize: action.maxSize } : {}),
+          ...(action.desiredCapacity !== undefined ? { desiredCapacity: action.desiredCapacity } : {}),
+        }),
+    );
+
+    // Cost-allocation tags on everything taggable: the group propagates them to instances at launch, and the launch
+    // template puts them on the volumes too.
+    for (const [key, value] of Object.entries(props.costAllocationTags ?? {})) Tags.of(this).add(key, value);
+    if (role.created) {
+      for (const [key, value] of Object.entries(props.instanceRoleTags ?? {})) Tags.of(role.role).add(key, value);
+    }
+  }
+
+  private createLaunchTemplate(
+    props: AgentFleetProps,
+    network: FleetNetwork,
+    role: FleetInstanceRole,
+    instanceTypes: readonly string[],
+  ): ec2.LaunchTemplate {
+    const architecture = fleetArchitecture(props);
+    const machineImage: ec2.IMachineImage =
+      props.imageId !== undefined
+        ? fixedImage(props.imageId)
+        : ec2.MachineImage.resolveSsmParameterAtLaunch(
+            props.imageIdSsmParameterName ?? DEFAULT_IMAGE_SSM_PARAMETER[architecture],
+            { os: ec2.OperatingSystemType.LINUX },
+          );
+    const volumeType = props.rootVolumeType ?? AGENT_FLEET_DEFAULTS.rootVolumeType;
+    // The launch template names the first type; the group's overrides carry all of them.
+    const [firstType = 't3.large'] = instanceTypes;
+    const firstFamily = instanceFamilyOf(firstType) ?? '';
+    const [firstGroup, ...otherGroups] = network.securityGroups;
+    const template = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType: new ec2.InstanceType(firstType),
+      machineImage,
+      userData: ec2.UserData.custom(userDataScript(this.renderedBootContract)),
+      role: role.role,
+      ...(firstGroup !== undefined ? { securityGroup: firstGroup } : {}),
+      associatePublicIpAddress: props.associatePublicIpAddress ?? AGENT_FLEET_DEFAULTS.associatePublicIpAddress,
+      httpEndpoint: true,
+      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+      httpPutResponseHopLimit: props.httpPutResponseHopLimit ?? AGENT_FLEET_DEFAULTS.httpPutResponseHopLimit,
+      instanceMetadataTags: props.instanceMetadataTags ?? AGENT_FLEET_DEFAULTS.instanceMetadataTags,
+      detailedMonitoring: props.detailedMonitoring ?? AGENT_FLEET_DEFAULTS.detailedMonitoring,
+      ...(props.keyPairName !== undefined
+        ? { keyPair: ec2.KeyPair.fromKeyPairName(this, 'KeyPair', props.keyPairName) }
+        : {}),
+      ...(BURSTABLE_FAMILIES.includes(firstFamily)
+        ? {
+            cpuCredits:
+              (props.cpuCredits ?? AGENT_FLEET_DEFAULTS.cpuCredits) === 'standard'
+                ? ec2.CpuCredits.STANDARD
+                : ec2.CpuCredits.UNLIMITED,
+          }
+        : {}),
+      ...(props.warmPoolEnabled === true && props.warmPoolState === 'Hibernated'
+        ? { hibernationConfigured: true }
+        : {}),
+      blockDevices: [
+        {
+          deviceName: props.rootVolumeDeviceName ?? AGENT_FLEET_DEFAULTS.rootVolumeDeviceName,
+          volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSizeGiB ?? AGENT_FLEET_DEFAULTS.rootVolumeSizeGiB, {
+            volumeType: EBS_VOLUME_TYPE[volumeType],
+            encrypted: true,
+            deleteOnTermination: true,
+            ...(props.rootVolumeEncryptionKey !== undefined ? { kmsKey: props.rootVolumeEncryptionKey } : {}),
+            ...(volumeType === 'gp3'
+              ? {
+                  iops: props.rootVolumeIops ?? AGENT_FLEET_DEFAULTS.gp3Iops,
+                  throughput: props.rootVolumeThroughputMiBps ?? AGENT_FLEET_DEFAULTS.gp3ThroughputMiBps,
+                }
+              : props.rootVolumeIops !== undefined
+                ? { iops: props.rootVolumeIops }
+                : {}),
+          }),
+        },
+      ],
+    });
+    for (const group of otherGroups) template.addSecurityGroup(group);
+    const name = props.instanceName ?? Stack.of(this).stackName;
+    Tags.of(template).add('Name', name);
+    Tags.of(template).add('BuildkiteQueue', props.queue ?? AGENT_FLEET_DEFAULTS.queue);
+    return template;
+  }
+}
+
+/** A plain AMI id, the same in every region the template is deployed to. */
+function fixedImage(imageId: string): ec2.IMachineImage {
+  return {
+    getImage: () => ({
+      imageId,
+      osType: ec2.OperatingSystemType.LINUX,
+      userData: ec2.UserData.forLinux(),
+    }),
+  };
+}

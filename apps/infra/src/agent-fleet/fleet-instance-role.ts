@@ -1,0 +1,272 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { AGENT_FLEET_DEFAULTS } from './agent-fleet-defaults.js';
+import type { AgentFleetOptions, EcrAccessPolicy } from './agent-fleet-options.js';
+import type { FleetBuckets } from './fleet-buckets.js';
+
+/** Tag key on the group whose value identifies this fleet; the instance role's group actions require it. */
+export const FLEET_TAG_KEY = 'elastic-ci:fleet';
+
+/**
+ * Actions granted on `*` because AWS offers no resource-level permission for them. Every other statement of the
+ * created role names its resources; the tests hold the role to this list.
+ */
+export const UNSCOPED_INSTANCE_ACTIONS = [
+  // Describe calls: lifecycled finds its group and hook, the boot and the CloudWatch agent read tags and volumes.
+  'autoscaling:DescribeAutoScalingInstances',
+  'autoscaling:DescribeLifecycleHooks',
+  'ec2:DescribeTags',
+  'ec2:DescribeVolumes',
+  // Session Manager and Run Command (stop-agents sends its stop command through it) channels.
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:CreateDataChannel',
+  'ssmmessages:OpenControlChannel',
+  'ssmmessages:OpenDataChannel',
+  'ec2messages:AcknowledgeMessage',
+  'ec2messages:DeleteMessage',
+  'ec2messages:FailMessage',
+  'ec2messages:GetEndpoint',
+  'ec2messages:GetMessages',
+  'ec2messages:SendReply',
+  // CloudWatch agent metrics (limited to its namespace by a condition).
+  'cloudwatch:PutMetricData',
+] as const;
+
+const ECR_MANAGED_POLICY: Record<Exclude<EcrAccessPolicy, 'none'>, string> = {
+  readonly: 'AmazonEC2ContainerRegistryReadOnly',
+  'readonly-pullthrough': 'AmazonEC2ContainerRegistryReadOnly',
+  poweruser: 'AmazonEC2ContainerRegistryPowerUser',
+  'poweruser-pullthrough': 'AmazonEC2ContainerRegistryPowerUser',
+  full: 'AmazonEC2ContainerRegistryFullAccess',
+};
+
+const PULL_THROUGH_ACTIONS = [
+  'ecr:CreateRepository',
+  'ecr:BatchImportUpstreamImage',
+  'ecr:GetImageCopyStatus',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+];
+
+export interface FleetInstanceRoleProps {
+  readonly options: AgentFleetOptions;
+  readonly buckets: FleetBuckets;
+  /** Value of the `elastic-ci:fleet` tag on the fleet's group. */
+  readonly fleetId: string;
+  /** Log group names the instances write start with this (`/elastic-ci/<stack>/`). */
+  readonly logGroupPrefix: string;
+  /** The pipeline-signing key (ARN, or an id/alias of the user's key). */
+  readonly signingKey: kms.IKey | string | undefined;
+}
+
+/**
+ * The instance role (the launch template makes its instance profile). A created role gets only what the instance programs use, each scoped to the
+ * fleet's own resources: its group (by tag), its log groups, its buckets, its parameters. A given role is used as
+ * is (`grantable` is then a no-op for grants made elsewhere, e.g. the agent token).
+ */
+export class FleetInstanceRole extends Construct {
+  readonly role: iam.IRole;
+  /** Whether the fleet created the role (and so may add to it). */
+  readonly created: boolean;
+
+  constructor(scope: Construct, id: string, props: FleetInstanceRoleProps) {
+    super(scope, id);
+    const { options } = props;
+    const existingRoleArn = options.instanceRole?.roleArn ?? options.instanceRoleArn;
+    if (existingRoleArn !== undefined) {
+      // Imported immutable, so no grant anywhere in the stack changes a role the user owns.
+      this.role = iam.Role.fromRoleArn(this, 'Role', existingRoleArn, { mutable: false });
+      this.created = false;
+    } else {
+      const role = new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+        description: 'elastic-ci agent instances',
+        ...(options.instanceRoleName !== undefined ? { roleName: options.instanceRoleName } : {}),
+        ...(options.instanceRolePermissionsBoundaryArn !== undefined
+          ? {
+              permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(
+                this,
+                'PermissionsBoundary',
+                options.instanceRolePermissionsBoundaryArn,
+              ),
+            }
+          : {}),
+      });
+      for (const [index, arn] of (options.managedPolicyArns ?? []).entries()) {
+        role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyArn(this, `ManagedPolicy${index}`, arn));
+      }
+      this.role = role;
+      this.created = true;
+      this.addStatements(role, props);
+    }
+  }
+
+  private addStatements(role: iam.Role, props: FleetInstanceRoleProps): void {
+    const { options, buckets } = props;
+    const stack = Stack.of(this);
+    const allow = (statement: iam.PolicyStatementProps) =>
+      role.addToPrincipalPolicy(new iam.PolicyStatement(statement));
+
+    // The instance may act on its own group only: group names start with the stack name (CloudFormation generates
+    // them so), and the tag pins the one fleet. The launch template cannot name the group (the group refers to it).
+    allow({
+      sid: 'OwnAutoScalingGroup',
+      actions: [
+        'autoscaling:CompleteLifecycleAction',
+        'autoscaling:RecordLifecycleActionHeartbeat',
+        'autoscaling:SetInstanceHealth',
+        'autoscaling:SetInstanceProtection',
+        'autoscaling:TerminateInstanceInAutoScalingGroup',
+      ],
+      resources: [
+        `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*`,
+      ],
+      conditions: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId } },
+    });
+    // No resource-level permissions exist for these (see UNSCOPED_INSTANCE_ACTIONS).
+    allow({
+      sid: 'DescribeOwnSurroundings',
+      actions: UNSCOPED_INSTANCE_ACTIONS.filter((action) => /:Describe/.test(action)),
+      resources: ['*'],
+    });
+    allow({
+      sid: 'SessionManagerChannels',
+      actions: UNSCOPED_INSTANCE_ACTIONS.filter((action) => /^(ssmmessages|ec2messages):/.test(action)),
+      resources: ['*'],
+    });
+    allow({
+      sid: 'SessionManagerRegistration',
+      actions: ['ssm:UpdateInstanceInformation'],
+      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*`],
+    });
+    allow({
+      sid: 'CloudWatchAgentMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': 'CWAgent' } },
+    });
+    const logGroups = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${props.logGroupPrefix}*`;
+    allow({
+      sid: 'OwnLogGroups',
+      actions: [
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'logs:DescribeLogStreams',
+        'logs:PutRetentionPolicy',
+      ],
+      resources: [logGroups, `${logGroups}:log-stream:*`],
+    });
+
+    if (buckets.secretsBucket !== undefined) {
+      allow({ sid: 'ListSecrets', actions: ['s3:ListBucket'], resources: [buckets.secretsBucket.bucketArn] });
+      allow({ sid: 'ReadSecrets', actions: ['s3:GetObject'], resources: [buckets.secretsBucket.arnForObjects('*')] });
+      if (options.secretsBucketEncryptionKey !== undefined) {
+        allow({
+          sid: 'DecryptSecrets',
+          actions: ['kms:Decrypt'],
+          resources: [options.secretsBucketEncryptionKey.keyArn],
+        });
+      }
+    }
+    if (buckets.artifactsBucket !== undefined) {
+      allow({
+        sid: 'ListArtifacts',
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [buckets.artifactsBucket.bucketArn],
+      });
+      allow({
+        sid: 'ReadWriteArtifacts',
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:PutObjectAcl', 's3:PutObjectVersionAcl'],
+        resources: [buckets.artifactsBucket.arnForObjects('*')],
+      });
+    }
+    if (buckets.buildCacheBucket !== undefined) {
+      allow({ sid: 'ListBuildCache', actions: ['s3:ListBucket'], resources: [buckets.buildCacheBucket.bucketArn] });
+      allow({
+        sid: 'ReadWriteBuildCache',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        resources: [buckets.buildCacheBucket.arnForObjects('*')],
+      });
+    }
+    if (buckets.gitMirrorSeedBucket !== undefined) {
+      allow({
+        sid: 'ListGitMirrorSeeds',
+        actions: ['s3:ListBucket'],
+        resources: [buckets.gitMirrorSeedBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': 'git-mirror-seeds/*' } },
+      });
+      allow({
+        sid: 'ReadGitMirrorSeeds',
+        actions: ['s3:GetObject'],
+        resources: [buckets.gitMirrorSeedBucket.arnForObjects('git-mirror-seeds/*')],
+      });
+    }
+
+    const fetchedObjects = [options.agentEnvFileUrl, options.bootstrapScriptUrl, options.authorizedUsersUrl]
+      .filter((url): url is string => url?.startsWith('s3://') === true)
+      .map((url) => `arn:${Aws.PARTITION}:s3:::${url.slice('s3://'.length)}`);
+    if (fetchedObjects.length > 0) {
+      allow({ sid: 'ReadBootFiles', actions: ['s3:GetObject'], resources: fetchedObjects });
+    }
+    if (options.agentEnvFileUrl?.startsWith('ssm:') === true) {
+      const path = options.agentEnvFileUrl.slice('ssm:'.length).replace(/\/+$/, '');
+      allow({
+        sid: 'ReadAgentEnvironmentParameters',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [ssmParameterArn(path), ssmParameterArn(`${path}/*`)],
+      });
+    }
+
+    const jwksParameters = [options.agentSigningJwksSsmParameterName, options.agentVerificationJwksSsmParameterName]
+      .filter((name): name is string => name !== undefined)
+      .map(ssmParameterArn);
+    if (jwksParameters.length > 0) {
+      // Buildkite added no permission for these parameters; the agent cannot start without them.
+      allow({ sid: 'ReadSigningKeys', actions: ['ssm:GetParameter'], resources: jwksParameters });
+    }
+    if (props.signingKey !== undefined) {
+      const access = options.pipelineSigningKmsAccess ?? 'sign-and-verify';
+      const actions =
+        access === 'verify' ? ['kms:Verify', 'kms:GetPublicKey'] : ['kms:Sign', 'kms:Verify', 'kms:GetPublicKey'];
+      const key = props.signingKey;
+      if (typeof key !== 'string') {
+        allow({ sid: 'PipelineSigning', actions, resources: [key.keyArn] });
+      } else if (key.includes('alias/')) {
+        // An alias names no key ARN at synth: allow the account's keys, but only when called through that alias.
+        allow({
+          sid: 'PipelineSigning',
+          actions,
+          resources: [`arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`],
+          conditions: { 'ForAnyValue:StringEquals': { 'kms:RequestAlias': key.slice(key.indexOf('alias/')) } },
+        });
+      } else {
+        const keyArn = key.startsWith('arn:')
+          ? key
+          : `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/${key}`;
+        allow({ sid: 'PipelineSigning', actions, resources: [keyArn] });
+      }
+    }
+
+    const ecrAccessPolicy = options.ecrAccessPolicy ?? AGENT_FLEET_DEFAULTS.ecrAccessPolicy;
+    if (ecrAccessPolicy !== 'none') {
+      role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(ECR_MANAGED_POLICY[ecrAccessPolicy]));
+      if (ecrAccessPolicy.endsWith('-pullthrough')) {
+        allow({
+          sid: 'EcrPullThroughCache',
+          actions: PULL_THROUGH_ACTIONS,
+          resources: [`arn:${Aws.PARTITION}:ecr:${Aws.REGION}:${Aws.ACCOUNT_ID}:repository/*`],
+        });
+      }
+    }
+  }
+}
+
+/** `arn:…:ssm:<region>:<account>:parameter/<name without its leading slash>`. */
+function ssmParameterArn(name: string): string {
+  return `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter/${name.replace(/^\//, '')}`;
+}
