@@ -56,6 +56,59 @@ describe('Function: createSuspenderHandler', () => {
     );
   });
 
+  it('answers Delete SUCCESS even when the configuration is invalid, so the stack can still be deleted', async () => {
+    // Prepare
+    const suspender = new RecordingSuspender();
+    const logger = new RecordingLogger();
+    const handler = createSuspenderHandler({
+      config: loadConfig({ ANSWER_MARGIN_SECONDS: 'x' }),
+      suspender,
+      responder: createHttpResponder(),
+      logger,
+    });
+    const event = customResourceEvent('Delete', {
+      ResponseURL: recorder.urlFor(),
+      PhysicalResourceId: 'elastic-ci:az-rebalancing-suspended:Suspender',
+      ResourceProperties: { AutoScalingGroupName: 'agents' },
+    });
+
+    // Act
+    await handler(event, lambdaContext());
+
+    // Assess
+    expect(suspender.groups).toEqual([]);
+    expect(answers()).toHaveLength(1);
+    expect(answers()[0]).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'elastic-ci:az-rebalancing-suspended:Suspender',
+    });
+    expect(logger.text).toMatch(/ANSWER_MARGIN_SECONDS/);
+  });
+
+  it('answers Update FAILED naming the configuration when it is invalid', async () => {
+    // Prepare
+    const suspender = new RecordingSuspender();
+    const handler = createSuspenderHandler({
+      config: loadConfig({ ANSWER_MARGIN_SECONDS: 'x' }),
+      suspender,
+      responder: createHttpResponder(),
+      logger: new RecordingLogger(),
+    });
+    const event = customResourceEvent('Update', {
+      ResponseURL: recorder.urlFor(),
+      PhysicalResourceId: 'elastic-ci:az-rebalancing-suspended:Suspender',
+      ResourceProperties: { AutoScalingGroupName: 'agents' },
+    });
+
+    // Act
+    await handler(event, lambdaContext());
+
+    // Assess
+    expect(suspender.groups).toEqual([]);
+    expect(answers()[0]?.Status).toBe('FAILED');
+    expect(answers()[0]?.Reason).toMatch(/ConfigurationError: invalid configuration/);
+  });
+
   it('answers FAILED with the Auto Scaling error when the call fails', async () => {
     const suspender = new RecordingSuspender(
       new SuspendProcessesError('SuspendProcesses(AZRebalance) on gone failed: ValidationError: not found'),

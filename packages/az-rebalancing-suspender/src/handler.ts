@@ -17,7 +17,10 @@ export interface SuspenderHandlerDependencies {
   clock?: Clock;
 }
 
-/** The custom-resource handler: plan (pure), then at most one SuspendProcesses call; every path answers. */
+/**
+ * The custom-resource handler: plan (pure), then at most one SuspendProcesses call; every path answers. An invalid
+ * configuration fails Create and Update, never Delete (which needs none).
+ */
 export function createSuspenderHandler(
   dependencies: SuspenderHandlerDependencies,
 ): (event: unknown, context: InvocationContext) => Promise<void> {
@@ -28,12 +31,18 @@ export function createSuspenderHandler(
     ...(dependencies.clock ? { clock: dependencies.clock } : {}),
     ...(config.ok ? { answerMarginMs: config.config.answerMarginMs } : {}),
     handle: async ({ request }) => {
-      if (!config.ok) throw config.error;
+      // A Delete needs no configuration: answering it FAILED for a broken environment would leave a stack that can
+      // never be deleted (nor rolled back past this resource).
+      if (request.RequestType !== 'Delete' && !config.ok) throw config.error;
       const plan = planSuspension(request);
       if (plan.action === 'none') {
-        logger.info('no Auto Scaling call needed', { reason: plan.reason });
+        logger.info('no Auto Scaling call needed', {
+          reason: plan.reason,
+          ...(config.ok ? {} : { ignoredConfigurationError: config.error.message }),
+        });
         return { status: 'SUCCESS', physicalResourceId: plan.physicalResourceId, reason: plan.reason };
       }
+      if (!config.ok) throw config.error;
       await suspender.suspendAzRebalance(plan.groupName);
       logger.info('AZRebalance suspended', { autoScalingGroupName: plan.groupName });
       return {

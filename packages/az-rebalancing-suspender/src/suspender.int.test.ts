@@ -132,4 +132,44 @@ describe('Lambda: az-rebalancing-suspender against moto', () => {
     expect(printed).not.toContain('canary-signature');
     expect(lastAnswer()).toMatchObject({ Status: 'SUCCESS', Data: { AutoScalingGroupName: 'agents-green' } });
   });
+
+  it('answers Delete SUCCESS through the entry point even with a broken environment, and Create FAILED', async () => {
+    // Prepare: a fresh module, configured from an environment with no region and a bad margin.
+    vi.resetModules();
+    for (const [name, value] of Object.entries(awsEnvironment())) vi.stubEnv(name, value);
+    vi.stubEnv('AWS_REGION', '');
+    vi.stubEnv('ANSWER_MARGIN_SECONDS', 'soon');
+    const { handler: lambdaHandler } = await import('./lambda');
+
+    // Act
+    const deleted = await captureProcessOutput(() =>
+      lambdaHandler(
+        customResourceEvent('Delete', {
+          ResponseURL: recorder.urlFor('broken-delete'),
+          PhysicalResourceId: 'elastic-ci:az-rebalancing-suspended:Suspender',
+          ResourceProperties: { AutoScalingGroupName: 'agents-blue' },
+        }),
+        lambdaContext(),
+      ),
+    ).then(() => lastAnswer());
+    const created = await captureProcessOutput(() =>
+      lambdaHandler(
+        customResourceEvent('Create', {
+          ResponseURL: recorder.urlFor('broken-create'),
+          ResourceProperties: { AutoScalingGroupName: 'agents-blue' },
+        }),
+        lambdaContext(),
+      ),
+    )
+      .then(() => lastAnswer())
+      .finally(() => vi.unstubAllEnvs());
+
+    // Assess
+    expect(deleted).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'elastic-ci:az-rebalancing-suspended:Suspender',
+    });
+    expect(created.Status).toBe('FAILED');
+    expect(created.Reason).toMatch(/ANSWER_MARGIN_SECONDS/);
+  });
 });
