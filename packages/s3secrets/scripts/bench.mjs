@@ -11,8 +11,11 @@
 // run of a new bundle writes its V8 code cache, as the first job on a fresh agent does). Floors printed with each row:
 // bare `node -e 0`, the bundle's start-up alone, the same reads from a warm in-process client, and (stand-in row, a
 // diagnostic) the same fixture without the SSH keys, which shows what ssh-agent and ssh-add add.
-// Usage: pnpm bench [-- --append] [-- --timeline]
+// Usage: pnpm bench [-- --append] [-- --timeline] [-- --ab-signer]
 //   --append    adds the rows to BENCHMARKS.md under the docs lock
+//   --ab-signer also bundles the CLI with the AWS SDK's signer (@smithy/signature-v4, scripts/smithy-sigv4.ts) in
+//               place of src/sigv4.ts and runs it as a B twin of every series, interleaved run by run (A then B on
+//               even runs, B then A on odd ones), then prints A against B per storage
 //   --timeline  then runs each series 11 more times under scripts/phase-timeline.cjs and prints the median time of
 //               each phase boundary (the README's "where the time goes")
 // The bench script runs under `node --import tsx` so that it can load the TypeScript stand-in.
@@ -42,6 +45,46 @@ const TARGET_MEDIAN_MS = 150;
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(packageDir, 'dist', 'bin', 's3secrets.cjs');
 if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
+const abSigner = process.argv.includes('--ab-signer');
+if (abSigner && (process.argv.includes('--append') || process.argv.includes('--timeline'))) {
+  throw new Error('--ab-signer is a comparison: run it without --append and --timeline');
+}
+
+/**
+ * The CLI bundled as `pnpm build` does, but with s3-rest-store.ts signing through scripts/smithy-sigv4.ts (the SDK's
+ * signer, which is asynchronous, hence the `await`). Returns the loader's path.
+ */
+async function buildSdkSignerCli(outDir) {
+  const { build } = await import('tsup');
+  const { default: tsupConfig } = await import('../tsup.config.ts');
+  const adapter = join(packageDir, 'scripts', 'smithy-sigv4.ts');
+  const swapSigner = {
+    name: 'swap-signer',
+    setup(esbuild) {
+      esbuild.onLoad({ filter: /[\\/]src[\\/]s3-rest-store\.ts$/ }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        const swapped = source
+          .replace("from './sigv4';", `from ${JSON.stringify(adapter)};`)
+          .replace('const headers = signRequest(', 'const headers = await signRequest(');
+        if (swapped === source || !swapped.includes('await signRequest(')) {
+          throw new Error('s3-rest-store.ts no longer matches the signer swap');
+        }
+        return { contents: swapped, loader: 'ts' };
+      });
+    },
+  };
+  for (const config of tsupConfig.filter((entry) => entry.outDir === 'dist/bin')) {
+    await build({
+      ...config,
+      outDir,
+      config: false,
+      silent: true,
+      clean: false,
+      esbuildPlugins: [...(config.esbuildPlugins ?? []), swapSigner],
+    });
+  }
+  return join(outDir, 's3secrets.cjs');
+}
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
@@ -90,10 +133,10 @@ async function warmReadsMs(clientConfig, bucket, keys) {
   return median(times);
 }
 
-function runOnce(env, nodeOptions = []) {
+function runOnce(env, nodeOptions = [], bundle = cli) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...nodeOptions, cli, 'env'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeOptions, bundle, 'env'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -219,6 +262,13 @@ try {
     },
   ];
 
+  if (abSigner) {
+    const sdkSignerCli = await buildSdkSignerCli(join(work, 'sdk-signer-bin'));
+    for (const storage of [...storages]) {
+      storages.push({ ...storage, name: `${storage.name}, SDK signer`, bundle: sdkSignerCli, twinOf: storage });
+    }
+  }
+
   const floorByEndpoint = new Map();
   for (const storage of storages) {
     if (!floorByEndpoint.has(storage.endpoint)) {
@@ -259,8 +309,20 @@ try {
   standIn.requests.clear();
   let expected;
   for (let index = 0; index < WARM_UP + RUNS; index += 1) {
-    for (const storage of storages) {
-      const { elapsedMs, stdout } = await runOnce(storage.env);
+    // A/B: each B series runs right after its A series on even runs and right before it on odd ones.
+    const order = abSigner
+      ? storages
+          .filter((storage) => !storage.twinOf)
+          .flatMap((storage) => {
+            const twin = storages.find((candidate) => candidate.twinOf === storage);
+            return index % 2 === 0 ? [storage, twin] : [twin, storage];
+          })
+      : storages;
+    for (const storage of order) {
+      const run = await runOnce(storage.env, [], storage.bundle);
+      const { elapsedMs } = run;
+      // The git credential helper names the CLI that printed the script: the B bundle lives elsewhere.
+      const stdout = storage.bundle ? run.stdout.replaceAll(storage.bundle, cli) : run.stdout;
       if (!stdout.includes("export SERVICE_TOKEN='e'") || !stdout.includes('SSH_AUTH_SOCK')) {
         throw new Error(`s3secrets env against ${storage.name} did not produce the expected script`);
       }
@@ -281,8 +343,9 @@ try {
   }
   // The fast row counts only if the CLI did all the work: every object read and both prefixes listed once per run.
   const runs = WARM_UP + RUNS;
+  const bundles = abSigner ? 2 : 1;
   const wanted = [...Object.keys(keys).map((key) => `GET ${key}`), 'LIST secret-files/', 'LIST web/secret-files/'];
-  const missed = wanted.filter((target) => standIn.requests.get(target) !== runs);
+  const missed = wanted.filter((target) => standIn.requests.get(target) !== runs * bundles);
   if (missed.length > 0 || standIn.requests.size !== wanted.length) {
     throw new Error(
       `the stand-in did not see each read once per run (${runs} runs): ` +
@@ -294,7 +357,7 @@ try {
   const credentialReads = imds.requests.filter(
     (request) => request.path === '/latest/meta-data/iam/security-credentials/agent-role' && request.status === 200,
   ).length;
-  if (credentialReads !== runs) {
+  if (credentialReads !== runs * bundles) {
     throw new Error(`the instance-role runs read credentials from IMDS ${credentialReads} times in ${runs} runs`);
   }
 
@@ -320,6 +383,29 @@ try {
     return `| @elastic-ci/s3secrets | \`s3secrets env\` wall time, every key present (4 SSH keys, 4 env files, 2 git-credentials, 5 secret files, SSE-KMS; region hint set as on a stack agent), bundled CLI vs ${storage.what} | ${figure} | ≤ ${TARGET_MEDIAN_MS} ms median | \`pnpm --filter @elastic-ci/s3secrets bench\` | ${today} |`;
   });
   console.log(rows.join('\n'));
+  if (abSigner) {
+    console.log(
+      `\nA/B, our signer (A) against @smithy/signature-v4 (B), interleaved in one session; NODE_EXTRA_CA_CERTS ` +
+        `${process.env.NODE_EXTRA_CA_CERTS ? 'set in the shell, not' : 'not set, not'} passed to the CLI runs; 1-min load ${load}:`,
+    );
+    for (const storage of storages.filter((candidate) => candidate.twinOf)) {
+      const a = median(storage.twinOf.times);
+      const b = median(storage.times);
+      console.log(
+        `- ${storage.twinOf.name}: A median ${a.toFixed(1)} ms (p95 ${percentile(
+          [...storage.twinOf.times].sort((x, y) => x - y),
+          95,
+        ).toFixed(0)}), ` +
+          `B median ${b.toFixed(1)} ms (p95 ${percentile(
+            [...storage.times].sort((x, y) => x - y),
+            95,
+          ).toFixed(0)}), ` +
+          `B − A ${(b - a).toFixed(1)} ms, median of the paired per-run differences ` +
+          `${median(storage.times.map((time, run) => time - storage.twinOf.times[run])).toFixed(1)} ms; ` +
+          `B ${b <= TARGET_MEDIAN_MS ? 'within' : 'over'} the ${TARGET_MEDIAN_MS} ms target`,
+      );
+    }
+  }
   if (process.argv.includes('--timeline')) {
     const preload = join(packageDir, 'scripts', 'phase-timeline.cjs');
     for (const storage of storages) {
