@@ -63,12 +63,29 @@ export function cronProblems(expression: string): string[] {
   });
 }
 
-// Intl lists canonical zone names only; UTC and its usual aliases are what most people write.
+// Intl lists ICU's canonical names, which lag IANA's (it has Asia/Calcutta, not Asia/Kolkata; Europe/Kiev, not
+// Europe/Kyiv), and matches names case-insensitively. So: a listed name, UTC, or a properly capitalized
+// Area/Location name that Intl resolves to a listed zone (a current IANA name whose ICU name is older).
 const UTC_ALIASES = ['UTC', 'Etc/UTC', 'GMT', 'Etc/GMT'];
-let knownTimeZones: ReadonlySet<string> | undefined;
+const AREA_LOCATION =
+  /^(Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific)(\/[A-Z][A-Za-z0-9_+-]*){1,2}$/;
+// Fixed offsets, which Intl does not list: Etc/GMT-14 … Etc/GMT+12 (the sign is inverted, as in IANA).
+const ETC_OFFSET = /^Etc\/GMT([+-]([0-9]|1[0-2])|-1[34])$/;
+let listedTimeZones: ReadonlySet<string> | undefined;
 
-/** Whether `timeZone` is an IANA time zone name (`Europe/Berlin`, `UTC`). */
+function resolvedTimeZone(timeZone: string): string | undefined {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `timeZone` is an IANA time zone name (`Europe/Berlin`, `Asia/Kolkata`, `UTC`). */
 export function isKnownTimeZone(timeZone: string): boolean {
-  knownTimeZones ??= new Set([...Intl.supportedValuesOf('timeZone'), ...UTC_ALIASES]);
-  return knownTimeZones.has(timeZone);
+  listedTimeZones ??= new Set([...Intl.supportedValuesOf('timeZone'), ...UTC_ALIASES]);
+  if (listedTimeZones.has(timeZone) || ETC_OFFSET.test(timeZone)) return true;
+  if (!AREA_LOCATION.test(timeZone)) return false;
+  const resolved = resolvedTimeZone(timeZone);
+  return resolved !== undefined && listedTimeZones.has(resolved);
 }

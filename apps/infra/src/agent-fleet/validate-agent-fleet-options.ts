@@ -40,6 +40,7 @@ export function validateAgentFleetOptions(options: AgentFleetOptions): string[] 
     ...warmPoolProblems(options),
     ...scheduleProblems(options),
     ...tagProblems('costAllocationTags', options.costAllocationTags),
+    ...instanceMetadataTagProblems(options),
     ...tagProblems('instanceRoleTags', options.instanceRoleTags),
   ];
 }
@@ -497,4 +498,17 @@ function tagProblems(name: string, tags: Readonly<Record<string, string>> | unde
     if (value.length > 256) problems.push(`${name} value of ${quoted(key)} is longer than 256 characters`);
   }
   return problems;
+}
+
+// With tags in instance metadata, EC2 refuses to launch an instance whose tag keys hold other characters.
+const INSTANCE_METADATA_TAG_KEY = /^[A-Za-z0-9+\-=.,_:@]+$/;
+
+function instanceMetadataTagProblems(options: AgentFleetOptions): string[] {
+  if (options.instanceMetadataTags === false) return [];
+  return Object.keys(options.costAllocationTags ?? {})
+    .filter((key) => !INSTANCE_METADATA_TAG_KEY.test(key))
+    .map(
+      (key) =>
+        `costAllocationTags key ${quoted(key)} reaches the instances, whose tags are in instance metadata: use only letters, digits and + - = . , _ : @ (no spaces or /), or set instanceMetadataTags: false`,
+    );
 }
