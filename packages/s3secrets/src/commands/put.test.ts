@@ -51,4 +51,18 @@ describe('Function: validateUpload', () => {
     );
     expect(() => validateUpload('git-credentials', bytes('\n'), 'g')).toThrow(/no credentials found/);
   });
+
+  it('refuses what the hooks would refuse: objects over 1 MiB and values too long for one variable', () => {
+    // Act / Assess
+    expect(() => validateUpload('git-credentials', bytes('x'.repeat(1024 * 1024 + 1)), 'g')).toThrow(
+      /g is 1048577 bytes; the hooks read objects of at most 1048576 bytes/,
+    );
+    expect(() => validateUpload('secret-file', bytes('x'.repeat(131_062)), 'f', 'NPM_TOKEN')).toThrow(
+      /too long for one environment variable NPM_TOKEN/,
+    );
+    expect(() => validateUpload('secret-file', bytes('x'.repeat(131_061)), 'f', 'NPM_TOKEN')).not.toThrow();
+    expect(() => validateUpload('env', bytes(`A=1\nNPM_TOKEN=${'x'.repeat(131_062)}\n`), 'e')).toThrow(
+      /e line 2: the value of NPM_TOKEN is too long/,
+    );
+  });
 });

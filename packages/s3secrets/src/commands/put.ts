@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readConnectionConfig } from '../config';
 import { parseEnvFile } from '../env-file';
+import { fitsInEnvironment, MAX_ENVIRONMENT_STRING_BYTES } from '../env-script';
 import { BucketUnavailableError, EnvFileSyntaxError, UnsafeUploadError, UsageError } from '../errors';
 import { parseGitCredentials } from '../git-credentials';
 import { closeConnections } from '../http-agents';
 import { hasSecretSuffix, SECRET_SUFFIXES } from '../layout';
 import { openSecretStore } from '../open-secret-store';
 import { sdkSecretStores } from '../s3-client';
-import { classifyError, describeOutcome } from '../secret-store';
+import { classifyError, describeOutcome, MAX_OBJECT_BYTES } from '../secret-store';
 import { isShellIdentifier } from '../shell-quote';
 import type { CommandContext } from './context';
 
@@ -43,14 +44,35 @@ export function keyForUpload(kind: Kind, prefix: string | undefined, name: strin
 }
 
 /** Refuses content the hooks could not use, naming the line or the problem but never echoing a value. */
-export function validateUpload(kind: Kind, body: Uint8Array, source: string): void {
+export function validateUpload(kind: Kind, body: Uint8Array, source: string, name?: string): void {
+  if (body.byteLength > MAX_OBJECT_BYTES) {
+    throw new UnsafeUploadError(
+      `${source} is ${body.byteLength} bytes; the hooks read objects of at most ${MAX_OBJECT_BYTES} bytes (1 MiB)`,
+    );
+  }
   const text = new TextDecoder().decode(body);
+  if (kind === 'secret-file' && name !== undefined && !fitsInEnvironment(name, body.byteLength)) {
+    throw new UnsafeUploadError(
+      `${source} is ${body.byteLength} bytes: too long for one environment variable ${name} ` +
+        `("NAME=value" and its NUL may be at most ${MAX_ENVIRONMENT_STRING_BYTES} bytes)`,
+    );
+  }
   if (kind === 'env') {
+    let parsed: ReturnType<typeof parseEnvFile>;
     try {
-      parseEnvFile(text, () => undefined);
+      parsed = parseEnvFile(text, () => undefined);
     } catch (error) {
       if (error instanceof EnvFileSyntaxError) throw new UnsafeUploadError(`${source} ${error.message}`);
       throw error;
+    }
+    const tooLong = parsed.assignments.find(
+      (assignment) => !fitsInEnvironment(assignment.name, Buffer.byteLength(assignment.value)),
+    );
+    if (tooLong) {
+      throw new UnsafeUploadError(
+        `${source} line ${tooLong.line}: the value of ${tooLong.name} is too long for one environment variable ` +
+          `("NAME=value" and its NUL may be at most ${MAX_ENVIRONMENT_STRING_BYTES} bytes)`,
+      );
     }
   } else if (kind === 'ssh-key') {
     if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
@@ -118,7 +140,7 @@ export async function runPutCommand(args: readonly string[], context: CommandCon
     }
   }
   const body = await readSource(file, context);
-  validateUpload(kind, body, file === '-' ? 'stdin' : file);
+  validateUpload(kind, body, file === '-' ? 'stdin' : file, kind === 'secret-file' ? name : undefined);
 
   const connection = readConnectionConfig({
     ...environment,
