@@ -73,7 +73,10 @@ describe('Function: createAgentMetricsClient', () => {
     await standIn.close();
   });
 
-  const client = (timeoutMs = 1_000) => createAgentMetricsClient({ endpoint: standIn.endpoint, timeoutMs });
+  // The longest timeout the client allows (5 s): a loopback answer needs milliseconds, so even a machine loaded for
+  // seconds does not make a test that expects an answer lose to the timer.
+  const client = (timeoutMs = MAX_REQUEST_TIMEOUT_MS) =>
+    createAgentMetricsClient({ endpoint: standIn.endpoint, timeoutMs });
 
   it('returns validated metrics and sends the token and a versioned User-Agent', async () => {
     // Act
@@ -180,7 +183,9 @@ describe('Function: createAgentMetricsClient', () => {
 
   it('throws RequestTimeoutError when the answer is slower than the timeout', async () => {
     // Prepare
-    standIn.setFault({ kind: 'slow', delayMs: 2_000 });
+    // The answer is held far past the client's timeout (the stand-in drops it on close), so only the timeout can end
+    // the request, however slow the machine.
+    standIn.setFault({ kind: 'slow', delayMs: 600_000 });
 
     // Act / Assess
     await expect(client(100).getQueueMetrics(TOKEN, 'default')).rejects.toMatchObject({
