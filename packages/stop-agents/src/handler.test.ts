@@ -162,7 +162,7 @@ describe('Function: createStopAgentsHandler', () => {
     expect(responder.bodies[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalIdFor('agents-new') });
   });
 
-  it('answers FAILED naming the bad variables when the configuration is invalid', async () => {
+  it('answers a Delete FAILED naming the bad variables when its group has instances, touching nothing', async () => {
     const { clock, fleet, responder, invoker, handler, deleteEvent } = setUp({
       instances: [{}],
       environment: { AGENT_PLATFORM: 'solaris' },
@@ -170,8 +170,69 @@ describe('Function: createStopAgentsHandler', () => {
 
     await simulateLambda(handler, deleteEvent, { clock, timeoutMs: MINUTE, invoker });
 
-    expect(fleet.calls).toEqual([]);
+    expect(fleet.calls).toEqual(['describe']);
+    expect(fleet.liveInstanceIds).toHaveLength(1);
+    expect(responder.bodies).toHaveLength(1);
+    expect(responder.bodies[0]?.Status).toBe('FAILED');
     expect(responder.bodies[0]?.Reason).toMatch(/ConfigurationError: invalid configuration: AGENT_PLATFORM must be/);
+    expect(responder.bodies[0]?.Reason).toMatch(/agents-old still has 1 instance\(s\) and was not drained nor touched/);
+  });
+
+  it('answers a Delete SUCCESS with an invalid configuration when its group has no instance left', async () => {
+    const { clock, fleet, responder, invoker, handler, deleteEvent } = setUp({
+      instances: [],
+      environment: { AGENT_PLATFORM: 'solaris' },
+    });
+
+    await simulateLambda(handler, deleteEvent, { clock, timeoutMs: MINUTE, invoker });
+
+    expect(fleet.calls).toEqual(['describe']);
+    expect(responder.bodies).toHaveLength(1);
+    expect(responder.bodies[0]).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: physicalIdFor('agents-old'),
+      Data: { Drained: true, RemainingInstances: 0, StopCommandsSent: 0 },
+    });
+  });
+
+  it.each([
+    ['the same group', 'agents-old'],
+    ['a replaced group (a rollback looks the same)', 'agents-new'],
+  ])('answers an Update to %s SUCCESS with an invalid configuration, without any AWS call', async (_case, group) => {
+    const { clock, fleet, responder, invoker, handler, logger } = setUp({
+      instances: [{}],
+      environment: { DRAIN_TIMEOUT_SECONDS: 'forever' },
+    });
+    const event = customResourceEvent('Update', {
+      ResponseURL: 'https://example.invalid/answer',
+      PhysicalResourceId: physicalIdFor('agents-old'),
+      ResourceProperties: { AutoScalingGroupName: group },
+      OldResourceProperties: { AutoScalingGroupName: 'agents-old' },
+    });
+
+    await simulateLambda(handler, event, { clock, timeoutMs: MINUTE, invoker });
+
+    expect(fleet.calls).toEqual([]);
+    expect(responder.bodies).toHaveLength(1);
+    expect(responder.bodies[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalIdFor(group) });
+    expect(logger.text).toMatch(/DRAIN_TIMEOUT_SECONDS/);
+  });
+
+  it('answers a Create FAILED with an invalid configuration: a guard that cannot drain must not be created', async () => {
+    const { clock, fleet, responder, invoker, handler } = setUp({
+      instances: [{}],
+      environment: { DRAIN_TIMEOUT_SECONDS: 'forever' },
+    });
+    const event = customResourceEvent('Create', {
+      ResponseURL: 'https://example.invalid/answer',
+      ResourceProperties: { AutoScalingGroupName: 'agents-new' },
+    });
+
+    await simulateLambda(handler, event, { clock, timeoutMs: MINUTE, invoker });
+
+    expect(fleet.calls).toEqual([]);
+    expect(responder.bodies[0]?.Status).toBe('FAILED');
+    expect(responder.bodies[0]?.Reason).toMatch(/DRAIN_TIMEOUT_SECONDS/);
   });
 
   it.each([

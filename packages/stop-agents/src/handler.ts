@@ -1,5 +1,7 @@
 import {
   type Clock,
+  type CustomResourceOutcome,
+  type CustomResourceRequest,
   createCustomResourceHandler,
   type InvocationContext,
   type Responder,
@@ -9,6 +11,7 @@ import {
 } from '@elastic-ci/custom-resource';
 import type { ConfigResult } from './config';
 import { drainGroup, parseDrainState } from './drain-loop';
+import { ConfigurationError } from './errors';
 import type { AgentGroup, AgentStopper } from './ports';
 import { planRequest } from './request-plan';
 
@@ -22,7 +25,10 @@ export interface StopAgentsHandlerDependencies {
   clock?: Clock;
 }
 
-/** The custom-resource handler: plan the request (pure), drain when a group goes away; every path answers. */
+/**
+ * The custom-resource handler: plan the request (pure), drain when a group goes away; every path answers. With an
+ * invalid configuration, only what needs one fails (see {@link answerWithoutConfiguration}).
+ */
 export function createStopAgentsHandler(
   dependencies: StopAgentsHandlerDependencies,
 ): (event: unknown, context: InvocationContext) => Promise<void> {
@@ -35,7 +41,7 @@ export function createStopAgentsHandler(
     selfInvoker: dependencies.selfInvoker,
     ...(config.ok ? { answerMarginMs: config.config.answerMarginMs } : {}),
     handle: async ({ request, continuation, deadlineAt, signal }) => {
-      if (!config.ok) throw config.error;
+      if (!config.ok) return answerWithoutConfiguration(request, config.error, dependencies.group, logger);
       const plan = planRequest(request);
       if (plan.kind === 'answer') {
         return { status: 'SUCCESS', physicalResourceId: plan.physicalResourceId, reason: plan.reason };
@@ -52,4 +58,46 @@ export function createStopAgentsHandler(
       );
     },
   });
+}
+
+/**
+ * What each request can do when the environment is invalid:
+ * - Create fails: the resource exists to drain its group later, and a Create that fails costs nothing (its rollback
+ *   Delete is answered without work), whereas a guard that cannot drain would only fail at deletion time.
+ * - Update succeeds: it only moves the physical id (draining waits for the old id's Delete), and it may be a
+ *   rollback, which must not fail or the stack is stuck in UPDATE_ROLLBACK_FAILED.
+ * - Delete succeeds when its group is gone or has no instance: nothing to drain, and the stack must stay deletable.
+ *   A group with instances cannot be drained without the configuration, and succeeding would let CloudFormation
+ *   delete it with busy instances: that fails, naming the variables, with nothing touched.
+ */
+async function answerWithoutConfiguration(
+  request: CustomResourceRequest,
+  error: ConfigurationError,
+  group: AgentGroup,
+  logger: RunnerLogger,
+): Promise<CustomResourceOutcome> {
+  if (request.RequestType === 'Create') throw error;
+  const plan = planRequest(request);
+  if (plan.kind === 'answer') {
+    logger.warn('the configuration is invalid, but this request needs none', { error: error.message });
+    return { status: 'SUCCESS', physicalResourceId: plan.physicalResourceId, reason: plan.reason };
+  }
+  const snapshot = await group.describe(plan.groupName);
+  if (!snapshot.exists || snapshot.instances.length === 0) {
+    logger.warn('the configuration is invalid, but there is nothing to drain', {
+      autoScalingGroupName: plan.groupName,
+      error: error.message,
+    });
+    return {
+      status: 'SUCCESS',
+      physicalResourceId: plan.physicalResourceId,
+      reason: `${plan.groupName} has no instance to drain (${snapshot.exists ? 'empty' : 'gone'})`,
+      data: { Drained: true, RemainingInstances: 0, StopCommandsSent: 0 },
+    };
+  }
+  throw new ConfigurationError(
+    `${error.message}. ${plan.groupName} still has ${snapshot.instances.length} instance(s) and was not drained ` +
+      'nor touched: fix the variables and retry the delete',
+    { cause: error },
+  );
 }

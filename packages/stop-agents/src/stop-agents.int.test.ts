@@ -78,8 +78,12 @@ async function describeGroup(name: string) {
   return AutoScalingGroups?.[0];
 }
 
+/**
+ * Waits for an event of the code under test. The bound only turns a hang into a message before the test's own
+ * timeout: moto's first SSM call alone can take seconds on a loaded machine, so it is generous.
+ */
 async function until(condition: () => boolean, what: string): Promise<void> {
-  const giveUpAt = Date.now() + 10_000;
+  const giveUpAt = Date.now() + 25_000;
   while (!condition()) {
     if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolveWait) => setTimeout(resolveWait, 10));
@@ -193,6 +197,30 @@ describe('Lambda: stop-agents against moto', () => {
 
     expect(lastAnswer()).toMatchObject({ Status: 'SUCCESS', Data: { Drained: true, StopCommandsSent: 0 } });
     expect(lastAnswer().Reason).toMatch(/the group no longer exists/);
+  });
+
+  it('answers a Delete SUCCESS with an invalid configuration when the group is already gone', async () => {
+    const clock = new FakeClock(0);
+    const handler = createStopAgentsHandler({
+      config: loadConfig({ AWS_REGION: 'us-east-1', ANSWER_MARGIN_SECONDS: 'lots' }),
+      group: createAutoScalingAgentGroup(autoScaling),
+      stopper: createSsmAgentStopper(new SSMClient(awsClientConfig())),
+      selfInvoker: new QueueingInvoker(),
+      responder: createHttpResponder(),
+      logger: new RecordingLogger(),
+      clock,
+    });
+
+    await handler(
+      customResourceEvent('Delete', {
+        ResponseURL: recorder.urlFor('gone-broken'),
+        PhysicalResourceId: physicalIdFor('agents-deleted-before-the-fix'),
+      }),
+      lambdaContext({ clock }),
+    );
+
+    expect(lastAnswer()).toMatchObject({ Status: 'SUCCESS', Data: { Drained: true, StopCommandsSent: 0 } });
+    expect(lastAnswer().Reason).toMatch(/agents-deleted-before-the-fix has no instance to drain \(gone\)/);
   });
 
   it('works through the Lambda entry point configured from the environment', async () => {
