@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type BuildkiteApiStandIn, startBuildkiteApiStandIn } from './buildkite-api-stand-in';
 
 describe('Function: startBuildkiteApiStandIn', () => {
@@ -145,8 +145,8 @@ describe('Function: startBuildkiteApiStandIn', () => {
       () => 'failed',
     );
 
-    // Act
-    await new Promise((resolveSoon) => setTimeout(resolveSoon, 50));
+    // Act: close once the request has arrived (an event, not a guess at how long that takes)
+    await vi.waitFor(() => expect(standIn?.requests).toHaveLength(1), { timeout: 15_000, interval: 5 });
     await standIn.close();
     standIn = undefined;
 

@@ -95,14 +95,16 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
   child.stderr?.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2_000);
   });
+  // Set on 'close', not 'exit': 'exit' can come before the last stderr chunk is read, and that chunk is the reason
+  // quoted in the error.
   let exitCode: number | null | undefined;
-  child.once('exit', (code) => {
+  child.once('close', (code) => {
     exitCode = code;
   });
   const spawnFailure = new Promise<Error>((resolveFailure) => child.once('error', resolveFailure));
 
   const stop = async (): Promise<void> => {
-    if (exitCode !== undefined) return;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
     child.kill('SIGTERM');
     await Promise.race([exited, delay(3_000).then(() => child.kill('SIGKILL'))]);
