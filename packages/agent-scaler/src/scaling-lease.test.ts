@@ -14,6 +14,12 @@ import {
   jsonRecords,
 } from './testing-fakes';
 
+/**
+ * For vi.waitFor on an event of the code under test: its default 1 s bound would race a loaded machine, and the
+ * test's own timeout already catches a hang.
+ */
+const EVENT_BOUND = { timeout: 15_000, interval: 2 };
+
 const GROUP = 'agents';
 const TOKEN = 'canary-agent-token-lease-6d1f0a';
 const TOKEN_PARAMETER = '/buildkite/agent-token';
@@ -189,7 +195,7 @@ describe('Function: createLeasedPassRunner', () => {
       await slowPass.promise;
       return unchangedOutcome(1);
     });
-    await vi.waitFor(() => expect(lease.leases.get(GROUP)?.owner).toBe('c1#1'));
+    await vi.waitFor(() => expect(lease.leases.get(GROUP)?.owner).toBe('c1#1'), EVENT_BOUND);
     await clock.advance(TTL_MS + 1);
     const second = other('webhook', async () => {
       secondPassRunning.resolve();
@@ -347,10 +353,10 @@ describe('Cross-container passes (two runtimes sharing one lease)', () => {
     // Act
     const { result } = await captureOutput(async () => {
       const first = scheduled.pass('schedule');
-      await vi.waitFor(() => expect(group.inFlightSetDesired).toBe(1));
+      await vi.waitFor(() => expect(group.inFlightSetDesired).toBe(1), EVENT_BOUND);
       metrics.scheduledJobs = 7; // the jobs behind the webhook arrive while the scheduled pass acts
       const second = webhook.pass('webhook', { leaseWaitUntilMs: clock.now() + 10_000 });
-      await vi.waitFor(() => expect(clock.pendingSleeps).toBe(1));
+      await vi.waitFor(() => expect(clock.pendingSleeps).toBe(1), EVENT_BOUND);
       const inFlightWhileWaiting = group.inFlightSetDesired;
       group.onSetDesired = undefined;
       setDesiredGate.resolve();
@@ -398,7 +404,7 @@ describe('Cross-container passes (two runtimes sharing one lease)', () => {
     const { result } = await captureOutput(async () => {
       const waitUntil = clock.now() + 10_000;
       const passes = [0, 1, 0, 1].map((index) => containers[index]?.pass('webhook', { leaseWaitUntilMs: waitUntil }));
-      await vi.waitFor(() => expect(group.inFlightSetDesired).toBe(1));
+      await vi.waitFor(() => expect(group.inFlightSetDesired).toBe(1), EVENT_BOUND);
       metrics.scheduledJobs = 9;
       for (const gate of gates) gate.resolve();
       for (let step = 0; step < 20 && clock.pendingSleeps + group.inFlightSetDesired > 0; step += 1) {
@@ -429,7 +435,7 @@ describe('Cross-container passes (two runtimes sharing one lease)', () => {
     // Act
     const { result } = await captureOutput(async () => {
       const stale = slow.pass('schedule');
-      await vi.waitFor(() => expect(metrics.reads).toBe(1));
+      await vi.waitFor(() => expect(metrics.reads).toBe(1), EVENT_BOUND);
       await clock.advance(TTL_MS + 1);
       const takeover = await fresh.pass('schedule');
       metrics.scheduledJobs = 6; // what the slow pass reads when it wakes: it would scale, were it still allowed to
