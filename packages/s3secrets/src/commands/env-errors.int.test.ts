@@ -305,6 +305,32 @@ describe('Command: s3secrets env and put (env files that do not parse)', () => {
   });
 
   it.each(ENV_FILE_ERROR_CASES.filter(({ line }) => line !== undefined))(
+    'doctor reports a file with $title and prints none of it',
+    async ({ text, line }) => {
+      // Prepare
+      standIn = await startS3StandIn(BUCKET, { 'GET web/env': { kind: 'object', body: text } });
+
+      // Act
+      const result = await runProcess(process.execPath, [cli, 'doctor', '--pipeline', 'web'], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          AWS_ENDPOINT_URL: standIn.endpoint,
+          AWS_ACCESS_KEY_ID: 'testing',
+          AWS_SECRET_ACCESS_KEY: 'testing',
+          AWS_REGION: 'us-east-1',
+          BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: BUCKET,
+        },
+      });
+
+      // Assess
+      expect(result.code).toBe(1);
+      expect(`${result.stdout}${result.stderr}`).not.toContain(ENV_FILE_CANARY);
+      expect(result.stdout).toMatch(new RegExp(`✗ web/env: .*will be skipped: line ${line}: `));
+    },
+  );
+
+  it.each(ENV_FILE_ERROR_CASES.filter(({ line }) => line !== undefined))(
     'put refuses a file with $title and prints none of it',
     async ({ text, line }) => {
       // Prepare
