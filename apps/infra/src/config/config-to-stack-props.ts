@@ -1,7 +1,8 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as z from 'zod';
 import type { ElasticCiStackProps } from '../elastic-ci-stack-props.js';
-import type { StackConfig } from './stack-config-schema.js';
+import { type StackConfig, stackConfigSchema } from './stack-config-schema.js';
 
 /**
  * Props no config file can set, because they need CDK objects from the user's own app: a CDK user passes them to
@@ -217,4 +218,63 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
   };
   // Only what the config sets: the construct's defaults (and its docs) apply to the rest.
   return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as ElasticCiStackProps;
+}
+
+interface JsonSchemaNode {
+  type?: string;
+  properties?: Record<string, JsonSchemaNode>;
+  additionalProperties?: unknown;
+  items?: JsonSchemaNode;
+  enum?: unknown[];
+}
+
+/** A value of the node's type, to see where a field lands. */
+function probeValue(node: JsonSchemaNode): unknown {
+  if (node.enum !== undefined) return node.enum[0];
+  switch (node.type) {
+    case 'string':
+      return 'probe';
+    case 'integer':
+    case 'number':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [node.items === undefined ? 'probe' : probeValue(node.items)];
+    default:
+      return node.properties === undefined
+        ? { probe: 'probe' }
+        : Object.fromEntries(Object.entries(node.properties).map(([key, child]) => [key, probeValue(child)]));
+  }
+}
+
+/** Every leaf field of the typed config, dotted, with its schema. */
+export function configLeafFields(): { path: string; node: JsonSchemaNode }[] {
+  const leaves: { path: string; node: JsonSchemaNode }[] = [];
+  const walk = (node: JsonSchemaNode, path: string) => {
+    if (node.type === 'object' && node.properties !== undefined) {
+      for (const [key, child] of Object.entries(node.properties)) walk(child, path === '' ? key : `${path}.${key}`);
+      return;
+    }
+    leaves.push({ path, node });
+  };
+  walk(z.toJSONSchema(stackConfigSchema, { io: 'input' }) as JsonSchemaNode, '');
+  return leaves;
+}
+
+let propFields: Map<string, string> | undefined;
+
+/** Which typed-config field sets each prop (`agentTokenParameterName` → `buildkite.agentToken.parameterName`). */
+export function configFieldsByProp(): ReadonlyMap<string, string> {
+  if (propFields !== undefined) return propFields;
+  propFields = new Map();
+  for (const { path, node } of configLeafFields()) {
+    const probe: Record<string, unknown> = {};
+    const keys = path.split('.');
+    let cursor = probe;
+    for (const key of keys.slice(0, -1)) cursor = (cursor[key] = {}) as Record<string, unknown>;
+    cursor[keys[keys.length - 1] ?? ''] = probeValue(node);
+    for (const prop of Object.keys(configToStackProps(probe as StackConfig))) propFields.set(prop, path);
+  }
+  return propFields;
 }

@@ -4,8 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import { validateAgentFleetOptions } from '../agent-fleet/validate-agent-fleet-options.js';
 import { validateControlPlaneOptions } from '../control-plane/validate-control-plane-options.js';
 import type { ElasticCiStackProps } from '../elastic-ci-stack-props.js';
-import { buildkiteParametersToConfig, isBuildkiteParameterDocument } from './buildkite-parameters.js';
-import { configToStackProps } from './config-to-stack-props.js';
+import {
+  buildkiteParametersToConfig,
+  isBuildkiteParameterDocument,
+  parametersSettingField,
+} from './buildkite-parameters.js';
+import { configFieldsByProp, configToStackProps } from './config-to-stack-props.js';
 import { StackConfigError } from './stack-config-error.js';
 import { checkStackConfig, type StackConfig } from './stack-config-schema.js';
 
@@ -46,6 +50,21 @@ export function parseConfigText(text: string, source: string): unknown {
 }
 
 /**
+ * The construct's validators name props (`minSize`); say which config field, and which Buildkite parameter, that is.
+ */
+function withOrigin(problem: string, format: LoadedStackConfig['format']): string {
+  const origins: string[] = [];
+  for (const [prop, field] of configFieldsByProp()) {
+    if (!new RegExp(`\\b${prop}\\b`).test(problem)) continue;
+    const parameters = format === 'buildkite-parameters' ? parametersSettingField(field) : [];
+    origins.push(parameters.length === 0 ? field : `${parameters.join('/')}`);
+  }
+  return origins.length === 0
+    ? problem
+    : `${problem} [${format === 'buildkite-parameters' ? 'parameter' : 'config'}: ${[...new Set(origins)].join(', ')}]`;
+}
+
+/**
  * The stack a config document describes: typed config or Buildkite parameter file, validated by the schema and by
  * the construct's own validators, so every problem comes out in one `StackConfigError`.
  */
@@ -63,7 +82,9 @@ export function stackConfigFromDocument(
     config = checked.config;
   }
   const props = configToStackProps(config);
-  const problems = [...validateAgentFleetOptions(props), ...validateControlPlaneOptions(props)];
+  const problems = [...validateAgentFleetOptions(props), ...validateControlPlaneOptions(props)].map((problem) =>
+    withOrigin(problem, format),
+  );
   if (problems.length > 0) throw StackConfigError.of(options.source, problems);
   return { stackName: config.stackName ?? options.defaultStackName, props, format, config };
 }

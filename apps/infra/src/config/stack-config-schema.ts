@@ -338,7 +338,9 @@ export type ScheduledScalingActionConfig = z.output<typeof scheduledScalingActio
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? `is required (${issue.expected})` : `must be a ${issue.expected}`;
+      return issue.input === undefined
+        ? `is required (${issue.expected})`
+        : `must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
     case 'too_small':
       return issue.origin === 'string' ? 'must not be empty' : `must be at least ${issue.minimum}`;
     case 'too_big':

@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultStackName, loadStackConfig, parseConfigText, stackConfigFromDocument } from './load-stack-config.js';
+import { StackConfigError } from './stack-config-error.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const directory = mkdtempSync(join(tmpdir(), 'elastic-ci-config-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function writeConfig(name: string, text: string): string {
+  const path = join(directory, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function errorOf(action: () => unknown): StackConfigError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof StackConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a StackConfigError');
+}
+
+const fromDocument = (document: unknown) =>
+  stackConfigFromDocument(document, { source: 'config.json', defaultStackName: 'elastic-ci-config' });
+
+describe('Function: loadStackConfig with a typed config', () => {
+  it('reads YAML into stack props', () => {
+    // Act
+    const { stackName, props, format } = loadStackConfig(fixture('typed-config.yaml'));
+
+    // Assess
+    expect(format).toBe('typed-config');
+    expect(stackName).toBe('ci-linux-large');
+    expect(props).toMatchObject({
+      tags: { owner: 'ci-platform' },
+      queue: 'linux-large',
+      agentTokenParameterName: '/buildkite/linux-large/agent-token',
+      agentTags: { team: 'platform', os: 'linux' },
+      agentsPerInstance: 3,
+      webhookEnabled: true,
+      minSize: 1,
+      maxSize: 40,
+      scaleOutFactor: 1.5,
+      instanceBuffer: 2,
+      instanceTypes: ['c7g.2xlarge', 'm7g.2xlarge'],
+      onDemandPercentageAboveBaseCapacity: 25,
+      spotAllocationStrategy: 'price-capacity-optimized',
+      dockerUserNamespaceRemap: true,
+      ecrAccessPolicy: 'readonly',
+      scheduledScalingActions: [
+        { name: 'workday-morning', schedule: '0 7 * * MON-FRI', timeZone: 'Europe/Berlin', minSize: 4 },
+        { name: 'workday-evening', schedule: '30 19 * * MON-FRI', timeZone: 'Europe/Berlin', minSize: 1 },
+      ],
+    });
+    expect(props.agentDisconnectAfterIdleTimeout?.toSeconds()).toBe(900);
+    expect(props.maxInstanceLifetime?.toDays()).toBe(7);
+    expect(props.dockerPruneUntil?.toSeconds()).toBe(7200);
+  });
+
+  it('reads the same config written as JSON, and a Buildkite file written as YAML', () => {
+    // Prepare
+    const json = writeConfig(
+      'linux.json',
+      JSON.stringify({ buildkite: { queue: 'linux', agentToken: { fromDeployParameter: true } } }),
+    );
+    const yaml = writeConfig(
+      'buildkite.yaml',
+      '- ParameterKey: BuildkiteQueue\n  ParameterValue: linux\n- ParameterKey: BuildkiteAgentTokenParameterStorePath\n  ParameterValue: /buildkite/token\n',
+    );
+
+    // Act
+    const fromJson = loadStackConfig(json);
+    const fromYaml = loadStackConfig(yaml);
+
+    // Assess
+    expect(fromJson).toMatchObject({ stackName: 'elastic-ci-linux', format: 'typed-config' });
+    expect(fromJson.props).toEqual({ queue: 'linux', agentTokenFromDeployParameter: true });
+    expect(fromYaml).toMatchObject({ stackName: 'elastic-ci-buildkite', format: 'buildkite-parameters' });
+    expect(fromYaml.props).toEqual({ queue: 'linux', agentTokenParameterName: '/buildkite/token' });
+  });
+
+  it('refuses unknown fields and wrong types, naming each path, in one error', () => {
+    // Act
+    const error = errorOf(() =>
+      fromDocument({
+        stackName: '1-starts-with-a-digit',
+        buildkite: { queue: 7, agentToken: { parameterName: '/t' }, agentsPerInstance: 0, idleTimout: 60 },
+        scaling: { scaleInStrategy: 'random' },
+        instances: { types: 'c6i.large' },
+        extra: true,
+      }),
+    );
+
+    // Assess
+    expect(error.problems).toEqual([
+      'stackName: must be a CloudFormation stack name: a letter, then up to 127 of A-Z a-z 0-9 -',
+      'buildkite.queue: must be a string',
+      'buildkite.agentsPerInstance: must be at least 1',
+      'buildkite: has unknown field "idleTimout" (check the spelling against apps/infra/README.md, or remove it)',
+      'scaling.scaleInStrategy: must be one of "set-desired", "drain"',
+      'instances.types: must be an array',
+      '(file): has unknown field "extra" (check the spelling against apps/infra/README.md, or remove it)',
+    ]);
+    expect(error.message).toMatch(/^config\.json: invalid stack configuration \(7 problems\):\n {2}- stackName: /);
+  });
+
+  it('adds the construct’s problems (no token source, min above max, a bad cron) with the config field they concern', () => {
+    // Act
+    const error = errorOf(() =>
+      fromDocument({
+        scaling: {
+          minSize: 3,
+          maxSize: 1,
+          schedules: [{ name: 'nightly', schedule: '0 25 * *', minSize: 0 }],
+        },
+      }),
+    );
+
+    // Assess
+    expect(error.problems.length).toBeGreaterThanOrEqual(3);
+    expect(error.problems.some((problem) => problem.includes('[config: buildkite.agentToken.parameterName'))).toBe(
+      true,
+    );
+    expect(error.problems.some((problem) => problem.endsWith('[config: scaling.minSize, scaling.maxSize]'))).toBe(true);
+    expect(error.problems.some((problem) => problem.includes('nightly'))).toBe(true);
+  });
+
+  it('refuses an unreadable, empty or malformed file without quoting its text', () => {
+    // Prepare
+    const canary = 'bkua_CANARY_in_a_broken_file';
+    const broken = writeConfig('broken.json', `{"buildkite": {"agentToken": "${canary}"`);
+    const brokenYaml = writeConfig('broken.yaml', `buildkite:\n  queue: [${canary}\n`);
+
+    // Act
+    const missing = errorOf(() => loadStackConfig(join(directory, 'missing.json')));
+    const empty = errorOf(() => parseConfigText('  \n', 'empty.json'));
+    const json = errorOf(() => loadStackConfig(broken));
+    const yaml = errorOf(() => loadStackConfig(brokenYaml));
+
+    // Assess
+    expect(missing.problems).toEqual(['(file): cannot be read (ENOENT)']);
+    expect(empty.problems).toEqual(['(file): is empty']);
+    expect(json.problems).toEqual([expect.stringMatching(/^\(file\): is neither valid JSON nor valid YAML/)]);
+    expect(yaml.problems).toEqual([expect.stringMatching(/^\(file\): is neither valid JSON nor valid YAML/)]);
+    for (const error of [json, yaml]) {
+      expect([error.message, ...error.problems, String(error.cause)].join('\n')).not.toContain(canary);
+    }
+  });
+});
+
+describe('Function: defaultStackName', () => {
+  it.each([
+    ['config/linux-large.json', 'elastic-ci-linux-large'],
+    ['/tmp/Queue_A.b.yaml', 'elastic-ci-Queue-A-b'],
+    ['params.json', 'elastic-ci-params'],
+    ['---.json', 'elastic-ci'],
+  ])('names the stack of %s %s', (path, stackName) => {
+    expect(defaultStackName(path)).toBe(stackName);
+  });
+});
