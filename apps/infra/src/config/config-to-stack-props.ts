@@ -272,7 +272,11 @@ export function configFieldsByProp(): ReadonlyMap<string, string> {
     const probe: Record<string, unknown> = {};
     const keys = path.split('.');
     let cursor = probe;
-    for (const key of keys.slice(0, -1)) cursor = (cursor[key] = {}) as Record<string, unknown>;
+    for (const key of keys.slice(0, -1)) {
+      const section: Record<string, unknown> = {};
+      cursor[key] = section;
+      cursor = section;
+    }
     cursor[keys[keys.length - 1] ?? ''] = probeValue(node);
     for (const prop of Object.keys(configToStackProps(probe as StackConfig))) propFields.set(prop, path);
   }
