@@ -1,5 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AgentFleet } from './agent-fleet/agent-fleet';
 import { AGENT_FLEET_DEFAULTS } from './agent-fleet/agent-fleet-defaults';
 import { validateAgentFleetOptions } from './agent-fleet/validate-agent-fleet-options';
 import { AgentToken } from './control-plane/agent-token';
@@ -9,7 +10,6 @@ import { LifecycleResources } from './control-plane/lifecycle-resources';
 import { Scaler } from './control-plane/scaler';
 import { validateControlPlaneOptions } from './control-plane/validate-control-plane-options';
 import { CONTROL_PLANE_DEFAULTS, type ElasticCiStackProps } from './elastic-ci-stack-props';
-import { InterimAgentGroup } from './interim-agent-group';
 import { addNagSuppressions } from './nag-suppressions';
 
 /** Invalid stack options: `problems` lists every one; the message lists them all, one per line. */
@@ -39,6 +39,7 @@ export function validateElasticCiStackProps(props: ElasticCiStackProps): string[
  */
 export class ElasticCiStack extends cdk.Stack {
   readonly agentToken: AgentToken;
+  readonly fleet: AgentFleet;
   readonly scaler: Scaler | undefined;
   readonly lifecycleResources: LifecycleResources;
   readonly dashboard: ElasticCiDashboard | undefined;
@@ -62,8 +63,8 @@ export class ElasticCiStack extends cdk.Stack {
 
     this.agentToken = new AgentToken(this, 'AgentToken', props);
 
-    const group = new InterimAgentGroup(this, 'AgentFleet', { minSize, maxSize });
-    this.autoScalingGroupName = group.autoScalingGroupName;
+    this.fleet = new AgentFleet(this, 'AgentFleet', { ...props, agentToken: this.agentToken });
+    this.autoScalingGroupName = this.fleet.autoScalingGroupName;
 
     const functions: ControlPlaneFunction[] = [];
     // A fixed-size fleet needs no scaler (Buildkite: MinSize == MaxSize deploys none).
@@ -137,6 +138,18 @@ export class ElasticCiStack extends cdk.Stack {
       description: 'The agent Auto Scaling group',
       value: this.autoScalingGroupName,
     });
+    new cdk.CfnOutput(this, 'InstanceRoleArn', {
+      description: 'Role of the agent instances (what a job on them can reach)',
+      value: this.fleet.instanceRole.roleArn,
+    });
+    const buckets: [string, string, { bucketName: string } | undefined][] = [
+      ['SecretsBucketName', 'Bucket the S3 secrets hooks read', this.fleet.secretsBucket],
+      ['AccessLogBucketName', 'Server access logs of the created buckets', this.fleet.accessLogBucket],
+      ['BuildCacheBucketName', 'Build-cache bucket the instances may read and write', this.fleet.buildCacheBucket],
+    ];
+    for (const [id, description, bucket] of buckets) {
+      if (bucket) new cdk.CfnOutput(this, id, { description, value: bucket.bucketName });
+    }
     new cdk.CfnOutput(this, 'AgentTokenParameterName', {
       description: 'Where the scaler and the instances read the agent token (SSM GetParameter with decryption)',
       value: this.agentToken.parameterName,
