@@ -108,6 +108,19 @@ describe('Function: buildkiteParametersToConfig', () => {
     expect(config.logs).toEqual({ retentionDays: 14, instanceLogRetentionDays: 30 });
   });
 
+  it('gives the same config whatever the order of the entries (grouped parameters read each other by name)', () => {
+    // Prepare: every rotation and the reversal of the realistic file
+    const entries: unknown[] = JSON.parse(readFileSync(fixture('buildkite-full.json'), 'utf8'));
+    const expected = buildkiteParametersToConfig(entries);
+    const orders = [
+      [...entries].reverse(),
+      ...entries.map((_, offset) => [...entries.slice(offset), ...entries.slice(0, offset)]),
+    ];
+
+    // Act + Assess
+    for (const order of orders) expect(buildkiteParametersToConfig(order)).toEqual(expected);
+  });
+
   it('reads the {"Parameters": {…}} form too', () => {
     // Act
     const config = buildkiteParametersToConfig({ Parameters: { ...TOKEN_SOURCE, MinSize: '2', MaxSize: '5' } });
