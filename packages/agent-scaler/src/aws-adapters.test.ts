@@ -68,3 +68,38 @@ describe('Function: createAutoScalingAdapter', () => {
     // The adaptive strategy's backoff is real time.
   }, 15_000);
 });
+
+describe('Function: createAutoScalingAdapter (mutating calls bounded by the lease)', () => {
+  it('abandons a SetDesiredCapacity that has not ended by mustEndByMs, retries included', async () => {
+    // Prepare: an endpoint that never answers; unbounded, the call would take 8 attempts of 5 s each.
+    let requests = 0;
+    const server = createServer(() => {
+      requests += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const adapter = createAutoScalingAdapter(
+      awsClientSettings(
+        {},
+        {
+          endpoint: `http://127.0.0.1:${port}`,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        },
+      ),
+    );
+
+    try {
+      // Act
+      const call = adapter.setDesiredCapacity('agents', 3, { mustEndByMs: Date.now() + 300 });
+
+      // Assess: the lease's bound ends it, not the SDK's request timeout or retry budget.
+      await expect(call).rejects.toMatchObject({ name: 'LeaseEndedDuringCallError' });
+      await expect(call).rejects.toThrow(/SetDesiredCapacity on agents had not ended/);
+      expect(requests).toBeLessThanOrEqual(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

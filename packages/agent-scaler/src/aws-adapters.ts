@@ -1,11 +1,12 @@
 import type { AutoScalingClient, WarmPoolState } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { GroupNotFoundError, SecretUnavailableError } from './errors';
+import { GroupNotFoundError, LeaseEndedDuringCallError, SecretUnavailableError } from './errors';
 import type {
   AutoScalingPort,
   GroupInstance,
   InstanceLaunchTimesPort,
+  MutatingCallOptions,
   ParameterStorePort,
   ScalingActivity,
   ScalingLeasePort,
@@ -53,6 +54,27 @@ function lazyClient<Module, Client>(load: () => Promise<Module>, create: (sdk: M
   };
 }
 
+/**
+ * Sends a mutating call that must end by `mustEndByMs` (system clock, as in production): the SDK aborts the request
+ * and its retries then, and the abort becomes a {@link LeaseEndedDuringCallError}.
+ */
+async function sendBounded<T>(
+  call: string,
+  target: string,
+  options: MutatingCallOptions | undefined,
+  send: (sendOptions: { abortSignal?: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const mustEndByMs = options?.mustEndByMs;
+  if (mustEndByMs === undefined) return send({});
+  const signal = AbortSignal.timeout(Math.max(0, mustEndByMs - Date.now()));
+  try {
+    return await send({ abortSignal: signal });
+  } catch (error) {
+    if (signal.aborted) throw new LeaseEndedDuringCallError(call, target, { cause: error });
+    throw error;
+  }
+}
+
 export function createAutoScalingAdapter(settings: object): AutoScalingPort {
   const connect = lazyClient(
     () => import('@aws-sdk/client-auto-scaling'),
@@ -84,23 +106,29 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
         instances: (group.Instances ?? []).map(toInstance).filter((instance) => instance.id !== ''),
       };
     },
-    async setDesiredCapacity(groupName, desired) {
+    async setDesiredCapacity(groupName, desired, options) {
       const { sdk, client } = await connect();
-      await client.send(
-        new sdk.SetDesiredCapacityCommand({
-          AutoScalingGroupName: groupName,
-          DesiredCapacity: desired,
-          HonorCooldown: false,
-        }),
+      await sendBounded('SetDesiredCapacity', groupName, options, (sendOptions) =>
+        client.send(
+          new sdk.SetDesiredCapacityCommand({
+            AutoScalingGroupName: groupName,
+            DesiredCapacity: desired,
+            HonorCooldown: false,
+          }),
+          sendOptions,
+        ),
       );
     },
-    async terminateInstanceAndDecrement(instanceId) {
+    async terminateInstanceAndDecrement(instanceId, options) {
       const { sdk, client } = await connect();
-      await client.send(
-        new sdk.TerminateInstanceInAutoScalingGroupCommand({
-          InstanceId: instanceId,
-          ShouldDecrementDesiredCapacity: true,
-        }),
+      await sendBounded('TerminateInstanceInAutoScalingGroup', instanceId, options, (sendOptions) =>
+        client.send(
+          new sdk.TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: instanceId,
+            ShouldDecrementDesiredCapacity: true,
+          }),
+          sendOptions,
+        ),
       );
     },
     async describeInstances(instanceIds) {
@@ -124,20 +152,23 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
         reuseOnScaleIn: pool.InstanceReusePolicy?.ReuseOnScaleIn,
       } satisfies WarmPoolSettings;
     },
-    async putWarmPoolMinSize(groupName, current, minSize) {
+    async putWarmPoolMinSize(groupName, current, minSize, options) {
       const { sdk, client } = await connect();
-      await client.send(
-        new sdk.PutWarmPoolCommand({
-          AutoScalingGroupName: groupName,
-          MinSize: minSize,
-          ...(current.maxGroupPreparedCapacity === undefined
-            ? {}
-            : { MaxGroupPreparedCapacity: current.maxGroupPreparedCapacity }),
-          ...(current.poolState === undefined ? {} : { PoolState: current.poolState as WarmPoolState }),
-          ...(current.reuseOnScaleIn === undefined
-            ? {}
-            : { InstanceReusePolicy: { ReuseOnScaleIn: current.reuseOnScaleIn } }),
-        }),
+      await sendBounded('PutWarmPool', groupName, options, (sendOptions) =>
+        client.send(
+          new sdk.PutWarmPoolCommand({
+            AutoScalingGroupName: groupName,
+            MinSize: minSize,
+            ...(current.maxGroupPreparedCapacity === undefined
+              ? {}
+              : { MaxGroupPreparedCapacity: current.maxGroupPreparedCapacity }),
+            ...(current.poolState === undefined ? {} : { PoolState: current.poolState as WarmPoolState }),
+            ...(current.reuseOnScaleIn === undefined
+              ? {}
+              : { InstanceReusePolicy: { ReuseOnScaleIn: current.reuseOnScaleIn } }),
+          }),
+          sendOptions,
+        ),
       );
     },
     async *scalingActivityPages(groupName, signal) {

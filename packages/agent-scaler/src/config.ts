@@ -49,6 +49,11 @@ export interface ScalingLeaseConfig {
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 /** The part of the lease kept free at its end: no pass starts acting this close to expiry. */
 export const LEASE_ACT_MARGIN_MS = 5_000;
+/**
+ * A mutating call started inside the lease is abandoned this long before the lease ends (SDK retries included), so
+ * that it cannot overlap a call of the container that takes over; the rest covers network latency and clock skew.
+ */
+export const LEASE_CALL_END_MARGIN_MS = 1_000;
 const MIN_LEASE_TTL_MS = 2 * LEASE_ACT_MARGIN_MS;
 
 const SECOND_MS = 1_000;

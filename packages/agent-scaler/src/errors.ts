@@ -56,6 +56,21 @@ export function errorName(error: unknown): string {
 }
 
 /** Thrown inside a pass that is about to act after its scaling lease has (nearly) run out: it must not act. */
+/**
+ * Thrown when a mutating call was still running (or retrying) when the scaling lease was about to end: it is
+ * abandoned so that it cannot overlap a call of the container that takes the lease over.
+ */
+export class LeaseEndedDuringCallError extends Error {
+  override name = 'LeaseEndedDuringCallError';
+
+  constructor(call: string, target: string, options?: { cause?: unknown }) {
+    super(
+      `${call} on ${target} had not ended when the scaling lease was about to end, and was abandoned (AWS may or may not have applied it; the next pass reads the group again); raise SCALER_LOCK_TTL if AWS calls are this slow`,
+      options,
+    );
+  }
+}
+
 export class LeaseExpiredError extends Error {
   override name = 'LeaseExpiredError';
 

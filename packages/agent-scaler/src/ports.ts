@@ -34,16 +34,21 @@ export interface ScalingActivity {
   cause: string;
 }
 
+/** Bounds one mutating call: it is abandoned (retries included) at `mustEndByMs`, epoch ms. */
+export interface MutatingCallOptions {
+  mustEndByMs?: number | undefined;
+}
+
 export interface AutoScalingPort {
   /** Throws `GroupNotFoundError` when the group does not exist. */
   describeGroup(groupName: string): Promise<GroupSnapshot>;
   /** Always with `HonorCooldown: false`: the scaler has its own cooldowns. */
-  setDesiredCapacity(groupName: string, desired: number): Promise<void>;
+  setDesiredCapacity(groupName: string, desired: number, options?: MutatingCallOptions): Promise<void>;
   /**
    * Terminates one instance and decrements desired capacity in the same call, so the group does not replace it. The
    * group's termination lifecycle hook holds the instance while lifecycled drains its agent.
    */
-  terminateInstanceAndDecrement(instanceId: string): Promise<void>;
+  terminateInstanceAndDecrement(instanceId: string, options?: MutatingCallOptions): Promise<void>;
   /** Current state of specific instances (the last look before terminating them). */
   describeInstances(instanceIds: readonly string[]): Promise<GroupInstance[]>;
   /** The group's warm pool; `undefined` when it has none (or it is being deleted). */
@@ -52,7 +57,12 @@ export interface AutoScalingPort {
    * PutWarmPool with a new MinSize, passing every other setting of `current` back unchanged: PutWarmPool replaces
    * the whole configuration, and the rest of the pool belongs to the stack.
    */
-  putWarmPoolMinSize(groupName: string, current: WarmPoolSettings, minSize: number): Promise<void>;
+  putWarmPoolMinSize(
+    groupName: string,
+    current: WarmPoolSettings,
+    minSize: number,
+    options?: MutatingCallOptions,
+  ): Promise<void>;
   /** Scaling activities newest first, one page per iteration. */
   scalingActivityPages(groupName: string, signal: AbortSignal): AsyncIterable<ScalingActivity[]>;
 }

@@ -122,7 +122,7 @@ export function createScalerRuntime(config: AgentScalerConfig, ports: ScalerRunt
         ? runScalingPass(dependencies, trigger)
         : leased(
             trigger,
-            (actBeforeMs) => runScalingPass(dependencies, trigger, { actBeforeMs }),
+            (actBeforeMs, callsEndByMs) => runScalingPass(dependencies, trigger, { actBeforeMs, callsEndByMs }),
             options.leaseWaitUntilMs,
           ),
     );

@@ -118,17 +118,19 @@ describe('Function: createLeasedPassRunner', () => {
   it('runs the pass under the lease, with an act deadline the margin before expiry, and releases it afterwards', async () => {
     // Prepare
     const { lease, runner } = setup();
-    const seen: { actBeforeMs: number; holder: string | undefined }[] = [];
+    const seen: { actBeforeMs: number; callsEndByMs: number; holder: string | undefined }[] = [];
 
     // Act
-    const outcome = await runner('schedule', async (actBeforeMs) => {
-      seen.push({ actBeforeMs, holder: lease.leases.get(GROUP)?.owner });
+    const outcome = await runner('schedule', async (actBeforeMs, callsEndByMs) => {
+      seen.push({ actBeforeMs, callsEndByMs, holder: lease.leases.get(GROUP)?.owner });
       return unchangedOutcome(1);
     });
 
-    // Assess
+    // Assess: calls start at most 5 s and end at most 1 s before the lease does.
     expect(outcome.status).toBe('unchanged');
-    expect(seen).toEqual([{ actBeforeMs: START_MS + TTL_MS - LEASE_ACT_MARGIN_MS, holder: 'c1#1' }]);
+    expect(seen).toEqual([
+      { actBeforeMs: START_MS + TTL_MS - LEASE_ACT_MARGIN_MS, callsEndByMs: START_MS + TTL_MS - 1_000, holder: 'c1#1' },
+    ]);
     expect(lease.calls).toEqual(['acquire(c1#1)', 'release(c1#1)']);
     expect(lease.leases.has(GROUP)).toBe(false);
   });
@@ -333,6 +335,27 @@ describe('Function: webhookLeaseWaitUntilMs', () => {
 
     // Assess
     expect(until).toBe(START_MS + 3_000);
+  });
+});
+
+describe('Mutating calls under the lease', () => {
+  it('must end 1 s before the lease does (SDK retries included); without a lease they are unbounded', async () => {
+    // Prepare
+    const clock = new FakeClock(START_MS);
+    const leasedGroup = new FakeAutoScaling(GROUP, { desired: 1 });
+    const plainGroup = new FakeAutoScaling(GROUP, { desired: 1 });
+    const metrics = new ScriptedMetricsClient();
+    metrics.scheduledJobs = 3;
+    const leased = container('leased', { clock, group: leasedGroup, metrics, lease: new FakeScalingLease() });
+    const plain = container('plain', { clock, group: plainGroup, metrics });
+
+    // Act
+    const { result } = await captureOutput(async () => [await leased.pass('schedule'), await plain.pass('schedule')]);
+
+    // Assess
+    expect(result.map((outcome) => outcome.status)).toEqual(['applied', 'applied']);
+    expect(leasedGroup.callDeadlines).toEqual([START_MS + TTL_MS - 1_000]);
+    expect(plainGroup.callDeadlines).toEqual([undefined]);
   });
 });
 

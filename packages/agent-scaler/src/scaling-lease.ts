@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from './clock';
-import { LEASE_ACT_MARGIN_MS } from './config';
+import { LEASE_ACT_MARGIN_MS, LEASE_CALL_END_MARGIN_MS } from './config';
 import type { ScalingLeasePort } from './ports';
 import { describeError, type PassOutcome, type PassTrigger } from './scaling-pass';
 
@@ -19,8 +19,11 @@ export interface LeasedPassOptions {
   containerId?: string;
 }
 
-/** A pass that may act only until `actBeforeMs`. */
-export type LeasedPass = (actBeforeMs: number) => Promise<PassOutcome>;
+/**
+ * A pass that may start a mutating call only until `actBeforeMs`, and whose calls must have ended (retries included)
+ * by `callsEndByMs`, a moment before the lease does.
+ */
+export type LeasedPass = (actBeforeMs: number, callsEndByMs: number) => Promise<PassOutcome>;
 
 /**
  * Runs passes under the cross-container scaling lease of one group. A pass that cannot get the lease does not run at
@@ -57,7 +60,10 @@ export function createLeasedPassRunner(options: LeasedPassOptions) {
       const result = await tryAcquire(owner, acquiredAtMs);
       if (result === 'acquired') {
         try {
-          return await pass(acquiredAtMs + ttlMs - LEASE_ACT_MARGIN_MS);
+          return await pass(
+            acquiredAtMs + ttlMs - LEASE_ACT_MARGIN_MS,
+            acquiredAtMs + ttlMs - LEASE_CALL_END_MARGIN_MS,
+          );
         } finally {
           await lease.release(groupName, owner).catch((error: unknown) =>
             logger.warn('scaling lease not released; it expires on its own', {

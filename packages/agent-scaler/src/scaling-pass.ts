@@ -3,7 +3,7 @@ import type { Decision, DecisionInput, GroupState, InstanceView, QueueMetrics } 
 import type { Clock } from './clock';
 import type { AgentScalerConfig } from './config';
 import { LeaseExpiredError } from './errors';
-import type { AutoScalingPort, GroupSnapshot, InstanceLaunchTimesPort } from './ports';
+import type { AutoScalingPort, GroupSnapshot, InstanceLaunchTimesPort, MutatingCallOptions } from './ports';
 import type { QueueMetricsSource } from './queue-metrics-source';
 import type { ScalerStateStore } from './scaler-state-store';
 import type { Telemetry } from './telemetry';
@@ -62,6 +62,11 @@ export interface ScalingPassOptions {
    * over. Checked before every mutating call; `undefined` without a lease.
    */
   actBeforeMs?: number | undefined;
+  /**
+   * Epoch ms by which every mutating call must have ended, SDK retries included: a call still running then is
+   * abandoned, so it cannot overlap a call of the container that takes the lease over. `undefined` without a lease.
+   */
+  callsEndByMs?: number | undefined;
 }
 
 /** Organisation slug last seen, for metrics of passes that failed before reading it. */
@@ -80,6 +85,7 @@ export async function runScalingPass(
 ): Promise<PassOutcome> {
   const { config, telemetry } = deps;
   const { actBeforeMs } = options;
+  const bounded = { mustEndByMs: options.callsEndByMs };
   const ensureMayAct = () => {
     if (actBeforeMs === undefined) return;
     const nowMs = deps.clock.now();
@@ -115,7 +121,7 @@ export async function runScalingPass(
     const decision = deps.decide({ config: config.scaler, nowMs, metrics, group, state });
 
     stage = 'apply';
-    const applied = await applyDecision(deps, snapshot, decision, ensureMayAct);
+    const applied = await applyDecision(deps, snapshot, decision, ensureMayAct, bounded);
 
     stage = 'persist';
     if (applied.changed) await deps.stateStore.save(decision.nextState);
@@ -123,7 +129,7 @@ export async function runScalingPass(
     // Only once the pass has succeeded: a failed pass never touches the pool.
     const warmPool =
       typeof decision.warmPoolMinSize === 'number'
-        ? await sizeWarmPool(deps, decision.warmPoolMinSize, ensureMayAct)
+        ? await sizeWarmPool(deps, decision.warmPoolMinSize, ensureMayAct, bounded)
         : undefined;
 
     logger.info('scaling decision', {
@@ -196,6 +202,7 @@ async function sizeWarmPool(
   deps: ScalingPassDependencies,
   minSize: number,
   ensureMayAct: () => void,
+  bounded: MutatingCallOptions,
 ): Promise<WarmPoolOutcome> {
   const { autoScaling, config, telemetry } = deps;
   try {
@@ -209,7 +216,7 @@ async function sizeWarmPool(
     }
     if (current.minSize === minSize) return { status: 'unchanged', minSize };
     ensureMayAct();
-    await autoScaling.putWarmPoolMinSize(config.groupName, current, minSize);
+    await autoScaling.putWarmPoolMinSize(config.groupName, current, minSize, bounded);
     return { status: 'updated', previousMinSize: current.minSize, minSize };
   } catch (error) {
     telemetry.logger.error('warm pool update failed; the capacity decision stands, the next pass retries', {
@@ -268,6 +275,7 @@ async function applyDecision(
   snapshot: GroupSnapshot,
   decision: Decision,
   ensureMayAct: () => void,
+  bounded: MutatingCallOptions,
 ): Promise<AppliedDecision> {
   const { autoScaling, config } = deps;
   const unchanged = { changed: false, desired: snapshot.desired, drained: [], skipped: [] };
@@ -288,7 +296,7 @@ async function applyDecision(
       ensureMayAct();
       // Decrementing with the termination keeps the group from replacing the instance; no SetDesiredCapacity
       // follows, which would remove a second instance of the group's own choosing.
-      await autoScaling.terminateInstanceAndDecrement(id);
+      await autoScaling.terminateInstanceAndDecrement(id, bounded);
       drained.push(id);
     }
     return { changed: drained.length > 0, desired: snapshot.desired - drained.length, drained, skipped };
@@ -300,7 +308,7 @@ async function applyDecision(
   }
   if (decision.desired === snapshot.desired) return unchanged;
   ensureMayAct();
-  await autoScaling.setDesiredCapacity(config.groupName, decision.desired);
+  await autoScaling.setDesiredCapacity(config.groupName, decision.desired, bounded);
   return { changed: true, desired: decision.desired, drained: [], skipped: [] };
 }
 

@@ -4,6 +4,7 @@ import type {
   GroupInstance,
   GroupSnapshot,
   InstanceLaunchTimesPort,
+  MutatingCallOptions,
   ParameterStorePort,
   ScalingActivity,
   ScalingLeasePort,
@@ -36,6 +37,8 @@ export class FakeAutoScaling implements AutoScalingPort {
   > = {};
   inFlightSetDesired = 0;
   maxInFlightSetDesired = 0;
+  /** `mustEndByMs` of every mutating call, in order (`undefined`: unbounded). */
+  readonly callDeadlines: (number | undefined)[] = [];
 
   constructor(
     readonly name: string,
@@ -66,8 +69,9 @@ export class FakeAutoScaling implements AutoScalingPort {
     };
   }
 
-  async setDesiredCapacity(_groupName: string, desired: number): Promise<void> {
+  async setDesiredCapacity(_groupName: string, desired: number, options?: MutatingCallOptions): Promise<void> {
     this.calls.push(`setDesiredCapacity(${desired})`);
+    this.callDeadlines.push(options?.mustEndByMs);
     this.inFlightSetDesired += 1;
     this.maxInFlightSetDesired = Math.max(this.maxInFlightSetDesired, this.inFlightSetDesired);
     try {
@@ -83,8 +87,9 @@ export class FakeAutoScaling implements AutoScalingPort {
     }
   }
 
-  async terminateInstanceAndDecrement(instanceId: string): Promise<void> {
+  async terminateInstanceAndDecrement(instanceId: string, options?: MutatingCallOptions): Promise<void> {
     this.calls.push(`terminate(${instanceId})`);
+    this.callDeadlines.push(options?.mustEndByMs);
     const failure = this.failNext.terminate;
     if (failure) {
       delete this.failNext.terminate;
@@ -108,8 +113,14 @@ export class FakeAutoScaling implements AutoScalingPort {
     return this.warmPool === undefined ? undefined : { ...this.warmPool };
   }
 
-  async putWarmPoolMinSize(_groupName: string, current: WarmPoolSettings, minSize: number): Promise<void> {
+  async putWarmPoolMinSize(
+    _groupName: string,
+    current: WarmPoolSettings,
+    minSize: number,
+    options?: MutatingCallOptions,
+  ): Promise<void> {
     this.calls.push(`putWarmPool(${minSize})`);
+    this.callDeadlines.push(options?.mustEndByMs);
     this.throwIfFailing('putWarmPool');
     this.warmPool = { ...current, minSize };
   }
