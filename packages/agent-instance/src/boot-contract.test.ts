@@ -369,6 +369,7 @@ describe('Function: renderBootContract and parseBootContract', () => {
       expect.stringMatching(/^logs\.retentionDays: must be one of 1, 3, 5, 7, 14, 30/),
     ]);
     expect(error.message).toMatch(/^invalid boot contract \(4 problems\):\n {2}- stack\.region: /);
+    expect(error.cause).toEqual(expect.arrayContaining([expect.objectContaining({ path: ['stack', 'region'] })]));
   });
 
   it.each([

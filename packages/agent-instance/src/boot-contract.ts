@@ -882,7 +882,10 @@ export function parseBootContract(text: string): BootContract {
     );
   }
   const result = bootContractSchema.safeParse(document, { error: builtInMessages });
-  // Not the ZodError as cause: its issues carry the raw unknown keys, which may be secrets.
-  if (!result.success) fail('invalid boot contract', problemsOf(result.error));
+  if (!result.success) {
+    // Not the ZodError itself as cause: its issues carry the raw unknown keys, which may be secrets.
+    const issues = result.error.issues.map(({ code, path, message }) => ({ code, path, message }));
+    fail('invalid boot contract', problemsOf(result.error), issues);
+  }
   return result.data;
 }
