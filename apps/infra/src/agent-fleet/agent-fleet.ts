@@ -12,7 +12,8 @@ import { AgentFleetValidationError } from './agent-fleet-errors.js';
 import type { AgentFleetOptions, RootVolumeType } from './agent-fleet-options.js';
 import { bootContractInputFor, userDataScript } from './fleet-boot-contract.js';
 import { type BucketReference, FleetBuckets } from './fleet-buckets.js';
-import { FLEET_TAG_KEY, FleetInstanceRole } from './fleet-instance-role.js';
+import { FLEET_TAG_KEY, FleetInstanceRole, INSTANCE_ROLE_WILDCARD_REASONS } from './fleet-instance-role.js';
+import { acknowledgeFleetFindings } from './fleet-nag-acknowledgements.js';
 import { FleetNetwork } from './fleet-network.js';
 import { BURSTABLE_FAMILIES, instanceFamilyOf } from './instance-architecture.js';
 import { fleetArchitecture, validateAgentFleetOptions } from './validate-agent-fleet-options.js';
@@ -240,6 +241,16 @@ export class AgentFleet extends Construct {
           ...(action.desiredCapacity !== undefined ? { desiredCapacity: action.desiredCapacity } : {}),
         }),
     );
+
+    acknowledgeFleetFindings({
+      vpc: network.createdVpc,
+      interfaceEndpointGroups: network.interfaceEndpointSecurityGroups,
+      instanceRolePolicy:
+        role.created && role.role.node.tryFindChild('DefaultPolicy') !== undefined
+          ? { policy: role.role.node.findChild('DefaultPolicy'), wildcardReasons: INSTANCE_ROLE_WILDCARD_REASONS }
+          : undefined,
+      autoScalingGroup: group,
+    });
 
     // Cost-allocation tags on everything taggable: the group propagates them to instances at launch, and the launch
     // template puts them on the volumes too.

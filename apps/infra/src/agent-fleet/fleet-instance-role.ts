@@ -1,4 +1,4 @@
-import { Aws, Stack } from 'aws-cdk-lib';
+import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -52,6 +52,26 @@ const PULL_THROUGH_ACTIONS = [
   'ecr:PutImage',
 ];
 
+/** Why each statement with a wildcard resource cannot be narrower (shown to cdk-nag, by `Sid`). */
+export const INSTANCE_ROLE_WILDCARD_REASONS: Readonly<Record<string, string>> = {
+  OwnAutoScalingGroup:
+    'CloudFormation generates the group name ("<stack>-…"), and the launch template cannot refer to the group; the elastic-ci:fleet tag condition pins the one group.',
+  DescribeOwnSurroundings: 'Describe calls have no resource-level permissions in AWS.',
+  SessionManagerChannels:
+    'ssmmessages and ec2messages (Session Manager, and Run Command for stop-agents) have no resource-level permissions in AWS.',
+  SessionManagerRegistration: 'The calling instance registers itself; its id is not known at synth.',
+  CloudWatchAgentMetrics:
+    'PutMetricData has no resource-level permissions in AWS; a condition limits it to the CWAgent namespace.',
+  OwnLogGroups: "Log groups and streams under the stack's own /elastic-ci/<stack>/ prefix only.",
+  ReadSecrets: "Objects of the fleet's own secrets bucket, read-only; the hook reads keys named by pipeline.",
+  ReadWriteArtifacts: 'Objects of the artifacts bucket the user named; jobs choose the keys.',
+  ReadWriteBuildCache: "Objects of the fleet's own build-cache bucket; jobs choose the keys.",
+  ReadGitMirrorSeeds: 'Objects under git-mirror-seeds/ of the seed bucket only.',
+  ReadAgentEnvironmentParameters: 'Parameters under the agent environment path the user named (read by path).',
+  EcrPullThroughCache: 'Pull-through caches create repositories on demand, so their names are not known.',
+  PipelineSigning: 'A signing key given as an alias: key/* only together with a kms:RequestAlias condition.',
+};
+
 export interface FleetInstanceRoleProps {
   readonly options: AgentFleetOptions;
   readonly buckets: FleetBuckets;
@@ -98,6 +118,10 @@ export class FleetInstanceRole extends Construct {
       });
       for (const [index, arn] of (options.managedPolicyArns ?? []).entries()) {
         role.addManagedPolicy(iam.ManagedPolicy.fromManagedPolicyArn(this, `ManagedPolicy${index}`, arn));
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM4[Policy::${arn}]`,
+          reason: 'Attached because the user listed it in managedPolicyArns.',
+        });
       }
       this.role = role;
       this.created = true;
@@ -255,6 +279,10 @@ export class FleetInstanceRole extends Construct {
     const ecrAccessPolicy = options.ecrAccessPolicy ?? AGENT_FLEET_DEFAULTS.ecrAccessPolicy;
     if (ecrAccessPolicy !== 'none') {
       role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(ECR_MANAGED_POLICY[ecrAccessPolicy]));
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${ECR_MANAGED_POLICY[ecrAccessPolicy]}]`,
+        reason: `ecrAccessPolicy "${ecrAccessPolicy}" chooses this AWS managed ECR policy (Buildkite's ECRAccessPolicy); AWS keeps it current with new ECR actions.`,
+      });
       if (ecrAccessPolicy.endsWith('-pullthrough')) {
         allow({
           sid: 'EcrPullThroughCache',

@@ -28,12 +28,17 @@ export class FleetNetwork extends Construct {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
   readonly securityGroups: readonly ec2.ISecurityGroup[];
+  /** The VPC the fleet created, if it created one. */
+  readonly createdVpc: ec2.Vpc | undefined;
+  /** Security groups of the created interface endpoints. */
+  readonly interfaceEndpointSecurityGroups: ec2.ISecurityGroup[] = [];
   /** The created security group, when the fleet made one. */
   readonly createdSecurityGroup: ec2.SecurityGroup | undefined;
 
   constructor(scope: Construct, id: string, options: AgentFleetOptions) {
     super(scope, id);
-    this.vpc = this.resolveVpc(options);
+    this.createdVpc = options.vpc === undefined && options.vpcId === undefined ? this.createVpc(options) : undefined;
+    this.vpc = this.createdVpc !== undefined ? cdkUpcast<ec2.IVpc>(this.createdVpc) : this.bringVpc(options);
     this.subnets =
       options.vpcId !== undefined
         ? { subnets: this.vpc.publicSubnets }
@@ -60,7 +65,7 @@ export class FleetNetwork extends Construct {
     } else {
       // No ingress: Session Manager needs none, and SSH is opt-in per CIDR (Buildkite opened 22 to 0.0.0.0/0).
       const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
-        vpc: cdkUpcast<ec2.IVpc>(this.vpc),
+        vpc: this.vpc,
         description: 'elastic-ci agents: all egress, no ingress unless sshIngressCidrs is set',
         allowAllOutbound: true,
       });
@@ -72,16 +77,17 @@ export class FleetNetwork extends Construct {
     }
   }
 
-  private resolveVpc(options: AgentFleetOptions): ec2.IVpc {
+  private bringVpc(options: AgentFleetOptions): ec2.IVpc {
     if (options.vpc !== undefined) return options.vpc;
-    if (options.vpcId !== undefined) {
-      // Vpc.fromLookup would need an account at synth; the ids are enough to launch into the subnets.
-      return ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-        vpcId: options.vpcId,
-        availabilityZones: [...(options.availabilityZones ?? [])],
-        publicSubnetIds: [...(options.subnetIds ?? [])],
-      });
-    }
+    // Vpc.fromLookup would need an account at synth; the ids are enough to launch into the subnets.
+    return ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: options.vpcId ?? '',
+      availabilityZones: [...(options.availabilityZones ?? [])],
+      publicSubnetIds: [...(options.subnetIds ?? [])],
+    });
+  }
+
+  private createVpc(options: AgentFleetOptions): ec2.Vpc {
     const subnetCount = options.publicSubnetCount ?? AGENT_FLEET_DEFAULTS.publicSubnetCount;
     const vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(options.vpcCidr ?? AGENT_FLEET_DEFAULTS.vpcCidr),
@@ -104,8 +110,13 @@ export class FleetNetwork extends Construct {
         .split('.')
         .map((part) => part[0]?.toUpperCase() + part.slice(1))
         .join('')}Endpoint`;
-      vpc.addInterfaceEndpoint(id, { service: INTERFACE_ENDPOINTS[service], privateDnsEnabled: true, open: true });
+      const endpoint = vpc.addInterfaceEndpoint(id, {
+        service: INTERFACE_ENDPOINTS[service],
+        privateDnsEnabled: true,
+        open: true,
+      });
+      this.interfaceEndpointSecurityGroups.push(...endpoint.connections.securityGroups);
     }
-    return cdkUpcast<ec2.IVpc>(vpc);
+    return vpc;
   }
 }
