@@ -468,7 +468,8 @@ export interface AgentFleetOptions {
    */
   readonly agentEndpoint?: string | undefined;
   /**
-   * Agent release [`BuildkiteAgentRelease`].
+   * Agent release [`BuildkiteAgentRelease`]. Only `stable` for now: instances run the release baked into the image,
+   * and the boot contract has no field to pick another (other values are refused, not ignored).
    * @default 'stable'
    */
   readonly agentRelease?: AgentRelease | undefined;

@@ -222,6 +222,13 @@ describe('Function: validateAgentFleetOptions', () => {
       ]);
     });
 
+    it('refuses an agent release the instances cannot honour yet, rather than ignoring it', () => {
+      expect(problemsOf({ agentRelease: 'edge' })).toEqual([
+        'agentRelease "edge" is not supported yet: instances run the agent release baked into the image ("stable"); leave it out or set "stable"',
+      ]);
+      expect(problemsOf({ agentRelease: 'stable' })).toEqual([]);
+    });
+
     it('refuses a termination grace period outside 30 s to 2 h', () => {
       expect(problemsOf({ terminationGracePeriod: Duration.hours(3) })).toEqual([
         'terminationGracePeriod is 10800 s; it must be whole seconds from 30 to 7200',

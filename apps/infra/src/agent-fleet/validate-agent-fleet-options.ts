@@ -381,6 +381,12 @@ function agentProblems(options: AgentFleetOptions): string[] {
       'a queue name (a letter or digit, then up to 99 of A-Z a-z 0-9 _ . : / -)',
     ),
   ];
+  if (options.agentRelease !== undefined && options.agentRelease !== 'stable') {
+    // Refused rather than ignored: the boot contract has no release field yet, the image runs the release it carries.
+    problems.push(
+      `agentRelease ${quoted(options.agentRelease)} is not supported yet: instances run the agent release baked into the image ("stable"); leave it out or set "stable"`,
+    );
+  }
   for (const [key, value] of Object.entries(options.agentTags ?? {})) {
     if (!AGENT_TAG_PART.test(key) || (value !== '' && !AGENT_TAG_PART.test(value))) {
       problems.push(
