@@ -182,6 +182,19 @@ describe('Function: buildkiteParametersToConfig', () => {
     expect([error.message, ...error.problems, String(error.cause)].join('\n')).not.toContain(canary);
   });
 
+  it('never echoes a parameter name that is not shaped like one (a pasted token)', () => {
+    // Prepare
+    const canary = 'bkua_CANARY_as_a_key_0123456789';
+
+    // Act
+    const problems = problemsOf(() => buildkiteParametersToConfig(parameters({ ...TOKEN_SOURCE, [canary]: 'x' })));
+
+    // Assess
+    expect(problems).toEqual([
+      '(a parameter whose name is not shown: it is not shaped like a parameter name): is not a Buildkite Elastic CI Stack parameter',
+    ]);
+  });
+
   it('never echoes an env-file or bootstrap URL (it may be presigned)', () => {
     // Prepare
     const secretUrl = 'http://bucket.s3.amazonaws.com/env?X-Amz-Signature=CANARY_SIGNATURE';

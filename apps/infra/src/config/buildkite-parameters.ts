@@ -949,15 +949,15 @@ function readEntries(document: unknown): { parameters: Map<string, string>; prob
       continue;
     }
     if (entry?.UsePreviousValue === true) {
-      problems.push(`${key}: "UsePreviousValue" needs an existing stack; give a ParameterValue`);
+      problems.push(`${shownName(key)}: "UsePreviousValue" needs an existing stack; give a ParameterValue`);
       continue;
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      problems.push(`${key}: needs a "ParameterValue" string`);
+      problems.push(`${shownName(key)}: needs a "ParameterValue" string`);
       continue;
     }
     if (parameters.has(key)) {
-      problems.push(`${key}: is given more than once; keep one`);
+      problems.push(`${shownName(key)}: is given more than once; keep one`);
       continue;
     }
     parameters.set(key, String(value));
@@ -987,6 +987,12 @@ export function acceptedValuesHint(rule: BuildkiteParameterRule): string {
   return `${options.slice(0, -1).join(', ')}${options.length > 1 ? ' or ' : ''}${options[options.length - 1]}`;
 }
 
+const PARAMETER_NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+/** A name not shaped like a parameter may be a pasted secret: it is not echoed. */
+const shownName = (key: string) =>
+  PARAMETER_NAME.test(key) ? key : '(a parameter whose name is not shown: it is not shaped like a parameter name)';
+
 function suggestionFor(unknown: string): string {
   const lower = unknown.toLowerCase();
   const match = BUILDKITE_STACK_PARAMETERS.find((parameter) => parameter.toLowerCase() === lower);
@@ -1012,7 +1018,7 @@ export function buildkiteParametersToConfig(document: unknown, source = 'paramet
   for (const [parameter, value] of parameters) {
     const rule = RULES_BY_PARAMETER.get(parameter);
     if (rule === undefined) {
-      unknown.push(`${parameter}: is not a Buildkite Elastic CI Stack parameter${suggestionFor(parameter)}`);
+      unknown.push(`${shownName(parameter)}: is not a Buildkite Elastic CI Stack parameter${suggestionFor(parameter)}`);
       continue;
     }
     if (rule.status === 'unsupported') {

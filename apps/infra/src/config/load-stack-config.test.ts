@@ -110,6 +110,20 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(error.message).toMatch(/^config\.json: invalid stack configuration \(7 problems\):\n {2}- stackName: /);
   });
 
+  it('never echoes an unknown field that is not shaped like a field name (a pasted token)', () => {
+    // Prepare
+    const canary = 'bkua_CANARY_as_a_key_0123456789';
+
+    // Act
+    const error = errorOf(() => fromDocument({ buildkite: { agentToken: { [canary]: true }, queue: 'q' } }));
+
+    // Assess
+    expect(error.problems).toEqual([
+      'buildkite.agentToken: has unknown field(s) not shown (not shaped like a field name; check for a pasted secret and remove it)',
+    ]);
+    expect(error.message).not.toContain(canary);
+  });
+
   it('adds the construct’s problems (no token source, min above max, a bad cron) with the config field they concern', () => {
     // Act
     const error = errorOf(() =>

@@ -335,6 +335,8 @@ export type StackConfig = z.output<typeof stackConfigSchema>;
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type ScheduledScalingActionConfig = z.output<typeof scheduledScalingActionSchema>;
 
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]{0,39}$/;
+
 const errorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':
@@ -347,8 +349,16 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
       return `must be at most ${issue.maximum}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
-    case 'unrecognized_keys':
-      return `has unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')} (check the spelling against apps/infra/README.md, or remove ${issue.keys.length === 1 ? 'it' : 'them'})`;
+    case 'unrecognized_keys': {
+      // A key not shaped like a field name may be a pasted secret: it is not echoed.
+      const shown = issue.keys.filter((key) => FIELD_NAME.test(key));
+      if (shown.length === 0) {
+        return 'has unknown field(s) not shown (not shaped like a field name; check for a pasted secret and remove it)';
+      }
+      const hidden = issue.keys.length - shown.length;
+      const listed = shown.map((key) => JSON.stringify(key)).join(', ');
+      return `has unknown field${issue.keys.length === 1 ? '' : 's'} ${listed}${hidden === 0 ? '' : ` and ${hidden} not shown`} (check the spelling against apps/infra/README.md, or remove ${issue.keys.length === 1 ? 'it' : 'them'})`;
+    }
     default:
       return undefined;
   }
