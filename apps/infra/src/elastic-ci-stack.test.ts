@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_TTL_ATTRIBUTE, SCHEDULED_TIMEOUT_MARGIN_SEC } from './control-plane/scaler';
 import {
-  MAXIMAL_CONTROL_PLANE_PROPS,
+  MAXIMAL_PROPS,
   MINIMAL_PROPS,
   resourcesOfType,
   type SynthesizedStack,
@@ -22,7 +22,7 @@ const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-5
 
 beforeAll(() => {
   defaults = synthesizeStack(MINIMAL_PROPS);
-  maximal = synthesizeStack(MAXIMAL_CONTROL_PLANE_PROPS);
+  maximal = synthesizeStack(MAXIMAL_PROPS);
   fixedFleet = synthesizeStack({ ...MINIMAL_PROPS, minSize: 2, maxSize: 2 });
   existingSecrets = synthesizeStack({
     agentTokenSecretArn: SECRET_ARN,

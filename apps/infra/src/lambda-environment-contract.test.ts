@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_TAG } from './control-plane/control-plane-function';
 import { LAMBDA_RUNTIME_ENVIRONMENT, resolvePlaceholders } from './test-support/resolve-placeholders';
 import {
-  MAXIMAL_CONTROL_PLANE_PROPS,
+  MAXIMAL_PROPS,
   MINIMAL_PROPS,
   resourcesOfType,
   type SynthesizedStack,
@@ -67,7 +67,7 @@ function parseWithOwnParser(fn: DeployedFunction): { ok: true } | { ok: false; e
 
 const variants: [string, () => SynthesizedStack][] = [
   ['default', () => synthesizeStack({ ...MINIMAL_PROPS, webhookEnabled: true })],
-  ['maximal', () => synthesizeStack(MAXIMAL_CONTROL_PLANE_PROPS)],
+  ['maximal', () => synthesizeStack(MAXIMAL_PROPS)],
 ];
 
 describe.each(variants)('Lambda environment contract (%s stack)', (_name, synthesize) => {

@@ -3,6 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { LambdaArchitectureName } from '../elastic-ci-stack-props';
 import { ControlPlaneFunction } from './control-plane-function';
+import { allowWithWildcard } from './nag-acknowledgements';
+
+const OWN_GROUPS_REASON =
+  "This stack's groups only: CloudFormation names them `<stack name>-…` and the condition requires this stack's id tag. A name pattern, because stop-agents drains the replaced group, whose name the template no longer holds.";
 
 /** stop-agents' Lambda timeout (README: 900 s is best; continuations carry longer drains). */
 export const STOP_AGENTS_TIMEOUT_SEC = 900;
@@ -62,13 +66,12 @@ export class LifecycleResources extends Construct {
         environment: {},
         timeout: cdk.Duration.seconds(SUSPENDER_TIMEOUT_SEC),
       });
-      this.suspenderFunction.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['autoscaling:SuspendProcesses'],
-          resources: [stackGroupsArn],
-          conditions: ownStackTag,
-        }),
-      );
+      allowWithWildcard(this.suspenderFunction.role, {
+        actions: ['autoscaling:SuspendProcesses'],
+        resources: [stackGroupsArn],
+        conditions: ownStackTag,
+        reason: OWN_GROUPS_REASON,
+      });
       this.suspender = new cdk.CustomResource(this, 'AzRebalancingSuspension', {
         resourceType: 'Custom::AzRebalancingSuspender',
         serviceToken: this.suspenderFunction.function.functionArn,
@@ -91,20 +94,17 @@ export class LifecycleResources extends Construct {
         timeout: cdk.Duration.seconds(STOP_AGENTS_TIMEOUT_SEC),
       });
       const role = this.stopAgentsFunction.role;
-      // Neither action supports resource-level permissions.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['autoscaling:DescribeAutoScalingGroups', 'ssm:ListCommandInvocations'],
-          resources: ['*'],
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['autoscaling:UpdateAutoScalingGroup'],
-          resources: [stackGroupsArn],
-          conditions: ownStackTag,
-        }),
-      );
+      allowWithWildcard(role, {
+        actions: ['autoscaling:DescribeAutoScalingGroups', 'ssm:ListCommandInvocations'],
+        resources: ['*'],
+        reason: 'Neither action supports resource-level permissions: `*` is the only resource IAM accepts.',
+      });
+      allowWithWildcard(role, {
+        actions: ['autoscaling:UpdateAutoScalingGroup'],
+        resources: [stackGroupsArn],
+        conditions: ownStackTag,
+        reason: OWN_GROUPS_REASON,
+      });
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['ssm:SendCommand'],
@@ -113,13 +113,13 @@ export class LifecycleResources extends Construct {
           ],
         }),
       );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: ['ssm:SendCommand'],
-          resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-          conditions: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': stack.stackId } },
-        }),
-      );
+      allowWithWildcard(role, {
+        actions: ['ssm:SendCommand'],
+        resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+        conditions: { StringEquals: { 'ssm:resourceTag/aws:cloudformation:stack-id': stack.stackId } },
+        reason:
+          "Instances are launched after deploy, so no ARN can name them: the condition limits the command to this stack's instances (their aws:cloudformation:stack-id tag).",
+      });
       // Its own continuations only. A separate policy (not the role's default one, which the function depends on)
       // breaks the cycle function → role policy → function ARN; the custom resource waits for it.
       const selfInvoke = new iam.Policy(this, 'StopAgentsSelfInvoke', {

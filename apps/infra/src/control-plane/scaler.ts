@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { LambdaArchitectureName } from '../elastic-ci-stack-props';
 import { type AgentToken, parameterArnFor, SECRETS_MANAGER_REFERENCE_PREFIX } from './agent-token';
 import { ControlPlaneFunction } from './control-plane-function';
+import { allowWithWildcard } from './nag-acknowledgements';
 
 /** Extra time the scheduled function gets beyond its polling budget (last pass + deadline margin + cold start). */
 export const SCHEDULED_TIMEOUT_MARGIN_SEC = 70;
@@ -78,6 +79,11 @@ export class Scaler extends Construct {
         encryption: dynamodb.TableEncryption.AWS_MANAGED,
         removalPolicy: cdk.RemovalPolicy.DESTROY,
       });
+      cdk.Validations.of(this.leaseTable).acknowledge({
+        id: 'AwsSolutions-DDB3',
+        reason:
+          'The table holds only scaling leases that expire within seconds; there is nothing to recover to a point in time.',
+      });
     }
 
     const common: Record<string, string> = {
@@ -136,6 +142,11 @@ export class Scaler extends Construct {
           description: 'Token of the Buildkite webhook (paste it into the Buildkite notification service)',
           generateSecretString: { passwordLength: 48, excludePunctuation: true },
         });
+        cdk.Validations.of(this.webhookSecret).acknowledge({
+          id: 'AwsSolutions-SMG4',
+          reason:
+            'The webhook token must match the one pasted into Buildkite: an automatic rotation would break the webhook until someone copies it again.',
+        });
         secretParameterName = `${SECRETS_MANAGER_REFERENCE_PREFIX}${secretName}`;
       }
       this.webhookFunction = new ControlPlaneFunction(this, 'Webhook', {
@@ -165,31 +176,33 @@ export class Scaler extends Construct {
     const groupArn = autoScalingGroupArn(stack, props.autoScalingGroupName);
     for (const { role } of functions) {
       props.agentToken.grantRead(role);
-      // Describe* has no resource-level permissions in Auto Scaling: `*` is the only possible resource.
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'autoscaling:DescribeAutoScalingGroups',
-            'autoscaling:DescribeAutoScalingInstances',
-            'autoscaling:DescribeScalingActivities',
-            ...(props.warmPoolScalerManaged ? ['autoscaling:DescribeWarmPool'] : []),
-          ],
-          resources: ['*'],
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: [
-            'autoscaling:SetDesiredCapacity',
-            ...(props.drainsInstances ? ['autoscaling:TerminateInstanceInAutoScalingGroup'] : []),
-            ...(props.warmPoolScalerManaged ? ['autoscaling:PutWarmPool'] : []),
-          ],
-          resources: [groupArn],
-        }),
-      );
+      allowWithWildcard(role, {
+        actions: [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeScalingActivities',
+          ...(props.warmPoolScalerManaged ? ['autoscaling:DescribeWarmPool'] : []),
+        ],
+        resources: ['*'],
+        reason:
+          'Auto Scaling Describe* actions support no resource-level permissions: `*` is the only resource IAM accepts.',
+      });
+      allowWithWildcard(role, {
+        actions: [
+          'autoscaling:SetDesiredCapacity',
+          ...(props.drainsInstances ? ['autoscaling:TerminateInstanceInAutoScalingGroup'] : []),
+          ...(props.warmPoolScalerManaged ? ['autoscaling:PutWarmPool'] : []),
+        ],
+        resources: [groupArn],
+        reason:
+          "The stack's own group only: its name is in the ARN; the wildcard is the group id, unknown until the group exists.",
+      });
       if (props.drainsInstances) {
-        // ec2:DescribeInstances supports no resource-level permissions (launch times of the group's instances).
-        role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
+        allowWithWildcard(role, {
+          actions: ['ec2:DescribeInstances'],
+          resources: ['*'],
+          reason: 'ec2:DescribeInstances supports no resource-level permissions (the drain reads launch times).',
+        });
       }
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
