@@ -419,6 +419,31 @@ describe('Function: renderBootContract and parseBootContract', () => {
       'agent.bootstrapScriptUrl: must be s3://bucket/key, https://host/path (http:// and file:// are refused): the object key is missing',
     ],
     [
+      'an https URL that does not parse',
+      { agent: { ...minimal.agent, envFileUrl: 'https://ex ample.com/env' } },
+      'agent.envFileUrl: must be s3://bucket/key, ssm:/parameter/path, https://host/path (http:// and file:// are refused): it is not a valid URL',
+    ],
+    [
+      'an ssm: URL with a relative path',
+      { agent: { ...minimal.agent, envFileUrl: 'ssm:ci/env' } },
+      'agent.envFileUrl: must be s3://bucket/key, ssm:/parameter/path, https://host/path (http:// and file:// are refused): the parameter path must start with / and use only A-Z a-z 0-9 _ . - /',
+    ],
+    [
+      'an s3:// URL with a bad bucket name',
+      { agent: { ...minimal.agent, envFileUrl: 's3://Bad_Bucket/env' } },
+      'agent.envFileUrl: must be s3://bucket/key, ssm:/parameter/path, https://host/path (http:// and file:// are refused): the bucket name is not a valid S3 bucket name',
+    ],
+    [
+      'an endpoint that is not a URL',
+      { agent: { ...minimal.agent, endpoint: 'agent-edge.buildkite.com' } },
+      'agent.endpoint: must be an https:// URL without credentials (at most 256 characters)',
+    ],
+    [
+      'more than 24 agent tags',
+      { agent: { ...minimal.agent, tags: Array.from({ length: 25 }, (_, index) => `tag${index}=x`) } },
+      'agent.tags: has more than 24 entries; keep at most 24',
+    ],
+    [
       'a newer contract version',
       { version: 2 },
       'version: must be 1: this agent image understands boot contract version 1 only; build the image from the same release as the stack',

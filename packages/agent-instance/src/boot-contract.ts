@@ -81,31 +81,21 @@ const builtInMessages: ErrorMap = (issue) => {
       return issue.input === undefined
         ? `is required (${issue.expected})`
         : `must be ${article(issue.expected)} (got ${describeType(issue.input)})`;
+    // Numbers and strings carry their own messages; only list lengths come here.
     case 'too_small':
-      return issue.origin === 'array'
-        ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}`
-        : issue.origin === 'string'
-          ? `must not be empty`
-          : `must be at least ${issue.minimum}`;
+      return `needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}`;
     case 'too_big':
-      return issue.origin === 'array'
-        ? `has more than ${issue.maximum} entries; keep at most ${issue.maximum}`
-        : issue.origin === 'string'
-          ? `is longer than ${issue.maximum} characters`
-          : `must be at most ${issue.maximum}`;
+      return `has more than ${issue.maximum} entries; keep at most ${issue.maximum}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'unrecognized_keys':
       return unknownFieldsMessage(issue.keys);
-    case 'invalid_union':
-      return 'does not match any of the accepted shapes (see the README table)';
     default:
       return undefined;
   }
 };
 
 function article(expected: string): string {
-  if (expected === 'int') return 'an integer';
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
 }
 
