@@ -446,6 +446,16 @@ describe('Construct: AgentFleet', () => {
     SYNTH_TIMEOUT_MS,
   );
 
+  it(
+    'refuses more subnets than an environment-agnostic stack has zones, instead of creating fewer',
+    () => {
+      expect(() => synthFleet({ publicSubnetCount: 3 })).toThrow(
+        'publicSubnetCount 3 needs as many availability zones, but this stack knows 2; give availabilityZones, or deploy the stack with an env (account and region)',
+      );
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
   it('refuses invalid options with one error listing every problem', () => {
     // Act
     const build = () =>

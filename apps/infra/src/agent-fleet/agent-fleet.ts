@@ -97,6 +97,13 @@ export class AgentFleet extends Construct {
     this.logGroupPrefix = `/elastic-ci/${stack.stackName}/`;
 
     const network = new FleetNetwork(this, 'Network', props);
+    const requestedSubnets = props.publicSubnetCount ?? AGENT_FLEET_DEFAULTS.publicSubnetCount;
+    if (network.createdVpc !== undefined && network.createdVpc.publicSubnets.length < requestedSubnets) {
+      // Only the stack knows how many zones it can see; an environment-agnostic stack sees two (Fn::GetAZs).
+      throw new AgentFleetValidationError([
+        `publicSubnetCount ${requestedSubnets} needs as many availability zones, but this stack knows ${network.createdVpc.publicSubnets.length}; give availabilityZones, or deploy the stack with an env (account and region)`,
+      ]);
+    }
     this.vpc = network.vpc;
     this.securityGroups = network.securityGroups;
 
