@@ -98,7 +98,7 @@ export interface ScalerOptions {
   readonly availabilityThreshold?: number | undefined;
   /**
    * The scaler never lowers desired capacity (`DISABLE_SCALE_IN`): idle instances retire themselves after
-   * `scaleInIdlePeriodSec` (Buildkite's default behaviour).
+   * `agentDisconnectAfterIdleTimeout` (Buildkite's default behaviour).
    * @default true
    */
   readonly disableScaleIn?: boolean | undefined;
