@@ -1,0 +1,11 @@
+import type { Command } from './command.js';
+
+/**
+ * Every subcommand of `elastic-ci-instance`, one line each. Commands are loaded on demand so one command's
+ * dependencies do not slow down (or break) another's start.
+ */
+export const commands: Readonly<Record<string, () => Promise<Command>>> = {
+  boot: async () => (await import('./boot.js')).bootCommand,
+  'start-agent-when-in-service': async () =>
+    (await import('./start-agent-when-in-service.js')).startAgentWhenInServiceCommand,
+};
