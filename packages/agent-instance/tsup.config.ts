@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: ['src/index.ts', 'src/boot-contract.ts'],
+    entry: ['src/index.ts', 'src/boot-contract.ts', 'src/instance-state-tags.ts'],
     format: ['esm'],
     target: 'node20',
     dts: true,
