@@ -22,10 +22,12 @@ function refValue(logicalId: string, type: string | undefined): string {
       return `CFN-${logicalId}-1A2B3C4D5E6F`;
     case 'AWS::SecretsManager::Secret':
       return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${logicalId}-AbC123`;
+    case 'AWS::S3::Bucket':
+      // Bucket names CloudFormation generates are lowercase (S3 allows nothing else).
+      return `elastic-ci-test-${logicalId.slice(0, 30)}-1a2b3c4d5e6f`.toLowerCase();
     case 'AWS::AutoScaling::AutoScalingGroup':
     case 'AWS::DynamoDB::Table':
     case 'AWS::Lambda::Function':
-    case 'AWS::S3::Bucket':
     case 'AWS::Logs::LogGroup':
       return generated;
     default:
