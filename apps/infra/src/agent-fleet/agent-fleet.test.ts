@@ -447,6 +447,36 @@ describe('Construct: AgentFleet', () => {
   );
 
   it(
+    'uses subnets and security groups given as CDK objects, an io2 root volume and standard CPU credits',
+    () => {
+      // Prepare / Act
+      const { template } = synthFleet((stack) => {
+        const vpc = cdkUpcast<ec2.IVpc>(new ec2.Vpc(stack, 'AppVpc', { maxAzs: 2, natGateways: 0 }));
+        return {
+          vpc,
+          subnetIds: ['subnet-0aaaaaaaaaaaaaaa1'],
+          securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(stack, 'AppGroup', 'sg-0123456789abcdef0')],
+          rootVolumeType: 'io2',
+          rootVolumeIops: 4000,
+          cpuCredits: 'standard',
+        };
+      });
+      // Assess
+      expect(groupProperties(template).VPCZoneIdentifier).toEqual(['subnet-0aaaaaaaaaaaaaaa1']);
+      expect(launchTemplateData(template).NetworkInterfaces).toEqual([
+        expect.objectContaining({ Groups: ['sg-0123456789abcdef0'] }),
+      ]);
+      template.resourceCountIs('AWS::EC2::SecurityGroup', 0);
+      expect(launchTemplateData(template)).toMatchObject({
+        CreditSpecification: { CpuCredits: 'standard' },
+        BlockDeviceMappings: [{ Ebs: { VolumeType: 'io2', Iops: 4000, Encrypted: true } }],
+      });
+      expect(JSON.stringify(launchTemplateData(template).BlockDeviceMappings)).not.toContain('Throughput');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
     'refuses more subnets than an environment-agnostic stack has zones, instead of creating fewer',
     () => {
       expect(() => synthFleet({ publicSubnetCount: 3 })).toThrow(

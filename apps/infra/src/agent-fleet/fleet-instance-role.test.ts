@@ -224,6 +224,18 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
   });
 
   it(
+    'builds the key ARN when the signing key is given by id',
+    () => {
+      const byId = synthFleet({ pipelineSigningKmsKeyId: '0f0e0d0c-0b0a-0908-0706-050403020100' });
+      expect(JSON.stringify(statementWithSid(byId, 'PipelineSigning').Resource)).toContain(
+        ':key/0f0e0d0c-0b0a-0908-0706-050403020100',
+      );
+      expect(JSON.stringify(statementWithSid(byId, 'PipelineSigning').Resource)).toContain('{"Ref":"AWS::Region"}');
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
     'uses an existing role as is: no role, no policy, and the profile names it',
     () => {
       // Act

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
+import { AgentFleet } from './agent-fleet.js';
 import type { AgentFleetOptions } from './agent-fleet-options.js';
 import { fleetArchitecture, validateAgentFleetOptions } from './validate-agent-fleet-options.js';
 
@@ -331,6 +332,11 @@ describe('Function: validateAgentFleetOptions', () => {
       'costAllocationTags key "team/name" reaches the instances, whose tags are in instance metadata: use only letters, digits and + - = . , _ : @ (no spaces or /), or set instanceMetadataTags: false',
     ]);
     expect(problemsOf({ costAllocationTags: { 'team/name': 'ci' }, instanceMetadataTags: false })).toEqual([]);
+  });
+
+  it('is what AgentFleet.validate returns, so the stack can aggregate before building', () => {
+    const options: AgentFleetOptions = { minSize: 2, maxSize: 1 };
+    expect(AgentFleet.validate(options)).toEqual(['minSize 2 is greater than maxSize 1; minSize must be ≤ maxSize']);
   });
 
   it('lists every problem at once', () => {
