@@ -1,5 +1,7 @@
-export type * from './agent-fleet/agent-fleet-options';
+export * from './agent-fleet/index';
+export * from './config/index';
 export { AgentToken } from './control-plane/agent-token';
 export * from './elastic-ci-stack';
 export * from './elastic-ci-stack-props';
 export { DEFAULT_APP_PROPS, DEFAULT_STACK_NAME, synthesizeApp } from './synth-app';
+export { runSynthCli } from './synth-cli';
