@@ -1,0 +1,74 @@
+import { AutoScalingClient, SetInstanceHealthCommand } from '@aws-sdk/client-auto-scaling';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+
+/** The AWS calls the instance-side commands make, as a port (fakes in unit tests, moto in integration tests). */
+export interface InstanceAws {
+  /** Value of a parameter, decrypted (`/aws/reference/secretsmanager/…` names work too). */
+  getParameter(name: string): Promise<string>;
+  /** Every parameter under a path, recursively, decrypted. */
+  getParametersByPath(path: string): Promise<Array<{ name: string; value: string }>>;
+  getSecretString(secretId: string): Promise<string>;
+  getS3Object(bucket: string, key: string): Promise<string>;
+  /** `SetInstanceHealth Unhealthy`, not waiting for the grace period: the group replaces the instance. */
+  setInstanceUnhealthy(instanceId: string): Promise<void>;
+}
+
+export class AwsValueMissingError extends Error {
+  override name = 'AwsValueMissingError';
+}
+
+/**
+ * SDK v3 adapters. Region from the boot contract; endpoints, credentials and retries from the SDK's usual sources
+ * (instance profile on an instance; `AWS_ENDPOINT_URL[_<SERVICE>]` points them at moto in tests).
+ */
+export function createInstanceAws(region: string): InstanceAws {
+  const ssm = new SSMClient({ region });
+  const secrets = new SecretsManagerClient({ region });
+  const s3 = new S3Client({ region, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
+  const autoScaling = new AutoScalingClient({ region });
+  return {
+    async getParameter(name) {
+      const answer = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      const value = answer.Parameter?.Value;
+      if (value === undefined) throw new AwsValueMissingError(`parameter ${name} has no value`);
+      return value;
+    },
+    async getParametersByPath(path) {
+      const found: Array<{ name: string; value: string }> = [];
+      let NextToken: string | undefined;
+      do {
+        const page = await ssm.send(
+          new GetParametersByPathCommand({ Path: path, Recursive: true, WithDecryption: true, NextToken }),
+        );
+        for (const parameter of page.Parameters ?? []) {
+          if (parameter.Name !== undefined && parameter.Value !== undefined) {
+            found.push({ name: parameter.Name, value: parameter.Value });
+          }
+        }
+        NextToken = page.NextToken;
+      } while (NextToken !== undefined);
+      return found;
+    },
+    async getSecretString(secretId) {
+      const answer = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+      if (answer.SecretString === undefined) throw new AwsValueMissingError('the secret has no SecretString');
+      return answer.SecretString;
+    },
+    async getS3Object(bucket, key) {
+      const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (answer.Body === undefined) throw new AwsValueMissingError(`s3://${bucket}/${key} has no body`);
+      return answer.Body.transformToString();
+    },
+    async setInstanceUnhealthy(instanceId) {
+      await autoScaling.send(
+        new SetInstanceHealthCommand({
+          InstanceId: instanceId,
+          HealthStatus: 'Unhealthy',
+          ShouldRespectGracePeriod: false,
+        }),
+      );
+    },
+  };
+}

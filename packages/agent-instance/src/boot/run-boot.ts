@@ -1,0 +1,355 @@
+import type { InstanceAws } from '../aws/aws-ports.js';
+import { type BootContract, BootContractError, parseBootContract } from '../boot-contract.js';
+import {
+  AGENT_SIGNING_JWKS_FILE,
+  AGENT_VERIFICATION_JWKS_FILE,
+  AgentTokenFormatError,
+  agentTags,
+  renderAgentConfig,
+} from './agent-config.js';
+import { mergeDockerDaemonConfig, parseDockerDaemonConfig } from './docker-daemon.js';
+import { parseSourceUrl, renderLifecycledEnv, renderSsmEnvFile, renderStackEnv } from './env-files.js';
+import { instanceStoreDevices, planInstanceStore } from './instance-store.js';
+import { AGENT_USER, type InstancePaths, instancePaths } from './paths.js';
+import type { BootPorts, WriteOptions } from './ports.js';
+import { renderAgentSlice, renderAgentSliceDropIn } from './resource-limits.js';
+
+export const AGENT_SERVICE = 'buildkite-agent.service';
+export const LIFECYCLED_SERVICE = 'lifecycled.service';
+export const START_AGENT_SERVICE = 'elastic-ci-start-agent.service';
+/** The bootstrap script may install things; it may not hold the boot forever. */
+export const BOOTSTRAP_SCRIPT_TIMEOUT_MS = 15 * 60_000;
+
+/** A boot step that failed: `step` names it, `fix` says what to do where that is known. Never carries a secret. */
+export class BootStepError extends Error {
+  override name = 'BootStepError';
+  constructor(
+    readonly step: string,
+    message: string,
+    readonly fix: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface BootOptions {
+  readonly contractPath: string;
+  readonly root: string;
+}
+
+export type BootOutcome =
+  | { readonly status: 'agent-started'; readonly firstBoot: boolean }
+  | { readonly status: 'warm-pool'; readonly firstBoot: boolean; readonly lifecycleState: string }
+  | { readonly status: 'failed'; readonly error: BootStepError };
+
+/** One line, whatever the cause: error name and message with line breaks folded (a contract lists several problems). */
+function describe(error: unknown): string {
+  if (error instanceof BootContractError) return error.problems.join('; ');
+  if (error instanceof Error) return `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, '; ');
+  return String(error);
+}
+
+function hintFor(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ENOSPC') return 'the disk is full: give the instance a larger root volume';
+  if (code === 'EACCES' || code === 'EPERM') return 'run the boot as root';
+  return undefined;
+}
+
+async function step<T>(name: string, fix: string | undefined, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof BootStepError) throw error;
+    throw new BootStepError(name, describe(error), hintFor(error) ?? fix, { cause: error });
+  }
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** The agent user's uid/gid from `/etc/passwd`, or undefined where it does not exist (a scratch root). */
+async function agentOwner(ports: BootPorts, paths: InstancePaths): Promise<Owner | undefined> {
+  const passwd = await ports.fs.readText(paths.passwd);
+  for (const line of passwd?.split('\n') ?? []) {
+    const [name, , uid, gid] = line.split(':');
+    if (name === AGENT_USER && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}
+
+/** Reads where the contract says the token is. The value only ever goes into buildkite-agent.cfg. */
+async function fetchToken(contract: BootContract, aws: InstanceAws): Promise<string> {
+  const { token } = contract.agent;
+  const value =
+    token.kind === 'ssm-parameter' ? await aws.getParameter(token.name) : await aws.getSecretString(token.secretArn);
+  return value.trim();
+}
+
+async function fetchSource(url: string, ports: BootPorts, aws: InstanceAws): Promise<string> {
+  const source = parseSourceUrl(url);
+  if (source.kind === 's3') return aws.getS3Object(source.bucket, source.key);
+  if (source.kind === 'ssm') return renderSsmEnvFile(await aws.getParametersByPath(source.path));
+  return ports.httpsGet(source.url);
+}
+
+/** Steps re-done on every boot: what does not survive a stop (instance store) or is cheap and must match the contract. */
+export async function everyBootSteps(contract: BootContract, ports: BootPorts, paths: InstancePaths): Promise<void> {
+  const { storage } = contract;
+  if (!storage.mountTmpfsAtTmp) {
+    await step('tmp on the root disk', undefined, () =>
+      ports.commands.run('systemctl', ['mask', '--now', 'tmp.mount']),
+    );
+  }
+  if (storage.instanceStoreRaid0) {
+    await step(
+      'instance storage',
+      'use an instance type with NVMe instance storage, or turn storage.instanceStoreRaid0 off',
+      async () => {
+        const mountPath = paths.at(storage.instanceStoreMountPath);
+        const plan = planInstanceStore({
+          devices: instanceStoreDevices(await ports.fs.listLinks(paths.at('/dev/disk/by-id'))),
+          mounted: await ports.fs.isMountPoint(mountPath),
+          mountPath,
+          bindMounts: [
+            { source: `${mountPath}/builds`, target: paths.at(contract.paths.builds) },
+            ...(contract.agent.gitMirrorsEnabled
+              ? [{ source: `${mountPath}/git-mirrors`, target: paths.at(contract.paths.gitMirrors) }]
+              : []),
+          ],
+        });
+        for (const { command, args } of plan) await ports.commands.run(command, args);
+        if (plan.length === 0)
+          ports.log.info('instance storage: nothing to do (no instance-store volume, or already mounted)');
+      },
+    );
+  }
+  await step('docker daemon config', 'fix /etc/docker/daemon.json in the image', async () => {
+    const existing = parseDockerDaemonConfig(await ports.fs.readText(paths.dockerDaemonConfig));
+    const merged = mergeDockerDaemonConfig(existing, contract);
+    await ports.fs.writeFile(paths.dockerDaemonConfig, `${JSON.stringify(merged, null, 2)}\n`, { mode: 0o644 });
+    await ports.commands.run('systemctl', ['restart', 'docker.service']);
+  });
+}
+
+async function firstBootSteps(
+  contract: BootContract,
+  instanceId: string,
+  ports: BootPorts,
+  paths: InstancePaths,
+): Promise<void> {
+  const aws = ports.aws(contract.stack.region);
+  const owner = await agentOwner(ports, paths);
+  const secretFile: WriteOptions = { mode: 0o600, owner };
+
+  const token = await step(
+    'agent token',
+    contract.agent.token.kind === 'ssm-parameter'
+      ? `check that SSM parameter ${contract.agent.token.name} exists in ${contract.stack.region} and the instance role may read (and decrypt) it`
+      : 'check that the secret exists and the instance role may read it',
+    () => fetchToken(contract, aws),
+  );
+  const { signing } = contract;
+  if (signing?.jwksParameter !== undefined) {
+    const name = signing.jwksParameter;
+    await step('signing key', `check SSM parameter ${name} and the instance role's access to it`, async () =>
+      ports.fs.writeFile(paths.signingJwks, await aws.getParameter(name), secretFile),
+    );
+  }
+  if (signing?.verificationJwksParameter !== undefined) {
+    const name = signing.verificationJwksParameter;
+    await step('verification key', `check SSM parameter ${name} and the instance role's access to it`, async () =>
+      ports.fs.writeFile(paths.verificationJwks, await aws.getParameter(name), secretFile),
+    );
+  }
+  await step('agent config', undefined, async () => {
+    let text: string;
+    try {
+      text = renderAgentConfig({
+        contract,
+        instanceId,
+        token,
+        signingJwksFile: AGENT_SIGNING_JWKS_FILE,
+        verificationJwksFile: AGENT_VERIFICATION_JWKS_FILE,
+      });
+    } catch (error) {
+      if (error instanceof AgentTokenFormatError) throw new BootStepError('agent token', error.message, undefined);
+      throw error;
+    }
+    await ports.fs.writeFile(paths.agentConfig, text, secretFile);
+  });
+  ports.log.info('wrote buildkite-agent.cfg', {
+    tags: agentTags(contract, instanceId).join(','),
+    spawn: contract.agent.agentsPerInstance,
+  });
+
+  await step('stack settings', undefined, async () => {
+    await ports.fs.writeFile(paths.stackEnv, renderStackEnv(contract, instanceId), { mode: 0o644 });
+    await ports.fs.writeFile(paths.lifecycledEnv, renderLifecycledEnv(contract, instanceId), { mode: 0o644 });
+  });
+
+  const { envFileUrl, bootstrapScriptUrl } = contract.agent;
+  if (envFileUrl !== undefined) {
+    await step('agent env file', 'check agent.envFileUrl and that the instance role may read it', async () =>
+      ports.fs.writeFile(paths.agentProcessEnv, await fetchSource(envFileUrl, ports, aws), { mode: 0o640, owner }),
+    );
+  }
+
+  await step('agent directories', undefined, async () => {
+    const directories = [contract.paths.builds, contract.paths.plugins];
+    if (contract.agent.gitMirrorsEnabled) directories.push(contract.paths.gitMirrors);
+    for (const directory of directories) await ports.fs.mkdir(paths.at(directory), owner);
+  });
+
+  if (contract.resourceLimits !== undefined) {
+    const limits = contract.resourceLimits;
+    await step('resource limits', undefined, async () => {
+      await ports.fs.writeFile(paths.agentSlice, renderAgentSlice(limits), { mode: 0o644 });
+      await ports.fs.writeFile(paths.agentResourceLimitsDropIn, renderAgentSliceDropIn(), { mode: 0o644 });
+      await ports.commands.run('systemctl', ['daemon-reload']);
+    });
+  }
+
+  if (bootstrapScriptUrl !== undefined) {
+    await step(
+      'bootstrap script',
+      'check agent.bootstrapScriptUrl, the instance role, and the script itself (it must exit 0)',
+      async () => {
+        await ports.fs.writeFile(paths.bootstrapScript, await fetchSource(bootstrapScriptUrl, ports, aws), {
+          mode: 0o700,
+        });
+        await ports.commands.run('bash', [paths.bootstrapScript], { timeoutMs: BOOTSTRAP_SCRIPT_TIMEOUT_MS });
+        await ports.fs.remove(paths.bootstrapScript);
+      },
+    );
+  }
+}
+
+interface BootMarker {
+  instanceId: string;
+  completedAt: string;
+}
+
+async function readMarker(ports: BootPorts, paths: InstancePaths): Promise<BootMarker | undefined> {
+  const text = await ports.fs.readText(paths.bootMarker);
+  if (text === undefined) return undefined;
+  try {
+    const marker = JSON.parse(text) as Partial<BootMarker>;
+    return typeof marker.instanceId === 'string' ? (marker as BootMarker) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isWarmed = (state: string | undefined) => state?.startsWith('Warmed:') === true;
+
+export async function readContract(ports: BootPorts, contractPath: string): Promise<BootContract> {
+  return step(
+    'boot contract',
+    'fix the stack configuration; the stack renders the contract into user data',
+    async () => {
+      const text = await ports.fs.readText(contractPath);
+      if (text === undefined)
+        throw new BootStepError('boot contract', `${contractPath} does not exist`, 'check the user data');
+      return parseBootContract(text);
+    },
+  );
+}
+
+/**
+ * The boot: every step, in order, the agent last. First boot (no marker for this instance): everything. Later boots
+ * (reboot, warm-pool resume): only the every-boot steps. In a warm pool (`Warmed:*`) everything is prepared, the
+ * agent is not started; `start-agent-when-in-service` starts it later. Any failure: one line naming the step, the
+ * instance marked unhealthy, power off — the agent is never started on a half-configured instance.
+ */
+export async function runBoot(options: BootOptions, ports: BootPorts): Promise<BootOutcome> {
+  const paths = instancePaths(options.root);
+  let instanceId: string | undefined;
+  let contract: BootContract | undefined;
+  try {
+    // The instance id first: without it a failure could not mark the instance unhealthy.
+    instanceId = await step(
+      'instance metadata',
+      'the instance metadata service must answer IMDSv2 (HttpTokens required, hop limit ≥ 1)',
+      () => ports.metadata.instanceId(),
+    );
+    const id = instanceId;
+    contract = await readContract(ports, options.contractPath);
+    const loaded = contract;
+    const marker = await readMarker(ports, paths);
+    const firstBoot = marker?.instanceId !== id;
+    ports.log.info(
+      firstBoot ? 'first boot: configuring the instance' : 'boot already completed: re-doing the every-boot steps',
+      {
+        instanceId: id,
+      },
+    );
+    await everyBootSteps(loaded, ports, paths);
+    if (firstBoot) {
+      await firstBootSteps(loaded, id, ports, paths);
+      await step('boot marker', undefined, () =>
+        ports.fs.writeFile(
+          paths.bootMarker,
+          `${JSON.stringify({ instanceId: id, completedAt: new Date(ports.clock.now()).toISOString() })}\n`,
+          { mode: 0o644 },
+        ),
+      );
+    }
+    await step('start lifecycled', undefined, () =>
+      ports.commands.run('systemctl', ['enable', '--now', LIFECYCLED_SERVICE]),
+    );
+    const state = loaded.lifecycle.warmPoolEnabled
+      ? await step('instance metadata', 'the instance metadata service must answer IMDSv2', () =>
+          ports.metadata.targetLifecycleState(),
+        )
+      : undefined;
+    if (state !== undefined && isWarmed(state)) {
+      // The waiter runs now (Warmed:Running) and on every later start (Warmed:Stopped → InService).
+      await step('warm pool', undefined, () =>
+        ports.commands.run('systemctl', ['enable', '--now', START_AGENT_SERVICE]),
+      );
+      ports.log.info('warm pool: instance prepared, the agent starts when it goes InService', {
+        lifecycleState: state,
+      });
+      return { status: 'warm-pool', firstBoot, lifecycleState: state };
+    }
+    await step('start agent', undefined, () => ports.commands.run('systemctl', ['start', AGENT_SERVICE]));
+    ports.log.info('boot completed: agent started', { instanceId: id });
+    return { status: 'agent-started', firstBoot };
+  } catch (error) {
+    const failure =
+      error instanceof BootStepError ? error : new BootStepError('boot', describe(error), undefined, { cause: error });
+    await failClosed(failure, instanceId, contract, ports);
+    return { status: 'failed', error: failure };
+  }
+}
+
+/** One line naming the step, then unhealthy, then power off. Each part runs even if the one before failed. */
+export async function failClosed(
+  failure: BootStepError,
+  instanceId: string | undefined,
+  contract: BootContract | undefined,
+  ports: BootPorts,
+): Promise<void> {
+  ports.log.error(
+    `boot failed at step "${failure.step}": ${failure.message}${failure.fix === undefined ? '' : ` — fix: ${failure.fix}`}`,
+  );
+  if (instanceId !== undefined) {
+    try {
+      // Without a (valid) contract the region comes from the instance metadata.
+      const region = contract?.stack.region ?? (await ports.metadata.region());
+      await ports.aws(region).setInstanceUnhealthy(instanceId);
+      ports.log.info('marked the instance Unhealthy: the Auto Scaling group replaces it', { instanceId });
+    } catch (error) {
+      ports.log.error(`could not mark the instance Unhealthy (${describe(error)}): powering off anyway`);
+    }
+  }
+  try {
+    await ports.commands.run('systemctl', ['poweroff']);
+  } catch (error) {
+    ports.log.error(`could not power off (${describe(error)})`);
+  }
+}

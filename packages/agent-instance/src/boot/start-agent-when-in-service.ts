@@ -1,0 +1,88 @@
+import type { BootContract } from '../boot-contract.js';
+import { instancePaths } from './paths.js';
+import type { BootPorts } from './ports.js';
+import { AGENT_SERVICE, BootStepError, everyBootSteps, failClosed, readContract } from './run-boot.js';
+
+export interface WaitOptions {
+  readonly contractPath: string;
+  readonly root: string;
+  /** Between two reads of the target lifecycle state (one cheap local HTTP call each). @default 2000 */
+  readonly pollIntervalMs?: number;
+  /** Reads that may fail in a row before the instance is given up (marked unhealthy, powered off). @default 30 */
+  readonly maxConsecutiveFailures?: number;
+}
+
+export type WaitOutcome =
+  | { readonly status: 'not-booted' }
+  | { readonly status: 'agent-started'; readonly lifecycleState: string | undefined }
+  | { readonly status: 'terminating'; readonly lifecycleState: string }
+  | { readonly status: 'failed'; readonly error: BootStepError };
+
+const TERMINATING = new Set(['Terminated', 'Warmed:Terminated']);
+
+/**
+ * Run by `elastic-ci-start-agent.service` on every start of the instance once the first boot completed: re-does the
+ * every-boot steps (instance store, docker daemon config), then polls the
+ * target lifecycle state and starts the agent as soon as it is `InService` (or the instance is in no group). A
+ * terminating instance gets no agent (lifecycled handles the termination). IMDS failing for too long fails closed.
+ */
+export async function runStartAgentWhenInService(options: WaitOptions, ports: BootPorts): Promise<WaitOutcome> {
+  const paths = instancePaths(options.root);
+  if ((await ports.fs.readText(paths.bootMarker)) === undefined) {
+    ports.log.info('the first boot has not completed: elastic-ci-boot starts the agent itself');
+    return { status: 'not-booted' };
+  }
+  const interval = options.pollIntervalMs ?? 2000;
+  const maxFailures = options.maxConsecutiveFailures ?? 30;
+  let instanceId: string | undefined;
+  let contract: BootContract | undefined;
+  try {
+    instanceId = await ports.metadata.instanceId().catch((cause: unknown) => {
+      throw new BootStepError('instance metadata', String((cause as Error).message ?? cause), undefined, { cause });
+    });
+    contract = await readContract(ports, options.contractPath);
+    // After a reboot or a warm-pool resume the instance store is empty and unmounted: redo it (and the docker config
+    // that may point there) before the agent can start. Idempotent when the boot just did it.
+    await everyBootSteps(contract, ports, paths);
+    let failures = 0;
+    let lastState: string | undefined;
+    for (;;) {
+      let state: string | undefined;
+      try {
+        state = await ports.metadata.targetLifecycleState();
+        failures = 0;
+      } catch (cause) {
+        failures++;
+        if (failures >= maxFailures) {
+          throw new BootStepError(
+            'wait for InService',
+            `autoscaling/target-lifecycle-state unreadable ${failures} times in a row: ${(cause as Error).message}`,
+            'the instance metadata service must answer IMDSv2',
+            { cause },
+          );
+        }
+        await ports.clock.sleep(interval);
+        continue;
+      }
+      if (state !== lastState)
+        ports.log.info('target lifecycle state', { lifecycleState: state ?? 'none (not in a group)' });
+      lastState = state;
+      if (state === undefined || state === 'InService') {
+        await ports.commands.run('systemctl', ['start', AGENT_SERVICE]).catch((cause: unknown) => {
+          throw new BootStepError('start agent', (cause as Error).message, undefined, { cause });
+        });
+        ports.log.info('agent started', { lifecycleState: state ?? 'none' });
+        return { status: 'agent-started', lifecycleState: state };
+      }
+      if (TERMINATING.has(state)) return { status: 'terminating', lifecycleState: state };
+      await ports.clock.sleep(interval);
+    }
+  } catch (error) {
+    const failure =
+      error instanceof BootStepError
+        ? error
+        : new BootStepError('wait for InService', (error as Error).message, undefined, { cause: error });
+    await failClosed(failure, instanceId, contract, ports);
+    return { status: 'failed', error: failure };
+  }
+}
