@@ -8,4 +8,7 @@ export const commands: Readonly<Record<string, () => Promise<Command>>> = {
   boot: async () => (await import('./boot.js')).bootCommand,
   'start-agent-when-in-service': async () =>
     (await import('./start-agent-when-in-service.js')).startAgentWhenInServiceCommand,
+  'job-started': async () => (await import('./job-started.js')).jobStartedCommand,
+  'job-finished': async () => (await import('./job-finished.js')).jobFinishedCommand,
+  'reconcile-protection': async () => (await import('./reconcile-protection.js')).reconcileProtectionCommand,
 };

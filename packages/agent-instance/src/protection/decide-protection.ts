@@ -1,0 +1,87 @@
+import type { BusyJob } from './busy-jobs.js';
+
+export interface ProtectionSettings {
+  /** `lifecycle.protectWhileBusy`: protect from scale-in while a job runs. */
+  readonly protectWhileBusy: boolean;
+  /** `lifecycle.releaseProtectionWhenIdle`: clear the protection when the last job ends. */
+  readonly releaseProtectionWhenIdle: boolean;
+}
+
+/** What the instance should look like from outside: scale-in protection, and the idle-since tag (absent while busy). */
+export interface DesiredInstanceState {
+  readonly protectedFromScaleIn: boolean;
+  readonly idleSince: string | undefined;
+}
+
+export interface JobsPartition {
+  readonly live: readonly BusyJob[];
+  /** Files to delete: the agent that ran the job is gone (crashed, killed, rebooted) or the file is damaged. */
+  readonly stale: readonly BusyJob[];
+}
+
+/**
+ * Splits job files into live and stale. A job is live while its agent process is (in this boot: after a reboot the
+ * same pid names another process). One agent runs one job at a time,
+ * so of several files naming the same agent only the newest is live: the others are jobs whose pre-exit hook never
+ * ran (a killed job process), which would otherwise keep the instance protected for as long as that agent lives.
+ */
+export function partitionJobs(
+  jobs: readonly BusyJob[],
+  isAlive: (pid: number) => boolean,
+  currentBootId: string | undefined,
+): JobsPartition {
+  const live: BusyJob[] = [];
+  const stale: BusyJob[] = [];
+  const newestByAgent = new Map<number, BusyJob>();
+  for (const job of jobs) {
+    const otherBoot = currentBootId !== undefined && job.bootId !== currentBootId;
+    if (job.agentPid === undefined || otherBoot || !isAlive(job.agentPid)) {
+      stale.push(job);
+      continue;
+    }
+    const current = newestByAgent.get(job.agentPid);
+    if (current === undefined) newestByAgent.set(job.agentPid, job);
+    else if ((job.startedAt ?? '') > (current.startedAt ?? '')) {
+      stale.push(current);
+      newestByAgent.set(job.agentPid, job);
+    } else stale.push(job);
+  }
+  live.push(...newestByAgent.values());
+  return { live, stale };
+}
+
+/**
+ * Busy: protected (when configured), no idle-since tag. Idle: protection released (when configured) and idle since
+ * the recorded time, or `now` when none is recorded yet.
+ */
+export function desiredInstanceState(input: {
+  readonly liveJobs: number;
+  readonly recordedIdleSince: string | undefined;
+  readonly now: string;
+  readonly settings: ProtectionSettings;
+}): DesiredInstanceState {
+  if (input.liveJobs > 0) return { protectedFromScaleIn: input.settings.protectWhileBusy, idleSince: undefined };
+  return {
+    protectedFromScaleIn: input.settings.protectWhileBusy && !input.settings.releaseProtectionWhenIdle,
+    idleSince: input.recordedIdleSince ?? input.now,
+  };
+}
+
+/** The AWS calls that bring `applied` (what was last set successfully; undefined = unknown) to `desired`. */
+export interface ProtectionCalls {
+  readonly setProtection: boolean | undefined;
+  /** `{ value }` writes the tag, `{ value: undefined }` deletes it, undefined leaves it. */
+  readonly idleSinceTag: { readonly value: string | undefined } | undefined;
+}
+
+export function protectionCalls(
+  desired: DesiredInstanceState,
+  applied: DesiredInstanceState | undefined,
+): ProtectionCalls {
+  return {
+    setProtection:
+      applied?.protectedFromScaleIn === desired.protectedFromScaleIn ? undefined : desired.protectedFromScaleIn,
+    idleSinceTag:
+      applied !== undefined && applied.idleSince === desired.idleSince ? undefined : { value: desired.idleSince },
+  };
+}

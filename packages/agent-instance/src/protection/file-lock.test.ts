@@ -1,0 +1,61 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { LockTimeoutError, withFileLock } from './file-lock.js';
+import { SteppingClock } from './test-fakes.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lock-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('lets one holder in at a time', async () => {
+  const clock = new SteppingClock(undefined, { frozen: true });
+  const lock = join(dir, 'lock');
+  let inside = 0;
+  let most = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, (_, index) =>
+      withFileLock(lock, { clock, isProcessAlive: () => true, pid: 1000 + index }, async () => {
+        inside++;
+        most = Math.max(most, inside);
+        await clock.sleep(10);
+        inside--;
+      }),
+    ),
+  );
+  expect(most).toBe(1);
+  await expect(readFile(lock)).rejects.toMatchObject({ code: 'ENOENT' });
+});
+
+it('takes over the lock of a dead holder', async () => {
+  const lock = join(dir, 'lock');
+  await writeFile(lock, '4242 dead-token\n');
+  const result = await withFileLock(
+    lock,
+    { clock: new SteppingClock(), isProcessAlive: (pid) => pid !== 4242 },
+    async () => 'ran',
+  );
+  expect(result).toBe('ran');
+});
+
+it('waits for a live holder and gives up with a clear error', async () => {
+  const lock = join(dir, 'lock');
+  await writeFile(lock, '4243 live-token\n');
+  await expect(
+    withFileLock(lock, { clock: new SteppingClock(), isProcessAlive: () => true, timeoutMs: 1000 }, async () => 'ran'),
+  ).rejects.toBeInstanceOf(LockTimeoutError);
+  expect(await readFile(lock, 'utf8')).toBe('4243 live-token\n');
+});
+
+it('never deletes a lock it does not hold', async () => {
+  const lock = join(dir, 'lock');
+  await withFileLock(lock, { clock: new SteppingClock(), isProcessAlive: () => true }, async () => {
+    await writeFile(lock, '999 successor\n'); // as if we had been declared dead and replaced
+  });
+  expect(await readFile(lock, 'utf8')).toBe('999 successor\n');
+});

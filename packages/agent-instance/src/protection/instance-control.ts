@@ -1,0 +1,115 @@
+import {
+  AutoScalingClient,
+  DescribeAutoScalingInstancesCommand,
+  SetInstanceHealthCommand,
+  SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { IDLE_SINCE_TAG } from '../instance-state-tags.js';
+import type { InstanceMetadata } from './imds.js';
+
+/** The Auto Scaling and EC2 calls an instance makes about itself. Each call is made once; callers retry. */
+export interface InstanceControl {
+  setProtection(protectedFromScaleIn: boolean): Promise<void>;
+  /** A value writes the `elastic-ci:idle-since` tag; undefined deletes it. */
+  setIdleSinceTag(value: string | undefined): Promise<void>;
+  setTag(key: string, value: string): Promise<void>;
+  terminate(options: { decrementDesiredCapacity: boolean }): Promise<void>;
+  setUnhealthy(): Promise<void>;
+}
+
+export class InstanceIdentityError extends Error {
+  override name = 'InstanceIdentityError';
+}
+
+export interface InstanceIdentity {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly groupName: string;
+}
+
+/**
+ * Looks the instance up once, on first use: its id (IMDS), region (`AWS_REGION`, `AWS_DEFAULT_REGION`, else IMDS) and
+ * group (`groupName` from the boot contract, else `DescribeAutoScalingInstances`).
+ */
+export function awsInstanceControl(options: {
+  readonly env: NodeJS.ProcessEnv;
+  readonly metadata: InstanceMetadata;
+  readonly groupName?: string | undefined;
+}): InstanceControl & { identity(): Promise<InstanceIdentity> } {
+  let resolved: Promise<{ identity: InstanceIdentity; autoScaling: AutoScalingClient; ec2: EC2Client }> | undefined;
+
+  const resolve = () => {
+    resolved ??= (async () => {
+      const instanceId = await options.metadata.get('instance-id');
+      if (!instanceId) throw new InstanceIdentityError('instance metadata has no instance-id');
+      const region =
+        options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || (await options.metadata.get('placement/region'));
+      if (!region) throw new InstanceIdentityError('no region: set AWS_REGION or allow instance metadata');
+      // One attempt per SDK call: the callers retry on their own clock.
+      const autoScaling = new AutoScalingClient({ region, maxAttempts: 1 });
+      const ec2 = new EC2Client({ region, maxAttempts: 1 });
+      let groupName = options.groupName;
+      if (!groupName) {
+        const answer = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+        groupName = answer.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+      }
+      if (!groupName) throw new InstanceIdentityError(`instance ${instanceId} is not in an Auto Scaling group`);
+      return { identity: { instanceId, region, groupName }, autoScaling, ec2 };
+    })();
+    resolved.catch(() => {
+      resolved = undefined; // a failed lookup is retried by the next call
+    });
+    return resolved;
+  };
+
+  return {
+    async identity() {
+      return (await resolve()).identity;
+    },
+    async setProtection(protectedFromScaleIn) {
+      const { identity, autoScaling } = await resolve();
+      await autoScaling.send(
+        new SetInstanceProtectionCommand({
+          AutoScalingGroupName: identity.groupName,
+          InstanceIds: [identity.instanceId],
+          ProtectedFromScaleIn: protectedFromScaleIn,
+        }),
+      );
+    },
+    async setIdleSinceTag(value) {
+      const { identity, ec2 } = await resolve();
+      if (value === undefined) {
+        await ec2.send(new DeleteTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: IDLE_SINCE_TAG }] }));
+      } else {
+        await ec2.send(
+          new CreateTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: IDLE_SINCE_TAG, Value: value }] }),
+        );
+      }
+    },
+    async setTag(key, value) {
+      const { identity, ec2 } = await resolve();
+      await ec2.send(new CreateTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: key, Value: value }] }));
+    },
+    async terminate({ decrementDesiredCapacity }) {
+      const { identity, autoScaling } = await resolve();
+      await autoScaling.send(
+        new TerminateInstanceInAutoScalingGroupCommand({
+          InstanceId: identity.instanceId,
+          ShouldDecrementDesiredCapacity: decrementDesiredCapacity,
+        }),
+      );
+    },
+    async setUnhealthy() {
+      const { identity, autoScaling } = await resolve();
+      await autoScaling.send(
+        new SetInstanceHealthCommand({
+          InstanceId: identity.instanceId,
+          HealthStatus: 'Unhealthy',
+          ShouldRespectGracePeriod: false,
+        }),
+      );
+    },
+  };
+}

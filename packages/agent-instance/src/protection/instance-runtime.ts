@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BootContract, parseBootContract } from '../boot-contract.js';
+import type { Logger } from '../logger.js';
+import { systemClock } from './clock.js';
+import { instanceMetadata } from './imds.js';
+import { awsInstanceControl } from './instance-control.js';
+import { isProcessAlive } from './process-table.js';
+import type { ProtectionDeps } from './protection.js';
+
+export const BOOT_CONTRACT_PATH = 'etc/elastic-ci/boot-contract.json';
+
+/**
+ * The boot contract the instance booted with, or undefined (logged) when it is missing or invalid: the hook-time
+ * commands then run on the schema's defaults rather than fail a job.
+ */
+export async function readBootContract(root: string, log: Logger): Promise<BootContract | undefined> {
+  const path = join(root || '/', BOOT_CONTRACT_PATH);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    log.info('no boot contract; using the defaults', { path, error: (error as NodeJS.ErrnoException).code ?? 'read' });
+    return undefined;
+  }
+  try {
+    return parseBootContract(text);
+  } catch (error) {
+    log.error('boot contract is invalid; using the defaults', { path, error: (error as Error).message });
+    return undefined;
+  }
+}
+
+/** The id of this boot; undefined where /proc has none (then pids alone decide whether an agent is alive). */
+export async function currentBootId(): Promise<string | undefined> {
+  return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim() || undefined;
+}
+
+export async function protectionDeps(input: {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}): Promise<ProtectionDeps> {
+  const contract = await readBootContract(input.root, input.log);
+  return {
+    root: input.root,
+    clock: systemClock,
+    isProcessAlive,
+    bootId: await currentBootId(),
+    control: awsInstanceControl({
+      env: input.env,
+      metadata: instanceMetadata({ env: input.env }),
+      groupName: contract?.stack.autoScalingGroupName,
+    }),
+    settings: {
+      protectWhileBusy: contract?.lifecycle.protectWhileBusy ?? true,
+      releaseProtectionWhenIdle: contract?.lifecycle.releaseProtectionWhenIdle ?? true,
+    },
+    log: input.log,
+  };
+}

@@ -1,0 +1,229 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { desiredInstanceState, partitionJobs, protectionCalls } from './decide-protection.js';
+import { applyProtectionEvent, type ProtectionDeps, protectionPaths } from './protection.js';
+import { FakeInstanceControl, recordingLogger, SteppingClock, throttling } from './test-fakes.js';
+
+const settings = { protectWhileBusy: true, releaseProtectionWhenIdle: true };
+const BOOT = 'boot-1';
+
+let root: string;
+let alive: Set<number>;
+let control: FakeInstanceControl;
+let clock: SteppingClock;
+
+function deps(overrides: Partial<ProtectionDeps> = {}): ProtectionDeps {
+  return {
+    root,
+    clock,
+    // This test process holds the lock itself: it must count as alive, like every agent in `alive`.
+    isProcessAlive: (pid) => pid === process.pid || alive.has(pid),
+    bootId: BOOT,
+    control,
+    settings,
+    log: recordingLogger(),
+    ...overrides,
+  };
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'protection-'));
+  alive = new Set([101, 102]);
+  control = new FakeInstanceControl();
+  clock = new SteppingClock();
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('busy protection across several agents', () => {
+  it('protects on the first job and releases on the last, with two overlapping jobs', async () => {
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+    expect(control.calls).toEqual([
+      { call: 'setProtection', value: true },
+      { call: 'setIdleSinceTag', value: undefined },
+    ]);
+    control.calls.length = 0;
+
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-b', agentPid: 102 }, deps());
+    expect(control.calls).toEqual([]);
+
+    const afterA = await applyProtectionEvent({ kind: 'job-finished', jobId: 'job-a' }, deps());
+    expect(afterA.liveJobs).toBe(1);
+    expect(control.calls).toEqual([]);
+
+    clock.time = Date.UTC(2026, 0, 5, 10, 30, 0);
+    const afterB = await applyProtectionEvent({ kind: 'job-finished', jobId: 'job-b' }, deps());
+    expect(afterB.liveJobs).toBe(0);
+    expect(control.calls).toEqual([
+      { call: 'setProtection', value: false },
+      { call: 'setIdleSinceTag', value: '2026-01-05T10:30:00Z' },
+    ]);
+    expect((await readFile(protectionPaths(root).idleSince, 'utf8')).trim()).toBe('2026-01-05T10:30:00Z');
+  });
+
+  it('counts correctly when many agents start and finish at once', async () => {
+    clock = new SteppingClock(undefined, { frozen: true });
+    const pids = Array.from({ length: 12 }, (_, index) => 200 + index);
+    for (const pid of pids) alive.add(pid);
+    await Promise.all(
+      pids.map((pid) => applyProtectionEvent({ kind: 'job-started', jobId: `job-${pid}`, agentPid: pid }, deps())),
+    );
+    expect(control.calls.filter((call) => call.call === 'setProtection')).toEqual([
+      { call: 'setProtection', value: true },
+    ]);
+    const outcomes = await Promise.all(
+      pids.map((pid) => applyProtectionEvent({ kind: 'job-finished', jobId: `job-${pid}` }, deps())),
+    );
+    // Exactly one of them saw itself last, and only that one released the protection.
+    expect(outcomes.filter((outcome) => outcome.liveJobs === 0)).toHaveLength(1);
+    expect(control.calls.filter((call) => call.call === 'setProtection')).toEqual([
+      { call: 'setProtection', value: true },
+      { call: 'setProtection', value: false },
+    ]);
+    expect(await readdir(protectionPaths(root).busyJobsDir)).toEqual([]);
+  });
+
+  it('keeps the end state right when starts and finishes of different agents interleave', async () => {
+    clock = new SteppingClock(undefined, { frozen: true });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), async (finishes) => {
+        await rm(root, { recursive: true, force: true });
+        control = new FakeInstanceControl();
+        const pids = finishes.map((_, index) => 300 + index);
+        for (const pid of pids) alive.add(pid);
+        await Promise.all(
+          pids.map((pid) => applyProtectionEvent({ kind: 'job-started', jobId: `j${pid}`, agentPid: pid }, deps())),
+        );
+        await Promise.all(
+          pids
+            .filter((_, index) => finishes[index])
+            .map((pid) => applyProtectionEvent({ kind: 'job-finished', jobId: `j${pid}` }, deps())),
+        );
+        const stillRunning = finishes.filter((finished) => !finished).length;
+        const lastProtection = control.calls.filter((call) => call.call === 'setProtection').at(-1);
+        expect(lastProtection).toEqual({ call: 'setProtection', value: stillRunning > 0 });
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('does not fail and retries next time when AWS keeps failing', async () => {
+    control.failures.setProtection = [throttling(), throttling(), throttling()];
+    const log = recordingLogger();
+    const outcome = await applyProtectionEvent(
+      { kind: 'job-started', jobId: 'job-a', agentPid: 101 },
+      deps({ attempts: 3, log }),
+    );
+    expect(outcome.applied).toBe(false);
+    expect(log.lines.some((line) => line.startsWith('error SetInstanceProtection(true) failed'))).toBe(true);
+    control.calls.length = 0;
+    // The second job is no transition, but the failed call is made again because the applied state is unknown.
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-b', agentPid: 102 }, deps());
+    expect(control.calls).toContainEqual({ call: 'setProtection', value: true });
+  });
+
+  it('retries throttling with backoff before giving up', async () => {
+    control.failures.setProtection = [throttling(), throttling()];
+    const start = clock.now();
+    const outcome = await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+    expect(outcome.applied).toBe(true);
+    expect(control.calls.filter((call) => call.call === 'setProtection')).toHaveLength(3);
+    expect(clock.now() - start).toBe(250 + 500);
+  });
+
+  it('does not retry an error that cannot pass', async () => {
+    control.failures.setProtection = [Object.assign(new Error('denied'), { name: 'AccessDenied' })];
+    const outcome = await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+    expect(outcome.applied).toBe(false);
+    expect(control.calls.filter((call) => call.call === 'setProtection')).toHaveLength(1);
+  });
+});
+
+describe('reconcile', () => {
+  it('drops jobs whose agent crashed and releases the protection', async () => {
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+    alive.delete(101); // the agent crashed: no pre-exit hook ran
+    control.calls.length = 0;
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps());
+    expect(outcome.staleJobsRemoved).toEqual(['job-a']);
+    expect(control.calls).toEqual([
+      { call: 'setProtection', value: false },
+      { call: 'setIdleSinceTag', value: '2026-01-05T09:00:00Z' },
+    ]);
+  });
+
+  it('keeps a live job and sets the protection again even when nothing changed', async () => {
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+    control.calls.length = 0;
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps());
+    expect(outcome.liveJobs).toBe(1);
+    expect(control.calls).toEqual([
+      { call: 'setProtection', value: true },
+      { call: 'setIdleSinceTag', value: undefined },
+    ]);
+  });
+
+  it('treats jobs recorded in an earlier boot and damaged records as stale', async () => {
+    const { busyJobsDir } = protectionPaths(root);
+    await applyProtectionEvent({ kind: 'reconcile' }, deps());
+    await writeFile(join(busyJobsDir, 'old-boot'), JSON.stringify({ agentPid: 101, startedAt: 'x', bootId: 'boot-0' }));
+    await writeFile(join(busyJobsDir, 'garbage'), 'not json');
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps());
+    expect([...outcome.staleJobsRemoved].sort()).toEqual(['garbage', 'old-boot']);
+    expect(outcome.liveJobs).toBe(0);
+  });
+
+  it('keeps the idle-since time of the last job across reconciles', async () => {
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+    clock.time = Date.UTC(2026, 0, 5, 11, 0, 0);
+    await applyProtectionEvent({ kind: 'job-finished', jobId: 'job-a' }, deps());
+    clock.time = Date.UTC(2026, 0, 5, 12, 0, 0);
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps());
+    expect(outcome.desired.idleSince).toBe('2026-01-05T11:00:00Z');
+  });
+});
+
+describe('pure decisions', () => {
+  it('counts only the newest job of one agent: an agent runs one job at a time', () => {
+    const { live, stale } = partitionJobs(
+      [
+        { jobId: 'old', agentPid: 7, startedAt: '2026-01-05T09:00:00.000Z', bootId: BOOT },
+        { jobId: 'new', agentPid: 7, startedAt: '2026-01-05T10:00:00.000Z', bootId: BOOT },
+      ],
+      () => true,
+      BOOT,
+    );
+    expect(live.map((job) => job.jobId)).toEqual(['new']);
+    expect(stale.map((job) => job.jobId)).toEqual(['old']);
+  });
+
+  it('honours the lifecycle settings', () => {
+    const now = '2026-01-05T09:00:00Z';
+    expect(
+      desiredInstanceState({
+        liveJobs: 1,
+        recordedIdleSince: undefined,
+        now,
+        settings: { ...settings, protectWhileBusy: false },
+      }),
+    ).toEqual({ protectedFromScaleIn: false, idleSince: undefined });
+    expect(
+      desiredInstanceState({
+        liveJobs: 0,
+        recordedIdleSince: undefined,
+        now,
+        settings: { ...settings, releaseProtectionWhenIdle: false },
+      }),
+    ).toEqual({ protectedFromScaleIn: true, idleSince: now });
+  });
+
+  it('makes no call for what is already applied', () => {
+    const state = { protectedFromScaleIn: true, idleSince: undefined };
+    expect(protectionCalls(state, state)).toEqual({ setProtection: undefined, idleSinceTag: undefined });
+    expect(protectionCalls(state, undefined)).toEqual({ setProtection: true, idleSinceTag: { value: undefined } });
+  });
+});

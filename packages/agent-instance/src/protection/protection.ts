@@ -1,0 +1,152 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatIdleSinceTag } from '../instance-state-tags.js';
+import type { Logger } from '../logger.js';
+import { addBusyJob, listBusyJobs, removeBusyJob } from './busy-jobs.js';
+import type { Clock } from './clock.js';
+import {
+  type DesiredInstanceState,
+  desiredInstanceState,
+  type ProtectionSettings,
+  partitionJobs,
+  protectionCalls,
+} from './decide-protection.js';
+import { withFileLock } from './file-lock.js';
+import type { InstanceControl } from './instance-control.js';
+import type { IsProcessAlive } from './process-table.js';
+import { withRetries } from './retry.js';
+
+/** Where the protection state lives under the root (`/var/lib/elastic-ci`). */
+export function protectionPaths(root: string) {
+  const stateDir = join(root || '/', 'var/lib/elastic-ci');
+  return {
+    stateDir,
+    busyJobsDir: join(stateDir, 'busy-jobs'),
+    lock: join(stateDir, 'busy-jobs.lock'),
+    idleSince: join(stateDir, 'idle-since'),
+    /** What was last set in AWS successfully; absent = unknown, so the next event sets everything. */
+    applied: join(stateDir, 'protection-applied.json'),
+  };
+}
+
+export interface ProtectionDeps {
+  readonly root: string;
+  readonly clock: Clock;
+  readonly isProcessAlive: IsProcessAlive;
+  readonly bootId: string | undefined;
+  readonly control: InstanceControl;
+  readonly settings: ProtectionSettings;
+  readonly log: Logger;
+  /** Attempts per AWS call (throttling, 5xx, network). @default 5 */
+  readonly attempts?: number;
+}
+
+export type ProtectionEvent =
+  | { readonly kind: 'job-started'; readonly jobId: string; readonly agentPid: number }
+  | { readonly kind: 'job-finished'; readonly jobId: string }
+  | { readonly kind: 'reconcile' };
+
+export interface ProtectionOutcome {
+  readonly liveJobs: number;
+  readonly staleJobsRemoved: readonly string[];
+  readonly desired: DesiredInstanceState;
+  /** False when an AWS call failed after its retries: logged, and the next event or reconcile sets it again. */
+  readonly applied: boolean;
+}
+
+/**
+ * Records the event in the busy-job counter and brings the instance's scale-in protection and idle-since tag in line
+ * with it. Everything, the AWS calls included, happens under one lock: two agents finishing at once are counted one
+ * after the other, and the calls reach AWS in the order of the counts they reflect.
+ */
+export async function applyProtectionEvent(event: ProtectionEvent, deps: ProtectionDeps): Promise<ProtectionOutcome> {
+  const paths = protectionPaths(deps.root);
+  await mkdir(paths.busyJobsDir, { recursive: true, mode: 0o755 });
+  return withFileLock(paths.lock, { clock: deps.clock, isProcessAlive: deps.isProcessAlive }, async () => {
+    const now = formatIdleSinceTag(deps.clock.now());
+    if (event.kind === 'job-started') {
+      await addBusyJob(paths.busyJobsDir, {
+        jobId: event.jobId,
+        agentPid: event.agentPid,
+        startedAt: new Date(deps.clock.now()).toISOString(),
+        bootId: deps.bootId,
+      });
+    } else if (event.kind === 'job-finished') {
+      if (!(await removeBusyJob(paths.busyJobsDir, event.jobId))) {
+        deps.log.info('job was not counted as running (started before protection, or already removed)', {
+          job: event.jobId,
+        });
+      }
+    }
+    const { live, stale } = partitionJobs(await listBusyJobs(paths.busyJobsDir), deps.isProcessAlive, deps.bootId);
+    for (const job of stale) {
+      await removeBusyJob(paths.busyJobsDir, job.jobId);
+      deps.log.info('removed a stale busy-job record (its agent is gone)', { job: job.jobId, agentPid: job.agentPid });
+    }
+
+    const recordedIdleSince = (await readFile(paths.idleSince, 'utf8').catch(() => '')).trim() || undefined;
+    const desired = desiredInstanceState({ liveJobs: live.length, recordedIdleSince, now, settings: deps.settings });
+    if (desired.idleSince === undefined) await rm(paths.idleSince, { force: true });
+    else if (desired.idleSince !== recordedIdleSince) await writeFile(paths.idleSince, `${desired.idleSince}\n`);
+
+    // A reconcile sets everything again: someone may have changed protection or tags behind our back.
+    const applied = event.kind === 'reconcile' ? undefined : await readApplied(paths.applied);
+    const calls = protectionCalls(desired, applied);
+    let ok = true;
+    const call = async (what: string, operation: () => Promise<void>) => {
+      try {
+        await withRetries(operation, {
+          clock: deps.clock,
+          attempts: deps.attempts ?? 5,
+          onRetry: (error, attempt, delayMs) =>
+            deps.log.info(`${what}: retrying`, { attempt, delayMs, error: describe(error) }),
+        });
+      } catch (error) {
+        ok = false;
+        deps.log.error(`${what} failed; the next job event or the reconcile timer tries again`, {
+          error: describe(error),
+        });
+      }
+    };
+    if (calls.setProtection !== undefined) {
+      const protect = calls.setProtection;
+      await call(protect ? 'SetInstanceProtection(true)' : 'SetInstanceProtection(false)', () =>
+        deps.control.setProtection(protect),
+      );
+    }
+    if (calls.idleSinceTag !== undefined) {
+      const value = calls.idleSinceTag.value;
+      await call(value === undefined ? 'delete idle-since tag' : 'tag idle-since', () =>
+        deps.control.setIdleSinceTag(value),
+      );
+    }
+    if (ok) await writeFile(paths.applied, `${JSON.stringify(desired)}\n`);
+    else await rm(paths.applied, { force: true });
+    deps.log.info('protection', {
+      event: event.kind,
+      runningJobs: live.length,
+      protectedFromScaleIn: desired.protectedFromScaleIn,
+      idleSince: desired.idleSince ?? null,
+      applied: ok,
+    });
+    return { liveJobs: live.length, staleJobsRemoved: stale.map((job) => job.jobId), desired, applied: ok };
+  });
+}
+
+async function readApplied(path: string): Promise<DesiredInstanceState | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<DesiredInstanceState>;
+    if (typeof parsed.protectedFromScaleIn !== 'boolean') return undefined;
+    return {
+      protectedFromScaleIn: parsed.protectedFromScaleIn,
+      idleSince: typeof parsed.idleSince === 'string' ? parsed.idleSince : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Error name and message only: AWS errors carry no secrets, but request details need not reach the log. */
+export function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
