@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Our instance programs from the packed workspace packages (no registry: each bundle is self-contained), the agent
+# hooks, the systemd units and the CloudWatch agent configuration.
+set -euo pipefail
+
+: "${ELASTIC_CI_STAGING:?}" "${ELASTIC_CI_STACK_VERSION:?}" "${ELASTIC_CI_SOURCE_HASH:?}"
+conf="$ELASTIC_CI_STAGING/conf"
+lib=/usr/local/lib/elastic-ci
+
+# Each tarball (`pnpm pack`) goes to $lib/<name>; every program in its package.json "bin" is linked into
+# /usr/local/bin, so the image installs exactly what the packages declare.
+install -d -m 0755 "$lib"
+for tarball in "$ELASTIC_CI_STAGING"/packages/*.tgz; do
+  unpacked="$(mktemp -d)"
+  tar -xzf "$tarball" -C "$unpacked"
+  name="$(node -p 'require(process.argv[1]).name.replace(/^@elastic-ci\//, "")' "$unpacked/package/package.json")"
+  rm -rf "${lib:?}/$name"
+  mv "$unpacked/package" "$lib/$name"
+  rmdir "$unpacked"
+  chown -R root:root "$lib/$name"
+  while read -r bin target; do
+    chmod 0755 "$lib/$name/$target"
+    ln -sf "$lib/$name/$target" "/usr/local/bin/$bin"
+    echo "install-elastic-ci: /usr/local/bin/$bin -> $lib/$name/$target"
+  done < <(node -e 'for (const [bin, target] of Object.entries(require(process.argv[1]).bin ?? {})) console.log(bin, target)' \
+    "$lib/$name/package.json")
+done
+
+install -d -m 0755 /etc/elastic-ci /var/lib/elastic-ci /etc/buildkite-agent/hooks
+if compgen -G "$conf/buildkite-agent/hooks/*" >/dev/null; then
+  install -m 0755 "$conf"/buildkite-agent/hooks/* /etc/buildkite-agent/hooks/
+fi
+printf 'STACK_VERSION=%s\nSOURCE_HASH=%s\n' "$ELASTIC_CI_STACK_VERSION" "$ELASTIC_CI_SOURCE_HASH" >/etc/elastic-ci/image
+
+# Units: ours from conf/systemd, lifecycled's from its package. Only what must run on every boot is enabled; the
+# agent and lifecycled are started by elastic-ci-boot once their configuration exists.
+install -m 0644 "$conf"/systemd/*.service "$conf"/systemd/*.timer /etc/systemd/system/
+for dropin in "$conf"/systemd/*.d; do
+  install -d -m 0755 "/etc/systemd/system/$(basename "$dropin")"
+  install -m 0644 "$dropin"/*.conf "/etc/systemd/system/$(basename "$dropin")/"
+done
+install -m 0644 "$lib/lifecycled/lifecycled.service" /etc/systemd/system/lifecycled.service
+systemctl daemon-reload
+systemctl enable elastic-ci-binfmt.service elastic-ci-start-agent.service \
+  elastic-ci-protection-reconcile.timer elastic-ci-docker-prune.timer elastic-ci-disk-check.timer
+
+install -d -m 0755 /opt/aws/amazon-cloudwatch-agent/etc
+install -m 0644 "$conf/cloudwatch-agent/config.json" /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json
+systemctl enable amazon-cloudwatch-agent
+
+# The log groups above are the contract's defaults; elastic-ci-boot writes the stack's names before starting the agent.
+install -d -m 0755 /var/log/elastic-ci
+install -m 0644 "$conf/rsyslog.d/elastic-ci.conf" /etc/rsyslog.d/elastic-ci.conf

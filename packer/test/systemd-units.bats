@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# `systemd-analyze verify` on every unit the image installs, in a scratch root that holds this machine's system units
+# plus a stub for each program goss.yaml says the image has: a typo, a bad value or a program the image lacks fails.
+
+setup() {
+  repo="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+  command -v systemd-analyze >/dev/null || { echo "systemd-analyze not found: apt-get install systemd" >&2; return 1; }
+  root="$(mktemp -d)"
+  units="$root/etc/systemd/system"
+  mkdir -p "$units" "$root/usr/lib/systemd/system"
+  cp -a /lib/systemd/system/. "$root/usr/lib/systemd/system/"
+  # Units the image gets from its packages (docker, amazon-*): stubs, so dependencies on them resolve.
+  for unit in docker.service amazon-ssm-agent.service amazon-cloudwatch-agent.service cloud-final.service; do
+    printf '[Service]\nExecStart=/bin/true\n' >"$root/usr/lib/systemd/system/$unit"
+  done
+  cp "$repo"/packer/linux/conf/systemd/*.service "$repo"/packer/linux/conf/systemd/*.timer "$units/"
+  cp -r "$repo"/packer/linux/conf/systemd/*.d "$units/"
+  cp "$repo/packages/lifecycled/lifecycled.service" "$units/"
+  # Every program path goss.yaml lists, as an executable stub.
+  for program in $(grep -oE '^  /(usr|bin)[^:]*' "$repo/packer/linux/goss.yaml"); do
+    mkdir -p "$root$(dirname "$program")"
+    printf '#!/bin/sh\n' >"$root$program"
+    chmod +x "$root$program"
+  done
+}
+
+teardown() {
+  rm -rf "$root"
+}
+
+verify() {
+  (cd "$units" && systemd-analyze verify --man=no --root="$root" ./*.service ./*.timer)
+}
+
+@test "every unit of the image verifies without a warning" {
+  run verify
+
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+}
+
+@test "an unknown setting is reported" {
+  sed -i 's/^KillMode=mixed$/KillMode=mixed\nKilMode=process/' "$units/buildkite-agent.service"
+
+  run verify
+
+  [[ "$output" == *"Unknown key 'KilMode' in section [Service]"* ]]
+}
+
+@test "a program the image does not have is reported" {
+  rm "$root/usr/local/bin/elastic-ci-instance"
+
+  run verify
+
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"/usr/local/bin/elastic-ci-instance is not executable"* ]]
+}
