@@ -1,0 +1,129 @@
+// Test support: in-memory ports for the boot (not part of the bundle; imported by tests only).
+import { FakeClock } from '@elastic-ci/testing';
+import type { InstanceAws } from '../aws/aws-ports.js';
+import type { InstanceMetadata } from '../aws/imds-client.js';
+import { createLogger } from '../logger.js';
+import { type BootFileSystem, type BootPorts, CommandFailedError, type WriteOptions } from './ports.js';
+
+export interface FakeFile {
+  content: string;
+  mode: number;
+  owner: WriteOptions['owner'];
+}
+
+export function createFakeBootPorts(
+  options: {
+    files?: Record<string, string>;
+    parameters?: Record<string, string>;
+    s3?: Record<string, string>;
+    lifecycleState?: string | undefined;
+    instanceId?: string;
+    failCommand?: (command: string, args: readonly string[]) => boolean;
+    failWrite?: (path: string) => NodeJS.ErrnoException | undefined;
+    imdsDown?: boolean;
+  } = {},
+) {
+  const files = new Map<string, FakeFile>(
+    Object.entries(options.files ?? {}).map(([path, content]) => [path, { content, mode: 0o644, owner: undefined }]),
+  );
+  const directories: string[] = [];
+  const commands: string[] = [];
+  const unhealthy: string[] = [];
+  const awsCalls: string[] = [];
+  const logLines: string[] = [];
+  const clock = new FakeClock();
+  let lifecycleState = options.lifecycleState;
+  const fs: BootFileSystem = {
+    async readText(path) {
+      return files.get(path)?.content;
+    },
+    async writeFile(path, content, write) {
+      const failure = options.failWrite?.(path);
+      if (failure !== undefined) throw failure;
+      files.set(path, { content, mode: write.mode, owner: write.owner });
+    },
+    async mkdir(path) {
+      directories.push(path);
+    },
+    async remove(path) {
+      files.delete(path);
+    },
+    async listLinks() {
+      return [];
+    },
+    async isMountPoint() {
+      return false;
+    },
+  };
+  const metadata: InstanceMetadata = {
+    async instanceId() {
+      if (options.imdsDown) throw new Error('IMDS down');
+      return options.instanceId ?? 'i-0123456789abcdef0';
+    },
+    async targetLifecycleState() {
+      if (options.imdsDown) throw new Error('IMDS down');
+      return lifecycleState;
+    },
+    async region() {
+      return 'eu-west-1';
+    },
+  };
+  const aws: InstanceAws = {
+    async getParameter(name) {
+      awsCalls.push(`getParameter ${name}`);
+      const value = options.parameters?.[name];
+      if (value === undefined)
+        throw Object.assign(new Error(`Parameter ${name} not found.`), { name: 'ParameterNotFound' });
+      return value;
+    },
+    async getParametersByPath(path) {
+      awsCalls.push(`getParametersByPath ${path}`);
+      return Object.entries(options.parameters ?? {})
+        .filter(([name]) => name.startsWith(`${path}/`))
+        .map(([name, value]) => ({ name, value }));
+    },
+    async getSecretString(id) {
+      awsCalls.push(`getSecretString ${id}`);
+      throw new Error('no secret');
+    },
+    async getS3Object(bucket, key) {
+      awsCalls.push(`getS3Object ${bucket}/${key}`);
+      const value = options.s3?.[`${bucket}/${key}`];
+      if (value === undefined)
+        throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+      return value;
+    },
+    async setInstanceUnhealthy(instanceId) {
+      unhealthy.push(instanceId);
+    },
+  };
+  const ports: BootPorts = {
+    fs,
+    commands: {
+      async run(command, args) {
+        commands.push([command, ...args].join(' '));
+        if (options.failCommand?.(command, args)) throw new CommandFailedError(`${command} exited with status 1`);
+      },
+    },
+    metadata,
+    aws: () => aws,
+    httpsGet: async () => {
+      throw new Error('no https in tests');
+    },
+    clock,
+    log: createLogger({ json: false, write: (line) => logLines.push(line) }),
+  };
+  return {
+    ports,
+    files,
+    directories,
+    commands,
+    unhealthy,
+    awsCalls,
+    logLines,
+    clock,
+    setLifecycleState: (state: string | undefined) => {
+      lifecycleState = state;
+    },
+  };
+}

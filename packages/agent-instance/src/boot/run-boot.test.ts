@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeBootPorts } from './fake-boot-ports.js';
+import { runBoot } from './run-boot.js';
+
+const CANARY_TOKEN = 'bkua_CANARY0token0must0never0be0logged';
+const CONTRACT = '/etc/elastic-ci/boot-contract.json';
+
+const contractText = (extra: { agent?: object; [key: string]: unknown } = {}) =>
+  JSON.stringify({
+    version: 1,
+    stack: { name: 'ci', region: 'eu-west-1', version: '2.0.0' },
+    ...extra,
+    agent: { token: { kind: 'ssm-parameter', name: '/ci/token' }, queue: 'linux', ...extra.agent },
+  });
+
+function setUp(options: Parameters<typeof createFakeBootPorts>[0] & { contract?: string } = {}) {
+  return createFakeBootPorts({
+    ...options,
+    files: {
+      [CONTRACT]: options.contract ?? contractText(),
+      '/etc/passwd': 'root:x:0:0::/root:/bin/bash\nbuildkite-agent:x:2000:2001::/var/lib/buildkite-agent:/bin/bash\n',
+      '/etc/docker/daemon.json': '{"storage-driver":"overlay2"}',
+      ...options.files,
+    },
+    parameters: { '/ci/token': CANARY_TOKEN, ...options.parameters },
+  });
+}
+
+const boot = (fake: ReturnType<typeof setUp>) => runBoot({ contractPath: CONTRACT, root: '' }, fake.ports);
+
+describe('runBoot', () => {
+  it('configures the instance and starts the agent last', async () => {
+    const fake = setUp();
+    expect(await boot(fake)).toEqual({ status: 'agent-started', firstBoot: true });
+    const config = fake.files.get('/etc/buildkite-agent/buildkite-agent.cfg');
+    expect(config?.content).toContain(`token="${CANARY_TOKEN}"`);
+    expect(config?.mode).toBe(0o600);
+    expect(config?.owner).toEqual({ uid: 2000, gid: 2001 });
+    expect(JSON.parse(fake.files.get('/etc/docker/daemon.json')?.content ?? '')).toMatchObject({
+      'storage-driver': 'overlay2',
+      'userns-remap': 'buildkite-agent',
+    });
+    expect(fake.files.get('/etc/elastic-ci/agent.env')?.content).toContain('BUILDKITE_QUEUE="linux"');
+    expect(fake.files.get('/etc/lifecycled')?.content).toContain('LIFECYCLED_INSTANCE_ID="i-0123456789abcdef0"');
+    expect(fake.files.has('/var/lib/elastic-ci/boot-completed')).toBe(true);
+    expect(fake.commands).toEqual([
+      'systemctl restart docker.service',
+      'systemctl enable --now lifecycled.service',
+      'systemctl start buildkite-agent.service',
+    ]);
+    expect(fake.unhealthy).toEqual([]);
+    expect(fake.logLines.join('')).not.toContain(CANARY_TOKEN);
+  });
+
+  it('fails closed when the token cannot be read: one line naming the step, unhealthy, power off, no agent', async () => {
+    const fake = setUp({ parameters: { '/ci/token': undefined as unknown as string } });
+    const outcome = await boot(fake);
+    expect(outcome.status).toBe('failed');
+    const errors = fake.logLines.filter((line) => line.includes('ERROR'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /boot failed at step "agent token": .*ParameterNotFound.* — fix: check that SSM parameter \/ci\/token/,
+    );
+    expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+    expect(fake.commands.at(-1)).toBe('systemctl poweroff');
+    expect(fake.commands.some((c) => c.includes('buildkite-agent.service') || c.includes('lifecycled'))).toBe(false);
+    expect(fake.files.has('/etc/buildkite-agent/buildkite-agent.cfg')).toBe(false);
+    expect(fake.files.has('/var/lib/elastic-ci/boot-completed')).toBe(false);
+  });
+
+  it('a bad contract is one line naming every bad field, then unhealthy and power off', async () => {
+    const fake = setUp({ contract: contractText({ agent: { agentsPerInstance: 0 } }) });
+    expect((await boot(fake)).status).toBe('failed');
+    const errors = fake.logLines.filter((line) => line.includes('ERROR'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.trimEnd()).not.toContain('\n');
+    expect(errors[0]).toContain('step "boot contract"');
+    expect(errors[0]).toContain('agent.agentsPerInstance');
+    expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+    expect(fake.commands).toEqual(['systemctl poweroff']);
+  });
+
+  it('a missing bootstrap script fails the boot before the agent starts', async () => {
+    const fake = setUp({ contract: contractText({ agent: { bootstrapScriptUrl: 's3://ci-bucket/boot.sh' } }) });
+    expect((await boot(fake)).status).toBe('failed');
+    expect(fake.logLines.join('')).toMatch(/step "bootstrap script": NoSuchKey/);
+    expect(fake.commands.some((c) => c.includes('buildkite-agent.service'))).toBe(false);
+    expect(fake.unhealthy).toHaveLength(1);
+  });
+
+  it('a failing bootstrap script fails the boot; a good one runs before the agent and is removed', async () => {
+    const failing = setUp({
+      contract: contractText({ agent: { bootstrapScriptUrl: 's3://ci-bucket/boot.sh' } }),
+      s3: { 'ci-bucket/boot.sh': 'exit 1' },
+      failCommand: (command) => command === 'bash',
+    });
+    expect((await boot(failing)).status).toBe('failed');
+    expect(failing.commands.some((c) => c.includes('buildkite-agent.service'))).toBe(false);
+
+    const good = setUp({
+      contract: contractText({ agent: { bootstrapScriptUrl: 's3://ci-bucket/boot.sh' } }),
+      s3: { 'ci-bucket/boot.sh': 'echo hi' },
+    });
+    expect((await boot(good)).status).toBe('agent-started');
+    expect(good.commands.indexOf('bash /var/lib/elastic-ci/bootstrap-script')).toBeLessThan(
+      good.commands.indexOf('systemctl start buildkite-agent.service'),
+    );
+    expect(good.files.has('/var/lib/elastic-ci/bootstrap-script')).toBe(false);
+  });
+
+  it('a full disk names the step and the fix', async () => {
+    const fake = setUp({
+      failWrite: (path) =>
+        path.endsWith('buildkite-agent.cfg')
+          ? Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+          : undefined,
+    });
+    expect((await boot(fake)).status).toBe('failed');
+    expect(fake.logLines.join('')).toMatch(/step "agent config": .*ENOSPC.* — fix: the disk is full/);
+    expect(fake.commands.at(-1)).toBe('systemctl poweroff');
+  });
+
+  it('without instance metadata it cannot mark the instance but still powers off', async () => {
+    const fake = setUp({ imdsDown: true });
+    expect((await boot(fake)).status).toBe('failed');
+    expect(fake.logLines.join('')).toContain('step "instance metadata"');
+    expect(fake.unhealthy).toEqual([]);
+    expect(fake.commands).toEqual(['systemctl poweroff']);
+  });
+
+  it('a second boot redoes only the every-boot steps and starts the agent', async () => {
+    const fake = setUp();
+    await boot(fake);
+    fake.commands.length = 0;
+    fake.awsCalls.length = 0;
+    fake.files.delete('/etc/buildkite-agent/buildkite-agent.cfg');
+    expect(await boot(fake)).toEqual({ status: 'agent-started', firstBoot: false });
+    expect(fake.awsCalls).toEqual([]);
+    expect(fake.files.has('/etc/buildkite-agent/buildkite-agent.cfg')).toBe(false);
+    expect(fake.commands).toEqual([
+      'systemctl restart docker.service',
+      'systemctl enable --now lifecycled.service',
+      'systemctl start buildkite-agent.service',
+    ]);
+  });
+
+  it('in a warm pool it prepares everything but starts only the waiter, not the agent', async () => {
+    const fake = setUp({
+      contract: contractText({ lifecycle: { warmPoolEnabled: true } }),
+      lifecycleState: 'Warmed:Stopped',
+    });
+    expect(await boot(fake)).toEqual({ status: 'warm-pool', firstBoot: true, lifecycleState: 'Warmed:Stopped' });
+    expect(fake.files.has('/etc/buildkite-agent/buildkite-agent.cfg')).toBe(true);
+    expect(fake.commands).toContain('systemctl enable --now elastic-ci-start-agent.service');
+    expect(fake.commands.some((c) => c.includes('buildkite-agent.service'))).toBe(false);
+  });
+
+  it('writes the agent environment from ssm:, the JWKS files 0600, and the resource-limits slice', async () => {
+    const fake = setUp({
+      contract: contractText({
+        agent: { envFileUrl: 'ssm:/ci/env' },
+        signing: { jwksParameter: '/ci/jwks' },
+        resourceLimits: { memoryMax: '80%' },
+        storage: { mountTmpfsAtTmp: false },
+      }),
+      parameters: { '/ci/env/http-proxy': 'http://proxy:3128', '/ci/jwks': '{"keys":[]}' },
+    });
+    expect((await boot(fake)).status).toBe('agent-started');
+    expect(fake.files.get('/var/lib/buildkite-agent/env')?.content).toContain('HTTP_PROXY="http://proxy:3128"');
+    expect(fake.files.get('/etc/buildkite-agent/signing-key.json')).toMatchObject({
+      content: '{"keys":[]}',
+      mode: 0o600,
+    });
+    expect(fake.files.get('/etc/systemd/system/buildkite-agent.slice')?.content).toContain('MemoryMax=80%');
+    expect(fake.files.get('/etc/systemd/system/buildkite-agent.service.d/10-resource-limits.conf')?.content).toContain(
+      'Slice=buildkite-agent.slice',
+    );
+    expect(fake.commands).toContain('systemctl daemon-reload');
+    expect(fake.commands[0]).toBe('systemctl mask --now tmp.mount');
+  });
+});

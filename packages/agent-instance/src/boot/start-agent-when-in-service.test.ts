@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { createFakeBootPorts } from './fake-boot-ports.js';
+import { runStartAgentWhenInService } from './start-agent-when-in-service.js';
+
+const CONTRACT = '/etc/elastic-ci/boot-contract.json';
+const contract = JSON.stringify({
+  version: 1,
+  stack: { name: 'ci', region: 'eu-west-1', version: '2.0.0' },
+  agent: { token: { kind: 'ssm-parameter', name: '/ci/token' } },
+  lifecycle: { warmPoolEnabled: true },
+});
+const booted = { [CONTRACT]: contract, '/var/lib/elastic-ci/boot-completed': '{"instanceId":"i-0123456789abcdef0"}' };
+
+const waitUntilParked = async (clock: { pendingSleeps: number }) => {
+  for (let i = 0; i < 100 && clock.pendingSleeps === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('runStartAgentWhenInService', () => {
+  it('does nothing before the first boot completed', async () => {
+    const fake = createFakeBootPorts({ files: { [CONTRACT]: contract }, lifecycleState: 'InService' });
+    expect(await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports)).toEqual({
+      status: 'not-booted',
+    });
+    expect(fake.commands).toEqual([]);
+  });
+
+  it('waits while Warmed:*, and starts the agent at the first poll that sees InService', async () => {
+    const fake = createFakeBootPorts({ files: booted, lifecycleState: 'Warmed:Stopped' });
+    const waiting = runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports);
+    await waitUntilParked(fake.clock);
+    await fake.clock.advance(2000);
+    await fake.clock.advance(2000);
+    expect(fake.commands).not.toContain('systemctl start buildkite-agent.service');
+    fake.setLifecycleState('InService');
+    await fake.clock.advance(2000);
+    expect(await waiting).toEqual({ status: 'agent-started', lifecycleState: 'InService' });
+    expect(fake.commands).toEqual(['systemctl restart docker.service', 'systemctl start buildkite-agent.service']);
+  });
+
+  it('starts no agent on an instance that is being terminated', async () => {
+    const fake = createFakeBootPorts({ files: booted, lifecycleState: 'Warmed:Terminated' });
+    expect(await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports)).toEqual({
+      status: 'terminating',
+      lifecycleState: 'Warmed:Terminated',
+    });
+    expect(fake.commands.some((c) => c.includes('buildkite-agent'))).toBe(false);
+  });
+
+  it('fails closed when the lifecycle state stays unreadable', async () => {
+    const fake = createFakeBootPorts({ files: booted, lifecycleState: 'Warmed:Running' });
+    // Instance id readable, lifecycle state not.
+    fake.ports.metadata.targetLifecycleState = async () => {
+      throw new Error('IMDS 500');
+    };
+    const waiting = runStartAgentWhenInService(
+      { contractPath: CONTRACT, root: '', maxConsecutiveFailures: 3 },
+      fake.ports,
+    );
+    await waitUntilParked(fake.clock);
+    await fake.clock.advance(10_000);
+    expect((await waiting).status).toBe('failed');
+    expect(fake.logLines.join('')).toContain('step "wait for InService"');
+    expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+    expect(fake.commands.at(-1)).toBe('systemctl poweroff');
+  });
+});
