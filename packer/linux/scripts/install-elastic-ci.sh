@@ -36,6 +36,7 @@ printf 'STACK_VERSION=%s\nSOURCE_HASH=%s\n' "$ELASTIC_CI_STACK_VERSION" "$ELASTI
 # agent and lifecycled are started by elastic-ci-boot once their configuration exists.
 install -m 0644 "$conf"/systemd/*.service "$conf"/systemd/*.timer /etc/systemd/system/
 for dropin in "$conf"/systemd/*.d; do
+  [[ -d "$dropin" ]] || continue
   install -d -m 0755 "/etc/systemd/system/$(basename "$dropin")"
   install -m 0644 "$dropin"/*.conf "/etc/systemd/system/$(basename "$dropin")/"
 done
