@@ -11,4 +11,5 @@ export const commands: Readonly<Record<string, () => Promise<Command>>> = {
   'job-started': async () => (await import('./job-started.js')).jobStartedCommand,
   'job-finished': async () => (await import('./job-finished.js')).jobFinishedCommand,
   'reconcile-protection': async () => (await import('./reconcile-protection.js')).reconcileProtectionCommand,
+  terminate: async () => (await import('./terminate.js')).terminateCommand,
 };

@@ -20,7 +20,8 @@ export interface JobsPartition {
 }
 
 /**
- * Splits job files into live and stale. A job is live while its agent process is (in this boot: after a reboot the
+ * Splits job files into live and stale. A job is live while one of its processes runs (when `runningJobIds` is given)
+ * or while its agent process is (in this boot: after a reboot the
  * same pid names another process). One agent runs one job at a time,
  * so of several files naming the same agent only the newest is live: the others are jobs whose pre-exit hook never
  * ran (a killed job process), which would otherwise keep the instance protected for as long as that agent lives.
@@ -29,11 +30,17 @@ export function partitionJobs(
   jobs: readonly BusyJob[],
   isAlive: (pid: number) => boolean,
   currentBootId: string | undefined,
+  /** Job ids live processes still carry (see `procRunningJobIds`): such a job is live even if its agent is gone. */
+  runningJobIds?: ReadonlySet<string>,
 ): JobsPartition {
   const live: BusyJob[] = [];
   const stale: BusyJob[] = [];
   const newestByAgent = new Map<number, BusyJob>();
   for (const job of jobs) {
+    if (runningJobIds?.has(job.jobId)) {
+      live.push(job);
+      continue;
+    }
     const otherBoot = currentBootId !== undefined && job.bootId !== currentBootId;
     if (job.agentPid === undefined || otherBoot || !isAlive(job.agentPid)) {
       stale.push(job);

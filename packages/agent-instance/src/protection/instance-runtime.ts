@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { systemClock } from './clock.js';
 import { instanceMetadata } from './imds.js';
 import { awsInstanceControl } from './instance-control.js';
+import { procRunningJobIds } from './job-processes.js';
 import { isProcessAlive } from './process-table.js';
 import type { ProtectionDeps } from './protection.js';
 
@@ -47,6 +48,7 @@ export async function protectionDeps(input: {
     clock: systemClock,
     isProcessAlive,
     bootId: await currentBootId(),
+    runningJobIds: procRunningJobIds(),
     control: awsInstanceControl({
       env: input.env,
       metadata: instanceMetadata({ env: input.env }),

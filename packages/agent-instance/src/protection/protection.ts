@@ -13,6 +13,7 @@ import {
 } from './decide-protection.js';
 import { withFileLock } from './file-lock.js';
 import type { InstanceControl } from './instance-control.js';
+import type { RunningJobIds } from './job-processes.js';
 import type { IsProcessAlive } from './process-table.js';
 import { withRetries } from './retry.js';
 
@@ -37,6 +38,8 @@ export interface ProtectionDeps {
   readonly control: InstanceControl;
   readonly settings: ProtectionSettings;
   readonly log: Logger;
+  /** Job ids live processes carry; consulted by reconcile only (it scans /proc, too slow for every job event). */
+  readonly runningJobIds?: RunningJobIds;
   /** Attempts per AWS call (throttling, 5xx, network). @default 5 */
   readonly attempts?: number;
 }
@@ -78,7 +81,13 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
         });
       }
     }
-    const { live, stale } = partitionJobs(await listBusyJobs(paths.busyJobsDir), deps.isProcessAlive, deps.bootId);
+    const running = event.kind === 'reconcile' ? await deps.runningJobIds?.() : undefined;
+    const { live, stale } = partitionJobs(
+      await listBusyJobs(paths.busyJobsDir),
+      deps.isProcessAlive,
+      deps.bootId,
+      running,
+    );
     for (const job of stale) {
       await removeBusyJob(paths.busyJobsDir, job.jobId);
       deps.log.info('removed a stale busy-job record (its agent is gone)', { job: job.jobId, agentPid: job.agentPid });

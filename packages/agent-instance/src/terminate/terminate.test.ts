@@ -1,0 +1,210 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseTerminateArgs } from '../commands/terminate.js';
+import { addBusyJob } from '../protection/busy-jobs.js';
+import { protectionPaths } from '../protection/protection.js';
+import { FakeInstanceControl, recordingLogger, SteppingClock, throttling } from '../protection/test-fakes.js';
+import type { CommandRunner } from './command-runner.js';
+import { decideTermination, logShowsIdleExit, type TerminationInput } from './decide-termination.js';
+import { type TerminateDeps, terminateAfterAgentExit } from './terminate.js';
+
+const IDLE_LOG = 'agent started\nAll agents have been idle for 10m0s. Disconnecting...\nGood bye!\n';
+const idleExit = { serviceResult: 'success', exitStatus: '0' };
+
+let root: string;
+let control: FakeInstanceControl;
+let clock: SteppingClock;
+let commands: string[][];
+let lifecycleState: string | undefined;
+let runningJobIds: Set<string>;
+
+const runner: CommandRunner = async (program, args) => {
+  commands.push([program, ...args]);
+  return { exitCode: 0, stdout: '', stderr: '' };
+};
+
+function deps(overrides: Partial<TerminateDeps> = {}): TerminateDeps {
+  return {
+    root,
+    clock,
+    log: recordingLogger(),
+    metadata: { get: async () => lifecycleState },
+    control,
+    runner,
+    isProcessAlive: () => false, // the agent has exited
+    runningJobIds: async () => runningJobIds,
+    bootId: 'boot-1',
+    readAgentLog: async () => IDLE_LOG,
+    terminateOnIdle: true,
+    waitForJobsMs: 0,
+    ...overrides,
+  };
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'terminate-'));
+  control = new FakeInstanceControl();
+  clock = new SteppingClock();
+  commands = [];
+  lifecycleState = 'InService';
+  runningJobIds = new Set();
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('terminate after the agent exited', () => {
+  it('decrements desired capacity after an idle exit', async () => {
+    expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'terminated-decrement' });
+    expect(control.calls).toEqual([{ call: 'terminate', decrementDesiredCapacity: true }]);
+  });
+
+  it('marks the instance unhealthy (replaced, desired unchanged) after any other exit', async () => {
+    const outcome = await terminateAfterAgentExit(
+      { serviceResult: 'exit-code', exitStatus: '1' },
+      deps({ readAgentLog: async () => 'panic: boom\n' }),
+    );
+    expect(outcome).toEqual({ result: 'marked-unhealthy' });
+    expect(control.calls).toEqual([{ call: 'setUnhealthy' }]);
+  });
+
+  it('does not take a clean exit without the idle line for an idle exit (disconnect-after-job, graceful stop)', async () => {
+    await terminateAfterAgentExit(idleExit, deps({ readAgentLog: async () => 'Disconnecting after job\n' }));
+    expect(control.calls).toEqual([{ call: 'setUnhealthy' }]);
+  });
+
+  it('replaces rather than decrements when the log cannot be read', async () => {
+    await terminateAfterAgentExit(
+      idleExit,
+      deps({ readAgentLog: async () => Promise.reject(new Error('no journal')) }),
+    );
+    expect(control.calls).toEqual([{ call: 'setUnhealthy' }]);
+  });
+
+  it('retries throttling, then falls back to marking unhealthy', async () => {
+    control.failures.terminate = [throttling(), throttling(), throttling()];
+    const outcome = await terminateAfterAgentExit(idleExit, deps({ attempts: 3 }));
+    expect(outcome).toEqual({ result: 'marked-unhealthy' });
+    expect(control.calls.map((call) => call.call)).toEqual(['terminate', 'terminate', 'terminate', 'setUnhealthy']);
+  });
+
+  it('powers off when it cannot leave the group at all', async () => {
+    const denied = () => Object.assign(new Error('denied'), { name: 'AccessDenied' });
+    control.failures.terminate = [denied()];
+    control.failures.setUnhealthy = [denied()];
+    expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'powered-off' });
+    expect(commands).toEqual([['systemctl', 'poweroff']]);
+  });
+
+  it('falls back from unhealthy to terminate without decrement on a replacement', async () => {
+    control.failures.setUnhealthy = [Object.assign(new Error('denied'), { name: 'AccessDenied' })];
+    const outcome = await terminateAfterAgentExit({ serviceResult: 'signal', exitStatus: 'KILL' }, deps());
+    expect(outcome).toEqual({ result: 'terminated-replace' });
+    expect(control.calls).toEqual([{ call: 'setUnhealthy' }, { call: 'terminate', decrementDesiredCapacity: false }]);
+  });
+
+  it.each(['Warmed:Stopped', 'Warmed:Hibernated', 'Warmed:Terminated', 'Terminated'])(
+    'does nothing when the target lifecycle state is %s',
+    async (state) => {
+      lifecycleState = state;
+      expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'none' });
+      expect(control.calls).toEqual([]);
+      expect(commands).toEqual([]);
+    },
+  );
+
+  it('does nothing when lifecycled is draining the instance', async () => {
+    await mkdir(join(root, 'run/lifecycled'), { recursive: true });
+    await writeFile(join(root, 'run/lifecycled/agent-sigterm-sent-1234'), 'x');
+    expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'none' });
+    expect(control.calls).toEqual([]);
+  });
+
+  it('refuses to act while a job still runs on the instance', async () => {
+    await addBusyJob(protectionPaths(root).busyJobsDir, {
+      jobId: 'job-a',
+      agentPid: 4321,
+      startedAt: '2026-01-05T09:00:00.000Z',
+      bootId: 'boot-1',
+    });
+    runningJobIds.add('job-a');
+    expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'refused-busy' });
+    expect(control.calls).toEqual([]);
+    expect(commands).toEqual([]);
+  });
+
+  it('waits for the last job to end, then acts', async () => {
+    await addBusyJob(protectionPaths(root).busyJobsDir, {
+      jobId: 'job-a',
+      agentPid: 4321,
+      startedAt: '2026-01-05T09:00:00.000Z',
+      bootId: 'boot-1',
+    });
+    runningJobIds.add('job-a');
+    let polls = 0;
+    const outcome = await terminateAfterAgentExit(
+      idleExit,
+      deps({
+        waitForJobsMs: Number.POSITIVE_INFINITY,
+        runningJobIds: async () => {
+          polls++;
+          if (polls === 3) runningJobIds.clear(); // the job's processes end while we wait
+          return new Set(runningJobIds);
+        },
+      }),
+    );
+    expect(outcome).toEqual({ result: 'terminated-decrement' });
+    expect(polls).toBe(3);
+  });
+});
+
+describe('decideTermination', () => {
+  const base: TerminationInput = {
+    targetLifecycleState: 'InService',
+    lifecycledDraining: false,
+    runningJobs: 0,
+    serviceResult: 'success',
+    exitStatus: '0',
+    idleLineSeen: true,
+    terminateOnIdle: true,
+  };
+  it('decrements only for a clean idle exit with terminateOnIdle', () => {
+    expect(decideTermination(base).action).toBe('terminate-decrement');
+    expect(decideTermination({ ...base, terminateOnIdle: false }).action).toBe('replace');
+    expect(decideTermination({ ...base, serviceResult: 'exit-code', exitStatus: '1' }).action).toBe('replace');
+    expect(decideTermination({ ...base, serviceResult: undefined, exitStatus: '0' }).action).toBe(
+      'terminate-decrement',
+    );
+    expect(decideTermination({ ...base, serviceResult: undefined, exitStatus: undefined }).action).toBe('replace');
+    expect(decideTermination({ ...base, targetLifecycleState: undefined }).action).toBe('terminate-decrement');
+  });
+  it('finds the idle line only among the last lines', () => {
+    expect(logShowsIdleExit(IDLE_LOG)).toBe(true);
+    expect(logShowsIdleExit(`${IDLE_LOG}${'job output\n'.repeat(60)}`)).toBe(false);
+    expect(logShowsIdleExit('')).toBe(false);
+  });
+});
+
+describe('terminate options', () => {
+  it('reads systemd variables and flags', () => {
+    expect(parseTerminateArgs(['--wait-for-jobs', '0'], { SERVICE_RESULT: 'success', EXIT_STATUS: '0' })).toEqual({
+      serviceResult: 'success',
+      exitStatus: '0',
+      agentLog: undefined,
+      waitForJobsMs: 0,
+    });
+    expect(parseTerminateArgs(['--exit-status=TERM', '--agent-log', '/x'], {})).toMatchObject({
+      exitStatus: 'TERM',
+      agentLog: '/x',
+      waitForJobsMs: Number.POSITIVE_INFINITY,
+    });
+  });
+  it('refuses bad options without echoing them', () => {
+    expect(() => parseTerminateArgs(['--wait-for-jobs', 'soon'], {})).toThrow(/seconds/);
+    expect(() => parseTerminateArgs(['--token=s3cr3t value'], {})).toThrow(/^unknown option --token$/);
+    expect(() => parseTerminateArgs(['s3cr3t'], {})).toThrow(/^unknown option …$/);
+    expect(() => parseTerminateArgs(['--agent-log'], {})).toThrow(/needs a value/);
+  });
+});
