@@ -204,7 +204,8 @@ export class AgentFleet extends Construct {
         },
       ],
       tags: [
-        { key: FLEET_TAG_KEY, value: this.fleetId, propagateAtLaunch: false },
+        // Propagated: the instance role may tag only instances that carry it (instance-state tags).
+        { key: FLEET_TAG_KEY, value: this.fleetId, propagateAtLaunch: true },
         {
           key: 'elastic-ci:agents-per-instance',
           value: String(props.agentsPerInstance ?? AGENT_FLEET_DEFAULTS.agentsPerInstance),

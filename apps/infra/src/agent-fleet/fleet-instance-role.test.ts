@@ -107,8 +107,18 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
       StringEquals: { 'autoscaling:ResourceTag/elastic-ci:fleet': fleet.fleet.fleetId },
     });
     expect(group.Tags).toEqual(
-      expect.arrayContaining([{ Key: 'elastic-ci:fleet', Value: fleet.fleet.fleetId, PropagateAtLaunch: false }]),
+      expect.arrayContaining([{ Key: 'elastic-ci:fleet', Value: fleet.fleet.fleetId, PropagateAtLaunch: true }]),
     );
+  });
+
+  it('lets an instance write only the two instance-state tags, only on the fleet’s instances', () => {
+    const statement = statementWithSid(fleet, 'OwnInstanceStateTags');
+    expect(actionsOf(statement)).toEqual(['ec2:CreateTags', 'ec2:DeleteTags']);
+    expect(JSON.stringify(statement.Resource)).toContain(':instance/*');
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/elastic-ci:fleet': fleet.fleet.fleetId },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['elastic-ci:idle-since', 'elastic-ci:agent-state'] },
+    });
   });
 
   it('reads SSM parameters only for the token, the JWKS and the agent environment path', () => {

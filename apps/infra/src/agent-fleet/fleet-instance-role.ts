@@ -1,3 +1,4 @@
+import { AGENT_STATE_TAG, IDLE_SINCE_TAG } from '@elastic-ci/agent-instance/instance-state-tags';
 import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -62,6 +63,8 @@ export const INSTANCE_ROLE_WILDCARD_REASONS: Readonly<Record<string, string>> = 
   SessionManagerRegistration: 'The calling instance registers itself; its id is not known at synth.',
   CloudWatchAgentMetrics:
     'PutMetricData has no resource-level permissions in AWS; a condition limits it to the CWAgent namespace.',
+  OwnInstanceStateTags:
+    "The calling instance is not known at synth: conditions allow only the two instance-state tag keys, on instances carrying this fleet's tag.",
   OwnLogGroups: "Log groups and streams under the stack's own /elastic-ci/<stack>/ prefix only.",
   ReadSecrets: "Objects of the fleet's own secrets bucket, read-only; the hook reads keys named by pipeline.",
   ReadWriteArtifacts: 'Objects of the artifacts bucket the user named; jobs choose the keys.',
@@ -150,6 +153,17 @@ export class FleetInstanceRole extends Construct {
         `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*`,
       ],
       conditions: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId } },
+    });
+    // The instance → scaler contract: an instance records its idle time and agent state in two tags on itself. Only
+    // those two keys, only on the fleet's instances (the group propagates the fleet tag to them).
+    allow({
+      sid: 'OwnInstanceStateTags',
+      actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*`],
+      conditions: {
+        StringEquals: { [`aws:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [IDLE_SINCE_TAG, AGENT_STATE_TAG] },
+      },
     });
     // No resource-level permissions exist for these (see UNSCOPED_INSTANCE_ACTIONS).
     allow({

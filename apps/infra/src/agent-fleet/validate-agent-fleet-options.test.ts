@@ -334,6 +334,23 @@ describe('Function: validateAgentFleetOptions', () => {
     expect(problemsOf({ costAllocationTags: { 'team/name': 'ci' }, instanceMetadataTags: false })).toEqual([]);
   });
 
+  it('adds what the boot contract refuses, named by option, each mistake once', () => {
+    expect(
+      problemsOf({
+        agentEnvFileUrl: 'http://example.com/env',
+        agentExperiments: ['Bad Experiment'],
+        resourceLimitsEnabled: true,
+        resourceLimitsMemoryMax: 'lots',
+        agentsPerInstance: 100,
+      }),
+    ).toEqual([
+      'agentsPerInstance is 100; it must be a whole number from 1 to 64',
+      'agentExperiments must be an experiment name of a-z 0-9 - (at most 48 characters)',
+      'agentEnvFileUrl must be s3://bucket/key, ssm:/parameter/path, https://host/path (http:// and file:// are refused)',
+      'resourceLimitsMemoryMax must be bytes (e.g. 8G), a percentage (1–100%) or infinity',
+    ]);
+  });
+
   it('is what AgentFleet.validate returns, so the stack can aggregate before building', () => {
     const options: AgentFleetOptions = { minSize: 2, maxSize: 1 };
     expect(AgentFleet.validate(options)).toEqual(['minSize 2 is greater than maxSize 1; minSize must be ≤ maxSize']);

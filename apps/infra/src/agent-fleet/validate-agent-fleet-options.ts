@@ -1,6 +1,8 @@
+import { BootContractError, renderBootContract } from '@elastic-ci/agent-instance/boot-contract';
 import { type Duration, Token } from 'aws-cdk-lib';
 import { AGENT_FLEET_DEFAULTS } from './agent-fleet-defaults.js';
 import type { AgentFleetOptions, InstanceArchitecture } from './agent-fleet-options.js';
+import { bootContractInputFor, type FleetBootContext } from './fleet-boot-contract.js';
 import { architectureOf, instanceFamilyOf } from './instance-architecture.js';
 import { cronProblems, isKnownTimeZone } from './scheduled-scaling.js';
 
@@ -27,7 +29,7 @@ const quoted = (value: unknown): string => JSON.stringify(value);
  * error, and `AgentFleet` calls it again before building anything.
  */
 export function validateAgentFleetOptions(options: AgentFleetOptions): string[] {
-  return [
+  const problems = [
     ...instanceTypeProblems(options),
     ...capacityProblems(options),
     ...rootVolumeProblems(options),
@@ -43,6 +45,94 @@ export function validateAgentFleetOptions(options: AgentFleetOptions): string[] 
     ...instanceMetadataTagProblems(options),
     ...tagProblems('instanceRoleTags', options.instanceRoleTags),
   ];
+  return [...problems, ...bootContractProblems(options, problems)];
+}
+
+// Stand-ins for what only the stack knows; valid in the contract, so only the user's options can fail it.
+const PLACEHOLDER_CONTEXT: FleetBootContext = {
+  stackName: 'validation',
+  region: 'us-east-1',
+  stackVersion: '0.0.0',
+  agentTokenParameterName: '/validation/agent-token',
+  secretsBucketName: 'validation-secrets',
+  secretsBucketRegion: undefined,
+  signingKmsKeyId: undefined,
+  logGroupPrefix: '/elastic-ci/validation/',
+  warmPoolEnabled: false,
+};
+
+/** Boot-contract fields and the option each comes from, so a contract problem names what the user wrote. */
+const OPTION_OF_CONTRACT_FIELD: readonly (readonly [string, string])[] = [
+  ['agent.queue', 'queue'],
+  ['agent.endpoint', 'agentEndpoint'],
+  ['agent.tags', 'agentTags'],
+  ['agent.agentsPerInstance', 'agentsPerInstance'],
+  ['agent.idleDisconnectTimeoutSeconds', 'agentDisconnectAfterIdleTimeout'],
+  ['agent.disconnectAfterUptimeSeconds', 'agentDisconnectAfterUptime'],
+  ['agent.experiments', 'agentExperiments'],
+  ['agent.cancelGracePeriodSeconds', 'agentCancelGracePeriod'],
+  ['agent.signalGracePeriodSeconds', 'agentSignalGracePeriodSeconds'],
+  ['agent.gitMirrorSeedBucket', 'gitMirrorSeedBucketName'],
+  ['agent.envFileUrl', 'agentEnvFileUrl'],
+  ['agent.bootstrapScriptUrl', 'bootstrapScriptUrl'],
+  ['signing.kmsKeyId', 'pipelineSigningKmsKeyId'],
+  ['signing.jwksParameter', 'agentSigningJwksSsmParameterName'],
+  ['signing.jwksKeyId', 'agentSigningJwksKeyId'],
+  ['signing.verificationJwksParameter', 'agentVerificationJwksSsmParameterName'],
+  ['secrets.bucket', 'secretsBucketName'],
+  ['secrets.region', 'secretsBucketRegion'],
+  ['artifacts.bucket', 'artifactsBucketName'],
+  ['artifacts.region', 'artifactsBucketRegion'],
+  ['docker.addressPools', 'dockerIpv4AddressPools'],
+  ['docker.fixedCidrV4', 'dockerFixedCidrV4'],
+  ['docker.ipv6AddressPool', 'dockerIpv6AddressPool'],
+  ['docker.fixedCidrV6', 'dockerFixedCidrV6'],
+  ['docker.pruneUntil', 'dockerPruneUntil'],
+  ['resourceLimits.memoryHigh', 'resourceLimitsMemoryHigh'],
+  ['resourceLimits.memoryMax', 'resourceLimitsMemoryMax'],
+  ['resourceLimits.memorySwapMax', 'resourceLimitsMemorySwapMax'],
+  ['resourceLimits.cpuWeight', 'resourceLimitsCpuWeight'],
+  ['resourceLimits.cpuQuota', 'resourceLimitsCpuQuota'],
+  ['resourceLimits.ioWeight', 'resourceLimitsIoWeight'],
+  ['logs.retentionDays', 'instanceLogRetention'],
+  ['access.authorizedUsersUrl', 'authorizedUsersUrl'],
+  ['access.additionalSudoPermissions', 'agentAdditionalSudoPermissions'],
+];
+
+function optionOfContractProblem(problem: string): { option: string | undefined; message: string } {
+  const separator = problem.indexOf(': ');
+  const path = separator < 0 ? '' : problem.slice(0, separator);
+  const message = separator < 0 ? problem : problem.slice(separator + 2);
+  const entry = OPTION_OF_CONTRACT_FIELD.find(
+    ([field]) => path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`),
+  );
+  return { option: entry?.[1], message };
+}
+
+/**
+ * What the instance side's own schema refuses in the settings the fleet hands over (URL schemes, systemd sizes,
+ * experiment names …), named by option. Problems about an option this module already reported are left out, so
+ * each mistake is listed once. The contract never echoes values (they could be secrets), so neither do these.
+ */
+function bootContractProblems(options: AgentFleetOptions, reported: readonly string[]): string[] {
+  try {
+    renderBootContract(bootContractInputFor(options, PLACEHOLDER_CONTEXT), {
+      isToken: (value) => Token.isUnresolved(value),
+    });
+    return [];
+  } catch (error) {
+    if (!(error instanceof BootContractError)) {
+      // A value reported above (a fractional duration) can make the mapping itself throw; otherwise it is a bug.
+      if (reported.length > 0) return [];
+      throw error;
+    }
+    return error.problems.flatMap((problem) => {
+      const { option, message } = optionOfContractProblem(problem);
+      if (option === undefined) return [`boot contract ${problem}`];
+      if (reported.some((earlier) => earlier.startsWith(option))) return [];
+      return [`${option} ${message}`];
+    });
+  }
 }
 
 /** The fleet's architecture: the option, or the one all instance types share (x86_64 when they do not agree). */
