@@ -12,4 +12,5 @@ export const commands: Readonly<Record<string, () => Promise<Command>>> = {
   'job-finished': async () => (await import('./job-finished.js')).jobFinishedCommand,
   'reconcile-protection': async () => (await import('./reconcile-protection.js')).reconcileProtectionCommand,
   terminate: async () => (await import('./terminate.js')).terminateCommand,
+  'disk-check': async () => (await import('./disk-check.js')).diskCheckCommand,
 };

@@ -1,0 +1,84 @@
+import { bootContractSchema } from '../boot-contract.js';
+import { DISK_FULL_EXIT_STATUS, nodeStatFs, runDiskCheck } from '../disk/disk-check.js';
+import { readBootContract } from '../protection/instance-runtime.js';
+import { spawnCommandRunner } from '../terminate/command-runner.js';
+import { type Command, UsageError } from './command.js';
+
+const USAGE = 'disk-check [--prune] [--min-free-gib N] [--min-free-inodes-percent N] [--path DIR]…';
+
+export interface DiskCheckOptions {
+  prune: boolean;
+  minFreeGigabytes: number | undefined;
+  minFreeInodesPercent: number | undefined;
+  paths: string[];
+}
+
+export function parseDiskCheckArgs(args: readonly string[]): DiskCheckOptions {
+  const options: DiskCheckOptions = {
+    prune: false,
+    minFreeGigabytes: undefined,
+    minFreeInodesPercent: undefined,
+    paths: [],
+  };
+  for (let index = 0; index < args.length; index++) {
+    const [flag, inline] = (args[index] as string).split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = () => {
+      const next = inline ?? args[++index];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    const number = (max: number) => {
+      const text = value();
+      if (!/^\d{1,5}$/.test(text) || Number(text) > max)
+        throw new UsageError(`${flag} must be an integer from 0 to ${max}`);
+      return Number(text);
+    };
+    if (flag === '--prune' && inline === undefined) options.prune = true;
+    else if (flag === '--min-free-gib') options.minFreeGigabytes = number(10_000);
+    else if (flag === '--min-free-inodes-percent') options.minFreeInodesPercent = number(100);
+    else if (flag === '--path') {
+      const path = value();
+      if (!path.startsWith('/')) throw new UsageError('--path must be absolute');
+      options.paths.push(path);
+    } else throw new UsageError(`unknown option ${/^--[a-z-]{1,30}$/.test(flag) ? flag : '…'}`);
+  }
+  return options;
+}
+
+export const diskCheckCommand: Command = {
+  name: 'disk-check',
+  usage: USAGE,
+  summary: `check free space and inodes (build path and Docker data root); with --prune, prune Docker when low, recheck, exit ${DISK_FULL_EXIT_STATUS} if still low`,
+  async run({ args, root, log }) {
+    const options = parseDiskCheckArgs(args);
+    // The contract's values, or the schema's defaults when the instance has none (the same defaults, defined once).
+    const contract =
+      (await readBootContract(root, log)) ??
+      bootContractSchema.parse({
+        version: 1,
+        stack: { name: 'unknown', region: 'us-east-1', version: '0' },
+        agent: { token: { kind: 'ssm-parameter', name: '/unknown' } },
+      });
+    const dataRoot =
+      contract.docker.dataRoot ??
+      (contract.storage.instanceStoreRaid0 ? `${contract.storage.instanceStoreMountPath}/docker` : '/var/lib/docker');
+    const outcome = await runDiskCheck(
+      {
+        paths: options.paths.length > 0 ? options.paths : [contract.paths.builds, dataRoot],
+        thresholds: {
+          minFreeGigabytes: options.minFreeGigabytes ?? contract.disk.minFreeGigabytes,
+          minFreeInodesPercent: options.minFreeInodesPercent ?? contract.disk.minFreeInodesPercent,
+        },
+        prune: options.prune
+          ? { until: contract.docker.pruneUntil, builderPrune: contract.docker.builderPruneEnabled }
+          : undefined,
+      },
+      { root, statfs: nodeStatFs, runner: spawnCommandRunner, log },
+    );
+    if (outcome.ok) {
+      log.info('disk ok', { pruned: outcome.pruned });
+      return 0;
+    }
+    return DISK_FULL_EXIT_STATUS;
+  },
+};
