@@ -11,8 +11,10 @@ TEST_CONCURRENCY ?= 3
 PNPM_VERSION := 10
 REQUIREMENTS := requirements-dev.txt
 VENV_STAMP := $(VENV)/.requirements.sha256
+# Tools built once per machine, outside the repo (scripts/install-packer.sh), so every clone reuses them.
+PACKER := $(or $(ELASTIC_CI_TOOLS),$(HOME)/.cache/elastic-ci/tools)/bin/packer
 
-.PHONY: test demo deps node-deps python-deps system-deps build lint typecheck unit bench check-packages clean help
+.PHONY: test demo deps node-deps python-deps system-deps tools-deps ami build lint typecheck unit bench check-packages clean help
 .PHONY: synth deploy diff destroy
 
 help: ## list the targets
@@ -23,14 +25,16 @@ test: deps ## install everything, then lint, typecheck, build and run every test
 	@mkdir -p .turbo
 	pnpm exec turbo run build typecheck test --concurrency=$(TEST_CONCURRENCY) 2>&1 | tee .turbo/test-run.log
 	scripts/check-packages.sh
-	shellcheck .ci/run scripts/*.sh
-	bats --tap scripts/test | tee -a .turbo/test-run.log
+	shellcheck .ci/run scripts/*.sh packer/linux/scripts/*.sh packer/scripts/*.sh
+	$(PACKER) fmt -check -recursive packer/
+	$(PACKER) validate -syntax-only packer/linux/
+	bats --tap scripts/test packer/test | tee -a .turbo/test-run.log
 	@node scripts/summarize-tests.mjs .turbo/test-run.log
 
 demo: deps ## run the main job on embedded defaults
 	@scripts/demo.sh
 
-deps: system-deps node-deps python-deps
+deps: system-deps node-deps python-deps tools-deps
 
 system-deps: ## Debian packages the tests drive for real (shellcheck, bats, ssh-agent, ...)
 	@scripts/install-system-deps.sh
@@ -51,6 +55,13 @@ python-deps: ## .venv with moto[server] and cfn-lint, pinned
 	  $(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS); \
 	  echo "$$want" > $(VENV_STAMP); \
 	fi
+
+tools-deps: ## packer, built from the Go module proxy once per machine (needs Go)
+	@scripts/install-packer.sh >/dev/null
+
+# PACKER_ARGS: extra packer arguments, e.g. PACKER_ARGS='-only=amazon-ebs.arm64 -var region=us-east-1'.
+ami: tools-deps node-deps ## build the agent AMIs (x86_64 and arm64; needs AWS credentials); see packer/README.md
+	@packer/scripts/build-ami.sh
 
 build: node-deps ## build every package
 	pnpm exec turbo run build
@@ -81,7 +92,8 @@ INFRA_SYNTH = template=$$($(MAKE) -s synth CONFIG="$(CONFIG)" | tail -n 1); asse
 
 synth: ## template + assets under apps/infra/dist/cdk.out/<stack>/ (CONFIG=file); prints the template path last
 	@test -d node_modules || { echo "synth: no node_modules; run make deps first" >&2; exit 1; }
-	@pnpm exec turbo run build --filter=@elastic-ci/infra... --output-logs=errors-only >&2
+	@pnpm exec turbo run build --filter=@elastic-ci/infra^... --output-logs=errors-only >&2
+	@pnpm --filter @elastic-ci/infra run --silent build:app >&2
 	@node $(INFRA_APP) $(if $(CONFIG),"$(abspath $(CONFIG))")
 
 deploy: ## synth, then cdk deploy (CONFIG=file; BUILDKITE_AGENT_TOKEN fills a BuildkiteAgentToken parameter)
