@@ -1,0 +1,188 @@
+#!/usr/bin/env bats
+# Tests for the agent hooks (environment, pre-command, pre-exit) with stand-ins on PATH for elastic-ci-instance,
+# docker and elastic-ci-docker-login, and the real s3secrets hooks from packages/s3secrets with a stand-in CLI.
+
+setup() {
+  HOOKS="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+  REPO="$(cd "$HOOKS/../../../../.." && pwd)"
+  WORK="$(mktemp -d)"
+  CALLS="$WORK/calls"
+  : >"$CALLS"
+  mkdir -p "$WORK/bin" "$WORK/builds"
+  for tool in elastic-ci-instance docker elastic-ci-docker-login; do
+    cat >"$WORK/bin/$tool" <<STUB
+#!/usr/bin/env bash
+echo "$tool \$*" >>"$CALLS"
+status_file="$WORK/status-$tool-\${1:-}"
+if [[ -f "\$status_file" ]]; then exit "\$(cat "\$status_file")"; fi
+exit 0
+STUB
+    chmod +x "$WORK/bin/$tool"
+  done
+  # The s3secrets CLI prints the job's secrets as a script for the hook to eval.
+  cat >"$WORK/bin/s3secrets" <<'STUB'
+#!/usr/bin/env bash
+printf "export NPM_TOKEN='canary-secret-value-1f3a'\nexport DOCKER_LOGIN_PASSWORD='canary-docker-password-9b2c'\n"
+STUB
+  chmod +x "$WORK/bin/s3secrets"
+  cat >"$WORK/agent.env" <<'ENV'
+BUILDKITE_STACK_NAME="ci"
+PLUGINS_ENABLED="secrets ecr docker-login"
+SECRETS_PLUGIN_ENABLED="true"
+ECR_PLUGIN_ENABLED="true"
+DOCKER_LOGIN_PLUGIN_ENABLED="true"
+BUILDKITE_SECRETS_BUCKET="ci-secrets"
+BUILDKITE_SECRETS_BUCKET_REGION="eu-west-1"
+ECR_CREDENTIAL_HELPER_ENABLED="false"
+ENV
+  export PATH="$WORK/bin:$PATH"
+  export ELASTIC_CI_AGENT_ENV="$WORK/agent.env"
+  export ELASTIC_CI_S3SECRETS_HOOKS="$REPO/packages/s3secrets/hooks"
+  export S3SECRETS_BIN="$WORK/bin/s3secrets"
+  export BUILDKITE_JOB_ID="0190b6b0-1111-2222-3333-444455556666"
+  export BUILDKITE_BUILD_PATH="$WORK/builds"
+  export BUILDKITE_PIPELINE_SLUG="web"
+  unset SECRETS_PLUGIN_ENABLED ECR_PLUGIN_ENABLED DOCKER_LOGIN_PLUGIN_ENABLED DOCKER_CONFIG
+}
+
+teardown() {
+  rm -rf "$WORK"
+}
+
+fail_with() { echo "$2" >"$WORK/status-$1"; }
+
+# Sources a hook as the agent does and prints the variables it exported.
+source_hook() {
+  run bash -c 'source "$1" && env' bash "$HOOKS/$1"
+}
+
+no_canary_in_output() {
+  [[ "$output" != *canary-secret-value-1f3a* && "$output" != *canary-docker-password-9b2c* ]]
+}
+
+@test "environment: stack env, protection, per-job Docker config, docker check, disk check, secrets, ECR" {
+  source_hook environment
+
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"BUILDKITE_STACK_NAME=ci"* ]]
+  [[ "$output" == *"DOCKER_CONFIG=$WORK/builds/.docker-config/$BUILDKITE_JOB_ID"* ]]
+  [ -d "$WORK/builds/.docker-config/$BUILDKITE_JOB_ID" ]
+  [ "$(stat -c %a "$WORK/builds/.docker-config/$BUILDKITE_JOB_ID")" = 700 ]
+  [[ "$output" == *"BUILDKITE_PLUGIN_S3_SECRETS_BUCKET=ci-secrets"* ]]
+  [[ "$output" == *"BUILDKITE_PLUGIN_ECR_RETRIES=3"* ]]
+  [ "$(cat "$CALLS")" = "elastic-ci-instance job-started
+docker ps
+elastic-ci-instance disk-check --prune
+elastic-ci-docker-login ecr" ]
+}
+
+@test "environment: secrets reach the job but never the log" {
+  run bash -c 'source "$1" >"$2" 2>&1 && [[ "$NPM_TOKEN" == canary-secret-value-1f3a ]] && cat "$2"' bash \
+    "$HOOKS/environment" "$WORK/log"
+
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Evaluating"* ]]
+  no_canary_in_output
+}
+
+@test "environment: a pipeline may turn a plugin off" {
+  export SECRETS_PLUGIN_ENABLED=false ECR_PLUGIN_ENABLED=0
+  source_hook environment
+
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"SECRETS_PLUGIN_ENABLED=0"* && "$output" == *"ECR_PLUGIN_ENABLED=0"* ]]
+  [[ "$output" == *"DOCKER_LOGIN_PLUGIN_ENABLED=1"* ]]
+  [[ "$output" != *"NPM_TOKEN="* ]]
+  ! grep -q "elastic-ci-docker-login" "$CALLS"
+}
+
+@test "environment: a pipeline cannot turn on a plugin the stack left off" {
+  sed -i 's/^PLUGINS_ENABLED=.*/PLUGINS_ENABLED="docker-login"/' "$WORK/agent.env"
+  export SECRETS_PLUGIN_ENABLED=true ECR_PLUGIN_ENABLED=on
+  source_hook environment
+
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"SECRETS_PLUGIN_ENABLED=0"* && "$output" == *"ECR_PLUGIN_ENABLED=0"* ]]
+  [[ "$output" != *"NPM_TOKEN="* ]]
+  ! grep -q "elastic-ci-docker-login" "$CALLS"
+}
+
+@test "environment: a disk still full after pruning fails the job with exit 53 before secrets load" {
+  fail_with elastic-ci-instance-disk-check 53
+  source_hook environment
+
+  [ "$status" -eq 53 ]
+  [[ "$output" == *"Not enough free disk space"* ]]
+  [[ "$output" != *"Evaluating"* ]]
+}
+
+@test "environment: docker not running fails the job" {
+  fail_with docker-ps 1
+  source_hook environment
+
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Docker is not running"* ]]
+  ! grep -q "disk-check" "$CALLS"
+}
+
+@test "environment: a failed job-started only warns" {
+  fail_with elastic-ci-instance-job-started 1
+  source_hook environment
+
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"could not record this job"* ]]
+}
+
+@test "pre-command: logs in with DOCKER_LOGIN_USER, the password never in the output" {
+  export DOCKER_LOGIN_USER=ci-bot DOCKER_LOGIN_PASSWORD=canary-docker-password-9b2c DOCKER_LOGIN_PLUGIN_ENABLED=1
+  run bash -c 'source "$1"' bash "$HOOKS/pre-command"
+
+  [ "$status" -eq 0 ]
+  [ "$(cat "$CALLS")" = "elastic-ci-docker-login registry" ]
+  [[ "$output" == *"as ci-bot"* ]]
+  no_canary_in_output
+}
+
+@test "pre-command: no login when the plugin is off or no user is set" {
+  export DOCKER_LOGIN_USER=ci-bot DOCKER_LOGIN_PASSWORD=canary-docker-password-9b2c DOCKER_LOGIN_PLUGIN_ENABLED=0
+  run bash -c 'source "$1"' bash "$HOOKS/pre-command"
+  [ "$status" -eq 0 ]
+  export DOCKER_LOGIN_PLUGIN_ENABLED=1
+  unset DOCKER_LOGIN_USER
+  run bash -c 'source "$1"' bash "$HOOKS/pre-command"
+  [ "$status" -eq 0 ]
+  [ ! -s "$CALLS" ]
+}
+
+@test "pre-command: a failed login fails the job" {
+  export DOCKER_LOGIN_USER=ci-bot DOCKER_LOGIN_PASSWORD=canary-docker-password-9b2c DOCKER_LOGIN_PLUGIN_ENABLED=1
+  fail_with elastic-ci-docker-login-registry 1
+  run bash -c 'source "$1"' bash "$HOOKS/pre-command"
+  [ "$status" -eq 1 ]
+  no_canary_in_output
+}
+
+@test "pre-exit: removes the job's Docker config, stops its ssh-agent hook, ends its protection" {
+  dir="$WORK/builds/.docker-config/$BUILDKITE_JOB_ID"
+  mkdir -p "$dir" && echo '{"auths":{}}' >"$dir/config.json"
+  export BUILDKITE_DOCKER_CONFIG_TEMP_DIRECTORY="$dir" SECRETS_PLUGIN_ENABLED=1 ENABLE_PRE_EXIT_DISK_CLEANUP=true
+  fail_with elastic-ci-instance-disk-check 53
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+
+  [ "$status" -eq 0 ]
+  [ ! -e "$dir" ]
+  [ "$(cat "$CALLS")" = "elastic-ci-instance disk-check --prune
+elastic-ci-instance job-finished" ]
+  [[ "$output" == *"disk still low"* ]]
+}
+
+@test "pre-exit: never deletes a directory the environment hook did not make" {
+  mkdir -p "$WORK/precious"
+  export BUILDKITE_DOCKER_CONFIG_TEMP_DIRECTORY="$WORK/precious"
+  fail_with elastic-ci-instance-job-finished 1
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+
+  [ "$status" -eq 0 ]
+  [ -d "$WORK/precious" ]
+  [[ "$output" == *"could not record the end of this job"* ]]
+}
