@@ -5,7 +5,8 @@ import { GroupNotFoundError, LeaseEndedDuringCallError, SecretUnavailableError }
 import type {
   AutoScalingPort,
   GroupInstance,
-  InstanceLaunchTimesPort,
+  InstanceDetails,
+  InstanceDetailsPort,
   MutatingCallOptions,
   ParameterStorePort,
   ScalingActivity,
@@ -137,6 +138,19 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
       const output = await client.send(new sdk.DescribeAutoScalingInstancesCommand({ InstanceIds: [...instanceIds] }));
       return (output.AutoScalingInstances ?? []).map(toInstance);
     },
+    async setInstanceUnhealthy(instanceId, options) {
+      const { sdk, client } = await connect();
+      await sendBounded('SetInstanceHealth', instanceId, options, (sendOptions) =>
+        client.send(
+          new sdk.SetInstanceHealthCommand({
+            InstanceId: instanceId,
+            HealthStatus: 'Unhealthy',
+            ShouldRespectGracePeriod: false,
+          }),
+          sendOptions,
+        ),
+      );
+    },
     async describeWarmPool(groupName) {
       const { sdk, client } = await connect();
       // One instance record at most: only the configuration is needed, not the pool's instance list.
@@ -194,24 +208,26 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
 }
 
 /**
- * Launch times come from EC2 (Auto Scaling does not report them). The EC2 client is large, so it is loaded only when
- * the drain strategy first needs it.
+ * Launch times and tags come from EC2 (Auto Scaling reports neither). The EC2 client is large, so it is loaded only
+ * when a pass first needs it (the drain strategy or the zombie check).
  */
-export function createInstanceLaunchTimesAdapter(settings: object): InstanceLaunchTimesPort {
+export function createInstanceDetailsAdapter(settings: object): InstanceDetailsPort {
   const connect = lazyClient(
     () => import('@aws-sdk/client-ec2'),
     (sdk) => new sdk.EC2Client(settings),
   );
   return {
-    async launchTimes(instanceIds) {
-      const result = new Map<string, number>();
+    async describeInstances(instanceIds) {
+      const result = new Map<string, InstanceDetails>();
       if (instanceIds.length === 0) return result;
       const { sdk, client } = await connect();
       const output = await client.send(new sdk.DescribeInstancesCommand({ InstanceIds: [...instanceIds] }));
       for (const reservation of output.Reservations ?? []) {
         for (const instance of reservation.Instances ?? []) {
-          if (instance.InstanceId && instance.LaunchTime)
-            result.set(instance.InstanceId, instance.LaunchTime.getTime());
+          if (!instance.InstanceId) continue;
+          const tags: Record<string, string> = {};
+          for (const tag of instance.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+          result.set(instance.InstanceId, { launchedAtMs: instance.LaunchTime?.getTime(), tags });
         }
       }
       return result;

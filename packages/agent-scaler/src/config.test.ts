@@ -444,3 +444,57 @@ describe('Function: parseAgentScalerConfig (ranges of durations and ratios)', ()
     expect(error.message).toMatch(/WEBHOOK_REPLAY_WINDOW: must be (a duration|between 10s and 1h)/);
   });
 });
+
+describe('Function: parseAgentScalerConfig (zombie check)', () => {
+  it('is off by default and takes a 10m grace and 3 per pass when turned on', () => {
+    // Act
+    const off = parseAgentScalerConfig(MINIMAL);
+    const on = parseAgentScalerConfig({ ...MINIMAL, ZOMBIE_CHECK: 'true' });
+    const tuned = parseAgentScalerConfig({
+      ...MINIMAL,
+      ZOMBIE_CHECK: 'yes',
+      ZOMBIE_GRACE_PERIOD: '15m',
+      ZOMBIE_MAX_PER_PASS: '5',
+    });
+
+    // Assess
+    expect(off.zombieCheck).toBeUndefined();
+    expect(on.zombieCheck).toEqual({ gracePeriodMs: 600_000, maxPerPass: 3 });
+    expect(tuned.zombieCheck).toEqual({ gracePeriodMs: 900_000, maxPerPass: 5 });
+  });
+
+  it('is not turned on by ELASTIC_CI_MODE alone (instances of another AMI write no agent-state tag)', () => {
+    expect(parseAgentScalerConfig({ ...MINIMAL, ELASTIC_CI_MODE: 'true' }).zombieCheck).toBeUndefined();
+  });
+
+  it.each([
+    ['ZOMBIE_GRACE_PERIOD', '4m59s', 'between 5m and 24h'],
+    ['ZOMBIE_GRACE_PERIOD', '25h', 'between 5m and 24h'],
+    ['ZOMBIE_GRACE_PERIOD', 'later', 'a duration like'],
+    ['ZOMBIE_MAX_PER_PASS', '0', 'between 1 and 20'],
+    ['ZOMBIE_MAX_PER_PASS', '21', 'between 1 and 20'],
+    ['ZOMBIE_MAX_PER_PASS', '2.5', 'between 1 and 20'],
+  ])('refuses %s=%s with its range', (variable, value, expected) => {
+    // Act
+    const issues = issuesFor({ ZOMBIE_CHECK: 'true', [variable]: value });
+
+    // Assess
+    expect(issues).toEqual([{ variable, message: expect.stringContaining(expected) }]);
+  });
+
+  it('accepts the grace period at both ends of its range', () => {
+    expect(issuesFor({ ZOMBIE_CHECK: 'true', ZOMBIE_GRACE_PERIOD: '5m' })).toEqual([]);
+    expect(issuesFor({ ZOMBIE_CHECK: 'true', ZOMBIE_GRACE_PERIOD: '24h' })).toEqual([]);
+  });
+
+  it('names the settings that have no effect without ZOMBIE_CHECK', () => {
+    // Act
+    const issues = issuesFor({ ZOMBIE_GRACE_PERIOD: '20m', ZOMBIE_MAX_PER_PASS: '2' });
+
+    // Assess
+    expect(issues).toEqual([
+      { variable: 'ZOMBIE_GRACE_PERIOD', message: expect.stringMatching(/without ZOMBIE_CHECK=true/) },
+      { variable: 'ZOMBIE_MAX_PER_PASS', message: expect.stringMatching(/without ZOMBIE_CHECK=true/) },
+    ]);
+  });
+});

@@ -33,8 +33,26 @@ export interface AgentScalerConfig {
   webhook: { secretParameter: string | undefined; replayWindowSec: number; allowTokenHeader: boolean };
   /** The cross-container scaling lease (`SCALER_LOCK_TABLE`); `undefined`: only the in-container single-flight. */
   lease: ScalingLeaseConfig | undefined;
+  /** The zombie check (`ZOMBIE_CHECK`); `undefined`: off. */
+  zombieCheck: ZombieCheckConfig | undefined;
   scaler: ScalerConfig;
 }
+
+export interface ZombieCheckConfig {
+  /** An instance launched less than this long ago is still booting or resuming and is never judged. */
+  gracePeriodMs: number;
+  /** At most this many instances are marked unhealthy per pass. */
+  maxPerPass: number;
+}
+
+/** Boot (cloud-init, docker, agent start: a few minutes) and a warm-pool resume fit well inside. */
+export const DEFAULT_ZOMBIE_GRACE_PERIOD_MS = 10 * 60_000;
+export const DEFAULT_ZOMBIE_MAX_PER_PASS = 3;
+export const ZOMBIE_MAX_PER_PASS_RANGE = {
+  min: 1,
+  max: 20,
+  why: 'replacing many instances at once can take the whole fleet down with a wrong tag',
+} as const;
 
 export interface ScalingLeaseConfig {
   /** DynamoDB table (name or ARN) with a string partition key `pk`. */
@@ -116,6 +134,11 @@ export const DURATION_RANGES = {
   },
   SCALE_IN_MIN_RUNNING_TIME: { min: 0, max: 24 * HOUR_MS, why: 'longer would keep idle instances for days' },
   SCALE_IN_MIN_IDLE: { min: 0, max: 24 * HOUR_MS, why: 'longer would keep idle instances for days' },
+  ZOMBIE_GRACE_PERIOD: {
+    min: 5 * MINUTE_MS,
+    max: 24 * HOUR_MS,
+    why: 'shorter replaces instances still booting or resuming from the warm pool; longer pays for zombies for days',
+  },
 } satisfies Record<string, AllowedRange>;
 
 /** `STALE_METRICS_AFTER` is 0 (off) or at least this: metrics are always a few seconds old when a pass decides. */
@@ -486,6 +509,7 @@ export function parseAgentScalerConfig(
   }
 
   const lease = readLeaseConfig(env, { requestTimeoutMs, activityScanTimeoutMs });
+  const zombieCheck = readZombieCheckConfig(env);
 
   const partial = {
     queue,
@@ -512,6 +536,7 @@ export function parseAgentScalerConfig(
       allowTokenHeader: env.bool('WEBHOOK_ALLOW_TOKEN_HEADER', true),
     },
     lease,
+    zombieCheck,
   };
 
   const scalerInput = readScalerInput(env);
@@ -556,6 +581,27 @@ function readLeaseConfig(
     );
   }
   return { tableName, ttlMs, webhookWaitMs };
+}
+
+function readZombieCheckConfig(env: EnvironmentReader): ZombieCheckConfig | undefined {
+  const enabled = env.bool('ZOMBIE_CHECK', false);
+  const gracePeriodMs = env.durationMs(
+    'ZOMBIE_GRACE_PERIOD',
+    DEFAULT_ZOMBIE_GRACE_PERIOD_MS,
+    DURATION_RANGES.ZOMBIE_GRACE_PERIOD,
+  );
+  const { min, max, why } = ZOMBIE_MAX_PER_PASS_RANGE;
+  const maxPerPass = env.number(
+    'ZOMBIE_MAX_PER_PASS',
+    DEFAULT_ZOMBIE_MAX_PER_PASS,
+    z.number().int().min(min).max(max),
+    `a whole number between ${min} and ${max} (${why})`,
+  );
+  if (enabled) return { gracePeriodMs, maxPerPass };
+  for (const variable of ['ZOMBIE_GRACE_PERIOD', 'ZOMBIE_MAX_PER_PASS']) {
+    if (env.has(variable)) env.problem(variable, 'has no effect without ZOMBIE_CHECK=true; set both or neither');
+  }
+  return undefined;
 }
 
 function dedupe(issues: Issue[]): Issue[] {

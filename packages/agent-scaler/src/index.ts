@@ -12,7 +12,8 @@ export type {
   AutoScalingPort,
   GroupInstance,
   GroupSnapshot,
-  InstanceLaunchTimesPort,
+  InstanceDetails,
+  InstanceDetailsPort,
   ParameterStorePort,
   ScalingLeasePort,
 } from './ports';
@@ -22,6 +23,6 @@ export {
   type ScalerRuntime,
   type ScalerRuntimePorts,
 } from './runtime';
-export { type PassOutcome, type PassTrigger, runScalingPass } from './scaling-pass';
+export { type PassOutcome, type PassTrigger, runScalingPass, type ZombieOutcome } from './scaling-pass';
 export { createScheduledHandler } from './scheduled-handler';
 export { createWebhookHandler } from './webhook-handler';

@@ -63,13 +63,26 @@ export interface AutoScalingPort {
     minSize: number,
     options?: MutatingCallOptions,
   ): Promise<void>;
+  /**
+   * SetInstanceHealth(Unhealthy) without the group's health-check grace period (the scaler applies its own): the
+   * group terminates the instance and launches a replacement.
+   */
+  setInstanceUnhealthy(instanceId: string, options?: MutatingCallOptions): Promise<void>;
   /** Scaling activities newest first, one page per iteration. */
   scalingActivityPages(groupName: string, signal: AbortSignal): AsyncIterable<ScalingActivity[]>;
 }
 
-export interface InstanceLaunchTimesPort {
-  /** Launch time (epoch ms) per instance id; instances it cannot see are missing from the map. */
-  launchTimes(instanceIds: readonly string[]): Promise<Map<string, number>>;
+/** What EC2 says about one instance: Auto Scaling reports neither launch times nor instance tags. */
+export interface InstanceDetails {
+  /** Epoch ms of the last start; `undefined` when EC2 did not say. */
+  launchedAtMs: number | undefined;
+  /** The instance's tags, among them the instance → scaler contract (`instance-state-tags` of agent-instance). */
+  tags: Readonly<Record<string, string>>;
+}
+
+export interface InstanceDetailsPort {
+  /** Launch time and tags per instance id; instances it cannot see are missing from the map. */
+  describeInstances(instanceIds: readonly string[]): Promise<Map<string, InstanceDetails>>;
 }
 
 export interface ParameterStorePort {

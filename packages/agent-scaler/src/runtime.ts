@@ -6,13 +6,13 @@ import {
   awsClientSettings,
   createAutoScalingAdapter,
   createDynamoDbLeaseAdapter,
-  createInstanceLaunchTimesAdapter,
+  createInstanceDetailsAdapter,
   createParameterStoreAdapter,
 } from './aws-adapters';
 import { type Clock, systemClock } from './clock';
 import { type AgentScalerConfig, type Environment, parseAgentScalerConfig } from './config';
 import { pollDeadlineMs, runPollLoop } from './poll-loop';
-import type { AutoScalingPort, InstanceLaunchTimesPort, ParameterStorePort, ScalingLeasePort } from './ports';
+import type { AutoScalingPort, InstanceDetailsPort, ParameterStorePort, ScalingLeasePort } from './ports';
 import { createQueueMetricsSource } from './queue-metrics-source';
 import { createActivityDerivedStateStore, createSsmStateStore, type ScalerStateStore } from './scaler-state-store';
 import { createLeasedPassRunner } from './scaling-lease';
@@ -25,7 +25,7 @@ import { CachedSecret } from './token-cache';
 export interface ScalerRuntimePorts {
   clock?: Clock;
   autoScaling: AutoScalingPort;
-  launchTimes: InstanceLaunchTimesPort;
+  instanceDetails: InstanceDetailsPort;
   parameterStore: ParameterStorePort;
   /** Required when the config has a lease (`SCALER_LOCK_TABLE`), ignored otherwise. */
   lease?: ScalingLeasePort;
@@ -94,7 +94,8 @@ export function createScalerRuntime(config: AgentScalerConfig, ports: ScalerRunt
     clock,
     metricsSource: createQueueMetricsSource(metricsClient, agentToken, config.queue),
     autoScaling: ports.autoScaling,
-    launchTimes: ports.launchTimes,
+    instanceDetails: ports.instanceDetails,
+    zombieSightings: new Map<string, number>(),
     stateStore,
     decide: ports.decide ?? decide,
     telemetry,
@@ -165,7 +166,7 @@ export function createRuntimeFromEnvironment(
   return createScalerRuntime(config, {
     ...(options.clock ? { clock: options.clock } : {}),
     autoScaling: createAutoScalingAdapter(settings),
-    launchTimes: createInstanceLaunchTimesAdapter(settings),
+    instanceDetails: createInstanceDetailsAdapter(settings),
     parameterStore: createParameterStoreAdapter(settings),
     ...(config.lease === undefined ? {} : { lease: createDynamoDbLeaseAdapter(settings, config.lease.tableName) }),
   });

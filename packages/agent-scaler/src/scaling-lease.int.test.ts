@@ -12,7 +12,7 @@ import {
   awsClientSettings,
   createAutoScalingAdapter,
   createDynamoDbLeaseAdapter,
-  createInstanceLaunchTimesAdapter,
+  createInstanceDetailsAdapter,
   createParameterStoreAdapter,
   scalingLeaseKey,
 } from './aws-adapters';
@@ -135,7 +135,7 @@ function container(
   };
   return createScalerRuntime(parseAgentScalerConfig(environment), {
     autoScaling: options.recorder.wrap(id, createAutoScalingAdapter(settings)),
-    launchTimes: createInstanceLaunchTimesAdapter(settings),
+    instanceDetails: createInstanceDetailsAdapter(settings),
     parameterStore: createParameterStoreAdapter(settings),
     containerId: id,
     ...(options.leaseLog

@@ -8,7 +8,7 @@ import type { PassOutcome } from './scaling-pass';
 import {
   captureOutput,
   FakeAutoScaling,
-  FakeLaunchTimes,
+  FakeInstanceDetails,
   FakeParameterStore,
   FakeScalingLease,
   jsonRecords,
@@ -88,7 +88,7 @@ function container(
   return createScalerRuntime(parseAgentScalerConfig(environment), {
     clock: shared.clock,
     autoScaling: shared.group,
-    launchTimes: new FakeLaunchTimes(new Map()),
+    instanceDetails: new FakeInstanceDetails(new Map()),
     parameterStore,
     metricsClient: shared.metrics,
     ...(shared.lease ? { lease: shared.lease, containerId: id } : {}),

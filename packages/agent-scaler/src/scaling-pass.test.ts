@@ -1,3 +1,4 @@
+import { AGENT_STATE_TAG, formatIdleSinceTag, IDLE_SINCE_TAG } from '@elastic-ci/agent-instance/instance-state-tags';
 import {
   type AgentMetricsClient,
   MalformedResponseError,
@@ -12,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAgentScalerConfig } from './config';
 import { createScalerRuntime } from './runtime';
-import { captureOutput, FakeAutoScaling, FakeLaunchTimes, FakeParameterStore, jsonRecords } from './testing-fakes';
+import { captureOutput, FakeAutoScaling, FakeInstanceDetails, FakeParameterStore, jsonRecords } from './testing-fakes';
 
 const TOKEN = 'canary-agent-token-c0ffee-1234';
 const TOKEN_PARAMETER = '/buildkite/agent-token';
@@ -66,18 +67,18 @@ function setup(environment: Record<string, string> = {}, group = new FakeAutoSca
   const parameterStore = new FakeParameterStore();
   parameterStore.values.set(TOKEN_PARAMETER, TOKEN);
   const metricsClient = new ScriptedMetricsClient();
-  const launchTimes = new FakeLaunchTimes(
+  const instanceDetails = new FakeInstanceDetails(
     new Map(group.instances.map((instance) => [instance.id, clock.now() - 3_600_000])),
   );
   const makeRuntime = (extra: Record<string, string> = {}) =>
     createScalerRuntime(parseAgentScalerConfig({ ...baseEnvironment, ...environment, ...extra }), {
       clock,
       autoScaling: group,
-      launchTimes,
+      instanceDetails,
       parameterStore,
       metricsClient,
     });
-  return { clock, group, parameterStore, metricsClient, runtime: makeRuntime(), makeRuntime };
+  return { clock, group, parameterStore, metricsClient, instanceDetails, runtime: makeRuntime(), makeRuntime };
 }
 
 describe('Function: runScalingPass', () => {
@@ -489,8 +490,8 @@ describe('Function: runScalingPass with the drain strategy', () => {
     const broken = createScalerRuntime(parseAgentScalerConfig({ ...baseEnvironment, ...drainEnvironment }), {
       clock: new FakeClock(),
       autoScaling: group,
-      launchTimes: {
-        launchTimes: async () => {
+      instanceDetails: {
+        describeInstances: async () => {
           throw new Error('UnauthorizedOperation');
         },
       },
@@ -542,6 +543,190 @@ describe('Function: runScalingPass with the drain strategy', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('Function: runScalingPass with idle times from instance tags', () => {
+  const MINUTE_MS = 60_000;
+
+  /** Four instances: one running a job (protected, no idle tag), three idle for 2, 10 and 30 minutes. */
+  function taggedGroup(environment: Record<string, string>) {
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 4,
+      instances: [
+        // Ids sort against the idle order, so an order by launch time or id would choose differently.
+        { id: 'i-a-busy', lifecycleState: 'InService', protectedFromScaleIn: true },
+        { id: 'i-b-idle-2m', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-c-idle-10m', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-d-idle-30m', lifecycleState: 'InService', protectedFromScaleIn: false },
+      ],
+    });
+    const context = setup({ SCALE_IN_STRATEGY: 'drain', ...environment }, group);
+    const now = context.clock.now();
+    // The tags exactly as the instance side writes them (agent-instance's formatIdleSinceTag).
+    context.instanceDetails.tags.set('i-a-busy', { [AGENT_STATE_TAG]: 'running' });
+    for (const [id, idleMinutes] of [
+      ['i-b-idle-2m', 2],
+      ['i-c-idle-10m', 10],
+      ['i-d-idle-30m', 30],
+    ] as const) {
+      context.instanceDetails.tags.set(id, {
+        [AGENT_STATE_TAG]: 'running',
+        [IDLE_SINCE_TAG]: formatIdleSinceTag(now - idleMinutes * MINUTE_MS),
+      });
+    }
+    return context;
+  }
+
+  const terminations = (group: FakeAutoScaling) => group.calls.filter((call) => call.startsWith('terminate'));
+
+  it('drains the longest idle instances first with longest-idle-first', async () => {
+    // Prepare: two jobs running → two instances wanted, two to drain
+    const { runtime, group, metricsClient, clock } = taggedGroup({ SCALE_IN_ORDER: 'longest-idle-first' });
+    metricsClient.jobs = { running: 2 };
+    const idleSinceMs = clock.now() - 30 * MINUTE_MS;
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-in', drained: ['i-d-idle-30m', 'i-c-idle-10m'] });
+    expect(terminations(group)).toEqual(['terminate(i-d-idle-30m)', 'terminate(i-c-idle-10m)']);
+    const decision = jsonRecords(lines).find((record) => record.message === 'scaling decision');
+    expect(decision).toMatchObject({
+      inputs: {
+        group: {
+          instances: expect.arrayContaining([
+            { id: 'i-d-idle-30m', lifecycleState: 'InService', busy: false, idleSinceMs },
+            { id: 'i-a-busy', lifecycleState: 'InService', busy: true },
+          ]),
+        },
+      },
+    });
+  });
+
+  it('keeps an instance idle for less than SCALE_IN_MIN_IDLE and never the one running a job', async () => {
+    // Prepare: one job running → three to drain, but only two idle for 5 minutes or more
+    const { runtime, group, metricsClient } = taggedGroup({ SCALE_IN_MIN_IDLE: '5m' });
+    metricsClient.jobs = { running: 1 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-in', desired: 2 });
+    expect(terminations(group).sort()).toEqual(['terminate(i-c-idle-10m)', 'terminate(i-d-idle-30m)']);
+    expect(group.instances.find((instance) => instance.id === 'i-a-busy')?.lifecycleState).toBe('InService');
+  });
+
+  it('never drains an unprotected instance whose idle tag is gone (a job started, protection off or failed)', async () => {
+    // Prepare
+    const { runtime, group, metricsClient, instanceDetails } = taggedGroup({});
+    group.instances[0] = { id: 'i-a-busy', lifecycleState: 'InService', protectedFromScaleIn: false };
+    instanceDetails.tags.set('i-b-idle-2m', { [AGENT_STATE_TAG]: 'running', [IDLE_SINCE_TAG]: 'not a time' });
+    metricsClient.jobs = { running: 0 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess: only the two with a readable idle time go; the busy one and the unreadable one stay
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-in' });
+    expect(terminations(group).sort()).toEqual(['terminate(i-c-idle-10m)', 'terminate(i-d-idle-30m)']);
+  });
+});
+
+describe('Function: runScalingPass with the zombie check', () => {
+  const MINUTE_MS = 60_000;
+  const zombieEnvironment = { ZOMBIE_CHECK: 'true' };
+
+  function zombieGroup() {
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 5,
+      instances: [
+        { id: 'i-zombie', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-young', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-protected', lifecycleState: 'InService', protectedFromScaleIn: true },
+        { id: 'i-healthy', lifecycleState: 'InService', protectedFromScaleIn: false },
+        { id: 'i-hook', lifecycleState: 'Terminating:Wait', protectedFromScaleIn: false },
+      ],
+    });
+    const context = setup(zombieEnvironment, group);
+    const now = context.clock.now();
+    // setup() launched every instance an hour ago; i-young boots now.
+    context.instanceDetails.times.set('i-young', now - MINUTE_MS);
+    context.instanceDetails.tags.set('i-healthy', { [AGENT_STATE_TAG]: 'running' });
+    context.metricsClient.jobs = { running: 5 };
+    return context;
+  }
+
+  it('marks an old instance without a running agent unhealthy once confirmed, and nothing else', async () => {
+    // Prepare
+    const { runtime, group, clock } = zombieGroup();
+
+    // Act
+    const first = await captureOutput(() => runtime.pass('schedule'));
+    await clock.advance(2 * MINUTE_MS);
+    const second = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(first.result).toMatchObject({ zombies: { replaced: [], deferred: [], skipped: [] } });
+    expect(second.result).toMatchObject({ zombies: { replaced: ['i-zombie'], deferred: [], skipped: [] } });
+    expect(group.calls.filter((call) => call.startsWith('setInstanceUnhealthy'))).toEqual([
+      'setInstanceUnhealthy(i-zombie)',
+    ]);
+    const records = jsonRecords(second.lines);
+    const replaced = records.filter(
+      (record) => record.message === 'zombie instance marked unhealthy; the group replaces it',
+    );
+    expect(replaced).toEqual([
+      expect.objectContaining({ instanceId: 'i-zombie', reason: 'agent-state-missing', gracePeriodMs: 600_000 }),
+    ]);
+    expect(records.find((record) => record._aws !== undefined)).toMatchObject({ ZombieInstancesReplaced: 1 });
+    expect(jsonRecords(first.lines).find((record) => record._aws !== undefined)).toMatchObject({
+      ZombieInstancesReplaced: 0,
+    });
+  });
+
+  it('leaves an instance that took a job since the describe alone (last look)', async () => {
+    // Prepare
+    const { runtime, group, clock } = zombieGroup();
+    await captureOutput(() => runtime.pass('schedule'));
+    await clock.advance(2 * MINUTE_MS);
+    const original = group.describeInstances.bind(group);
+    group.describeInstances = async (ids) => {
+      const zombie = group.instances.find((instance) => instance.id === 'i-zombie');
+      if (zombie) zombie.protectedFromScaleIn = true;
+      return original(ids);
+    };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ zombies: { replaced: [], skipped: ['i-zombie'] } });
+    expect(group.calls.some((call) => call.startsWith('setInstanceUnhealthy'))).toBe(false);
+  });
+
+  it('is off by default: no instance details read, no instance marked unhealthy', async () => {
+    // Prepare
+    const group = new FakeAutoScaling(GROUP, {
+      desired: 1,
+      instances: [{ id: 'i-zombie', lifecycleState: 'InService', protectedFromScaleIn: false }],
+    });
+    const { runtime, clock, metricsClient } = setup({}, group);
+    metricsClient.jobs = { running: 1 };
+
+    // Act
+    const first = await captureOutput(() => runtime.pass('schedule'));
+    await clock.advance(10 * MINUTE_MS);
+    const second = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(first.result).not.toHaveProperty('zombies');
+    expect(second.result).not.toHaveProperty('zombies');
+    expect(group.calls.some((call) => call.startsWith('setInstanceUnhealthy'))).toBe(false);
+    const emf = jsonRecords(second.lines).find((record) => record._aws !== undefined);
+    expect(emf).not.toHaveProperty('ZombieInstancesReplaced');
   });
 });
 

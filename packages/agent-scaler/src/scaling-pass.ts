@@ -1,12 +1,21 @@
 import { BuildkiteApiError, type QueueMetricsResult, RateLimitedError } from '@elastic-ci/buildkite-api';
-import type { Decision, DecisionInput, GroupState, InstanceView, QueueMetrics } from '@elastic-ci/scaler-core';
+import type { Decision, DecisionInput, GroupState, QueueMetrics } from '@elastic-ci/scaler-core';
 import type { Clock } from './clock';
 import type { AgentScalerConfig } from './config';
-import { LeaseExpiredError } from './errors';
-import type { AutoScalingPort, GroupSnapshot, InstanceLaunchTimesPort, MutatingCallOptions } from './ports';
+import { LeaseEndedDuringCallError, LeaseExpiredError } from './errors';
+import { toInstanceView } from './instance-state';
+import type {
+  AutoScalingPort,
+  GroupInstance,
+  GroupSnapshot,
+  InstanceDetails,
+  InstanceDetailsPort,
+  MutatingCallOptions,
+} from './ports';
 import type { QueueMetricsSource } from './queue-metrics-source';
 import type { ScalerStateStore } from './scaler-state-store';
 import type { Telemetry } from './telemetry';
+import { findZombies, type Zombie } from './zombie-probe';
 
 export type PassTrigger = 'schedule' | 'webhook';
 
@@ -15,7 +24,12 @@ export interface ScalingPassDependencies {
   clock: Clock;
   metricsSource: QueueMetricsSource;
   autoScaling: AutoScalingPort;
-  launchTimes: InstanceLaunchTimesPort;
+  instanceDetails: InstanceDetailsPort;
+  /**
+   * The container's memory for the zombie check: instance id → when a pass first saw it without a running agent.
+   * Starts empty with every container.
+   */
+  zombieSightings: Map<string, number>;
   stateStore: ScalerStateStore;
   decide: (input: DecisionInput) => Decision;
   telemetry: Telemetry;
@@ -30,6 +44,18 @@ export type WarmPoolOutcome =
   | { status: 'no-warm-pool'; minSize: number }
   | { status: 'failed'; minSize: number; error: string };
 
+/** What the zombie check did this pass; absent when it is off or instance details could not be read. */
+export interface ZombieOutcome {
+  /** Marked unhealthy: the group replaces them. */
+  replaced: string[];
+  /** Zombies beyond `ZOMBIE_MAX_PER_PASS`, left for the next passes. */
+  deferred: string[];
+  /** Chosen, but the last look found them protected or no longer InService. */
+  skipped: string[];
+  /** The call failed (logged); the next pass looks again. */
+  error?: string;
+}
+
 export type PassOutcome =
   | {
       status: 'applied' | 'unchanged';
@@ -39,6 +65,7 @@ export type PassOutcome =
       drained: string[];
       pollDurationMs: number | undefined;
       warmPool?: WarmPoolOutcome;
+      zombies?: ZombieOutcome;
     }
   | {
       status: 'failed';
@@ -102,7 +129,7 @@ export async function runScalingPass(
     stage = 'group';
     const snapshot = await deps.autoScaling.describeGroup(config.groupName);
     const nowMs = deps.clock.now();
-    const group = await groupState(deps, snapshot, nowMs);
+    const { group, details } = await groupState(deps, snapshot, nowMs);
 
     stage = 'state';
     const state = await deps.stateStore.load();
@@ -132,6 +159,19 @@ export async function runScalingPass(
         ? await sizeWarmPool(deps, decision.warmPoolMinSize, ensureMayAct, bounded)
         : undefined;
 
+    const zombies =
+      config.zombieCheck !== undefined && details !== undefined
+        ? await replaceZombies(
+            deps,
+            snapshot.instances,
+            details,
+            new Set(applied.drained),
+            nowMs,
+            ensureMayAct,
+            bounded,
+          )
+        : undefined;
+
     logger.info('scaling decision', {
       trigger,
       queue: config.queue,
@@ -148,6 +188,7 @@ export async function runScalingPass(
       checkDanglingInstances: decision.checkDanglingInstances,
       changed: applied.changed,
       ...(warmPool === undefined ? {} : { warmPool }),
+      ...(zombies === undefined ? {} : { zombies }),
     });
     telemetry.publishPassMetrics({
       organizationSlug: reading.organizationSlug,
@@ -156,6 +197,7 @@ export async function runScalingPass(
       desiredCapacity: applied.desired,
       action: decision.action,
       drainedInstances: applied.drained.length,
+      ...(zombies === undefined ? {} : { zombieInstancesReplaced: zombies.replaced.length }),
       error: false,
     });
     return {
@@ -166,6 +208,7 @@ export async function runScalingPass(
       drained: applied.drained,
       pollDurationMs: reading.pollDurationMs,
       ...(warmPool === undefined ? {} : { warmPool }),
+      ...(zombies === undefined ? {} : { zombies }),
     };
   } catch (error) {
     const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
@@ -228,39 +271,112 @@ async function sizeWarmPool(
   }
 }
 
-async function groupState(deps: ScalingPassDependencies, snapshot: GroupSnapshot, nowMs: number): Promise<GroupState> {
-  const state: GroupState = {
+/**
+ * The group as the core sees it, and the EC2 details (launch times, instance tags) read for it: only with the drain
+ * strategy or the zombie check, which need them. `details` is `undefined` when they were not needed or not readable.
+ */
+async function groupState(
+  deps: ScalingPassDependencies,
+  snapshot: GroupSnapshot,
+  nowMs: number,
+): Promise<{ group: GroupState; details: Map<string, InstanceDetails> | undefined }> {
+  const group: GroupState = {
     desired: snapshot.desired,
     min: snapshot.min,
     max: snapshot.max,
     inService: snapshot.instances.filter((instance) => instance.lifecycleState === 'InService').length,
     pending: snapshot.instances.filter((instance) => instance.lifecycleState.startsWith('Pending')).length,
   };
-  if (deps.config.scaler.scaleIn.strategy !== 'drain') return state;
+  const draining = deps.config.scaler.scaleIn.strategy === 'drain';
+  if (!draining && deps.config.zombieCheck === undefined) return { group, details: undefined };
 
-  let launchTimes = new Map<string, number>();
+  let details: Map<string, InstanceDetails> | undefined;
   try {
-    launchTimes = await deps.launchTimes.launchTimes(snapshot.instances.map((instance) => instance.id));
+    details = await deps.instanceDetails.describeInstances(snapshot.instances.map((instance) => instance.id));
   } catch (error) {
-    // Without launch times nothing can be judged old enough to drain: every instance counts as busy this pass.
-    deps.telemetry.logger.warn('could not read instance launch times; no instance will be drained this pass', {
-      error: describeError(error),
-    });
+    // Without launch times and tags nothing can be judged idle, old or dead: every instance counts as busy this pass.
+    deps.telemetry.logger.warn(
+      'could not read instance launch times and tags; no instance will be drained or replaced this pass',
+      { error: describeError(error) },
+    );
   }
-  const slots = Math.max(1, deps.config.scaler.agentsPerInstance);
-  state.instances = snapshot.instances.map((instance): InstanceView => {
-    const launchedAtMs = launchTimes.get(instance.id);
-    const knownIdle = instance.protectedFromScaleIn === false && launchedAtMs !== undefined;
-    return {
-      id: instance.id,
-      launchedAtMs: launchedAtMs ?? nowMs,
-      lifecycleState: instance.lifecycleState,
-      // Protection (or not knowing) means an agent may be running a job: unknown counts as busy, never drained.
-      busyAgents: knownIdle ? 0 : Number.NaN,
-      idleAgents: knownIdle ? slots : 0,
-    };
-  });
-  return state;
+  if (draining) {
+    group.instances = snapshot.instances.map((instance) =>
+      toInstanceView(instance, details?.get(instance.id), nowMs, deps.config.scaler.agentsPerInstance),
+    );
+  }
+  return { group, details };
+}
+
+/**
+ * The zombie check: marks unhealthy (the group replaces them) the instances {@link findZombies} chooses, after a
+ * last look confirms each is still InService and unprotected. One log record per replaced instance. A failure ends
+ * the check for this pass without undoing the pass; the next pass looks again.
+ */
+async function replaceZombies(
+  deps: ScalingPassDependencies,
+  instances: readonly GroupInstance[],
+  details: ReadonlyMap<string, InstanceDetails>,
+  drained: ReadonlySet<string>,
+  nowMs: number,
+  ensureMayAct: () => void,
+  bounded: MutatingCallOptions,
+): Promise<ZombieOutcome> {
+  const { autoScaling, config, telemetry } = deps;
+  const settings = config.zombieCheck;
+  const outcome: ZombieOutcome = { replaced: [], deferred: [], skipped: [] };
+  if (settings === undefined) return outcome;
+  const findings = findZombies(
+    instances.filter((instance) => !drained.has(instance.id)),
+    details,
+    deps.zombieSightings,
+    nowMs,
+    settings,
+  );
+  outcome.deferred = findings.deferred;
+  if (findings.zombies.length === 0) return outcome;
+  try {
+    // Last look: an instance whose agent took a job since the describe holds protection again and is left alone.
+    const current = await autoScaling.describeInstances(findings.zombies.map((zombie) => zombie.id));
+    const replaceable = new Set(
+      current
+        .filter((instance) => instance.lifecycleState === 'InService' && instance.protectedFromScaleIn === false)
+        .map((instance) => instance.id),
+    );
+    for (const zombie of findings.zombies) {
+      if (!replaceable.has(zombie.id)) {
+        outcome.skipped.push(zombie.id);
+        continue;
+      }
+      ensureMayAct();
+      await autoScaling.setInstanceUnhealthy(zombie.id, bounded);
+      deps.zombieSightings.delete(zombie.id);
+      outcome.replaced.push(zombie.id);
+      telemetry.logger.warn('zombie instance marked unhealthy; the group replaces it', zombieRecord(zombie, config));
+    }
+  } catch (error) {
+    const stoppedByLease = error instanceof LeaseExpiredError || error instanceof LeaseEndedDuringCallError;
+    telemetry.logger.error(
+      stoppedByLease
+        ? 'zombie check stopped: the scaling lease ends; the next pass continues'
+        : 'zombie check failed; the next pass looks again',
+      { groupName: config.groupName, replaced: outcome.replaced, error: describeError(error) },
+    );
+    outcome.error = describeError(error).message;
+  }
+  return outcome;
+}
+
+function zombieRecord(zombie: Zombie, config: AgentScalerConfig) {
+  return {
+    groupName: config.groupName,
+    instanceId: zombie.id,
+    reason: zombie.reason,
+    ...(zombie.agentState === undefined ? {} : { agentState: zombie.agentState }),
+    launchedAt: new Date(zombie.launchedAtMs).toISOString(),
+    notRunningSince: new Date(zombie.notRunningSinceMs).toISOString(),
+    gracePeriodMs: config.zombieCheck?.gracePeriodMs,
+  };
 }
 
 interface AppliedDecision {
@@ -325,6 +441,7 @@ function summarizeGroup(group: GroupState) {
             id: instance.id,
             lifecycleState: instance.lifecycleState,
             busy: !(instance.busyAgents === 0),
+            ...(instance.idleSinceMs === undefined ? {} : { idleSinceMs: instance.idleSinceMs }),
           })),
         }
       : {}),

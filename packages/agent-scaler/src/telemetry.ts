@@ -17,6 +17,8 @@ export interface PassMetrics {
   desiredCapacity?: number | undefined;
   action?: 'scale-out' | 'scale-in' | 'hold' | undefined;
   drainedInstances?: number | undefined;
+  /** Instances the zombie check marked unhealthy; `undefined` when the check is off (no metric). */
+  zombieInstancesReplaced?: number | undefined;
   error: boolean;
 }
 
@@ -49,6 +51,9 @@ export function createTelemetry(options: { publishMetrics: boolean; logLevel?: s
       metrics.addMetric('ScaleInDecisions', MetricUnit.Count, figures.action === 'scale-in' ? 1 : 0);
       metrics.addMetric('HoldDecisions', MetricUnit.Count, figures.action === 'hold' ? 1 : 0);
       metrics.addMetric('DrainedInstances', MetricUnit.Count, figures.drainedInstances ?? 0);
+      if (figures.zombieInstancesReplaced !== undefined) {
+        metrics.addMetric('ZombieInstancesReplaced', MetricUnit.Count, figures.zombieInstancesReplaced);
+      }
       metrics.addMetric('ScalingErrors', MetricUnit.Count, figures.error ? 1 : 0);
       metrics.publishStoredMetrics();
     },

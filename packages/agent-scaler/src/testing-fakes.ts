@@ -3,7 +3,8 @@ import type {
   AutoScalingPort,
   GroupInstance,
   GroupSnapshot,
-  InstanceLaunchTimesPort,
+  InstanceDetails,
+  InstanceDetailsPort,
   MutatingCallOptions,
   ParameterStorePort,
   ScalingActivity,
@@ -106,6 +107,15 @@ export class FakeAutoScaling implements AutoScalingPort {
     return this.instances.filter((instance) => instanceIds.includes(instance.id)).map((instance) => ({ ...instance }));
   }
 
+  async setInstanceUnhealthy(instanceId: string, options?: MutatingCallOptions): Promise<void> {
+    this.calls.push(`setInstanceUnhealthy(${instanceId})`);
+    this.callDeadlines.push(options?.mustEndByMs);
+    const instance = this.instances.find((candidate) => candidate.id === instanceId);
+    if (!instance) throw new Error(`unknown instance ${instanceId}`);
+    // The group terminates an unhealthy instance and launches a replacement; desired capacity stays.
+    instance.lifecycleState = 'Terminating';
+  }
+
   async describeWarmPool(groupName: string): Promise<WarmPoolSettings | undefined> {
     this.calls.push('describeWarmPool');
     this.throwIfFailing('describeWarmPool');
@@ -139,11 +149,18 @@ export class FakeAutoScaling implements AutoScalingPort {
   }
 }
 
-export class FakeLaunchTimes implements InstanceLaunchTimesPort {
+/** EC2's view of instances: launch times, and tags a test sets (`tags.get(id)`). */
+export class FakeInstanceDetails implements InstanceDetailsPort {
+  readonly tags = new Map<string, Record<string, string>>();
+
   constructor(readonly times: Map<string, number>) {}
 
-  async launchTimes(instanceIds: readonly string[]): Promise<Map<string, number>> {
-    return new Map([...this.times].filter(([id]) => instanceIds.includes(id)));
+  async describeInstances(instanceIds: readonly string[]): Promise<Map<string, InstanceDetails>> {
+    const result = new Map<string, InstanceDetails>();
+    for (const [id, launchedAtMs] of this.times) {
+      if (instanceIds.includes(id)) result.set(id, { launchedAtMs, tags: { ...this.tags.get(id) } });
+    }
+    return result;
   }
 }
 

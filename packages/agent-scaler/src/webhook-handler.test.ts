@@ -7,7 +7,7 @@ import { createScalerRuntime } from './runtime';
 import {
   captureOutput,
   FakeAutoScaling,
-  FakeLaunchTimes,
+  FakeInstanceDetails,
   FakeParameterStore,
   FakeScalingLease,
   jsonRecords,
@@ -54,7 +54,7 @@ function setup(options: { environment?: Record<string, string>; lease?: FakeScal
   const runtime = createScalerRuntime(config, {
     clock,
     autoScaling: group,
-    launchTimes: new FakeLaunchTimes(new Map()),
+    instanceDetails: new FakeInstanceDetails(new Map()),
     parameterStore,
     metricsClient,
     ...(options.lease ? { lease: options.lease } : {}),
