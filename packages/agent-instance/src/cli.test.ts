@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 
@@ -46,5 +49,37 @@ describe('elastic-ci-instance CLI', () => {
     const { out, io: cliIo } = io();
     expect(await runCli(['--help'], cliIo)).toBe(0);
     expect(out.stdout).toContain('start-agent-when-in-service');
+  });
+});
+
+describe('process warnings', () => {
+  it('go through the logger as one JSON line each; the SDK Node-version notice is dropped', async () => {
+    const { EventEmitter } = await import('node:events');
+    const emitter = new EventEmitter();
+    const printed: Error[] = [];
+    emitter.on('warning', (warning: Error) => printed.push(warning));
+    const out = { stderr: '' };
+    const root = await mkdtemp(join(tmpdir(), 'cli-warnings-'));
+    // Nothing booted under this root: the waiter returns at once, touching nothing.
+    const status = await runCli(['--json', '--root', root, 'start-agent-when-in-service'], {
+      env: {},
+      stderr: (text) => {
+        out.stderr += text;
+      },
+      stdout: () => {},
+      warnings: emitter,
+    });
+    expect(status).toBe(0);
+    expect(emitter.listenerCount('warning')).toBe(1);
+    const sdk = new Error('NodeVersionSupportWarning: The AWS SDK\nneeds node >=22');
+    const other = Object.assign(new Error('something\nodd'), { name: 'DeprecationWarning' });
+    emitter.emit('warning', sdk);
+    emitter.emit('warning', other);
+    expect(printed).toEqual([]);
+    const lines = out.stderr.split('\n').filter((line) => line.includes('node warning'));
+    expect(lines.map((line) => (JSON.parse(line) as { message: string }).message)).toEqual([
+      'node warning: DeprecationWarning: something odd',
+    ]);
+    expect(out.stderr).not.toContain('NodeVersionSupportWarning');
   });
 });

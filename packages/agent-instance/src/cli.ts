@@ -1,12 +1,28 @@
 import { resolve } from 'node:path';
 import { type Command, UsageError } from './commands/command.js';
 import { commands } from './commands/index.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly stderr: (text: string) => void;
   readonly stdout: (text: string) => void;
+  /** `process` in the programs: its warnings then go through the logger, one line each (JSON with `--json`). */
+  readonly warnings?: Pick<NodeJS.EventEmitter, 'listeners' | 'on' | 'off'>;
+}
+
+/**
+ * The bundled AWS SDK's notice that its releases after early 2027 need Node 22: it concerns whoever upgrades the
+ * pinned SDK at build time, not each run on an instance, and Node prints it on several lines.
+ */
+const isSdkNodeVersionNotice = (warning: Error) => warning.message.startsWith('NodeVersionSupportWarning');
+
+function routeWarnings(emitter: NonNullable<CliIo['warnings']>, log: Logger): void {
+  for (const listener of emitter.listeners('warning')) emitter.off('warning', listener as (warning: Error) => void);
+  emitter.on('warning', (warning: Error) => {
+    if (isSdkNodeVersionNotice(warning)) return;
+    log.info(`node warning: ${warning.name}: ${warning.message.replace(/\s*\n\s*/g, ' ').trim()}`);
+  });
 }
 
 const GLOBAL_OPTIONS = '[--root DIR] [--json]';
@@ -67,12 +83,14 @@ export async function runCli(argv: readonly string[], io: CliIo, program = 'elas
     );
     return 2;
   }
+  const log = createLogger({ json: options.json, write: io.stderr, program: `${program} ${name}` });
+  // Before the command loads: the bundled SDK warns while it is being loaded.
+  if (io.warnings !== undefined) routeWarnings(io.warnings, log);
   const command: Command = await load();
   if (options.help) {
     io.stdout(`usage: ${program} ${GLOBAL_OPTIONS} ${command.usage}\n${command.summary}\n`);
     return 0;
   }
-  const log = createLogger({ json: options.json, write: io.stderr, program: `${program} ${command.name}` });
   try {
     return await command.run({ args, root: options.root, log, env: io.env });
   } catch (error) {

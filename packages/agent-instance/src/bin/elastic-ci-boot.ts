@@ -7,6 +7,7 @@ runCli(
     env: process.env,
     stderr: (text) => process.stderr.write(text),
     stdout: (text) => process.stdout.write(text),
+    warnings: process,
   },
   'elastic-ci-boot',
 ).then(

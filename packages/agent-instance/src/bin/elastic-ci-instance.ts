@@ -4,6 +4,7 @@ runCli(process.argv.slice(2), {
   env: process.env,
   stderr: (text) => process.stderr.write(text),
   stdout: (text) => process.stdout.write(text),
+  warnings: process,
 }).then(
   (status) => {
     process.exitCode = status;

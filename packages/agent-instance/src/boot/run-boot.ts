@@ -135,9 +135,20 @@ export async function everyBootSteps(contract: BootContract, ports: BootPorts, p
   });
 }
 
+function fetchTokenStep(contract: BootContract, ports: BootPorts): Promise<string> {
+  return step(
+    'agent token',
+    contract.agent.token.kind === 'ssm-parameter'
+      ? `check that SSM parameter ${contract.agent.token.name} exists in ${contract.stack.region} and the instance role may read (and decrypt) it`
+      : 'check that the secret exists and the instance role may read it',
+    () => fetchToken(contract, ports.aws(contract.stack.region)),
+  );
+}
+
 async function firstBootSteps(
   contract: BootContract,
   instanceId: string,
+  token: string,
   ports: BootPorts,
   paths: InstancePaths,
 ): Promise<void> {
@@ -145,13 +156,6 @@ async function firstBootSteps(
   const owner = await agentOwner(ports, paths);
   const secretFile: WriteOptions = { mode: 0o600, owner };
 
-  const token = await step(
-    'agent token',
-    contract.agent.token.kind === 'ssm-parameter'
-      ? `check that SSM parameter ${contract.agent.token.name} exists in ${contract.stack.region} and the instance role may read (and decrypt) it`
-      : 'check that the secret exists and the instance role may read it',
-    () => fetchToken(contract, aws),
-  );
   const { signing } = contract;
   if (signing?.jwksParameter !== undefined) {
     const name = signing.jwksParameter;
@@ -287,9 +291,11 @@ export async function runBoot(options: BootOptions, ports: BootPorts): Promise<B
         instanceId: id,
       },
     );
+    // The token first: an instance that cannot register must fail before it changes anything.
+    const token = firstBoot ? await fetchTokenStep(loaded, ports) : undefined;
     await everyBootSteps(loaded, ports, paths);
-    if (firstBoot) {
-      await firstBootSteps(loaded, id, ports, paths);
+    if (token !== undefined) {
+      await firstBootSteps(loaded, id, token, ports, paths);
       await step('boot marker', undefined, () =>
         ports.fs.writeFile(
           paths.bootMarker,

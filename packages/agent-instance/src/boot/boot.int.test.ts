@@ -1,0 +1,271 @@
+// The boot exactly as installed on agents: the tsup bundle run as a child process in a scratch root, AWS at moto,
+// IMDS at the stand-in, and systemctl a stand-in on PATH that records its arguments.
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  awsClientConfig,
+  awsEnvironment,
+  createMotoAutoScalingGroup,
+  type RunningImdsStandIn,
+  startImdsStandIn,
+} from '@elastic-ci/testing';
+import { build, type Options } from 'tsup';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import tsupConfig from '../../tsup.config';
+
+const CANARY_TOKEN = 'bkua_CANARY_0f9e8d7c6b5a_must_never_be_printed';
+const TOKEN_PARAMETER = '/ci-linux/buildkite/agent-token';
+let bundle: string;
+let standIn: RunningImdsStandIn | undefined;
+
+beforeAll(async () => {
+  const outDir = await mkdtemp(join(tmpdir(), 'elastic-ci-instance-bundle-'));
+  const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
+  const programs = configs.find(
+    (config) => typeof config.entry === 'object' && 'bin/elastic-ci-instance' in config.entry,
+  );
+  if (programs === undefined) throw new Error('tsup.config.ts has no bin/elastic-ci-instance entry');
+  await build({ ...programs, outDir, silent: true, config: false, sourcemap: false });
+  bundle = join(outDir, 'bin', 'elastic-ci-instance.cjs');
+}, 180_000);
+
+afterEach(async () => {
+  await standIn?.close();
+  standIn = undefined;
+});
+
+interface Scratch {
+  root: string;
+  bin: string;
+  commandLog: string;
+}
+
+async function scratch(): Promise<Scratch> {
+  const base = await mkdtemp(join(tmpdir(), 'elastic-ci-boot-'));
+  const root = join(base, 'root');
+  const bin = join(base, 'bin');
+  const commandLog = join(base, 'commands.log');
+  await mkdir(join(root, 'etc/elastic-ci'), { recursive: true });
+  await mkdir(bin, { recursive: true });
+  await writeFile(commandLog, '');
+  // Records every call; succeeds (a real systemctl would start services / power off).
+  await writeFile(join(bin, 'systemctl'), `#!/bin/sh\necho "systemctl $*" >> '${commandLog}'\n`);
+  await chmod(join(bin, 'systemctl'), 0o755);
+  return { root, bin, commandLog };
+}
+
+function contract(extra: { agent?: object; [key: string]: unknown } = {}) {
+  return JSON.stringify({
+    version: 1,
+    stack: { name: 'ci-linux', region: 'us-east-1', version: '0.4.0' },
+    ...extra,
+    agent: {
+      token: { kind: 'ssm-parameter', name: TOKEN_PARAMETER },
+      queue: 'linux',
+      tags: ['team=platform'],
+      agentsPerInstance: 3,
+      idleDisconnectTimeoutSeconds: 300,
+      disconnectAfterUptimeSeconds: 7200,
+      ...extra.agent,
+    },
+  });
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(
+  s: Scratch,
+  args: string[],
+  env: Record<string, string> = {},
+  onStderr: (text: string) => void = () => {},
+): Promise<Run> {
+  return new Promise((resolveRun, rejectRun) => {
+    const child = spawn(process.execPath, [bundle, '--root', s.root, ...args], {
+      env: {
+        PATH: `${s.bin}:${process.env.PATH ?? ''}`,
+        HOME: s.root,
+        ...awsEnvironment(),
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: standIn?.endpoint ?? '',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr(stderr);
+    });
+    child.on('error', rejectRun);
+    child.on('close', (status) => resolveRun({ status, stdout, stderr }));
+  });
+}
+
+let groupsCreated = 0;
+
+/** moto is reset per file, not per test: every test gets its own group (and so its own instance). */
+async function groupWithOneInstance(): Promise<string> {
+  groupsCreated++;
+  const name = await createMotoAutoScalingGroup({
+    name: `ci-linux-agents-${groupsCreated}`,
+    minSize: 0,
+    maxSize: 2,
+    desiredCapacity: 1,
+  });
+  const groups = await new AutoScalingClient(awsClientConfig()).send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+  );
+  const instanceId = groups.AutoScalingGroups?.[0]?.Instances?.[0]?.InstanceId;
+  if (instanceId === undefined) throw new Error('moto started no instance in the group');
+  return instanceId;
+}
+
+async function healthOf(instanceId: string): Promise<string | undefined> {
+  const answer = await new AutoScalingClient(awsClientConfig()).send(
+    new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+  );
+  return answer.AutoScalingInstances?.[0]?.HealthStatus;
+}
+
+async function putToken(): Promise<void> {
+  await new SSMClient(awsClientConfig()).send(
+    new PutParameterCommand({ Name: TOKEN_PARAMETER, Type: 'SecureString', Value: CANARY_TOKEN, Overwrite: true }),
+  );
+}
+
+const commandsOf = async (s: Scratch) => (await readFile(s.commandLog, 'utf8')).split('\n').filter((l) => l !== '');
+
+describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () => {
+  it('writes buildkite-agent.cfg with the token from SSM, then starts lifecycled and the agent; the token is never printed', async () => {
+    const instanceId = await groupWithOneInstance();
+    standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+    standIn.setTargetLifecycleState('InService');
+    await putToken();
+    const s = await scratch();
+    await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), contract());
+
+    const run = await runCli(s, ['boot', '--contract', join(s.root, 'etc/elastic-ci/boot-contract.json')]);
+
+    expect(run.stderr).not.toContain(CANARY_TOKEN);
+    expect(run.stdout).not.toContain(CANARY_TOKEN);
+    expect(run.status).toBe(0);
+    const configPath = join(s.root, 'etc/buildkite-agent/buildkite-agent.cfg');
+    const config = (await readFile(configPath, 'utf8')).split('\n');
+    expect(config).toContain(`name="ci-linux-${instanceId}-%spawn"`);
+    expect(config).toContain(`token="${CANARY_TOKEN}"`);
+    expect(config).toContain(
+      `tags="queue=linux,stack=ci-linux,stack-version=0.4.0,instance-id=${instanceId},team=platform"`,
+    );
+    expect(config).toContain('spawn=3');
+    expect(config).toContain('disconnect-after-idle-timeout=300');
+    expect(config).toContain('disconnect-after-job=false');
+    expect(config).toContain('disconnect-after-uptime=7200');
+    expect(config).toContain('endpoint="https://agent-edge.buildkite.com/v3"');
+    expect((await stat(configPath)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(join(s.root, 'etc/docker/daemon.json'), 'utf8'))).toMatchObject({
+      'userns-remap': 'buildkite-agent',
+    });
+    expect(await commandsOf(s)).toEqual([
+      'systemctl restart docker.service',
+      'systemctl enable --now lifecycled.service',
+      'systemctl start buildkite-agent.service',
+    ]);
+    expect(await healthOf(instanceId)).toBe('Healthy');
+  });
+
+  it('fails closed when SSM is unreachable: one line naming the step, instance Unhealthy in the group, no agent', async () => {
+    const instanceId = await groupWithOneInstance();
+    standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+    const s = await scratch();
+    await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), contract());
+
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    const run = await runCli(s, ['boot'], { AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
+
+    expect(run.status).toBe(1);
+    const errors = run.stderr.split('\n').filter((line) => line.includes('ERROR'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('boot failed at step "agent token"');
+    expect(errors[0]).toContain(TOKEN_PARAMETER);
+    expect(await commandsOf(s)).toEqual(['systemctl poweroff']);
+    expect(await healthOf(instanceId)).toBe('Unhealthy');
+    await expect(stat(join(s.root, 'etc/buildkite-agent/buildkite-agent.cfg'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses a bad contract in one line naming the field, marks the instance Unhealthy, starts nothing', async () => {
+    const instanceId = await groupWithOneInstance();
+    standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+    const s = await scratch();
+    await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), contract({ agent: { agentsPerInstance: 0 } }));
+
+    const run = await runCli(s, ['--json', 'boot']);
+
+    expect(run.status).toBe(1);
+    const entries = run.stderr
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { level: string; message: string });
+    const errors = entries.filter((entry) => entry.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).toContain('step "boot contract"');
+    expect(errors[0]?.message).toContain('agent.agentsPerInstance');
+    expect(await commandsOf(s)).toEqual(['systemctl poweroff']);
+    expect(await healthOf(instanceId)).toBe('Unhealthy');
+  });
+
+  it('Warmed:Stopped prepares without starting the agent; the waiter starts it once the stand-in says InService', async () => {
+    const instanceId = await groupWithOneInstance();
+    standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+    standIn.setTargetLifecycleState('Warmed:Stopped');
+    await putToken();
+    const s = await scratch();
+    await writeFile(
+      join(s.root, 'etc/elastic-ci/boot-contract.json'),
+      contract({ lifecycle: { warmPoolEnabled: true } }),
+    );
+
+    const boot = await runCli(s, ['boot']);
+    expect(boot.status).toBe(0);
+    expect(await readFile(join(s.root, 'etc/buildkite-agent/buildkite-agent.cfg'), 'utf8')).toContain('spawn=3');
+    expect(await commandsOf(s)).toEqual([
+      'systemctl restart docker.service',
+      'systemctl enable --now lifecycled.service',
+      'systemctl enable --now elastic-ci-start-agent.service',
+    ]);
+
+    // The waiter (what elastic-ci-start-agent.service runs): switch to InService once it has polled a Warmed state.
+    const polls = () =>
+      standIn?.requests.filter((request) => request.path.endsWith('autoscaling/target-lifecycle-state')).length ?? 0;
+    const pollsBefore = polls();
+    let switched = false;
+    const waiter = await runCli(s, ['start-agent-when-in-service', '--poll-interval-ms', '50'], {}, (stderr) => {
+      if (!switched && stderr.includes('Warmed:Stopped') && polls() > pollsBefore) {
+        switched = true;
+        standIn?.setTargetLifecycleState('InService');
+      }
+    });
+
+    expect(waiter.status).toBe(0);
+    expect(switched).toBe(true);
+    expect((await commandsOf(s)).slice(3)).toEqual([
+      'systemctl restart docker.service',
+      'systemctl start buildkite-agent.service',
+    ]);
+    expect(waiter.stderr + boot.stderr).not.toContain(CANARY_TOKEN);
+  });
+});
