@@ -49,7 +49,7 @@ export class ElasticCiStack extends cdk.Stack {
     const problems = validateElasticCiStackProps(props);
     if (problems.length > 0) throw new ElasticCiStackOptionsError(problems);
     super(scope, id, {
-      description: 'elastic-ci: autoscaling Buildkite agents (github.com/elastic-ci)',
+      description: 'elastic-ci: an autoscaling fleet of Buildkite agents and its control plane',
       ...props,
     });
     const d = CONTROL_PLANE_DEFAULTS;
