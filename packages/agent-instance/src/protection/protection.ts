@@ -17,16 +17,21 @@ import type { RunningJobIds } from './job-processes.js';
 import type { IsProcessAlive } from './process-table.js';
 import { withRetries } from './retry.js';
 
-/** Where the protection state lives under the root (`/var/lib/elastic-ci`). */
+/**
+ * Where the protection state lives under the root: `/var/lib/elastic-ci/protection/`, one directory the image makes
+ * writable by the `buildkite-agent` user, because the job hooks (as that user) and the reconcile timer share it.
+ */
+export const PROTECTION_STATE_DIR = 'var/lib/elastic-ci/protection';
+
 export function protectionPaths(root: string) {
-  const stateDir = join(root || '/', 'var/lib/elastic-ci');
+  const stateDir = join(root || '/', PROTECTION_STATE_DIR);
   return {
     stateDir,
     busyJobsDir: join(stateDir, 'busy-jobs'),
-    lock: join(stateDir, 'busy-jobs.lock'),
+    lock: join(stateDir, 'lock'),
     idleSince: join(stateDir, 'idle-since'),
     /** What was last set in AWS successfully; absent = unknown, so the next event sets everything. */
-    applied: join(stateDir, 'protection-applied.json'),
+    applied: join(stateDir, 'applied.json'),
   };
 }
 
