@@ -130,4 +130,40 @@ describe('make synth (runSynthCli)', () => {
     expect(run.stderr.match(/^synth: /gm)).toHaveLength(1);
     expect(existsSync(join(outRoot, 'ci-bad'))).toBe(false);
   });
+
+  it('a token in a Buildkite parameter file never reaches the assembly, stdout or an error message', async () => {
+    const canary = 'bk-canary-token-3f9a2c71d0e84b56';
+    const dir = mkdtempSync(join(tmpdir(), 'elastic-ci-canary-'));
+    const withToken = join(dir, 'canary.json');
+    const parameters = JSON.parse(readFileSync(BUILDKITE_FILE, 'utf8')) as { ParameterKey: string }[];
+    writeFileSync(
+      withToken,
+      JSON.stringify([
+        ...parameters.filter((parameter) => parameter.ParameterKey !== 'BuildkiteAgentTokenParameterStorePath'),
+        { ParameterKey: 'BuildkiteAgentToken', ParameterValue: canary },
+      ]),
+    );
+    const good = await synth(outRoot, withToken);
+    expect(good.code).toBe(0);
+    const assembly = dirname(lastLine(good.stdout));
+    const files = readdirSync(assembly).filter((file) => file.endsWith('.json'));
+    expect(files.length).toBeGreaterThan(2);
+    for (const file of files) expect(readFileSync(join(assembly, file), 'utf8')).not.toContain(canary);
+    expect(good.stdout + good.stderr).not.toContain(canary);
+    expect(readJson(lastLine(good.stdout)).Parameters.BuildkiteAgentToken).toMatchObject({ NoEcho: true });
+
+    const bad = join(dir, 'canary-bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify([
+        { ParameterKey: 'BuildkiteAgentToken', ParameterValue: canary },
+        { ParameterKey: 'MinSize', ParameterValue: '9' },
+        { ParameterKey: 'MaxSize', ParameterValue: '2' },
+      ]),
+    );
+    const refused = await synth(outRoot, bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('minSize 9 is greater than maxSize 2');
+    expect(refused.stdout + refused.stderr).not.toContain(canary);
+  });
 });
