@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatIdleSinceTag } from '../instance-state-tags.js';
 import type { Logger } from '../logger.js';
@@ -101,7 +101,7 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
     const recordedIdleSince = (await readFile(paths.idleSince, 'utf8').catch(() => '')).trim() || undefined;
     const desired = desiredInstanceState({ liveJobs: live.length, recordedIdleSince, now, settings: deps.settings });
     if (desired.idleSince === undefined) await rm(paths.idleSince, { force: true });
-    else if (desired.idleSince !== recordedIdleSince) await writeFile(paths.idleSince, `${desired.idleSince}\n`);
+    else if (desired.idleSince !== recordedIdleSince) await replaceFile(paths.idleSince, `${desired.idleSince}\n`);
 
     // A reconcile sets everything again: someone may have changed protection or tags behind our back.
     const applied = event.kind === 'reconcile' ? undefined : await readApplied(paths.applied);
@@ -134,7 +134,7 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
         deps.control.setIdleSinceTag(value),
       );
     }
-    if (ok) await writeFile(paths.applied, `${JSON.stringify(desired)}\n`);
+    if (ok) await replaceFile(paths.applied, `${JSON.stringify(desired)}\n`);
     else await rm(paths.applied, { force: true });
     deps.log.info('protection', {
       event: event.kind,
@@ -145,6 +145,16 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
     });
     return { liveJobs: live.length, staleJobsRemoved: stale.map((job) => job.jobId), desired, applied: ok };
   });
+}
+
+/**
+ * Written beside and renamed over: readers never see half a file, and a file root wrote (the reconcile timer) can be
+ * replaced by the agent user, who owns the directory but not the file.
+ */
+async function replaceFile(path: string, content: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, content, { mode: 0o644 });
+  await rename(temporary, path);
 }
 
 async function readApplied(path: string): Promise<DesiredInstanceState | undefined> {
