@@ -59,7 +59,7 @@ python-deps: ## .venv with moto[server] and cfn-lint, pinned
 tools-deps: ## packer, built from the Go module proxy once per machine (needs Go)
 	@scripts/install-packer.sh >/dev/null
 
-# PACKER_ARGS: extra packer arguments, e.g. PACKER_ARGS='-only=amazon-ebs.arm64 -var region=us-east-1'.
+# PACKER_ARGS: extra packer arguments, e.g. PACKER_ARGS='-only=elastic-ci-agent.amazon-ebs.arm64 -var region=us-east-1'.
 ami: tools-deps node-deps ## build the agent AMIs (x86_64 and arm64; needs AWS credentials); see packer/README.md
 	@packer/scripts/build-ami.sh
 

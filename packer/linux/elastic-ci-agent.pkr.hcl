@@ -39,7 +39,6 @@ source "amazon-ebs" "x86_64" {
   force_deregister = var.force_deregister
   subnet_id        = var.subnet_id == "" ? null : var.subnet_id
   ssh_username     = "ec2-user"
-  imds_support     = "v2.0"
   ena_support      = true
 
   source_ami_filter {
@@ -80,7 +79,6 @@ source "amazon-ebs" "arm64" {
   force_deregister = var.force_deregister
   subnet_id        = var.subnet_id == "" ? null : var.subnet_id
   ssh_username     = "ec2-user"
-  imds_support     = "v2.0"
   ena_support      = true
 
   source_ami_filter {

@@ -152,8 +152,9 @@ def check(root):
     for hook in hooks:
         counts["hooks"] += 1
         expect_file(f"/etc/buildkite-agent/hooks/{hook}", "an agent hook", mode="0755")
-    for path in files:
-        if path.startswith("/etc/buildkite-agent/hooks/") and path.rsplit("/", 1)[1] not in hooks:
+    for path, entry in files.items():
+        listed = isinstance(entry, dict) and entry.get("exists") is True
+        if listed and path.startswith("/etc/buildkite-agent/hooks/") and path.rsplit("/", 1)[1] not in hooks:
             problems.append(f"goss.yaml: file '{path}' is not a hook in packer/linux/conf/buildkite-agent/hooks/")
 
     return problems, counts

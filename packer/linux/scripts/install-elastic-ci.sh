@@ -5,7 +5,8 @@ set -euo pipefail
 
 : "${ELASTIC_CI_STAGING:?}" "${ELASTIC_CI_STACK_VERSION:?}" "${ELASTIC_CI_SOURCE_HASH:?}"
 conf="$ELASTIC_CI_STAGING/conf"
-lib=/usr/local/lib/elastic-ci
+# /opt/elastic-ci/<package>: where the agent hooks expect s3secrets' hooks (ELASTIC_CI_S3SECRETS_HOOKS default).
+lib=/opt/elastic-ci
 
 # Each tarball (`pnpm pack`) goes to $lib/<name>; every program in its package.json "bin" is linked into
 # /usr/local/bin, so the image installs exactly what the packages declare.
@@ -27,9 +28,10 @@ for tarball in "$ELASTIC_CI_STAGING"/packages/*.tgz; do
 done
 
 install -d -m 0755 /etc/elastic-ci /var/lib/elastic-ci /etc/buildkite-agent/hooks
-if compgen -G "$conf/buildkite-agent/hooks/*" >/dev/null; then
-  install -m 0755 "$conf"/buildkite-agent/hooks/* /etc/buildkite-agent/hooks/
-fi
+# Hooks are the regular files of conf/buildkite-agent/hooks/ (its test/ directory stays out of the image).
+for hook in "$conf"/buildkite-agent/hooks/*; do
+  if [[ -f "$hook" ]]; then install -m 0755 "$hook" /etc/buildkite-agent/hooks/; fi
+done
 printf 'STACK_VERSION=%s\nSOURCE_HASH=%s\n' "$ELASTIC_CI_STACK_VERSION" "$ELASTIC_CI_SOURCE_HASH" >/etc/elastic-ci/image
 
 # Units: ours from conf/systemd, lifecycled's from its package. Only what must run on every boot is enabled; the
