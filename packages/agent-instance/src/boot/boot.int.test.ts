@@ -148,6 +148,12 @@ async function putToken(): Promise<void> {
   );
 }
 
+/** The kernel's boot id, as the scratch root shows it: a new value is a reboot (or a warm-pool resume). */
+async function setBootId(s: Scratch, bootId: string): Promise<void> {
+  await mkdir(join(s.root, 'proc/sys/kernel/random'), { recursive: true });
+  await writeFile(join(s.root, 'proc/sys/kernel/random/boot_id'), `${bootId}\n`);
+}
+
 const commandsOf = async (s: Scratch) => (await readFile(s.commandLog, 'utf8')).split('\n').filter((l) => l !== '');
 
 describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () => {
@@ -158,6 +164,7 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
     await putToken();
     const s = await scratch();
     await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), contract());
+    await setBootId(s, 'boot-1');
 
     const run = await runCli(s, ['boot', '--contract', join(s.root, 'etc/elastic-ci/boot-contract.json')]);
 
@@ -186,6 +193,11 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       'systemctl start buildkite-agent.service',
     ]);
     expect(await healthOf(instanceId)).toBe('Healthy');
+
+    // elastic-ci-start-agent.service runs after cloud-final on the same boot: Docker is not restarted under the agent.
+    const waiter = await runCli(s, ['start-agent-when-in-service']);
+    expect(waiter.status).toBe(0);
+    expect((await commandsOf(s)).slice(3)).toEqual(['systemctl start buildkite-agent.service']);
   });
 
   it('fails closed when SSM is unreachable: one line naming the step, instance Unhealthy in the group, no agent', async () => {
@@ -239,16 +251,19 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       contract({ lifecycle: { warmPoolEnabled: true } }),
     );
 
+    await setBootId(s, 'boot-1');
     const boot = await runCli(s, ['boot']);
     expect(boot.status).toBe(0);
     expect(await readFile(join(s.root, 'etc/buildkite-agent/buildkite-agent.cfg'), 'utf8')).toContain('spawn=3');
     expect(await commandsOf(s)).toEqual([
       'systemctl restart docker.service',
       'systemctl enable --now lifecycled.service',
-      'systemctl enable --now elastic-ci-start-agent.service',
+      'systemctl enable --now --no-block elastic-ci-start-agent.service',
     ]);
 
-    // The waiter (what elastic-ci-start-agent.service runs): switch to InService once it has polled a Warmed state.
+    // The instance is stopped in the pool and started again: a new boot. The waiter (what
+    // elastic-ci-start-agent.service runs) redoes the every-boot steps; switch to InService once it has polled.
+    await setBootId(s, 'boot-2');
     const polls = () =>
       standIn?.requests.filter((request) => request.path.endsWith('autoscaling/target-lifecycle-state')).length ?? 0;
     const pollsBefore = polls();

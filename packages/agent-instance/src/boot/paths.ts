@@ -20,6 +20,10 @@ export function instancePaths(root: string) {
     stateDir: at('/var/lib/elastic-ci'),
     /** Reboot safety: present once a first boot completed (JSON: instance id and time). */
     bootMarker: at('/var/lib/elastic-ci/boot-completed'),
+    /** The boot id of the last boot whose every-boot steps completed (so a second run on one boot skips them). */
+    everyBootMarker: at('/var/lib/elastic-ci/every-boot-done'),
+    /** Changes on every boot of the machine (kernel). */
+    kernelBootId: at('/proc/sys/kernel/random/boot_id'),
     bootstrapScript: at('/var/lib/elastic-ci/bootstrap-script'),
     dockerDaemonConfig: at('/etc/docker/daemon.json'),
     agentSlice: at('/etc/systemd/system/buildkite-agent.slice'),

@@ -151,7 +151,7 @@ describe('runBoot', () => {
     });
     expect(await boot(fake)).toEqual({ status: 'warm-pool', firstBoot: true, lifecycleState: 'Warmed:Stopped' });
     expect(fake.files.has('/etc/buildkite-agent/buildkite-agent.cfg')).toBe(true);
-    expect(fake.commands).toContain('systemctl enable --now elastic-ci-start-agent.service');
+    expect(fake.commands).toContain('systemctl enable --now --no-block elastic-ci-start-agent.service');
     expect(fake.commands.some((c) => c.includes('buildkite-agent.service'))).toBe(false);
   });
 

@@ -96,8 +96,31 @@ async function fetchSource(url: string, ports: BootPorts, aws: InstanceAws): Pro
   return ports.httpsGet(source.url);
 }
 
+/**
+ * The every-boot steps, at most once per boot of the machine: the first run on a boot (elastic-ci-boot on the first
+ * boot, elastic-ci-start-agent.service on later ones) does them; a second run on the same boot skips them, because
+ * restarting Docker under an agent that already runs jobs would kill them.
+ */
+export async function everyBootStepsOncePerBoot(
+  contract: BootContract,
+  ports: BootPorts,
+  paths: InstancePaths,
+): Promise<void> {
+  const bootId = (await ports.fs.readText(paths.kernelBootId))?.trim();
+  if (bootId !== undefined && bootId !== '' && (await ports.fs.readText(paths.everyBootMarker))?.trim() === bootId) {
+    ports.log.info('every-boot steps already done on this boot');
+    return;
+  }
+  await everyBootSteps(contract, ports, paths);
+  if (bootId !== undefined && bootId !== '') {
+    await step('boot marker', undefined, () =>
+      ports.fs.writeFile(paths.everyBootMarker, `${bootId}\n`, { mode: 0o644 }),
+    );
+  }
+}
+
 /** Steps re-done on every boot: what does not survive a stop (instance store) or is cheap and must match the contract. */
-export async function everyBootSteps(contract: BootContract, ports: BootPorts, paths: InstancePaths): Promise<void> {
+async function everyBootSteps(contract: BootContract, ports: BootPorts, paths: InstancePaths): Promise<void> {
   const { storage } = contract;
   if (!storage.mountTmpfsAtTmp) {
     await step('tmp on the root disk', undefined, () =>
@@ -293,7 +316,7 @@ export async function runBoot(options: BootOptions, ports: BootPorts): Promise<B
     );
     // The token first: an instance that cannot register must fail before it changes anything.
     const token = firstBoot ? await fetchTokenStep(loaded, ports) : undefined;
-    await everyBootSteps(loaded, ports, paths);
+    await everyBootStepsOncePerBoot(loaded, ports, paths);
     if (token !== undefined) {
       await firstBootSteps(loaded, id, token, ports, paths);
       await step('boot marker', undefined, () =>
@@ -313,9 +336,10 @@ export async function runBoot(options: BootOptions, ports: BootPorts): Promise<B
         )
       : undefined;
     if (state !== undefined && isWarmed(state)) {
-      // The waiter runs now (Warmed:Running) and on every later start (Warmed:Stopped → InService).
+      // The waiter runs after this boot (Warmed:Running) and on every later start (Warmed:Stopped → InService).
+      // --no-block: its unit is ordered after cloud-final, which is waiting for this very program.
       await step('warm pool', undefined, () =>
-        ports.commands.run('systemctl', ['enable', '--now', START_AGENT_SERVICE]),
+        ports.commands.run('systemctl', ['enable', '--now', '--no-block', START_AGENT_SERVICE]),
       );
       ports.log.info('warm pool: instance prepared, the agent starts when it goes InService', {
         lifecycleState: state,

@@ -63,4 +63,29 @@ describe('runStartAgentWhenInService', () => {
     expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
     expect(fake.commands.at(-1)).toBe('systemctl poweroff');
   });
+
+  it('redoes the every-boot steps once per boot of the machine, never under a running agent', async () => {
+    const sameBoot = createFakeBootPorts({
+      files: {
+        ...booted,
+        '/proc/sys/kernel/random/boot_id': 'boot-1\n',
+        '/var/lib/elastic-ci/every-boot-done': 'boot-1\n',
+      },
+      lifecycleState: 'InService',
+    });
+    await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, sameBoot.ports);
+    expect(sameBoot.commands).toEqual(['systemctl start buildkite-agent.service']);
+
+    const nextBoot = createFakeBootPorts({
+      files: {
+        ...booted,
+        '/proc/sys/kernel/random/boot_id': 'boot-2\n',
+        '/var/lib/elastic-ci/every-boot-done': 'boot-1\n',
+      },
+      lifecycleState: 'InService',
+    });
+    await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, nextBoot.ports);
+    expect(nextBoot.commands).toEqual(['systemctl restart docker.service', 'systemctl start buildkite-agent.service']);
+    expect(nextBoot.files.get('/var/lib/elastic-ci/every-boot-done')?.content).toBe('boot-2\n');
+  });
 });

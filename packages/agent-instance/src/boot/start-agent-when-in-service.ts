@@ -1,7 +1,7 @@
 import type { BootContract } from '../boot-contract.js';
 import { instancePaths } from './paths.js';
 import type { BootPorts } from './ports.js';
-import { AGENT_SERVICE, BootStepError, everyBootSteps, failClosed, readContract } from './run-boot.js';
+import { AGENT_SERVICE, BootStepError, everyBootStepsOncePerBoot, failClosed, readContract } from './run-boot.js';
 
 export interface WaitOptions {
   readonly contractPath: string;
@@ -42,8 +42,8 @@ export async function runStartAgentWhenInService(options: WaitOptions, ports: Bo
     });
     contract = await readContract(ports, options.contractPath);
     // After a reboot or a warm-pool resume the instance store is empty and unmounted: redo it (and the docker config
-    // that may point there) before the agent can start. Idempotent when the boot just did it.
-    await everyBootSteps(contract, ports, paths);
+    // that may point there) before the agent can start; skipped on the boot that already did them.
+    await everyBootStepsOncePerBoot(contract, ports, paths);
     let failures = 0;
     let lastState: string | undefined;
     for (;;) {
