@@ -43,14 +43,7 @@ for tarball in "$build"/packages/*.tgz; do
   mkdir -p "$build/unpacked/$(basename "$tarball" .tgz)"
   tar -xzf "$tarball" -C "$build/unpacked/$(basename "$tarball" .tgz)"
 done
-source_hash="$(
-  cd "$repo"
-  {
-    find packer -path packer/linux/build -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    (cd "$build/unpacked" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
-    echo "goss $goss_version"
-  } | sha256sum | cut -c1-12
-)"
+source_hash="$("$repo/packer/scripts/source-hash.sh" "$repo" "$build/unpacked" "goss $goss_version")"
 echo "ami: stack version $stack_version, sources $source_hash" >&2
 
 vars=(-var "stack_version=$stack_version" -var "source_hash=$source_hash")
