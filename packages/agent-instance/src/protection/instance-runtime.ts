@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BootContract, parseBootContract } from '../boot-contract.js';
 import type { Logger } from '../logger.js';
+import { spawnCommandRunner } from '../terminate/command-runner.js';
 import { systemClock } from './clock.js';
 import { instanceMetadata } from './imds.js';
 import { awsInstanceControl } from './instance-control.js';
@@ -49,6 +50,8 @@ export async function protectionDeps(input: {
     isProcessAlive,
     bootId: await currentBootId(),
     runningJobIds: procRunningJobIds(),
+    agentRunning: async () =>
+      (await spawnCommandRunner('systemctl', ['is-active', '--quiet', 'buildkite-agent'])).exitCode === 0,
     control: awsInstanceControl({
       env: input.env,
       metadata: instanceMetadata({ env: input.env }),

@@ -20,7 +20,7 @@ import {
 import { build, type Options } from 'tsup';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import tsupConfig from '../../tsup.config';
-import { IDLE_SINCE_TAG, parseIdleSinceTag } from '../instance-state-tags.js';
+import { AGENT_STATE_TAG, IDLE_SINCE_TAG, parseIdleSinceTag } from '../instance-state-tags.js';
 
 const GROUP = 'agents';
 let bundle: string;
@@ -96,16 +96,15 @@ async function instanceState(instanceId: string) {
   const instance = answer.AutoScalingInstances?.[0];
   const tags = await new EC2Client(awsClientConfig()).send(
     new DescribeTagsCommand({
-      Filters: [
-        { Name: 'resource-id', Values: [instanceId] },
-        { Name: 'key', Values: [IDLE_SINCE_TAG] },
-      ],
+      Filters: [{ Name: 'resource-id', Values: [instanceId] }],
     }),
   );
+  const tag = (key: string) => tags.Tags?.find((entry) => entry.Key === key)?.Value;
   return {
     protectedFromScaleIn: instance?.ProtectedFromScaleIn,
     health: instance?.HealthStatus,
-    idleSince: tags.Tags?.[0]?.Value,
+    idleSince: tag(IDLE_SINCE_TAG),
+    agentState: tag(AGENT_STATE_TAG),
   };
 }
 
@@ -164,10 +163,15 @@ describe('busy protection against moto', () => {
       agent.once('exit', exited);
       agent.kill('SIGKILL'); // the agent dies without running pre-exit
     });
-    expect(await cli(root, imds, ['reconcile-protection'])).toMatchObject({ code: 0 });
+    // systemctl stand-in: `is-active buildkite-agent` answers "active" (the agent unit itself was restarted).
+    const bin = await mkdtemp(join(tmpdir(), 'elastic-ci-protection-bin-'));
+    await writeFile(join(bin, 'systemctl'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const reconcile = await cli(root, imds, ['reconcile-protection'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(reconcile).toMatchObject({ code: 0 });
     const state = await instanceState(instanceId);
     expect(state.protectedFromScaleIn).toBe(false);
     expect(parseIdleSinceTag(state.idleSince)).toBeInstanceOf(Date);
+    expect(state.agentState).toBe('running');
   }, 120_000);
 });
 

@@ -156,6 +156,20 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('tags the agent state for the scaler when it can tell', async () => {
+    await applyProtectionEvent({ kind: 'reconcile' }, deps({ agentRunning: async () => true }));
+    expect(control.calls).toContainEqual({ call: 'setTag', key: 'elastic-ci:agent-state', value: 'running' });
+    control.calls.length = 0;
+    await applyProtectionEvent({ kind: 'reconcile' }, deps({ agentRunning: async () => false }));
+    expect(control.calls).toContainEqual({ call: 'setTag', key: 'elastic-ci:agent-state', value: 'stopped' });
+    control.calls.length = 0;
+    await applyProtectionEvent(
+      { kind: 'job-started', jobId: 'job-a', agentPid: 101 },
+      deps({ agentRunning: async () => true }),
+    );
+    expect(control.calls.some((call) => call.call === 'setTag')).toBe(false);
+  });
+
   it('keeps a live job and sets the protection again even when nothing changed', async () => {
     await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
     control.calls.length = 0;

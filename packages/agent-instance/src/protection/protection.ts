@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatIdleSinceTag } from '../instance-state-tags.js';
+import { AGENT_STATE_TAG, type AgentState, formatIdleSinceTag } from '../instance-state-tags.js';
 import type { Logger } from '../logger.js';
 import { addBusyJob, listBusyJobs, removeBusyJob } from './busy-jobs.js';
 import type { Clock } from './clock.js';
@@ -45,6 +45,11 @@ export interface ProtectionDeps {
   readonly log: Logger;
   /** Job ids live processes carry; consulted by reconcile only (it scans /proc, too slow for every job event). */
   readonly runningJobIds?: RunningJobIds;
+  /**
+   * Whether the agent unit is active; reconcile writes it as the `elastic-ci:agent-state` tag (`running`/`stopped`),
+   * which agent-scaler's zombie probe reads. Undefined: the tag is left alone.
+   */
+  readonly agentRunning?: () => Promise<boolean>;
   /** Attempts per AWS call (throttling, 5xx, network). @default 5 */
   readonly attempts?: number;
 }
@@ -133,6 +138,11 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
       await call(value === undefined ? 'delete idle-since tag' : 'tag idle-since', () =>
         deps.control.setIdleSinceTag(value),
       );
+    }
+    if (event.kind === 'reconcile' && deps.agentRunning !== undefined) {
+      const agentState: AgentState = (await deps.agentRunning()) ? 'running' : 'stopped';
+      // A failure here also makes the reconcile report failure (exit 1), so the timer's unit shows it.
+      await call(`tag ${AGENT_STATE_TAG}=${agentState}`, () => deps.control.setTag(AGENT_STATE_TAG, agentState));
     }
     if (ok) await replaceFile(paths.applied, `${JSON.stringify(desired)}\n`);
     else await rm(paths.applied, { force: true });
