@@ -29,10 +29,14 @@ export function instancePaths(root: string) {
     agentSlice: at('/etc/systemd/system/buildkite-agent.slice'),
     agentResourceLimitsDropIn: at('/etc/systemd/system/buildkite-agent.service.d/10-resource-limits.conf'),
     passwd: at('/etc/passwd'),
+    additionalSudoers: at('/etc/sudoers.d/buildkite-agent-additional'),
   };
 }
 
 export type InstancePaths = ReturnType<typeof instancePaths>;
+
+/** The login user of the Amazon Linux 2023 image (access.authorizedUsersUrl goes to its authorized_keys). */
+export const LOGIN_USER = 'ec2-user';
 
 /** The unix account the agent runs as (buildkite-agent.service `User=`). */
 export const AGENT_USER = 'buildkite-agent';

@@ -178,4 +178,39 @@ describe('runBoot', () => {
     expect(fake.commands).toContain('systemctl daemon-reload');
     expect(fake.commands[0]).toBe('systemctl mask --now tmp.mount');
   });
+
+  it('writes the sudoers drop-in 0440 after visudo accepts it, and the login user authorized_keys 0600', async () => {
+    const fake = setUp({
+      contract: contractText({
+        access: { additionalSudoPermissions: '/usr/bin/systemctl restart docker', authorizedUsersUrl: 's3://keys/ci' },
+      }),
+      files: {
+        '/etc/passwd':
+          'ec2-user:x:1000:1000::/home/ec2-user:/bin/bash\nbuildkite-agent:x:2000:2001::/var/lib/buildkite-agent:/bin/bash\n',
+      },
+      s3: { 'keys/ci': 'ssh-ed25519 AAAA ci@example\n' },
+    });
+    expect((await boot(fake)).status).toBe('agent-started');
+    expect(fake.files.get('/etc/sudoers.d/buildkite-agent-additional')).toMatchObject({
+      content: 'buildkite-agent ALL=NOPASSWD: /usr/bin/systemctl restart docker\n',
+      mode: 0o440,
+    });
+    expect(fake.commands).toContain('visudo -c -q -f /etc/sudoers.d/buildkite-agent-additional');
+    expect(fake.files.get('/home/ec2-user/.ssh/authorized_keys')).toEqual({
+      content: 'ssh-ed25519 AAAA ci@example\n',
+      mode: 0o600,
+      owner: { uid: 1000, gid: 1000 },
+    });
+  });
+
+  it('a sudoers line visudo refuses is removed and fails the boot', async () => {
+    const fake = setUp({
+      contract: contractText({ access: { additionalSudoPermissions: '/bin/true' } }),
+      failCommand: (command) => command === 'visudo',
+    });
+    expect((await boot(fake)).status).toBe('failed');
+    expect(fake.files.has('/etc/sudoers.d/buildkite-agent-additional')).toBe(false);
+    expect(fake.logLines.join('')).toContain('step "sudo permissions"');
+    expect(fake.commands.some((c) => c.includes('buildkite-agent.service'))).toBe(false);
+  });
 });

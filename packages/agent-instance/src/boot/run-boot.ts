@@ -10,7 +10,7 @@ import {
 import { mergeDockerDaemonConfig, parseDockerDaemonConfig } from './docker-daemon.js';
 import { parseSourceUrl, renderLifecycledEnv, renderSsmEnvFile, renderStackEnv } from './env-files.js';
 import { instanceStoreDevices, planInstanceStore } from './instance-store.js';
-import { AGENT_USER, type InstancePaths, instancePaths } from './paths.js';
+import { AGENT_USER, type InstancePaths, instancePaths, LOGIN_USER } from './paths.js';
 import type { BootPorts, WriteOptions } from './ports.js';
 import { renderAgentSlice, renderAgentSliceDropIn } from './resource-limits.js';
 
@@ -71,14 +71,25 @@ interface Owner {
   gid: number;
 }
 
-/** The agent user's uid/gid from `/etc/passwd`, or undefined where it does not exist (a scratch root). */
-async function agentOwner(ports: BootPorts, paths: InstancePaths): Promise<Owner | undefined> {
+/** A user's uid/gid and home from `/etc/passwd`, or undefined where it does not exist (a scratch root). */
+async function account(
+  ports: BootPorts,
+  paths: InstancePaths,
+  user: string,
+): Promise<(Owner & { home: string }) | undefined> {
   const passwd = await ports.fs.readText(paths.passwd);
   for (const line of passwd?.split('\n') ?? []) {
-    const [name, , uid, gid] = line.split(':');
-    if (name === AGENT_USER && uid !== undefined && gid !== undefined) return { uid: Number(uid), gid: Number(gid) };
+    const [name, , uid, gid, , home] = line.split(':');
+    if (name === user && uid !== undefined && gid !== undefined && home !== undefined) {
+      return { uid: Number(uid), gid: Number(gid), home };
+    }
   }
   return undefined;
+}
+
+async function agentOwner(ports: BootPorts, paths: InstancePaths): Promise<Owner | undefined> {
+  const found = await account(ports, paths, AGENT_USER);
+  return found === undefined ? undefined : { uid: found.uid, gid: found.gid };
 }
 
 /** Reads where the contract says the token is. The value only ever goes into buildkite-agent.cfg. */
@@ -238,6 +249,45 @@ async function firstBootSteps(
       await ports.fs.writeFile(paths.agentResourceLimitsDropIn, renderAgentSliceDropIn(), { mode: 0o644 });
       await ports.commands.run('systemctl', ['daemon-reload']);
     });
+  }
+
+  const { additionalSudoPermissions, authorizedUsersUrl } = contract.access;
+  if (additionalSudoPermissions !== undefined) {
+    await step(
+      'sudo permissions',
+      'fix access.additionalSudoPermissions: it must be a valid sudoers command list',
+      async () => {
+        await ports.fs.writeFile(
+          paths.additionalSudoers,
+          `${AGENT_USER} ALL=NOPASSWD: ${additionalSudoPermissions}\n`,
+          {
+            mode: 0o440,
+          },
+        );
+        try {
+          // A sudoers file with a syntax error breaks sudo for everyone: check it, and never leave a bad one behind.
+          await ports.commands.run('visudo', ['-c', '-q', '-f', paths.additionalSudoers]);
+        } catch (error) {
+          await ports.fs.remove(paths.additionalSudoers);
+          throw error;
+        }
+      },
+    );
+  }
+  if (authorizedUsersUrl !== undefined) {
+    await step(
+      'authorized keys',
+      'check access.authorizedUsersUrl and that the instance role may read it',
+      async () => {
+        const login = await account(ports, paths, LOGIN_USER);
+        const keys = await fetchSource(authorizedUsersUrl, ports, aws);
+        const owner = login === undefined ? undefined : { uid: login.uid, gid: login.gid };
+        await ports.fs.writeFile(paths.at(`${login?.home ?? `/home/${LOGIN_USER}`}/.ssh/authorized_keys`), keys, {
+          mode: 0o600,
+          owner,
+        });
+      },
+    );
   }
 
   if (bootstrapScriptUrl !== undefined) {
