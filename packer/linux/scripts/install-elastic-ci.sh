@@ -44,13 +44,15 @@ for dropin in "$conf"/systemd/*.d; do
 done
 install -m 0644 "$lib/lifecycled/lifecycled.service" /etc/systemd/system/lifecycled.service
 systemctl daemon-reload
-systemctl enable elastic-ci-binfmt.service elastic-ci-start-agent.service \
+systemctl enable elastic-ci-binfmt.service elastic-ci-start-agent.service elastic-ci-configure-logs.service \
   elastic-ci-protection-reconcile.timer elastic-ci-docker-prune.timer elastic-ci-disk-check.timer
 
+# The CloudWatch agent is started by elastic-ci-configure-logs with the contract's log groups, never with these
+# defaults (the instance role may only write to the stack's groups).
 install -d -m 0755 /opt/aws/amazon-cloudwatch-agent/etc
 install -m 0644 "$conf/cloudwatch-agent/config.json" /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json
-systemctl enable amazon-cloudwatch-agent
+install -m 0755 "$conf/bin/elastic-ci-configure-logs.sh" /usr/local/bin/elastic-ci-configure-logs
+systemctl disable amazon-cloudwatch-agent
 
-# The log groups above are the contract's defaults; elastic-ci-boot writes the stack's names before starting the agent.
 install -d -m 0755 /var/log/elastic-ci
 install -m 0644 "$conf/rsyslog.d/elastic-ci.conf" /etc/rsyslog.d/elastic-ci.conf
