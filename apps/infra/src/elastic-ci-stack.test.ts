@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_TTL_ATTRIBUTE, SCHEDULED_TIMEOUT_MARGIN_SEC } from './control-plane/scaler';
+import { resolvePlaceholders } from './test-support/resolve-placeholders';
 import {
   MAXIMAL_PROPS,
   MINIMAL_PROPS,
@@ -66,6 +67,11 @@ function statementsOfFunction(synthesized: SynthesizedStack, handler: string, pa
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 }
 
+/** The id part of the placeholder stack id (see test-support/resolve-placeholders.ts). */
+const STACK_UUID = '0d7e5b70-0000-11ee-be56-0242ac120002';
+const resolved = (synthesized: SynthesizedStack, value: unknown) =>
+  resolvePlaceholders(value, synthesized.json.Resources);
+
 const actionsOf = (statement: TemplateValue): string[] => [statement.Action].flat();
 const json = (value: unknown) => JSON.stringify(value);
 
@@ -97,12 +103,14 @@ describe('agent token', () => {
 
   it('agentTokenFromDeployParameter: a NoEcho parameter stored in a Secrets Manager secret, never a plain value', () => {
     expect(maximal.json.Parameters.BuildkiteAgentToken).toMatchObject({ Type: 'String', NoEcho: true });
-    maximal.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'elastic-ci/elastic-ci-test/agent-token',
-      SecretString: { Ref: 'BuildkiteAgentToken' },
-    });
-    expect(scheduledEnvironment(maximal).BUILDKITE_AGENT_TOKEN_SSM_KEY).toBe(
-      '/aws/reference/secretsmanager/elastic-ci/elastic-ci-test/agent-token',
+    const secrets = Object.values(resourcesOfType(maximal.json, 'AWS::SecretsManager::Secret'));
+    const tokenSecret = secrets.find((secret) => secret.Properties.SecretString?.Ref === 'BuildkiteAgentToken');
+    // Named after the stack and its id: side by side without clashes, and re-creatable after a deletion.
+    expect(resolved(maximal, tokenSecret?.Properties.Name)).toBe(
+      `elastic-ci/elastic-ci-test/agent-token-${STACK_UUID}`,
+    );
+    expect(resolved(maximal, scheduledEnvironment(maximal).BUILDKITE_AGENT_TOKEN_SSM_KEY)).toBe(
+      `/aws/reference/secretsmanager/elastic-ci/elastic-ci-test/agent-token-${STACK_UUID}`,
     );
   });
 });
@@ -254,12 +262,13 @@ describe('webhook', () => {
   });
 
   it('without webhookSecretParameterName: a generated Secrets Manager token, read through the reference', () => {
-    maximal.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: 'elastic-ci/elastic-ci-test/webhook-token',
-      GenerateSecretString: Match.anyValue(),
-    });
-    expect(webhookEnvironment(maximal).WEBHOOK_SECRET_SSM_KEY).toBe(
-      '/aws/reference/secretsmanager/elastic-ci/elastic-ci-test/webhook-token',
+    const secrets = Object.values(resourcesOfType(maximal.json, 'AWS::SecretsManager::Secret'));
+    const webhookSecret = secrets.find((secret) => secret.Properties.GenerateSecretString !== undefined);
+    expect(resolved(maximal, webhookSecret?.Properties.Name)).toBe(
+      `elastic-ci/elastic-ci-test/webhook-token-${STACK_UUID}`,
+    );
+    expect(resolved(maximal, webhookEnvironment(maximal).WEBHOOK_SECRET_SSM_KEY)).toBe(
+      `/aws/reference/secretsmanager/elastic-ci/elastic-ci-test/webhook-token-${STACK_UUID}`,
     );
     expect(Object.keys(maximal.json.Outputs)).toContain('WebhookSecretArn');
   });

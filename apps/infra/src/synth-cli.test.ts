@@ -63,7 +63,11 @@ describe('make synth (runSynthCli)', () => {
       for (const resource of Object.values(readJson(path).Resources) as TemplateValue[]) {
         for (const [key, value] of Object.entries(resource.Properties ?? {})) {
           // Names CloudFormation makes unique per account and region (not per-role policy or per-group hook names).
-          if (/Name$/.test(key) && !NON_GLOBAL_NAMES.has(key) && typeof value === 'string') names.add(value);
+          if (!/Name$/.test(key) || NON_GLOBAL_NAMES.has(key)) continue;
+          // A literal name, or one joined from literals and deploy-time values (e.g. the stack id); a bare `Ref` to
+          // another resource of the same stack is that resource's name, already counted where it is declared.
+          if (typeof value === 'string') names.add(value);
+          else if (typeof value === 'object' && value !== null && 'Fn::Join' in value) names.add(JSON.stringify(value));
         }
       }
       return names;

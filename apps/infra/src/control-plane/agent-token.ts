@@ -86,9 +86,7 @@ export class AgentToken extends Construct {
         minLength: 1,
         description: 'Buildkite agent registration token (stored in Secrets Manager, never echoed)',
       });
-      // A name derived from the stack name: several stacks deploy side by side, and the Parameter Store reference
-      // needs the plain name (a generated name only shows up with its random suffix).
-      secretName = `elastic-ci/${stack.stackName}/agent-token`;
+      secretName = stackScopedSecretName(stack, 'agent-token');
       this.secret = new secretsmanager.Secret(this, 'Secret', {
         secretName,
         description: 'Buildkite agent registration token of this elastic-ci stack',
@@ -117,6 +115,16 @@ export class AgentToken extends Construct {
       );
     }
   }
+}
+
+/**
+ * A secret name of this stack: the Parameter Store reference needs the plain name (a generated one only shows up
+ * with its random suffix), so it is derived from the stack name (stacks side by side never clash) and the stack's
+ * id (a deleted secret keeps its name reserved for its recovery window, so a re-created stack needs a new one).
+ */
+export function stackScopedSecretName(stack: cdk.Stack, purpose: string): string {
+  const stackUuid = cdk.Fn.select(2, cdk.Fn.split('/', stack.stackId));
+  return `elastic-ci/${stack.stackName}/${purpose}-${stackUuid}`;
 }
 
 /** `arn:…:ssm:<region>:<account>:parameter/<name without its leading slash>`. */

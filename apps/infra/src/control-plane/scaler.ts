@@ -8,7 +8,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { LambdaArchitectureName } from '../elastic-ci-stack-props';
-import { type AgentToken, parameterArnFor, SECRETS_MANAGER_REFERENCE_PREFIX } from './agent-token';
+import {
+  type AgentToken,
+  parameterArnFor,
+  SECRETS_MANAGER_REFERENCE_PREFIX,
+  stackScopedSecretName,
+} from './agent-token';
 import { ControlPlaneFunction } from './control-plane-function';
 import { allowWithWildcard } from './nag-acknowledgements';
 
@@ -136,7 +141,7 @@ export class Scaler extends Construct {
     if (props.webhookEnabled) {
       let secretParameterName = props.webhookSecretParameterName;
       if (secretParameterName === undefined) {
-        const secretName = `elastic-ci/${stack.stackName}/webhook-token`;
+        const secretName = stackScopedSecretName(stack, 'webhook-token');
         this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
           secretName,
           description: 'Token of the Buildkite webhook (paste it into the Buildkite notification service)',
