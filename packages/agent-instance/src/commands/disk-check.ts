@@ -1,6 +1,10 @@
 import { bootContractSchema } from '../boot-contract.js';
-import { DISK_FULL_EXIT_STATUS, nodeStatFs, runDiskCheck } from '../disk/disk-check.js';
+import { DISK_FULL_EXIT_STATUS, nodeStatFs, replaceInstanceWhenFull, runDiskCheck } from '../disk/disk-check.js';
+import { systemClock } from '../protection/clock.js';
+import { instanceMetadata } from '../protection/imds.js';
+import { awsInstanceControl } from '../protection/instance-control.js';
 import { readBootContract } from '../protection/instance-runtime.js';
+import { withRetries } from '../protection/retry.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
 import { type Command, UsageError } from './command.js';
 
@@ -49,7 +53,7 @@ export const diskCheckCommand: Command = {
   name: 'disk-check',
   usage: USAGE,
   summary: `check free space and inodes (build path and Docker data root); with --prune, prune Docker when low, recheck, exit ${DISK_FULL_EXIT_STATUS} if still low`,
-  async run({ args, root, log }) {
+  async run({ args, root, env, log }) {
     const options = parseDiskCheckArgs(args);
     // The contract's values, or the schema's defaults when the instance has none (the same defaults, defined once).
     const contract =
@@ -78,6 +82,14 @@ export const diskCheckCommand: Command = {
     if (outcome.ok) {
       log.info('disk ok', { pruned: outcome.pruned });
       return 0;
+    }
+    if (contract.disk.terminateInstanceOnDiskFull) {
+      const metadata = instanceMetadata({ env });
+      const control = awsInstanceControl({ env, metadata, groupName: contract.stack.autoScalingGroupName });
+      await replaceInstanceWhenFull(outcome, {
+        setUnhealthy: () => withRetries(() => control.setUnhealthy(), { clock: systemClock }),
+        log,
+      });
     }
     return DISK_FULL_EXIT_STATUS;
   },

@@ -35,6 +35,27 @@ export interface DiskCheckRequest {
   readonly prune: { readonly until: string; readonly builderPrune: boolean } | undefined;
 }
 
+/**
+ * `disk.terminateInstanceOnDiskFull`: after a prune that did not free enough, mark the instance unhealthy. Auto Scaling
+ * then replaces it through the termination lifecycle hook, where lifecycled lets the running jobs finish first.
+ */
+export async function replaceInstanceWhenFull(
+  outcome: DiskCheckOutcome,
+  deps: { readonly setUnhealthy: () => Promise<void>; readonly log: Logger },
+): Promise<boolean> {
+  if (outcome.ok || !outcome.pruned) return false;
+  try {
+    await deps.setUnhealthy();
+    deps.log.error('disk full after pruning: instance marked unhealthy; it is replaced once its running jobs end');
+    return true;
+  } catch (error) {
+    deps.log.error('disk full after pruning, and marking the instance unhealthy failed', {
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return false;
+  }
+}
+
 export interface DiskCheckOutcome {
   readonly ok: boolean;
   readonly pruned: boolean;

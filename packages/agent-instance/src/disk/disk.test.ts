@@ -4,7 +4,7 @@ import { parseDiskCheckArgs } from '../commands/disk-check.js';
 import { recordingLogger } from '../protection/test-fakes.js';
 import type { CommandRunner } from '../terminate/command-runner.js';
 import { checkDisk, type FileSystemStats } from './decide-disk.js';
-import { runDiskCheck } from './disk-check.js';
+import { replaceInstanceWhenFull, runDiskCheck } from './disk-check.js';
 import { durationSeconds, renderDockerPruneTimer, renderDockerPruneUnits } from './docker-prune-timer.js';
 
 const GIB = 1024 ** 3;
@@ -91,6 +91,25 @@ describe('runDiskCheck', () => {
     fine.deps.statfs = async () => stats(20, 50);
     expect(await runDiskCheck(request, fine.deps)).toMatchObject({ ok: true, pruned: false });
     expect(fine.commands).toEqual([]);
+  });
+});
+
+describe('replaceInstanceWhenFull', () => {
+  const full = { ok: false, pruned: true, verdicts: [] };
+  it('marks the instance unhealthy only when pruning did not free enough', async () => {
+    const calls: string[] = [];
+    const deps = { setUnhealthy: async () => void calls.push('unhealthy'), log: recordingLogger() };
+    expect(await replaceInstanceWhenFull({ ...full, ok: true }, deps)).toBe(false);
+    expect(await replaceInstanceWhenFull({ ...full, pruned: false }, deps)).toBe(false);
+    expect(calls).toEqual([]);
+    expect(await replaceInstanceWhenFull(full, deps)).toBe(true);
+    expect(calls).toEqual(['unhealthy']);
+  });
+  it('logs a failure instead of throwing', async () => {
+    const log = recordingLogger();
+    const failing = async () => Promise.reject(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    expect(await replaceInstanceWhenFull(full, { setUnhealthy: failing, log })).toBe(false);
+    expect(log.lines.some((line) => line.includes('AccessDenied: denied'))).toBe(true);
   });
 });
 
