@@ -1,9 +1,8 @@
+import { systemClock } from '../aws/clock.js';
 import { bootContractSchema } from '../boot-contract.js';
 import { DISK_FULL_EXIT_STATUS, nodeStatFs, replaceInstanceWhenFull, runDiskCheck } from '../disk/disk-check.js';
-import { systemClock } from '../protection/clock.js';
-import { instanceMetadata } from '../protection/imds.js';
 import { awsInstanceControl } from '../protection/instance-control.js';
-import { readBootContract } from '../protection/instance-runtime.js';
+import { instanceMetadataFor, readBootContract } from '../protection/instance-runtime.js';
 import { withRetries } from '../protection/retry.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
 import { type Command, UsageError } from './command.js';
@@ -84,7 +83,7 @@ export const diskCheckCommand: Command = {
       return 0;
     }
     if (contract.disk.terminateInstanceOnDiskFull) {
-      const metadata = instanceMetadata({ env });
+      const metadata = instanceMetadataFor(env);
       const control = awsInstanceControl({ env, metadata, groupName: contract.stack.autoScalingGroupName });
       await replaceInstanceWhenFull(outcome, {
         setUnhealthy: () => withRetries(() => control.setUnhealthy(), { clock: systemClock }),

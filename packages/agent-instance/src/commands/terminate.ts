@@ -1,7 +1,6 @@
-import { systemClock } from '../protection/clock.js';
-import { instanceMetadata } from '../protection/imds.js';
+import { systemClock } from '../aws/clock.js';
 import { awsInstanceControl } from '../protection/instance-control.js';
-import { currentBootId, readBootContract } from '../protection/instance-runtime.js';
+import { currentBootId, instanceMetadataFor, readBootContract } from '../protection/instance-runtime.js';
 import { procRunningJobIds } from '../protection/job-processes.js';
 import { isProcessAlive } from '../protection/process-table.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
@@ -53,7 +52,7 @@ export const terminateCommand: Command = {
   async run({ args, root, env, log }) {
     const options = parseTerminateArgs(args, env);
     const contract = await readBootContract(root, log);
-    const metadata = instanceMetadata({ env });
+    const metadata = instanceMetadataFor(env);
     const outcome = await terminateAfterAgentExit(
       { exitStatus: options.exitStatus, serviceResult: options.serviceResult },
       {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
-import type { Clock } from './clock.js';
+import type { Clock } from '../aws/clock.js';
 import type { IsProcessAlive } from './process-table.js';
 
 export class LockTimeoutError extends Error {

@@ -6,8 +6,8 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { InstanceMetadata } from '../aws/imds-client.js';
 import { IDLE_SINCE_TAG } from '../instance-state-tags.js';
-import type { InstanceMetadata } from './imds.js';
 
 /** The Auto Scaling and EC2 calls an instance makes about itself. Each call is made once; callers retry. */
 export interface InstanceControl {
@@ -42,10 +42,8 @@ export function awsInstanceControl(options: {
 
   const resolve = () => {
     resolved ??= (async () => {
-      const instanceId = await options.metadata.get('instance-id');
-      if (!instanceId) throw new InstanceIdentityError('instance metadata has no instance-id');
-      const region =
-        options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || (await options.metadata.get('placement/region'));
+      const instanceId = await options.metadata.instanceId();
+      const region = options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || (await options.metadata.region());
       if (!region) throw new InstanceIdentityError('no region: set AWS_REGION or allow instance metadata');
       // One attempt per SDK call: the callers retry on their own clock.
       const autoScaling = new AutoScalingClient({ region, maxAttempts: 1 });

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock } from '../aws/clock.js';
+import { createImdsClient, imdsEndpointFromEnv } from '../aws/imds-client.js';
 import { type BootContract, parseBootContract } from '../boot-contract.js';
 import type { Logger } from '../logger.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
-import { systemClock } from './clock.js';
-import { instanceMetadata } from './imds.js';
 import { awsInstanceControl } from './instance-control.js';
 import { procRunningJobIds } from './job-processes.js';
 import { isProcessAlive } from './process-table.js';
@@ -38,6 +38,11 @@ export async function currentBootId(): Promise<string | undefined> {
   return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim() || undefined;
 }
 
+/** The boot's IMDSv2 client, with fewer attempts: a job hook must not hang on metadata for long. */
+export function instanceMetadataFor(env: NodeJS.ProcessEnv) {
+  return createImdsClient({ endpoint: imdsEndpointFromEnv(env), clock: systemClock, attempts: 3, backoffMs: 500 });
+}
+
 export async function protectionDeps(input: {
   root: string;
   env: NodeJS.ProcessEnv;
@@ -54,7 +59,7 @@ export async function protectionDeps(input: {
       (await spawnCommandRunner('systemctl', ['is-active', '--quiet', 'buildkite-agent'])).exitCode === 0,
     control: awsInstanceControl({
       env: input.env,
-      metadata: instanceMetadata({ env: input.env }),
+      metadata: instanceMetadataFor(input.env),
       groupName: contract?.stack.autoScalingGroupName,
     }),
     settings: {

@@ -1,9 +1,9 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Clock } from '../aws/clock.js';
 import { AGENT_STATE_TAG, type AgentState, formatIdleSinceTag } from '../instance-state-tags.js';
 import type { Logger } from '../logger.js';
 import { addBusyJob, listBusyJobs, removeBusyJob } from './busy-jobs.js';
-import type { Clock } from './clock.js';
 import {
   type DesiredInstanceState,
   desiredInstanceState,

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../aws/clock.js';
 
 export interface RetryOptions {
   readonly clock: Clock;

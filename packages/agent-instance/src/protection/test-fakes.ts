@@ -1,5 +1,5 @@
+import type { Clock } from '../aws/clock.js';
 import type { Logger } from '../logger.js';
-import type { Clock } from './clock.js';
 import type { InstanceControl } from './instance-control.js';
 
 /**

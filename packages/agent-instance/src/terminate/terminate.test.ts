@@ -30,7 +30,11 @@ function deps(overrides: Partial<TerminateDeps> = {}): TerminateDeps {
     root,
     clock,
     log: recordingLogger(),
-    metadata: { get: async () => lifecycleState },
+    metadata: {
+      instanceId: async () => 'i-0123456789abcdef0',
+      region: async () => 'us-east-1',
+      targetLifecycleState: async () => lifecycleState,
+    },
     control,
     runner,
     isProcessAlive: () => false, // the agent has exited

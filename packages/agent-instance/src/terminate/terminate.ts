@@ -1,10 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Clock } from '../aws/clock.js';
+import type { InstanceMetadata } from '../aws/imds-client.js';
 import type { Logger } from '../logger.js';
 import { listBusyJobs } from '../protection/busy-jobs.js';
-import type { Clock } from '../protection/clock.js';
 import { partitionJobs } from '../protection/decide-protection.js';
-import type { InstanceMetadata } from '../protection/imds.js';
 import type { InstanceControl } from '../protection/instance-control.js';
 import type { RunningJobIds } from '../protection/job-processes.js';
 import type { IsProcessAlive } from '../protection/process-table.js';
@@ -105,7 +105,7 @@ export async function terminateAfterAgentExit(exit: AgentExit, deps: TerminateDe
 async function decide(exit: AgentExit, deps: TerminateDeps): Promise<TerminationDecision> {
   const paths = protectionPaths(deps.root);
   const [targetLifecycleState, lifecycledDraining, running, jobs, agentLog] = await Promise.all([
-    deps.metadata.get('autoscaling/target-lifecycle-state').catch((error: unknown) => {
+    deps.metadata.targetLifecycleState().catch((error: unknown) => {
       deps.log.error('could not read the target lifecycle state', { error: describe(error) });
       return undefined;
     }),
