@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Amazon Linux 2023 packages every agent needs: git + git-lfs, AWS CLI v2, the SSM and CloudWatch agents, Node.js 22
-# (runs our CLIs) and the disk tools the boot uses for instance storage.
+# (runs our CLIs) and the disk tools the boot uses for instance storage (mdadm, mkfs.ext4).
 set -euo pipefail
 
 dnf -y -q upgrade
 dnf -y -q install \
-  git git-lfs jq lsof mdadm nvme-cli pigz tar gzip unzip zip wget rsyslog \
+  git git-lfs jq lsof mdadm nvme-cli e2fsprogs pigz tar gzip unzip zip wget rsyslog \
   awscli-2 amazon-ssm-agent amazon-cloudwatch-agent ec2-instance-connect \
   nodejs22
 
