@@ -20,6 +20,8 @@ export function instancePaths(root: string) {
     stateDir: at('/var/lib/elastic-ci'),
     /** Reboot safety: present once a first boot completed (JSON: instance id and time). */
     bootMarker: at('/var/lib/elastic-ci/boot-completed'),
+    /** Written when a first boot begins: present without boot-completed, the first boot was interrupted. */
+    bootStartedMarker: at('/var/lib/elastic-ci/boot-started'),
     /** The boot id of the last boot whose every-boot steps completed (so a second run on one boot skips them). */
     everyBootMarker: at('/var/lib/elastic-ci/every-boot-done'),
     /** Changes on every boot of the machine (kernel). */

@@ -43,6 +43,7 @@ describe('runBoot', () => {
     expect(fake.files.get('/etc/elastic-ci/agent.env')?.content).toContain('BUILDKITE_QUEUE="linux"');
     expect(fake.files.get('/etc/lifecycled')?.content).toContain('LIFECYCLED_INSTANCE_ID="i-0123456789abcdef0"');
     expect(fake.files.has('/var/lib/elastic-ci/boot-completed')).toBe(true);
+    expect(fake.files.has('/var/lib/elastic-ci/boot-started')).toBe(true);
     expect(fake.commands).toEqual([
       'systemctl restart docker.service',
       'systemctl enable --now lifecycled.service',

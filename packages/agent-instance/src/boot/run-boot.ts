@@ -364,6 +364,11 @@ export async function runBoot(options: BootOptions, ports: BootPorts): Promise<B
         instanceId: id,
       },
     );
+    if (firstBoot) {
+      await step('boot marker', undefined, () =>
+        ports.fs.writeFile(paths.bootStartedMarker, `${JSON.stringify({ instanceId: id })}\n`, { mode: 0o644 }),
+      );
+    }
     // The token first: an instance that cannot register must fail before it changes anything.
     const token = firstBoot ? await fetchTokenStep(loaded, ports) : undefined;
     await everyBootStepsOncePerBoot(loaded, ports, paths);

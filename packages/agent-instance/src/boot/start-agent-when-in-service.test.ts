@@ -88,4 +88,16 @@ describe('runStartAgentWhenInService', () => {
     expect(nextBoot.commands).toEqual(['systemctl restart docker.service', 'systemctl start buildkite-agent.service']);
     expect(nextBoot.files.get('/var/lib/elastic-ci/every-boot-done')?.content).toBe('boot-2\n');
   });
+
+  it('replaces an instance whose first boot was interrupted by a restart', async () => {
+    const fake = createFakeBootPorts({
+      files: { [CONTRACT]: contract, '/var/lib/elastic-ci/boot-started': '{"instanceId":"i-0123456789abcdef0"}' },
+      lifecycleState: 'InService',
+    });
+    const outcome = await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports);
+    expect(outcome.status).toBe('failed');
+    expect(fake.logLines.join('')).toContain('step "first boot interrupted"');
+    expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+    expect(fake.commands).toEqual(['systemctl poweroff']);
+  });
 });

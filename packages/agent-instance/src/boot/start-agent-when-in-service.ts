@@ -29,6 +29,18 @@ const TERMINATING = new Set(['Terminated', 'Warmed:Terminated']);
 export async function runStartAgentWhenInService(options: WaitOptions, ports: BootPorts): Promise<WaitOutcome> {
   const paths = instancePaths(options.root);
   if ((await ports.fs.readText(paths.bootMarker)) === undefined) {
+    if ((await ports.fs.readText(paths.bootStartedMarker)) !== undefined) {
+      // The machine restarted in the middle of its first boot (user data does not run again): it can never be
+      // trusted to be configured, so it is replaced (Buildkite's stack does the same).
+      const failure = new BootStepError(
+        'first boot interrupted',
+        'the instance restarted before its first boot completed',
+        'nothing to fix here: the group replaces the instance',
+      );
+      const instanceId = await ports.metadata.instanceId().catch(() => undefined);
+      await failClosed(failure, instanceId, undefined, ports);
+      return { status: 'failed', error: failure };
+    }
     ports.log.info('the first boot has not completed: elastic-ci-boot starts the agent itself');
     return { status: 'not-booted' };
   }
