@@ -28,6 +28,9 @@ for tarball in "$ELASTIC_CI_STAGING"/packages/*.tgz; do
 done
 
 install -d -m 0755 /etc/elastic-ci /var/lib/elastic-ci /etc/buildkite-agent/hooks
+# Job hooks run as buildkite-agent and record running jobs here (scale-in protection, `elastic-ci-instance
+# job-started`); made now, so a root-run reconcile can never create it first with an owner the hooks cannot write.
+install -d -o buildkite-agent -g buildkite-agent -m 0755 /var/lib/elastic-ci/protection
 # Hooks are the regular files of conf/buildkite-agent/hooks/ (its test/ directory stays out of the image).
 for hook in "$conf"/buildkite-agent/hooks/*; do
   if [[ -f "$hook" ]]; then install -m 0755 "$hook" /etc/buildkite-agent/hooks/; fi
