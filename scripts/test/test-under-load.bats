@@ -12,7 +12,7 @@ setup() {
 #!/usr/bin/env bash
 call=$(($(wc -l <"$STUB_LOG") + 1))
 siblings=$(ps -o pid= --ppid "$PPID" | grep -vcw "$$")
-echo "$* siblings=$siblings" >>"$STUB_LOG"
+echo "$* siblings=$siblings force=${TURBO_FORCE:-}" >>"$STUB_LOG"
 if [[ -n "${STUB_BLOCK:-}" ]]; then
   touch "$STUB_DIR/started"
   until [[ -e "$STUB_DIR/release" ]]; do sleep 0.05; done
@@ -52,7 +52,7 @@ assert_all_dead() {
   run "$script"
 
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUB_LOG")" = "$(printf 'test siblings=2\ntest siblings=2\ntest siblings=2')" ]
+  [ "$(cat "$STUB_LOG")" = "$(printf 'test siblings=2 force=true\ntest siblings=2 force=true\ntest siblings=2 force=true')" ]
   [[ "$output" == *"all 3 runs passed with 2 CPU hogs"* ]]
   read -ra pids <<<"$(hog_pids_from "$output")"
   [ "${#pids[@]}" -eq 2 ]
