@@ -1,4 +1,5 @@
 import type * as cdk from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { AgentFleetOptions } from './agent-fleet/agent-fleet-options';
 
 /**
@@ -166,6 +167,29 @@ export interface ScalerOptions {
    */
   readonly warmPoolPrepareForWaitingJobs?: boolean | undefined;
   /**
+   * Replace zombie instances (`ZOMBIE_CHECK` of the scheduled scaler): each pass marks unhealthy (the group replaces
+   * them) InService, unprotected instances launched at least `zombieGracePeriod` ago whose `elastic-ci:agent-state`
+   * tag has not said `running` for 2 minutes. Only for the elastic-ci agent image, whose agent unit writes that tag
+   * seconds after the agent starts: on any other image (the default `imageIdSsmParameterName` is stock Amazon Linux)
+   * every instance would be replaced after the grace period, which is why it is off by default. Needs the scaler
+   * (`minSize` < `maxSize`); grants the scheduled scaler `autoscaling:SetInstanceHealth` on the group and
+   * `ec2:DescribeInstances`.
+   * @default false
+   */
+  readonly zombieCheckEnabled?: boolean | undefined;
+  /**
+   * An instance launched less than this long ago is never judged a zombie (`ZOMBIE_GRACE_PERIOD`: boot, agent start,
+   * warm-pool resume), whole seconds from 5 minutes to 24 hours; only with `zombieCheckEnabled`.
+   * @default Duration.minutes(10)
+   */
+  readonly zombieGracePeriod?: Duration | undefined;
+  /**
+   * Zombies marked unhealthy per scaler pass at most, oldest first (`ZOMBIE_MAX_PER_PASS`), 1–20; only with
+   * `zombieCheckEnabled`.
+   * @default 3
+   */
+  readonly zombieMaxInstancesPerPass?: number | undefined;
+  /**
    * How often EventBridge starts the scheduled scaler, seconds (a multiple of 60: `rate(n minutes)`).
    * @default 60
    */
@@ -323,6 +347,9 @@ export const CONTROL_PLANE_DEFAULTS = {
   scaleInMinRunningTimeSec: 0,
   idleAgentCount: 0,
   warmPoolPrepareForWaitingJobs: false,
+  zombieCheckEnabled: false,
+  zombieGracePeriod: Duration.minutes(10),
+  zombieMaxInstancesPerPass: 3,
   scalerScheduleIntervalSec: 60,
   scalerPollIntervalSec: 10,
   scalerInvocationBudgetSec: 50,

@@ -51,6 +51,22 @@ describe('ElasticCiStack validation', () => {
     expect(validateElasticCiStackProps({ agentTokenParameterName: '/buildkite/agent-token' })).toEqual([]);
   });
 
+  it("accepts the zombie check at agent-scaler's bounds", () => {
+    for (const [zombieGracePeriod, zombieMaxInstancesPerPass] of [
+      [cdk.Duration.minutes(5), 1],
+      [cdk.Duration.hours(24), 20],
+    ] as const) {
+      expect(
+        validateElasticCiStackProps({
+          agentTokenParameterName: '/a',
+          zombieCheckEnabled: true,
+          zombieGracePeriod,
+          zombieMaxInstancesPerPass,
+        }),
+      ).toEqual([]);
+    }
+  });
+
   it.each<[string, ElasticCiStackProps, string]>([
     [
       'two token sources',
@@ -104,6 +120,31 @@ describe('ElasticCiStack validation', () => {
       'lease shorter than the scaler allows',
       { agentTokenParameterName: '/a', scalerLeaseTtlSec: 5 },
       'scalerLeaseTtlSec is 5; it must be a whole number from 10 to 900',
+    ],
+    [
+      'zombie grace period shorter than boot',
+      { agentTokenParameterName: '/a', zombieCheckEnabled: true, zombieGracePeriod: cdk.Duration.minutes(2) },
+      'zombieGracePeriod is 120 s; it must be whole seconds from 300',
+    ],
+    [
+      'zombie grace period beyond a day',
+      { agentTokenParameterName: '/a', zombieCheckEnabled: true, zombieGracePeriod: cdk.Duration.hours(25) },
+      'zombieGracePeriod is 90000 s',
+    ],
+    [
+      'too many zombies per pass',
+      { agentTokenParameterName: '/a', zombieCheckEnabled: true, zombieMaxInstancesPerPass: 21 },
+      'zombieMaxInstancesPerPass is 21; it must be a whole number from 1 to 20',
+    ],
+    [
+      'zombie settings without the zombie check',
+      { agentTokenParameterName: '/a', zombieGracePeriod: cdk.Duration.minutes(30) },
+      'zombieGracePeriod has no effect without zombieCheckEnabled: true',
+    ],
+    [
+      'zombie check on a fixed-size fleet (no scaler)',
+      { agentTokenParameterName: '/a', zombieCheckEnabled: true, minSize: 3, maxSize: 3 },
+      'zombieCheckEnabled needs the scaler',
     ],
     [
       'not a policy ARN',

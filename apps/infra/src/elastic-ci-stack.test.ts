@@ -17,6 +17,7 @@ let maximal: SynthesizedStack;
 let fixedFleet: SynthesizedStack;
 let existingSecrets: SynthesizedStack;
 let minimalControlPlane: SynthesizedStack;
+let zombieCheck: SynthesizedStack;
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ci/buildkite-token-AbC123';
 const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -38,6 +39,8 @@ beforeAll(() => {
     dashboardEnabled: false,
     scalerLeaseEnabled: false,
   });
+  // The zombie check alone (set-desired: no drain grants), with the webhook to see that only polling checks.
+  zombieCheck = synthesizeStack({ ...MINIMAL_PROPS, webhookEnabled: true, zombieCheckEnabled: true });
 }, 600_000);
 
 function functionsOf(synthesized: SynthesizedStack): Record<string, TemplateValue> {
@@ -146,6 +149,7 @@ describe('scaler', () => {
       LAMBDA_INTERVAL: '10s',
       LAMBDA_TIMEOUT: '50s',
       LAMBDA_STARTUP_JITTER_MAX: '0s',
+      ZOMBIE_CHECK: 'false',
     });
   });
 
@@ -182,7 +186,50 @@ describe('scaler', () => {
       LAMBDA_STARTUP_JITTER_MAX: '5s',
       SCALER_LOCK_TTL: '45s',
       SCALER_LOCK_WAIT: '15s',
+      ZOMBIE_CHECK: 'true',
+      ZOMBIE_GRACE_PERIOD: '900s',
+      ZOMBIE_MAX_PER_PASS: '5',
     });
+  });
+
+  it("zombieCheckEnabled: agent-scaler's defaults rendered on the scheduled function only", () => {
+    expect(scheduledEnvironment(zombieCheck)).toMatchObject({
+      ZOMBIE_CHECK: 'true',
+      ZOMBIE_GRACE_PERIOD: '600s',
+      ZOMBIE_MAX_PER_PASS: '3',
+    });
+    // A webhook container sees the group minutes apart: its "not running for 2 minutes" would not be continuous.
+    const webhookVariables = Object.keys(webhookEnvironment(zombieCheck));
+    expect(webhookVariables.filter((name) => name.startsWith('ZOMBIE_'))).toEqual([]);
+    const defaultVariables = Object.keys(scheduledEnvironment(defaults));
+    expect(defaultVariables.filter((name) => name.startsWith('ZOMBIE_'))).toEqual(['ZOMBIE_CHECK']);
+  });
+
+  it('zombieCheckEnabled: SetInstanceHealth on the group only, with the other group actions; DescribeInstances', () => {
+    const statements = statementsOfFunction(zombieCheck, 'scheduled.handler');
+    const health = statements.filter((statement) => actionsOf(statement).includes('autoscaling:SetInstanceHealth'));
+    expect(health).toHaveLength(1);
+    expect(actionsOf(health[0])).toContain('autoscaling:SetDesiredCapacity');
+    expect([health[0].Resource].flat()).toHaveLength(1);
+    expect(json(health[0].Resource)).toMatch(
+      /:autoScalingGroup:\*:autoScalingGroupName\/",\{"Ref":"AgentFleetAutoScalingGroup[^"]*"\}\]/,
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: 'ec2:DescribeInstances', Resource: '*' }));
+    for (const synthesized of [zombieCheck, defaults]) {
+      const handler = synthesized === zombieCheck ? 'webhook.handler' : 'scheduled.handler';
+      const actions = statementsOfFunction(synthesized, handler).flatMap(actionsOf);
+      expect(actions, handler).not.toContain('autoscaling:SetInstanceHealth');
+      expect(actions, handler).not.toContain('ec2:DescribeInstances');
+    }
+  });
+
+  it('zombieCheckEnabled: ZombieInstancesReplaced joins the scaling decisions on the dashboard', () => {
+    const body = (synthesized: SynthesizedStack) => {
+      const [dashboard] = Object.values(resourcesOfType(synthesized.json, 'AWS::CloudWatch::Dashboard'));
+      return json(resolved(synthesized, dashboard.Properties.DashboardBody));
+    };
+    expect(body(zombieCheck)).toContain('ZombieInstancesReplaced');
+    expect(body(defaults)).not.toContain('ZombieInstancesReplaced');
   });
 
   it('the scheduled function: reserved concurrency 1, timeout = polling budget + margin, nodejs22.x', () => {

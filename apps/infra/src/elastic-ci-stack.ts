@@ -81,6 +81,13 @@ export class ElasticCiStack extends cdk.Stack {
         policyEnvironment: scalerPolicyEnvironment(props, warmPoolScalerManaged),
         warmPoolScalerManaged,
         drainsInstances: scaleInStrategy === 'drain' && !disableScaleIn,
+        zombieCheck:
+          (props.zombieCheckEnabled ?? d.zombieCheckEnabled)
+            ? {
+                gracePeriodSec: (props.zombieGracePeriod ?? d.zombieGracePeriod).toSeconds(),
+                maxPerPass: props.zombieMaxInstancesPerPass ?? d.zombieMaxInstancesPerPass,
+              }
+            : undefined,
         scheduleIntervalSec: props.scalerScheduleIntervalSec ?? d.scalerScheduleIntervalSec,
         pollIntervalSec: props.scalerPollIntervalSec ?? d.scalerPollIntervalSec,
         invocationBudgetSec: props.scalerInvocationBudgetSec ?? d.scalerInvocationBudgetSec,
@@ -121,6 +128,7 @@ export class ElasticCiStack extends cdk.Stack {
         queue,
         autoScalingGroupName: this.autoScalingGroupName,
         warmPoolEnabled: props.warmPoolEnabled === true,
+        zombieCheckEnabled: this.scaler?.zombieCheckEnabled === true,
         functions,
       });
     }

@@ -78,6 +78,7 @@ describe.each<[string, () => SynthesizedStack]>([
     const mutations = [
       'autoscaling:SetDesiredCapacity',
       'autoscaling:TerminateInstanceInAutoScalingGroup',
+      'autoscaling:SetInstanceHealth',
       'autoscaling:PutWarmPool',
       'autoscaling:SuspendProcesses',
       'autoscaling:UpdateAutoScalingGroup',

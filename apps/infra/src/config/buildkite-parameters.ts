@@ -592,7 +592,11 @@ const RULES: readonly Rule[] = [
       if (interval !== undefined) context.set('scaling.pollIntervalSec', interval);
     },
   },
-  bool('ScalerEnableExperimentalElasticCIMode', 'scaling.elasticCiMode'),
+  bool(
+    'ScalerEnableExperimentalElasticCIMode',
+    'scaling.elasticCiMode',
+    '`"true"` or `"false"`. Buildkite\'s dangling-instance check of this mode (an SSM Run Command probe) is not copied and this does not turn on its replacement, `scaling.zombieCheck.enabled`: that is safe only with the elastic-ci agent image, whose instances tag their agent state.',
+  ),
   accepted(
     'BuildkiteAgentScalerServerlessARN',
     'Deprecated and unused by Buildkite too: our scaler is a function of this stack.',

@@ -177,6 +177,9 @@ const STACK_PROPS: Record<Exclude<keyof ElasticCiStackProps, keyof StackProps>, 
   warmPoolReuseOnScaleIn: true,
   scheduledScalingActions: true,
   costAllocationTags: true,
+  zombieCheckEnabled: true,
+  zombieGracePeriod: true,
+  zombieMaxInstancesPerPass: true,
 };
 
 describe('Function: configToStackProps', () => {
@@ -227,5 +230,18 @@ describe('Function: configToStackProps', () => {
     expect(props.buildCacheExpiration?.toDays()).toBe(14);
     expect(props.bucketRemovalPolicy).toBe(RemovalPolicy.DESTROY);
     expect(configToStackProps({})).toEqual({});
+  });
+
+  it('maps scaling.zombieCheck onto the zombie-check props, the grace period as a duration', () => {
+    // Act
+    const props = configToStackProps({
+      scaling: { zombieCheck: { enabled: true, gracePeriodSec: 900, maxInstancesPerPass: 5 } },
+    });
+
+    // Assess
+    expect(Object.keys(props).sort()).toEqual(['zombieCheckEnabled', 'zombieGracePeriod', 'zombieMaxInstancesPerPass']);
+    expect(props.zombieCheckEnabled).toBe(true);
+    expect(props.zombieGracePeriod?.toSeconds()).toBe(900);
+    expect(props.zombieMaxInstancesPerPass).toBe(5);
   });
 });

@@ -32,6 +32,7 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
   const signing = buildkite.signing ?? {};
   const webhook = buildkite.webhook ?? {};
   const warmPool = scaling.warmPool ?? {};
+  const zombieCheck = scaling.zombieCheck ?? {};
   const props: ElasticCiStackProps = {
     // StackProps take no explicit undefined
     ...(config.description === undefined ? {} : { description: config.description }),
@@ -111,6 +112,9 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
     scalerLeaseWaitSec: scaling.leaseWaitSec,
     scalerManagedPolicyArns: list(scaling.managedPolicyArns),
     scheduledScalingActions: scaling.schedules?.map((action) => ({ ...action })),
+    zombieCheckEnabled: zombieCheck.enabled,
+    zombieGracePeriod: seconds(zombieCheck.gracePeriodSec),
+    zombieMaxInstancesPerPass: zombieCheck.maxInstancesPerPass,
     // warm pool
     warmPoolEnabled: warmPool.enabled,
     warmPoolState: warmPool.state,

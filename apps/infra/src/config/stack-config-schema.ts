@@ -136,6 +136,17 @@ export const stackConfigSchema = z
         leaseTtlSec: seconds('Lease lifetime').optional(),
         leaseWaitSec: seconds('Webhook wait for the lease').optional(),
         managedPolicyArns: texts('Managed policies of the scaler role.').optional(),
+        zombieCheck: z
+          .object({
+            enabled: flag(
+              'Replace instances whose agent is not running (only with the elastic-ci agent image).',
+            ).optional(),
+            gracePeriodSec: count(300, 86_400, 'Instance age before it is judged (seconds).').optional(),
+            maxInstancesPerPass: count(1, 20, 'Zombies replaced per pass at most.').optional(),
+          })
+          .strict()
+          .optional()
+          .describe('Zombie check of the scheduled scaler.'),
         schedules: z.array(scheduledScalingActionSchema).optional().describe('Scheduled size changes.'),
         warmPool: z
           .object({

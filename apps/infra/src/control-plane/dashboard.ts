@@ -16,11 +16,14 @@ export const SCALER_DECISION_METRICS = [
   'DrainedInstances',
   'ScalingErrors',
 ];
+/** Shown with the decisions when the scheduled scaler checks for zombies (it emits the metric only then). */
+export const SCALER_ZOMBIE_METRIC = 'ZombieInstancesReplaced';
 
 export interface ElasticCiDashboardProps {
   readonly queue: string;
   readonly autoScalingGroupName: string;
   readonly warmPoolEnabled: boolean;
+  readonly zombieCheckEnabled: boolean;
   readonly functions: readonly ControlPlaneFunction[];
 }
 
@@ -69,7 +72,9 @@ export class ElasticCiDashboard extends Construct {
         title: 'Scaling decisions',
         width: 12,
         stacked: true,
-        left: SCALER_DECISION_METRICS.map((name) => scalerSearch(name, 'Sum', name)),
+        left: [...SCALER_DECISION_METRICS, ...(props.zombieCheckEnabled ? [SCALER_ZOMBIE_METRIC] : [])].map((name) =>
+          scalerSearch(name, 'Sum', name),
+        ),
       }),
     );
     const lambdaWidgets = [

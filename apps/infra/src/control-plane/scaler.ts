@@ -35,6 +35,8 @@ export interface ScalerProps {
   readonly policyEnvironment: Record<string, string>;
   readonly warmPoolScalerManaged: boolean;
   readonly drainsInstances: boolean;
+  /** The zombie check of the scheduled function (`ZOMBIE_*`); `undefined`: off. */
+  readonly zombieCheck: { readonly gracePeriodSec: number; readonly maxPerPass: number } | undefined;
   readonly scheduleIntervalSec: number;
   readonly pollIntervalSec: number;
   readonly invocationBudgetSec: number;
@@ -64,10 +66,13 @@ export class Scaler extends Construct {
   readonly stateParameter: ssm.StringParameter;
   readonly leaseTable: dynamodb.Table | undefined;
   readonly schedule: events.Rule;
+  /** The scheduled function replaces zombie instances (`ZOMBIE_CHECK=true`). */
+  readonly zombieCheckEnabled: boolean;
 
   constructor(scope: Construct, id: string, props: ScalerProps) {
     super(scope, id);
     const stack = cdk.Stack.of(this);
+    this.zombieCheckEnabled = props.zombieCheck !== undefined;
 
     this.stateParameter = new ssm.StringParameter(this, 'StateParameter', {
       description: 'agent-scaler state (cooldowns, growth throttle) shared by the scheduled and webhook functions',
@@ -123,6 +128,7 @@ export class Scaler extends Construct {
         LAMBDA_INTERVAL: `${props.pollIntervalSec}s`,
         LAMBDA_TIMEOUT: `${props.invocationBudgetSec}s`,
         LAMBDA_STARTUP_JITTER_MAX: `${props.startupJitterMaxSec}s`,
+        ...zombieCheckEnvironment(props.zombieCheck),
       },
       timeout: cdk.Duration.seconds(props.invocationBudgetSec + SCHEDULED_TIMEOUT_MARGIN_SEC),
       // One poll loop at a time: an overrunning invocation never overlaps the next scheduled one.
@@ -179,7 +185,11 @@ export class Scaler extends Construct {
     }
 
     const groupArn = autoScalingGroupArn(stack, props.autoScalingGroupName);
-    for (const { role } of functions) {
+    for (const fn of functions) {
+      const { role } = fn;
+      // Only the scheduled function checks for zombies: its container sees the group every poll, so its 2-minute
+      // "seen without a running agent" window is continuous; a webhook container's sightings are minutes apart.
+      const checksZombies = this.zombieCheckEnabled && fn === this.scheduledFunction;
       props.agentToken.grantRead(role);
       allowWithWildcard(role, {
         actions: [
@@ -197,16 +207,18 @@ export class Scaler extends Construct {
           'autoscaling:SetDesiredCapacity',
           ...(props.drainsInstances ? ['autoscaling:TerminateInstanceInAutoScalingGroup'] : []),
           ...(props.warmPoolScalerManaged ? ['autoscaling:PutWarmPool'] : []),
+          ...(checksZombies ? ['autoscaling:SetInstanceHealth'] : []),
         ],
         resources: [groupArn],
         reason:
           "The stack's own group only: its name is in the ARN; the wildcard is the group id, unknown until the group exists.",
       });
-      if (props.drainsInstances) {
+      if (props.drainsInstances || checksZombies) {
         allowWithWildcard(role, {
           actions: ['ec2:DescribeInstances'],
           resources: ['*'],
-          reason: 'ec2:DescribeInstances supports no resource-level permissions (the drain reads launch times).',
+          reason:
+            'ec2:DescribeInstances supports no resource-level permissions (the drain and the zombie check read launch times and instance-state tags).',
         });
       }
       role.addToPrincipalPolicy(
@@ -225,6 +237,19 @@ export class Scaler extends Construct {
       }
     }
   }
+}
+
+/**
+ * The scheduled function's zombie-check variables (agent-scaler README, "Zombie check"). Off is spelled out
+ * (`ZOMBIE_CHECK=false`), and the other two are left out then: agent-scaler refuses them without the check.
+ */
+export function zombieCheckEnvironment(zombieCheck: ScalerProps['zombieCheck']): Record<string, string> {
+  if (zombieCheck === undefined) return { ZOMBIE_CHECK: 'false' };
+  return {
+    ZOMBIE_CHECK: 'true',
+    ZOMBIE_GRACE_PERIOD: `${zombieCheck.gracePeriodSec}s`,
+    ZOMBIE_MAX_PER_PASS: String(zombieCheck.maxPerPass),
+  };
 }
 
 /** The group's ARN with the group id wildcarded (the id is unknown until creation; the name pins the group). */

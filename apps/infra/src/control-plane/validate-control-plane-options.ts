@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { AGENT_FLEET_DEFAULTS } from '../agent-fleet/agent-fleet-defaults';
 import type { ControlPlaneOptions, ElasticCiStackProps } from '../elastic-ci-stack-props';
 import { agentTokenProblems } from './agent-token';
 
@@ -110,6 +111,7 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
       );
     }
   }
+  problems.push(...zombieCheckProblems(props));
   if (props.webhookEnabled !== true) {
     for (const name of ['webhookSecretParameterName', 'webhookAllowTokenHeader', 'webhookReplayWindowSec'] as const) {
       if (props[name] !== undefined) problems.push(`${name} has no effect without webhookEnabled: true`);
@@ -155,6 +157,39 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
         `agentEndpoint is ${quoted(endpoint)}; it must be an https:// URL (the agent token goes with every request)`,
       );
     }
+  }
+  return problems;
+}
+
+/** agent-scaler's `ZOMBIE_GRACE_PERIOD` range (5m–24h) and `ZOMBIE_MAX_PER_PASS` range (1–20). */
+export const ZOMBIE_GRACE_PERIOD_RANGE_SEC = { min: 300, max: 86_400 } as const;
+export const ZOMBIE_MAX_INSTANCES_PER_PASS_RANGE = { min: 1, max: 20 } as const;
+
+function zombieCheckProblems(props: ElasticCiStackProps): string[] {
+  const problems = range(
+    'zombieMaxInstancesPerPass',
+    props.zombieMaxInstancesPerPass,
+    ZOMBIE_MAX_INSTANCES_PER_PASS_RANGE.min,
+    ZOMBIE_MAX_INSTANCES_PER_PASS_RANGE.max,
+  );
+  const grace = props.zombieGracePeriod;
+  if (grace !== undefined && !grace.isUnresolved()) {
+    const seconds = grace.toMilliseconds() / 1000;
+    const { min, max } = ZOMBIE_GRACE_PERIOD_RANGE_SEC;
+    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+      problems.push(
+        `zombieGracePeriod is ${seconds} s; it must be whole seconds from ${min} (5 min: shorter replaces instances still booting) to ${max} (24 h)`,
+      );
+    }
+  }
+  if (props.zombieCheckEnabled !== true) {
+    for (const name of ['zombieGracePeriod', 'zombieMaxInstancesPerPass'] as const) {
+      if (props[name] !== undefined) problems.push(`${name} has no effect without zombieCheckEnabled: true`);
+    }
+  } else if ((props.minSize ?? AGENT_FLEET_DEFAULTS.minSize) === (props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize)) {
+    problems.push(
+      'zombieCheckEnabled needs the scaler, which a fixed-size fleet (minSize equal to maxSize) does not deploy',
+    );
   }
   return problems;
 }
