@@ -277,14 +277,17 @@ describe('Function: runLifecycled (target-lifecycle-state)', () => {
 
 describe('Function: runLifecycled (spot)', () => {
   it('SIGTERMs the agent, then SIGQUITs it within the lead before the spot deadline', async () => {
-    // Prepare: the SIGQUIT falls due 1 s in, 119 s before the deadline. The exact moment is proven with a fake clock
-    // in run-stop-agent.test.ts; here the order of events, with a margin no loaded machine eats up.
+    // Prepare: the notice appears only once the daemon is polling, and the SIGQUIT falls due 10 s after it (110 s
+    // before the deadline): the graceful SIGTERM comes first as long as noticing and starting the handler take less
+    // than that, which a loaded machine does not eat up (a notice already inside the lead is SIGQUIT at once, by
+    // design). The exact SIGQUIT moment is proven with a fake clock in run-stop-agent.test.ts; here the order.
     agent = await startFakeAgent({ directory, jobMs: 60_000 });
+    const daemon = start(['--no-lifecycle-state'], { env: { STOP_AGENT_SIGQUIT_LEAD: '110s' } });
+    await waitFor(() => standIn.requests.length >= 2, 'the daemon polling instance metadata', 60_000);
     const deadline = new Date(Date.now() + 120_000).toISOString();
     standIn.setSpotInstanceAction({ action: 'terminate', time: deadline });
 
     // Act
-    const daemon = start(['--no-lifecycle-state'], { env: { STOP_AGENT_SIGQUIT_LEAD: '119s' } });
     const exitCode = await daemon.exit;
 
     // Assess
@@ -297,14 +300,14 @@ describe('Function: runLifecycled (spot)', () => {
     ]);
     const cancelledAt = events.at(-1)?.at ?? 0;
     // Not before the lead (a machine's slowness only delays), and before the reclaim.
-    expect(cancelledAt).toBeGreaterThanOrEqual(Date.parse(deadline) - 119_000);
+    expect(cancelledAt).toBeGreaterThanOrEqual(Date.parse(deadline) - 110_000);
     expect(cancelledAt).toBeLessThan(Date.parse(deadline));
     // Spot interruptions have no lifecycle action to hold the instance.
     expect(completeCalls()).toEqual([]);
     expect(daemon.logs().find((entry) => entry.msg === 'Executing handler')).toMatchObject({
       args: ['ec2:SPOT_INSTANCE_TERMINATION', INSTANCE_ID, deadline],
     });
-  });
+  }, 120_000);
 
   it('reports a rebalance recommendation without draining', async () => {
     // Prepare
