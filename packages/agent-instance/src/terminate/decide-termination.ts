@@ -70,9 +70,10 @@ function isCleanExit(input: TerminationInput): boolean {
 }
 
 /**
- * The Buildkite agent's line when every agent of the process has idled out ("All agents have been idle for 10m0s.
- * Disconnecting..."): "idle" and then "disconnect" on one line. Only the last lines of the run count, so an old
- * line cannot decide a later exit.
+ * The Buildkite agent's line when every agent of the process has idled out ("All agents have been idle for 600
+ * seconds. Disconnecting..." in older v3 releases, "… idle for at least 10m0s. Disconnecting..." in newer ones):
+ * "idle" and then "disconnect" on one line. Only the last lines of the run count, so an old line cannot decide a
+ * later exit.
  */
 const IDLE_DISCONNECT = /\bidle\b.*\bdisconnect/i;
 export const IDLE_LINE_WINDOW = 50;

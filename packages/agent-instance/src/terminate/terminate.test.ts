@@ -189,6 +189,26 @@ describe('decideTermination', () => {
     expect(logShowsIdleExit(`${IDLE_LOG}${'job output\n'.repeat(60)}`)).toBe(false);
     expect(logShowsIdleExit('')).toBe(false);
   });
+  it("recognises the agent's own idle-disconnect lines, and not its other idle lines", () => {
+    // As buildkite-agent v3 logs them: the older `%d seconds` form and the newer `at least %v` form (journal prefix
+    // included); the per-agent debug line is written while other agents are still busy, so it must not count.
+    expect(
+      logShowsIdleExit(
+        '2026-12-07 01:00:00 INFO   i-0abc-1 All agents have been idle for 600 seconds. Disconnecting...',
+      ),
+    ).toBe(true);
+    expect(
+      logShowsIdleExit(
+        '2026-12-07 01:00:00 INFO   i-0abc-1 All agents have been idle for at least 10m0s. Disconnecting...',
+      ),
+    ).toBe(true);
+    expect(
+      logShowsIdleExit(
+        "2026-12-07 01:00:00 DEBUG  i-0abc-1 Agent has been idle for 42 seconds, but other agents haven't",
+      ),
+    ).toBe(false);
+    expect(logShowsIdleExit('2026-12-07 01:00:00 INFO   i-0abc-1 Disconnecting...')).toBe(false);
+  });
 });
 
 describe('terminate options', () => {
