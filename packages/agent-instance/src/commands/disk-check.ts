@@ -1,8 +1,15 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { systemClock } from '../aws/clock.js';
 import { bootContractSchema } from '../boot-contract.js';
 import { DISK_FULL_EXIT_STATUS, nodeStatFs, replaceInstanceWhenFull, runDiskCheck } from '../disk/disk-check.js';
+import { purgeBuilds } from '../disk/purge-builds.js';
+import { listBusyJobs } from '../protection/busy-jobs.js';
+import { withFileLock } from '../protection/file-lock.js';
 import { awsInstanceControl } from '../protection/instance-control.js';
 import { instanceMetadataFor, readBootContract } from '../protection/instance-runtime.js';
+import { isProcessAlive } from '../protection/process-table.js';
+import { protectionPaths } from '../protection/protection.js';
 import { withRetries } from '../protection/retry.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
 import { type Command, UsageError } from './command.js';
@@ -76,7 +83,30 @@ export const diskCheckCommand: Command = {
           ? { until: contract.docker.pruneUntil, builderPrune: contract.docker.builderPruneEnabled }
           : undefined,
       },
-      { root, statfs: nodeStatFs, runner: spawnCommandRunner, log },
+      {
+        root,
+        statfs: nodeStatFs,
+        runner: spawnCommandRunner,
+        log,
+        purgeBuilds: contract.disk.purgeBuildsOnDiskFull
+          ? () => {
+              const at = (path: string) => join(root || '/', path);
+              const protection = protectionPaths(root);
+              const checkout = env.BUILDKITE_BUILD_CHECKOUT_PATH;
+              return purgeBuilds({
+                buildsDir: at(contract.paths.builds),
+                currentJobId: env.BUILDKITE_JOB_ID || undefined,
+                currentCheckoutPath: checkout ? at(checkout) : undefined,
+                listBusyJobs: () => listBusyJobs(protection.busyJobsDir),
+                holdingLock: async (body) => {
+                  await mkdir(protection.stateDir, { recursive: true, mode: 0o755 });
+                  return withFileLock(protection.lock, { clock: systemClock, isProcessAlive }, body);
+                },
+                log,
+              });
+            }
+          : undefined,
+      },
     );
     if (outcome.ok) {
       log.info('disk ok', { pruned: outcome.pruned });

@@ -25,6 +25,8 @@ export interface DiskCheckDeps {
   readonly statfs: StatFs;
   readonly runner: CommandRunner;
   readonly log: Logger;
+  /** `disk.purgeBuildsOnDiskFull`: the last resort after a prune, see `purge-builds.ts`. Absent: never purge. */
+  readonly purgeBuilds?: (() => Promise<{ readonly purged: boolean }>) | undefined;
 }
 
 export interface DiskCheckRequest {
@@ -59,6 +61,8 @@ export async function replaceInstanceWhenFull(
 export interface DiskCheckOutcome {
   readonly ok: boolean;
   readonly pruned: boolean;
+  /** Build checkouts were purged (only after a prune that did not free enough). */
+  readonly purged?: boolean;
   readonly verdicts: readonly DiskVerdict[];
 }
 
@@ -86,8 +90,16 @@ export async function runDiskCheck(request: DiskCheckRequest, deps: DiskCheckDep
   }
   const second = await checkAll(request, deps);
   const ok = second.every((verdict) => verdict.ok);
-  for (const problem of second.flatMap((verdict) => verdict.problems)) {
-    deps.log.error(`disk still low after pruning: ${problem}`);
+  if (ok || deps.purgeBuilds === undefined) {
+    for (const problem of second.flatMap((verdict) => verdict.problems)) {
+      deps.log.error(`disk still low after pruning: ${problem}`);
+    }
+    return { ok, pruned: true, verdicts: second };
   }
-  return { ok, pruned: true, verdicts: second };
+  const { purged } = await deps.purgeBuilds();
+  const third = purged ? await checkAll(request, deps) : second;
+  for (const problem of third.flatMap((verdict) => verdict.problems)) {
+    deps.log.error(`disk still low after pruning${purged ? ' and purging build checkouts' : ''}: ${problem}`);
+  }
+  return { ok: third.every((verdict) => verdict.ok), pruned: true, purged, verdicts: third };
 }
