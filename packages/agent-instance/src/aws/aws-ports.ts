@@ -1,5 +1,8 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { AutoScalingClient, SetInstanceHealthCommand } from '@aws-sdk/client-auto-scaling';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 
@@ -11,6 +14,10 @@ export interface InstanceAws {
   getParametersByPath(path: string): Promise<Array<{ name: string; value: string }>>;
   getSecretString(secretId: string): Promise<string>;
   getS3Object(bucket: string, key: string): Promise<string>;
+  /** Every key under the prefix (all pages). */
+  listS3Keys(bucket: string, prefix: string): Promise<string[]>;
+  /** Streams an object into a new file (mode 0600; refuses an existing file): archives may be large. */
+  downloadS3Object(bucket: string, key: string, path: string): Promise<void>;
   /** `SetInstanceHealth Unhealthy`, not waiting for the grace period: the group replaces the instance. */
   setInstanceUnhealthy(instanceId: string): Promise<void>;
 }
@@ -60,6 +67,21 @@ export function createInstanceAws(region: string): InstanceAws {
       const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (answer.Body === undefined) throw new AwsValueMissingError(`s3://${bucket}/${key} has no body`);
       return answer.Body.transformToString();
+    },
+    async listS3Keys(bucket, prefix) {
+      const keys: string[] = [];
+      let ContinuationToken: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
+        for (const object of page.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (ContinuationToken !== undefined);
+      return keys;
+    },
+    async downloadS3Object(bucket, key, path) {
+      const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!(answer.Body instanceof Readable)) throw new AwsValueMissingError(`s3://${bucket}/${key} has no body`);
+      await pipeline(answer.Body, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
     },
     async setInstanceUnhealthy(instanceId) {
       await autoScaling.send(

@@ -19,6 +19,8 @@ export function createFakeBootPorts(
     lifecycleState?: string | undefined;
     instanceId?: string;
     failCommand?: (command: string, args: readonly string[]) => boolean;
+    /** Lets a test play a command's effect on the files (what `tar -x` extracts). */
+    onCommand?: (command: string, args: readonly string[], files: Map<string, FakeFile>, directories: string[]) => void;
     failWrite?: (path: string) => NodeJS.ErrnoException | undefined;
     imdsDown?: boolean;
   } = {},
@@ -47,6 +49,39 @@ export function createFakeBootPorts(
     },
     async remove(path) {
       files.delete(path);
+    },
+    async removeTree(path) {
+      for (const file of [...files.keys()]) if (file === path || file.startsWith(`${path}/`)) files.delete(file);
+      for (let index = directories.length - 1; index >= 0; index--) {
+        const directory = directories[index] as string;
+        if (directory === path || directory.startsWith(`${path}/`)) directories.splice(index, 1);
+      }
+    },
+    async kindOf(path) {
+      if (files.has(path)) return 'file';
+      const under = (entry: string) => entry === path || entry.startsWith(`${path}/`);
+      return directories.some(under) || [...files.keys()].some((file) => file.startsWith(`${path}/`))
+        ? 'directory'
+        : undefined;
+    },
+    async listDir(path) {
+      const names = new Set<string>();
+      for (const entry of [...files.keys(), ...directories]) {
+        if (entry.startsWith(`${path}/`)) names.add(entry.slice(path.length + 1).split('/')[0] as string);
+      }
+      return [...names].sort();
+    },
+    async rename(from, to) {
+      for (const [file, value] of [...files.entries()]) {
+        if (file === from || file.startsWith(`${from}/`)) {
+          files.delete(file);
+          files.set(to + file.slice(from.length), value);
+        }
+      }
+      directories.forEach((directory, index) => {
+        if (directory === from || directory.startsWith(`${from}/`))
+          directories[index] = to + directory.slice(from.length);
+      });
     },
     async listLinks() {
       return [];
@@ -93,6 +128,20 @@ export function createFakeBootPorts(
         throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
       return value;
     },
+    async listS3Keys(bucket, prefix) {
+      awsCalls.push(`listS3Keys ${bucket}/${prefix}`);
+      return Object.keys(options.s3 ?? {})
+        .filter((path) => path.startsWith(`${bucket}/${prefix}`))
+        .map((path) => path.slice(bucket.length + 1))
+        .sort();
+    },
+    async downloadS3Object(bucket, key, path) {
+      awsCalls.push(`downloadS3Object ${bucket}/${key} ${path}`);
+      const value = options.s3?.[`${bucket}/${key}`];
+      if (value === undefined)
+        throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
+      files.set(path, { content: value, mode: 0o600, owner: undefined });
+    },
     async setInstanceUnhealthy(instanceId) {
       unhealthy.push(instanceId);
     },
@@ -103,6 +152,7 @@ export function createFakeBootPorts(
       async run(command, args) {
         commands.push([command, ...args].join(' '));
         if (options.failCommand?.(command, args)) throw new CommandFailedError(`${command} exited with status 1`);
+        options.onCommand?.(command, args, files, directories);
       },
     },
     metadata,

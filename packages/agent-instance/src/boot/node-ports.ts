@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, open, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
+import { chown, lstat, mkdir, open, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type BootFileSystem, CommandFailedError, type CommandRunner } from './ports.js';
 
@@ -41,6 +41,29 @@ export const nodeFileSystem: BootFileSystem = {
   },
   async remove(path) {
     await rm(path, { force: true });
+  },
+  async removeTree(path) {
+    await rm(path, { recursive: true, force: true });
+  },
+  async kindOf(path) {
+    try {
+      const stats = await lstat(path);
+      return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other';
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  },
+  async listDir(path) {
+    try {
+      return (await readdir(path)).sort();
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  },
+  async rename(from, to) {
+    await rename(from, to);
   },
   async listLinks(path) {
     let names: string[];

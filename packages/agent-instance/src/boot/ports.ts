@@ -17,6 +17,13 @@ export interface BootFileSystem {
   writeFile(path: string, content: string, options: WriteOptions): Promise<void>;
   mkdir(path: string, owner?: WriteOptions['owner']): Promise<void>;
   remove(path: string): Promise<void>;
+  /** Removes a directory tree (symlinks removed, never followed); nothing when absent. */
+  removeTree(path: string): Promise<void>;
+  /** What is at the path (symlinks not followed), or `undefined`. */
+  kindOf(path: string): Promise<'file' | 'directory' | 'other' | undefined>;
+  /** Entry names of a directory; `[]` when absent. */
+  listDir(path: string): Promise<string[]>;
+  rename(from: string, to: string): Promise<void>;
   /** Entries of a directory of symlinks (`/dev/disk/by-id`): name and resolved target; `[]` when absent. */
   listLinks(path: string): Promise<Array<{ name: string; target: string }>>;
   isMountPoint(path: string): Promise<boolean>;

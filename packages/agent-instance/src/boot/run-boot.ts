@@ -9,6 +9,7 @@ import {
 } from './agent-config.js';
 import { mergeDockerDaemonConfig, parseDockerDaemonConfig } from './docker-daemon.js';
 import { parseSourceUrl, renderLifecycledEnv, renderSsmEnvFile, renderStackEnv } from './env-files.js';
+import { seedGitMirrors } from './git-mirror-seeds.js';
 import { instanceStoreDevices, planInstanceStore } from './instance-store.js';
 import { AGENT_USER, type InstancePaths, instancePaths, LOGIN_USER } from './paths.js';
 import type { BootPorts, WriteOptions } from './ports.js';
@@ -241,6 +242,12 @@ async function firstBootSteps(
     if (contract.agent.gitMirrorsEnabled) directories.push(contract.paths.gitMirrors);
     for (const directory of directories) await ports.fs.mkdir(paths.at(directory), owner);
   });
+
+  const seedBucket = contract.agent.gitMirrorSeedBucket;
+  if (contract.agent.gitMirrorsEnabled && seedBucket !== undefined) {
+    // Not a step: mirrors are a cache, so a seed that fails is logged and the boot goes on.
+    await seedGitMirrors({ bucket: seedBucket, mirrorsDir: paths.at(contract.paths.gitMirrors), aws, ports });
+  }
 
   if (contract.resourceLimits !== undefined) {
     const limits = contract.resourceLimits;
