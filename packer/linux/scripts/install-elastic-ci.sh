@@ -35,6 +35,10 @@ install -d -o buildkite-agent -g buildkite-agent -m 0755 /var/lib/elastic-ci/pro
 for hook in "$conf"/buildkite-agent/hooks/*; do
   if [[ -f "$hook" ]]; then install -m 0755 "$hook" /etc/buildkite-agent/hooks/; fi
 done
+# The pre-exit hook's one sudo command (fix-build-permissions, when Docker runs without user-namespace remap). Checked
+# before it is installed: a broken drop-in would break sudo for everybody.
+visudo -cf "$conf/sudoers.d/elastic-ci-build-permissions"
+install -o root -g root -m 0440 "$conf/sudoers.d/elastic-ci-build-permissions" /etc/sudoers.d/elastic-ci-build-permissions
 printf 'STACK_VERSION=%s\nSOURCE_HASH=%s\n' "$ELASTIC_CI_STACK_VERSION" "$ELASTIC_CI_SOURCE_HASH" >/etc/elastic-ci/image
 
 # Units: ours from conf/systemd, lifecycled's from its package. Only what must run on every boot is enabled; the

@@ -13,4 +13,5 @@ export const commands: Readonly<Record<string, () => Promise<Command>>> = {
   'reconcile-protection': async () => (await import('./reconcile-protection.js')).reconcileProtectionCommand,
   terminate: async () => (await import('./terminate.js')).terminateCommand,
   'disk-check': async () => (await import('./disk-check.js')).diskCheckCommand,
+  'fix-build-permissions': async () => (await import('./fix-build-permissions.js')).fixBuildPermissionsCommand,
 };

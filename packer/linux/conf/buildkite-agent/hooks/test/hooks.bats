@@ -9,7 +9,7 @@ setup() {
   CALLS="$WORK/calls"
   : >"$CALLS"
   mkdir -p "$WORK/bin" "$WORK/builds"
-  for tool in elastic-ci-instance docker elastic-ci-docker-login; do
+  for tool in elastic-ci-instance docker elastic-ci-docker-login sudo; do
     cat >"$WORK/bin/$tool" <<STUB
 #!/usr/bin/env bash
 echo "$tool \$*" >>"$CALLS"
@@ -185,4 +185,35 @@ elastic-ci-instance job-finished" ]
   [ "$status" -eq 0 ]
   [ -d "$WORK/precious" ]
   [[ "$output" == *"could not record the end of this job"* ]]
+}
+
+@test "pre-exit: without Docker user-namespace remap, hands the checkout back to buildkite-agent through sudo" {
+  echo 'DOCKER_USERNS_REMAP="false"' >>"$WORK/agent.env"
+  export BUILDKITE_BUILD_CHECKOUT_PATH="$WORK/builds/agent-1/acme/web"
+  # The job's environment cannot turn it off: the stack's file decides.
+  export DOCKER_USERNS_REMAP=true
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+
+  [ "$status" -eq 0 ]
+  [ "$(cat "$CALLS")" = "sudo -n /usr/local/bin/elastic-ci-instance fix-build-permissions $WORK/builds/agent-1/acme/web
+elastic-ci-instance job-finished" ]
+}
+
+@test "pre-exit: with remap (or no setting) never runs sudo; a refused fix only warns" {
+  export BUILDKITE_BUILD_CHECKOUT_PATH="$WORK/builds/agent-1/acme/web" DOCKER_USERNS_REMAP=false
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$CALLS")" = "elastic-ci-instance job-finished" ]
+
+  echo 'DOCKER_USERNS_REMAP="true"' >>"$WORK/agent.env"
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+  [[ "$(cat "$CALLS")" != *sudo* ]]
+
+  sed -i 's/^DOCKER_USERNS_REMAP="true"$/DOCKER_USERNS_REMAP="false"/' "$WORK/agent.env"
+  fail_with sudo--n 2
+  : >"$CALLS"
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"could not give this job's checkout back"* ]]
+  [ "$(tail -n 1 "$CALLS")" = "elastic-ci-instance job-finished" ]
 }
