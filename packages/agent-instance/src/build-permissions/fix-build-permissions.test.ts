@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { renderStackEnv } from '../boot/env-files.js';
+import { bootContractSchema } from '../boot-contract.js';
 import { runCli } from '../cli.js';
 import { recordingLogger } from '../protection/test-fakes.js';
 import type { CommandRunner } from '../terminate/command-runner.js';
@@ -144,5 +146,19 @@ describe('elastic-ci-instance fix-build-permissions', () => {
 
   it('exits 0 when the checkout is already gone', async () => {
     expect((await cli(['--root', scratch, 'fix-build-permissions', `${BUILDS}/agent-1/acme/gone`])).status).toBe(0);
+  });
+});
+
+describe('the setting the pre-exit hook reads', () => {
+  it('agent.env carries docker.userNamespaceRemap as DOCKER_USERNS_REMAP="true"/"false", the form the hook matches', () => {
+    const contract = (userNamespaceRemap: boolean) =>
+      bootContractSchema.parse({
+        version: 1,
+        stack: { name: 'ci', region: 'eu-west-1', version: '1' },
+        agent: { token: { kind: 'ssm-parameter', name: '/t' } },
+        docker: { userNamespaceRemap },
+      });
+    expect(renderStackEnv(contract(false), 'i-1').split('\n')).toContain('DOCKER_USERNS_REMAP="false"');
+    expect(renderStackEnv(contract(true), 'i-1').split('\n')).toContain('DOCKER_USERNS_REMAP="true"');
   });
 });
