@@ -70,12 +70,20 @@ function isCleanExit(input: TerminationInput): boolean {
 }
 
 /**
- * The Buildkite agent's line when every agent of the process has idled out ("All agents have been idle for 600
- * seconds. Disconnecting..." in older v3 releases, "… idle for at least 10m0s. Disconnecting..." in newer ones):
- * "idle" and then "disconnect" on one line. Only the last lines of the run count, so an old line cannot decide a
- * later exit.
+ * The Buildkite agent's line when every agent of the process has idled out, in the three forms its v3 releases (and
+ * the v4 betas) log — read in github.com/buildkite/agent at these tags:
+ * - v3.12.0 … v3.97.1, `agent/agent_worker.go`: "All agents have been idle for 600 seconds. Disconnecting..."
+ * - v3.97.2 … v3.111.x, `agent/agent_worker.go`: "All agents have been idle for 10m0s. Disconnecting..." (a Go duration)
+ * - v3.112.0 … v3.118.x `agent/agent_worker.go`, v3.119.0 … v3.137.0 and v4.0.0-beta.15 `agent/agent_worker_action.go`:
+ *   "All agents have been idle for at least 10m0s. Disconnecting..."
+ * The agent exits 0 after it, exactly as after `disconnect-after-job`, an uptime limit or a graceful stop (no exit
+ * status, environment variable or status file tells them apart), so this line is the only signal. It is matched
+ * whole, anywhere in a journal line (text or JSON log format), not as loose words: the agent's own usage text for the
+ * flag ("The maximum idle time in seconds to wait for a job before disconnecting") must not count. Only the last
+ * lines of the run count, so an old line cannot decide a later exit.
  */
-const IDLE_DISCONNECT = /\bidle\b.*\bdisconnect/i;
+const IDLE_DISCONNECT =
+  /All agents have been idle for (?:at least )?(?:\d+ seconds|(?:\d+(?:\.\d+)?(?:h|m|s|ms|us|µs|ns))+)\. Disconnecting\.\.\./;
 export const IDLE_LINE_WINDOW = 50;
 
 export function logShowsIdleExit(log: string): boolean {

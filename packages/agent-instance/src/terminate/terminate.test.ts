@@ -209,6 +209,61 @@ describe('decideTermination', () => {
     ).toBe(false);
     expect(logShowsIdleExit('2026-12-07 01:00:00 INFO   i-0abc-1 Disconnecting...')).toBe(false);
   });
+  // Fixtures written here in the shape of the agent's journal lines; the message texts are the agent's, read in
+  // github.com/buildkite/agent: agent/agent_worker.go at v3.50.0 (`%d seconds`), v3.100.0 (`%v`, a Go duration) and
+  // v3.112.0 (`at least %v`), agent/agent_worker_action.go at v3.137.0 (the image's pinned agent) and v4.0.0-beta.15.
+  it.each([
+    [
+      'v3.12.0 … v3.97.1',
+      '2026-12-07 01:00:00 INFO   ci-i-0abc-1 All agents have been idle for 600 seconds. Disconnecting...',
+    ],
+    [
+      'v3.97.2 … v3.111',
+      '2026-12-07 01:00:00 INFO   ci-i-0abc-1 All agents have been idle for 10m0s. Disconnecting...',
+    ],
+    [
+      'v3.97.2 … v3.111, hours',
+      '2026-12-07 01:00:00 INFO   ci-i-0abc-2 All agents have been idle for 1h0m0s. Disconnecting...',
+    ],
+    [
+      'v3.112 … v3.137',
+      '2026-12-07 01:00:00 INFO   ci-i-0abc-1 All agents have been idle for at least 10m0s. Disconnecting...',
+    ],
+    [
+      'v3.112 … v3.137, seconds',
+      'Dec 07 01:00:00 ip-10-0-0-1 buildkite-agent[812]: 2026-12-07 01:00:00 INFO   ci-i-0abc-3 All agents have been idle for at least 45s. Disconnecting...',
+    ],
+    [
+      '--log-format json',
+      '{"ts":"2026-12-07T01:00:00Z","level":"INFO","msg":"All agents have been idle for at least 10m0s. Disconnecting...","agent":"ci-i-0abc-1"}',
+    ],
+  ])('takes the agent idle-disconnect line of %s for an idle exit', (_versions, line) => {
+    expect(logShowsIdleExit(`agent started\n${line}\nDisconnected\n`)).toBe(true);
+  });
+  it.each([
+    // Printed with the agent's usage on a flag error (clicommand/agent_start.go, v3.137.0): "idle", then "disconnecting".
+    [
+      'the flag usage text',
+      '   --disconnect-after-idle-timeout value  The maximum idle time in seconds to wait for a job before disconnecting.',
+    ],
+    // v3.12.0 … v3.111: per-agent debug line while other agents are busy.
+    [
+      'the per-agent debug line',
+      "2026-12-07 01:00:00 DEBUG  ci-i-0abc-1 Agent has been idle for 42 seconds, but other agents haven't",
+    ],
+    // v3.119+: disconnect-after-job turns a finished job into a synthetic idle action (debug).
+    [
+      'the disconnect-after-job debug line',
+      '2026-12-07 01:00:00 DEBUG  ci-i-0abc-1 [runDebouncer] Job ran in disconnect-after-job mode; enqueueing a synthetic idle action',
+    ],
+    [
+      'the disconnect-after-job line',
+      '2026-12-07 01:00:00 INFO   ci-i-0abc-1 Job ran, and disconnect-after-job is enabled. Disconnecting...',
+    ],
+    ['the uptime line', '2026-12-07 01:00:00 INFO   ci-i-0abc-1 Agent has exceeded max uptime of 24h0m0s'],
+  ])('does not take %s for an idle exit', (_what, line) => {
+    expect(logShowsIdleExit(`${line}\nDisconnecting...\n`)).toBe(false);
+  });
 });
 
 describe('terminate options', () => {
