@@ -1,4 +1,4 @@
-import type { PolicyInput } from './policy.js';
+import { mergePolicyInput, type PolicyInput } from './policy.js';
 
 /**
  * Buildkite's Elastic CI Stack as shipped: agent-scaler 1.12.0 with the stack's defaults. Scale-in is disabled, so
@@ -26,6 +26,43 @@ const buildkiteTuned: PolicyInput = {
   description: 'buildkite-default without the scale-out cooldown (ScaleOutCooldownPeriod 0)',
   scaler: { ...buildkiteDefault.scaler, scaleOutCooldownSec: 0 },
 };
+
+/**
+ * The two settings any Buildkite user can change on top of `buildkite-tuned`, alone and together, so elastic-ci is
+ * compared with every configuration a user could pick. Each is what a policy file
+ * `{"extends": "buildkite-tuned", …}` with the same override gives.
+ */
+const buildkiteTunedVariant = (name: string, description: string, override: Record<string, unknown>): PolicyInput =>
+  ({
+    ...(mergePolicyInput(buildkiteTuned, override) as PolicyInput),
+    name,
+    description,
+    extends: 'buildkite-tuned',
+  }) as PolicyInput;
+
+/**
+ * ScaleOutForWaitingJobs (the scaler's INCLUDE_WAITING): when more jobs wait behind a wait step than run, the waiting
+ * ones are counted instead of the running ones (`scheduled + max(waiting, running)`), so the fleet boots for a
+ * fan-out while its build step still runs.
+ */
+const buildkiteTunedIncludeWaiting = buildkiteTunedVariant(
+  'buildkite-tuned-include-waiting',
+  'buildkite-tuned with ScaleOutForWaitingJobs: scheduled + max(waiting, running) agents, booting for jobs behind a wait step',
+  { scaler: { includeWaiting: true } },
+);
+
+/** ScaleInIdlePeriod 300 s: idle instances terminate themselves after 5 minutes instead of 10. */
+const buildkiteTunedIdle300 = buildkiteTunedVariant(
+  'buildkite-tuned-idle-300',
+  'buildkite-tuned with ScaleInIdlePeriod 300 s',
+  { fleet: { idleTimeoutSec: 300 } },
+);
+
+const buildkiteTunedIncludeWaitingIdle300 = buildkiteTunedVariant(
+  'buildkite-tuned-include-waiting-idle-300',
+  'buildkite-tuned with ScaleOutForWaitingJobs and ScaleInIdlePeriod 300 s',
+  { scaler: { includeWaiting: true }, fleet: { idleTimeoutSec: 300 } },
+);
 
 /**
  * Our recommended defaults. Wait is dominated by cold boots and cost by idle instances, so:
@@ -66,6 +103,9 @@ const elasticCi: PolicyInput = {
 export const PRESETS: Readonly<Record<string, PolicyInput>> = {
   'buildkite-default': buildkiteDefault,
   'buildkite-tuned': buildkiteTuned,
+  'buildkite-tuned-include-waiting': buildkiteTunedIncludeWaiting,
+  'buildkite-tuned-idle-300': buildkiteTunedIdle300,
+  'buildkite-tuned-include-waiting-idle-300': buildkiteTunedIncludeWaitingIdle300,
   'elastic-ci': elasticCi,
 };
 

@@ -122,7 +122,7 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     const result = cli(['--policy', 'karpenter']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      'unknown policy "karpenter"; known policies: buildkite-default, buildkite-tuned, elastic-ci',
+      'unknown policy "karpenter"; known policies: buildkite-default, buildkite-tuned, buildkite-tuned-include-waiting, buildkite-tuned-idle-300, buildkite-tuned-include-waiting-idle-300, elastic-ci',
     );
   });
 
