@@ -111,13 +111,21 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
     );
   });
 
-  it('lets an instance write only the two instance-state tags, only on the fleet’s instances', () => {
+  it('lets an instance write only the two instance-state tags, only on itself and only on the fleet’s instances', () => {
     const statement = statementWithSid(fleet, 'OwnInstanceStateTags');
     expect(actionsOf(statement)).toEqual(['ec2:CreateTags', 'ec2:DeleteTags']);
     expect(JSON.stringify(statement.Resource)).toContain(':instance/*');
+    // The caller must be the target: its ARN equals the ARN built from the target's own id (a policy variable).
+    expect(JSON.stringify(statement.Condition?.ArnEquals)).toMatch(
+      /"ec2:SourceInstanceARN":\{"Fn::Join":\["",\["arn:",.*":instance\/\$\{ec2:InstanceID\}"\]\]\}/,
+    );
     expect(statement.Condition).toEqual({
+      ArnEquals: { 'ec2:SourceInstanceARN': expect.anything() },
       StringEquals: { 'aws:ResourceTag/elastic-ci:fleet': fleet.fleet.fleetId },
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['elastic-ci:idle-since', 'elastic-ci:agent-state'] },
+      // DeleteTags without keys deletes every tag, and an empty key list passes ForAllValues: keys must be named.
+      Null: { 'aws:TagKeys': 'false' },
+      StringEqualsIfExists: { 'aws:RequestTag/elastic-ci:agent-state': ['running', 'stopped'] },
     });
   });
 

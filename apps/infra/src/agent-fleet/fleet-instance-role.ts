@@ -1,4 +1,4 @@
-import { AGENT_STATE_TAG, IDLE_SINCE_TAG } from '@elastic-ci/agent-instance/instance-state-tags';
+import { AGENT_STATE_TAG, AGENT_STATES, IDLE_SINCE_TAG } from '@elastic-ci/agent-instance/instance-state-tags';
 import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -64,7 +64,7 @@ export const INSTANCE_ROLE_WILDCARD_REASONS: Readonly<Record<string, string>> = 
   CloudWatchAgentMetrics:
     'PutMetricData has no resource-level permissions in AWS; a condition limits it to the CWAgent namespace.',
   OwnInstanceStateTags:
-    "The calling instance is not known at synth: conditions allow only the two instance-state tag keys, on instances carrying this fleet's tag.",
+    'The calling instance is not known at synth: a condition requires the target to be the caller itself (ec2:SourceInstanceARN equals the ARN of the target instance id), and allows only the two instance-state tag keys on instances carrying this fleet tag.',
   OwnLogGroups: "Log groups and streams under the stack's own /elastic-ci/<stack>/ prefix only.",
   ReadSecrets: "Objects of the fleet's own secrets bucket, read-only; the hook reads keys named by pipeline.",
   ReadWriteArtifacts: 'Objects of the artifacts bucket the user named; jobs choose the keys.',
@@ -154,15 +154,25 @@ export class FleetInstanceRole extends Construct {
       ],
       conditions: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId } },
     });
-    // The instance → scaler contract: an instance records its idle time and agent state in two tags on itself. Only
-    // those two keys, only on the fleet's instances (the group propagates the fleet tag to them).
+    // The instance → scaler contract: an instance records its idle time and agent state in two tags on itself, and
+    // may tag nothing else. Itself: the caller (`ec2:SourceInstanceARN`, set for calls signed with the instance
+    // profile's credentials) must be the target instance (`ec2:InstanceID` of the resource, as a policy variable);
+    // IAM refuses a bare `${ec2:SourceInstanceARN}` as a Resource (not in ARN format), and `aws:ARN` is no supported
+    // condition key. Only our two keys, and at least one named: DeleteTags without keys deletes every tag of the
+    // instance (the fleet tag too), and `ForAllValues` alone allows that (an empty key list satisfies it). The agent
+    // state only with its known values. `ec2:CreateAction` is not used: it is only set when tags come with a creating
+    // call (RunInstances …), which this role cannot make. The fleet tag stays as a second fence.
+    const instances = `arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/`;
     allow({
       sid: 'OwnInstanceStateTags',
       actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-      resources: [`arn:${Aws.PARTITION}:ec2:${Aws.REGION}:${Aws.ACCOUNT_ID}:instance/*`],
+      resources: [`${instances}*`],
       conditions: {
+        ArnEquals: { 'ec2:SourceInstanceARN': `${instances}\${ec2:InstanceID}` },
         StringEquals: { [`aws:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId },
         'ForAllValues:StringEquals': { 'aws:TagKeys': [IDLE_SINCE_TAG, AGENT_STATE_TAG] },
+        Null: { 'aws:TagKeys': 'false' },
+        StringEqualsIfExists: { [`aws:RequestTag/${AGENT_STATE_TAG}`]: [...AGENT_STATES] },
       },
     });
     // No resource-level permissions exist for these (see UNSCOPED_INSTANCE_ACTIONS).
