@@ -1,5 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import {
+  type BuildkiteAgentApiOptions,
+  createBuildkiteAgentApi,
+  type StandInAgent,
+  type StandInEvent,
+  type StandInJob,
+  type StandInJobSpec,
+} from './buildkite-agent-api';
 
 /** One queue's numbers as `GET /metrics/queue` reports them; unset fields are 0. */
 export interface StandInQueueMetrics {
@@ -26,11 +35,16 @@ export interface RecordedBuildkiteRequest {
   path: string;
   queue: string | null;
   headers: Record<string, string | undefined>;
-  /** What the stand-in answered: `metrics` or the fault kind. */
-  answer: 'metrics' | 'not-found' | BuildkiteApiFault['kind'];
+  /** What the stand-in answered: `metrics`, `agent-api` (an agent route, see `status`) or the fault kind. */
+  answer: 'metrics' | 'agent-api' | 'not-found' | BuildkiteApiFault['kind'];
+  /** The HTTP status sent (for agent routes and faults). */
+  status?: number;
 }
 
-export interface BuildkiteApiStandInOptions {
+/** Which requests a fault applies to: the metrics endpoint (the default), the agent routes, or both. */
+export type BuildkiteApiFaultScope = 'metrics' | 'agent' | 'all';
+
+export interface BuildkiteApiStandInOptions extends BuildkiteAgentApiOptions {
   /** The only accepted agent token (`Authorization: Token <token>`); others get 401. @default accept any token */
   token?: string;
   organizationSlug?: string;
@@ -46,12 +60,24 @@ export interface BuildkiteApiStandIn {
   readonly requests: readonly RecordedBuildkiteRequest[];
   setQueueMetrics(queue: string, metrics: StandInQueueMetrics): void;
   setPollDurationHeader(value: string | undefined): void;
-  /** Answers the next `times` metrics requests (default: all, until cleared) with `fault`; `undefined` clears. */
-  setFault(fault: BuildkiteApiFault | undefined, options?: { times?: number }): void;
+  /**
+   * Answers the next `times` requests in `scope` (default: metrics requests; all of them until cleared) with `fault`;
+   * `undefined` clears.
+   */
+  setFault(fault: BuildkiteApiFault | undefined, options?: { times?: number; scope?: BuildkiteApiFaultScope }): void;
+  /** Queues a job: `waiting` while any `dependsOn` job is unfinished, then `scheduled`. Throws on a bad spec. */
+  addJob(spec: StandInJobSpec): void;
+  /** Cancels a job; a running one is canceled through its agent (the agent polls the job state). */
+  cancelJob(id: string): void;
+  jobs(): readonly StandInJob[];
+  agents(): readonly StandInAgent[];
+  /** Subscribes to job and agent events; returns the unsubscribe function. */
+  onEvent(listener: (event: StandInEvent) => void): () => void;
   close(): Promise<void>;
 }
 
 const METRICS_PATH = '/v3/metrics/queue';
+const API_ROOT = '/v3';
 
 /**
  * A stand-in for the Buildkite agent API's `GET /v3/metrics/queue` on a free loopback port, with configurable
@@ -62,12 +88,15 @@ export async function startBuildkiteApiStandIn(options: BuildkiteApiStandInOptio
   const queues = new Map(Object.entries(options.queues ?? {}));
   const requests: RecordedBuildkiteRequest[] = [];
   const pendingTimers = new Set<NodeJS.Timeout>();
+  const agentApi = createBuildkiteAgentApi(options);
   let pollDurationHeader = options.pollDurationHeader;
   let fault: BuildkiteApiFault | undefined;
   let faultRemaining = Number.POSITIVE_INFINITY;
+  let faultScope: BuildkiteApiFaultScope = 'metrics';
 
-  const takeFault = (): BuildkiteApiFault | undefined => {
+  const takeFault = (scope: 'metrics' | 'agent'): BuildkiteApiFault | undefined => {
     if (!fault) return undefined;
+    if (faultScope !== 'all' && faultScope !== scope) return undefined;
     const current = fault;
     faultRemaining -= 1;
     if (faultRemaining <= 0) fault = undefined;
@@ -89,18 +118,57 @@ export async function startBuildkiteApiStandIn(options: BuildkiteApiStandInOptio
     };
     requests.push(record);
 
-    if (request.method !== 'GET' || url.pathname !== METRICS_PATH) {
-      record.answer = 'not-found';
-      sendJson(response, 404, { message: 'No route matches' });
+    if (request.method === 'GET' && url.pathname === METRICS_PATH) {
+      answerMetricsRequest(record, response);
       return;
     }
-    const activeFault = takeFault();
+    if (url.pathname.startsWith(`${API_ROOT}/`)) {
+      void readBody(request).then(
+        (body) => answerAgentRequest(record, request, url, body, response),
+        () => sendJson(response, 400, { message: 'Unreadable request body' }),
+      );
+      return;
+    }
+    record.answer = 'not-found';
+    sendJson(response, 404, { message: 'No route matches' });
+  };
+
+  const answerAgentRequest = (
+    record: RecordedBuildkiteRequest,
+    request: IncomingMessage,
+    url: URL,
+    body: string,
+    response: ServerResponse,
+  ) => {
+    const run = () => {
+      const answer = agentApi.handle({
+        method: request.method ?? 'GET',
+        path: url.pathname.slice(API_ROOT.length),
+        query: url.searchParams,
+        authorization: record.headers.authorization,
+        body,
+      });
+      record.answer = answer.status === 404 ? 'not-found' : 'agent-api';
+      record.status = answer.status;
+      sendJson(response, answer.status, answer.body);
+    };
+    const activeFault = takeFault('agent');
+    if (activeFault) {
+      record.answer = activeFault.kind;
+      answerFault(activeFault, response, run);
+      return;
+    }
+    run();
+  };
+
+  const answerMetricsRequest = (record: RecordedBuildkiteRequest, response: ServerResponse) => {
+    const activeFault = takeFault('metrics');
     if (activeFault) {
       record.answer = activeFault.kind;
       answerFault(activeFault, response, () => answerMetrics(record, response));
       return;
     }
-    if (options.token !== undefined && headers.authorization !== `Token ${options.token}`) {
+    if (options.token !== undefined && record.headers.authorization !== `Token ${options.token}`) {
       record.answer = 'unauthorized';
       sendJson(response, 401, { message: 'Unauthorized' });
       return;
@@ -110,7 +178,7 @@ export async function startBuildkiteApiStandIn(options: BuildkiteApiStandInOptio
 
   const answerMetrics = (record: RecordedBuildkiteRequest, response: ServerResponse) => {
     const queue = record.queue ?? '';
-    const metrics = queues.get(queue) ?? {};
+    const metrics = queues.get(queue) ?? agentApi.queueState(queue) ?? {};
     const extraHeaders: Record<string, string> = {};
     if (pollDurationHeader !== undefined) extraHeaders['Buildkite-Agent-Metrics-Poll-Duration'] = pollDurationHeader;
     sendJson(response, 200, metricsBody(options.organizationSlug ?? 'elastic-ci-test', queue, metrics), extraHeaders);
@@ -152,6 +220,9 @@ export async function startBuildkiteApiStandIn(options: BuildkiteApiStandInOptio
   };
 
   const server = createServer(handle);
+  // Lost agents are noticed without a request: events fire while the world is quiet too.
+  const sweepTimer = setInterval(() => agentApi.sweep(), 250);
+  sweepTimer.unref();
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(0, '127.0.0.1', () => resolveListen());
@@ -170,14 +241,33 @@ export async function startBuildkiteApiStandIn(options: BuildkiteApiStandInOptio
     setFault(nextFault, faultOptions = {}) {
       fault = nextFault;
       faultRemaining = faultOptions.times ?? Number.POSITIVE_INFINITY;
+      faultScope = faultOptions.scope ?? 'metrics';
     },
+    addJob: (spec) => agentApi.addJob(spec),
+    cancelJob: (id) => agentApi.cancelJob(id),
+    jobs: () => agentApi.jobs(),
+    agents: () => agentApi.agents(),
+    onEvent: (listener) => agentApi.onEvent(listener),
     async close() {
+      clearInterval(sweepTimer);
       for (const timer of pendingTimers) clearTimeout(timer);
       pendingTimers.clear();
       server.closeAllConnections();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
     },
   };
+}
+
+/** The contract's name for {@link startBuildkiteApiStandIn}. */
+export const createBuildkiteApiStandIn = startBuildkiteApiStandIn;
+
+/** Reads a request body, gunzipping it when the agent sent it compressed (log chunks). */
+async function readBody(request: IncomingMessage): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of request) parts.push(part as Buffer);
+  const raw = Buffer.concat(parts);
+  const encoding = String(request.headers['content-encoding'] ?? '').toLowerCase();
+  return (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
 }
 
 function metricsBody(organizationSlug: string, queue: string, metrics: StandInQueueMetrics) {

@@ -1,4 +1,5 @@
 export { awsClientConfig, awsEnvironment, type MotoClientConfig } from './aws-client-config';
+export * from './buildkite-agent-api';
 export * from './buildkite-api-stand-in';
 export { type Clock, FakeClock } from './fake-clock';
 export * from './imds-stand-in';
@@ -18,3 +19,4 @@ export {
   type StartMotoServerOptions,
   startMotoServer,
 } from './moto-server';
+export * from './webhook-signing';
