@@ -1,4 +1,5 @@
 export { awsClientConfig, awsEnvironment, type MotoClientConfig } from './aws-client-config';
+export * from './aws-fault-proxy';
 export * from './buildkite-agent-api';
 export * from './buildkite-api-stand-in';
 export { type Clock, FakeClock } from './fake-clock';

@@ -14,15 +14,18 @@ export interface ElasticCiTestConfigOptions {
   integrationTestTimeoutMs?: number;
   /** @default 20_000 — generous on purpose: `make test` runs several packages at once on 2 cores */
   unitTestTimeoutMs?: number;
+  /** @default 300_000 — an end-to-end file starts a whole sandbox; this catches hangs, not slowness */
+  e2eTestTimeoutMs?: number;
 }
 
 const UNIT_GLOB = 'src/**/*.test.ts';
 const INTEGRATION_GLOB = 'src/**/*.int.test.ts';
+const E2E_GLOB = 'src/**/*.e2e.test.ts';
 
-function hasIntegrationTests(directory: string): boolean {
+function hasTestsEndingWith(directory: string, suffix: string): boolean {
   if (!existsSync(directory)) return false;
   return readdirSync(directory, { withFileTypes: true }).some((entry) =>
-    entry.isDirectory() ? hasIntegrationTests(join(directory, entry.name)) : entry.name.endsWith('.int.test.ts'),
+    entry.isDirectory() ? hasTestsEndingWith(join(directory, entry.name), suffix) : entry.name.endsWith(suffix),
   );
 }
 
@@ -31,7 +34,7 @@ const moduleFile = (name: string) => fileURLToPath(new URL(`./${name}`, import.m
 /**
  * The vitest configuration every package uses: a `unit` project (parallel, no emulator) and, when the package has
  * `*.int.test.ts` files, an `integration` project that starts moto once and runs files one at a time with a reset
- * between them.
+ * between them; when it has `*.e2e.test.ts` files, an `e2e` project run the same way with generous timeouts.
  */
 export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = {}): ViteUserConfig {
   const packageDir = options.packageDir ?? process.cwd();
@@ -42,13 +45,13 @@ export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = 
       test: {
         name: 'unit',
         include: [UNIT_GLOB],
-        exclude: [INTEGRATION_GLOB],
+        exclude: [INTEGRATION_GLOB, E2E_GLOB],
         // Timeouts catch hangs, not slowness: speed targets live in benchmarks, and a loaded CI machine is slow.
         testTimeout: options.unitTestTimeoutMs ?? 20_000,
       },
     },
   ];
-  if (hasIntegrationTests(join(packageDir, 'src'))) {
+  if (hasTestsEndingWith(join(packageDir, 'src'), '.int.test.ts')) {
     projects.push({
       extends: true,
       test: {
@@ -60,6 +63,25 @@ export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = 
         poolOptions: { forks: { singleFork: true } },
         testTimeout: options.integrationTestTimeoutMs ?? 30_000,
         hookTimeout: 60_000,
+      },
+    });
+  }
+  if (hasTestsEndingWith(join(packageDir, 'src'), '.e2e.test.ts')) {
+    // End-to-end files (apps/sandbox's fault suite) each start a whole sandbox of processes: one file at a time on
+    // the shared moto, so two sandboxes never compete for the 2 cores `make test` runs on.
+    projects.push({
+      extends: true,
+      test: {
+        name: 'e2e',
+        include: [E2E_GLOB],
+        globalSetup: [moduleFile(`moto-global-setup.${extension}`)],
+        setupFiles: [moduleFile(`moto-reset-setup.${extension}`)],
+        pool: 'forks',
+        poolOptions: { forks: { singleFork: true } },
+        // After the package's unit and integration projects, not beside them.
+        sequence: { groupOrder: 1 },
+        testTimeout: options.e2eTestTimeoutMs ?? 300_000,
+        hookTimeout: options.e2eTestTimeoutMs ?? 300_000,
       },
     });
   }
