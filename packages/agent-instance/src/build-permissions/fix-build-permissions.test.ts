@@ -1,13 +1,13 @@
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderStackEnv } from '../boot/env-files.js';
 import { bootContractSchema } from '../boot-contract.js';
 import { runCli } from '../cli.js';
 import { recordingLogger } from '../protection/test-fakes.js';
-import type { CommandRunner } from '../terminate/command-runner.js';
+import { type CommandRunner, spawnCommandRunner } from '../terminate/command-runner.js';
 import {
   BuildPermissionsRefusedError,
   checkCheckoutArgument,
@@ -49,11 +49,8 @@ describe('fixBuildPermissions', () => {
     expect(
       await fixBuildPermissions({ buildsDir: builds, checkout: join(builds, 'agent-1/acme/alias') }, { runner, log }),
     ).toBe(0);
-    const web = join(builds, 'agent-1/acme/web');
-    expect(calls).toEqual([
-      ['chown', '-hR', 'buildkite-agent:buildkite-agent', '--', web],
-      ['chown', '-hR', 'buildkite-agent:buildkite-agent', '--', web],
-    ]);
+    const chown = ['chown', '-R', '-P', '-h', 'buildkite-agent:buildkite-agent', '--', '.'];
+    expect(calls).toEqual([chown, chown]);
   });
 
   it('refuses a symlink that leads out of the build path, and the build path itself', async () => {
@@ -84,6 +81,96 @@ describe('fixBuildPermissions', () => {
         { runner: failing.runner, log },
       ),
     ).toBe(1);
+  });
+});
+
+describe('fixBuildPermissions against a path swapped between check and chown', () => {
+  /**
+   * What a chown run would change: the directory its last argument names, resolved (every symlink followed) from its
+   * working directory at the moment it starts — recorded while the descriptor it may work through is still open.
+   */
+  function chownTargetRecorder() {
+    const targets: string[] = [];
+    const calls: Array<{ args: readonly string[]; cwd: string | undefined }> = [];
+    const runner: CommandRunner = async (program, args, options) => {
+      expect(program).toBe('chown');
+      calls.push({ args, cwd: options?.cwd });
+      targets.push(await realpath(resolve(options?.cwd ?? '/', args.at(-1) as string)));
+      return { exitCode: 0, stdout: '', stderr: '' };
+    };
+    return { targets, calls, runner };
+  }
+
+  it('chowns the checked directory, not what a swapped-in symlink points to', async () => {
+    // The build user's move: after the check, `acme` (a directory it owns) becomes a symlink to a directory outside
+    // the build path that has a `web` inside, so the checked path now leads out.
+    await mkdir(join(scratch, 'etc/web'), { recursive: true });
+    const { targets, runner } = chownTargetRecorder();
+    const swap = async () => {
+      await rename(join(builds, 'agent-1/acme'), join(builds, 'agent-1/acme-moved'));
+      await symlink(join(scratch, 'etc'), join(builds, 'agent-1/acme'));
+    };
+    const status = await fixBuildPermissions(
+      { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
+      { runner, log: recordingLogger(), beforeChown: swap },
+    );
+    expect(status).toBe(0);
+    // Exactly the directory that was checked (wherever it now is), inside the build path; nothing under etc.
+    expect(targets).toEqual([await realpath(join(builds, 'agent-1/acme-moved/web'))]);
+    expect(targets.every((target) => target.startsWith(`${builds}/`))).toBe(true);
+  });
+
+  it('refuses when a component became a symlink between the check and the open, and chowns nothing', async () => {
+    await mkdir(join(scratch, 'etc/web'), { recursive: true });
+    const { calls, runner } = chownTargetRecorder();
+    const swap = async () => {
+      await rename(join(builds, 'agent-1/acme'), join(builds, 'agent-1/acme-moved'));
+      await symlink(join(scratch, 'etc'), join(builds, 'agent-1/acme'));
+    };
+    await expect(
+      fixBuildPermissions(
+        { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
+        { runner, log: recordingLogger(), afterCheck: swap },
+      ),
+    ).rejects.toThrow(/changed while it was checked/);
+    expect(calls).toEqual([]);
+  });
+
+  it('chowns the real directory behind a symlink that stays inside the build path', async () => {
+    const { targets, runner } = chownTargetRecorder();
+    await fixBuildPermissions(
+      { buildsDir: builds, checkout: join(builds, 'agent-1/acme/alias') },
+      { runner, log: recordingLogger() },
+    );
+    expect(targets).toEqual([await realpath(join(builds, 'agent-1/acme/web'))]);
+  });
+
+  it('never follows a symlink below the checked directory (the recursive chown is physical)', async () => {
+    const { calls, runner } = chownTargetRecorder();
+    await fixBuildPermissions(
+      { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
+      { runner, log: recordingLogger() },
+    );
+    expect(calls).toHaveLength(1);
+    const [flags] = [calls[0]?.args.slice(0, 3)];
+    expect(flags).toEqual(['-R', '-P', '-h']);
+  });
+
+  it('really runs chown through the held descriptor (to the current user, so no root is needed)', async () => {
+    const checkout = join(builds, 'agent-1/acme/web');
+    await writeFile(join(checkout, 'output.txt'), 'built\n');
+    await symlink(join(scratch, 'etc/secret-dir'), join(checkout, 'link-out'));
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    const log = recordingLogger();
+    const status = await fixBuildPermissions(
+      { buildsDir: builds, checkout, owner: `${uid}:${gid}` },
+      { runner: spawnCommandRunner, log },
+    );
+    expect(status).toBe(0);
+    expect(log.lines.join('\n')).not.toMatch(/chown failed/);
+    expect((await stat(join(checkout, 'output.txt'))).uid).toBe(uid);
+    expect((await lstat(join(checkout, 'link-out'))).isSymbolicLink()).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, sep } from 'node:path';
 import { AGENT_USER } from '../boot/paths.js';
 import type { Logger } from '../logger.js';
@@ -15,7 +16,15 @@ export class BuildPermissionsRefusedError extends Error {
 }
 
 export type BuildPermissionsPlan =
-  | { readonly action: 'chown'; readonly directory: string; readonly command: readonly [string, ...string[]] }
+  | {
+      readonly action: 'chown';
+      /** The checkout's real path (for the log). */
+      readonly directory: string;
+      /** Path components from the build directory down to the checkout, each a plain name. */
+      readonly components: readonly string[];
+      /** Run with the checkout as working directory: `.` is the directory that was opened and checked. */
+      readonly command: readonly [string, ...string[]];
+    }
   | { readonly action: 'nothing'; readonly reason: string };
 
 /** Checks the argument as typed, before anything on disk is looked at: absolute, no `..`, nothing odd. */
@@ -35,14 +44,16 @@ function strictlyInside(parent: string, child: string): boolean {
 }
 
 /**
- * Pure: given the real (symlink-free) paths of the build directory and of the checkout, what to run. The checkout
- * must lie strictly inside the build directory after every symlink is resolved, so a symlink in the checkout path
- * cannot point the chown elsewhere.
+ * Pure: given the real (symlink-free) paths of the build directory and of the checkout, what to open and run. The
+ * checkout must lie strictly inside the build directory after every symlink is resolved. The chown then runs on the
+ * directory as opened (see {@link fixBuildPermissions}), never on a path that could be re-resolved.
  */
 export function planBuildPermissions(input: {
   readonly realBuildsDir: string;
   readonly realCheckout: string | undefined;
   readonly checkoutIsDirectory: boolean;
+  /** `user:group` to hand the checkout to. @default buildkite-agent:buildkite-agent */
+  readonly owner?: string | undefined;
 }): BuildPermissionsPlan {
   if (input.realCheckout === undefined) return { action: 'nothing', reason: 'the checkout does not exist' };
   if (!strictlyInside(input.realBuildsDir, input.realCheckout)) {
@@ -52,9 +63,56 @@ export function planBuildPermissions(input: {
   return {
     action: 'chown',
     directory: input.realCheckout,
-    // -h with -R (physical walk, the default): symlinks inside the checkout are changed themselves, never followed.
-    command: ['chown', '-hR', `${AGENT_USER}:${AGENT_USER}`, '--', input.realCheckout],
+    components: relative(input.realBuildsDir, input.realCheckout).split(sep),
+    // -R -P: a physical walk that never traverses a symlink; -h: a symlink's own owner changes, never its target's.
+    // GNU chown walks with directory descriptors (fts), so a swap below `.` cannot lead it out either.
+    command: ['chown', '-R', '-P', '-h', input.owner ?? `${AGENT_USER}:${AGENT_USER}`, '--', '.'],
   };
+}
+
+const DIRECTORY_NO_FOLLOW = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/**
+ * Opens the checkout one component at a time from the build directory, each relative to the descriptor of the one
+ * above (`/proc/self/fd/<n>/<name>`: the kernel starts from the directory the descriptor holds, as openat does) and
+ * with O_NOFOLLOW: a component that is (or has just become) a symlink fails the open instead of leading elsewhere.
+ * The returned handle holds the very directory that was checked, whatever is renamed or swapped afterwards.
+ */
+async function openCheckoutWithoutFollowing(realBuildsDir: string, components: readonly string[]): Promise<FileHandle> {
+  let current: FileHandle;
+  try {
+    current = await open(realBuildsDir, DIRECTORY_NO_FOLLOW);
+  } catch (error) {
+    throw new BuildPermissionsRefusedError(`the build path could not be opened as a directory (${codeOf(error)})`, {
+      cause: error,
+    });
+  }
+  try {
+    for (const component of components) {
+      if (component === '' || component === '.' || component === '..' || component.includes('/')) {
+        throw new BuildPermissionsRefusedError('the checkout path has an unexpected component');
+      }
+      let next: FileHandle;
+      try {
+        next = await open(`/proc/self/fd/${current.fd}/${component}`, DIRECTORY_NO_FOLLOW);
+      } catch (error) {
+        throw new BuildPermissionsRefusedError(
+          `the checkout path changed while it was checked: a component is no longer a directory (${codeOf(error)})`,
+          { cause: error },
+        );
+      }
+      await current.close();
+      current = next;
+    }
+    return current;
+  } catch (error) {
+    await current.close();
+    throw error;
+  }
+}
+
+function codeOf(error: unknown): string {
+  return String((error as NodeJS.ErrnoException | undefined)?.code ?? 'error');
 }
 
 async function realpathOrUndefined(path: string): Promise<string | undefined> {
@@ -66,10 +124,24 @@ async function realpathOrUndefined(path: string): Promise<string | undefined> {
   }
 }
 
-/** Exit 0 done (or nothing to do), 1 chown failed; throws `BuildPermissionsRefusedError` for a refused path. */
+/**
+ * Exit 0 done (or nothing to do), 1 chown failed; throws `BuildPermissionsRefusedError` for a refused path.
+ *
+ * Race-free against the build user (who owns everything under the build path and may rename or swap any of it while
+ * this runs as root): the path is checked (realpath strictly inside the build path), then opened component by
+ * component without following symlinks, and chown runs with the opened directory as its working directory
+ * (`/proc/<pid>/fd/<n>`) on `.` — it changes the directory that was checked, never whatever a path names later.
+ */
 export async function fixBuildPermissions(
-  input: { readonly buildsDir: string; readonly checkout: string },
-  deps: { readonly runner: CommandRunner; readonly log: Logger },
+  input: { readonly buildsDir: string; readonly checkout: string; readonly owner?: string | undefined },
+  deps: {
+    readonly runner: CommandRunner;
+    readonly log: Logger;
+    /** Test port: runs after the path is checked, before it is opened (a swap here must be refused). */
+    readonly afterCheck?: () => Promise<void>;
+    /** Test port: runs after the checkout is checked and opened, right before chown (a swap here must not matter). */
+    readonly beforeChown?: () => Promise<void>;
+  },
 ): Promise<number> {
   const realBuildsDir = await realpathOrUndefined(input.buildsDir);
   if (realBuildsDir === undefined) throw new BuildPermissionsRefusedError('the build path does not exist');
@@ -78,20 +150,28 @@ export async function fixBuildPermissions(
     realBuildsDir,
     realCheckout,
     checkoutIsDirectory: realCheckout !== undefined && (await lstat(realCheckout)).isDirectory(),
+    owner: input.owner,
   });
   if (plan.action === 'nothing') {
     deps.log.info(`build permissions: nothing to do, ${plan.reason}`);
     return 0;
   }
-  const [program, ...args] = plan.command;
-  const result = await deps.runner(program, args);
-  if (result.exitCode !== 0) {
-    deps.log.error('build permissions: chown failed', {
-      exitCode: result.exitCode,
-      stderr: result.stderr.slice(0, 500),
-    });
-    return 1;
+  await deps.afterCheck?.();
+  const checkout = await openCheckoutWithoutFollowing(realBuildsDir, plan.components);
+  try {
+    await deps.beforeChown?.();
+    const [program, ...args] = plan.command;
+    const result = await deps.runner(program, args, { cwd: `/proc/${process.pid}/fd/${checkout.fd}` });
+    if (result.exitCode !== 0) {
+      deps.log.error('build permissions: chown failed', {
+        exitCode: result.exitCode,
+        stderr: result.stderr.slice(0, 500),
+      });
+      return 1;
+    }
+  } finally {
+    await checkout.close();
   }
-  deps.log.info('build permissions: checkout handed back to buildkite-agent', { checkout: plan.directory });
+  deps.log.info('build permissions: checkout handed back', { checkout: plan.directory });
   return 0;
 }

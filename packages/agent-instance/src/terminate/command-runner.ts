@@ -6,12 +6,24 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** Runs a program (never through a shell) and collects its output; a program that cannot start gives exit code 127. */
-export type CommandRunner = (program: string, args: readonly string[]) => Promise<CommandResult>;
+export interface CommandOptions {
+  /** Working directory of the program (e.g. `/proc/<pid>/fd/<n>`: the directory an open descriptor holds). */
+  readonly cwd?: string | undefined;
+}
 
-export const spawnCommandRunner: CommandRunner = (program, args) =>
+/** Runs a program (never through a shell) and collects its output; a program that cannot start gives exit code 127. */
+export type CommandRunner = (
+  program: string,
+  args: readonly string[],
+  options?: CommandOptions,
+) => Promise<CommandResult>;
+
+export const spawnCommandRunner: CommandRunner = (program, args, options) =>
   new Promise((resolve) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options?.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
