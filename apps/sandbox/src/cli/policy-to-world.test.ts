@@ -1,0 +1,118 @@
+import { PolicyConfigError, type PolicyInput, parsePolicy } from '@elastic-ci/simulator';
+import { describe, expect, it } from 'vitest';
+import { policyToWorld, typicalSec } from './policy-to-world';
+
+// Hand-written policies (not the presets, which are tuned over time): one like Buildkite's stack, one like ours.
+const POLICIES: Record<string, PolicyInput> = {
+  'buildkite-default': {
+    name: 'buildkite-like',
+    scaler: {
+      instanceBuffer: 0,
+      scaleOutFactor: 1,
+      scaleOutCooldownSec: 300,
+      disableScaleIn: true,
+      availabilityThreshold: 0.5,
+    },
+    fleet: { minSize: 0, idleTimeoutSec: 600 },
+    control: { scheduleSec: 60, pollIntervalSec: 10, invocationTimeoutSec: 50, webhook: null },
+  },
+  'elastic-ci': {
+    name: 'elastic-ci-like',
+    scaler: {
+      scaleOutCooldownSec: 0,
+      disableScaleIn: false,
+      availabilityThreshold: 0,
+      scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 300 },
+      warmPool: { enabled: true, minSize: 0, prepareForWaitingJobs: true },
+    },
+    fleet: {
+      idleTimeoutSec: 1800,
+      warmPool: { maxPreparedCapacity: 10, reuseOnScaleIn: true, surplusRetentionSec: 900 },
+    },
+    control: { webhook: { latencySec: 2 } },
+  },
+};
+const preset = (name: string) => parsePolicy(POLICIES[name], name);
+
+describe('policyToWorld', () => {
+  it('maps buildkite-default onto the stack config: cooldown, no scale-in, 600 s idle exit, no webhook', () => {
+    // Act
+    const world = policyToWorld(preset('buildkite-default'), 'default');
+
+    // Assess (values from the preset in packages/simulator/src/presets.ts)
+    expect(world.stackConfig.buildkite).toEqual({
+      queue: 'default',
+      agentsPerInstance: 1,
+      idleTimeoutSec: 600,
+      webhook: { enabled: false },
+    });
+    expect(world.stackConfig.scaling).toMatchObject({
+      minSize: 0,
+      maxSize: 10,
+      instanceBuffer: 0,
+      scaleOutFactor: 1,
+      scaleOutCooldownSec: 300,
+      disableScaleIn: true,
+      availabilityThreshold: 0.5,
+      scaleInStrategy: 'set-desired',
+      scheduleIntervalSec: 60,
+      pollIntervalSec: 10,
+      invocationBudgetSec: 50,
+    });
+    expect(world.bootDelaySec).toBe(100);
+    expect(world.webhookLatencySec).toBeNull();
+    expect(world.adjustments).toEqual(['fleet.maxSize 500 → 10: the most instances one machine runs']);
+    expect(world.predictionPolicy.fleet.bootSec).toEqual({ kind: 'fixed', sec: 100 });
+    expect(world.predictionPolicy.fleet.maxSize).toBe(10);
+  });
+
+  it('maps elastic-ci: drain scale-in, scaler-managed warm pool, webhook; what the stack lacks is left out of both', () => {
+    // Act
+    const world = policyToWorld(preset('elastic-ci'), 'default');
+
+    // Assess
+    expect(world.stackConfig.buildkite).toMatchObject({ idleTimeoutSec: 1800, webhook: { enabled: true } });
+    expect(world.stackConfig.scaling).toMatchObject({
+      disableScaleIn: false,
+      availabilityThreshold: 0,
+      scaleInStrategy: 'drain',
+      scaleInOrder: 'longest-idle-first',
+      warmPool: {
+        enabled: true,
+        state: 'Stopped',
+        minSize: 0,
+        maxGroupPreparedCapacity: 10,
+        reuseOnScaleIn: true,
+        scalerManaged: true,
+        prepareForWaitingJobs: true,
+      },
+    });
+    expect(world.webhookLatencySec).toBe(2);
+    expect(world.adjustments).toEqual([
+      'scaler.scaleIn.minIdleSec (300 s) has no stack option: the sandbox and the prediction drain idle instances without it',
+      'fleet.maxSize 500 → 10: the most instances one machine runs',
+      "fleet.warmPool.surplusRetentionSec (900 s) is the simulator's model of a pool that keeps surplus instances; AWS has no such setting: left out",
+    ]);
+    expect(world.predictionPolicy.scaler).toMatchObject({
+      scaleIn: { strategy: 'drain', order: 'longest-idle-first', minRunningTimeSec: 0 },
+    });
+    expect(world.predictionPolicy.fleet.warmPool?.surplusRetentionSec).toBe(0);
+  });
+
+  it('refuses a policy whose scaler settings scaler-core rejects', () => {
+    const policy = { ...preset('elastic-ci'), scaler: { scaleOutFactor: -1 } };
+    expect(() => policyToWorld(policy, 'default')).toThrow(PolicyConfigError);
+  });
+});
+
+describe('typicalSec', () => {
+  it.each([
+    [42, 42],
+    [{ kind: 'fixed' as const, sec: 7 }, 7],
+    [{ kind: 'lognormal' as const, medianSec: 100, sigma: 0.25, minSec: 45 }, 100],
+    [{ kind: 'lognormal' as const, medianSec: 20, sigma: 0.25, minSec: 45 }, 45],
+    [{ kind: 'uniform' as const, minSec: 10, maxSec: 30 }, 20],
+  ])('of %j is %d', (distribution, expected) => {
+    expect(typicalSec(distribution)).toBe(expected);
+  });
+});
