@@ -1,3 +1,4 @@
+import { formatDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
 import type { Policy } from './policy.js';
 import { type PolicySummary, summarize } from './report.js';
@@ -13,6 +14,11 @@ export interface CompareOptions {
   readonly queue?: string;
   /** Spot interruptions per instance-hour applied to every policy (overrides the policies' own spot settings). */
   readonly spotRate?: number;
+  /**
+   * Start of the measured window in seconds since the trace start, the same for every policy: earlier jobs run and
+   * teach the policy but are not counted in waits, instance-hours or cost. @default 0
+   */
+  readonly measureFromSec?: number;
 }
 
 export interface PolicyRun {
@@ -41,9 +47,29 @@ export function chooseQueue(trace: Trace, queue: string | undefined): string {
   return trace.queues[0] ?? 'default';
 }
 
-/** Runs every policy over the same trace with the same seed. */
+/** Checks that the measured window starts inside the trace and holds at least one job of the queue. */
+export function checkMeasureFrom(trace: Trace, queue: string, measureFromSec: number): void {
+  if (!Number.isFinite(measureFromSec) || measureFromSec < 0) {
+    throw new UsageError(`--measure-from must be a non-negative duration, got ${measureFromSec} s`);
+  }
+  if (measureFromSec === 0) return;
+  const measured = trace.jobs.some((job) => job.queue === queue && job.createdAtSec >= measureFromSec);
+  if (!measured) {
+    const lastSec = trace.jobs.reduce(
+      (latest, job) => (job.queue === queue ? Math.max(latest, job.createdAtSec) : latest),
+      0,
+    );
+    throw new UsageError(
+      `--measure-from ${formatDurationArg(measureFromSec)} leaves no job to measure: the last job of queue "${queue}" in trace ${trace.name} is created at ${lastSec} s (${(lastSec / 3600).toFixed(1)} h); choose an earlier start`,
+    );
+  }
+}
+
+/** Runs every policy over the same trace with the same seed (and the same measured window). */
 export function comparePolicies(options: CompareOptions): PolicyRun[] {
   const queue = chooseQueue(options.trace, options.queue);
+  const measureFromSec = options.measureFromSec ?? 0;
+  checkMeasureFrom(options.trace, queue, measureFromSec);
   return options.policies.map((policy) => {
     const config = scalerConfigOf(policy);
     const policyFleet = fleetFor(policy, config);
@@ -65,6 +91,7 @@ export function comparePolicies(options: CompareOptions): PolicyRun[] {
       policy: new ScalerCorePolicy(config),
       seed: options.seed,
       queue,
+      measureFromSec,
     });
     const elapsedMs = performance.now() - started;
     return { policy, result, summary: summarize(policy, result), elapsedMs };

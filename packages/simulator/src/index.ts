@@ -1,11 +1,12 @@
 export { type ChartFormat, type ChartOptions, type ChartSeries, renderChart } from './chart.js';
-export { type CompareOptions, chooseQueue, comparePolicies, type PolicyRun } from './compare.js';
+export { type CompareOptions, checkMeasureFrom, chooseQueue, comparePolicies, type PolicyRun } from './compare.js';
 export {
   type DurationDistribution,
   type DurationDistributionInput,
   durationDistributionSchema,
   sampleDuration,
 } from './distribution.js';
+export { formatDurationArg, parseDurationArg } from './duration-arg.js';
 export {
   InvariantViolationError,
   PolicyConfigError,

@@ -1,3 +1,4 @@
+import { formatDurationArg } from './duration-arg.js';
 import type { Policy } from './policy.js';
 import type { SimulationResult } from './simulation.js';
 import { mean, percentile } from './statistics.js';
@@ -58,6 +59,11 @@ export interface ComparisonReport {
     readonly queue: string;
   };
   readonly seed: number;
+  /**
+   * The measured window: jobs created from `fromSec` on (seconds since the trace start) are counted; earlier jobs ran
+   * and taught the policy. Instance-hours, cost, peak, launches and API calls count from `fromSec` too.
+   */
+  readonly window: { readonly fromSec: number; readonly jobs: number };
   readonly baseline: string;
   readonly policies: readonly PolicySummary[];
   readonly ratios: readonly PolicyRatios[];
@@ -75,7 +81,7 @@ export function summarize(policy: Policy, result: SimulationResult): PolicySumma
   return {
     policy: policy.name,
     description: policy.description,
-    jobs: result.jobs,
+    jobs: result.measuredJobs,
     unfinishedJobs: result.unfinishedJobs,
     waitSec: {
       p50: round(percentile(waits, 50), 1),
@@ -115,8 +121,10 @@ export function buildReport(
   seed: number,
   summaries: readonly PolicySummary[],
   baselineName?: string,
+  measureFromSec?: number,
 ): ComparisonReport {
   const baseline = summaries.find((summary) => summary.policy === baselineName) ?? (summaries[0] as PolicySummary);
+  const fromSec = measureFromSec ?? 0;
   return {
     trace: {
       name: trace.name,
@@ -126,6 +134,10 @@ export function buildReport(
       queue,
     },
     seed,
+    window: {
+      fromSec,
+      jobs: trace.jobs.filter((job) => job.queue === queue && job.createdAtSec >= fromSec).length,
+    },
     baseline: baseline.policy,
     policies: summaries,
     ratios: summaries.map((summary) => ({
@@ -181,8 +193,15 @@ export function formatReport(report: ComparisonReport): string {
   const line = (label: string, values: readonly string[]) =>
     `${label.padEnd(labelWidth)}  ${values.map((value, column) => value.padStart(widths[column] as number)).join('  ')}`;
   const header = `trace ${report.trace.name}: ${report.trace.jobs} jobs over ${formatSpan(report.trace.spanSec)}, queue "${report.trace.queue}", seed ${report.seed}`;
+  const window =
+    report.window.fromSec > 0
+      ? [
+          `measured from ${formatDurationArg(report.window.fromSec)}: the ${report.window.jobs} jobs created from then on; earlier jobs ran and taught the policies but are not counted, nor is anything billed before`,
+        ]
+      : [];
   return [
     header,
+    ...window,
     '',
     line(
       '',

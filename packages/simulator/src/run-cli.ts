@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { chooseQueue, comparePolicies } from './compare.js';
+import { parseDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
 import { buildReport, formatReport } from './report.js';
@@ -37,6 +38,9 @@ Options:
   -s, --seed N            random seed, a non-negative integer (default: 1)
   -q, --queue NAME        queue to simulate (default: the trace's only queue)
       --spot-rate X       spot interruptions per instance-hour for every policy (default: each policy's own)
+      --measure-from DURATION
+                          count only jobs created from then on (e.g. 1d, 36h, 3600s): earlier jobs run and teach
+                          every policy alike, but their waits and the fleet's cost before then are not counted
       --json              print the report as JSON instead of a table
       --chart FILE        write a chart of demand, capacity and wait over time (.svg or .html)
       --list-policies     print the preset names and what they do
@@ -87,6 +91,8 @@ function run(argv: readonly string[], io: CliIo): void {
   }
   const seed = values.seed === undefined ? 1 : parseNonNegativeInteger(values.seed, '--seed');
   const spotRate = values['spot-rate'] === undefined ? undefined : parseRate(values['spot-rate'], '--spot-rate');
+  const measureFromSec =
+    values['measure-from'] === undefined ? 0 : parseDurationArg(values['measure-from'], '--measure-from');
   const chartPath = values.chart;
   if (chartPath !== undefined && !['.svg', '.html'].includes(extname(chartPath).toLowerCase())) {
     throw new UsageError(`--chart must name a .svg or .html file, got "${chartPath}"`);
@@ -115,13 +121,21 @@ function run(argv: readonly string[], io: CliIo): void {
   }
   const trace = parseTrace(text, tracePath);
   const queue = chooseQueue(trace, values.queue);
-  const runs = comparePolicies({ trace, policies, seed, queue, ...(spotRate === undefined ? {} : { spotRate }) });
+  const runs = comparePolicies({
+    trace,
+    policies,
+    seed,
+    queue,
+    measureFromSec,
+    ...(spotRate === undefined ? {} : { spotRate }),
+  });
   const report = buildReport(
     trace,
     queue,
     seed,
     runs.map((entry) => entry.summary),
     values.baseline,
+    measureFromSec,
   );
   if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
   else io.stdout(`${formatReport(report)}\n`);
@@ -165,6 +179,7 @@ function parseCliArgs(argv: readonly string[]) {
       seed: { type: 'string', short: 's' },
       queue: { type: 'string', short: 'q' },
       'spot-rate': { type: 'string' },
+      'measure-from': { type: 'string' },
       json: { type: 'boolean' },
       chart: { type: 'string' },
       'list-policies': { type: 'boolean' },

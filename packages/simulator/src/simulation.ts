@@ -27,6 +27,12 @@ export interface SimulationOptions {
   readonly timelineBucketSec?: number;
   /** Record every start for the conservation tests (costs memory). @default false */
   readonly recordStarts?: boolean;
+  /**
+   * Start of the measured window, in seconds since the trace start. Jobs created earlier run and teach the policy but
+   * their waits are not counted, and billing, idle, stopped and volume time, peak instances, launches and API calls
+   * count only from here on. @default 0
+   */
+  readonly measureFromSec?: number;
 }
 
 /** One job start, recorded only with `recordStarts`. */
@@ -41,7 +47,11 @@ export interface StartRecord {
 export interface SimulationResult {
   /** Jobs of the simulated queue. */
   readonly jobs: number;
-  /** Seconds from *scheduled* to *started*, one per started attempt, sorted ascending. */
+  /** Start of the measured window (seconds since the trace start); 0 counts the whole run. */
+  readonly measureFromSec: number;
+  /** Jobs of the simulated queue created in the measured window: the waits are theirs. */
+  readonly measuredJobs: number;
+  /** Seconds from *scheduled* to *started*, one per started attempt of a measured job, sorted ascending. */
   readonly waitsSec: Float64Array;
   /** Jobs of the simulated queue that never finished (only when the policy never provides capacity). */
   readonly unfinishedJobs: number;
@@ -127,6 +137,8 @@ interface Job {
   readonly index: number;
   readonly id: string;
   readonly local: boolean;
+  /** Local and created in the measured window: its waits count. */
+  readonly measured: boolean;
   readonly createdAtSec: number;
   readonly durationSec: number;
   readonly dependents: number[];
@@ -148,6 +160,25 @@ type SimEvent =
   | { kind: 'stopped'; instance: Instance; generation: number }
   | { kind: 'spot-notice'; instance: Instance; epoch: number }
   | { kind: 'spot-reclaim'; instance: Instance; epoch: number };
+
+/** Counts read relative to the start of the measured window. */
+interface Counters {
+  readonly coldLaunches: number;
+  readonly warmResumes: number;
+  readonly setDesiredCapacityCalls: number;
+  readonly terminateInstanceCalls: number;
+  readonly putWarmPoolCalls: number;
+  readonly decisions: number;
+}
+
+const ZERO_COUNTERS: Counters = {
+  coldLaunches: 0,
+  warmResumes: 0,
+  setDesiredCapacityCalls: 0,
+  terminateInstanceCalls: 0,
+  putWarmPoolCalls: 0,
+  decisions: 0,
+};
 
 const ACTIVE_STATES: ReadonlySet<InstanceState> = new Set(['booting', 'resuming', 'registering', 'in-service']);
 
@@ -178,6 +209,11 @@ class Simulation {
   private readonly timeline: Timeline;
   private readonly drainTailSec: number;
   private readonly starts: StartRecord[] | undefined;
+  private readonly measureFromSec: number;
+  private readonly measuredJobCount: number;
+  /** Set once simulated time reaches `measureFromSec`; the counters below are read relative to `countersAtStart`. */
+  private measuring = false;
+  private countersAtStart: Counters = ZERO_COUNTERS;
 
   private now = 0;
   private desired: number;
@@ -259,6 +295,7 @@ class Simulation {
     this.warmPoolMinSize = options.fleet.warmPool?.minSize ?? 0;
     this.drainTailSec = options.drainTailSec ?? 3600;
     this.starts = options.recordStarts ? [] : undefined;
+    this.measureFromSec = options.measureFromSec ?? 0;
     const span = Math.max(options.trace.spanSec, 60);
     this.timeline = new Timeline(options.timelineBucketSec ?? Math.ceil(span / 720 / 60) * 60);
 
@@ -266,6 +303,7 @@ class Simulation {
       index,
       id: traceJob.id,
       local: traceJob.queue === options.queue,
+      measured: traceJob.queue === options.queue && traceJob.createdAtSec >= this.measureFromSec,
       createdAtSec: traceJob.createdAtSec,
       durationSec: traceJob.durationSec,
       dependents: [],
@@ -279,6 +317,7 @@ class Simulation {
       for (const dependency of traceJob.dependsOn) (this.jobs[dependency] as Job).dependents.push(index);
     });
     this.localJobCount = this.jobs.reduce((total, job) => total + (job.local ? 1 : 0), 0);
+    this.measuredJobCount = this.jobs.reduce((total, job) => total + (job.measured ? 1 : 0), 0);
     this.completions = new Uint32Array(this.jobs.length);
   }
 
@@ -299,6 +338,7 @@ class Simulation {
         endSec = stopSec;
         break;
       }
+      if (!this.measuring && next.time >= this.measureFromSec) this.startMeasuring();
       this.now = next.time;
       this.handle(next.payload);
       this.dispatch();
@@ -307,8 +347,39 @@ class Simulation {
       if (this.isQuiescent()) break;
     }
     this.now = Math.max(endSec, this.now);
+    if (!this.measuring) this.startMeasuring();
     this.closeBooks();
     return this.result();
+  }
+
+  /** The measured window opens: the fleet as it stands is the first peak, counters start from their values now. */
+  private startMeasuring(): void {
+    this.measuring = true;
+    this.peakInstances = this.groupCount;
+    this.countersAtStart = this.counters();
+  }
+
+  private counters(): Counters {
+    return {
+      coldLaunches: this.coldLaunches,
+      warmResumes: this.warmResumes,
+      setDesiredCapacityCalls: this.setDesiredCapacityCalls,
+      terminateInstanceCalls: this.terminateInstanceCalls,
+      putWarmPoolCalls: this.putWarmPoolCalls,
+      decisions: this.decisions,
+    };
+  }
+
+  /** The part of [fromSec, toSec] inside the measured window. */
+  private measuredSpan(fromSec: number, toSec: number): number {
+    return Math.max(0, toSec - Math.max(fromSec, this.measureFromSec));
+  }
+
+  /** Bills the instance's run that ends now: per second with the minimum per launch or resume, in the window. */
+  private billRun(instance: Instance): void {
+    const billedUntil =
+      instance.computeSinceSec + Math.max(this.fleet.minimumBilledSec, this.now - instance.computeSinceSec);
+    this.billedComputeSec += this.measuredSpan(instance.computeSinceSec, billedUntil);
   }
 
   private hardStopSec(): number {
@@ -436,7 +507,7 @@ class Simulation {
     if (instance.state !== 'in-service' || !agent.accepting || agent.job !== null) {
       throw new InvariantViolationError(`job ${job.id} dispatched to unavailable agent on ${instance.id}`);
     }
-    this.idleAgentSec += this.now - agent.idleSinceSec;
+    this.idleAgentSec += this.measuredSpan(agent.idleSinceSec, this.now);
     agent.job = job;
     agent.token += 1;
     this.idleAgentCount -= 1;
@@ -450,7 +521,7 @@ class Simulation {
     this.runningLocal += 1;
     job.attempt += 1;
     const wait = this.now - job.scheduledAtSec;
-    this.waits.push(wait);
+    if (job.measured) this.waits.push(wait);
     this.timeline.recordWait(this.now, wait);
     this.starts?.push({ job: job.id, instance: instance.id, atSec: this.now, instanceState: instance.state });
     this.events.push(this.now + job.durationSec, { kind: 'job-finished', job, agent, attempt: job.attempt });
@@ -527,7 +598,7 @@ class Simulation {
         agent.accepting = false;
         this.idleAgentCount -= 1;
         this.registeredAgentCount -= 1;
-        this.idleAgentSec += this.now - agent.idleSinceSec;
+        this.idleAgentSec += this.measuredSpan(agent.idleSinceSec, this.now);
       }
     }
   }
@@ -569,7 +640,7 @@ class Simulation {
     instance.countedActive = isActive;
     instance.countedInGroup = isInGroup;
     instance.countedComputing = isComputing;
-    if (this.groupCount > this.peakInstances) this.peakInstances = this.groupCount;
+    if (this.measuring && this.groupCount > this.peakInstances) this.peakInstances = this.groupCount;
   }
 
   private newInstance(state: 'booting' | 'warm-booting'): Instance {
@@ -595,7 +666,7 @@ class Simulation {
     let instance: Instance;
     if (pooled !== undefined) {
       instance = pooled;
-      this.stoppedSec += this.now - instance.stoppedSinceSec;
+      this.stoppedSec += this.measuredSpan(instance.stoppedSinceSec, this.now);
       instance.computeSinceSec = this.now;
       this.setState(instance, 'resuming');
       this.warmResumes += 1;
@@ -698,7 +769,7 @@ class Simulation {
   }
 
   private stopped(instance: Instance): void {
-    this.billedComputeSec += Math.max(this.fleet.minimumBilledSec, this.now - instance.computeSinceSec);
+    this.billRun(instance);
     instance.agents = [];
     if (instance.stopIntoPool) {
       instance.stoppedSinceSec = this.now;
@@ -710,8 +781,8 @@ class Simulation {
   }
 
   private terminate(instance: Instance): void {
-    if (instance.state === 'warm-stopped') this.stoppedSec += this.now - instance.stoppedSinceSec;
-    this.volumeSec += this.now - instance.launchedAtSec;
+    if (instance.state === 'warm-stopped') this.stoppedSec += this.measuredSpan(instance.stoppedSinceSec, this.now);
+    this.volumeSec += this.measuredSpan(instance.launchedAtSec, this.now);
     this.setState(instance, 'terminated');
     this.instances = this.instances.filter((candidate) => candidate !== instance);
   }
@@ -761,7 +832,7 @@ class Simulation {
       this.schedule(job);
     }
     this.withdrawAgents(instance);
-    this.billedComputeSec += Math.max(this.fleet.minimumBilledSec, this.now - instance.computeSinceSec);
+    this.billRun(instance);
     this.terminate(instance);
     instance.spotDoomed = false;
     this.reconcile();
@@ -920,14 +991,14 @@ class Simulation {
     this.runningAtEnd = this.computeRunningCount;
     for (const instance of [...this.instances]) {
       for (const agent of instance.agents) {
-        if (agent.accepting && agent.job === null) this.idleAgentSec += this.now - agent.idleSinceSec;
+        if (agent.accepting && agent.job === null) this.idleAgentSec += this.measuredSpan(agent.idleSinceSec, this.now);
       }
       if (instance.state === 'warm-stopped') {
-        this.stoppedSec += this.now - instance.stoppedSinceSec;
+        this.stoppedSec += this.measuredSpan(instance.stoppedSinceSec, this.now);
       } else {
-        this.billedComputeSec += Math.max(this.fleet.minimumBilledSec, this.now - instance.computeSinceSec);
+        this.billRun(instance);
       }
-      this.volumeSec += this.now - instance.launchedAtSec;
+      this.volumeSec += this.measuredSpan(instance.launchedAtSec, this.now);
     }
   }
 
@@ -935,8 +1006,11 @@ class Simulation {
     const waits = Float64Array.from(this.waits).sort();
     const instanceHours = this.billedComputeSec / 3600;
     const localCompletions = new Uint32Array(this.completions);
+    const atStart = this.countersAtStart;
     return {
       jobs: this.localJobCount,
+      measureFromSec: this.measureFromSec,
+      measuredJobs: this.measuredJobCount,
       unfinishedJobs: this.localJobCount - this.doneLocal,
       waitsSec: waits,
       interruptedJobs: this.interruptedJobs,
@@ -948,12 +1022,12 @@ class Simulation {
       computeCost: instanceHours * this.fleet.pricePerInstanceHour,
       volumeCost: (this.volumeSec / 3600) * this.fleet.volumeCostPerInstanceHour,
       peakInstances: this.peakInstances,
-      coldLaunches: this.coldLaunches,
-      warmResumes: this.warmResumes,
-      setDesiredCapacityCalls: this.setDesiredCapacityCalls,
-      terminateInstanceCalls: this.terminateInstanceCalls,
-      putWarmPoolCalls: this.putWarmPoolCalls,
-      decisions: this.decisions,
+      coldLaunches: this.coldLaunches - atStart.coldLaunches,
+      warmResumes: this.warmResumes - atStart.warmResumes,
+      setDesiredCapacityCalls: this.setDesiredCapacityCalls - atStart.setDesiredCapacityCalls,
+      terminateInstanceCalls: this.terminateInstanceCalls - atStart.terminateInstanceCalls,
+      putWarmPoolCalls: this.putWarmPoolCalls - atStart.putWarmPoolCalls,
+      decisions: this.decisions - atStart.decisions,
       endSec: this.now,
       runningInstancesAtEnd: this.runningAtEnd,
       timeline: this.timeline.series(this.now),
