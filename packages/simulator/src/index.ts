@@ -17,6 +17,15 @@ export {
 } from './errors.js';
 export { EventQueue } from './event-queue.js';
 export {
+  checkGenerateOptions,
+  GENERATED_TRACE_START,
+  type GenerateOptions,
+  generateTrace,
+  MAX_GENERATED_DAYS,
+  TRACE_SHAPES,
+  type TraceShape,
+} from './generate.js';
+export {
   type ControlConfig,
   type FleetConfig,
   mergePolicyInput,
@@ -37,7 +46,7 @@ export {
 } from './report.js';
 export { type ReadTextFile, resolvePolicy } from './resolve-policy.js';
 export { createRandom, type Random } from './rng.js';
-export { bundledTracePath, type CliIo, DEFAULT_POLICIES, runCli, USAGE } from './run-cli.js';
+export { bundledTracePath, type CliIo, DEFAULT_POLICIES, GENERATE_USAGE, runCli, USAGE } from './run-cli.js';
 export { ScalerCorePolicy, scalerConfigOf } from './scaler-core-policy.js';
 export type {
   FleetObservation,

@@ -5,6 +5,7 @@ import { renderChart } from './chart.js';
 import { chooseQueue, comparePolicies } from './compare.js';
 import { parseDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
+import { checkGenerateOptions, generateTrace, TRACE_SHAPES, type TraceShape } from './generate.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
 import { buildReport, formatReport } from './report.js';
 import { type ReadTextFile, resolvePolicy } from './resolve-policy.js';
@@ -25,7 +26,10 @@ export function bundledTracePath(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..', 'traces', 'steady-trickle.jsonl');
 }
 
+export const GENERATE_USAGE = `Usage: elastic-ci-sim generate --shape ${TRACE_SHAPES.join('|')} [--days N] [--seed N] [--out FILE]`;
+
 export const USAGE = `Usage: elastic-ci-sim [options] [TRACE.jsonl]
+       ${GENERATE_USAGE.slice('Usage: '.length)}
 
 Simulates a CI agent fleet under each scaling policy on the same trace and prints job wait and fleet cost side by
 side. Without TRACE, the bundled steady-trickle trace (one day, ~700 jobs) is used.
@@ -47,7 +51,59 @@ Options:
       --print-policy NAME print a policy with every default filled in (a starting point for a policy file)
   -h, --help              print this help
 
+generate writes a synthetic trace in the same format (deterministic per seed; default 3 days from a Monday, seed 1,
+to stdout): nightly-burst (hundreds of long jobs every night at 02:00 UTC + light daytime load), release-storm
+(irregular large fan-outs with dependencies), follow-the-sun (load moving across three time zones, never quiet).
+
 Exit codes: 0 done, 1 internal error, 2 bad usage or bad input (trace, policy file).`;
+
+function runGenerate(argv: readonly string[], io: CliIo): void {
+  let values: { shape?: string; days?: string; seed?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      allowPositionals: false,
+      strict: true,
+      options: {
+        shape: { type: 'string' },
+        days: { type: 'string' },
+        seed: { type: 'string', short: 's' },
+        out: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  if (values.help) {
+    io.stdout(`${GENERATE_USAGE}
+`);
+    return;
+  }
+  if (values.shape === undefined) throw new UsageError(`--shape is required: one of ${TRACE_SHAPES.join(', ')}`);
+  const options = {
+    shape: values.shape as TraceShape,
+    days: values.days === undefined ? 3 : parseNonNegativeInteger(values.days, '--days'),
+    seed: values.seed === undefined ? 1 : parseNonNegativeInteger(values.seed, '--seed'),
+  };
+  checkGenerateOptions(options);
+  const text = generateTrace(options);
+  if (values.out === undefined) {
+    io.stdout(text);
+    return;
+  }
+  try {
+    io.writeTextFile(values.out, text);
+  } catch (error) {
+    throw new UsageError(`cannot write ${values.out}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  const jobs = text.split('\n').length - 2;
+  io.stderr(
+    `trace ${options.shape}: ${jobs} jobs over ${options.days} days (seed ${options.seed}) written to ${values.out}\n`,
+  );
+}
 
 function parseNonNegativeInteger(value: string, option: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
@@ -65,6 +121,10 @@ function parseRate(value: string, option: string): number {
 }
 
 function run(argv: readonly string[], io: CliIo): void {
+  if (argv[0] === 'generate') {
+    runGenerate(argv.slice(1), io);
+    return;
+  }
   let parsed: ReturnType<typeof parseCliArgs>;
   try {
     parsed = parseCliArgs(argv);
@@ -198,7 +258,9 @@ export function runCli(argv: readonly string[], io: CliIo): number {
     if (error instanceof UsageError) {
       io.stderr(`elastic-ci-sim: ${error.message}\n`);
       // Bad files explain themselves; a bad command line also points at the help.
-      if (error.name === 'UsageError') io.stderr("Run 'elastic-ci-sim --help' for usage.\n");
+      if (error.name === 'UsageError') {
+        io.stderr(argv[0] === 'generate' ? `${GENERATE_USAGE}\n` : "Run 'elastic-ci-sim --help' for usage.\n");
+      }
       return 2;
     }
     io.stderr(
