@@ -8,6 +8,7 @@ export default defineConfig({
     'src/moto-reset-setup.ts',
     'src/moto-server.ts',
     'src/imds-stand-in.ts',
+    'src/simulated-agent.ts',
   ],
   format: ['esm'],
   target: 'node20',

@@ -20,4 +20,5 @@ export {
   type StartMotoServerOptions,
   startMotoServer,
 } from './moto-server';
+export { simulatedAgentPath } from './simulated-agent-path';
 export * from './webhook-signing';
