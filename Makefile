@@ -14,7 +14,7 @@ VENV_STAMP := $(VENV)/.requirements.sha256
 # Tools built once per machine, outside the repo (scripts/install-packer.sh), so every clone reuses them.
 PACKER := $(or $(ELASTIC_CI_TOOLS),$(HOME)/.cache/elastic-ci/tools)/bin/packer
 
-.PHONY: test demo deps node-deps python-deps system-deps tools-deps ami build lint typecheck unit bench check-packages clean help
+.PHONY: test demo sim deps node-deps python-deps system-deps tools-deps ami build lint typecheck unit bench check-packages clean help
 .PHONY: synth deploy diff destroy
 
 help: ## list the targets
@@ -33,6 +33,10 @@ test: deps ## install everything, then lint, typecheck, build and run every test
 
 demo: deps ## run the main job on embedded defaults
 	@scripts/demo.sh
+
+sim: deps ## the scaling simulator (elastic-ci-sim) on its bundled trace; SIM_ARGS="--policy … TRACE.jsonl" to choose
+	pnpm exec turbo run build --filter=@elastic-ci/simulator... --output-logs=errors-only
+	node packages/simulator/dist/cli.js $(SIM_ARGS)
 
 deps: system-deps node-deps python-deps tools-deps
 
