@@ -1,0 +1,50 @@
+import type { DeliverWebhook } from '../replay/job-scheduled-webhook';
+import type { RecordedInstance, RecordedSample, RecordedScalingAction } from '../report/recorded-run';
+
+/** A stand-in job as the demo reads it, with times in WORLD seconds since the sandbox started. */
+export interface DemoJob {
+  readonly id: string;
+  readonly queue: string;
+  readonly state: string;
+  readonly scheduledAtSec?: number;
+  readonly startedAtSec?: number;
+  readonly finishedAtSec?: number;
+  readonly interrupted: boolean;
+}
+
+/** What the demo starts: the world for one policy, in world seconds (adapter over `startSandbox`, contract §3–4). */
+export interface DemoSandboxOptions {
+  readonly timeScale: number;
+  readonly queue: string;
+  /** apps/infra stack config, WORLD durations. */
+  readonly stackConfig: Record<string, unknown>;
+  readonly bootDelaySec: number;
+  readonly logDir: string | undefined;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * The running sandbox as the demo uses it. Every time is WORLD seconds since the sandbox started (`worldNow()`); the
+ * adapter converts the stand-in's and moto's records.
+ */
+export interface DemoSandbox {
+  worldNow(): number;
+  addJob(job: { id: string; queue: string; durationSec: number; dependsOn: string[] }): void;
+  /** Called for each job of any queue that becomes scheduled; returns the unsubscribe. */
+  onJobScheduled(listener: (job: { id: string; queue: string }) => void): () => void;
+  jobs(): readonly DemoJob[];
+  sample(): Promise<RecordedSample>;
+  scalingActions(): readonly RecordedScalingAction[];
+  instances(): readonly RecordedInstance[];
+  readonly webhookSecret: string | undefined;
+  readonly deliverWebhook: DeliverWebhook | undefined;
+  /** The simulated agents' ping interval, world seconds (what a job waits for an idle agent to notice it). */
+  readonly agentPingIntervalSec: number | undefined;
+  /** Settings the product could not take at this speed (raised to its minimum), in words. */
+  readonly distortions: readonly string[];
+  logs(): string[];
+  /** Stops every process the sandbox started; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export type StartDemoSandbox = (options: DemoSandboxOptions) => Promise<DemoSandbox>;
