@@ -60,8 +60,9 @@ python-deps: ## .venv with moto[server] and cfn-lint, pinned
 	  echo "$$want" > $(VENV_STAMP); \
 	fi
 
-tools-deps: ## packer, built from the Go module proxy once per machine (needs Go)
+tools-deps: ## packer and the pinned buildkite-agent (sandbox real-agent test), built from the Go module proxy once per machine (needs Go)
 	@scripts/install-packer.sh >/dev/null
+	@scripts/install-buildkite-agent.sh >/dev/null
 
 # PACKER_ARGS: extra packer arguments, e.g. PACKER_ARGS='-only=elastic-ci-agent.amazon-ebs.arm64 -var region=us-east-1'.
 ami: tools-deps node-deps ## build the agent AMIs (x86_64 and arm64; needs AWS credentials); see packer/README.md
