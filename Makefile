@@ -31,12 +31,12 @@ test: deps ## install everything, then lint, typecheck, build and run every test
 	bats --tap scripts/test packer/test packer/linux/conf/buildkite-agent/hooks/test | tee -a .turbo/test-run.log
 	@node scripts/summarize-tests.mjs .turbo/test-run.log
 
-demo: deps ## run the main job on embedded defaults
-	@scripts/demo.sh
+# DEMO_ARGS: elastic-ci-sandbox demo options, e.g. DEMO_ARGS='--policy buildkite-default --duration 2h --speed 90'.
+demo: deps ## the real control plane on this machine: a trace replayed into moto + a Buildkite stand-in, measured beside the simulator's prediction (≤ 3 min)
+	@scripts/demo.sh $(DEMO_ARGS)
 
-sim: deps ## the scaling simulator (elastic-ci-sim) on its bundled trace; SIM_ARGS="--policy … TRACE.jsonl" to choose
-	pnpm exec turbo run build --filter=@elastic-ci/simulator... --output-logs=errors-only
-	node packages/simulator/dist/cli.js $(SIM_ARGS)
+sim: deps ## the scaling simulator (elastic-ci-sim) alone: elastic-ci vs buildkite-default on its bundled trace, chart; SIM_ARGS="--policy … TRACE.jsonl" to choose
+	@scripts/sim.sh $(SIM_ARGS)
 
 deps: system-deps node-deps python-deps tools-deps
 

@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# `make demo`: until the local sandbox lands, the demo is the scaling simulator on the trace bundled with it
-# (one day of single jobs), comparing our recommended policy with Buildkite's stack defaults.
-# Usage: scripts/demo.sh [extra elastic-ci-sim options, e.g. --json or --seed 7]
+# `make sim`: the scaling simulator alone on the trace bundled with it (one day of single jobs), comparing our
+# recommended policy with Buildkite's stack defaults, in seconds. (`make demo` runs the real control plane instead.)
+# Usage: scripts/sim.sh [extra elastic-ci-sim options, e.g. --json or --seed 7]
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-chart="${ELASTIC_CI_DEMO_CHART:-${TMPDIR:-/tmp}/elastic-ci-demo-scaling.svg}"
+chart="${ELASTIC_CI_SIM_CHART:-${TMPDIR:-/tmp}/elastic-ci-sim-scaling.svg}"
 
-echo "make demo: building the simulator and what it depends on..."
+echo "make sim: building the simulator and what it depends on..."
 pnpm exec turbo run build --filter=@elastic-ci/simulator... --output-logs=errors-only
 
-echo "make demo: simulating the bundled trace (elastic-ci vs buildkite-default)..."
+echo "make sim: simulating the bundled trace (elastic-ci vs buildkite-default)..."
+# The two-policy comparison unless the caller chose policies (a repeated --policy would add to it, not replace it).
+policies=(--policy "buildkite-default,elastic-ci")
+for arg in "$@"; do
+  case "$arg" in -p | --policy | --policy=*) policies=() ;; esac
+done
 node packages/simulator/dist/cli.js \
-  --policy buildkite-default,elastic-ci \
+  "${policies[@]}" \
   --chart "$chart" \
   "$@"
-echo "make demo: open the chart in a browser: $chart"
+echo "make sim: open the chart in a browser: $chart"

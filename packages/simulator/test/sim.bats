@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# scripts/demo.sh (`make demo`): builds the simulator, then runs it on the bundled trace. pnpm and node are stubbed
+# scripts/sim.sh (`make sim`): builds the simulator, then runs it on the bundled trace. pnpm and node are stubbed
 # so the test checks the wiring in milliseconds; the CLI itself is tested by the package's vitest suite.
 
 setup() {
@@ -15,11 +15,11 @@ STUB
     chmod +x "$stubs/$tool"
   done
   export PATH="$stubs:$PATH"
-  export ELASTIC_CI_DEMO_CHART="$BATS_TEST_TMPDIR/chart.svg"
+  export ELASTIC_CI_SIM_CHART="$BATS_TEST_TMPDIR/chart.svg"
 }
 
 @test "builds the simulator with its dependencies, then compares elastic-ci with buildkite-default" {
-  run "$repo_root/scripts/demo.sh"
+  run "$repo_root/scripts/sim.sh"
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(cat "$BATS_TEST_TMPDIR/pnpm.calls")" = "exec turbo run build --filter=@elastic-ci/simulator... --output-logs=errors-only" ]
@@ -28,27 +28,33 @@ STUB
 }
 
 @test "passes extra options through to the simulator" {
-  run "$repo_root/scripts/demo.sh" --json --seed 7
+  run "$repo_root/scripts/sim.sh" --json --seed 7
   [ "$status" -eq 0 ]
   [[ "$(cat "$BATS_TEST_TMPDIR/node.calls")" == *"--chart $BATS_TEST_TMPDIR/chart.svg --json --seed 7" ]]
 }
 
+@test "the caller's --policy replaces the default comparison" {
+  run "$repo_root/scripts/sim.sh" --policy buildkite-tuned
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "packages/simulator/dist/cli.js --chart $BATS_TEST_TMPDIR/chart.svg --policy buildkite-tuned" ]
+}
+
 @test "fails when the build fails, without running the simulator" {
-  STUB_PNPM_EXIT=1 run "$repo_root/scripts/demo.sh"
+  STUB_PNPM_EXIT=1 run "$repo_root/scripts/sim.sh"
   [ "$status" -ne 0 ]
   [ ! -e "$BATS_TEST_TMPDIR/node.calls" ]
 }
 
 @test "fails with the simulator's exit code" {
-  STUB_NODE_EXIT=2 run "$repo_root/scripts/demo.sh"
+  STUB_NODE_EXIT=2 run "$repo_root/scripts/sim.sh"
   [ "$status" -eq 2 ]
 }
 
-@test "demo.sh and this file pass shellcheck" {
-  run shellcheck "$repo_root/scripts/demo.sh"
+@test "sim.sh and this file pass shellcheck" {
+  run shellcheck "$repo_root/scripts/sim.sh"
   echo "$output"
   [ "$status" -eq 0 ]
-  run shellcheck --shell=bats "$BATS_TEST_DIRNAME/demo.bats"
+  run shellcheck --shell=bats "$BATS_TEST_DIRNAME/sim.bats"
   echo "$output"
   [ "$status" -eq 0 ]
 }

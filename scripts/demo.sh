@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make demo`: the real elastic-ci control plane on this machine. Builds the sandbox (and the packages it runs: the
+# agent-scaler bundles, lifecycled, the instance tools, the CDK app it synthesizes), then `elastic-ci-sandbox demo`
+# replays a cut of the bundled steady-trickle trace into moto and a Buildkite API stand-in on a compressed clock and
+# prints the measured figures beside the simulator's prediction. `make sim` runs the simulator alone.
+# Usage: scripts/demo.sh [elastic-ci-sandbox demo options, e.g. --policy buildkite-default --speed 30 --json]
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+chart="${ELASTIC_CI_DEMO_CHART:-${TMPDIR:-/tmp}/elastic-ci-demo-sandbox.svg}"
+
+echo "make demo: building the sandbox and what it depends on..."
+pnpm exec turbo run build --filter=@elastic-ci/sandbox... --output-logs=errors-only
+
+echo "make demo: running the real control plane against moto and the Buildkite stand-in..."
+node apps/sandbox/dist/bin/sandbox.js demo --chart "$chart" "$@"
+echo "make demo: open the chart in a browser: $chart"

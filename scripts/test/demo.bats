@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# scripts/demo.sh (`make demo`): builds the sandbox and what it depends on, then runs `elastic-ci-sandbox demo`. pnpm
+# and node are stubbed so the test checks the wiring in milliseconds; the demo itself is tested by apps/sandbox.
+
+setup() {
+  repo_root="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+  stubs="$BATS_TEST_TMPDIR/stubs"
+  mkdir -p "$stubs"
+  for tool in pnpm node; do
+    cat >"$stubs/$tool" <<STUB
+#!/usr/bin/env bash
+echo "\$*" >>"$BATS_TEST_TMPDIR/$tool.calls"
+exit "\${STUB_${tool^^}_EXIT:-0}"
+STUB
+    chmod +x "$stubs/$tool"
+  done
+  export PATH="$stubs:$PATH"
+  export ELASTIC_CI_DEMO_CHART="$BATS_TEST_TMPDIR/chart.svg"
+}
+
+@test "builds the sandbox with its dependencies, then runs the sandbox demo with the chart path" {
+  run "$repo_root/scripts/demo.sh"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/pnpm.calls")" = "exec turbo run build --filter=@elastic-ci/sandbox... --output-logs=errors-only" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "apps/sandbox/dist/bin/sandbox.js demo --chart $BATS_TEST_TMPDIR/chart.svg" ]
+  [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/chart.svg"* ]]
+}
+
+@test "passes extra options through to the demo" {
+  run "$repo_root/scripts/demo.sh" --policy buildkite-default --speed 30
+  [ "$status" -eq 0 ]
+  [[ "$(cat "$BATS_TEST_TMPDIR/node.calls")" == *"--chart $BATS_TEST_TMPDIR/chart.svg --policy buildkite-default --speed 30" ]]
+}
+
+@test "fails when the build fails, without running the demo" {
+  STUB_PNPM_EXIT=1 run "$repo_root/scripts/demo.sh"
+  [ "$status" -ne 0 ]
+  [ ! -e "$BATS_TEST_TMPDIR/node.calls" ]
+}
+
+@test "fails with the demo's exit code (2: bad input, 1: a job interrupted)" {
+  STUB_NODE_EXIT=2 run "$repo_root/scripts/demo.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" != *"open the chart"* ]]
+}
+
+@test "the Makefile keeps the simulator alone as make sim" {
+  run make -C "$repo_root" -n sim
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"scripts/sim.sh"* ]]
+}
+
+@test "demo.sh and this file pass shellcheck" {
+  run shellcheck "$repo_root/scripts/demo.sh"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run shellcheck --shell=bats "$BATS_TEST_DIRNAME/demo.bats"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
