@@ -145,6 +145,7 @@ const badValues: Record<string, unknown> = {
   'lifecycled.snsTopicArn': 'arn:aws:sqs:us-east-1:123456789012:queue',
   'lifecycled.spotListener': 'true',
   'lifecycle.warmPoolEnabled': 'true',
+  'lifecycle.launchHookName': 'elastic ci launch',
   'lifecycle.terminateOnIdle': 'true',
   'lifecycle.protectWhileBusy': 'true',
   'lifecycle.releaseProtectionWhenIdle': 'true',

@@ -71,6 +71,8 @@ const GO_DURATION = /^(\d{1,6}[smhd]){1,4}$/;
 const SYSTEMD_SIZE = /^(\d{1,12}[KMGT]?|([1-9]\d?|100)%|infinity)$/;
 const CPU_QUOTA = /^\d{1,5}%$/;
 const JWKS_KEY_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/** Auto Scaling's lifecycle hook name characters; the stack names its hooks, so 64 is plenty. */
+const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9_/-]{1,64}$/;
 
 type ErrorMap = (issue: z.core.$ZodRawIssue) => string | undefined;
 
@@ -694,6 +696,11 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
             .boolean()
             .default(false)
             .describe('The group has a warm pool: while `Warmed:*`, prepare but do not start the agent.'),
+          launchHookName: matching(LIFECYCLE_HOOK_NAME, 'must be a lifecycle hook name: 1 to 64 of A-Z a-z 0-9 _ / -')
+            .optional()
+            .describe(
+              'Launch lifecycle hook (`autoscaling:EC2_INSTANCE_LAUNCHING`) of the group: the boot completes it with CONTINUE once the instance is prepared (before the agent starts, and again when a warm-pool instance goes InService), with ABANDON when the boot fails. Absent: no launch hook.',
+            ),
           terminateOnIdle: z
             .boolean()
             .default(true)

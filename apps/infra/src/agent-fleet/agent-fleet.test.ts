@@ -147,6 +147,7 @@ describe('Construct: AgentFleet', () => {
       expect(contract.secrets?.bucket).toMatch(/^fleetbucketssecretsbucket/);
       expect(contract.lifecycled.mode).toBe('lifecycle-state');
       expect(contract.lifecycle.warmPoolEnabled).toBe(false);
+      expect(contract.lifecycle.launchHookName).toBeUndefined();
       expect(contract.logs.groups.agent).toBe('/elastic-ci/FleetTest/buildkite-agent');
     });
 
@@ -386,9 +387,23 @@ describe('Construct: AgentFleet', () => {
       expect(launchTemplateData(warm.template).HibernationOptions).toEqual({ Configured: true });
     });
 
-    it('tells the instance about the warm pool', () => {
+    it('tells the instance about the warm pool and its launch hook', () => {
       const contract = parseBootContract(bootContractFromUserData(launchTemplateUserData(warm.template)));
       expect(contract.lifecycle.warmPoolEnabled).toBe(true);
+      expect(contract.lifecycle.launchHookName).toBe('elastic-ci-launch');
+    });
+
+    it('holds a launching instance until its boot has prepared it: launch hook, 1800 s, ABANDON by default', () => {
+      expect(groupProperties(warm.template).LifecycleHookSpecificationList).toEqual([
+        expect.objectContaining({ LifecycleHookName: 'elastic-ci-drain' }),
+        {
+          LifecycleHookName: 'elastic-ci-launch',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          HeartbeatTimeout: 1800,
+          DefaultResult: 'ABANDON',
+        },
+      ]);
+      expect(warm.fleet.launchHookName).toBe('elastic-ci-launch');
     });
   });
 

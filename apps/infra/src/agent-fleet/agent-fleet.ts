@@ -38,6 +38,13 @@ export interface AgentFleetProps extends AgentFleetOptions {
 
 /** Name of the termination lifecycle hook lifecycled completes. */
 export const TERMINATION_HOOK_NAME = 'elastic-ci-drain';
+/** Name of the launch lifecycle hook the boot completes (groups with a warm pool). */
+export const LAUNCH_HOOK_NAME = 'elastic-ci-launch';
+/**
+ * How long a launching instance may take to be prepared before Auto Scaling abandons it: the boot's longest step is the
+ * bootstrap script (15 minutes at most), then image pre-pulls and the rest of the boot; 30 minutes covers them.
+ */
+export const LAUNCH_HOOK_HEARTBEAT_TIMEOUT_SECONDS = 1800;
 
 const EBS_VOLUME_TYPE: Record<RootVolumeType, ec2.EbsDeviceVolumeType> = {
   gp3: ec2.EbsDeviceVolumeType.GP3,
@@ -66,6 +73,8 @@ export class AgentFleet extends Construct {
   readonly autoScalingGroupName: string;
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly terminationHookName = TERMINATION_HOOK_NAME;
+  /** The launch lifecycle hook the boot completes; only with a warm pool. */
+  readonly launchHookName: string | undefined;
   readonly warmPool: autoscaling.CfnWarmPool | undefined;
   readonly scheduledActions: readonly autoscaling.CfnScheduledAction[];
   readonly vpc: ec2.IVpc;
@@ -93,6 +102,7 @@ export class AgentFleet extends Construct {
     const stack = Stack.of(this);
     const instanceTypes = props.instanceTypes ?? AGENT_FLEET_DEFAULTS.instanceTypes;
     const warmPoolEnabled = props.warmPoolEnabled === true;
+    this.launchHookName = warmPoolEnabled ? LAUNCH_HOOK_NAME : undefined;
     this.fleetId = Names.uniqueId(this);
     this.logGroupPrefix = `/elastic-ci/${stack.stackName}/`;
 
@@ -151,6 +161,7 @@ export class AgentFleet extends Construct {
         signingKmsKeyId: typeof signingKey === 'string' ? signingKey : signingKey?.keyArn,
         logGroupPrefix: this.logGroupPrefix,
         warmPoolEnabled,
+        launchHookName: this.launchHookName,
       }),
       { isToken: (value) => Token.isUnresolved(value) },
     );
@@ -202,6 +213,19 @@ export class AgentFleet extends Construct {
           heartbeatTimeout: (props.terminationGracePeriod ?? AGENT_FLEET_DEFAULTS.terminationGracePeriod).toSeconds(),
           defaultResult: props.terminationHookDefaultResult ?? AGENT_FLEET_DEFAULTS.terminationHookDefaultResult,
         },
+        // With a warm pool, a launching instance waits until its boot has prepared everything (the boot completes
+        // the hook with CONTINUE), so Auto Scaling never stops a half-prepared instance into the pool; the hook runs
+        // again when it leaves the pool. A boot that never completes it is abandoned (terminated).
+        ...(this.launchHookName === undefined
+          ? []
+          : [
+              {
+                lifecycleHookName: this.launchHookName,
+                lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+                heartbeatTimeout: LAUNCH_HOOK_HEARTBEAT_TIMEOUT_SECONDS,
+                defaultResult: 'ABANDON',
+              },
+            ]),
       ],
       tags: [
         // Propagated: the instance role may tag only instances that carry it (instance-state tags).

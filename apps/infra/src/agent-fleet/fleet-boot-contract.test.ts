@@ -168,6 +168,14 @@ describe('Function: bootContractInputFor', () => {
     expect(pruneUntil(Duration.seconds(45))).toBe('45s');
   });
 
+  it('hands the instance the launch hook it must complete, and none without one', () => {
+    expect(roundTrip({}, { warmPoolEnabled: true, launchHookName: 'elastic-ci-launch' }).lifecycle).toMatchObject({
+      warmPoolEnabled: true,
+      launchHookName: 'elastic-ci-launch',
+    });
+    expect(roundTrip({}).lifecycle.launchHookName).toBeUndefined();
+  });
+
   it('treats "never expire" log retention as no retention setting', () => {
     expect(roundTrip({ instanceLogRetention: RetentionDays.INFINITE }).logs.retentionDays).toBeUndefined();
   });

@@ -21,6 +21,8 @@ export interface FleetBootContext {
   readonly signingKmsKeyId: string | undefined;
   readonly logGroupPrefix: string;
   readonly warmPoolEnabled: boolean;
+  /** The group's launch lifecycle hook, which the boot completes (groups with a warm pool). */
+  readonly launchHookName?: string | undefined;
 }
 
 const seconds = (duration: Duration | undefined): number | undefined => duration?.toSeconds();
@@ -133,7 +135,7 @@ export function bootContractInputFor(options: AgentFleetOptions, context: FleetB
         : undefined,
     // The group has a termination hook and no SNS topic: lifecycled's default mode (target-lifecycle-state).
     lifecycled: { mode: 'lifecycle-state' },
-    lifecycle: { warmPoolEnabled: context.warmPoolEnabled },
+    lifecycle: { warmPoolEnabled: context.warmPoolEnabled, launchHookName: context.launchHookName },
     logs: {
       retentionDays: retentionDays === undefined || retentionDays === NEVER_EXPIRE ? undefined : retentionDays,
       groups: {

@@ -1,7 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AutoScalingClient, SetInstanceHealthCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingInstancesCommand,
+  SetInstanceHealthCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -20,6 +25,25 @@ export interface InstanceAws {
   downloadS3Object(bucket: string, key: string, path: string): Promise<void>;
   /** `SetInstanceHealth Unhealthy`, not waiting for the grace period: the group replaces the instance. */
   setInstanceUnhealthy(instanceId: string): Promise<void>;
+  /**
+   * `CompleteLifecycleAction` for the instance (group from `groupName`, else `DescribeAutoScalingInstances`).
+   * `no-pending-action`: the instance waits in no action of that hook (a reboot, a later start, no group), which is
+   * no failure.
+   */
+  completeLifecycleAction(action: LifecycleActionCompletion): Promise<'completed' | 'no-pending-action'>;
+}
+
+export interface LifecycleActionCompletion {
+  readonly instanceId: string;
+  readonly hookName: string;
+  readonly result: 'CONTINUE' | 'ABANDON';
+  readonly groupName?: string | undefined;
+}
+
+/** Auto Scaling's answer when the instance waits in no lifecycle action of the hook. */
+export function isNoPendingLifecycleAction(error: unknown): boolean {
+  const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'ValidationError' && typeof message === 'string' && /no active lifecycle action/i.test(message);
 }
 
 export class AwsValueMissingError extends Error {
@@ -91,6 +115,28 @@ export function createInstanceAws(region: string): InstanceAws {
           ShouldRespectGracePeriod: false,
         }),
       );
+    },
+    async completeLifecycleAction({ instanceId, hookName, result, groupName }) {
+      let group = groupName;
+      if (group === undefined) {
+        const answer = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+        group = answer.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+        if (group === undefined) return 'no-pending-action';
+      }
+      try {
+        await autoScaling.send(
+          new CompleteLifecycleActionCommand({
+            AutoScalingGroupName: group,
+            LifecycleHookName: hookName,
+            InstanceId: instanceId,
+            LifecycleActionResult: result,
+          }),
+        );
+        return 'completed';
+      } catch (error) {
+        if (isNoPendingLifecycleAction(error)) return 'no-pending-action';
+        throw error;
+      }
     },
   };
 }

@@ -20,6 +20,10 @@ import {
 import { build, type Options } from 'tsup';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import tsupConfig from '../../tsup.config';
+import {
+  type RecordingAutoScalingProxy,
+  startRecordingAutoScalingProxy,
+} from '../test-support/recording-auto-scaling-proxy.js';
 
 const CANARY_TOKEN = 'bkua_CANARY_0f9e8d7c6b5a_must_never_be_printed';
 const TOKEN_PARAMETER = '/ci-linux/buildkite/agent-token';
@@ -37,9 +41,13 @@ beforeAll(async () => {
   bundle = join(outDir, 'bin', 'elastic-ci-instance.cjs');
 }, 180_000);
 
+let proxy: RecordingAutoScalingProxy | undefined;
+
 afterEach(async () => {
   await standIn?.close();
   standIn = undefined;
+  await proxy?.close();
+  proxy = undefined;
 });
 
 interface Scratch {
@@ -282,5 +290,71 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       'systemctl start buildkite-agent.service',
     ]);
     expect(waiter.stderr + boot.stderr).not.toContain(CANARY_TOKEN);
+  });
+
+  describe('the warm-pool launch lifecycle hook (CompleteLifecycleAction answered by a proxy: moto lacks it)', () => {
+    const HOOK = 'elastic-ci-launch';
+    const withHook = () => contract({ lifecycle: { warmPoolEnabled: true, launchHookName: HOOK } });
+
+    it('is completed with CONTINUE once the warmed instance is prepared, and again on InService before the agent starts', async () => {
+      const instanceId = await groupWithOneInstance();
+      standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+      standIn.setTargetLifecycleState('Warmed:Stopped');
+      await putToken();
+      const s = await scratch();
+      proxy = await startRecordingAutoScalingProxy(awsEnvironment().AWS_ENDPOINT_URL as string, s.commandLog);
+      const viaProxy = { AWS_ENDPOINT_URL_AUTO_SCALING: proxy.endpoint };
+      await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), withHook());
+
+      await setBootId(s, 'boot-1');
+      const boot = await runCli(s, ['boot'], viaProxy);
+      expect(boot.status).toBe(0);
+      expect(await commandsOf(s)).toEqual([
+        'systemctl restart docker.service',
+        'systemctl enable --now lifecycled.service',
+        'systemctl enable --now --no-block elastic-ci-start-agent.service',
+        `aws CompleteLifecycleAction ${HOOK} CONTINUE`,
+      ]);
+      // The group came from moto (DescribeAutoScalingInstances through the proxy): the contract names none.
+      expect(proxy.calls[0]?.params).toMatchObject({
+        AutoScalingGroupName: `ci-linux-agents-${groupsCreated}`,
+        InstanceId: instanceId,
+        LifecycleHookName: HOOK,
+        LifecycleActionResult: 'CONTINUE',
+      });
+
+      // Resumed from the pool: a new boot, and the hook waits again (Pending:Wait) with the target InService.
+      await setBootId(s, 'boot-2');
+      standIn.setTargetLifecycleState('InService');
+      const waiter = await runCli(s, ['start-agent-when-in-service', '--poll-interval-ms', '50'], viaProxy);
+      expect(waiter.status).toBe(0);
+      expect((await commandsOf(s)).slice(4)).toEqual([
+        'systemctl restart docker.service',
+        `aws CompleteLifecycleAction ${HOOK} CONTINUE`,
+        'systemctl start buildkite-agent.service',
+      ]);
+      expect(await healthOf(instanceId)).toBe('Healthy');
+      expect(boot.stderr + waiter.stderr).not.toContain(CANARY_TOKEN);
+    });
+
+    it('a failed boot abandons the lifecycle action, marks the instance Unhealthy in moto and powers off', async () => {
+      const instanceId = await groupWithOneInstance();
+      standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+      standIn.setTargetLifecycleState('Warmed:Stopped');
+      const s = await scratch();
+      proxy = await startRecordingAutoScalingProxy(awsEnvironment().AWS_ENDPOINT_URL as string, s.commandLog);
+      await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), withHook());
+
+      const run = await runCli(s, ['boot'], {
+        AWS_ENDPOINT_URL_AUTO_SCALING: proxy.endpoint,
+        AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9',
+        AWS_MAX_ATTEMPTS: '1',
+      });
+
+      expect(run.status).toBe(1);
+      expect(await commandsOf(s)).toEqual([`aws CompleteLifecycleAction ${HOOK} ABANDON`, 'systemctl poweroff']);
+      expect(proxy.calls.map((call) => call.params.InstanceId)).toEqual([instanceId]);
+      expect(await healthOf(instanceId)).toBe('Unhealthy');
+    });
   });
 });

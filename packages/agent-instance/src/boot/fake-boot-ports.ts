@@ -23,6 +23,8 @@ export function createFakeBootPorts(
     onCommand?: (command: string, args: readonly string[], files: Map<string, FakeFile>, directories: string[]) => void;
     failWrite?: (path: string) => NodeJS.ErrnoException | undefined;
     imdsDown?: boolean;
+    /** What CompleteLifecycleAction does: default completes; `no-pending` / `fail` as Auto Scaling would answer. */
+    lifecycleAction?: 'complete' | 'no-pending' | 'fail';
   } = {},
 ) {
   const files = new Map<string, FakeFile>(
@@ -30,6 +32,8 @@ export function createFakeBootPorts(
   );
   const directories: string[] = [];
   const commands: string[] = [];
+  /** Commands and lifecycle-action completions in the order they happened. */
+  const timeline: string[] = [];
   const unhealthy: string[] = [];
   const awsCalls: string[] = [];
   const logLines: string[] = [];
@@ -145,12 +149,20 @@ export function createFakeBootPorts(
     async setInstanceUnhealthy(instanceId) {
       unhealthy.push(instanceId);
     },
+    async completeLifecycleAction({ instanceId, hookName, result, groupName }) {
+      const call = `completeLifecycleAction ${hookName} ${instanceId} ${result}${groupName ? ` ${groupName}` : ''}`;
+      awsCalls.push(call);
+      timeline.push(call);
+      if (options.lifecycleAction === 'fail') throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      return options.lifecycleAction === 'no-pending' ? 'no-pending-action' : 'completed';
+    },
   };
   const ports: BootPorts = {
     fs,
     commands: {
       async run(command, args) {
         commands.push([command, ...args].join(' '));
+        timeline.push([command, ...args].join(' '));
         if (options.failCommand?.(command, args)) throw new CommandFailedError(`${command} exited with status 1`);
         options.onCommand?.(command, args, files, directories);
       },
@@ -168,6 +180,7 @@ export function createFakeBootPorts(
     files,
     directories,
     commands,
+    timeline,
     unhealthy,
     awsCalls,
     logLines,

@@ -156,6 +156,63 @@ describe('runBoot', () => {
     expect(fake.commands.some((c) => c.includes('buildkite-agent.service'))).toBe(false);
   });
 
+  describe('the launch lifecycle hook', () => {
+    const withHook = (lifecycle: object) =>
+      contractText({ lifecycle: { launchHookName: 'elastic-ci-launch', ...lifecycle } });
+
+    it('is completed with CONTINUE before the agent starts', async () => {
+      const fake = setUp({ contract: withHook({}) });
+      expect(await boot(fake)).toEqual({ status: 'agent-started', firstBoot: true });
+      expect(fake.timeline.slice(-2)).toEqual([
+        'completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 CONTINUE',
+        'systemctl start buildkite-agent.service',
+      ]);
+    });
+
+    it('in a warm pool, is completed with CONTINUE only after everything is prepared, and no agent starts', async () => {
+      const fake = setUp({ contract: withHook({ warmPoolEnabled: true }), lifecycleState: 'Warmed:Stopped' });
+      expect((await boot(fake)).status).toBe('warm-pool');
+      expect(fake.timeline).toEqual([
+        'systemctl restart docker.service',
+        'systemctl enable --now lifecycled.service',
+        'systemctl enable --now --no-block elastic-ci-start-agent.service',
+        'completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 CONTINUE',
+      ]);
+      expect(fake.files.has('/etc/buildkite-agent/buildkite-agent.cfg')).toBe(true);
+    });
+
+    it('a failed boot abandons the lifecycle action, then marks the instance unhealthy and powers off', async () => {
+      const fake = setUp({ contract: withHook({}), parameters: { '/ci/token': undefined as unknown as string } });
+      expect((await boot(fake)).status).toBe('failed');
+      expect(fake.timeline).toEqual([
+        'completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 ABANDON',
+        'systemctl poweroff',
+      ]);
+      expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+    });
+
+    it('a hook that cannot be completed fails the boot before the agent starts (abandon tried too)', async () => {
+      const fake = setUp({ contract: withHook({}), lifecycleAction: 'fail' });
+      const outcome = await boot(fake);
+      expect(outcome.status === 'failed' && outcome.error.step).toBe('launch lifecycle hook');
+      expect(fake.commands).not.toContain('systemctl start buildkite-agent.service');
+      expect(fake.commands.at(-1)).toBe('systemctl poweroff');
+      expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+    });
+
+    it('no pending action (a reboot, a later start) is no failure', async () => {
+      const fake = setUp({ contract: withHook({}), lifecycleAction: 'no-pending' });
+      expect((await boot(fake)).status).toBe('agent-started');
+      expect(fake.logLines.join('\n')).toContain('no launch lifecycle action pending');
+    });
+
+    it('is not called without a hook name', async () => {
+      const fake = setUp();
+      await boot(fake);
+      expect(fake.awsCalls.filter((call) => call.startsWith('completeLifecycleAction'))).toEqual([]);
+    });
+  });
+
   it('writes the agent environment from ssm:, the JWKS files 0600, and the resource-limits slice', async () => {
     const fake = setUp({
       contract: contractText({

@@ -344,6 +344,37 @@ export async function readContract(ports: BootPorts, contractPath: string): Prom
 }
 
 /**
+ * Completes the launch lifecycle hook (`lifecycle.launchHookName`), if the group has one: CONTINUE lets Auto Scaling
+ * move the instance on (into the warm pool, or InService), ABANDON has it terminated. An instance that waits in no
+ * action of the hook (a reboot, a later start, not in a group) is fine.
+ */
+export async function completeLaunchHook(
+  contract: BootContract,
+  instanceId: string,
+  result: 'CONTINUE' | 'ABANDON',
+  ports: BootPorts,
+): Promise<void> {
+  const hookName = contract.lifecycle.launchHookName;
+  if (hookName === undefined) return;
+  const outcome = await ports.aws(contract.stack.region).completeLifecycleAction({
+    instanceId,
+    hookName,
+    result,
+    groupName: contract.stack.autoScalingGroupName,
+  });
+  if (outcome === 'completed') ports.log.info('completed the launch lifecycle hook', { hookName, result });
+  else ports.log.info('no launch lifecycle action pending for this instance', { hookName });
+}
+
+function completeLaunchHookStep(contract: BootContract, instanceId: string, ports: BootPorts): Promise<void> {
+  return step(
+    'launch lifecycle hook',
+    'the instance role needs autoscaling:CompleteLifecycleAction on its group; the hook must still be waiting (its heartbeat timeout must cover the boot)',
+    () => completeLaunchHook(contract, instanceId, 'CONTINUE', ports),
+  );
+}
+
+/**
  * The boot: every step, in order, the agent last. First boot (no marker for this instance): everything. Later boots
  * (reboot, warm-pool resume): only the every-boot steps. In a warm pool (`Warmed:*`) everything is prepared, the
  * agent is not started; `start-agent-when-in-service` starts it later. Any failure: one line naming the step, the
@@ -403,11 +434,15 @@ export async function runBoot(options: BootOptions, ports: BootPorts): Promise<B
       await step('warm pool', undefined, () =>
         ports.commands.run('systemctl', ['enable', '--now', '--no-block', START_AGENT_SERVICE]),
       );
+      // Prepared: only now may Auto Scaling stop (or hibernate) the instance in the pool.
+      await completeLaunchHookStep(loaded, id, ports);
       ports.log.info('warm pool: instance prepared, the agent starts when it goes InService', {
         lifecycleState: state,
       });
       return { status: 'warm-pool', firstBoot, lifecycleState: state };
     }
+    // Before the agent: a hook that cannot be completed fails the boot while no job can have started yet.
+    await completeLaunchHookStep(loaded, id, ports);
     await step('start agent', undefined, () => ports.commands.run('systemctl', ['start', AGENT_SERVICE]));
     ports.log.info('boot completed: agent started', { instanceId: id });
     return { status: 'agent-started', firstBoot };
@@ -429,6 +464,14 @@ export async function failClosed(
   ports.log.error(
     `boot failed at step "${failure.step}": ${failure.message}${failure.fix === undefined ? '' : ` — fix: ${failure.fix}`}`,
   );
+  if (instanceId !== undefined && contract?.lifecycle.launchHookName !== undefined) {
+    try {
+      // While the launch hook waits the instance is not InService, so unhealthy alone might not end it: abandon it.
+      await completeLaunchHook(contract, instanceId, 'ABANDON', ports);
+    } catch (error) {
+      ports.log.error(`could not abandon the launch lifecycle action (${describe(error)}): marking it Unhealthy`);
+    }
+  }
   if (instanceId !== undefined) {
     try {
       // Without a (valid) contract the region comes from the instance metadata.

@@ -37,6 +37,43 @@ describe('runStartAgentWhenInService', () => {
     expect(fake.commands).toEqual(['systemctl restart docker.service', 'systemctl start buildkite-agent.service']);
   });
 
+  it('completes the launch hook again when the instance leaves the warm pool, then starts the agent', async () => {
+    const withHook = JSON.stringify({
+      ...JSON.parse(contract),
+      lifecycle: { warmPoolEnabled: true, launchHookName: 'elastic-ci-launch' },
+    });
+    const fake = createFakeBootPorts({ files: { ...booted, [CONTRACT]: withHook }, lifecycleState: 'Warmed:Stopped' });
+    const waiting = runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports);
+    await waitUntilParked(fake.clock);
+    await fake.clock.advance(2000);
+    expect(fake.awsCalls).toEqual([]);
+    fake.setLifecycleState('InService');
+    await fake.clock.advance(2000);
+    expect((await waiting).status).toBe('agent-started');
+    expect(fake.timeline).toEqual([
+      'systemctl restart docker.service',
+      'completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 CONTINUE',
+      'systemctl start buildkite-agent.service',
+    ]);
+  });
+
+  it('a launch hook it cannot complete fails closed: abandoned, unhealthy, powered off, no agent', async () => {
+    const withHook = JSON.stringify({
+      ...JSON.parse(contract),
+      lifecycle: { warmPoolEnabled: true, launchHookName: 'elastic-ci-launch' },
+    });
+    const fake = createFakeBootPorts({
+      files: { ...booted, [CONTRACT]: withHook },
+      lifecycleState: 'InService',
+      lifecycleAction: 'fail',
+    });
+    const outcome = await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports);
+    expect(outcome.status === 'failed' && outcome.error.step).toBe('launch lifecycle hook');
+    expect(fake.commands).not.toContain('systemctl start buildkite-agent.service');
+    expect(fake.awsCalls.at(-1)).toBe('completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 ABANDON');
+    expect(fake.unhealthy).toEqual(['i-0123456789abcdef0']);
+  });
+
   it('starts no agent on an instance that is being terminated', async () => {
     const fake = createFakeBootPorts({ files: booted, lifecycleState: 'Warmed:Terminated' });
     expect(await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports)).toEqual({

@@ -1,7 +1,14 @@
 import type { BootContract } from '../boot-contract.js';
 import { instancePaths } from './paths.js';
 import type { BootPorts } from './ports.js';
-import { AGENT_SERVICE, BootStepError, everyBootStepsOncePerBoot, failClosed, readContract } from './run-boot.js';
+import {
+  AGENT_SERVICE,
+  BootStepError,
+  completeLaunchHook,
+  everyBootStepsOncePerBoot,
+  failClosed,
+  readContract,
+} from './run-boot.js';
 
 export interface WaitOptions {
   readonly contractPath: string;
@@ -80,6 +87,20 @@ export async function runStartAgentWhenInService(options: WaitOptions, ports: Bo
         ports.log.info('target lifecycle state', { lifecycleState: state ?? 'none (not in a group)' });
       lastState = state;
       if (state === undefined || state === 'InService') {
+        if (state === 'InService' && instanceId !== undefined) {
+          // Leaving the warm pool runs the launch hook again (Pending:Wait): the instance goes InService only once it
+          // is completed; a plain reboot has no action pending.
+          const id = instanceId;
+          const loaded = contract;
+          await completeLaunchHook(loaded, id, 'CONTINUE', ports).catch((cause: unknown) => {
+            throw new BootStepError(
+              'launch lifecycle hook',
+              (cause as Error).message,
+              'the instance role needs autoscaling:CompleteLifecycleAction on its group',
+              { cause },
+            );
+          });
+        }
         await ports.commands.run('systemctl', ['start', AGENT_SERVICE]).catch((cause: unknown) => {
           throw new BootStepError('start agent', (cause as Error).message, undefined, { cause });
         });

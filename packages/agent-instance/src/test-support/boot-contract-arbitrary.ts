@@ -210,6 +210,7 @@ export const bootContractInputArbitrary: fc.Arbitrary<BootContractInput> = fc.re
     lifecycle: fc.record(
       {
         warmPoolEnabled: fc.boolean(),
+        launchHookName: fc.stringMatching(/^[A-Za-z0-9_/-]{1,64}$/),
         terminateOnIdle: fc.boolean(),
         protectWhileBusy: fc.boolean(),
         releaseProtectionWhenIdle: fc.boolean(),

@@ -98,6 +98,7 @@ export const maximalBootContract: BootContractInput = {
     spotListener: false,
   },
   lifecycle: {
+    launchHookName: repeat('h', 64),
     warmPoolEnabled: true,
     terminateOnIdle: false,
     protectWhileBusy: false,
