@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { scalingActionsFromLogLines } from './scaler-log';
+
+const record = (fields: Record<string, unknown>) =>
+  JSON.stringify({ level: 'INFO', message: 'scaling decision', timestamp: '2026-12-07T03:00:10.000Z', ...fields });
+
+describe('scalingActionsFromLogLines', () => {
+  it('counts the calls as the simulator does: set-desired changes, one terminate per drained instance, pool updates', () => {
+    // Arrange: the sandbox started at 03:00:00.000 real time, at 60×.
+    const startMs = Date.parse('2026-12-07T03:00:00.000Z');
+    const lines = [
+      'START RequestId: x',
+      record({ previousDesired: 0, desired: 2, changed: true, drained: [] }),
+      record({ previousDesired: 2, desired: 2, changed: false, drained: [] }),
+      record({
+        timestamp: '2026-12-07T03:00:20.000Z',
+        previousDesired: 2,
+        desired: 0,
+        changed: true,
+        drained: ['i-1', 'i-2'],
+        warmPool: { status: 'updated', previousMinSize: 1, minSize: 0 },
+      }),
+      record({ previousDesired: 0, desired: 0, changed: true, drained: [], warmPool: { status: 'unchanged' } }),
+      `2026-12-07T03:00:30Z\t${record({ message: 'scaling decision', previousDesired: 0, desired: 1, changed: true, drained: [] })}`,
+      '{"message":"scaling decision", broken',
+      JSON.stringify({ message: 'something else "scaling decision"' }),
+    ];
+
+    // Act
+    const actions = scalingActionsFromLogLines(lines, (epochMs) => ((epochMs - startMs) / 1000) * 60);
+
+    // Assess: 10 s real = 600 world s, 20 s real = 1200 world s.
+    expect(actions).toEqual([
+      { atSec: 600, kind: 'SetDesiredCapacity' },
+      { atSec: 600, kind: 'SetDesiredCapacity' },
+      { atSec: 1200, kind: 'TerminateInstanceInAutoScalingGroup' },
+      { atSec: 1200, kind: 'TerminateInstanceInAutoScalingGroup' },
+      { atSec: 1200, kind: 'PutWarmPool' },
+    ]);
+  });
+});
