@@ -1,6 +1,7 @@
+import { withMedian } from './distribution.js';
 import { formatDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
-import type { Policy } from './policy.js';
+import type { FleetConfig, Policy } from './policy.js';
 import { type PolicySummary, summarize } from './report.js';
 import { fleetFor, ScalerCorePolicy, scalerConfigOf } from './scaler-core-policy.js';
 import { type SimulationResult, simulate } from './simulation.js';
@@ -19,6 +20,37 @@ export interface CompareOptions {
    * teach the policy but are not counted in waits, instance-hours or cost. @default 0
    */
   readonly measureFromSec?: number;
+  /** Median cold boot for every policy (each distribution stretched to it, see `withMedian`); default each policy's own. */
+  readonly bootMedianSec?: number;
+  /** Median warm-pool resume for every policy with a warm pool; default each policy's own. */
+  readonly resumeMedianSec?: number;
+}
+
+/** The fleet with the run-wide physics overrides applied: spot rate, boot and resume medians. */
+export function fleetWithOverrides(
+  fleet: FleetConfig,
+  options: Pick<CompareOptions, 'spotRate' | 'bootMedianSec' | 'resumeMedianSec'>,
+): FleetConfig {
+  let result = fleet;
+  if (options.spotRate !== undefined) {
+    result = {
+      ...result,
+      spot:
+        options.spotRate > 0
+          ? { interruptionsPerInstanceHour: options.spotRate, noticeSec: fleet.spot?.noticeSec ?? 120 }
+          : null,
+    };
+  }
+  if (options.bootMedianSec !== undefined) {
+    result = { ...result, bootSec: withMedian(result.bootSec, options.bootMedianSec) };
+  }
+  if (options.resumeMedianSec !== undefined && result.warmPool !== null) {
+    result = {
+      ...result,
+      warmPool: { ...result.warmPool, resumeSec: withMedian(result.warmPool.resumeSec, options.resumeMedianSec) },
+    };
+  }
+  return result;
 }
 
 export interface PolicyRun {
@@ -72,17 +104,7 @@ export function comparePolicies(options: CompareOptions): PolicyRun[] {
   checkMeasureFrom(options.trace, queue, measureFromSec);
   return options.policies.map((policy) => {
     const config = scalerConfigOf(policy);
-    const policyFleet = fleetFor(policy, config);
-    const fleet =
-      options.spotRate === undefined
-        ? policyFleet
-        : {
-            ...policyFleet,
-            spot:
-              options.spotRate > 0
-                ? { interruptionsPerInstanceHour: options.spotRate, noticeSec: policy.fleet.spot?.noticeSec ?? 120 }
-                : null,
-          };
+    const fleet = fleetWithOverrides(fleetFor(policy, config), options);
     const started = performance.now();
     const result = simulate({
       trace: options.trace,

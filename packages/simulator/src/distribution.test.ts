@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeDuration, durationDistributionSchema, sampleDuration } from './distribution.js';
+import { describeDuration, durationDistributionSchema, medianOf, sampleDuration, withMedian } from './distribution.js';
 import { createRandom } from './rng.js';
 
 describe('Function: sampleDuration', () => {
@@ -52,5 +52,25 @@ describe('Function: createRandom', () => {
     expect(draws(1, 'boot')).not.toEqual(draws(2, 'boot'));
     expect(draws(1, 'boot')).not.toEqual(draws(1, 'spot'));
     expect(draws(3, 'boot').every((value) => value >= 0 && value < 1)).toBe(true);
+  });
+});
+
+describe('Function: withMedian', () => {
+  it('stretches every kind of distribution to the new median, keeping its shape', () => {
+    expect(withMedian(100, 60)).toEqual({ kind: 'fixed', sec: 60 });
+    expect(withMedian({ kind: 'fixed', sec: 100 }, 180)).toEqual({ kind: 'fixed', sec: 180 });
+    expect(withMedian({ kind: 'uniform', minSec: 80, maxSec: 120 }, 50)).toEqual({
+      kind: 'uniform',
+      minSec: 40,
+      maxSec: 60,
+    });
+    expect(withMedian({ kind: 'lognormal', medianSec: 100, sigma: 0.25, minSec: 45, maxSec: 400 }, 180)).toEqual({
+      kind: 'lognormal',
+      medianSec: 180,
+      sigma: 0.25,
+      minSec: 81,
+      maxSec: 720,
+    });
+    expect(medianOf(withMedian({ kind: 'lognormal', medianSec: 25, sigma: 0.3, minSec: 10 }, 45))).toBe(45);
   });
 });

@@ -58,3 +58,38 @@ export function describeDuration(distribution: DurationDistribution): string {
       return `lognormal(median ${distribution.medianSec} s, σ ${distribution.sigma})`;
   }
 }
+
+/** The median of a distribution (uniform: its midpoint). */
+export function medianOf(distribution: DurationDistribution): number {
+  if (typeof distribution === 'number') return distribution;
+  switch (distribution.kind) {
+    case 'fixed':
+      return distribution.sec;
+    case 'uniform':
+      return (distribution.minSec + distribution.maxSec) / 2;
+    case 'lognormal':
+      return distribution.medianSec;
+  }
+}
+
+/**
+ * The same distribution stretched so its median is `medianSec`: bounds scale with it and the spread (σ, or the
+ * uniform width relative to the midpoint) keeps its shape. Used for sensitivity runs (`--boot-sec`, `--resume-sec`).
+ */
+export function withMedian(distribution: DurationDistribution, medianSec: number): DurationDistribution {
+  const median = medianOf(distribution);
+  if (typeof distribution === 'number' || distribution.kind === 'fixed' || median === 0) {
+    return { kind: 'fixed', sec: medianSec };
+  }
+  const factor = medianSec / median;
+  if (distribution.kind === 'uniform') {
+    return { kind: 'uniform', minSec: distribution.minSec * factor, maxSec: distribution.maxSec * factor };
+  }
+  return {
+    kind: 'lognormal',
+    medianSec,
+    sigma: distribution.sigma,
+    minSec: distribution.minSec * factor,
+    ...(distribution.maxSec === undefined ? {} : { maxSec: distribution.maxSec * factor }),
+  };
+}

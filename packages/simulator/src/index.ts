@@ -1,10 +1,19 @@
 export { type ChartFormat, type ChartOptions, type ChartSeries, renderChart } from './chart.js';
-export { type CompareOptions, checkMeasureFrom, chooseQueue, comparePolicies, type PolicyRun } from './compare.js';
+export {
+  type CompareOptions,
+  checkMeasureFrom,
+  chooseQueue,
+  comparePolicies,
+  fleetWithOverrides,
+  type PolicyRun,
+} from './compare.js';
 export {
   type DurationDistribution,
   type DurationDistributionInput,
   durationDistributionSchema,
+  medianOf,
   sampleDuration,
+  withMedian,
 } from './distribution.js';
 export { formatDurationArg, parseDurationArg } from './duration-arg.js';
 export {
@@ -25,6 +34,7 @@ export {
   TRACE_SHAPES,
   type TraceShape,
 } from './generate.js';
+export { type Limit, type LimitOptions, limitOf } from './limit.js';
 export {
   type ControlConfig,
   type FleetConfig,

@@ -42,6 +42,8 @@ Options:
   -s, --seed N            random seed, a non-negative integer (default: 1)
   -q, --queue NAME        queue to simulate (default: the trace's only queue)
       --spot-rate X       spot interruptions per instance-hour for every policy (default: each policy's own)
+      --boot-sec N        median cold boot in seconds for every policy (default: each policy's own, 100)
+      --resume-sec N      median warm-pool resume in seconds for every policy with a pool (default: 25)
       --measure-from DURATION
                           count only jobs created from then on (e.g. 1d, 36h, 3600s): earlier jobs run and teach
                           every policy alike, but their waits and the fleet's cost before then are not counted
@@ -120,6 +122,14 @@ function parseRate(value: string, option: string): number {
   return parsed;
 }
 
+function parsePositive(value: string, option: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new UsageError(`${option} must be a positive number of seconds, got "${value}"`);
+  }
+  return parsed;
+}
+
 function run(argv: readonly string[], io: CliIo): void {
   if (argv[0] === 'generate') {
     runGenerate(argv.slice(1), io);
@@ -151,6 +161,9 @@ function run(argv: readonly string[], io: CliIo): void {
   }
   const seed = values.seed === undefined ? 1 : parseNonNegativeInteger(values.seed, '--seed');
   const spotRate = values['spot-rate'] === undefined ? undefined : parseRate(values['spot-rate'], '--spot-rate');
+  const bootMedianSec = values['boot-sec'] === undefined ? undefined : parsePositive(values['boot-sec'], '--boot-sec');
+  const resumeMedianSec =
+    values['resume-sec'] === undefined ? undefined : parsePositive(values['resume-sec'], '--resume-sec');
   const measureFromSec =
     values['measure-from'] === undefined ? 0 : parseDurationArg(values['measure-from'], '--measure-from');
   const chartPath = values.chart;
@@ -188,6 +201,8 @@ function run(argv: readonly string[], io: CliIo): void {
     queue,
     measureFromSec,
     ...(spotRate === undefined ? {} : { spotRate }),
+    ...(bootMedianSec === undefined ? {} : { bootMedianSec }),
+    ...(resumeMedianSec === undefined ? {} : { resumeMedianSec }),
   });
   const report = buildReport(
     trace,
@@ -240,6 +255,8 @@ function parseCliArgs(argv: readonly string[]) {
       queue: { type: 'string', short: 'q' },
       'spot-rate': { type: 'string' },
       'measure-from': { type: 'string' },
+      'boot-sec': { type: 'string' },
+      'resume-sec': { type: 'string' },
       json: { type: 'boolean' },
       chart: { type: 'string' },
       'list-policies': { type: 'boolean' },
