@@ -53,6 +53,8 @@ interface Container {
   invoking: boolean;
   /** Killed by `killRunning` or a timeout (not a crash). */
   killed: boolean;
+  /** Started with an environment since replaced: retired after its invocation. */
+  stale?: boolean;
   onKill?: () => void;
 }
 
@@ -69,14 +71,32 @@ export class LambdaFunction {
   #scriptPath: Promise<string> | undefined;
   #stopped = false;
   readonly #logFd: number;
+  #environment: Readonly<Record<string, string>>;
 
   constructor(options: LambdaFunctionOptions) {
     this.#options = options;
+    this.#environment = options.environment;
     this.#logFd = openSync(options.logFile, 'a');
   }
 
   get name(): string {
     return this.#options.functionName;
+  }
+
+  get logFile(): string {
+    return this.#options.logFile;
+  }
+
+  /**
+   * `UpdateFunctionConfiguration` of the environment: idle containers are retired, running invocations finish in
+   * their container, and every later invocation gets a container with the new environment.
+   */
+  updateEnvironment(environment: Readonly<Record<string, string>>): void {
+    this.#environment = { ...environment };
+    for (const container of [...this.#containers]) {
+      if (container.busy) container.stale = true;
+      else this.#discard(container);
+    }
   }
 
   /** Every invocation so far, oldest first. */
@@ -91,7 +111,9 @@ export class LambdaFunction {
 
   /** Pids of live containers. */
   pids(): number[] {
-    return [...this.#containers].flatMap((container) => (container.child.pid === undefined ? [] : [container.child.pid]));
+    return [...this.#containers].flatMap((container) =>
+      container.child.pid === undefined ? [] : [container.child.pid],
+    );
   }
 
   async invoke(event: unknown): Promise<InvocationOutcome> {
@@ -148,6 +170,7 @@ export class LambdaFunction {
     });
     active.busy = false;
     active.invoking = false;
+    if (active.stale) this.#discard(active);
     return done(outcome);
   }
 
@@ -191,7 +214,7 @@ export class LambdaFunction {
     const child = fork(scriptPath, [], {
       stdio: ['ignore', this.#logFd, this.#logFd, 'ipc'],
       env: {
-        ...this.#options.environment,
+        ...this.#environment,
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         TZ: 'UTC',
         AWS_LAMBDA_FUNCTION_NAME: this.#options.functionName,
@@ -210,7 +233,8 @@ export class LambdaFunction {
     const ready = new Promise<{ ok: true } | { ok: false; error: { name: string; message: string } }>((resolve) => {
       child.on('message', (message: { type: string; error?: { name: string; message: string } }) => {
         if (message.type === 'ready') resolve({ ok: true });
-        if (message.type === 'init-error') resolve({ ok: false, error: message.error ?? { name: 'Error', message: '' } });
+        if (message.type === 'init-error')
+          resolve({ ok: false, error: message.error ?? { name: 'Error', message: '' } });
       });
       child.once('exit', (code, signal) =>
         resolve({ ok: false, error: { name: 'Runtime.ExitError', message: `exited ${code ?? signal} during init` } }),

@@ -108,6 +108,10 @@ export interface World {
   readonly clamped: readonly ClampedDuration[];
   /** Creates a replacement of the group (new name, same template properties), as a stack update that replaces it. */
   createReplacementGroup(): Promise<string>;
+  /** A resource's properties resolved as CloudFormation would, with some `Ref`s answered differently (a new group). */
+  resolveProperties(logicalId: string, refOverrides?: Readonly<Record<string, string>>): Record<string, unknown>;
+  /** A function's environment resolved the same way. */
+  resolveEnvironment(fn: SandboxFunction, refOverrides?: Readonly<Record<string, string>>): Record<string, string>;
 }
 
 export interface BuildWorldOptions {
@@ -233,7 +237,14 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
   // the launch template): the names CloudFormation would give them.
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if ((CREATED_TYPES as readonly string[]).includes(resource.Type)) continue;
-    const name = physicalName(stackName, logicalId);
+    // S3 bucket names are lowercase, at most 63 characters (the boot contract checks the secrets bucket's).
+    const name =
+      resource.Type === 'AWS::S3::Bucket'
+        ? physicalName(stackName, logicalId)
+            .toLowerCase()
+            .slice(-63)
+            .replace(/^[^a-z0-9]+/, '')
+        : physicalName(stackName, logicalId);
     refs.set(logicalId, name);
     const service = resource.Type.split('::')[1]?.toLowerCase() ?? 'resource';
     attributes.set(`${logicalId}.Arn`, `arn:aws:${service}:${options.aws.region}:${MOTO_ACCOUNT_ID}:${name}`);
@@ -537,6 +548,15 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
     bootContract: bootContractFromUserData(userData),
     parameterNames,
     clamped: synthesized.clamped,
+    resolveProperties(logicalId, refOverrides = {}) {
+      const overridden = { ...context, refs: new Map([...refs, ...Object.entries(refOverrides)]) };
+      return resolveIntrinsics(template.Resources[logicalId]?.Properties ?? {}, overridden) as Record<string, unknown>;
+    },
+    resolveEnvironment(fn, refOverrides = {}) {
+      const overridden = { ...context, refs: new Map([...refs, ...Object.entries(refOverrides)]) };
+      const environment = resolveIntrinsics(fn.environment, overridden) as Record<string, unknown>;
+      return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, String(value)]));
+    },
     async createReplacementGroup() {
       const name = physicalName(stackName, groupId);
       await createGroup(groupId, name);

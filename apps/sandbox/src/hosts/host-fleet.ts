@@ -1,0 +1,243 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  type Instance,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsTarget } from '../world/aws-config';
+import { clientConfig } from '../world/aws-config';
+import { type HostEvent, type HostSummary, SimulatedHost, type SimulatedHostOptions } from './simulated-host';
+
+/** What every host of the fleet shares; the instance id, root and boot are per host. */
+export type HostTemplate = Omit<SimulatedHostOptions, 'instanceId' | 'root' | 'onSpawn' | 'onEvent'>;
+
+export interface HostFleetOptions {
+  readonly aws: AwsTarget;
+  /** Groups whose instances get hosts: the stack's group, plus a replaced one during a stack update. */
+  readonly groupNames: () => readonly string[];
+  readonly hostTemplate: HostTemplate;
+  readonly rootDir: string;
+  /**
+   * At most this many hosts run processes at once (each is an agent, lifecycled and an IMDS stand-in): instances
+   * beyond it wait, unbooted, until a host finishes. @default 12
+   */
+  readonly maxConcurrentHosts?: number;
+  /** Real milliseconds between looks at moto's group. @default 250 */
+  readonly pollIntervalMs?: number;
+  readonly onSpawn: (child: ChildProcess, role: string) => void;
+  readonly onEvent?: (event: HostEvent) => void;
+}
+
+/**
+ * Keeps one simulated host per instance of moto's group and drives each host's target lifecycle state from moto.
+ * Stand-ins for what moto does not do (each named where it happens): the termination lifecycle wait, replacing
+ * unhealthy or powered-off instances, and running SSM Run Command scripts on the instances.
+ */
+export class HostFleet {
+  readonly #options: HostFleetOptions;
+  readonly #autoScaling: AutoScalingClient;
+  readonly #ssm: SSMClient;
+  readonly #hosts = new Map<string, SimulatedHost>();
+  readonly #finished: HostSummary[] = [];
+  readonly #waiting = new Set<string>();
+  readonly #deliveredCommands = new Set<string>();
+  readonly #replacing = new Set<string>();
+  readonly #events: HostEvent[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  #stopped = false;
+  #lastGroups: { name: string; desired: number; instances: Instance[] }[] = [];
+
+  constructor(options: HostFleetOptions) {
+    this.#options = options;
+    this.#autoScaling = new AutoScalingClient(clientConfig(options.aws));
+    this.#ssm = new SSMClient(clientConfig(options.aws));
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.#stopped) return;
+      this.#polling = this.poll()
+        .catch(() => {
+          // moto busy or restarting: the next look catches up.
+        })
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.pollIntervalMs ?? 250);
+        });
+    };
+    tick();
+  }
+
+  /** The group(s) as last seen. */
+  groups(): readonly { name: string; desired: number; instances: readonly Instance[] }[] {
+    return this.#lastGroups;
+  }
+
+  hosts(): readonly HostSummary[] {
+    return [...this.#finished, ...[...this.#hosts.values()].map((host) => host.summary())];
+  }
+
+  host(instanceId: string): SimulatedHost | undefined {
+    return this.#hosts.get(instanceId);
+  }
+
+  activeHosts(): readonly SimulatedHost[] {
+    return [...this.#hosts.values()];
+  }
+
+  events(): readonly HostEvent[] {
+    return [...this.#events];
+  }
+
+  logs(): string[] {
+    return this.hosts().flatMap((host) => host.logs);
+  }
+
+  /** Instances waiting for a free host slot (over `maxConcurrentHosts`). */
+  waitingInstances(): readonly string[] {
+    return [...this.#waiting];
+  }
+
+  /** One look at moto: start, drive and retire hosts. */
+  async poll(): Promise<void> {
+    const names = [...new Set(this.#options.groupNames())];
+    const answer = await this.#autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names }));
+    const groups = (answer.AutoScalingGroups ?? []).map((group) => ({
+      name: group.AutoScalingGroupName as string,
+      desired: group.DesiredCapacity ?? 0,
+      instances: group.Instances ?? [],
+    }));
+    this.#lastGroups = groups;
+    const seen = new Map<string, { instance: Instance; group: string }>();
+    for (const group of groups) {
+      for (const instance of group.instances) seen.set(instance.InstanceId as string, { instance, group: group.name });
+    }
+
+    for (const [instanceId, { instance, group }] of seen) {
+      const host = this.#hosts.get(instanceId);
+      if (host === undefined) {
+        if (this.#finishedIds().has(instanceId)) continue;
+        if (this.#hosts.size >= (this.#options.maxConcurrentHosts ?? 12)) {
+          this.#waiting.add(instanceId);
+          continue;
+        }
+        this.#waiting.delete(instanceId);
+        await this.#startHost(instanceId, group);
+        continue;
+      }
+      host.setTargetLifecycleState(targetStateFor(instance.LifecycleState));
+      // moto gap: a real group replaces an unhealthy instance (through the termination hook); moto never does.
+      if (instance.HealthStatus?.toUpperCase() === 'UNHEALTHY') await this.#replace(instanceId);
+      // moto gap: a powered-off instance fails its EC2 status checks and is replaced by the group.
+      if (host.poweredOff) await this.#replace(instanceId);
+    }
+
+    for (const [instanceId, host] of this.#hosts) {
+      // moto terminates at once (no Terminating:Wait): an instance gone from the group is terminating; its host
+      // keeps running, as the lifecycle hook would hold it, until lifecycled has drained and completed.
+      if (!seen.has(instanceId)) {
+        host.setTargetLifecycleState(undefined);
+        if (host.finished) await this.#retire(instanceId, host);
+      }
+    }
+    for (const instanceId of this.#waiting) if (!seen.has(instanceId)) this.#waiting.delete(instanceId);
+    await this.#deliverRunCommands();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#polling?.catch(() => undefined);
+    await Promise.all([...this.#hosts.values()].map((host) => host.stop()));
+    for (const [instanceId, host] of this.#hosts) {
+      this.#finished.push(host.summary());
+      this.#hosts.delete(instanceId);
+    }
+  }
+
+  /** Pids of every live host process. */
+  pids(): number[] {
+    return [...this.#hosts.values()].flatMap((host) => host.pids());
+  }
+
+  #finishedIds(): Set<string> {
+    return new Set(this.#finished.map((host) => host.instanceId));
+  }
+
+  async #startHost(instanceId: string, group: string): Promise<void> {
+    const host = new SimulatedHost({
+      ...this.#options.hostTemplate,
+      lifecycled: { ...this.#options.hostTemplate.lifecycled, groupName: group },
+      agent: {
+        ...this.#options.hostTemplate.agent,
+        name: this.#options.hostTemplate.agent.name.replace('%instance', instanceId),
+        tags: [...this.#options.hostTemplate.agent.tags, `instance-id=${instanceId}`],
+      },
+      instanceId,
+      root: join(this.#options.rootDir, instanceId),
+      onSpawn: this.#options.onSpawn,
+      onEvent: (event) => {
+        this.#events.push(event);
+        this.#options.onEvent?.(event);
+      },
+    });
+    this.#hosts.set(instanceId, host);
+    await host.start();
+  }
+
+  async #retire(instanceId: string, host: SimulatedHost): Promise<void> {
+    this.#hosts.delete(instanceId);
+    await host.stop();
+    this.#finished.push(host.summary());
+  }
+
+  async #replace(instanceId: string): Promise<void> {
+    if (this.#replacing.has(instanceId)) return;
+    this.#replacing.add(instanceId);
+    try {
+      await this.#autoScaling.send(
+        new TerminateInstanceInAutoScalingGroupCommand({
+          InstanceId: instanceId,
+          ShouldDecrementDesiredCapacity: false,
+        }),
+      );
+    } catch {
+      this.#replacing.delete(instanceId);
+    }
+  }
+
+  /**
+   * moto gap: SSM Run Command is recorded by moto but never runs. Scripts of `AWS-RunShellScript` commands sent to the
+   * fleet's instances (stop-agents' `systemctl stop --no-block buildkite-agent`) are run on the simulated instances.
+   */
+  async #deliverRunCommands(): Promise<void> {
+    const answer = await this.#ssm.send(new ListCommandsCommand({}));
+    for (const command of answer.Commands ?? []) {
+      const id = command.CommandId as string;
+      if (this.#deliveredCommands.has(id) || command.DocumentName !== 'AWS-RunShellScript') continue;
+      this.#deliveredCommands.add(id);
+      const script = (command.Parameters?.commands ?? []).join('\n');
+      const groupTargets = (command.Targets ?? [])
+        .filter((target) => target.Key === 'tag:aws:autoscaling:groupName')
+        .flatMap((target) => target.Values ?? []);
+      const targets = new Set(command.InstanceIds ?? []);
+      for (const group of this.#lastGroups) {
+        if (groupTargets.includes(group.name))
+          for (const instance of group.instances) targets.add(instance.InstanceId as string);
+      }
+      for (const instanceId of targets) void this.#hosts.get(instanceId)?.runShell(script);
+    }
+  }
+}
+
+/** moto's LifecycleState → IMDS `autoscaling/target-lifecycle-state`. */
+function targetStateFor(lifecycleState: string | undefined): string | undefined {
+  if (lifecycleState === undefined) return undefined;
+  if (lifecycleState.startsWith('Terminating') || lifecycleState === 'Terminated') return 'Terminated';
+  if (lifecycleState.startsWith('Warmed:')) return lifecycleState.replace(/:(Pending|Wait|Proceed)$/, '') || undefined;
+  if (lifecycleState === 'Standby' || lifecycleState === 'Detached') return lifecycleState;
+  return 'InService';
+}

@@ -1,0 +1,118 @@
+// End-to-end smoke of the sandbox against moto: one job on a tiny, fast world runs to completion on a booted host
+// through the real scaler, lifecycled and elastic-ci-instance; the busy instance is protected, the idle one leaves
+// through the real terminate path (desired capacity decremented), and stop() leaves no process behind.
+// Generous bounds only: each wait ends on the state it waits for, never on elapsed time.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { awsClientConfig } from '@elastic-ci/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from './sandbox';
+
+let sandbox: Sandbox | undefined;
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, boundMs = 150_000) {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('startSandbox', () => {
+  it('runs a job on a booted host, protects it while busy, retires it idle through terminate, stops cleanly', async () => {
+    const config = awsClientConfig();
+    const logDir = await mkdtemp(join(tmpdir(), 'sandbox-smoke-'));
+    sandbox = await startSandbox({
+      timeScale: 10,
+      logDir,
+      aws: { endpoint: config.endpoint, region: config.region, credentials: config.credentials },
+      maxConcurrentHosts: 2,
+      world: {
+        stackName: 'smoke',
+        bootDelaySec: 20,
+        config: { buildkite: { queue: 'smoke', idleTimeoutSec: 60 }, scaling: { maxSize: 2 } },
+      },
+    });
+    const running = sandbox;
+    const autoScaling = new AutoScalingClient(config);
+    const protection = async (instanceId: string) =>
+      (await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })))
+        .AutoScalingInstances?.[0]?.ProtectedFromScaleIn;
+
+    // The stack's creation answered both custom resources.
+    expect(running.customResourceSteps().map((step) => [step.requestType, step.answer.status])).toEqual([
+      ['Create', 'SUCCESS'],
+      ['Create', 'SUCCESS'],
+    ]);
+
+    running.standIn.addJob({ id: 'smoke-job', queue: 'smoke', durationSec: 60 });
+
+    const job = () => running.standIn.jobs().find((candidate) => candidate.id === 'smoke-job');
+    const started = await until('the job to start on an agent', () => (job()?.state === 'running' ? job() : undefined));
+    const host = await until('the host that runs it', () =>
+      running.hosts().find((candidate) => candidate.bootedAt !== undefined),
+    );
+    expect(started.agentId).toBeDefined();
+    // Busy: job-started set scale-in protection in moto.
+    await until('busy protection', async () => ((await protection(host.instanceId)) === true ? true : undefined));
+
+    const finished = await until('the job to finish', () => (job()?.state === 'finished' ? job() : undefined));
+    expect(finished).toMatchObject({ exitStatus: 0, interrupted: false });
+
+    // Idle: job-finished released protection and tagged idle-since; then the idle exit → terminate → decrement.
+    const gone = await until('the idle instance to leave the group', async () => {
+      const sample = await running.sample();
+      const inGroup = (
+        await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [host.instanceId] }))
+      ).AutoScalingInstances?.length;
+      return inGroup === 0 && sample.desired === 0 ? sample : undefined;
+    });
+    expect(gone).toMatchObject({ desired: 0, inService: 0, running: 0 });
+    const tags = await new EC2Client(config).send(
+      new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [host.instanceId] }] }),
+    );
+    expect(tags.Tags?.map((tag) => tag.Key)).toContain('elastic-ci:idle-since');
+    const retired = await until('the host to finish', () =>
+      running.hosts().find((candidate) => candidate.instanceId === host.instanceId && candidate.state === 'stopped'),
+    );
+    expect(retired.agentExit).toEqual({ code: 0, signal: null });
+    expect(retired.terminateExitCode).toBe(0);
+    expect(await readFile(join(retired.root, 'var', 'log', 'buildkite-agent.log'), 'utf8')).toMatch(/idle/i);
+    // The real terminate path decided, with the template's boot contract (valid as rendered into the user data).
+    const terminateLog = await readFile(join(retired.root, 'var', 'log', 'terminate.log'), 'utf8');
+    expect(terminateLog).toContain('result=terminated-decrement');
+    expect(terminateLog).not.toContain('boot contract is invalid');
+    expect(running.scalingActions().map((action) => [action.fromDesired, action.toDesired])).toEqual([
+      [0, 1],
+      [1, 0],
+    ]);
+
+    // No secret in any log.
+    for (const path of running.logs()) {
+      const text = await readFile(path, 'utf8');
+      expect(text).not.toContain(running.webhookSecret);
+    }
+
+    const pids = running.startedPids();
+    expect(pids.length).toBeGreaterThan(3);
+    await running.stop();
+    expect(pids.filter(alive)).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,480 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AutoScalingClient, DescribeWarmPoolCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  type BuildkiteApiStandIn,
+  type BuildkiteApiStandInOptions,
+  startBuildkiteApiStandIn,
+} from '@elastic-ci/testing/buildkite-api-stand-in';
+import { type RunningMotoServer, startMotoServer } from '@elastic-ci/testing/moto-server';
+import { HostFleet } from './hosts/host-fleet';
+import type { HostEvent, HostSummary, SimulatedHost } from './hosts/simulated-host';
+import { type InvocationOutcome, type InvocationRecord, LambdaFunction } from './lambdas/lambda-function';
+import { productPaths, repositoryRoot, requireBuilt } from './product-paths';
+import {
+  StackCustomResources,
+  type StackUpdateResult,
+  type StackUpdateStep,
+} from './stack-update/simulate-stack-update';
+import { type AwsTarget, awsProcessEnvironment, clientConfig } from './world/aws-config';
+import { buildWorld, type SandboxFunction, type World } from './world/build-world';
+import { type LifecycleActionCall, type MotoGapProxy, startMotoGapProxy } from './world/moto-gap-proxy';
+import type { WorldSettings } from './world/world-config';
+
+export interface SandboxOptions {
+  /** World seconds per real second: 30 runs a 300 s job in 10 s. Every duration the product sees is divided by it. */
+  readonly timeScale: number;
+  /** The world: stack config (world seconds, apps/infra's config shape), queue, boot delay. */
+  readonly world?: WorldSettings;
+  /** Where every log goes (one file per process); created if missing. */
+  readonly logDir: string;
+  /**
+   * At most this many simulated hosts run at once (each is an agent, lifecycled and an IMDS stand-in: about three
+   * processes and 150 MB); instances beyond wait unbooted until one finishes. @default 12
+   */
+  readonly maxConcurrentHosts?: number;
+  /** Use this AWS (moto, or a fault proxy in front of it) instead of starting a moto server. */
+  readonly aws?: AwsTarget;
+  /** Run the scheduled scaler on its schedule (rate / timeScale). @default true */
+  readonly schedule?: boolean;
+  /** Real milliseconds between looks at moto's group. @default 250 */
+  readonly fleetPollIntervalMs?: number;
+  /** Concurrent webhook invocations (containers) before Lambda-style throttling. @default 2 */
+  readonly webhookConcurrency?: number;
+  readonly faults?: {
+    /** Puts something between the product and AWS (the FAULTS suite's proxy): gets moto's endpoint, returns one. */
+    readonly wrapAwsEndpoint?: (upstream: string) => string | Promise<string>;
+    /** Extra stand-in options (e.g. `lostAgentAfterMs`). */
+    readonly standIn?: Partial<BuildkiteApiStandInOptions>;
+  };
+  /** Stops the sandbox when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+export interface TimelineSample {
+  readonly worldSec: number;
+  readonly scheduled: number;
+  readonly running: number;
+  readonly waiting: number;
+  readonly desired: number;
+  readonly inService: number;
+  readonly warm: number;
+  /** Connected agents. */
+  readonly agents: number;
+}
+
+/** A change of the group's desired capacity, as seen in moto. */
+export interface ScalingAction {
+  readonly worldSec: number;
+  readonly at: number;
+  readonly groupName: string;
+  readonly fromDesired: number;
+  readonly toDesired: number;
+}
+
+export interface WebhookAnswer {
+  readonly statusCode: number;
+  readonly body: string;
+  readonly outcome: InvocationOutcome;
+}
+
+export interface Sandbox {
+  /** World seconds since start. */
+  worldNow(): number;
+  readonly timeScale: number;
+  readonly standIn: BuildkiteApiStandIn;
+  /** The AWS endpoint product processes use (moto behind the gap proxy, and the fault proxy when given). */
+  readonly awsEndpoint: string;
+  /** moto itself. */
+  readonly aws: AwsTarget;
+  readonly groupName: string;
+  readonly world: World;
+  /** The webhook token the stand-in signs with (`signBuildkiteWebhook({ secret })`). */
+  readonly webhookSecret: string;
+  sample(): Promise<TimelineSample>;
+  scalingActions(): readonly ScalingAction[];
+  hosts(): readonly HostSummary[];
+  /** A running host by instance id (faults: spot notice through its IMDS, agent crash). */
+  host(instanceId: string): SimulatedHost | undefined;
+  hostEvents(): readonly HostEvent[];
+  /** Lifecycle actions lifecycled completed (answered by the sandbox: moto has none). */
+  lifecycleActions(): readonly LifecycleActionCall[];
+  /** Sends a Buildkite webhook to the webhook function as its function URL would (API Gateway v2 event). */
+  deliverWebhook(headers: Readonly<Record<string, string>>, body: string): Promise<WebhookAnswer>;
+  /** One scheduled invocation now (besides the schedule), with an EventBridge event. */
+  invokeScheduled(): Promise<InvocationOutcome>;
+  readonly lambdas: { readonly scheduled: LambdaFunction; readonly webhook: LambdaFunction | undefined };
+  invocations(): readonly InvocationRecord[];
+  /**
+   * A stack update that replaces the group: the new group, the scaler pointed at it, then real custom-resource events
+   * (Update, and the cleanup's Delete that drains the old group) to stop-agents and the AZ suspender.
+   */
+  simulateStackUpdate(): Promise<StackUpdateResult>;
+  /** Every custom-resource event sent so far (the Creates at start included) and its answer. */
+  customResourceSteps(): readonly StackUpdateStep[];
+  /** Every log file path (for the secret grep). */
+  logs(): string[];
+  /** Pids of every process the sandbox started that is still alive. */
+  pids(): number[];
+  /** Pids of every process the sandbox ever started (for proving none survives `stop()`). */
+  startedPids(): readonly number[];
+  /** Stops every process the sandbox started (moto, Lambdas, hosts) and closes its servers. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when the sandbox cannot start; the message names the fix. Everything started so far was stopped. */
+export class SandboxStartError extends Error {
+  override name = 'SandboxStartError';
+}
+
+/**
+ * Starts the sandbox: moto (unless given), the Buildkite API stand-in, the stack's world from the synthesized
+ * template, the real scaler bundles as Lambda runs them, and one simulated host per instance of moto's group.
+ */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const children = new Set<ChildProcess>();
+  const everStarted: number[] = [];
+  const trackChild = (child: ChildProcess) => {
+    if (child.pid !== undefined) everStarted.push(child.pid);
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+  };
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch {
+        // Keep stopping the rest: a failed cleanup must not leave other processes behind.
+      }
+    }
+    for (const child of children) child.kill('SIGKILL');
+  };
+  try {
+    return await start(
+      options,
+      cleanups,
+      trackChild,
+      stopAll,
+      () => [...children],
+      () => [...everStarted],
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function start(
+  options: SandboxOptions,
+  cleanups: (() => Promise<void> | void)[],
+  trackChild: (child: ChildProcess) => void,
+  stopAll: () => Promise<void>,
+  liveChildren: () => ChildProcess[],
+  startedPids: () => number[],
+): Promise<Sandbox> {
+  const { timeScale } = options;
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
+    throw new SandboxStartError(
+      `timeScale must be a positive number (world seconds per real second), got ${timeScale}`,
+    );
+  }
+  const paths = productPaths();
+  const simulatedAgent = existsSync(paths.simulatedAgent)
+    ? [process.execPath, paths.simulatedAgent]
+    : [process.execPath, '--import', 'tsx', paths.simulatedAgentSource];
+  requireBuilt({
+    lifecycled: paths.lifecycled,
+    stopAgentGracefully: paths.stopAgentGracefully,
+    elasticCiInstance: paths.elasticCiInstance,
+  });
+  await mkdir(options.logDir, { recursive: true });
+  const workDir = join(options.logDir, 'work');
+  await mkdir(workDir, { recursive: true });
+
+  let moto: AwsTarget;
+  if (options.aws) {
+    moto = options.aws;
+  } else {
+    const server: RunningMotoServer = await startMotoServer();
+    cleanups.push(() => server.stop());
+    moto = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
+  }
+  const gapProxy: MotoGapProxy = await startMotoGapProxy(moto.endpoint);
+  cleanups.push(() => gapProxy.close());
+  const productEndpoint = (await options.faults?.wrapAwsEndpoint?.(gapProxy.endpoint)) ?? gapProxy.endpoint;
+  const productAws: AwsTarget = { ...moto, endpoint: productEndpoint };
+
+  // Canary-shaped secrets: random per run, so the secret grep of the logs has something exact to look for.
+  const agentToken = `sandbox-agent-token-${randomBytes(12).toString('hex')}`;
+  const webhookSecret = `sandbox-webhook-secret-${randomBytes(12).toString('hex')}`;
+  const standIn = await startBuildkiteApiStandIn({
+    token: agentToken,
+    registrationToken: agentToken,
+    ...options.faults?.standIn,
+  });
+  cleanups.push(() => standIn.close());
+
+  const world = await buildWorld({
+    aws: moto,
+    workDir,
+    world: options.world ?? {},
+    timeScale,
+    agentToken,
+    webhookSecret,
+  });
+  const startedAt = Date.now();
+  const worldNow = () => ((Date.now() - startedAt) / 1000) * timeScale;
+
+  const lambdaEnvironment = (fn: SandboxFunction) => ({
+    ...fn.resolvedEnvironment,
+    ...awsProcessEnvironment(productAws),
+    // The template must name an https:// endpoint; the sandbox's Buildkite is the local stand-in.
+    ...('BUILDKITE_AGENT_ENDPOINT' in fn.resolvedEnvironment ? { BUILDKITE_AGENT_ENDPOINT: standIn.endpoint } : {}),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
+  const lambdaFor = (fn: SandboxFunction, maxConcurrency: number) => {
+    const lambda = new LambdaFunction({
+      functionName: fn.functionName,
+      functionArn: `arn:aws:lambda:${world.region}:123456789012:function:${fn.functionName}`,
+      bundlePath: fn.bundlePath,
+      handler: fn.handler,
+      timeoutSec: fn.timeoutSec,
+      memorySizeMb: fn.memorySizeMb,
+      maxConcurrency,
+      environment: lambdaEnvironment(fn),
+      logFile: join(options.logDir, `lambda-${fn.handler.split('.')[0]}-${fn.logicalId}.log`),
+      workDir,
+      onSpawn: trackChild,
+    });
+    cleanups.push(() => lambda.stop());
+    return lambda;
+  };
+  let currentGroup = world.groupName;
+  const scheduled = lambdaFor(world.functions.scheduled, world.functions.scheduled.reservedConcurrency ?? 1);
+  const webhook =
+    world.functions.webhook === undefined
+      ? undefined
+      : lambdaFor(
+          world.functions.webhook,
+          world.functions.webhook.reservedConcurrency ?? options.webhookConcurrency ?? 2,
+        );
+
+  const contract = world.bootContract as {
+    agent?: { agentsPerInstance?: number; idleDisconnectTimeoutSeconds?: number; queue?: string };
+    lifecycled?: { heartbeatIntervalSeconds?: number };
+    stack?: { name?: string };
+  };
+  const queue = contract.agent?.queue ?? 'default';
+  const groupNames = new Set([world.groupName]);
+  const fleet = new HostFleet({
+    aws: productAws,
+    groupNames: () => [...groupNames],
+    rootDir: join(options.logDir, 'hosts'),
+    ...(options.maxConcurrentHosts === undefined ? {} : { maxConcurrentHosts: options.maxConcurrentHosts }),
+    ...(options.fleetPollIntervalMs === undefined ? {} : { pollIntervalMs: options.fleetPollIntervalMs }),
+    onSpawn: trackChild,
+    hostTemplate: {
+      region: world.region,
+      timeScale,
+      bootDelayMs: ((options.world?.bootDelaySec ?? 60) * 1000) / timeScale,
+      awsEnvironment: awsProcessEnvironment(productAws),
+      programs: { lifecycled: paths.lifecycled, elasticCiInstance: paths.elasticCiInstance, simulatedAgent },
+      agent: {
+        endpoint: standIn.endpoint,
+        token: agentToken,
+        name: `${world.stackName}-%instance-%spawn`,
+        tags: [`queue=${queue}`, `stack=${world.stackName}`],
+        spawn: contract.agent?.agentsPerInstance ?? 1,
+        // The contract holds the scaled (real) seconds; the simulated agent takes world seconds and the scale.
+        idleTimeoutWorldSec: (contract.agent?.idleDisconnectTimeoutSeconds ?? 600) * timeScale,
+      },
+      lifecycled: {
+        groupName: world.groupName,
+        hookName: world.lifecycleHooks.find((hook) => hook.transition === 'autoscaling:EC2_INSTANCE_TERMINATING')?.name,
+        heartbeatWorldSec: contract.lifecycled?.heartbeatIntervalSeconds ?? 10,
+      },
+      bootContract: world.bootContract,
+    },
+  });
+  cleanups.push(() => fleet.stop());
+
+  // Stack creation: CloudFormation sends Create to the custom resources once the group exists.
+  const customResources = new StackCustomResources({
+    world,
+    aws: productAws,
+    logDir: options.logDir,
+    workDir,
+    lambdaEnvironment,
+    trackChild,
+  });
+  cleanups.push(() => customResources.stop());
+  await customResources.create(world.groupName);
+
+  // Desired-capacity changes, from the fleet's looks at moto.
+  const actions: ScalingAction[] = [];
+  const lastDesired = new Map<string, number>();
+  const watchDesired = setInterval(() => {
+    for (const group of fleet.groups()) {
+      const previous = lastDesired.get(group.name);
+      if (previous !== undefined && previous !== group.desired) {
+        actions.push({
+          worldSec: worldNow(),
+          at: Date.now(),
+          groupName: group.name,
+          fromDesired: previous,
+          toDesired: group.desired,
+        });
+      }
+      lastDesired.set(group.name, group.desired);
+    }
+  }, options.fleetPollIntervalMs ?? 250);
+  cleanups.push(() => clearInterval(watchDesired));
+  fleet.start();
+
+  const scheduledEvent = () => ({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '123456789012',
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: world.region,
+    resources: [`arn:aws:events:${world.region}:123456789012:rule/${world.stackName}-schedule`],
+    detail: {},
+  });
+  const invokeScheduled = () => scheduled.invoke(scheduledEvent());
+  if (options.schedule !== false) {
+    // EventBridge starts the function every rate; with reserved concurrency 1 a start during a running invocation
+    // is throttled (the schedule has no retries), as in AWS.
+    const every = (world.scheduleRateSec * 1000) / timeScale;
+    void invokeScheduled().catch(() => undefined);
+    const timer = setInterval(() => void invokeScheduled().catch(() => undefined), every);
+    cleanups.push(() => clearInterval(timer));
+  }
+
+  const autoScaling = new AutoScalingClient(clientConfig(moto));
+  let stopped = false;
+  const sandbox: Sandbox = {
+    worldNow,
+    timeScale,
+    standIn,
+    awsEndpoint: productEndpoint,
+    aws: moto,
+    get groupName() {
+      return currentGroup;
+    },
+    world,
+    webhookSecret,
+    async sample() {
+      const jobs = standIn.jobs().filter((job) => job.queue === queue);
+      const count = (...states: string[]) => jobs.filter((job) => states.includes(job.state)).length;
+      const group = fleet.groups().find((candidate) => candidate.name === currentGroup);
+      let warm = 0;
+      try {
+        const pool = await autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: currentGroup }));
+        warm = pool.Instances?.length ?? 0;
+      } catch {
+        // No warm pool.
+      }
+      return {
+        worldSec: worldNow(),
+        scheduled: count('scheduled'),
+        running: count('assigned', 'accepted', 'running'),
+        waiting: count('waiting'),
+        desired: group?.desired ?? 0,
+        inService: group?.instances.filter((instance) => instance.LifecycleState === 'InService').length ?? 0,
+        warm,
+        agents: standIn.agents().filter((agent) => agent.queue === queue && agent.state === 'connected').length,
+      };
+    },
+    scalingActions: () => [...actions],
+    hosts: () => fleet.hosts(),
+    host: (instanceId) => fleet.host(instanceId),
+    hostEvents: () => fleet.events(),
+    lifecycleActions: () => gapProxy.lifecycleActions(),
+    async deliverWebhook(headers, body) {
+      if (webhook === undefined) throw new SandboxStartError('the stack has no webhook function (buildkite.webhook)');
+      const lowercased = Object.fromEntries(Object.entries(headers).map(([key, value]) => [key.toLowerCase(), value]));
+      const now = Date.now();
+      const outcome = await webhook.invoke({
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: '/',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json', ...lowercased },
+        requestContext: {
+          accountId: 'anonymous',
+          apiId: 'sandbox',
+          domainName: 'sandbox.lambda-url.local',
+          domainPrefix: 'sandbox',
+          http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Buildkite' },
+          requestId: randomUUID(),
+          routeKey: '$default',
+          stage: '$default',
+          time: new Date(now).toUTCString(),
+          timeEpoch: now,
+        },
+        body,
+        isBase64Encoded: false,
+      });
+      if (outcome.status === 'succeeded') {
+        const result = (outcome.result ?? {}) as { statusCode?: number; body?: string };
+        return { statusCode: result.statusCode ?? 200, body: String(result.body ?? ''), outcome };
+      }
+      // What a function URL answers: 429 when throttled, 502 for a failed or timed-out function.
+      return { statusCode: outcome.status === 'throttled' ? 429 : 502, body: outcome.status, outcome };
+    },
+    invokeScheduled,
+    lambdas: { scheduled, webhook },
+    invocations: () =>
+      [...scheduled.invocations(), ...(webhook?.invocations() ?? [])].sort((a, b) => a.startedAt - b.startedAt),
+    simulateStackUpdate() {
+      return customResources.update(
+        currentGroup,
+        async () => {
+          const newGroup = await world.createReplacementGroup();
+          groupNames.add(newGroup);
+          const overrides = { [world.groupLogicalId]: newGroup };
+          // CloudFormation updates the functions that Ref the group: new containers get the new ASG_NAME.
+          for (const [lambda, fn] of [
+            [scheduled, world.functions.scheduled],
+            [webhook, world.functions.webhook],
+          ] as const) {
+            if (lambda === undefined || fn === undefined) continue;
+            lambda.updateEnvironment(
+              lambdaEnvironment({ ...fn, resolvedEnvironment: world.resolveEnvironment(fn, overrides) }),
+            );
+          }
+          currentGroup = newGroup;
+          return newGroup;
+        },
+        (oldGroup) => groupNames.delete(oldGroup),
+      );
+    },
+    customResourceSteps: () => customResources.steps(),
+    logs() {
+      return [
+        ...[scheduled, webhook].flatMap((lambda) => (lambda === undefined ? [] : [lambda.logFile])),
+        ...fleet.logs(),
+        ...customResources.logs().filter((path) => existsSync(path)),
+      ];
+    },
+    pids() {
+      return liveChildren().flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+    },
+    startedPids,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopAll();
+    },
+  };
+  options.signal?.addEventListener('abort', () => void sandbox.stop(), { once: true });
+  return sandbox;
+}
+
+export { repositoryRoot };
