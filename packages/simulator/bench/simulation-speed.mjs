@@ -1,14 +1,12 @@
 #!/usr/bin/env node
-// Simulation speed: each preset over weekday-team (one week, ~16k jobs; target ≤ 5 s per policy). Uses
-// ../shared/traces when present (run from the package folder, as `pnpm bench` does), else the bundled trace.
-import { existsSync, readFileSync } from 'node:fs';
+// Simulation speed: each preset over the bundled weekday-team trace (one week, ~16k jobs; target ≤ 5 s per policy).
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { comparePolicies, PRESET_NAMES, parseTrace, resolvePolicy } from '../dist/index.js';
 
-const shared = fileURLToPath(new URL('../../../../shared/traces/weekday-team.jsonl', import.meta.url));
-const bundled = fileURLToPath(new URL('../traces/steady-trickle.jsonl', import.meta.url));
-const path = process.argv[2] ?? (existsSync(shared) ? shared : bundled);
+const bundled = fileURLToPath(new URL('../traces/weekday-team.jsonl', import.meta.url));
+const path = process.argv[2] ?? bundled;
 const TARGET_MS = 5000;
 const REPEATS = 3;
 
