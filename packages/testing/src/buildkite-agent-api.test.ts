@@ -340,7 +340,7 @@ describe('Function: createBuildkiteAgentApi', () => {
       ]);
       expect(events.at(-2)).toMatchObject({ type: 'job.finished', job: { id: 'running', state: 'lost' } });
       expect(api.queueState('default')).toMatchObject({ running: 0, total: 1 });
-      expect(call(api, 'PUT', '/jobs/running/finish', job?.token ?? '', { exit_status: '0' }).status).toBe(401);
+      expect(call(api, 'PUT', '/jobs/running/finish', job?.token ?? '', { exit_status: '0' }).status).toBe(422);
     });
 
     it('counts a ping as a sign of life, so a polling agent is never lost', () => {

@@ -218,10 +218,22 @@ export function createBuildkiteAgentApi(options: BuildkiteAgentApiOptions = {}):
     }
   };
 
+  /**
+   * Frees the job's agent. The job token stays valid (the agent may still read the job's state or flush its log after
+   * the finish); only a job put back on the queue loses it, see {@link requeue}.
+   */
   const detachJob = (job: JobRecord) => {
     const agent = job.agentId ? agents.get(job.agentId) : undefined;
     if (agent) agent.busyJobIds = agent.busyJobIds.filter((id) => id !== job.id);
+  };
+
+  const requeue = (job: JobRecord) => {
+    detachJob(job);
     if (job.token) jobsByToken.delete(job.token);
+    job.state = 'scheduled';
+    delete job.agentId;
+    delete job.assignedAt;
+    delete job.token;
   };
 
   /** An assigned job the agent never accepted goes back to the queue; an accepted or running one is lost. */
@@ -229,13 +241,10 @@ export function createBuildkiteAgentApi(options: BuildkiteAgentApiOptions = {}):
     for (const jobId of [...agent.busyJobIds]) {
       const job = jobs.get(jobId);
       if (!job) continue;
-      detachJob(job);
       if (job.state === 'assigned') {
-        job.state = 'scheduled';
-        delete job.agentId;
-        delete job.assignedAt;
-        delete job.token;
+        requeue(job);
       } else {
+        detachJob(job);
         job.state = 'lost';
         job.interrupted = true;
         job.finishedAt = now();
@@ -456,11 +465,7 @@ export function createBuildkiteAgentApi(options: BuildkiteAgentApiOptions = {}):
           for (const jobId of [...agent.busyJobIds]) {
             const job = jobs.get(jobId);
             if (job?.state !== 'assigned') continue;
-            detachJob(job);
-            job.state = 'scheduled';
-            delete job.agentId;
-            delete job.assignedAt;
-            delete job.token;
+            requeue(job);
           }
           return { status: 200, body: {} };
         }),
