@@ -35,8 +35,31 @@ describe('Function: parseScalerConfig', () => {
       idlePool: { idleCount: 0, idleScaleFactor: 0, idleCountMin: 0, periods: [] },
       scheduledMinimums: [],
       scaleIn: { strategy: 'set-desired', order: 'oldest-first', minRunningTimeSec: 0, minIdleSec: 0 },
-      warmPool: { enabled: false, minSize: 0, prepareForWaitingJobs: false },
+      warmPool: { enabled: false, minSize: 0, prepareForWaitingJobs: false, schedules: [] },
+      costs: { instanceHour: 0.17, volumeHour: 0.0274, bootSec: 120, resumeSec: 40 },
+      forecast: { enabled: false, weeklyDecay: 0.5, prelaunch: false, prelaunchMinAgents: 10 },
+      dependencies: { enabled: false, releaseQuantile: 0.1, minSamples: 3 },
     });
+  });
+
+  it('names every forecast, dependency and cost option out of range', () => {
+    const error = issuesOf({
+      forecast: { enabled: true, weeklyDecay: 0, prelaunchMinAgents: 0 },
+      dependencies: { releaseQuantile: 1.5, minSamples: 17 },
+      costs: { instanceHour: -1, bootSec: 5, resumeSec: 601 },
+      warmPool: { schedules: [{ cron: '* 25 * * *', minSize: 1 }] },
+    });
+
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      'costs.bootSec',
+      'costs.instanceHour',
+      'costs.resumeSec',
+      'dependencies.minSamples',
+      'dependencies.releaseQuantile',
+      'forecast.prelaunchMinAgents',
+      'forecast.weeklyDecay',
+      'warmPool.schedules[0].cron',
+    ]);
   });
 
   it('compiles cron periods and time zones once, serialising back to their text', () => {

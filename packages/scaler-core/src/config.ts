@@ -123,6 +123,46 @@ const warmPoolSchema = z.strictObject({
    * boot while the build step runs and only resume when their jobs are scheduled.
    */
   prepareForWaitingJobs: z.boolean().default(false),
+  /**
+   * `{ cron, timezone, minSize }`: while `cron` matches, the pool's MinSize is exactly `minSize` (the last matching
+   * entry wins); a stated schedule takes precedence over the forecast and the waiting jobs.
+   */
+  schedules: z.array(z.strictObject({ cron: cronExpression, timezone: timeZone, minSize: count() })).default([]),
+});
+
+/**
+ * What capacity costs, for sizing from prices: a stopped instance costs its volume, one launched into the warm pool
+ * costs a boot of compute before it stops, a resume instead of a cold launch saves a boot of waiting.
+ */
+const costsSchema = z.strictObject({
+  /** Compute, $ per running instance-hour. */
+  instanceHour: z.number().nonnegative().max(1000).default(0.17),
+  /** Volume (EBS), $ per hour an instance exists, running or stopped. */
+  volumeHour: z.number().nonnegative().max(1000).default(0.0274),
+  /** A cold launch until its agent takes jobs. */
+  bootSec: z.number().min(10).max(1800).default(120),
+  /** A warm-pool resume until its agent takes jobs. */
+  resumeSec: z.number().min(1).max(600).default(40),
+});
+
+/** Forecast of recurring demand from the history `decide` keeps in `state.demandHistory`. */
+const forecastSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Share of last week's peak a slot keeps when entered again a week later (0.5: a peak halves every week). */
+  weeklyDecay: z.number().gt(0).max(1).default(0.5),
+  /** Raise desired ahead of demand seen on two days at this time (recurring), not only the warm pool. */
+  prelaunch: z.boolean().default(false),
+  /** Pre-launch only for a predicted rise of at least this many agents over the current demand. */
+  prelaunchMinAgents: z.number().int().min(1).max(100_000).default(10),
+});
+
+/** Capacity for waiting jobs just in time, from the learned time jobs wait behind a step. */
+const dependenciesSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Which quantile of the learned wait lengths to be ready for (0.1: ready in time for 9 of 10 cohorts). */
+  releaseQuantile: z.number().min(0).max(1).default(0.1),
+  /** Cohorts to learn from before acting (until then waiting jobs only prepare the warm pool). */
+  minSamples: z.number().int().min(1).max(16).default(3),
 });
 
 /**
@@ -151,6 +191,9 @@ export const scalerConfigSchema = z.strictObject({
   stepScaling: stepScalingSchema.optional(),
   scaleIn: scaleInSchema.prefault({}),
   warmPool: warmPoolSchema.prefault({}),
+  costs: costsSchema.prefault({}),
+  forecast: forecastSchema.prefault({}),
+  dependencies: dependenciesSchema.prefault({}),
 });
 
 /** What a caller writes (JSON-like, everything optional). */

@@ -1,9 +1,18 @@
 import type { ScalerConfig } from './config.js';
 import { type InputIssue, InvalidInputError } from './errors.js';
+import { type DemandHistory, emptyDemandHistory, forecast, isDemandHistory, recordDemand } from './forecast.js';
 import { note, Reason, type ReasonTrace, renderReasons } from './reasons.js';
 import { planScaleIn } from './scale-in-plan.js';
 import { evaluateStepScaling, findStepAdjustment } from './step-adjustments.js';
 import type { Decision, DecisionInput, ScalerState, ScalingAction } from './types.js';
+import {
+  dueWaitingJobs,
+  emptyWaitingMemory,
+  isWaitingMemory,
+  recordWaiting,
+  typicalBlockSec,
+  type WaitingMemory,
+} from './waiting-release.js';
 
 const MS_PER_SECOND = 1000;
 
@@ -187,10 +196,10 @@ class ScalingDecision implements Decision {
   readonly action: ScalingAction;
   readonly instancesToDrain: string[];
   readonly inputs: DecisionInput;
-  readonly nextState: ScalerState;
+  nextState: ScalerState;
   readonly target: number;
   readonly checkDanglingInstances: boolean;
-  readonly warmPoolMinSize: number | null;
+  warmPoolMinSize: number | null;
   readonly #trace: ReasonTrace;
   #reasons: string[] | undefined;
 
@@ -255,7 +264,7 @@ function decision(
     nextState,
     instancesToDrain,
     checkDanglingInstances,
-    warmPoolMinSize(input, desired, trace),
+    null,
   );
 }
 
@@ -264,20 +273,129 @@ function decision(
  * take get instances prepared in the pool, so they boot while the build step runs; never more than the group could
  * still take in (`max − desired`), so a huge fan-out cannot boot instances that could never serve it at once.
  */
-function warmPoolMinSize(input: DecisionInput, desired: number, trace: ReasonTrace): number | null {
-  const pool = input.config.warmPool;
+function warmPoolMinSize(input: DecisionInput, desired: number, trace: ReasonTrace, plan: Plan): number | null {
+  const { config, nowMs } = input;
+  const pool = config.warmPool;
   if (!pool.enabled) return null;
-  if (!pool.prepareForWaitingJobs) return pool.minSize;
-  const uncovered = input.metrics.waitingJobs - input.metrics.idleAgents;
-  if (uncovered <= 0) return pool.minSize;
-  const perInstance = input.config.agentsPerInstance;
-  const wanted = perInstance <= 0 ? uncovered : Math.ceil(uncovered / perInstance);
+  const schedules = pool.schedules;
+  for (let index = schedules.length - 1; index >= 0; index--) {
+    const schedule = schedules[index] as ScalerConfig['warmPool']['schedules'][number];
+    if (schedule.cron.matches(schedule.timezone.wallClock(nowMs))) {
+      note(trace, Reason.warmPoolSchedule, index, schedule.minSize);
+      return schedule.minSize;
+    }
+  }
+  const perInstance = config.agentsPerInstance;
   const room = Math.max(0, input.group.max - desired);
-  const size = Math.min(wanted, room);
-  if (size <= pool.minSize) return pool.minSize;
-  if (size < wanted) note(trace, Reason.warmPoolCapped, uncovered, wanted, size);
-  else note(trace, Reason.warmPoolForWaiting, uncovered, size);
+  let size = pool.minSize;
+  if (pool.prepareForWaitingJobs) {
+    // Jobs already counted as due get running capacity; the rest get prepared instances.
+    const uncovered = input.metrics.waitingJobs - plan.dueWaiting - input.metrics.idleAgents;
+    if (uncovered > 0) {
+      const wanted = instancesFor(uncovered, perInstance, 0);
+      const prepared = Math.min(wanted, room);
+      if (prepared > size) {
+        size = prepared;
+        if (prepared < wanted) note(trace, Reason.warmPoolCapped, uncovered, wanted, prepared);
+        else note(trace, Reason.warmPoolForWaiting, uncovered, prepared);
+      }
+    }
+  }
+  if (config.forecast.enabled) {
+    const expectedInstances = instancesFor(Math.ceil(plan.expectedAgents - 1e-9), perInstance, 0);
+    const shortfall = Math.min(room, expectedInstances - desired);
+    if (shortfall > size) {
+      size = shortfall;
+      note(trace, Reason.warmPoolForecast, plan.expectedAgents, plan.poolHorizonSec, size);
+    } else if (plan.expectedAgents === 0 && size === pool.minSize) {
+      note(trace, Reason.warmPoolNothingExpected, plan.poolHorizonSec, size);
+    }
+  }
   return size;
+}
+
+/** What the forecast and the waiting jobs add to this decision, and the memories to persist. */
+interface Plan {
+  /** Waiting jobs whose step is expected to end within the capacity lead: counted as demand now. */
+  dueWaiting: number;
+  /** Instances to run ahead of a recurring rise (forecast pre-launch), or 0. */
+  prelaunchInstances: number;
+  /** Agents the forecast expects within `poolHorizonSec` (0 with the forecast off). */
+  expectedAgents: number;
+  poolHorizonSec: number;
+  demandHistory: DemandHistory | undefined;
+  waitingMemory: WaitingMemory | undefined;
+}
+
+/**
+ * A stopped instance kept longer than this costs more in volume than booting a new one when it is needed: the
+ * horizon over which the forecast keeps (or prepares) stopped instances. Never shorter than a boot.
+ */
+export function poolBreakEvenSec(costs: ScalerConfig['costs']): number {
+  const breakEven =
+    costs.volumeHour > 0 ? (costs.bootSec * costs.instanceHour) / costs.volumeHour : MAX_POOL_HORIZON_SEC;
+  return Math.round(Math.min(MAX_POOL_HORIZON_SEC, Math.max(costs.bootSec, breakEven)));
+}
+
+/** The forecast never sizes the pool for demand more than an hour ahead, however cheap volumes are. */
+const MAX_POOL_HORIZON_SEC = 3600;
+
+function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
+  const { config, nowMs, metrics, state } = input;
+  const plan: Plan = {
+    dueWaiting: 0,
+    prelaunchInstances: 0,
+    expectedAgents: 0,
+    poolHorizonSec: 0,
+    demandHistory: undefined,
+    waitingMemory: undefined,
+  };
+  const costs = config.costs;
+  if (config.forecast.enabled) {
+    const stored = state.demandHistory;
+    let history: DemandHistory;
+    if (isDemandHistory(stored)) history = stored;
+    else {
+      if (stored !== undefined) note(trace, Reason.historyDropped);
+      history = emptyDemandHistory();
+    }
+    // Agents in use or wanted now; waiting jobs are counted when they are scheduled (the dependencies plan for them).
+    const demand = metrics.scheduledJobs + metrics.runningJobs;
+    plan.demandHistory = recordDemand(history, nowMs, demand, config.forecast.weeklyDecay);
+    plan.poolHorizonSec = poolBreakEvenSec(costs);
+    const ahead = forecast(plan.demandHistory, nowMs, plan.poolHorizonSec);
+    plan.expectedAgents = Math.max(ahead.expected, ahead.recent);
+    if (config.forecast.prelaunch) {
+      const lead = config.warmPool.enabled ? costs.resumeSec : costs.bootSec;
+      const soon = forecast(plan.demandHistory, nowMs, lead).confident;
+      if (soon - demand >= config.forecast.prelaunchMinAgents) {
+        plan.prelaunchInstances = instancesFor(Math.ceil(soon - 1e-9), config.agentsPerInstance, 0);
+        note(trace, Reason.forecastPrelaunch, soon, lead, plan.prelaunchInstances);
+      }
+    }
+  }
+  if (config.dependencies.enabled) {
+    const stored = state.waitingMemory;
+    let memory: WaitingMemory;
+    if (isWaitingMemory(stored)) memory = stored;
+    else {
+      if (stored !== undefined) note(trace, Reason.waitingMemoryDropped);
+      memory = emptyWaitingMemory();
+    }
+    plan.waitingMemory = recordWaiting(memory, nowMs, metrics.waitingJobs);
+    const dependencies = config.dependencies;
+    const releaseSec = typicalBlockSec(plan.waitingMemory, dependencies.releaseQuantile, dependencies.minSamples);
+    if (releaseSec !== undefined && metrics.waitingJobs > 0) {
+      // Prepared in the pool for them, their capacity resumes; otherwise it boots.
+      const lead = config.warmPool.enabled && config.warmPool.prepareForWaitingJobs ? costs.resumeSec : costs.bootSec;
+      const due = Math.min(metrics.waitingJobs, dueWaitingJobs(plan.waitingMemory, nowMs, releaseSec, lead));
+      if (due > 0) {
+        plan.dueWaiting = due;
+        note(trace, Reason.waitingDue, due, releaseSec, lead);
+      }
+    }
+  }
+  return plan;
 }
 
 function hold(input: DecisionInput, target: number, trace: ReasonTrace, checkDanglingInstances = false): Decision {
@@ -442,12 +560,32 @@ export function decide(input: DecisionInput): Decision {
     // Stale metrics say nothing reliable about waiting jobs either: the warm pool is left as it is.
     return new ScalingDecision(input, 'hold', group.desired, group.desired, trace, input.state, [], false, null);
   }
+  const plan = planAhead(input, trace);
+  const result = decideCapacity(input, trace, plan) as ScalingDecision;
+  result.warmPoolMinSize = warmPoolMinSize(input, result.desired, trace, plan);
+  const state = input.state;
+  if (
+    (plan.demandHistory !== undefined && plan.demandHistory !== state.demandHistory) ||
+    (plan.waitingMemory !== undefined && plan.waitingMemory !== state.waitingMemory)
+  ) {
+    const next: ScalerState = { ...result.nextState };
+    if (plan.demandHistory !== undefined) next.demandHistory = plan.demandHistory;
+    if (plan.waitingMemory !== undefined) next.waitingMemory = plan.waitingMemory;
+    result.nextState = next;
+  }
+  return result;
+}
 
+function decideCapacity(input: DecisionInput, trace: ReasonTrace, plan: Plan): Decision {
+  const { config, nowMs, metrics, group } = input;
   const perInstance = config.agentsPerInstance;
   const scheduled = metrics.scheduledJobs;
   const running = metrics.runningJobs;
   const waiting = metrics.waitingJobs;
-  const agentsRequired = scheduled + (config.includeWaiting && waiting > running ? waiting : running);
+  const agentsRequired =
+    scheduled +
+    (config.includeWaiting && waiting > running ? waiting : running) +
+    (config.includeWaiting ? 0 : plan.dueWaiting);
   let target: number;
 
   if (config.stepScaling === undefined) {
@@ -492,6 +630,8 @@ export function decide(input: DecisionInput): Decision {
     target += extra;
     note(trace, Reason.overProvision, extra, target);
   }
+
+  if (plan.prelaunchInstances > target) target = plan.prelaunchInstances;
 
   const idleSlots = idleSlotTarget(config, nowMs, metrics.busyAgents);
   if (idleSlots > 0) {

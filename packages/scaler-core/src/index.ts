@@ -1,6 +1,6 @@
 export { parseScalerConfig, type ScalerConfig, type ScalerConfigInput, scalerConfigSchema } from './config.js';
 export { CronSchedule, parseCronExpression } from './cron.js';
-export { decide, initialScalerState, inputIssues } from './decide.js';
+export { decide, initialScalerState, inputIssues, poolBreakEvenSec } from './decide.js';
 export {
   CronExpressionError,
   type InputIssue,
@@ -8,6 +8,19 @@ export {
   ScalerConfigError,
   ScalerCoreError,
 } from './errors.js';
+export {
+  DEMAND_HISTORY_VERSION,
+  type DemandForecast,
+  type DemandHistory,
+  emptyDemandHistory,
+  forecast,
+  isDemandHistory,
+  parseDemandHistory,
+  recordDemand,
+  SLOT_SEC,
+  SLOTS_PER_WEEK,
+  serializeDemandHistory,
+} from './forecast.js';
 export { type DrainOrder, isDrainable, planScaleIn, type ScaleInPlanOptions } from './scale-in-plan.js';
 export {
   type AdjustmentType,
@@ -32,3 +45,14 @@ export type {
   ScalerState,
   ScalingAction,
 } from './types.js';
+export {
+  dueWaitingJobs,
+  emptyWaitingMemory,
+  isWaitingMemory,
+  MAX_COHORTS,
+  MAX_SAMPLES,
+  recordWaiting,
+  typicalBlockSec,
+  WAITING_MEMORY_VERSION,
+  type WaitingMemory,
+} from './waiting-release.js';

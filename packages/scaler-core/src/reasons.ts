@@ -37,6 +37,13 @@ export const Reason = {
   scaleIn: 28,
   warmPoolForWaiting: 29,
   warmPoolCapped: 30,
+  warmPoolSchedule: 31,
+  warmPoolForecast: 32,
+  warmPoolNothingExpected: 33,
+  historyDropped: 34,
+  forecastPrelaunch: 35,
+  waitingMemoryDropped: 36,
+  waitingDue: 37,
 } as const;
 
 export type ReasonTrace = number[];
@@ -107,6 +114,20 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
       return `warm pool: ${a} waiting job(s) beyond the idle agents → pool min size ${b}`;
     case Reason.warmPoolCapped:
       return `warm pool: ${a} waiting job(s) beyond the idle agents need ${b} instance(s), capped at ${c} (room below the group's max)`;
+    case Reason.warmPoolSchedule:
+      return `warm pool: schedule warmPool.schedules[${a}] matches → pool min size ${b} (a stated schedule wins)`;
+    case Reason.warmPoolForecast:
+      return `warm pool: forecast expects ${a} agent(s) within ${b}s (a stopped instance's break-even) → pool min size ${c}`;
+    case Reason.warmPoolNothingExpected:
+      return `warm pool: forecast expects no demand within ${a}s → pool min size ${b}`;
+    case Reason.historyDropped:
+      return 'demand history in the state is unreadable: dropped, starting a new one';
+    case Reason.forecastPrelaunch:
+      return `forecast: ${a} agent(s) recur within ${b}s (seen on two days) → pre-launch ${c} instance(s)`;
+    case Reason.waitingMemoryDropped:
+      return 'waiting-job memory in the state is unreadable: dropped, starting a new one';
+    case Reason.waitingDue:
+      return `dependencies: ${a} waiting job(s) expected to be scheduled within ${c}s (typical wait ${b}s) → counted as demand now`;
     default:
       return `scale in ${a} → ${b}`;
   }

@@ -1,4 +1,6 @@
 import type { ScalerConfig } from './config.js';
+import type { DemandHistory } from './forecast.js';
+import type { WaitingMemory } from './waiting-release.js';
 
 /** One reading of the queue (Buildkite `GET /metrics/queue`), with when it was read. */
 export interface QueueMetrics {
@@ -56,6 +58,10 @@ export interface ScalerState {
   throttleTokens?: number;
   /** When `throttleTokens` was last updated. */
   throttleUpdatedAtMs?: number;
+  /** With `forecast.enabled`: the queue's demand history (bounded; see `serializeDemandHistory` for storage). */
+  demandHistory?: DemandHistory;
+  /** With `dependencies.enabled`: waiting-job cohorts and the learned wait lengths (bounded). */
+  waitingMemory?: WaitingMemory;
   [key: string]: unknown;
 }
 

@@ -1,0 +1,284 @@
+import { describe, expect, it } from 'vitest';
+import { parseScalerConfig, type ScalerConfigInput } from './config.js';
+import { decide, poolBreakEvenSec } from './decide.js';
+import { type DemandHistory, emptyDemandHistory, forecast, isDemandHistory, recordDemand } from './forecast.js';
+import { input } from './test-fixtures.js';
+import { emptyWaitingMemory, recordWaiting, type WaitingMemory } from './waiting-release.js';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** Monday 2026-11-02 00:00 UTC. */
+const DAY1_MS = Date.UTC(2026, 10, 2);
+
+/** Days of 200 agents from 02:00 to 02:20 (else 1), recorded minute by minute, then today until `untilMinute`. */
+function burstHistory(burstDays: number, untilMinute: number): DemandHistory {
+  let history = emptyDemandHistory();
+  for (let day = 0; day < burstDays; day++) {
+    for (let minute = 0; minute < 24 * 60; minute++) {
+      const demand = minute >= 120 && minute < 140 ? 200 : 1;
+      history = recordDemand(history, DAY1_MS + day * DAY_MS + minute * MINUTE_MS, demand);
+    }
+  }
+  for (let minute = 0; minute <= untilMinute; minute++) {
+    history = recordDemand(history, DAY1_MS + burstDays * DAY_MS + minute * MINUTE_MS, 1);
+  }
+  return history;
+}
+
+const POOL = { enabled: true, prepareForWaitingJobs: true } as const;
+
+function at(dayIndex: number, minute: number, seconds = 0): number {
+  return DAY1_MS + dayIndex * DAY_MS + minute * MINUTE_MS + seconds * 1000;
+}
+
+describe('decide with forecast.enabled', () => {
+  it('sizes the warm pool ahead of a burst seen yesterday, citing the break-even horizon', () => {
+    const decision = decide(
+      input({
+        config: { forecast: { enabled: true }, warmPool: POOL },
+        nowMs: at(1, 110),
+        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
+        group: { desired: 1, inService: 1, max: 500 },
+        state: { demandHistory: burstHistory(1, 110) },
+      }),
+    );
+
+    expect(decision.warmPoolMinSize).toBe(199);
+    expect(decision.desired).toBe(1);
+    expect(decision.reasons).toContain(
+      "warm pool: forecast expects 200 agent(s) within 745s (a stopped instance's break-even) → pool min size 199",
+    );
+  });
+
+  it('keeps the pool within the room below the group max', () => {
+    const decision = decide(
+      input({
+        config: { forecast: { enabled: true }, warmPool: POOL },
+        nowMs: at(1, 110),
+        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
+        group: { desired: 1, inService: 1, max: 50 },
+        state: { demandHistory: burstHistory(1, 110) },
+      }),
+    );
+
+    expect(decision.warmPoolMinSize).toBe(49);
+  });
+
+  it('shrinks the pool to its floor when nothing is expected, and says so', () => {
+    const history = burstHistory(1, 110);
+    const decision = decide(
+      input({
+        config: { forecast: { enabled: true }, warmPool: { ...POOL, minSize: 1 } },
+        nowMs: at(2, 12 * 60),
+        state: { demandHistory: recordDemand(emptyDemandHistory(), at(1, 600), 0) },
+      }),
+    );
+
+    expect(history.lastSlot).toBeGreaterThan(0);
+    expect(decision.warmPoolMinSize).toBe(1);
+    expect(decision.reasons).toContain('warm pool: forecast expects no demand within 745s → pool min size 1');
+  });
+
+  it('lets a stated warm-pool schedule win over the forecast and the waiting jobs (the last matching one)', () => {
+    const decision = decide(
+      input({
+        config: {
+          forecast: { enabled: true },
+          warmPool: {
+            ...POOL,
+            schedules: [
+              { cron: '* 1 * * *', minSize: 7 },
+              { cron: '* 1-2 * * *', timezone: 'Europe/Berlin', minSize: 3 },
+              { cron: '* 9 * * *', minSize: 50 },
+            ],
+          },
+        },
+        nowMs: at(1, 110),
+        metrics: { waitingJobs: 20 },
+        state: { demandHistory: burstHistory(1, 110) },
+      }),
+    );
+
+    expect(decision.warmPoolMinSize).toBe(3);
+    expect(decision.reasons).toContain(
+      'warm pool: schedule warmPool.schedules[1] matches → pool min size 3 (a stated schedule wins)',
+    );
+  });
+
+  it('records the demand into the next state on every decision, a hold included, and never on stale metrics', () => {
+    const state = { lastScaleOutAtMs: 5 };
+    const decision = decide(input({ config: { forecast: { enabled: true } }, metrics: { runningJobs: 0 }, state }));
+
+    expect(decision.action).toBe('hold');
+    expect(decision.nextState).not.toBe(state);
+    expect(decision.nextState.lastScaleOutAtMs).toBe(5);
+    expect(isDemandHistory(decision.nextState.demandHistory)).toBe(true);
+
+    const again = decide(
+      input({ config: { forecast: { enabled: true } }, state: decision.nextState, metrics: { runningJobs: 0 } }),
+    );
+
+    expect(again.nextState).toBe(decision.nextState);
+  });
+
+  it('drops an unreadable history with a reason and starts a new one', () => {
+    const decision = decide(
+      input({
+        config: { forecast: { enabled: true } },
+        metrics: { runningJobs: 2 },
+        state: { demandHistory: 'v0:3,4' as unknown as DemandHistory },
+      }),
+    );
+
+    expect(decision.reasons[0]).toBe('demand history in the state is unreadable: dropped, starting a new one');
+    expect(isDemandHistory(decision.nextState.demandHistory)).toBe(true);
+    expect(forecast(decision.nextState.demandHistory as DemandHistory, decision.inputs.nowMs, 60).recent).toBe(2);
+  });
+});
+
+describe('decide with forecast.prelaunch', () => {
+  const prelaunch: ScalerConfigInput = { forecast: { enabled: true, prelaunch: true }, warmPool: POOL };
+
+  it('pre-launches for a burst recurring on two days, a resume ahead of it', () => {
+    const decision = decide(
+      input({
+        config: prelaunch,
+        nowMs: at(2, 119, 30),
+        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
+        group: { desired: 1, inService: 1, max: 500 },
+        state: { demandHistory: burstHistory(2, 119) },
+      }),
+    );
+
+    expect(decision).toMatchObject({ action: 'scale-out', desired: 200 });
+    expect(decision.reasons).toContain(
+      'forecast: 200 agent(s) recur within 40s (seen on two days) → pre-launch 200 instance(s)',
+    );
+  });
+
+  it('does not pre-launch for a burst seen once, nor too early, and boots ahead without a warm pool', () => {
+    const once = decide(
+      input({ config: prelaunch, nowMs: at(1, 119, 30), state: { demandHistory: burstHistory(1, 119) } }),
+    );
+    const early = decide(
+      input({ config: prelaunch, nowMs: at(2, 118), state: { demandHistory: burstHistory(2, 118) } }),
+    );
+    const booting = decide(
+      input({
+        config: { forecast: { enabled: true, prelaunch: true } },
+        nowMs: at(2, 118, 30),
+        group: { max: 500 },
+        state: { demandHistory: burstHistory(2, 118) },
+      }),
+    );
+
+    expect(once.desired).toBe(0);
+    expect(early.desired).toBe(0);
+    expect(booting.desired).toBe(200);
+  });
+
+  it('does not pre-launch when the demand is already within prelaunchMinAgents of the forecast', () => {
+    const decision = decide(
+      input({
+        config: { ...prelaunch, forecast: { enabled: true, prelaunch: true, prelaunchMinAgents: 150 } },
+        nowMs: at(2, 119, 30),
+        metrics: { scheduledJobs: 60 },
+        group: { max: 500 },
+        state: { demandHistory: burstHistory(2, 119) },
+      }),
+    );
+
+    expect(decision.desired).toBe(60);
+  });
+});
+
+/** A memory that learned three 300 s waits and holds a cohort of `jobs` that appeared `ageSec` ago. */
+function learned(nowMs: number, ageSec: number, jobs: number): WaitingMemory {
+  let memory = emptyWaitingMemory();
+  for (let build = 0; build < 3; build++) {
+    const startMs = nowMs - (build + 2) * 3_600_000;
+    memory = recordWaiting(memory, startMs, 10);
+    memory = recordWaiting(memory, startMs + 300_000, 0);
+  }
+  return recordWaiting(memory, nowMs - ageSec * 1000, jobs);
+}
+
+describe('decide with dependencies.enabled', () => {
+  const NOW = at(0, 600);
+
+  it('starts capacity for waiting jobs a resume before their step typically ends, not earlier', () => {
+    const config: ScalerConfigInput = { dependencies: { enabled: true }, warmPool: POOL };
+    const early = decide(
+      input({
+        config,
+        nowMs: NOW,
+        metrics: { waitingJobs: 75, runningJobs: 1 },
+        state: { waitingMemory: learned(NOW, 250, 75) },
+      }),
+    );
+    const due = decide(
+      input({
+        config,
+        nowMs: NOW,
+        metrics: { waitingJobs: 75, runningJobs: 1 },
+        state: { waitingMemory: learned(NOW, 260, 75) },
+      }),
+    );
+
+    expect(early).toMatchObject({ desired: 1, warmPoolMinSize: 75 });
+    expect(due).toMatchObject({ action: 'scale-out', desired: 76, warmPoolMinSize: 0 });
+    expect(due.reasons).toContain(
+      'dependencies: 75 waiting job(s) expected to be scheduled within 40s (typical wait 300s) → counted as demand now',
+    );
+  });
+
+  it('plans a cold boot ahead when the pool is not prepared for waiting jobs, and adds nothing over includeWaiting', () => {
+    const metrics = { waitingJobs: 20, runningJobs: 1 };
+    const state = { waitingMemory: learned(NOW, 180, 20) };
+    const booting = decide(input({ config: { dependencies: { enabled: true } }, nowMs: NOW, metrics, state }));
+    const withIncludeWaiting = decide(
+      input({ config: { dependencies: { enabled: true }, includeWaiting: true }, nowMs: NOW, metrics, state }),
+    );
+
+    expect(booting.desired).toBe(21);
+    expect(withIncludeWaiting.desired).toBe(20);
+  });
+
+  it('acts only after minSamples waits, and keeps the memory in the next state', () => {
+    const decision = decide(
+      input({
+        config: { dependencies: { enabled: true, minSamples: 4 } },
+        nowMs: NOW,
+        metrics: { waitingJobs: 20 },
+        state: { waitingMemory: learned(NOW, 1000, 20) },
+      }),
+    );
+
+    expect(decision.desired).toBe(0);
+    expect(decision.nextState.waitingMemory).toMatchObject({ waiting: 20, blockSec: [300, 300, 300] });
+  });
+
+  it('drops an unreadable memory with a reason and starts a new one', () => {
+    const decision = decide(
+      input({
+        config: { dependencies: { enabled: true } },
+        metrics: { waitingJobs: 4 },
+        state: { waitingMemory: [1] as unknown as WaitingMemory },
+      }),
+    );
+
+    expect(decision.reasons[0]).toBe('waiting-job memory in the state is unreadable: dropped, starting a new one');
+    expect(decision.nextState.waitingMemory).toMatchObject({ waiting: 4, blockSec: [] });
+  });
+});
+
+describe('Function: poolBreakEvenSec', () => {
+  const costsOf = (costs: ScalerConfigInput['costs']) => parseScalerConfig({ costs }).costs;
+
+  it('is the boot compute over the volume price, at least a boot and at most an hour', () => {
+    expect(poolBreakEvenSec(costsOf({}))).toBe(745);
+    expect(poolBreakEvenSec(costsOf({ instanceHour: 0.001 }))).toBe(120);
+    expect(poolBreakEvenSec(costsOf({ volumeHour: 0 }))).toBe(3600);
+    expect(poolBreakEvenSec(costsOf({ instanceHour: 5 }))).toBe(3600);
+  });
+});

@@ -1,0 +1,188 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  type DemandHistory,
+  emptyDemandHistory,
+  forecast,
+  isDemandHistory,
+  parseDemandHistory,
+  recordDemand,
+  SLOTS_PER_WEEK,
+  serializeDemandHistory,
+} from './forecast.js';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** Monday 2026-11-02 00:00 UTC. */
+const MONDAY_MS = Date.UTC(2026, 10, 2);
+
+/** One day recorded minute by minute: `burst` agents from 02:00 to 02:20, otherwise `base`. */
+function recordDay(history: DemandHistory, dayStartMs: number, burst: number, base = 1): DemandHistory {
+  let next = history;
+  for (let minute = 0; minute < 24 * 60; minute++) {
+    const demand = minute >= 120 && minute < 140 ? burst : base;
+    next = recordDemand(next, dayStartMs + minute * MINUTE_MS, demand);
+  }
+  return next;
+}
+
+const BEFORE_BURST_MS = (120 - 10) * MINUTE_MS; // 01:50, ten minutes ahead of the burst
+
+describe('Function: forecast', () => {
+  it('predicts a recurring burst ahead of its second occurrence, and calls it confident from the third', () => {
+    let history = recordDay(emptyDemandHistory(), MONDAY_MS, 200);
+    // Day 2 up to 01:50.
+    for (let minute = 0; minute <= 110; minute++)
+      history = recordDemand(history, MONDAY_MS + DAY_MS + minute * MINUTE_MS, 1);
+
+    const second = forecast(history, MONDAY_MS + DAY_MS + BEFORE_BURST_MS, 900);
+
+    expect(second.expected).toBe(200);
+    expect(second.confident).toBe(0);
+
+    for (let minute = 111; minute < 24 * 60; minute++) {
+      history = recordDemand(history, MONDAY_MS + DAY_MS + minute * MINUTE_MS, minute >= 120 && minute < 140 ? 200 : 1);
+    }
+    for (let minute = 0; minute <= 110; minute++)
+      history = recordDemand(history, MONDAY_MS + 2 * DAY_MS + minute * MINUTE_MS, 1);
+
+    expect(forecast(history, MONDAY_MS + 2 * DAY_MS + BEFORE_BURST_MS, 900)).toMatchObject({
+      expected: 200,
+      confident: 200,
+    });
+  });
+
+  it('does not predict a one-off once it failed to recur, and never calls it confident', () => {
+    let history = recordDay(emptyDemandHistory(), MONDAY_MS, 200);
+    const nextDay = recordDemand(history, MONDAY_MS + DAY_MS + BEFORE_BURST_MS, 1);
+
+    expect(forecast(nextDay, MONDAY_MS + DAY_MS + BEFORE_BURST_MS, 900).confident).toBe(0);
+
+    history = recordDay(history, MONDAY_MS + DAY_MS, 0, 1);
+    history = recordDemand(history, MONDAY_MS + 2 * DAY_MS + BEFORE_BURST_MS, 1);
+
+    expect(forecast(history, MONDAY_MS + 2 * DAY_MS + BEFORE_BURST_MS, 900)).toEqual({
+      expected: 1,
+      confident: 1,
+      recent: 1,
+    });
+  });
+
+  it('remembers a weekly burst a week later, and halves it every week it does not recur', () => {
+    let history = recordDay(emptyDemandHistory(), MONDAY_MS, 200, 0);
+    for (let day = 1; day < 7; day++) history = recordDay(history, MONDAY_MS + day * DAY_MS, 0, 0);
+    const nextMonday = MONDAY_MS + 7 * DAY_MS;
+    history = recordDemand(history, nextMonday + BEFORE_BURST_MS, 0);
+
+    expect(forecast(history, nextMonday + BEFORE_BURST_MS, 900)).toMatchObject({ expected: 200, confident: 0 });
+
+    history = recordDay(history, nextMonday, 0, 0);
+    for (let day = 1; day < 7; day++) history = recordDay(history, nextMonday + day * DAY_MS, 0, 0);
+    history = recordDemand(history, nextMonday + 7 * DAY_MS + BEFORE_BURST_MS, 0);
+
+    expect(forecast(history, nextMonday + 7 * DAY_MS + BEFORE_BURST_MS, 900).expected).toBe(100);
+  });
+
+  it('knows nothing before the first record, and nothing recent after a gap', () => {
+    expect(forecast(emptyDemandHistory(), MONDAY_MS, 900)).toEqual({ expected: 0, confident: 0, recent: 0 });
+
+    const history = recordDemand(emptyDemandHistory(), MONDAY_MS, 7);
+
+    expect(forecast(history, MONDAY_MS + MINUTE_MS, 60).recent).toBe(7);
+    expect(forecast(history, MONDAY_MS + 2 * 15 * MINUTE_MS, 60).recent).toBe(0);
+  });
+});
+
+describe('Function: recordDemand', () => {
+  it('returns the same history while the slot peak holds, and raises it in place of a copy otherwise', () => {
+    const first = recordDemand(emptyDemandHistory(), MONDAY_MS, 3);
+
+    expect(recordDemand(first, MONDAY_MS + MINUTE_MS, 2)).toBe(first);
+
+    const raised = recordDemand(first, MONDAY_MS + MINUTE_MS, 5.1);
+
+    expect(raised).not.toBe(first);
+    expect(forecast(raised, MONDAY_MS + 2 * MINUTE_MS, 60).recent).toBe(5.25);
+    expect(forecast(first, MONDAY_MS + 2 * MINUTE_MS, 60).recent).toBe(3);
+  });
+
+  it('after more than a week without records decays every slot once, and a clock going back only raises its slot', () => {
+    let history = recordDemand(emptyDemandHistory(), MONDAY_MS, 8);
+    history = recordDemand(history, MONDAY_MS + 3 * 7 * DAY_MS, 0);
+
+    expect(history.peaks.reduce((sum, units) => sum + units, 0)).toBe(16); // 8 agents × 4 units, halved once
+
+    const back = recordDemand(history, MONDAY_MS + 3 * 7 * DAY_MS - DAY_MS, 2);
+
+    expect(back.lastSlot).toBe(history.lastSlot);
+    expect(back.peaks.filter((units, index) => units !== history.peaks[index])).toEqual([8]);
+  });
+
+  it('stays within its bound and round-trips through its compact text, whatever it records', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.integer({ min: -3_600_000, max: 30 * DAY_MS }), fc.double({ min: -5, max: 1e6, noNaN: true })),
+          {
+            maxLength: 60,
+          },
+        ),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (records, decay) => {
+          let history = emptyDemandHistory();
+          let nowMs = MONDAY_MS;
+          for (const [stepMs, demand] of records) {
+            nowMs = Math.max(0, nowMs + stepMs);
+            history = recordDemand(history, nowMs, demand, decay);
+          }
+          expect(isDemandHistory(history)).toBe(true);
+          expect(history.peaks).toHaveLength(SLOTS_PER_WEEK);
+          const text = serializeDemandHistory(history);
+          expect(text.length).toBeLessThanOrEqual(2 + 17 + 1 + SLOTS_PER_WEEK * 3);
+          expect(parseDemandHistory(text)).toEqual(history);
+        },
+      ),
+    );
+  });
+});
+
+describe('Function: parseDemandHistory', () => {
+  const text = serializeDemandHistory(recordDemand(emptyDemandHistory(), MONDAY_MS, 3));
+
+  it.each([
+    ['not text', 42],
+    ['truncated', text.slice(0, -5)],
+    ['another version', `2${text.slice(1)}`],
+    ['edited', `${text.slice(0, -1)}*`],
+    ['empty', ''],
+  ])('drops a history that is %s', (_case, value) => {
+    expect(parseDemandHistory(value)).toBeUndefined();
+  });
+
+  it('reads an empty history', () => {
+    expect(parseDemandHistory(serializeDemandHistory(emptyDemandHistory()))).toEqual(emptyDemandHistory());
+  });
+});
+
+describe('Function: isDemandHistory', () => {
+  const valid = emptyDemandHistory();
+
+  it.each([
+    ['null', null],
+    ['a string', 'history'],
+    ['another version', { ...valid, version: 2 }],
+    ['a fractional last slot', { ...valid, lastSlot: 1.5 }],
+    ['a last slot below -1', { ...valid, lastSlot: -2 }],
+    ['too few slots', { ...valid, peaks: [1, 2] }],
+    ['no slots', { ...valid, peaks: 'x' }],
+    ['a negative peak', { ...valid, peaks: valid.peaks.map((_units, index) => (index === 5 ? -1 : 0)) }],
+    ['a peak beyond the encoding', { ...valid, peaks: valid.peaks.map(() => 64 ** 3) }],
+    ['a fractional peak', { ...valid, peaks: valid.peaks.map(() => 0.5) }],
+  ])('rejects %s', (_case, value) => {
+    expect(isDemandHistory(value)).toBe(false);
+  });
+
+  it('accepts a history', () => {
+    expect(isDemandHistory(valid)).toBe(true);
+  });
+});
