@@ -59,8 +59,11 @@ describe('Presets', () => {
     const policy = resolvePolicy('elastic-ci', noFiles);
     const config = scalerConfigOf(policy);
 
-    expect(config.warmPool).toEqual({ enabled: true, minSize: 0, prepareForWaitingJobs: true });
-    expect(policy.fleet.warmPool).toMatchObject({ minSize: 0, maxPreparedCapacity: 10, reuseOnScaleIn: true });
+    expect(config.warmPool).toEqual({ enabled: true, minSize: 0, prepareForWaitingJobs: true, schedules: [] });
+    expect(config.forecast.enabled).toBe(true);
+    expect(config.dependencies.enabled).toBe(true);
+    // No fixed prepared capacity: the pool is what the scaler's MinSize (forecast, waiting jobs) asks for.
+    expect(policy.fleet.warmPool).toMatchObject({ minSize: 0, maxPreparedCapacity: 0, reuseOnScaleIn: true });
   });
 
   it('rejects a scaler-managed warm pool on a fleet without one, or with a MinSize of its own', () => {

@@ -87,15 +87,18 @@ const elasticCi: PolicyInput = {
     scaleOutCooldownSec: 0,
     disableScaleIn: false,
     availabilityThreshold: 0,
-    scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 300 },
+    scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 60 },
     // The scaler sets the pool's MinSize (PutWarmPool), as the agent-scaler Lambda does in production.
     warmPool: { enabled: true, minSize: 0, prepareForWaitingJobs: true },
+    forecast: { enabled: true },
+    dependencies: { enabled: true },
   },
   fleet: {
     minSize: 0,
     idleTimeoutSec: 1800,
-    // The group's own warm pool (AWS mechanics): prepared capacity, reuse on scale-in, surplus retention.
-    warmPool: { maxPreparedCapacity: 10, reuseOnScaleIn: true, surplusRetentionSec: 900 },
+    // The group's own warm pool (AWS mechanics): no fixed prepared capacity (the scaler's MinSize is the pool),
+    // reuse on scale-in, surplus retention about a stopped instance's break-even (a boot's compute in volume).
+    warmPool: { maxPreparedCapacity: 0, reuseOnScaleIn: true, surplusRetentionSec: 600 },
   },
   control: { scheduleSec: 60, pollIntervalSec: 10, invocationTimeoutSec: 50, webhook: { latencySec: 2 } },
 };

@@ -7,6 +7,7 @@ import {
   ScalerConfigError,
   type ScalerState,
 } from '@elastic-ci/scaler-core';
+import type { DurationDistribution } from './distribution.js';
 import { PolicyConfigError } from './errors.js';
 import type { Policy } from './policy.js';
 import type { FleetObservation, InstanceObservation, ScalingDecision, ScalingPolicy } from './scaling-policy.js';
@@ -24,7 +25,11 @@ export function scalerConfigOf(policy: Policy): ScalerConfig {
   }
   let config: ScalerConfig;
   try {
-    config = parseScalerConfig({ ...policy.scaler, agentsPerInstance: policy.fleet.agentsPerInstance });
+    config = parseScalerConfig({
+      ...policy.scaler,
+      agentsPerInstance: policy.fleet.agentsPerInstance,
+      costs: { ...costsOf(policy.fleet), ...(policy.scaler.costs as object | undefined) },
+    });
   } catch (error) {
     if (error instanceof ScalerConfigError) {
       const problems = error.issues.map((issue) => `  scaler.${issue.path}: ${issue.message}`);
@@ -48,6 +53,35 @@ export function scalerConfigOf(policy: Policy): ScalerConfig {
     }
   }
   return config;
+}
+
+/** A lead time to plan with: the 90th percentile of a duration, so capacity is ready in time for most launches. */
+export function leadSecOf(distribution: DurationDistribution): number {
+  if (typeof distribution === 'number') return distribution;
+  switch (distribution.kind) {
+    case 'fixed':
+      return distribution.sec;
+    case 'uniform':
+      return distribution.maxSec;
+    case 'lognormal': {
+      const high = Math.max(distribution.minSec, distribution.medianSec * Math.exp(1.2816 * distribution.sigma));
+      return distribution.maxSec === undefined ? high : Math.min(distribution.maxSec, high);
+    }
+  }
+}
+
+/**
+ * scaler-core's prices and lead times from the fleet's own (a policy's `scaler.costs` overrides them): what the
+ * stack passes the agent-scaler from its instance type, volume and measured boot.
+ */
+export function costsOf(fleet: Policy['fleet']): Record<string, number> {
+  const registration = leadSecOf(fleet.agentRegistrationSec);
+  return {
+    instanceHour: fleet.pricePerInstanceHour,
+    volumeHour: fleet.volumeCostPerInstanceHour,
+    bootSec: Math.round(leadSecOf(fleet.bootSec) + registration),
+    resumeSec: Math.round(leadSecOf(fleet.warmPool?.resumeSec ?? fleet.bootSec) + registration),
+  };
 }
 
 /**
