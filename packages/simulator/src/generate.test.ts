@@ -73,7 +73,7 @@ describe('Function: generateTrace — invariants of every shape', () => {
           expect(generateTrace({ shape, days, seed: seed + 1 })).not.toBe(text);
         },
       ),
-      { numRuns: 9 },
+      { numRuns: 6 },
     );
   });
 
