@@ -75,6 +75,23 @@ describe('Function: simulate — measured window', () => {
     expect([...run(jobs).waitsSec]).toEqual([105, 107]);
   });
 
+  it('counts what happens at t = 0 (MinSize launches) when the window starts at 0', () => {
+    const result = simulate({
+      trace: traceOf([{ id: 'only', at: 5, duration: 50 }]),
+      fleet: fleetOf({ ...HAND_FLEET, minSize: 1 }),
+      control: controlOf(EVERY_TEN_SECONDS),
+      policy: new ReactivePolicy(),
+      seed: 1,
+      queue: 'default',
+    });
+    // The MinSize instance launches at 0 s, before any event: its agent takes the job at 100 s. At MinSize an idle
+    // instance is replaced (idle exit at 750 s, then every 700 s): launches at 0, 750, 1450, 2150, 2850 and 3550 s
+    // until the run stops an hour after the last job.
+    expect(result.coldLaunches).toBe(6);
+    expect(result.peakInstances).toBe(1);
+    expect([...result.waitsSec]).toEqual([95]);
+  });
+
   it('bills an instance that straddles the window start only from the start on', () => {
     // A 4000 s job on an instance launched at 10 s: busy until 4110 s, idle until 4710 s, stopped at 4730 s.
     const result = run(

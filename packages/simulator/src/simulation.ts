@@ -296,6 +296,8 @@ class Simulation {
     this.drainTailSec = options.drainTailSec ?? 3600;
     this.starts = options.recordStarts ? [] : undefined;
     this.measureFromSec = options.measureFromSec ?? 0;
+    // A window from 0 counts the launches the group makes before the first event (MinSize, the warm pool).
+    this.measuring = this.measureFromSec <= 0;
     const span = Math.max(options.trace.spanSec, 60);
     this.timeline = new Timeline(options.timelineBucketSec ?? Math.ceil(span / 720 / 60) * 60);
 
