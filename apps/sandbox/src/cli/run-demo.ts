@@ -22,7 +22,7 @@ import { formatProgressLine } from '../report/progress';
 import type { RecordedJob, RecordedRun, RecordedSample } from '../report/recorded-run';
 import { DEMO_DEFAULTS, DEMO_USAGE, DemoUsageError, parseDemoOptions } from './demo-options';
 import type { DemoSandbox, StartDemoSandbox } from './demo-sandbox';
-import { policyToWorld } from './policy-to-world';
+import { policyToWorld, typicalSec } from './policy-to-world';
 import { explainStartFailure } from './start-failure';
 
 export interface DemoIo {
@@ -39,6 +39,8 @@ export interface DemoIo {
   readonly delay: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Aborted on SIGINT/SIGTERM: the demo stops the sandbox and exits 130. */
   readonly signal: AbortSignal;
+  /** The machine's 1-minute load average and cores, reported beside the figures. */
+  readonly machine?: () => { loadAverage: number; cores: number };
 }
 
 /** Bad input found before anything starts, or a sandbox that could not start: exit 2. */
@@ -132,11 +134,12 @@ async function replayAndRecord(
   options: { speed: number; progressEveryMs: number },
   io: DemoIo,
   progress: (line: string) => void,
-): Promise<{ run: RecordedRun; webhooks?: { sent: number; failed: number } }> {
+): Promise<{ run: RecordedRun; webhooks?: { sent: number; failed: number; lastFailure?: string } }> {
   const { cut, queue } = inputs;
   const signal = io.signal;
   const plan = planReplay(cut);
   const queueJobIds = new Set(plan.filter((job) => job.queue === queue).map((job) => job.id));
+  const traceDurations = new Map(plan.map((job) => [job.id, job.durationSec]));
   const startSec = sandbox.worldNow();
   const samples: RecordedSample[] = [];
   const lags: number[] = [];
@@ -247,7 +250,10 @@ async function replayAndRecord(
   const jobs = sandbox
     .jobs()
     .filter((job) => job.queue === queue)
-    .map((job) => toRecordedJob(job, startSec));
+    .map((job) => {
+      const traceDurationSec = traceDurations.get(job.id);
+      return { ...toRecordedJob(job, startSec), ...(traceDurationSec === undefined ? {} : { traceDurationSec }) };
+    });
   const run: RecordedRun = {
     trace: {
       name: cut.name,
@@ -279,6 +285,7 @@ async function replayAndRecord(
       mean: lags.length === 0 ? 0 : lags.reduce((sum, lag) => sum + lag, 0) / lags.length,
       max: Math.max(0, ...lags),
     },
+    ...(io.machine === undefined ? {} : { machine: io.machine() }),
   };
   return {
     run,
@@ -348,6 +355,8 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
     prediction,
     physics: {
       pollIntervalSec: world.predictionPolicy.control.pollIntervalSec,
+      bootSec: world.bootDelaySec,
+      registrationSec: typicalSec(world.predictionPolicy.fleet.agentRegistrationSec),
       ...(sandbox.agentPingIntervalSec === undefined ? {} : { agentPingIntervalSec: sandbox.agentPingIntervalSec }),
     },
     ...(recorded.webhooks === undefined ? {} : { webhooks: recorded.webhooks }),

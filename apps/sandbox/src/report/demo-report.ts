@@ -17,6 +17,66 @@ export interface WorldPhysics {
   readonly agentPingIntervalSec?: number;
   /** The scaler's poll interval, world seconds. */
   readonly pollIntervalSec: number;
+  /** The model's boot and agent registration, world seconds. */
+  readonly bootSec?: number;
+  readonly registrationSec?: number;
+}
+
+/** Where the sandbox's time went, measured from the run: the facts behind the "why" of each difference. */
+export interface RunDiagnostics {
+  /** First job scheduled → first sample with desired capacity above zero, world seconds. */
+  readonly firstScaleOutAfterSec?: number;
+  /** That sample → first sample with a connected agent, world seconds (boot + agent start). */
+  readonly firstAgentAfterScaleOutSec?: number;
+  /** Median of (finished − started) / trace duration over the finished jobs: 1 when jobs run exactly as long. */
+  readonly jobRunRatio?: number;
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+/** Facts of the run that explain its figures (pure: from the recorded samples and jobs). */
+export function diagnoseRun(run: RecordedRun): RunDiagnostics {
+  const queueJobs = run.jobs.filter((job) => job.queue === run.queue);
+  const scheduledTimes = queueJobs.flatMap((job) => (job.scheduledAtSec === undefined ? [] : [job.scheduledAtSec]));
+  const firstScheduled = scheduledTimes.length === 0 ? undefined : Math.min(...scheduledTimes);
+  const samples = [...run.samples].sort((a, b) => a.atSec - b.atSec);
+  const scaleOut =
+    firstScheduled === undefined
+      ? undefined
+      : samples.find((sample) => sample.atSec >= firstScheduled && sample.desired > 0);
+  const firstAgent =
+    scaleOut === undefined ? undefined : samples.find((sample) => sample.atSec >= scaleOut.atSec && sample.agents > 0);
+  const ratios = queueJobs.flatMap((job) =>
+    job.state === 'finished' &&
+    job.startedAtSec !== undefined &&
+    job.finishedAtSec !== undefined &&
+    (job.traceDurationSec ?? 0) > 0
+      ? [(job.finishedAtSec - job.startedAtSec) / (job.traceDurationSec as number)]
+      : [],
+  );
+  const ratio = median(ratios);
+  return {
+    ...(scaleOut === undefined || firstScheduled === undefined
+      ? {}
+      : { firstScaleOutAfterSec: scaleOut.atSec - firstScheduled }),
+    ...(firstAgent === undefined || scaleOut === undefined
+      ? {}
+      : { firstAgentAfterScaleOutSec: firstAgent.atSec - scaleOut.atSec }),
+    ...(ratio === undefined ? {} : { jobRunRatio: Math.round(ratio * 100) / 100 }),
+  };
+}
+
+function machineNote(run: RecordedRun): string {
+  return run.machine === undefined
+    ? ''
+    : ` (load average ${run.machine.loadAverage.toFixed(1)} on ${run.machine.cores} cores)`;
 }
 
 export interface FigureComparison {
@@ -52,7 +112,9 @@ export interface DemoReport {
     readonly endSec: number;
   };
   readonly figures: readonly FigureComparison[];
-  readonly webhooks?: { readonly sent: number; readonly failed: number };
+  readonly webhooks?: { readonly sent: number; readonly failed: number; readonly lastFailure?: string };
+  readonly diagnostics: RunDiagnostics;
+  readonly machine?: { readonly loadAverage: number; readonly cores: number };
   /** Exit 1 unless 0: a job killed by our own action is the one thing the demo must never show. */
   readonly interruptedJobs: number;
 }
@@ -69,8 +131,29 @@ function percentGap(measured: number, predicted: number): string {
   return `${percent >= 0 ? '+' : ''}${percent}%`;
 }
 
-function waitWhy(run: RecordedRun, physics: WorldPhysics, measured: number, predicted: number, count: number) {
+function waitWhy(
+  run: RecordedRun,
+  physics: WorldPhysics,
+  diagnostics: RunDiagnostics,
+  measured: number,
+  predicted: number,
+  count: number,
+) {
   if (measured > predicted) {
+    const facts: string[] = [];
+    if (diagnostics.firstScaleOutAfterSec !== undefined) {
+      facts.push(
+        `the real scaler first raised desired capacity ${diagnostics.firstScaleOutAfterSec.toFixed(0)} world s after the first job was scheduled (the model: at its next poll, ≤ ${physics.pollIntervalSec.toFixed(0)} s)`,
+      );
+    }
+    if (diagnostics.firstAgentAfterScaleOutSec !== undefined && physics.bootSec !== undefined) {
+      facts.push(
+        `the first agent connected ${diagnostics.firstAgentAfterScaleOutSec.toFixed(0)} world s after that (the model: boot ${physics.bootSec.toFixed(0)} s + registration ${(physics.registrationSec ?? 0).toFixed(0)} s)`,
+      );
+    }
+    if (facts.length > 0) {
+      return `longer in the sandbox: ${facts.join('; ')}; the replay ran up to ${run.replayLagSec.max.toFixed(0)} world s behind the trace; every step is a real process on this machine${machineNote(run)}, and each real second is ${run.timeScale} world seconds`;
+    }
     const ping =
       physics.agentPingIntervalSec === undefined
         ? 'an agent takes a job on its next ping'
@@ -80,7 +163,16 @@ function waitWhy(run: RecordedRun, physics: WorldPhysics, measured: number, pred
   return `shorter in the sandbox: this percentile of ${count} waits is set by the few jobs that found no idle agent, and which ones do depends on when instances left; the real idle exits and drains happen at polls and pings on a loaded wall clock, not at the simulator's exact event times, and the simulator draws each boot from the policy's distribution`;
 }
 
-function instanceHoursWhy(run: RecordedRun, prediction: Prediction, measured: number, predicted: number) {
+function instanceHoursWhy(
+  run: RecordedRun,
+  prediction: Prediction,
+  diagnostics: RunDiagnostics,
+  measured: number,
+  predicted: number,
+) {
+  if (measured > predicted && diagnostics.jobRunRatio !== undefined && diagnostics.jobRunRatio > 1.25) {
+    return `instances stay up longer in the sandbox: its jobs ran a median ${diagnostics.jobRunRatio.toFixed(1)}× their trace duration (each job start and finish runs the real instance hooks as processes on this machine${machineNote(run)}), so more instances were busy for longer; the simulator runs each job exactly its trace duration`;
+  }
   if (!run.atRest && measured < predicted) {
     return `the sandbox stopped at ${formatWorldClock(run.endSec)} with instances still up, the simulator counted until its fleet was at rest at ${formatWorldClock(prediction.endSec)}`;
   }
@@ -99,9 +191,10 @@ export function buildDemoReport(input: {
   measured: MeasuredFigures;
   prediction: Prediction;
   physics: WorldPhysics;
-  webhooks?: { sent: number; failed: number };
+  webhooks?: { sent: number; failed: number; lastFailure?: string };
 }): DemoReport {
   const { run, measured, prediction, physics } = input;
+  const diagnostics = diagnoseRun(run);
   const summary = prediction.summary;
   const predictedRun = summary.jobs - summary.unfinishedJobs - summary.interruptedJobs;
   const figures: FigureComparison[] = [];
@@ -120,21 +213,21 @@ export function buildDemoReport(input: {
     measured.waitSec.p50,
     summary.waitSec.p50,
     agree(measured.waitSec.p50, summary.waitSec.p50, waitTolerance, 0.15),
-    () => waitWhy(run, physics, measured.waitSec.p50, summary.waitSec.p50, measured.waitSec.count),
+    () => waitWhy(run, physics, diagnostics, measured.waitSec.p50, summary.waitSec.p50, measured.waitSec.count),
   );
   add(
     'wait p95 (s)',
     measured.waitSec.p95,
     summary.waitSec.p95,
     agree(measured.waitSec.p95, summary.waitSec.p95, waitTolerance, 0.15),
-    () => waitWhy(run, physics, measured.waitSec.p95, summary.waitSec.p95, measured.waitSec.count),
+    () => waitWhy(run, physics, diagnostics, measured.waitSec.p95, summary.waitSec.p95, measured.waitSec.count),
   );
   add(
     'instance-hours',
     measured.instanceHours,
     summary.instanceHours,
     agree(measured.instanceHours, summary.instanceHours, 0.05, 0.15),
-    () => instanceHoursWhy(run, prediction, measured.instanceHours, summary.instanceHours),
+    () => instanceHoursWhy(run, prediction, diagnostics, measured.instanceHours, summary.instanceHours),
   );
   add(
     'scaling actions',
@@ -176,6 +269,8 @@ export function buildDemoReport(input: {
     },
     figures,
     ...(input.webhooks === undefined ? {} : { webhooks: input.webhooks }),
+    diagnostics,
+    ...(run.machine === undefined ? {} : { machine: run.machine }),
     interruptedJobs: measured.interruptedJobs,
   };
 }
@@ -233,7 +328,10 @@ export function formatDemoReport(report: DemoReport): string {
     `scaling actions in the sandbox: ${byKind || 'none'}; simulator: SetDesiredCapacity ${report.predicted.apiCalls.setDesiredCapacity}, TerminateInstanceInAutoScalingGroup ${report.predicted.apiCalls.terminateInstanceInAutoScalingGroup}, PutWarmPool ${report.predicted.apiCalls.putWarmPool}`,
   );
   if (report.webhooks !== undefined) {
-    extras.push(`job.scheduled webhooks: ${report.webhooks.sent} delivered, ${report.webhooks.failed} not accepted`);
+    const last = report.webhooks.lastFailure === undefined ? '' : ` (last: ${report.webhooks.lastFailure})`;
+    extras.push(
+      `job.scheduled webhooks: ${report.webhooks.sent} delivered, ${report.webhooks.failed} not accepted${last}`,
+    );
   }
   return [...header, '', ...table, '', ...why, ...extras].join('\n');
 }

@@ -8,7 +8,10 @@ import type { RecordedRun } from './recorded-run';
  * - jobs run 4 (j1–j4 finished), unfinished 1 (j6), interrupted 0;
  * - instance-hours with a 60 s minimum: i-a 0–1800 (1800 s) + 2000–2030 (30 s → 60 s), i-b 100–end 3700 (3600 s) →
  *   5460 s = 1.5166… h → 1.517;
- * - scaling actions 4 (3 SetDesiredCapacity, 1 TerminateInstanceInAutoScalingGroup); peak in service 2.
+ * - scaling actions 4 (3 SetDesiredCapacity, 1 TerminateInstanceInAutoScalingGroup); peak in service 2;
+ * - diagnostics: first job scheduled at 0, desired > 0 in the sample at 0 → scale-out after 0 s; first agent in the
+ *   sample at 120 → 120 s later; run/trace duration j1 100/100, j2 280/140, j3 100/100, j4 270/90 → [1, 2, 1, 3],
+ *   median 1.5.
  */
 export const RECORDED_RUN: RecordedRun = {
   trace: { name: 'hand-made', jobs: 5, cutSec: 3600, startEpochMs: Date.UTC(2026, 10, 2) },
@@ -26,6 +29,7 @@ export const RECORDED_RUN: RecordedRun = {
       startedAtSec: 100,
       finishedAtSec: 200,
       interrupted: false,
+      traceDurationSec: 100,
     },
     {
       id: 'j2',
@@ -35,6 +39,7 @@ export const RECORDED_RUN: RecordedRun = {
       startedAtSec: 20,
       finishedAtSec: 300,
       interrupted: false,
+      traceDurationSec: 140,
     },
     {
       id: 'j3',
@@ -44,6 +49,7 @@ export const RECORDED_RUN: RecordedRun = {
       startedAtSec: 50,
       finishedAtSec: 150,
       interrupted: false,
+      traceDurationSec: 100,
     },
     {
       id: 'j4',
@@ -53,6 +59,7 @@ export const RECORDED_RUN: RecordedRun = {
       startedAtSec: 130,
       finishedAtSec: 400,
       interrupted: false,
+      traceDurationSec: 90,
     },
     {
       id: 'j5',

@@ -27,6 +27,8 @@ export interface RecordedRun {
   readonly scalingActions: readonly RecordedScalingAction[];
   /** How late (world seconds) jobs reached the stand-in against their trace time: the machine's lag. */
   readonly replayLagSec: { readonly mean: number; readonly max: number };
+  /** The machine's 1-minute load average at the end and its cores: how loaded the wall clock was. */
+  readonly machine?: { readonly loadAverage: number; readonly cores: number };
 }
 
 export interface RecordedJob {
@@ -38,6 +40,8 @@ export interface RecordedJob {
   readonly finishedAtSec?: number;
   /** The job did not finish with its own exit status (stand-in contract). */
   readonly interrupted: boolean;
+  /** How long the trace says the job runs, world seconds (what the simulator runs it for). */
+  readonly traceDurationSec?: number;
 }
 
 /** One `Sandbox.sample()`: the queue from the stand-in, the group from moto. */
