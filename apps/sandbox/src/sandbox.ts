@@ -301,6 +301,7 @@ async function start(
     },
   });
   cleanups.push(() => fleet.stop());
+  gapProxy.setCommandInvocations((commandId) => fleet.commandInvocations(commandId));
 
   // Stack creation: CloudFormation sends Create to the custom resources once the group exists.
   const customResources = new StackCustomResources({

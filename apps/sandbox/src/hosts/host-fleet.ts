@@ -44,6 +44,13 @@ export class HostFleet {
   readonly #finished: HostSummary[] = [];
   readonly #waiting = new Set<string>();
   readonly #deliveredCommands = new Set<string>();
+  readonly #invocations: {
+    commandId: string;
+    instanceId: string;
+    status: 'Pending' | 'InProgress' | 'Success' | 'Failed';
+    requestedAt: number;
+    documentName: string;
+  }[] = [];
   readonly #replacing = new Set<string>();
   readonly #events: HostEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -94,6 +101,11 @@ export class HostFleet {
 
   logs(): string[] {
     return this.hosts().flatMap((host) => host.logs);
+  }
+
+  /** What the fleet did with SSM Run Commands (moto runs none), per command and instance. */
+  commandInvocations(commandId: string | undefined) {
+    return this.#invocations.filter((invocation) => commandId === undefined || invocation.commandId === commandId);
   }
 
   /** Instances waiting for a free host slot (over `maxConcurrentHosts`). */
@@ -228,7 +240,20 @@ export class HostFleet {
         if (groupTargets.includes(group.name))
           for (const instance of group.instances) targets.add(instance.InstanceId as string);
       }
-      for (const instanceId of targets) void this.#hosts.get(instanceId)?.runShell(script);
+      for (const instanceId of targets) {
+        const host = this.#hosts.get(instanceId);
+        const invocation = {
+          commandId: id,
+          instanceId,
+          status: host === undefined ? ('Failed' as const) : ('InProgress' as const),
+          requestedAt: command.RequestedDateTime?.getTime() ?? Date.now(),
+          documentName: 'AWS-RunShellScript',
+        };
+        this.#invocations.push(invocation);
+        void host?.runShell(script).then((code) => {
+          (invocation as { status: string }).status = code === 0 ? 'Success' : 'Failed';
+        });
+      }
     }
   }
 }

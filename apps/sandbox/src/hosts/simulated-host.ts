@@ -88,7 +88,12 @@ pid=$(cat "${pidFile}" 2>/dev/null)
 case "$*" in
   *is-active*) if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo active; exit 0; else echo inactive; exit 3; fi ;;
   *poweroff*) touch "${join(root, 'run', 'powered-off')}"; exit 0 ;;
-  *stop*buildkite-agent*) if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; fi; exit 0 ;;
+  *stop*buildkite-agent*)
+    # systemd sends SIGTERM once per stop: a unit already stopping is not signalled again (a second SIGTERM would
+    # make the agent cancel its job).
+    marker="${join(root, 'run', 'stop-requested')}"
+    if [ -n "$pid" ] && [ "$(cat "$marker" 2>/dev/null)" != "$pid" ]; then echo "$pid" > "$marker"; kill -TERM "$pid" 2>/dev/null; fi
+    exit 0 ;;
 esac
 exit 0
 `;

@@ -12,11 +12,22 @@ export interface LifecycleActionCall {
   readonly at: number;
 }
 
+/** One instance's execution of an SSM Run Command, as the sandbox ran it. */
+export interface CommandInvocation {
+  readonly commandId: string;
+  readonly instanceId: string;
+  readonly status: 'Pending' | 'InProgress' | 'Success' | 'Failed';
+  readonly requestedAt: number;
+  readonly documentName: string;
+}
+
 export interface MotoGapProxy {
   /** Point every product process here instead of at moto. */
   readonly endpoint: string;
   lifecycleActions(): readonly LifecycleActionCall[];
   onLifecycleAction(listener: (call: LifecycleActionCall) => void): () => void;
+  /** Where `ListCommandInvocations` answers come from (the fleet, which runs the commands). */
+  setCommandInvocations(provider: (commandId: string | undefined) => readonly CommandInvocation[]): void;
   close(): Promise<void>;
 }
 
@@ -25,11 +36,14 @@ export interface MotoGapProxy {
  * - `CompleteLifecycleAction` and `RecordLifecycleActionHeartbeat` (Auto Scaling): moto has no model of lifecycle
  *   actions (it terminates an instance at once, with no `Terminating:Wait`), so lifecycled's calls are recorded and
  *   answered as AWS answers them. The sandbox keeps the terminating host alive until lifecycled completes.
+ * - `ListCommandInvocations` (SSM): moto raises NotImplementedError (HTTP 500), and it never runs commands; the
+ *   sandbox runs them on the simulated instances and answers with what happened (stop-agents reads it).
  */
 export async function startMotoGapProxy(upstream: string): Promise<MotoGapProxy> {
   const upstreamUrl = new URL(upstream);
   const calls: LifecycleActionCall[] = [];
   const listeners = new Set<(call: LifecycleActionCall) => void>();
+  let commandInvocations: (commandId: string | undefined) => readonly CommandInvocation[] = () => [];
   const server: Server = createServer(async (incoming, outgoing) => {
     const body = await readBody(incoming);
     const form = isForm(incoming) ? new URLSearchParams(body.toString('utf8')) : undefined;
@@ -49,6 +63,31 @@ export async function startMotoGapProxy(upstream: string): Promise<MotoGapProxy>
       outgoing.end(
         `<${action}Response xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><${action}Result/>` +
           `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+      );
+      return;
+    }
+    if (incoming.headers['x-amz-target'] === 'AmazonSSM.ListCommandInvocations') {
+      let request: { CommandId?: string; InstanceId?: string } = {};
+      try {
+        request = JSON.parse(body.toString('utf8') || '{}') as typeof request;
+      } catch {
+        // An unreadable request lists everything, as an empty filter would.
+      }
+      const invocations = commandInvocations(request.CommandId).filter(
+        (invocation) => request.InstanceId === undefined || invocation.instanceId === request.InstanceId,
+      );
+      outgoing.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      outgoing.end(
+        JSON.stringify({
+          CommandInvocations: invocations.map((invocation) => ({
+            CommandId: invocation.commandId,
+            InstanceId: invocation.instanceId,
+            Status: invocation.status,
+            StatusDetails: invocation.status,
+            DocumentName: invocation.documentName,
+            RequestedDateTime: invocation.requestedAt / 1000,
+          })),
+        }),
       );
       return;
     }
@@ -83,6 +122,9 @@ export async function startMotoGapProxy(upstream: string): Promise<MotoGapProxy>
     onLifecycleAction(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    setCommandInvocations(provider) {
+      commandInvocations = provider;
     },
     close: () =>
       new Promise<void>((resolve) => {

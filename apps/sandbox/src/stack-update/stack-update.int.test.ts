@@ -1,0 +1,114 @@
+// A signed job.scheduled webhook scales out through the real webhook bundle; then a stack update replaces the group
+// while its agent is busy: stop-agents gets Update then the cleanup Delete, drains the old group without
+// interrupting the job, and only then is the old group deleted.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { awsClientConfig } from '@elastic-ci/testing';
+import { signBuildkiteWebhook } from '@elastic-ci/testing/webhook-signing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../sandbox';
+
+let sandbox: Sandbox | undefined;
+afterAll(async () => {
+  await sandbox?.stop();
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, boundMs = 150_000) {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('sandbox webhook and stack update', () => {
+  it('scales out on a signed webhook and drains the replaced group with a busy agent without interrupting it', async () => {
+    const config = awsClientConfig();
+    sandbox = await startSandbox({
+      timeScale: 10,
+      logDir: await mkdtemp(join(tmpdir(), 'sandbox-update-')),
+      aws: { endpoint: config.endpoint, region: config.region, credentials: config.credentials },
+      // Only the webhook scales: the schedule is off, so the scale-out proves the webhook path.
+      schedule: false,
+      maxConcurrentHosts: 2,
+      world: {
+        stackName: 'update',
+        bootDelaySec: 20,
+        config: { buildkite: { queue: 'update', idleTimeoutSec: 600 }, scaling: { maxSize: 2 } },
+      },
+    });
+    const running = sandbox;
+    const oldGroup = running.groupName;
+
+    running.standIn.addJob({ id: 'busy-job', queue: 'update', durationSec: 150 });
+    const body = JSON.stringify({
+      event: 'job.scheduled',
+      job: { id: 'busy-job', agent_query_rules: ['queue=update'] },
+    });
+    const headers = signBuildkiteWebhook({
+      body,
+      secret: running.webhookSecret,
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    const answer = await running.deliverWebhook(headers, body);
+    expect(answer.statusCode).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ desired: 1 });
+
+    // A forged signature is refused by the same bundle.
+    const forged = await running.deliverWebhook(
+      { ...headers, 'X-Buildkite-Signature': 'timestamp=1,signature=00' },
+      body,
+    );
+    expect(forged.statusCode).toBe(401);
+
+    await until('the job to run on the old group', () =>
+      running.standIn.jobs().find((job) => job.id === 'busy-job' && job.state === 'running'),
+    );
+    // Busy as the group sees it: the job's environment hook (job-started) has set scale-in protection. Before that, the
+    // instance is idle to Auto Scaling and a drain may take it through the lifecycle hook (a window the product has).
+    const autoScaling = new AutoScalingClient(config);
+    await until('busy protection on the old group', async () => {
+      const instances = (
+        await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [oldGroup] }))
+      ).AutoScalingGroups?.[0]?.Instances;
+      return instances?.length === 1 && instances[0]?.ProtectedFromScaleIn === true ? true : undefined;
+    });
+
+    const update = await running.simulateStackUpdate();
+    expect(update.oldGroupName).toBe(oldGroup);
+    expect(update.newGroupName).not.toBe(oldGroup);
+    expect(running.groupName).toBe(update.newGroupName);
+    expect(update.steps.map((step) => [step.requestType, step.resourceType, step.answer.status])).toEqual([
+      ['Update', 'Custom::AzRebalancingSuspender', 'SUCCESS'],
+      ['Update', 'Custom::StopAgents', 'SUCCESS'],
+      ['Delete', 'Custom::StopAgents', 'SUCCESS'],
+    ]);
+    expect(update.steps[2]?.groupName).toBe(oldGroup);
+    expect(update.oldGroupDeleted).toBe(true);
+
+    // The drain answered only after the busy job ended, with its own exit status.
+    const job = running.standIn.jobs().find((candidate) => candidate.id === 'busy-job');
+    expect(job).toMatchObject({ state: 'finished', exitStatus: 0, interrupted: false });
+    const groups = await autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [oldGroup, update.newGroupName] }),
+    );
+    expect(groups.AutoScalingGroups?.map((group) => group.AutoScalingGroupName)).toEqual([update.newGroupName]);
+
+    const pids = running.startedPids();
+    await running.stop();
+    expect(
+      pids.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    ).toEqual([]);
+  }, 300_000);
+});
