@@ -270,7 +270,7 @@ const output = [
         '',
         '### Sensitivity: warm resume and cold boot',
         '',
-        "Each cell: elastic-ci's worst p95 ratio over the four Buildkite variants · worst cost ratio · p95 ratio against `buildkite-tuned`; ✓ when every target of the row above is met. One setting changes at a time (`--resume-sec` / `--boot-sec`: every policy's distribution stretched to that median); Buildkite variants have no warm pool, so the resume time changes only elastic-ci.",
+        "Each cell: elastic-ci's worst p95 ratio over the four Buildkite variants · worst cost ratio · p95 ratio against `buildkite-tuned`; ✓ when every target above (issue 15) is met. One setting changes at a time (`--resume-sec` / `--boot-sec`: every policy's distribution stretched to that median); Buildkite variants have no warm pool, so the resume time changes only elastic-ci.",
         '',
         ...sensitivity,
       ]
