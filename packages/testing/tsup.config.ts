@@ -8,6 +8,7 @@ export default defineConfig({
     'src/moto-reset-setup.ts',
     'src/moto-server.ts',
     'src/imds-stand-in.ts',
+    'src/aws-fault-proxy.ts',
     'src/simulated-agent.ts',
     // Subpaths for code outside vitest (the sandbox's `make demo`): the index imports vitest.
     'src/buildkite-api-stand-in.ts',
