@@ -1,10 +1,16 @@
 /**
- * The message for a sandbox that could not start because of the machine, not the code — moto missing, a port in
- * use — naming the fix; `undefined` for anything else (an internal error).
+ * The message for a sandbox that could not start because of its input or the machine, not the code — a policy the
+ * stack refuses, moto missing, a port in use — naming the fix; `undefined` for anything else (an internal error).
  */
 export function explainStartFailure(error: unknown): string | undefined {
   for (let current: unknown = error, depth = 0; current instanceof Error && depth < 10; depth += 1) {
-    if (current.name === 'MotoUnavailableError') return current.message;
+    // These messages already say what to run (make test / make demo); SandboxStartError names the bad setting.
+    if (['MotoUnavailableError', 'ProductNotBuiltError', 'SandboxStartError'].includes(current.name)) {
+      return current.message;
+    }
+    if (current.name === 'StackConfigError') {
+      return `the policy cannot be deployed as a stack (apps/infra refuses its config): ${current.message}\n  change the policy setting behind that field (see apps/sandbox/README.md, "Policies")`;
+    }
     const code = (current as { code?: unknown }).code;
     if (code === 'EADDRINUSE') {
       const { address, port } = current as { address?: unknown; port?: unknown };
