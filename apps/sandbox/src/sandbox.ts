@@ -271,7 +271,9 @@ async function start(
   const queue = contract.agent?.queue ?? 'default';
   const groupNames = new Set([world.groupName]);
   const fleet = new HostFleet({
-    aws: productAws,
+    // The fleet plays Auto Scaling and EC2 themselves (launch, replace, run commands): it talks to moto directly, so
+    // a fault proxy in front of the product does not disturb the world it simulates.
+    aws: moto,
     groupNames: () => [...groupNames],
     rootDir: join(options.logDir, 'hosts'),
     ...(options.maxConcurrentHosts === undefined ? {} : { maxConcurrentHosts: options.maxConcurrentHosts }),
@@ -306,7 +308,8 @@ async function start(
   // Stack creation: CloudFormation sends Create to the custom resources once the group exists.
   const customResources = new StackCustomResources({
     world,
-    aws: productAws,
+    // CloudFormation's own calls (deleting the old group) go to moto directly; the functions use lambdaEnvironment.
+    aws: moto,
     logDir: options.logDir,
     workDir,
     lambdaEnvironment,
