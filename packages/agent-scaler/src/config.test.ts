@@ -117,6 +117,10 @@ describe('Function: parseAgentScalerConfig', () => {
       SCALER_POLICIES: JSON.stringify({
         overProvision: { strategy: 'instances', instances: 1 },
         scaleIn: { minIdleSec: 60 },
+        forecast: { enabled: true, prelaunch: true },
+        dependencies: { enabled: true, releaseQuantile: 0.05 },
+        costs: { instanceHour: 0.34, bootSec: 200 },
+        warmPool: { enabled: true, schedules: [{ cron: '* 8-17 * * MON-FRI', timezone: 'Europe/Berlin', minSize: 4 }] },
       }),
     });
 
@@ -127,6 +131,10 @@ describe('Function: parseAgentScalerConfig', () => {
       growthThrottle: { launchesPerSec: 0.5, burst: 4 },
       staleMetricsAfterSec: 60,
       overProvision: { strategy: 'instances', instances: 1 },
+      forecast: { enabled: true, prelaunch: true, weeklyDecay: 0.5 },
+      dependencies: { enabled: true, releaseQuantile: 0.05, minSamples: 3 },
+      costs: { instanceHour: 0.34, volumeHour: 0.0274, bootSec: 200, resumeSec: 40 },
+      warmPool: { schedules: [{ minSize: 4 }] },
     });
   });
 
@@ -145,8 +153,13 @@ describe('Function: parseAgentScalerConfig', () => {
     });
 
     // Assess
-    expect(fromVariables.scaler.warmPool).toEqual({ enabled: true, minSize: 2, prepareForWaitingJobs: true });
-    expect(mixed.scaler.warmPool).toEqual({ enabled: true, minSize: 1, prepareForWaitingJobs: false });
+    expect(fromVariables.scaler.warmPool).toEqual({
+      enabled: true,
+      minSize: 2,
+      prepareForWaitingJobs: true,
+      schedules: [],
+    });
+    expect(mixed.scaler.warmPool).toEqual({ enabled: true, minSize: 1, prepareForWaitingJobs: false, schedules: [] });
   });
 
   it('names each bad warm-pool variable', () => {

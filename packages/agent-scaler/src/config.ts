@@ -336,6 +336,9 @@ const POLICY_JSON_KEYS = [
   'stepScaling',
   'scaleIn',
   'warmPool',
+  'costs',
+  'forecast',
+  'dependencies',
 ];
 
 /** Buildkite factors: `math.Abs` is applied and 0 means "no factor", which is a factor of 1 in scaler-core. */

@@ -1,3 +1,11 @@
+import {
+  emptyDemandHistory,
+  emptyWaitingMemory,
+  MAX_COHORTS,
+  MAX_SAMPLES,
+  type ScalerState,
+  type WaitingMemory,
+} from '@elastic-ci/scaler-core';
 import { FakeClock } from '@elastic-ci/testing';
 import { describe, expect, it } from 'vitest';
 import { StateStoreError } from './errors';
@@ -6,6 +14,7 @@ import {
   createActivityDerivedStateStore,
   createSsmStateStore,
   lastScaleTimesFromActivities,
+  serializeScalerState,
 } from './scaler-state-store';
 import { FakeAutoScaling, FakeParameterStore } from './testing-fakes';
 
@@ -88,13 +97,16 @@ describe('Function: createSsmStateStore', () => {
   function store(parameterStore = new FakeParameterStore()) {
     const clock = new FakeClock(1_000_000);
     const group = new FakeAutoScaling('agents', { desired: 1 });
+    const warnings: string[] = [];
     return {
       parameterStore,
       group,
+      warnings,
       stateStore: createSsmStateStore({
         parameterStore,
         parameterName: '/scaler/state',
         clock,
+        onWarning: (message) => warnings.push(message),
         activityScan: {
           autoScaling: group,
           groupName: 'agents',
@@ -121,6 +133,82 @@ describe('Function: createSsmStateStore', () => {
     // Assess
     expect(loaded).toEqual({ lastScaleOutAtMs: 5, throttleTokens: 1.5 });
     expect(parameterStore.writes).toHaveLength(2);
+  });
+
+  /** A state at the bound: every slot at the encoding's largest peak, every cohort and sample taken. */
+  function stateAtTheBound(): ScalerState {
+    const history = emptyDemandHistory();
+    history.lastSlot = 99_999_999_999;
+    history.peaks.fill(64 ** 3 - 1);
+    const waitingMemory: WaitingMemory = {
+      ...emptyWaitingMemory(),
+      waiting: 4_294_967_295,
+      cohorts: Array.from({ length: MAX_COHORTS }, () => [9_999_999_999_999, 4_294_967_295, 1]).flat(),
+      blockSec: new Array(MAX_SAMPLES).fill(9_999_999),
+    };
+    return {
+      lastScaleOutAtMs: 9_999_999_999_999,
+      lastScaleInAtMs: 9_999_999_999_999,
+      throttleTokens: 1_000_000.123456789,
+      throttleUpdatedAtMs: 9_999_999_999_999,
+      demandHistory: history,
+      waitingMemory,
+    };
+  }
+
+  it('round-trips the learned memories, and stays within a Standard parameter (4 KB) at their bound', async () => {
+    // Prepare
+    const { stateStore, parameterStore, warnings } = store();
+    const state = stateAtTheBound();
+
+    // Act
+    await stateStore.save(state);
+    const loaded = await stateStore.load();
+
+    // Assess
+    const text = parameterStore.values.get('/scaler/state') as string;
+    expect(text.length).toBeLessThanOrEqual(4096);
+    expect(loaded).toEqual(state);
+    expect(warnings).toEqual([]);
+  });
+
+  it('drops a demand history that does not parse with one warning and keeps the rest of the state', async () => {
+    // Prepare
+    const { stateStore, parameterStore, group, warnings } = store();
+    const text = serializeScalerState(stateAtTheBound(), 1);
+    const history = JSON.parse(text).demandHistory as string;
+    parameterStore.values.set(
+      '/scaler/state',
+      JSON.stringify({ ...JSON.parse(text), demandHistory: history.slice(0, 1000), waitingMemory: { version: 0 } }),
+    );
+
+    // Act
+    const loaded = await stateStore.load();
+
+    // Assess
+    expect(loaded).toEqual({
+      lastScaleOutAtMs: 9_999_999_999_999,
+      lastScaleInAtMs: 9_999_999_999_999,
+      throttleTokens: 1_000_000.123456789,
+      throttleUpdatedAtMs: 9_999_999_999_999,
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/the demand history and the waiting-job memory did not parse/);
+    expect(group.calls).toEqual([]);
+  });
+
+  it('rebuilds from activities, with one warning, when the parameter was cut short', async () => {
+    // Prepare
+    const { stateStore, parameterStore, group, warnings } = store();
+    parameterStore.values.set('/scaler/state', serializeScalerState(stateAtTheBound(), 1).slice(0, 2000));
+
+    // Act
+    const state = await stateStore.load();
+
+    // Assess
+    expect(state).toEqual({});
+    expect(warnings).toHaveLength(1);
+    expect(group.calls).toEqual(['describeScalingActivities']);
   });
 
   it('wraps a failing read or write in StateStoreError', async () => {

@@ -1,4 +1,10 @@
-import { initialScalerState, type ScalerState } from '@elastic-ci/scaler-core';
+import {
+  initialScalerState,
+  isWaitingMemory,
+  parseDemandHistory,
+  type ScalerState,
+  serializeDemandHistory,
+} from '@elastic-ci/scaler-core';
 import * as z from 'zod';
 import type { Clock } from './clock';
 import { StateStoreError } from './errors';
@@ -143,7 +149,12 @@ export function createSsmStateStore(options: {
         const parsed = parseState(text);
         if (parsed) {
           lastSaved = text;
-          return parsed;
+          if (parsed.dropped.length > 0) {
+            options.onWarning?.(
+              `scaler state parameter ${options.parameterName}: ${parsed.dropped.join(' and ')} did not parse (an older format or a truncated value); dropped, the scaler learns it again`,
+            );
+          }
+          return parsed.state;
         }
         options.onWarning?.(
           `scaler state parameter ${options.parameterName} does not hold a valid state; rebuilding it from scaling activities`,
@@ -152,7 +163,7 @@ export function createSsmStateStore(options: {
       return (await scanActivities(options.activityScan)).state;
     },
     async save(state) {
-      const text = JSON.stringify({ ...state, savedAtMs: options.clock.now() });
+      const text = serializeScalerState(state, options.clock.now());
       const comparable = (value: string | undefined) =>
         value === undefined ? undefined : JSON.stringify({ ...JSON.parse(value), savedAtMs: 0 });
       if (comparable(text) === comparable(lastSaved)) return;
@@ -166,7 +177,24 @@ export function createSsmStateStore(options: {
   };
 }
 
-function parseState(text: string): ScalerState | undefined {
+/**
+ * The state as the parameter's text: JSON, with the demand history in scaler-core's compact form (about 2 KB at
+ * most), so the whole state stays well within a Standard parameter's 4 KB (see the size test at the bound).
+ */
+export function serializeScalerState(state: ScalerState, savedAtMs: number): string {
+  const { demandHistory, ...rest } = state;
+  return JSON.stringify({
+    ...rest,
+    ...(demandHistory === undefined ? {} : { demandHistory: serializeDemandHistory(demandHistory) }),
+    savedAtMs,
+  });
+}
+
+/**
+ * The state from the parameter's text, or `undefined` when it is not a state at all. A learned part that does not
+ * parse (an older format, a value cut short) is dropped on its own and named in `dropped`: the cooldown times stay.
+ */
+export function parseState(text: string): { state: ScalerState; dropped: string[] } | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -175,6 +203,17 @@ function parseState(text: string): ScalerState | undefined {
   }
   const result = persistedStateSchema.safeParse(json);
   if (!result.success) return undefined;
-  const { savedAtMs: _savedAtMs, ...state } = result.data;
-  return state as ScalerState;
+  const { savedAtMs: _savedAtMs, demandHistory: storedHistory, waitingMemory, ...rest } = result.data;
+  const state = rest as ScalerState;
+  const dropped: string[] = [];
+  if (storedHistory !== undefined) {
+    const history = parseDemandHistory(storedHistory);
+    if (history === undefined) dropped.push('the demand history');
+    else state.demandHistory = history;
+  }
+  if (waitingMemory !== undefined) {
+    if (isWaitingMemory(waitingMemory)) state.waitingMemory = waitingMemory;
+    else dropped.push('the waiting-job memory');
+  }
+  return { state, dropped };
 }

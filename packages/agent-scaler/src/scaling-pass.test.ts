@@ -806,6 +806,62 @@ describe('Function: scaler state across cold starts', () => {
   });
 });
 
+describe('Function: scaler state with the forecast and dependencies (SCALER_POLICIES)', () => {
+  const LEARNING = {
+    SCALER_STATE_PARAMETER: '/scaler/state',
+    SCALER_POLICIES: JSON.stringify({ forecast: { enabled: true }, dependencies: { enabled: true } }),
+  };
+
+  it('keeps the learned memories after a hold, across a cold start, and logs the history only as its slot', async () => {
+    // Prepare
+    const { runtime, makeRuntime, metricsClient, parameterStore, group } = setup(LEARNING);
+    metricsClient.jobs = { running: 1, waiting: 3 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+    const saved = parameterStore.values.get('/scaler/state') as string;
+    const { lines: afterColdStart } = await captureOutput(() => makeRuntime().pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'unchanged', action: 'hold', desired: 1 });
+    expect(group.calls.filter((call) => call.startsWith('set'))).toEqual([]);
+    const persisted = JSON.parse(saved);
+    expect(persisted.demandHistory).toMatch(/^1\.\d+\./);
+    expect(persisted.waitingMemory).toMatchObject({ waiting: 3 });
+    expect(saved.length).toBeLessThan(4096);
+    const decision = jsonRecords(afterColdStart).find((record) => record.message === 'scaling decision');
+    expect(decision?.inputs).toMatchObject({
+      state: { demandHistory: { lastSlot: expect.any(Number) }, waitingMemory: { waiting: 3 } },
+    });
+    expect(lines.join('\n')).not.toMatch(/warn/i);
+  });
+
+  it('drops a truncated history with one warning and rebuilds it, never failing the pass', async () => {
+    // Prepare
+    const { runtime, metricsClient, parameterStore } = setup(LEARNING);
+    parameterStore.values.set('/scaler/state', JSON.stringify({ lastScaleOutAtMs: 1, demandHistory: '1.2963.AAAB' }));
+    metricsClient.jobs = { scheduled: 2 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-out', desired: 2 });
+    expect(lines.filter((line) => line.includes('did not parse'))).toHaveLength(1);
+    const persisted = JSON.parse(parameterStore.values.get('/scaler/state') as string);
+    expect(persisted.demandHistory).toHaveLength(`1.${persisted.demandHistory.split('.')[1]}.`.length + 672 * 3);
+  });
+
+  it('fails the cold start naming the forecast option out of range', () => {
+    expect(() =>
+      parseAgentScalerConfig({
+        ...baseEnvironment,
+        SCALER_POLICIES: JSON.stringify({ forecast: { weeklyDecay: 2 }, dependencies: { releaseQuantile: -1 } }),
+      }),
+    ).toThrow(/SCALER_POLICIES \(forecast\.weeklyDecay\)[\s\S]*SCALER_POLICIES \(dependencies\.releaseQuantile\)/);
+  });
+});
+
 describe('Function: ScalerRuntime.pass concurrency', () => {
   it('runs at most one SetDesiredCapacity at a time and ends on the latest metrics', async () => {
     // Prepare: the first pass's SetDesiredCapacity blocks until released

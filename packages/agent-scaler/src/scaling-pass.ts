@@ -1,5 +1,5 @@
 import { BuildkiteApiError, type QueueMetricsResult, RateLimitedError } from '@elastic-ci/buildkite-api';
-import type { Decision, DecisionInput, GroupState, QueueMetrics } from '@elastic-ci/scaler-core';
+import type { Decision, DecisionInput, GroupState, QueueMetrics, ScalerState } from '@elastic-ci/scaler-core';
 import type { Clock } from './clock';
 import type { AgentScalerConfig } from './config';
 import { LeaseEndedDuringCallError, LeaseExpiredError } from './errors';
@@ -151,7 +151,10 @@ export async function runScalingPass(
     const applied = await applyDecision(deps, snapshot, decision, ensureMayAct, bounded);
 
     stage = 'persist';
-    if (applied.changed) await deps.stateStore.save(decision.nextState);
+    // The learned memories (demand history, waiting jobs) are kept after every pass; the scale-event times only
+    // after an action that took effect.
+    const nextState = applied.changed ? decision.nextState : withLearnedMemories(state, decision.nextState);
+    if (nextState !== state) await deps.stateStore.save(nextState);
 
     // Only once the pass has succeeded: a failed pass never touches the pool.
     const warmPool =
@@ -176,7 +179,7 @@ export async function runScalingPass(
       trigger,
       queue: config.queue,
       groupName: config.groupName,
-      inputs: { metrics, group: summarizeGroup(group), state, nowMs },
+      inputs: { metrics, group: summarizeGroup(group), state: summarizeState(state), nowMs },
       reasons: decision.reasons,
       action: decision.action,
       target: decision.target,
@@ -426,6 +429,21 @@ async function applyDecision(
   ensureMayAct();
   await autoScaling.setDesiredCapacity(config.groupName, decision.desired, bounded);
   return { changed: true, desired: decision.desired, drained: [], skipped: [] };
+}
+
+/** `state` with the memories `decision` learned (and nothing else of it), or `state` itself when they are unchanged. */
+function withLearnedMemories(state: ScalerState, next: ScalerState): ScalerState {
+  if (next.demandHistory === state.demandHistory && next.waitingMemory === state.waitingMemory) return state;
+  const merged: ScalerState = { ...state };
+  if (next.demandHistory !== undefined) merged.demandHistory = next.demandHistory;
+  if (next.waitingMemory !== undefined) merged.waitingMemory = next.waitingMemory;
+  return merged;
+}
+
+/** The state for the decision log: the demand history (672 slots) only as the slot it was last recorded in. */
+function summarizeState(state: ScalerState) {
+  const { demandHistory, ...rest } = state;
+  return demandHistory === undefined ? rest : { ...rest, demandHistory: { lastSlot: demandHistory.lastSlot } };
 }
 
 function summarizeGroup(group: GroupState) {
