@@ -146,6 +146,7 @@ const badValues: Record<string, unknown> = {
   'lifecycled.spotListener': 'true',
   'lifecycle.warmPoolEnabled': 'true',
   'lifecycle.launchHookName': 'elastic ci launch',
+  'docker.prePullImages': ['--privileged'],
   'lifecycle.terminateOnIdle': 'true',
   'lifecycle.protectWhileBusy': 'true',
   'lifecycle.releaseProtectionWhenIdle': 'true',
@@ -184,6 +185,39 @@ function documentWithBadValue(path: string, value: unknown): Record<string, unkn
 }
 
 const pathLabel = (path: string) => path.replace(/ \(kind .*\)$/, '').replaceAll('[]', '[0]');
+
+describe('docker.prePullImages', () => {
+  const withImages = (images: unknown) => ({ ...minimal, docker: { prePullImages: images } }) as BootContractInput;
+
+  it('takes image references with registry, port, path, tag and digest', () => {
+    const images = [
+      'node:22',
+      'public.ecr.aws/docker/library/node:22-alpine',
+      'localhost:5000/team/app_1.x:v1.2.3',
+      `123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:${'a'.repeat(64)}`,
+    ];
+    expect(parseBootContract(renderBootContract(withImages(images))).docker.prePullImages).toEqual(images);
+  });
+
+  it.each([
+    ['an option', '--privileged'],
+    ['a shell word', 'node:22; rm -rf /'],
+    ['upper case in the path', 'Library/Node'],
+    ['a short digest', 'node@sha256:abc'],
+    ['an over-long reference', `registry.example.com/${'a'.repeat(180)}`],
+    ['an empty string', ''],
+  ])('refuses %s', (_what, image) => {
+    expect(() => renderBootContract(withImages([image]))).toThrow(
+      /docker\.prePullImages(\[0\])?: must be an image reference/,
+    );
+  });
+
+  it('takes at most 4 images', () => {
+    expect(() => renderBootContract(withImages(Array.from({ length: 5 }, (_, i) => `node:${i}`)))).toThrow(
+      /docker\.prePullImages: has more than 4 entries/,
+    );
+  });
+});
 
 describe('Function: renderBootContract and parseBootContract', () => {
   it('round-trips every valid contract, with every default filled in', () => {

@@ -71,6 +71,12 @@ const GO_DURATION = /^(\d{1,6}[smhd]){1,4}$/;
 const SYSTEMD_SIZE = /^(\d{1,12}[KMGT]?|([1-9]\d?|100)%|infinity)$/;
 const CPU_QUOTA = /^\d{1,5}%$/;
 const JWKS_KEY_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * A Docker image reference (`[registry[:port]/]path[:tag][@sha256:digest]`, Docker's grammar), at most 190
+ * characters; it is passed to `docker pull` as one argument (never through a shell), and may not start with `-`.
+ */
+const IMAGE_REFERENCE =
+  /^(?=.{1,190}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 /** Auto Scaling's lifecycle hook name characters; the stack names its hooks, so 64 is plenty. */
 const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9_/-]{1,64}$/;
 
@@ -573,6 +579,18 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
             .boolean()
             .default(false)
             .describe('Also run the disk check and prune in the pre-exit hook.'),
+          prePullImages: z
+            .array(
+              matching(
+                IMAGE_REFERENCE,
+                'must be an image reference such as public.ecr.aws/docker/library/node:22 or 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:<64 hex digits> (at most 190 characters)',
+              ),
+            )
+            .max(4)
+            .default([])
+            .describe(
+              'Images pulled while the instance is `Warmed:*` (warm pool), after an ECR login for ECR images (at most 4): a cache, so a failed pull is logged and the boot goes on.',
+            ),
         })
         .strict()
         .prefault({})

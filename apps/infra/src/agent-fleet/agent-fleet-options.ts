@@ -629,6 +629,13 @@ export interface AgentFleetOptions {
    */
   readonly preExitDiskCleanupEnabled?: boolean | undefined;
   /**
+   * Images the boot pulls while an instance waits in the warm pool (at most 4; needs `warmPoolEnabled`), so jobs find
+   * them in the Docker daemon. ECR images are pulled after an ECR login (the instance role needs `ecrAccessPolicy`);
+   * a failed pull is logged and the boot goes on.
+   * @default none
+   */
+  readonly dockerPrePullImages?: readonly string[] | undefined;
+  /**
    * NVMe instance storage as a RAID 0 for Docker, builds and git mirrors [`EnableInstanceStorage`].
    * @default false
    */

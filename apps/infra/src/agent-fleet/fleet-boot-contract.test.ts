@@ -176,6 +176,12 @@ describe('Function: bootContractInputFor', () => {
     expect(roundTrip({}).lifecycle.launchHookName).toBeUndefined();
   });
 
+  it('hands the instance the images to pull while warmed', () => {
+    const images = ['public.ecr.aws/docker/library/node:22', '123456789012.dkr.ecr.eu-central-1.amazonaws.com/app:1'];
+    expect(roundTrip({ dockerPrePullImages: images }).docker.prePullImages).toEqual(images);
+    expect(roundTrip({}).docker.prePullImages).toEqual([]);
+  });
+
   it('treats "never expire" log retention as no retention setting', () => {
     expect(roundTrip({ instanceLogRetention: RetentionDays.INFINITE }).logs.retentionDays).toBeUndefined();
   });

@@ -107,6 +107,7 @@ export function bootContractInputFor(options: AgentFleetOptions, context: FleetB
       builderPruneEnabled: options.dockerBuilderPruneEnabled,
       pruneUntil: options.dockerPruneUntil === undefined ? undefined : goDuration(options.dockerPruneUntil),
       preExitDiskCleanup: options.preExitDiskCleanupEnabled,
+      prePullImages: options.dockerPrePullImages === undefined ? undefined : [...options.dockerPrePullImages],
     },
     registries: {
       ecrPolicy: options.ecrAccessPolicy,

@@ -259,6 +259,22 @@ describe('Function: validateAgentFleetOptions', () => {
         'warmPoolMinSize is 5; it must be a whole number from 0 to 4',
       ]);
     });
+
+    it('pre-pulls images only with a warm pool, ECR images only with ECR access, and only valid references', () => {
+      const ecrImage = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1';
+      expect(problemsOf({ dockerPrePullImages: ['node:22'] })).toEqual([
+        'dockerPrePullImages is set but warmPoolEnabled is not true (images are pulled while warmed)',
+      ]);
+      expect(problemsOf({ warmPoolEnabled: true, dockerPrePullImages: [ecrImage, 'node:22'] })).toEqual([
+        'dockerPrePullImages lists 1 ECR image(s) but ecrAccessPolicy is none: the instance role could not pull them; set ecrAccessPolicy (e.g. readonly)',
+      ]);
+      expect(
+        problemsOf({ warmPoolEnabled: true, ecrAccessPolicy: 'readonly', dockerPrePullImages: [ecrImage] }),
+      ).toEqual([]);
+      const bad = problemsOf({ warmPoolEnabled: true, dockerPrePullImages: ['--privileged'] });
+      expect(bad).toHaveLength(1);
+      expect(bad[0]).toMatch(/^dockerPrePullImages.*must be an image reference/);
+    });
   });
 
   describe('scheduled actions', () => {

@@ -88,6 +88,7 @@ const OPTION_OF_CONTRACT_FIELD: readonly (readonly [string, string])[] = [
   ['docker.ipv6AddressPool', 'dockerIpv6AddressPool'],
   ['docker.fixedCidrV6', 'dockerFixedCidrV6'],
   ['docker.pruneUntil', 'dockerPruneUntil'],
+  ['docker.prePullImages', 'dockerPrePullImages'],
   ['resourceLimits.memoryHigh', 'resourceLimitsMemoryHigh'],
   ['resourceLimits.memoryMax', 'resourceLimitsMemoryMax'],
   ['resourceLimits.memorySwapMax', 'resourceLimitsMemorySwapMax'],
@@ -518,6 +519,8 @@ function lifecycleProblems(options: AgentFleetOptions): string[] {
   return secondsProblem('terminationGracePeriod', options.terminationGracePeriod, 30, 7200);
 }
 
+const PRIVATE_ECR_IMAGE = /^\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\//;
+
 function warmPoolProblems(options: AgentFleetOptions): string[] {
   const problems: string[] = [];
   if (options.warmPoolEnabled !== true) {
@@ -529,7 +532,18 @@ function warmPoolProblems(options: AgentFleetOptions): string[] {
     ] as const) {
       if (options[name] !== undefined) problems.push(`${name} is set but warmPoolEnabled is not true`);
     }
+    if ((options.dockerPrePullImages ?? []).length > 0) {
+      problems.push('dockerPrePullImages is set but warmPoolEnabled is not true (images are pulled while warmed)');
+    }
     return problems;
+  }
+  const ecrImages = (options.dockerPrePullImages ?? []).filter(
+    (image) => !Token.isUnresolved(image) && PRIVATE_ECR_IMAGE.test(image),
+  );
+  if (ecrImages.length > 0 && (options.ecrAccessPolicy ?? 'none') === 'none') {
+    problems.push(
+      `dockerPrePullImages lists ${ecrImages.length} ECR image(s) but ecrAccessPolicy is none: the instance role could not pull them; set ecrAccessPolicy (e.g. readonly)`,
+    );
   }
   const instanceTypes = options.instanceTypes ?? AGENT_FLEET_DEFAULTS.instanceTypes;
   if (instanceTypes.length !== 1) {

@@ -67,6 +67,14 @@ async function scratch(): Promise<Scratch> {
   // Records every call; succeeds (a real systemctl would start services / power off).
   await writeFile(join(bin, 'systemctl'), `#!/bin/sh\necho "systemctl $*" >> '${commandLog}'\n`);
   await chmod(join(bin, 'systemctl'), 0o755);
+  // The image pre-pull's programs: record what they were asked (and, for the login, which registry and config).
+  await writeFile(join(bin, 'docker'), `#!/bin/sh\necho "docker $*" >> '${commandLog}'\n`);
+  await writeFile(
+    join(bin, 'elastic-ci-docker-login'),
+    `#!/bin/sh\necho "elastic-ci-docker-login $* account=$BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS region=$BUILDKITE_PLUGIN_ECR_REGION config=$DOCKER_CONFIG" >> '${commandLog}'\n`,
+  );
+  await chmod(join(bin, 'docker'), 0o755);
+  await chmod(join(bin, 'elastic-ci-docker-login'), 0o755);
   return { root, bin, commandLog };
 }
 
@@ -294,7 +302,12 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
 
   describe('the warm-pool launch lifecycle hook (CompleteLifecycleAction answered by a proxy: moto lacks it)', () => {
     const HOOK = 'elastic-ci-launch';
-    const withHook = () => contract({ lifecycle: { warmPoolEnabled: true, launchHookName: HOOK } });
+    const ECR_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/ci/node:22';
+    const withHook = () =>
+      contract({
+        lifecycle: { warmPoolEnabled: true, launchHookName: HOOK },
+        docker: { prePullImages: [ECR_IMAGE, 'public.ecr.aws/docker/library/alpine:3'] },
+      });
 
     it('is completed with CONTINUE once the warmed instance is prepared, and again on InService before the agent starts', async () => {
       const instanceId = await groupWithOneInstance();
@@ -309,12 +322,17 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       await setBootId(s, 'boot-1');
       const boot = await runCli(s, ['boot'], viaProxy);
       expect(boot.status).toBe(0);
+      const config = join(s.root, 'var/lib/elastic-ci/pre-pull-docker-config');
       expect(await commandsOf(s)).toEqual([
         'systemctl restart docker.service',
         'systemctl enable --now lifecycled.service',
+        `elastic-ci-docker-login ecr account=123456789012 region=us-east-1 config=${config}`,
+        `docker --config ${config} pull --quiet -- ${ECR_IMAGE}`,
+        `docker --config ${config} pull --quiet -- public.ecr.aws/docker/library/alpine:3`,
         'systemctl enable --now --no-block elastic-ci-start-agent.service',
         `aws CompleteLifecycleAction ${HOOK} CONTINUE`,
       ]);
+      await expect(stat(config)).rejects.toThrow(/ENOENT/);
       // The group came from moto (DescribeAutoScalingInstances through the proxy): the contract names none.
       expect(proxy.calls[0]?.params).toMatchObject({
         AutoScalingGroupName: `ci-linux-agents-${groupsCreated}`,
@@ -328,7 +346,7 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       standIn.setTargetLifecycleState('InService');
       const waiter = await runCli(s, ['start-agent-when-in-service', '--poll-interval-ms', '50'], viaProxy);
       expect(waiter.status).toBe(0);
-      expect((await commandsOf(s)).slice(4)).toEqual([
+      expect((await commandsOf(s)).slice(7)).toEqual([
         'systemctl restart docker.service',
         `aws CompleteLifecycleAction ${HOOK} CONTINUE`,
         'systemctl start buildkite-agent.service',

@@ -3,6 +3,7 @@ import { FakeClock } from '@elastic-ci/testing';
 import type { InstanceAws } from '../aws/aws-ports.js';
 import type { InstanceMetadata } from '../aws/imds-client.js';
 import { createLogger } from '../logger.js';
+import type { DockerImages } from './image-pre-pull.js';
 import { type BootFileSystem, type BootPorts, CommandFailedError, type WriteOptions } from './ports.js';
 
 export interface FakeFile {
@@ -25,6 +26,10 @@ export function createFakeBootPorts(
     imdsDown?: boolean;
     /** What CompleteLifecycleAction does: default completes; `no-pending` / `fail` as Auto Scaling would answer. */
     lifecycleAction?: 'complete' | 'no-pending' | 'fail';
+    /** Docker calls that fail (`login <host>` / `pull <image>`). */
+    failDocker?: (call: string) => boolean;
+    /** How long each pull takes on the fake clock. */
+    pullTakesMs?: number;
   } = {},
 ) {
   const files = new Map<string, FakeFile>(
@@ -157,8 +162,22 @@ export function createFakeBootPorts(
       return options.lifecycleAction === 'no-pending' ? 'no-pending-action' : 'completed';
     },
   };
+  const docker: DockerImages = {
+    async ecrLogin(registry, { dockerConfig }) {
+      const call = `docker login ${registry.host} (${registry.accountId} ${registry.region}) config=${dockerConfig}`;
+      timeline.push(call);
+      if (options.failDocker?.(`login ${registry.host}`))
+        throw new CommandFailedError('elastic-ci-docker-login ecr exited with status 1');
+    },
+    async pull(image, { dockerConfig, timeoutMs }) {
+      timeline.push(`docker pull ${image} config=${dockerConfig} timeout=${timeoutMs}`);
+      if (options.failDocker?.(`pull ${image}`)) throw new CommandFailedError('docker pull exited with status 1');
+      if (options.pullTakesMs !== undefined) await clock.advance(options.pullTakesMs);
+    },
+  };
   const ports: BootPorts = {
     fs,
+    docker,
     commands: {
       async run(command, args) {
         commands.push([command, ...args].join(' '));

@@ -92,6 +92,7 @@ export const nodeCommandRunner: CommandRunner = {
     return new Promise((resolvePromise, reject) => {
       const child = spawn(command, args, {
         stdio: ['ignore', process.stderr, process.stderr],
+        ...(options?.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
         timeout: options?.timeoutMs,
         killSignal: 'SIGKILL',
       });

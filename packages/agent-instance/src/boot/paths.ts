@@ -27,6 +27,8 @@ export function instancePaths(root: string) {
     /** Changes on every boot of the machine (kernel). */
     kernelBootId: at('/proc/sys/kernel/random/boot_id'),
     bootstrapScript: at('/var/lib/elastic-ci/bootstrap-script'),
+    /** Docker config (ECR credentials) of the warm-pool image pre-pull; deleted after the pulls. */
+    prePullDockerConfig: at('/var/lib/elastic-ci/pre-pull-docker-config'),
     dockerDaemonConfig: at('/etc/docker/daemon.json'),
     agentSlice: at('/etc/systemd/system/buildkite-agent.slice'),
     agentResourceLimitsDropIn: at('/etc/systemd/system/buildkite-agent.service.d/10-resource-limits.conf'),

@@ -2,6 +2,7 @@ import type { InstanceAws } from '../aws/aws-ports.js';
 import type { Clock } from '../aws/clock.js';
 import type { InstanceMetadata } from '../aws/imds-client.js';
 import type { Logger } from '../logger.js';
+import type { DockerImages } from './image-pre-pull.js';
 
 export interface WriteOptions {
   /** File mode, set when the file is created (a secret is never readable by others, not even briefly). */
@@ -35,12 +36,17 @@ export class CommandFailedError extends Error {
 
 /** Runs programs (no shell). Rejects with `CommandFailedError` on a non-zero exit, a signal or the timeout. */
 export interface CommandRunner {
-  run(command: string, args: readonly string[], options?: { readonly timeoutMs?: number }): Promise<void>;
+  run(
+    command: string,
+    args: readonly string[],
+    options?: { readonly timeoutMs?: number; readonly env?: Readonly<Record<string, string>> },
+  ): Promise<void>;
 }
 
 export interface BootPorts {
   readonly fs: BootFileSystem;
   readonly commands: CommandRunner;
+  readonly docker: DockerImages;
   readonly metadata: InstanceMetadata;
   /** AWS in the contract's region (created after the contract is read). */
   readonly aws: (region: string) => InstanceAws;

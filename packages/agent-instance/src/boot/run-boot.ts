@@ -10,6 +10,7 @@ import {
 import { mergeDockerDaemonConfig, parseDockerDaemonConfig } from './docker-daemon.js';
 import { parseSourceUrl, renderLifecycledEnv, renderSsmEnvFile, renderStackEnv } from './env-files.js';
 import { seedGitMirrors } from './git-mirror-seeds.js';
+import { prePullImages } from './image-pre-pull.js';
 import { instanceStoreDevices, planInstanceStore } from './instance-store.js';
 import { AGENT_USER, type InstancePaths, instancePaths, LOGIN_USER } from './paths.js';
 import type { BootPorts, WriteOptions } from './ports.js';
@@ -429,6 +430,8 @@ export async function runBoot(options: BootOptions, ports: BootPorts): Promise<B
         )
       : undefined;
     if (state !== undefined && isWarmed(state)) {
+      // Not a step: the images are a cache, a failed pull is logged and the boot goes on.
+      await prePullImages(loaded, ports, paths);
       // The waiter runs after this boot (Warmed:Running) and on every later start (Warmed:Stopped → InService).
       // --no-block: its unit is ordered after cloud-final, which is waiting for this very program.
       await step('warm pool', undefined, () =>

@@ -1,6 +1,7 @@
 import { createInstanceAws } from '../aws/aws-ports.js';
 import { systemClock } from '../aws/clock.js';
 import { createImdsClient, imdsEndpointFromEnv } from '../aws/imds-client.js';
+import { commandDockerImages } from '../boot/image-pre-pull.js';
 import { httpsGet, nodeCommandRunner, nodeFileSystem } from '../boot/node-ports.js';
 import { instancePaths } from '../boot/paths.js';
 import type { BootPorts } from '../boot/ports.js';
@@ -11,6 +12,7 @@ export function realBootPorts(context: CommandContext): BootPorts {
   return {
     fs: nodeFileSystem,
     commands: nodeCommandRunner,
+    docker: commandDockerImages(nodeCommandRunner),
     metadata: createImdsClient({ endpoint: imdsEndpointFromEnv(context.env), clock: systemClock }),
     aws: createInstanceAws,
     httpsGet,

@@ -149,6 +149,16 @@ export const bootContractInputArbitrary: fc.Arbitrary<BootContractInput> = fc.re
         builderPruneEnabled: fc.boolean(),
         pruneUntil: fc.stringMatching(/^(\d{1,4}[smhd]){1,3}$/),
         preExitDiskCleanup: fc.boolean(),
+        prePullImages: fc.array(
+          fc.constantFrom(
+            'node:22',
+            'public.ecr.aws/docker/library/node:22-alpine',
+            'localhost:5000/team/app_1.x:v1.2.3',
+            `123456789012.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:${'a'.repeat(64)}`,
+            'ghcr.io/acme/tool--x:latest',
+          ),
+          { maxLength: 4 },
+        ),
       },
       { requiredKeys: [] },
     ),

@@ -68,6 +68,11 @@ export const maximalBootContract: BootContractInput = {
     builderPruneEnabled: true,
     pruneUntil: '999999d999999h999999m999999s',
     preExitDiskCleanup: true,
+    prePullImages: Array.from(
+      { length: 4 },
+      (_, index) =>
+        `123456789012.dkr.ecr.ap-southeast-4.amazonaws.com/${repeat('r', 67)}${index}@sha256:${repeat('f', 64)}`,
+    ),
   },
   registries: {
     ecrPolicy: 'poweruser-pullthrough',
