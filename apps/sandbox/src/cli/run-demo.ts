@@ -289,7 +289,7 @@ async function replayAndRecord(
   };
   return {
     run,
-    ...(forwarder === undefined ? {} : { webhooks: { sent: forwarder.tally.sent, failed: forwarder.tally.failed } }),
+    ...(forwarder === undefined ? {} : { webhooks: { ...forwarder.tally } }),
   };
 }
 
@@ -315,6 +315,8 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
   for (const adjustment of world.adjustments) say(`demo: policy as deployed: ${adjustment}\n`);
   say('demo: starting the sandbox (moto, the Buildkite API stand-in, the fleet from the synthesized template)…\n');
 
+  const startingAtMs = io.nowEpochMs();
+  const realSec = (fromMs: number) => ((io.nowEpochMs() - fromMs) / 1000).toFixed(0);
   let sandbox: DemoSandbox;
   try {
     sandbox = await io.startSandbox({
@@ -333,8 +335,10 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
   }
   let recorded: Awaited<ReturnType<typeof replayAndRecord>>;
   try {
+    say(`demo: sandbox up in ${realSec(startingAtMs)} s (real)\n`);
     for (const distortion of sandbox.distortions) say(`demo: at ${options.speed}×: ${distortion}\n`);
     say('demo: replaying (world clock from trace start; queue from the stand-in, fleet from moto)\n');
+    const replayingAtMs = io.nowEpochMs();
     recorded = await replayAndRecord(
       sandbox,
       inputs,
@@ -343,6 +347,7 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
       io,
       (line) => say(`${line}\n`),
     );
+    say(`demo: replay and wind-down took ${realSec(replayingAtMs)} s (real)\n`);
   } finally {
     say('demo: stopping every process the sandbox started…\n');
     await sandbox.stop();
