@@ -7,7 +7,7 @@ describe('parseDemoOptions', () => {
       tracePath: undefined,
       policy: 'elastic-ci',
       speed: 60,
-      durationSec: 5400,
+      durationSec: 3600,
       queue: undefined,
       seed: 1,
       chartPath: DEMO_DEFAULTS.chart,
