@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { BuildkiteApiStandIn, RunningImdsStandIn } from '@elastic-ci/testing';
+import type { BuildkiteApiStandIn } from '@elastic-ci/testing';
 import {
   attributeInterruptions,
   type CanarySecret,
@@ -12,14 +12,14 @@ import {
 } from './invariants';
 import type { FaultOutcome } from './summary-table';
 
-/** One instance's simulated host as the fault suite needs it (contract §3 `HostSummary` + §4). */
-export interface FaultHost {
+/** One instance of the fleet's groups as the invariants need it: moto's view joined with its simulated host. */
+export interface FaultInstance {
   readonly instanceId: string;
+  /** moto's lifecycle state (`InService`, `Pending`, `Terminating:Wait`, …). */
   readonly lifecycleState: string;
   readonly launchedAtWorldSec: number;
+  /** The host booted and its agent process has not exited. */
   readonly agentRunning: boolean;
-  readonly agentPid?: number;
-  readonly imds: RunningImdsStandIn;
 }
 
 export interface FaultSample {
@@ -30,14 +30,12 @@ export interface FaultSample {
   readonly inService: number;
 }
 
-/** What the fault suite drives: the structural part of `Sandbox` (contract §3 and §4) it uses. */
+/** What the fault suite observes of a sandbox (adapted from `Sandbox` in start-fault-world.ts). */
 export interface FaultWorld {
   worldNow(): number;
   readonly standIn: BuildkiteApiStandIn;
-  readonly groupName: string;
   sample(): Promise<FaultSample>;
-  hosts(): readonly FaultHost[];
-  logs(): string[];
+  instances(): Promise<readonly FaultInstance[]>;
 }
 
 export class ConditionTimeoutError extends Error {
@@ -80,37 +78,18 @@ export function addJobs(world: FaultWorld, queue: string, prefix: string, count:
   }
 }
 
-/** The instance whose host runs agent `agentName` (the simulated agent is named after its instance). */
-export function hostOfAgent(world: FaultWorld, agentName: string): FaultHost | undefined {
-  return world.hosts().find((host) => agentName.includes(host.instanceId));
-}
-
-/**
- * SIGKILLs the simulated agent that runs one of `prefix`'s jobs (a crash: no graceful stop, no disconnect) and
- * returns the crash record that attributes that job's loss to the test.
- */
-export function crashAgentRunningJob(world: FaultWorld, prefix: string): InjectedCrash & { jobId: string } {
-  const job = jobsOf(world, prefix).find((candidate) => candidate.state === 'running' && candidate.agentId);
-  if (!job?.agentId) throw new Error(`no running job of ${prefix} to crash`);
-  const agent = world.standIn.agents().find((candidate) => candidate.id === job.agentId);
-  const pid = agent?.pid ?? (agent ? hostOfAgent(world, agent.name)?.agentPid : undefined);
-  if (!agent || pid === undefined) throw new Error(`agent ${job.agentId} of job ${job.id} has no known pid`);
-  process.kill(pid, 'SIGKILL');
-  return { agentId: agent.id, reason: 'SIGKILL by the fault suite', jobId: job.id };
-}
-
 /** In-service instances without a running agent, once `graceWorldSec` has passed since their launch. */
-export function zombiesOf(world: FaultWorld, graceWorldSec: number): Zombie[] {
-  const hosts = world.hosts();
-  const running = new Map(hosts.map((host) => [host.instanceId, host.agentRunning]));
-  return findZombies(hosts, (instanceId) => running.get(instanceId) === true, world.worldNow(), graceWorldSec);
+export async function zombiesOf(world: FaultWorld, graceWorldSec: number): Promise<Zombie[]> {
+  const instances = await world.instances();
+  const running = new Map(instances.map((instance) => [instance.instanceId, instance.agentRunning]));
+  return findZombies(instances, (instanceId) => running.get(instanceId) === true, world.worldNow(), graceWorldSec);
 }
 
 /** Recovery: the scenario's jobs are all done, the group has what it asked for, and no instance is a zombie. */
 export async function recovered(world: FaultWorld, prefix: string, graceWorldSec: number): Promise<boolean> {
   if (!queueDrained(jobsOf(world, prefix))) return false;
   const sample = await world.sample();
-  return sample.inService === sample.desired && zombiesOf(world, graceWorldSec).length === 0;
+  return sample.inService === sample.desired && (await zombiesOf(world, graceWorldSec)).length === 0;
 }
 
 export async function describeWorld(world: FaultWorld, prefix: string): Promise<string> {
@@ -119,7 +98,7 @@ export async function describeWorld(world: FaultWorld, prefix: string): Promise<
     counts[job.state] = (counts[job.state] ?? 0) + 1;
     return counts;
   }, {});
-  return `world ${Math.round(sample.worldSec)} s: jobs ${JSON.stringify(states)}, desired ${sample.desired}, in service ${sample.inService}, hosts ${JSON.stringify(world.hosts().map((host) => [host.instanceId, host.lifecycleState, host.agentRunning]))}`;
+  return `world ${Math.round(sample.worldSec)} s: jobs ${JSON.stringify(states)}, desired ${sample.desired}, in service ${sample.inService}, instances ${JSON.stringify((await world.instances()).map((instance) => [instance.instanceId, instance.lifecycleState, instance.agentRunning]))}`;
 }
 
 /** The scenario's row for the summary table, with the interruptions split between the test's crashes and us. */
