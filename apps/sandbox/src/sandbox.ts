@@ -40,7 +40,7 @@ export interface SandboxOptions {
   readonly aws?: AwsTarget;
   /** Run the scheduled scaler on its schedule (rate / timeScale). @default true */
   readonly schedule?: boolean;
-  /** Real milliseconds between looks at moto's group. @default 250 */
+  /** Real milliseconds between looks at moto's group. @default 500 */
   readonly fleetPollIntervalMs?: number;
   /** Concurrent webhook invocations (containers) before Lambda-style throttling. @default 2 */
   readonly webhookConcurrency?: number;
@@ -335,7 +335,7 @@ async function start(
       }
       lastDesired.set(group.name, group.desired);
     }
-  }, options.fleetPollIntervalMs ?? 250);
+  }, options.fleetPollIntervalMs ?? 500);
   cleanups.push(() => clearInterval(watchDesired));
   fleet.start();
 

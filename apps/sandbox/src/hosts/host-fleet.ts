@@ -25,7 +25,7 @@ export interface HostFleetOptions {
    * beyond it wait, unbooted, until a host finishes. @default 12
    */
   readonly maxConcurrentHosts?: number;
-  /** Real milliseconds between looks at moto's group. @default 250 */
+  /** Real milliseconds between looks at moto's group. @default 500 */
   readonly pollIntervalMs?: number;
   readonly onSpawn: (child: ChildProcess, role: string) => void;
   readonly onEvent?: (event: HostEvent) => void;
@@ -72,7 +72,7 @@ export class HostFleet {
           // moto busy or restarting: the next look catches up.
         })
         .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.pollIntervalMs ?? 250);
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#options.pollIntervalMs ?? 500);
         });
     };
     tick();

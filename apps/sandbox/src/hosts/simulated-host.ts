@@ -294,9 +294,10 @@ export class SimulatedHost {
       process.execPath,
       programs.lifecycled,
       '--json',
-      // Instance polling intervals are world durations too (5 s each by default).
-      `--lifecycle-state-interval=${scaledDuration(5, timeScale)}`,
-      `--spot-listener-interval=${scaledDuration(5, timeScale)}`,
+      // Instance polling intervals are world durations too (5 s each by default), but at least 500 ms real: a dozen
+      // hosts polling their IMDS faster would take the shared CPU from the product processes.
+      `--lifecycle-state-interval=${scaledDuration(5, timeScale, 500)}`,
+      `--spot-listener-interval=${scaledDuration(5, timeScale, 500)}`,
       `--autoscaling-heartbeat-interval=${scaledDuration(lifecycled.heartbeatWorldSec, timeScale)}`,
       // moto has no lifecycle actions: once it has removed the instance, DescribeAutoScalingInstances no longer
       // finds it, so the group and hook are given (both are lifecycled's documented flags).
