@@ -20,6 +20,24 @@ locals {
   }
   ami_name_prefix = "elastic-ci-agent-${var.stack_version}"
   staging         = "/tmp/elastic-ci"
+  architectures   = ["x86_64", "arm64"]
+  ami_names       = { for arch in local.architectures : arch => "${local.ami_name_prefix}-${arch}-${var.source_hash}" }
+  ami_descriptions = {
+    for arch in local.architectures :
+    arch => "elastic-ci agent ${var.stack_version} (Amazon Linux 2023, ${arch}, sources ${var.source_hash})"
+  }
+  ami_tags = {
+    for arch in local.architectures :
+    arch => merge(local.common_tags, { Name = "${local.ami_name_prefix}-${arch}", Architecture = arch, SourceAMI = "{{ .SourceAMI }}" })
+  }
+  source_ami_filters = {
+    for arch in local.architectures : arch => {
+      name                = "${var.source_ami_name}${arch}"
+      architecture        = arch
+      virtualization-type = "hvm"
+      root-device-type    = "ebs"
+    }
+  }
   common_tags = {
     StackVersion          = var.stack_version
     SourceHash            = var.source_hash
@@ -29,28 +47,16 @@ locals {
   }
 }
 
-source "amazon-ebs" "x86_64" {
+# One source for both architectures; the build block names the two builds (x86_64, arm64) and adds what differs
+# between them: instance type, base image filter, AMI name, description and tags.
+source "amazon-ebs" "agent" {
   region           = var.region
-  instance_type    = var.instance_types["x86_64"]
-  ami_name         = "${local.ami_name_prefix}-x86_64-${var.source_hash}"
-  ami_description  = "elastic-ci agent ${var.stack_version} (Amazon Linux 2023, x86_64, sources ${var.source_hash})"
   ami_regions      = var.ami_regions
   ami_users        = var.ami_users
   force_deregister = var.force_deregister
   subnet_id        = var.subnet_id == "" ? null : var.subnet_id
   ssh_username     = "ec2-user"
   ena_support      = true
-
-  source_ami_filter {
-    filters = {
-      name                = "${var.source_ami_name}x86_64"
-      architecture        = "x86_64"
-      virtualization-type = "hvm"
-      root-device-type    = "ebs"
-    }
-    owners      = var.source_ami_owners
-    most_recent = true
-  }
 
   metadata_options {
     http_endpoint               = "enabled"
@@ -64,54 +70,40 @@ source "amazon-ebs" "x86_64" {
     volume_type           = "gp3"
     delete_on_termination = true
   }
-
-  tags     = merge(local.common_tags, { Name = "${local.ami_name_prefix}-x86_64", Architecture = "x86_64", SourceAMI = "{{ .SourceAMI }}" })
-  run_tags = { Name = "packer ${local.ami_name_prefix}-x86_64" }
-}
-
-source "amazon-ebs" "arm64" {
-  region           = var.region
-  instance_type    = var.instance_types["arm64"]
-  ami_name         = "${local.ami_name_prefix}-arm64-${var.source_hash}"
-  ami_description  = "elastic-ci agent ${var.stack_version} (Amazon Linux 2023, arm64, sources ${var.source_hash})"
-  ami_regions      = var.ami_regions
-  ami_users        = var.ami_users
-  force_deregister = var.force_deregister
-  subnet_id        = var.subnet_id == "" ? null : var.subnet_id
-  ssh_username     = "ec2-user"
-  ena_support      = true
-
-  source_ami_filter {
-    filters = {
-      name                = "${var.source_ami_name}arm64"
-      architecture        = "arm64"
-      virtualization-type = "hvm"
-      root-device-type    = "ebs"
-    }
-    owners      = var.source_ami_owners
-    most_recent = true
-  }
-
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 2
-  }
-
-  launch_block_device_mappings {
-    device_name           = "/dev/xvda"
-    volume_size           = var.root_volume_size_gb
-    volume_type           = "gp3"
-    delete_on_termination = true
-  }
-
-  tags     = merge(local.common_tags, { Name = "${local.ami_name_prefix}-arm64", Architecture = "arm64", SourceAMI = "{{ .SourceAMI }}" })
-  run_tags = { Name = "packer ${local.ami_name_prefix}-arm64" }
 }
 
 build {
-  name    = "elastic-ci-agent"
-  sources = ["source.amazon-ebs.x86_64", "source.amazon-ebs.arm64"]
+  name = "elastic-ci-agent"
+
+  source "amazon-ebs.agent" {
+    name            = "x86_64"
+    instance_type   = var.instance_types["x86_64"]
+    ami_name        = local.ami_names["x86_64"]
+    ami_description = local.ami_descriptions["x86_64"]
+    tags            = local.ami_tags["x86_64"]
+    run_tags        = { Name = "packer ${local.ami_name_prefix}-x86_64" }
+
+    source_ami_filter {
+      filters     = local.source_ami_filters["x86_64"]
+      owners      = var.source_ami_owners
+      most_recent = true
+    }
+  }
+
+  source "amazon-ebs.agent" {
+    name            = "arm64"
+    instance_type   = var.instance_types["arm64"]
+    ami_name        = local.ami_names["arm64"]
+    ami_description = local.ami_descriptions["arm64"]
+    tags            = local.ami_tags["arm64"]
+    run_tags        = { Name = "packer ${local.ami_name_prefix}-arm64" }
+
+    source_ami_filter {
+      filters     = local.source_ami_filters["arm64"]
+      owners      = var.source_ami_owners
+      most_recent = true
+    }
+  }
 
   provisioner "shell" {
     inline = ["mkdir -p ${local.staging}"]
