@@ -35,6 +35,8 @@ export interface DemoSandbox {
   jobs(): readonly DemoJob[];
   sample(): Promise<RecordedSample>;
   scalingActions(): readonly RecordedScalingAction[];
+  /** Scaling passes the real scaler completed so far. */
+  scalerPasses(): number;
   instances(): readonly RecordedInstance[];
   readonly webhookSecret: string | undefined;
   readonly deliverWebhook: DeliverWebhook | undefined;

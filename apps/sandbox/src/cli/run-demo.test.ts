@@ -67,6 +67,7 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
       };
     },
     scalingActions: () => [{ atSec: 0, kind: 'SetDesiredCapacity' }],
+    scalerPasses: () => 3,
     instances: () => [{ id: 'i-1', running: [{ fromSec: 0, ...(fleetUp() ? {} : { toSec: lastFinish() + 100 }) }] }],
     webhookSecret: undefined,
     deliverWebhook: undefined,

@@ -285,6 +285,7 @@ async function replayAndRecord(
       mean: lags.length === 0 ? 0 : lags.reduce((sum, lag) => sum + lag, 0) / lags.length,
       max: Math.max(0, ...lags),
     },
+    scalerPasses: sandbox.scalerPasses(),
     ...(io.machine === undefined ? {} : { machine: io.machine() }),
   };
   return {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { InstanceTracker } from '../report/instance-tracker';
-import { scalingActionsFromLogLines } from '../report/scaler-log';
+import { countScalerPasses, scalingActionsFromLogLines } from '../report/scaler-log';
 import { startSandbox } from '../sandbox';
 import { clientConfig } from '../world/aws-config';
 import type { DemoJob, DemoSandbox, StartDemoSandbox } from './demo-sandbox';
@@ -81,6 +81,7 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
       return { atSec: worldSec, ...counts };
     },
     scalingActions: () => scalingActionsFromLogLines(scalerLogLines(), toWorldSec),
+    scalerPasses: () => countScalerPasses(scalerLogLines()),
     instances: () => tracker.instances(),
     webhookSecret: sandbox.lambdas.webhook === undefined ? undefined : sandbox.webhookSecret,
     deliverWebhook:

@@ -59,6 +59,25 @@ describe('buildDemoReport', () => {
   });
 });
 
+describe('scaling actions', () => {
+  it("explains fewer calls with the passes the real scaler completed against the model's decisions", () => {
+    // Arrange: the fixture's 4 calls against 12 predicted; 7 passes against the fixture's 60 decisions.
+    const run = { ...RECORDED_RUN, scalerPasses: 7 };
+    const built = buildDemoReport({
+      run,
+      measured: measureRun(run, 60),
+      prediction: { summary: { ...PREDICTED_SUMMARY, scalingApiCalls: 12 }, endSec: 3_900 },
+      physics,
+    });
+
+    // Assess
+    expect(built.figures[4]?.agrees).toBe(false);
+    expect(built.figures[4]?.why).toBe(
+      "-67%: fewer calls in the sandbox: the real scaler completed 7 passes against the model's 60 decisions (a pass that finds the scaling lease held, or a throttled invocation, decides nothing); each pass acts on the queue as it finds it, so changes the model answers one by one (one call per job or idle instance) are answered together",
+    );
+  });
+});
+
 describe('diagnoseRun', () => {
   it('finds the first scale-out, the first agent and how much longer jobs ran (worked out in the fixture)', () => {
     expect(diagnoseRun(RECORDED_RUN)).toEqual({

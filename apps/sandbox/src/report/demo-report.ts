@@ -185,6 +185,16 @@ function instanceHoursWhy(
   return 'fewer instance-hours in the sandbox: fewer cold boots were needed than the simulator drew (its boot times are random draws, the sandbox hosts boot in their configured time), so fewer instances were launched';
 }
 
+function scalingActionsWhy(run: RecordedRun, summary: PolicySummary, measured: number): string {
+  const passes =
+    run.scalerPasses === undefined
+      ? ''
+      : `the real scaler completed ${run.scalerPasses} passes against the model's ${summary.decisions} decisions (a pass that finds the scaling lease held, or a throttled invocation, decides nothing); `;
+  return measured > summary.scalingApiCalls
+    ? `more calls in the sandbox: ${passes}it decides on metrics read at its poll times, a few seconds after each change, so one step in the model can take two passes`
+    : `fewer calls in the sandbox: ${passes}each pass acts on the queue as it finds it, so changes the model answers one by one (one call per job or idle instance) are answered together`;
+}
+
 /** Side by side: the sandbox's measured figures and the simulator's prediction, with why each pair differs. */
 export function buildDemoReport(input: {
   run: RecordedRun;
@@ -234,10 +244,7 @@ export function buildDemoReport(input: {
     measured.scalingActions,
     summary.scalingApiCalls,
     agree(measured.scalingActions, summary.scalingApiCalls, 2, 0.25),
-    () =>
-      measured.scalingActions > summary.scalingApiCalls
-        ? 'more calls in the sandbox: the real scaler decides on metrics read at its poll times, a few seconds after each change, so one step in the model can take two passes (and instances leave one by one through the real drain)'
-        : 'fewer calls in the sandbox: the real scaler reads metrics at its poll times, so changes that the model acts on one by one arrive together and are answered by one call',
+    () => scalingActionsWhy(run, summary, measured.scalingActions),
   );
   add(
     'jobs interrupted',

@@ -27,6 +27,8 @@ export interface RecordedRun {
   readonly scalingActions: readonly RecordedScalingAction[];
   /** How late (world seconds) jobs reached the stand-in against their trace time: the machine's lag. */
   readonly replayLagSec: { readonly mean: number; readonly max: number };
+  /** Scaling passes the real scaler completed (its `scaling decision` records). */
+  readonly scalerPasses?: number;
   /** The machine's 1-minute load average at the end and its cores: how loaded the wall clock was. */
   readonly machine?: { readonly loadAverage: number; readonly cores: number };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scalingActionsFromLogLines } from './scaler-log';
+import { countScalerPasses, scalingActionsFromLogLines } from './scaler-log';
 
 const record = (fields: Record<string, unknown>) =>
   JSON.stringify({ level: 'INFO', message: 'scaling decision', timestamp: '2026-12-07T03:00:10.000Z', ...fields });
@@ -37,5 +37,18 @@ describe('scalingActionsFromLogLines', () => {
       { atSec: 1200, kind: 'TerminateInstanceInAutoScalingGroup' },
       { atSec: 1200, kind: 'PutWarmPool' },
     ]);
+  });
+});
+
+describe('countScalerPasses', () => {
+  it('counts one pass per decision record, whatever it decided', () => {
+    expect(
+      countScalerPasses([
+        record({ changed: false }),
+        record({ changed: true }),
+        '{"message":"scaling lease held by another pass; no scaling action here"}',
+        'END RequestId: x',
+      ]),
+    ).toBe(2);
   });
 });

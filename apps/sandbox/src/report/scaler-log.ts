@@ -37,3 +37,8 @@ export function scalingActionsFromLogLines(
   }
   return actions.sort((a, b) => a.atSec - b.atSec);
 }
+
+/** Scaling passes the real scaler completed (one `scaling decision` record each), whatever they decided. */
+export function countScalerPasses(lines: readonly string[]): number {
+  return lines.filter((line) => line.includes('"message":"scaling decision"')).length;
+}
