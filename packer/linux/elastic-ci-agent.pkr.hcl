@@ -130,6 +130,12 @@ build {
     destination = "${local.staging}/goss.yaml"
   }
 
+  # Sourced by the install scripts: every download is checked against its pinned SHA-256.
+  provisioner "file" {
+    source      = "${path.root}/scripts/verify-sha256.sh"
+    destination = "${local.staging}/verify-sha256.sh"
+  }
+
   provisioner "shell" {
     # {{ .Vars }} carries environment_vars through sudo.
     execute_command = "chmod +x {{ .Path }}; sudo env {{ .Vars }} {{ .Path }}"
@@ -139,9 +145,11 @@ build {
       "ELASTIC_CI_STACK_VERSION=${var.stack_version}",
       "ELASTIC_CI_SOURCE_HASH=${var.source_hash}",
       "BUILDKITE_AGENT_VERSION=${var.buildkite_agent_version}",
-      "BUILDKITE_AGENT_SHA256=${lookup(var.buildkite_agent_sha256, source.name, "")}",
+      "BUILDKITE_AGENT_SHA256=${var.buildkite_agent_sha256[source.name]}",
       "DOCKER_BUILDX_VERSION=${var.docker_buildx_version}",
+      "DOCKER_BUILDX_SHA256=${var.docker_buildx_sha256[source.name]}",
       "DOCKER_COMPOSE_VERSION=${var.docker_compose_version}",
+      "DOCKER_COMPOSE_SHA256=${var.docker_compose_sha256[source.name]}",
       "BINFMT_IMAGE=${var.binfmt_image}",
     ]
     scripts = [

@@ -84,8 +84,12 @@ variable "buildkite_agent_version" {
 
 variable "buildkite_agent_sha256" {
   type        = map(string)
-  default     = {}
-  description = "SHA-256 of buildkite-agent-linux-<amd64|arm64>-<version>.tar.gz keyed by x86_64/arm64. Empty: checked against the release's published checksums."
+  description = "Pinned SHA-256 of buildkite-agent-linux-<amd64|arm64>-<version>.tar.gz, keyed by x86_64 and arm64 (required: the download is refused unless it matches; take the values from the release's published checksums, checked out of band, when you change the version)."
+
+  validation {
+    condition     = alltrue([for arch in ["x86_64", "arm64"] : can(regex("^[0-9a-f]{64}$", lookup(var.buildkite_agent_sha256, arch, "")))])
+    error_message = "The variable buildkite_agent_sha256 needs x86_64 and arm64 entries, each 64 lower-case hex digits."
+  }
 }
 
 variable "docker_buildx_version" {
@@ -94,10 +98,30 @@ variable "docker_buildx_version" {
   description = "docker buildx CLI plugin release."
 }
 
+variable "docker_buildx_sha256" {
+  type        = map(string)
+  description = "Pinned SHA-256 of buildx-v<version>.linux-<amd64|arm64>, keyed by x86_64 and arm64 (required: the download is refused unless it matches; take the values from the release's published checksums, checked out of band, when you change the version)."
+
+  validation {
+    condition     = alltrue([for arch in ["x86_64", "arm64"] : can(regex("^[0-9a-f]{64}$", lookup(var.docker_buildx_sha256, arch, "")))])
+    error_message = "The variable docker_buildx_sha256 needs x86_64 and arm64 entries, each 64 lower-case hex digits."
+  }
+}
+
 variable "docker_compose_version" {
   type        = string
   default     = "5.1.4"
   description = "docker compose v2 CLI plugin release."
+}
+
+variable "docker_compose_sha256" {
+  type        = map(string)
+  description = "Pinned SHA-256 of docker-compose-linux-<x86_64|aarch64>, keyed by x86_64 and arm64 (required: the download is refused unless it matches; take the values from the release's published checksums, checked out of band, when you change the version)."
+
+  validation {
+    condition     = alltrue([for arch in ["x86_64", "arm64"] : can(regex("^[0-9a-f]{64}$", lookup(var.docker_compose_sha256, arch, "")))])
+    error_message = "The variable docker_compose_sha256 needs x86_64 and arm64 entries, each 64 lower-case hex digits."
+  }
 }
 
 variable "binfmt_image" {

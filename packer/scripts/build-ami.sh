@@ -6,6 +6,14 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 linux="$repo/packer/linux"
+# The pinned SHA-256 of every download (buildkite-agent, buildx, compose; see packer/README.md): checked before the
+# slow steps, so a missing pin fails at once rather than after packing and hashing.
+pins="$linux/checksums.pkrvars.hcl"
+if [[ ! -f "$pins" && "${PACKER_ARGS:-}" != *sha256* && "${PACKER_ARGS:-}" != *-var-file* ]]; then
+  echo "build-ami: no pinned checksums: create $pins with buildkite_agent_sha256, docker_buildx_sha256 and" \
+    "docker_compose_sha256 (see packer/README.md), or pass them in PACKER_ARGS" >&2
+  exit 2
+fi
 build="$linux/build"
 tools_dir="${ELASTIC_CI_TOOLS:-$HOME/.cache/elastic-ci/tools}"
 goss_version="${GOSS_VERSION:-0.4.9}"
@@ -47,6 +55,7 @@ source_hash="$("$repo/packer/scripts/source-hash.sh" "$repo" "$build/unpacked" "
 echo "ami: stack version $stack_version, sources $source_hash" >&2
 
 vars=(-var "stack_version=$stack_version" -var "source_hash=$source_hash")
+[[ -f "$pins" ]] && vars+=(-var-file "$pins")
 "$packer" init "$linux"
 "$packer" validate "${vars[@]}" "${packer_args[@]}" "$linux"
 "$packer" build "${vars[@]}" "${packer_args[@]}" "$linux"

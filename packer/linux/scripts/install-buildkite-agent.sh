@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The buildkite-agent user (uid/gid 2000, in the docker group) and the pinned agent release, checked against the
-# given SHA-256 or, when none is given, the release's published SHA256SUMS.
+# The buildkite-agent user (uid/gid 2000, in the docker group) and the pinned agent release, refused unless it has
+# the pinned SHA-256 (BUILDKITE_AGENT_SHA256, from the packer variable buildkite_agent_sha256).
 set -euo pipefail
 
-: "${ELASTIC_CI_ARCH:?amd64 or arm64}" "${BUILDKITE_AGENT_VERSION:?}"
+: "${ELASTIC_CI_STAGING:?}" "${ELASTIC_CI_ARCH:?amd64 or arm64}" "${BUILDKITE_AGENT_VERSION:?}"
+# shellcheck source=packer/linux/scripts/verify-sha256.sh
+source "$ELASTIC_CI_STAGING/verify-sha256.sh"
 name="buildkite-agent-linux-$ELASTIC_CI_ARCH-$BUILDKITE_AGENT_VERSION.tar.gz"
 release="https://github.com/buildkite/agent/releases/download/v$BUILDKITE_AGENT_VERSION"
 work="$(mktemp -d)"
@@ -15,13 +17,7 @@ id buildkite-agent >/dev/null 2>&1 ||
     --shell /bin/bash buildkite-agent
 
 curl -fsSL --retry 5 -o "$work/$name" "$release/$name"
-expected="${BUILDKITE_AGENT_SHA256:-}"
-if [[ -z "$expected" ]]; then
-  curl -fsSL --retry 5 -o "$work/sums" "$release/buildkite-agent-$BUILDKITE_AGENT_VERSION.SHA256SUMS"
-  expected="$(grep -E " $name\$" "$work/sums" | cut -d' ' -f1)"
-fi
-[[ -n "$expected" ]] || { echo "install-buildkite-agent: no checksum for $name" >&2; exit 1; }
-echo "$expected  $work/$name" | sha256sum -c --quiet -
+verify_sha256 "$work/$name" "${BUILDKITE_AGENT_SHA256:-}" "$name"
 
 tar -xzf "$work/$name" -C "$work"
 install -m 0755 "$work/buildkite-agent" /usr/bin/buildkite-agent

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# Every download of the image build (buildkite-agent, buildx, compose) is refused unless it has the SHA-256 pinned in
+# the packer variables; a checksum fetched from the same release as the file proves nothing, so none is used.
+
+setup() {
+  repo="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+  # shellcheck source=packer/linux/scripts/verify-sha256.sh
+  source "$repo/packer/linux/scripts/verify-sha256.sh"
+  work="$(mktemp -d)"
+  printf 'agent release\n' >"$work/agent.tar.gz"
+  pinned="$(sha256sum "$work/agent.tar.gz" | cut -d' ' -f1)"
+}
+
+teardown() {
+  rm -rf "$work"
+}
+
+@test "a download with its pinned SHA-256 passes" {
+  run verify_sha256 "$work/agent.tar.gz" "$pinned" agent.tar.gz
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+}
+
+@test "a download that differs from its pin is refused, naming it" {
+  printf 'tampered\n' >>"$work/agent.tar.gz"
+  run verify_sha256 "$work/agent.tar.gz" "$pinned" agent.tar.gz
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"agent.tar.gz does not match its pinned SHA-256"* ]]
+}
+
+@test "no pin, or a malformed one, is refused before anything is trusted" {
+  for pin in "" "${pinned:0:63}" "${pinned^^}" "sha256:$pinned"; do
+    run verify_sha256 "$work/agent.tar.gz" "$pin" agent.tar.gz
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no pinned SHA-256 for agent.tar.gz"* ]]
+  done
+}
+
+@test "the install scripts verify every download against a pin and fetch no published checksums" {
+  scripts="$repo/packer/linux/scripts"
+  run grep -c 'verify_sha256 ' "$scripts/install-buildkite-agent.sh"
+  [ "$output" -eq 1 ]
+  grep -q 'verify_sha256 "$work/$2" "$3" "$2"' "$scripts/install-docker.sh"
+  grep -q '"${DOCKER_BUILDX_SHA256:-}"' "$scripts/install-docker.sh"
+  grep -q '"${DOCKER_COMPOSE_SHA256:-}"' "$scripts/install-docker.sh"
+  ! grep -Eq 'SHA256SUMS|checksums\.txt' "$scripts/install-buildkite-agent.sh" "$scripts/install-docker.sh"
+}
+
+@test "the three pins are required packer variables (no default), validated per architecture" {
+  variables="$repo/packer/linux/variables.pkr.hcl"
+  for name in buildkite_agent_sha256 docker_buildx_sha256 docker_compose_sha256; do
+    block="$(sed -n "/^variable \"$name\" {/,/^}/p" "$variables")"
+    [ -n "$block" ]
+    ! grep -q 'default' <<<"$block"
+    grep -q 'regex("^\[0-9a-f\]{64}\$"' <<<"$block"
+    grep -q "var.$name\[source.name\]" "$repo/packer/linux/elastic-ci-agent.pkr.hcl"
+  done
+}
+
+@test "make ami stops at once, naming the file to create, when no pins are given" {
+  mkdir -p "$work/repo/packer/scripts" "$work/repo/packer/linux"
+  cp "$repo/packer/scripts/build-ami.sh" "$work/repo/packer/scripts/"
+  PACKER_ARGS='' run "$work/repo/packer/scripts/build-ami.sh"
+  [ "$status" -eq 2 ]
+  [[ "$output" == *"no pinned checksums: create $work/repo/packer/linux/checksums.pkrvars.hcl"* ]]
+}
