@@ -93,7 +93,11 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
   return { sandbox, startSandbox, stop, delay, added, drive };
 }
 
-function io(world: ReturnType<typeof fakeWorld>, files: Record<string, string> = {}) {
+function io(
+  world: ReturnType<typeof fakeWorld>,
+  files: Record<string, string> = {},
+  signal = new AbortController().signal,
+) {
   const out: string[] = [];
   const err: string[] = [];
   const written = new Map<string, string>();
@@ -111,7 +115,7 @@ function io(world: ReturnType<typeof fakeWorld>, files: Record<string, string> =
     sign: () => ({}),
     nowEpochMs: () => 0,
     delay: world.delay,
-    signal: new AbortController().signal,
+    signal,
   };
   return { demoIo, out, err, written };
 }
@@ -161,6 +165,31 @@ describe('runDemo', () => {
     expect(code).toBe(1);
     expect(err.join('')).toContain('1 job(s) were interrupted');
     expect(world.stop).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops the sandbox and exits 130 when interrupted mid-replay', async () => {
+    // Arrange
+    const world = fakeWorld();
+    const controller = new AbortController();
+    const { demoIo, err } = io(world, FILES, controller.signal);
+    world.startSandbox.mockImplementationOnce(async () => {
+      // Ctrl-C once the first job is in.
+      const original = world.sandbox.addJob;
+      world.sandbox.addJob = (job) => {
+        original(job);
+        controller.abort(new Error('stopped by SIGINT'));
+      };
+      return world.sandbox;
+    });
+
+    // Act
+    const code = await world.drive(runDemo(['--policy', 'tiny.json', '--duration', '10m', '--chart', 'c.svg'], demoIo));
+
+    // Assess
+    expect(code).toBe(130);
+    expect(world.added.map((job) => job.id)).toEqual(['a']);
+    expect(world.stop).toHaveBeenCalledTimes(1);
+    expect(err.join('')).toContain('stopped; every process the sandbox started is stopped');
   });
 
   it('exits 2 on a trace and a policy that do not parse, naming both, without starting anything', async () => {
