@@ -18,8 +18,8 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 zzglob_replacement="$script_dir/buildkite-agent-zzglob"
 
 installed_version() {
-  # `buildkite-agent --version` prints "buildkite-agent version 3.138.3, build x"; anything else is "none".
-  "$agent_bin" --version 2>/dev/null | head -n 1 | sed -n 's/^buildkite-agent version \([0-9][0-9.]*\),.*$/\1/p'
+  # `buildkite-agent --version` prints "buildkite-agent version 3.138.3+<build>.<commit>"; anything else is "none".
+  "$agent_bin" --version 2>/dev/null | head -n 1 | sed -n 's/^buildkite-agent version \([0-9][0-9.]*[0-9]\)\([+ ,].*\)\{0,1\}$/\1/p'
 }
 
 if [[ -x "$agent_bin" && "$(installed_version)" == "$agent_version" ]]; then

@@ -21,7 +21,7 @@ teardown() {
 
 fake_agent() { # $1 = file, $2 = the version it reports
   mkdir -p "$(dirname "$1")"
-  printf '#!/usr/bin/env bash\necho "buildkite-agent version %s, build x"\n' "$2" >"$1"
+  printf '#!/usr/bin/env bash\necho "buildkite-agent version %s+10934.1a2b3c4d"\n' "$2" >"$1"
   chmod +x "$1"
 }
 
@@ -36,7 +36,7 @@ case "\$1 \$2" in
   "install "*)
     if [[ "$1" == builds ]]; then
       mkdir -p "\$GOBIN"
-      printf '#!/usr/bin/env bash\necho "buildkite-agent version 3.138.3, build x"\n' >"\$GOBIN/buildkite-agent"
+      printf '#!/usr/bin/env bash\necho "buildkite-agent version 3.138.3+x.1a2b3c4d"\n' >"\$GOBIN/buildkite-agent"
       chmod +x "\$GOBIN/buildkite-agent"
       exit 0
     elif [[ "$1" == zzglob-refused ]]; then
@@ -52,7 +52,7 @@ case "\$1 \$2" in
     echo "edited in \$PWD" >>"$work/go-calls" ;;
   "build -trimpath")
     out=""; while [[ \$# -gt 0 ]]; do if [[ "\$1" == -o ]]; then out="\$2"; fi; shift; done
-    printf '#!/usr/bin/env bash\necho "buildkite-agent version 3.138.3, build elastic-ci-sandbox"\n' >"\$out"
+    printf '#!/usr/bin/env bash\necho "buildkite-agent version 3.138.3+elastic-ci-sandbox..dirty"\n' >"\$out"
     chmod +x "\$out" ;;
   *) echo "unexpected go call: \$*" >&2; exit 3 ;;
 esac
@@ -81,7 +81,7 @@ FAKE
   [ "$status" -eq 0 ]
   [ "${lines[-1]}" = "$tools/bin/buildkite-agent" ]
   [ "$(head -n 1 "$work/go-calls")" = "install github.com/buildkite/agent/v3@v3.138.3 GOTOOLCHAIN=go1.27.3 GOFLAGS=-mod=mod -buildvcs=false" ]
-  [ "$("$tools/bin/buildkite-agent" --version)" = "buildkite-agent version 3.138.3, build x" ]
+  [ "$("$tools/bin/buildkite-agent" --version)" = "buildkite-agent version 3.138.3+x.1a2b3c4d" ]
 }
 
 @test "builds from the module source with our zzglob when the proxy refuses drjosh.dev/zzglob, saying so" {
@@ -98,7 +98,7 @@ FAKE
   grep -q "^edited in " "$work/go-calls"
   run grep -q "edited in $work/module" "$work/go-calls"
   [ "$status" -ne 0 ]
-  [ "$("$tools/bin/buildkite-agent" --version)" = "buildkite-agent version 3.138.3, build elastic-ci-sandbox" ]
+  [ "$("$tools/bin/buildkite-agent" --version)" = "buildkite-agent version 3.138.3+elastic-ci-sandbox..dirty" ]
 }
 
 @test "fails naming Go and how to install it when the agent is missing and go is not on PATH" {
