@@ -47,7 +47,10 @@ describe('startSandbox', () => {
       world: {
         stackName: 'smoke',
         bootDelaySec: 20,
-        config: { buildkite: { queue: 'smoke', idleTimeoutSec: 60 }, scaling: { maxSize: 2 } },
+        config: {
+          buildkite: { queue: 'smoke', idleTimeoutSec: 60 },
+          scaling: { maxSize: 2, warmPool: { enabled: true, minSize: 1, maxGroupPreparedCapacity: 1 } },
+        },
       },
     });
     const running = sandbox;
@@ -62,6 +65,9 @@ describe('startSandbox', () => {
       ['Create', 'SUCCESS'],
     ]);
 
+    // The warm pool moto does not launch: one prepared instance, as MaxGroupPreparedCapacity 1 asks.
+    await until('the warm pool to fill', async () => ((await running.sample()).warm === 1 ? true : undefined));
+    await until('its instance to finish its first boot', () => (running.warmPool().ready === 1 ? true : undefined));
     running.standIn.addJob({ id: 'smoke-job', queue: 'smoke', durationSec: 60 });
 
     const job = () => running.standIn.jobs().find((candidate) => candidate.id === 'smoke-job');
@@ -70,6 +76,8 @@ describe('startSandbox', () => {
       running.hosts().find((candidate) => candidate.bootedAt !== undefined),
     );
     expect(started.agentId).toBeDefined();
+    expect(host.fromWarmPool).toBe(true);
+    expect(running.warmPool().resumed).toBe(1);
     // Busy: job-started set scale-in protection in moto.
     await until('busy protection', async () => ((await protection(host.instanceId)) === true ? true : undefined));
 
@@ -94,15 +102,19 @@ describe('startSandbox', () => {
     );
     expect(retired.agentExit).toEqual({ code: 0, signal: null });
     expect(retired.terminateExitCode).toBe(0);
-    expect(await readFile(join(retired.root, 'var', 'log', 'buildkite-agent.log'), 'utf8')).toMatch(/idle/i);
+    const agentLog = await readFile(join(retired.root, 'var', 'log', 'buildkite-agent.log'), 'utf8');
+    expect(agentLog).toMatch(/idle/i);
+    // The protection came from the job hooks (new instances start protected, so the hooks' own lines prove it).
+    expect(agentLog).toMatch(/event=job-started runningJobs=1 protectedFromScaleIn=true/);
+    expect(agentLog).toMatch(/event=job-finished runningJobs=0 protectedFromScaleIn=false/);
     // The real terminate path decided, with the template's boot contract (valid as rendered into the user data).
     const terminateLog = await readFile(join(retired.root, 'var', 'log', 'terminate.log'), 'utf8');
     expect(terminateLog).toContain('result=terminated-decrement');
     expect(terminateLog).not.toContain('boot contract is invalid');
-    expect(running.scalingActions().map((action) => [action.fromDesired, action.toDesired])).toEqual([
-      [0, 1],
-      [1, 0],
-    ]);
+    // Scaled out for the job; back to 0 by the idle instance's own decrement (the scaler never scales in here).
+    const actions = running.scalingActions();
+    expect(actions[0]).toMatchObject({ fromDesired: 0, toDesired: 1 });
+    expect(actions.at(-1)).toMatchObject({ toDesired: 0 });
 
     // No secret in any log.
     for (const path of running.logs()) {

@@ -3,7 +3,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AutoScalingClient, DescribeWarmPoolCommand } from '@aws-sdk/client-auto-scaling';
 import {
   type BuildkiteApiStandIn,
   type BuildkiteApiStandInOptions,
@@ -96,6 +95,8 @@ export interface Sandbox {
   readonly webhookSecret: string;
   sample(): Promise<TimelineSample>;
   scalingActions(): readonly ScalingAction[];
+  /** The simulated warm pool (moto launches none): instances in it, those whose first boot finished, launches served. */
+  warmPool(): { readonly size: number; readonly ready: number; readonly resumed: number };
   hosts(): readonly HostSummary[];
   /** A running host by instance id (faults: spot notice through its IMDS, agent crash). */
   host(instanceId: string): SimulatedHost | undefined;
@@ -275,6 +276,8 @@ async function start(
     // a fault proxy in front of the product does not disturb the world it simulates.
     aws: moto,
     groupNames: () => [...groupNames],
+    currentGroup: () => currentGroup,
+    resumeDelayMs: ((options.world?.warmPoolResumeDelaySec ?? 20) * 1000) / timeScale,
     rootDir: join(options.logDir, 'hosts'),
     ...(options.maxConcurrentHosts === undefined ? {} : { maxConcurrentHosts: options.maxConcurrentHosts }),
     ...(options.fleetPollIntervalMs === undefined ? {} : { pollIntervalMs: options.fleetPollIntervalMs }),
@@ -360,7 +363,6 @@ async function start(
     cleanups.push(() => clearInterval(timer));
   }
 
-  const autoScaling = new AutoScalingClient(clientConfig(moto));
   let stopped = false;
   const sandbox: Sandbox = {
     worldNow,
@@ -377,13 +379,8 @@ async function start(
       const jobs = standIn.jobs().filter((job) => job.queue === queue);
       const count = (...states: string[]) => jobs.filter((job) => states.includes(job.state)).length;
       const group = fleet.groups().find((candidate) => candidate.name === currentGroup);
-      let warm = 0;
-      try {
-        const pool = await autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: currentGroup }));
-        warm = pool.Instances?.length ?? 0;
-      } catch {
-        // No warm pool.
-      }
+      // moto launches no warm-pool instances: the fleet keeps the pool AWS would (see HostFleet).
+      const warm = fleet.warmCount();
       return {
         worldSec: worldNow(),
         scheduled: count('scheduled'),
@@ -396,6 +393,7 @@ async function start(
       };
     },
     scalingActions: () => [...actions],
+    warmPool: () => ({ size: fleet.warmCount(), ready: fleet.warmReadyCount(), resumed: fleet.resumedFromWarmPool() }),
     hosts: () => fleet.hosts(),
     host: (instanceId) => fleet.host(instanceId),
     hostEvents: () => fleet.events(),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeWarmPoolCommand,
   type Instance,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -25,6 +26,13 @@ export interface HostFleetOptions {
    * beyond it wait, unbooted, until a host finishes. @default 12
    */
   readonly maxConcurrentHosts?: number;
+  /** The group whose warm pool is simulated (the stack's current group). */
+  readonly currentGroup: () => string;
+  /**
+   * Real milliseconds from "taken from the warm pool" to "agent starts" (a stopped instance starting; the first boot
+   * already ran when it entered the pool). @default the host template's boot delay
+   */
+  readonly resumeDelayMs?: number;
   /** Real milliseconds between looks at moto's group. @default 500 */
   readonly pollIntervalMs?: number;
   readonly onSpawn: (child: ChildProcess, role: string) => void;
@@ -57,6 +65,13 @@ export class HostFleet {
   #polling: Promise<void> | undefined;
   #stopped = false;
   #lastGroups: { name: string; desired: number; instances: Instance[] }[] = [];
+  /**
+   * moto gap: moto keeps a warm pool's configuration (PutWarmPool/DescribeWarmPool) but never launches its instances.
+   * The sandbox keeps the pool AWS would: each entry is a stopped instance whose first boot has run (`readyAt`); a
+   * launch takes a ready one and only resumes it. Stopped instances run no process, so entries are just times.
+   */
+  #warm: { readyAt: number }[] = [];
+  #resumed = 0;
 
   constructor(options: HostFleetOptions) {
     this.#options = options;
@@ -108,6 +123,21 @@ export class HostFleet {
     return this.#invocations.filter((invocation) => commandId === undefined || invocation.commandId === commandId);
   }
 
+  /** Instances in the simulated warm pool (ready or still on their first boot). */
+  warmCount(): number {
+    return this.#warm.length;
+  }
+
+  /** Warm-pool instances whose first boot has finished (a launch would only resume them). */
+  warmReadyCount(): number {
+    return this.#warm.filter((entry) => entry.readyAt <= Date.now()).length;
+  }
+
+  /** Launches served from the warm pool so far. */
+  resumedFromWarmPool(): number {
+    return this.#resumed;
+  }
+
   /** Instances waiting for a free host slot (over `maxConcurrentHosts`). */
   waitingInstances(): readonly string[] {
     return [...this.#waiting];
@@ -120,6 +150,7 @@ export class HostFleet {
     const groups = (answer.AutoScalingGroups ?? []).map((group) => ({
       name: group.AutoScalingGroupName as string,
       desired: group.DesiredCapacity ?? 0,
+      maxSize: group.MaxSize ?? 0,
       instances: group.Instances ?? [],
     }));
     this.#lastGroups = groups;
@@ -137,7 +168,13 @@ export class HostFleet {
           continue;
         }
         this.#waiting.delete(instanceId);
-        await this.#startHost(instanceId, group);
+        const readyIndex = this.#warm.findIndex((entry) => entry.readyAt <= Date.now());
+        const fromWarmPool = group === this.#options.currentGroup() && readyIndex >= 0;
+        if (fromWarmPool) {
+          this.#warm.splice(readyIndex, 1);
+          this.#resumed += 1;
+        }
+        await this.#startHost(instanceId, group, fromWarmPool);
         continue;
       }
       host.setTargetLifecycleState(targetStateFor(instance.LifecycleState));
@@ -156,6 +193,7 @@ export class HostFleet {
       }
     }
     for (const instanceId of this.#waiting) if (!seen.has(instanceId)) this.#waiting.delete(instanceId);
+    await this.#refillWarmPool(groups.find((group) => group.name === this.#options.currentGroup()));
     await this.#deliverRunCommands();
   }
 
@@ -179,9 +217,41 @@ export class HostFleet {
     return new Set(this.#finished.map((host) => host.instanceId));
   }
 
-  async #startHost(instanceId: string, group: string): Promise<void> {
+  /** The pool size AWS keeps: max(MinSize, MaxGroupPreparedCapacity (default: the group's MaxSize) − desired). */
+  async #refillWarmPool(group: { name: string; desired: number; maxSize: number } | undefined): Promise<void> {
+    if (group === undefined) return;
+    let pool: { MinSize?: number | undefined; MaxGroupPreparedCapacity?: number | undefined } | undefined;
+    try {
+      pool = (await this.#autoScaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: group.name })))
+        .WarmPoolConfiguration;
+    } catch {
+      pool = undefined;
+    }
+    if (pool === undefined) {
+      this.#warm = [];
+      return;
+    }
+    const prepared =
+      pool.MaxGroupPreparedCapacity === undefined || pool.MaxGroupPreparedCapacity < 0
+        ? group.maxSize
+        : pool.MaxGroupPreparedCapacity;
+    const target = Math.max(pool.MinSize ?? 0, prepared - group.desired);
+    while (this.#warm.length < target)
+      this.#warm.push({ readyAt: Date.now() + this.#options.hostTemplate.bootDelayMs });
+    // Shrinking: the pool gives up its youngest (least prepared) instances first.
+    if (this.#warm.length > target) {
+      this.#warm.sort((a, b) => a.readyAt - b.readyAt);
+      this.#warm.length = target;
+    }
+  }
+
+  async #startHost(instanceId: string, group: string, fromWarmPool = false): Promise<void> {
     const host = new SimulatedHost({
       ...this.#options.hostTemplate,
+      bootDelayMs: fromWarmPool
+        ? (this.#options.resumeDelayMs ?? this.#options.hostTemplate.bootDelayMs)
+        : this.#options.hostTemplate.bootDelayMs,
+      fromWarmPool,
       lifecycled: { ...this.#options.hostTemplate.lifecycled, groupName: group },
       agent: {
         ...this.#options.hostTemplate.agent,

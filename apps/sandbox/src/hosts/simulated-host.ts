@@ -13,6 +13,8 @@ export interface SimulatedHostOptions {
   readonly timeScale: number;
   /** Real milliseconds from "the group launched it" to "the agent starts" (the world boot delay / timeScale). */
   readonly bootDelayMs: number;
+  /** Taken from the (simulated) warm pool: its boot delay is the resume delay. */
+  readonly fromWarmPool?: boolean;
   /** Environment pointing AWS SDKs at the sandbox's AWS (moto behind the gap proxy). */
   readonly awsEnvironment: Readonly<Record<string, string>>;
   readonly programs: {
@@ -62,6 +64,7 @@ export interface HostSummary {
   readonly state: HostState;
   readonly launchedAt: number;
   readonly bootedAt: number | undefined;
+  readonly fromWarmPool: boolean;
   readonly agentExit: { code: number | null; signal: string | null } | undefined;
   readonly terminateExitCode: number | undefined;
   readonly targetLifecycleState: string | undefined;
@@ -146,6 +149,7 @@ export class SimulatedHost {
       state: this.#state,
       launchedAt: this.launchedAt,
       bootedAt: this.#bootedAt,
+      fromWarmPool: this.#options.fromWarmPool === true,
       agentExit: this.#agentExit,
       terminateExitCode: this.#terminateExitCode,
       targetLifecycleState: this.#targetState,

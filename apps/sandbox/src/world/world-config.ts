@@ -9,6 +9,8 @@ export interface WorldSettings {
   readonly queue?: string;
   /** Simulated boot: launch → agent started, world seconds (not product code: the host waits this/timeScale). @default 60 */
   readonly bootDelaySec?: number;
+  /** A warm-pool instance taken into service: start → agent started, world seconds (its first boot ran in the pool). @default 20 */
+  readonly warmPoolResumeDelaySec?: number;
   /**
    * The stack config, in the typed config file's shape (apps/infra `stackConfigSchema`) with durations in WORLD
    * seconds: every numeric field whose name ends in `Sec` is divided by the time scale (see {@link REAL_TIME_FIELDS}
