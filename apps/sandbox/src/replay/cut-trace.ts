@@ -6,16 +6,26 @@ import type { Trace, TraceJob } from '@elastic-ci/simulator';
  * the cut is itself a valid trace. The sandbox and the simulator's prediction both run exactly this cut.
  */
 export function cutTrace(trace: Trace, durationSec: number): Trace {
-  const kept = new Map<number, number>();
-  const jobs: TraceJob[] = [];
-  // Jobs are sorted by createdAt, and a dependency is created no later than its dependent, so one pass suffices;
-  // the `every` check still guards against a dependency listed after its dependent.
-  trace.jobs.forEach((job, index) => {
-    if (job.createdAtSec >= durationSec) return;
-    if (!job.dependsOn.every((dependency) => kept.has(dependency))) return;
-    kept.set(index, jobs.length);
-    jobs.push({ ...job, dependsOn: job.dependsOn.map((dependency) => kept.get(dependency) as number) });
+  // A trace may list a dependency after its dependent, so whether a job is kept is decided over its whole dependency
+  // chain (memoised; parseTrace guarantees there is no cycle), not in file order.
+  const keep = new Map<number, boolean>();
+  const isKept = (index: number): boolean => {
+    const known = keep.get(index);
+    if (known !== undefined) return known;
+    const job = trace.jobs[index] as TraceJob;
+    const kept = job.createdAtSec < durationSec && job.dependsOn.every(isKept);
+    keep.set(index, kept);
+    return kept;
+  };
+  const newIndex = new Map<number, number>();
+  trace.jobs.forEach((_, index) => {
+    if (isKept(index)) newIndex.set(index, newIndex.size);
   });
+  const jobs: TraceJob[] = trace.jobs.flatMap((job, index) =>
+    newIndex.has(index)
+      ? [{ ...job, dependsOn: job.dependsOn.map((dependency) => newIndex.get(dependency) as number) }]
+      : [],
+  );
   const queues: string[] = [];
   for (const job of jobs) if (!queues.includes(job.queue)) queues.push(job.queue);
   return {
