@@ -158,6 +158,21 @@ describe('runDemo', () => {
     expect(written.get('/out/chart.svg')).toMatch(/^<svg/);
   });
 
+  it('with --json prints only the report as JSON on stdout, progress on stderr', async () => {
+    const world = fakeWorld();
+    const { demoIo, out, err } = io(world, FILES);
+    const code = await world.drive(
+      runDemo(['--policy', 'tiny.json', '--duration', '10m', '--chart', 'c.html', '--json'], demoIo),
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(out.join(''));
+    expect(report.measured).toMatchObject({ jobsRun: 3, interruptedJobs: 0, waitSec: { p50: 5, p95: 5 } });
+    expect(report.predicted.jobs).toBe(3);
+    expect(report.figures).toHaveLength(6);
+    expect(report.chart).toBe('c.html');
+    expect(err.join('')).toContain('demo: replaying');
+  });
+
   it('exits 1 and still stops the sandbox when a job was interrupted', async () => {
     const world = fakeWorld({ interruptJob: 'b' });
     const { demoIo, err } = io(world, FILES);
