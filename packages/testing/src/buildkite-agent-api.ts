@@ -339,7 +339,8 @@ export function createBuildkiteAgentApi(options: BuildkiteAgentApiOptions = {}):
       BUILDKITE_PIPELINE_NAME: 'sandbox',
       BUILDKITE_PIPELINE_PROVIDER: 'github',
       BUILDKITE_PIPELINE_DEFAULT_BRANCH: 'main',
-      BUILDKITE_REPO: '',
+      // Real jobs always name a repository (the agent's bootstrap requires one); agents here run with checkout skipped.
+      BUILDKITE_REPO: 'https://github.com/elastic-ci/sandbox-stand-in.git',
       BUILDKITE_BRANCH: 'main',
       BUILDKITE_COMMIT: 'HEAD',
       BUILDKITE_MESSAGE: 'sandbox job',
