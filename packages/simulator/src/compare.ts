@@ -1,3 +1,4 @@
+import type { ScalerConfig } from '@elastic-ci/scaler-core';
 import { withMedian } from './distribution.js';
 import { formatDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
@@ -97,14 +98,26 @@ export function checkMeasureFrom(trace: Trace, queue: string, measureFromSec: nu
   }
 }
 
+/**
+ * The scaler config and fleet a policy runs with: the run-wide overrides first, so scaler-core plans with the boot
+ * and resume times the run simulates (its `costs` come from the fleet).
+ */
+export function runSetupOf(
+  given: Policy,
+  options: Pick<CompareOptions, 'spotRate' | 'bootMedianSec' | 'resumeMedianSec'>,
+): { config: ScalerConfig; fleet: FleetConfig } {
+  const policy = { ...given, fleet: fleetWithOverrides(given.fleet, options) };
+  const config = scalerConfigOf(policy);
+  return { config, fleet: fleetFor(policy, config) };
+}
+
 /** Runs every policy over the same trace with the same seed (and the same measured window). */
 export function comparePolicies(options: CompareOptions): PolicyRun[] {
   const queue = chooseQueue(options.trace, options.queue);
   const measureFromSec = options.measureFromSec ?? 0;
   checkMeasureFrom(options.trace, queue, measureFromSec);
   return options.policies.map((policy) => {
-    const config = scalerConfigOf(policy);
-    const fleet = fleetWithOverrides(fleetFor(policy, config), options);
+    const { config, fleet } = runSetupOf(policy, options);
     const started = performance.now();
     const result = simulate({
       trace: options.trace,
