@@ -66,21 +66,23 @@ const buildkiteTunedIncludeWaitingIdle300 = buildkiteTunedVariant(
 
 /**
  * Our recommended defaults. Wait is dominated by cold boots and cost by idle instances, so:
- * - a warm pool sized like AWS's MaxGroupPreparedCapacity (10: group + pool), with reuse on scale-in: a job that
- *   finds no idle agent waits a ~25 s resume instead of a ~110 s boot, and instances leaving the group are stopped
- *   back into the pool instead of terminated (no cold boot to refill it);
- * - scaler-core's warm-pool policy raises the pool's MinSize for *waiting* jobs (behind a wait step): their
- *   instances boot while the build step runs; a pool instance no longer needed stays stopped 15 min before it is
- *   terminated (a dip in demand costs no boot);
+ * - a warm pool whose MinSize only the scaler sets (no fixed prepared capacity: stopped instances pay their volume),
+ *   with reuse on scale-in: a job that finds no idle agent waits a ~25 s resume instead of a ~110 s boot, and
+ *   instances leaving the group are stopped back into the pool instead of terminated;
+ * - scaler-core's forecast sizes that pool for the demand seen at this time yesterday or a week ago (and in the
+ *   last half hour), within a stopped instance's break-even, and shrinks it when nothing is expected;
+ * - scaler-core's dependency-aware capacity: jobs behind a wait step get instances prepared in the pool while the
+ *   step runs, resumed a resume before the step typically ends (learned from earlier waits);
  * - a `job.scheduled` webhook: the scaler reacts in seconds instead of at the next poll;
  * - scaler-driven, dispatch-aware scale-in: Buildkite hands jobs to the most recently busy agent, so the
- *   longest-idle instances are the surplus; they are drained after 5 idle minutes (not 10), never a busy one;
+ *   longest-idle instances are the surplus; they are drained into the pool after a minute idle, never a busy one;
+ *   a surplus pool instance stays stopped 10 min (about its break-even) before it is terminated;
  * - the agents' own idle exit stays as a backstop (30 min) should the scaler stop running.
  */
 const elasticCi: PolicyInput = {
   name: 'elastic-ci',
   description:
-    'warm pool (10 prepared, reuse on scale-in, pre-booted for waiting jobs), job.scheduled webhook, no cooldown, longest-idle-first graceful drain after 300 s idle',
+    'warm pool sized by the forecast and the waiting jobs (reuse on scale-in), capacity for waiting jobs just in time, job.scheduled webhook, no cooldown, longest-idle-first graceful drain after 60 s idle',
   scaler: {
     instanceBuffer: 0,
     scaleOutFactor: 1,
