@@ -183,7 +183,6 @@ export function createSimulatedAgentProcess(
       request('PUT', `/jobs/${encodeURIComponent(job.id)}/start`, jobToken, { started_at: new Date().toISOString() }),
     );
     log('INFO', agent.name, `Starting job ${job.id}`);
-    if (options.onJobStarted) await runHook(agent.name, 'job-started', options.onJobStarted, env);
 
     const worldSeconds = Number(env.SIMULATED_JOB_DURATION_SEC ?? 0);
     const durationMs =
@@ -212,7 +211,10 @@ export function createSimulatedAgentProcess(
         }
       }
     };
+    // Polling starts before the job-started command: its calls are the agent's sign of life (lostAgentAfterMs) while
+    // a long command runs, as the real agent's heartbeats are.
     const polling = pollState();
+    if (options.onJobStarted) await runHook(agent.name, 'job-started', options.onJobStarted, env);
     await ports.sleep(durationMs, canceled.signal);
     jobDone.abort();
     killing.signal.removeEventListener('abort', onKill);

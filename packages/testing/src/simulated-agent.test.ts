@@ -203,6 +203,53 @@ describe('Program: elastic-ci-simulated-agent', () => {
     TEST_TIMEOUT_MS,
   );
 
+  it(
+    'stays alive for lostAgentAfterMs while a long job-started command runs, because it polls the job state meanwhile',
+    async () => {
+      // Prepare: the agent counts as lost after 4 s of silence; its job-started command is held well past that
+      const lostAgentAfterMs = 4000;
+      standIn = await startBuildkiteApiStandIn({ lostAgentAfterMs });
+      const gate = join(work, 'lost-gate');
+      const lost: StandInEvent[] = [];
+      standIn.onEvent((event) => {
+        if (event.type === 'agent.lost') lost.push(event);
+      });
+      standIn.addJob({ id: 'held', queue: 'default', durationSec: 0 });
+      const started = nextEvent('job.started', 'held');
+      const finished = nextEvent('job.finished', 'held');
+      const agent = start([...baseFlags(), '--on-job-started', `while [ ! -e ${gate} ]; do sleep 0.05; done`]);
+      const startedAt = (await within('the job starting', started, agent.output)).at;
+
+      // Act: open the gate only once a job-state poll came in after the silence limit was passed
+      const polls = () => standIn?.requests.filter((request) => request.path.endsWith('/jobs/held')).length ?? 0;
+      let pollsAtLimit: number | undefined;
+      await within(
+        'a job-state poll after the silence limit',
+        new Promise<void>((resolvePoll) => {
+          const timer = setInterval(() => {
+            if (pollsAtLimit === undefined && Date.now() - startedAt > lostAgentAfterMs + 1000) pollsAtLimit = polls();
+            if (lost.length > 0 || (pollsAtLimit !== undefined && polls() > pollsAtLimit)) {
+              clearInterval(timer);
+              resolvePoll();
+            }
+          }, 100);
+        }),
+        agent.output,
+      );
+      const agentStateWhileHeld = standIn.agents()[0]?.state;
+      writeFileSync(gate, '');
+      await within('the job finishing', finished, agent.output);
+      agent.child.kill('SIGTERM');
+      await within('exit', agent.exited, agent.output);
+
+      // Assess
+      expect(agentStateWhileHeld).toBe('connected');
+      expect(lost).toEqual([]);
+      expect(standIn.jobs()[0]).toMatchObject({ state: 'finished', exitStatus: 0, interrupted: false });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it.each([
     ['SIGQUIT', ['SIGQUIT']],
     ['a second SIGTERM', ['SIGTERM', 'SIGTERM']],
