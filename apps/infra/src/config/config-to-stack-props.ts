@@ -178,6 +178,7 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
     dockerPruneUntil: seconds(docker.pruneUntilSec),
     dockerBuilderPruneEnabled: docker.builderPruneEnabled,
     preExitDiskCleanupEnabled: docker.preExitDiskCleanup,
+    dockerPrePullImages: list(docker.prePullImages),
     ecrPluginEnabled: docker.ecrPluginEnabled,
     ecrCredentialHelperEnabled: docker.ecrCredentialHelperEnabled,
     dockerLoginPluginEnabled: docker.dockerLoginPluginEnabled,

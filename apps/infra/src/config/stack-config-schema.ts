@@ -240,6 +240,7 @@ export const stackConfigSchema = z
         pruneUntilSec: seconds('Age filter of hook-time prunes').optional(),
         builderPruneEnabled: flag('Also prune the build cache.').optional(),
         preExitDiskCleanup: flag('Disk check and prune in pre-exit.').optional(),
+        prePullImages: texts('Images pulled while an instance is in the warm pool (at most 4).').optional(),
         ecrPluginEnabled: flag('Built-in ECR login.').optional(),
         ecrCredentialHelperEnabled: flag('ECR credential helper.').optional(),
         dockerLoginPluginEnabled: flag('Built-in docker-login.').optional(),
