@@ -19,7 +19,8 @@ const BUILDS = '/var/lib/buildkite-agent/builds';
 let scratch: string;
 let builds: string;
 beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'fix-build-permissions-'));
+  // Real path: the build path may not lead through a symlink (a temporary directory could).
+  scratch = await realpath(await mkdtemp(join(tmpdir(), 'fix-build-permissions-')));
   builds = join(scratch, BUILDS);
   await mkdir(join(builds, 'agent-1/acme/web'), { recursive: true });
   await mkdir(join(scratch, 'etc/secret-dir'), { recursive: true });
@@ -143,6 +144,35 @@ describe('fixBuildPermissions against a path swapped between check and chown', (
       { runner, log: recordingLogger() },
     );
     expect(targets).toEqual([await realpath(join(builds, 'agent-1/acme/web'))]);
+  });
+
+  it('refuses a build path that is (or became) a symlink: the build user owns the directory it lies in', async () => {
+    // The move: buildkite-agent's home is the build user's, so it can replace builds/ by a symlink to `/`-like
+    // territory; "inside the build path" would then be anywhere.
+    await mkdir(join(scratch, 'etc/web'), { recursive: true });
+    await rename(builds, `${builds}-moved`);
+    await symlink(scratch, builds);
+    const { calls, runner } = chownTargetRecorder();
+    await expect(
+      fixBuildPermissions({ buildsDir: builds, checkout: join(builds, 'etc/web') }, { runner, log: recordingLogger() }),
+    ).rejects.toThrow(/build path leads through a symlink/);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses when the build path itself is swapped for a symlink between the check and the open', async () => {
+    await mkdir(join(scratch, 'elsewhere/agent-1/acme/web'), { recursive: true });
+    const { calls, runner } = chownTargetRecorder();
+    const swap = async () => {
+      await rename(builds, `${builds}-moved`);
+      await symlink(join(scratch, 'elsewhere'), builds);
+    };
+    await expect(
+      fixBuildPermissions(
+        { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
+        { runner, log: recordingLogger(), afterCheck: swap },
+      ),
+    ).rejects.toThrow(/changed while it was checked/);
+    expect(calls).toEqual([]);
   });
 
   it('never follows a symlink below the checked directory (the recursive chown is physical)', async () => {

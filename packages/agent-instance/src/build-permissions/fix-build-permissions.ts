@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { AGENT_USER } from '../boot/paths.js';
 import type { Logger } from '../logger.js';
 import type { CommandRunner } from '../terminate/command-runner.js';
@@ -73,20 +73,14 @@ export function planBuildPermissions(input: {
 const DIRECTORY_NO_FOLLOW = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 
 /**
- * Opens the checkout one component at a time from the build directory, each relative to the descriptor of the one
- * above (`/proc/self/fd/<n>/<name>`: the kernel starts from the directory the descriptor holds, as openat does) and
- * with O_NOFOLLOW: a component that is (or has just become) a symlink fails the open instead of leading elsewhere.
- * The returned handle holds the very directory that was checked, whatever is renamed or swapped afterwards.
+ * Opens the checkout one component at a time from `/` (the build path, then the checkout inside it), each relative to
+ * the descriptor of the one above (`/proc/self/fd/<n>/<name>`: the kernel starts from the directory the descriptor
+ * holds, as openat does) and with O_NOFOLLOW: a component that is (or has just become) a symlink fails the open
+ * instead of leading elsewhere. The returned handle holds the very directory that was checked, whatever is renamed
+ * or swapped afterwards.
  */
-async function openCheckoutWithoutFollowing(realBuildsDir: string, components: readonly string[]): Promise<FileHandle> {
-  let current: FileHandle;
-  try {
-    current = await open(realBuildsDir, DIRECTORY_NO_FOLLOW);
-  } catch (error) {
-    throw new BuildPermissionsRefusedError(`the build path could not be opened as a directory (${codeOf(error)})`, {
-      cause: error,
-    });
-  }
+async function openCheckoutWithoutFollowing(components: readonly string[]): Promise<FileHandle> {
+  let current = await open('/', DIRECTORY_NO_FOLLOW);
   try {
     for (const component of components) {
       if (component === '' || component === '.' || component === '..' || component.includes('/')) {
@@ -145,6 +139,13 @@ export async function fixBuildPermissions(
 ): Promise<number> {
   const realBuildsDir = await realpathOrUndefined(input.buildsDir);
   if (realBuildsDir === undefined) throw new BuildPermissionsRefusedError('the build path does not exist');
+  // The build path lies in buildkite-agent's home, which the build user owns: were it allowed to be a symlink, that
+  // user could point it (and so "inside the build path") anywhere.
+  if (realBuildsDir !== resolve(input.buildsDir)) {
+    throw new BuildPermissionsRefusedError(
+      'the build path leads through a symlink; paths.builds must be a real directory path',
+    );
+  }
   const realCheckout = await realpathOrUndefined(input.checkout);
   const plan = planBuildPermissions({
     realBuildsDir,
@@ -157,7 +158,10 @@ export async function fixBuildPermissions(
     return 0;
   }
   await deps.afterCheck?.();
-  const checkout = await openCheckoutWithoutFollowing(realBuildsDir, plan.components);
+  const checkout = await openCheckoutWithoutFollowing([
+    ...realBuildsDir.split(sep).filter((component) => component !== ''),
+    ...plan.components,
+  ]);
   try {
     await deps.beforeChown?.();
     const [program, ...args] = plan.command;
