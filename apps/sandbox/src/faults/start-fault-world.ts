@@ -76,6 +76,9 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
       aws: options.moto,
       world: options.world,
       faults: {
+        // A crashed agent stops calling the API; Buildkite marks it (and its job) lost after a while. Generous
+        // against a loaded machine: a busy agent calls at least every second (job-state polls).
+        standIn: { lostAgentAfterMs: 15_000 },
         wrapAwsEndpoint: async (upstream) => {
           proxy = await startAwsFaultProxy({ target: upstream });
           return proxy.endpoint;
@@ -96,6 +99,7 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
   const startEpochMs = Date.now() - (sandbox.worldNow() * 1000) / options.timeScale;
   const toWorldSec = (epochMs: number) => ((epochMs - startEpochMs) / 1000) * options.timeScale;
   const firstSeen = new Map<string, number>();
+  let stopped = false;
 
   const instanceOfAgent = (agentId: string | undefined): string | undefined => {
     const agent = sandbox.standIn.agents().find((candidate) => candidate.id === agentId);
@@ -183,6 +187,8 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
       { source: 'test process stderr', text: stderr.join('') },
     ],
     async stop() {
+      if (stopped) return;
+      stopped = true;
       unsubscribe();
       try {
         await sandbox.stop();
