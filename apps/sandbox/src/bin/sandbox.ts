@@ -20,7 +20,10 @@ Commands:
 // demo user can act on, and it would sit in the middle of the progress lines. Every other warning is still printed.
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name !== 'NodeVersionSupportWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
+  // The SDK emits it either with that type or as a plain Warning whose text starts with the name.
+  const sdkNodeNotice =
+    warning.name === 'NodeVersionSupportWarning' || warning.message.startsWith('NodeVersionSupportWarning');
+  if (!sdkNodeNotice) process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
 async function main(argv: readonly string[]): Promise<number> {
