@@ -48,14 +48,14 @@ describe('Program: elastic-ci-simulated-agent', () => {
   const children: ChildProcess[] = [];
 
   afterEach(async () => {
-    for (const child of children.splice(0))
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    // Each agent leads its own process group, so a failed test also kills the job-started command it runs.
+    for (const child of children.splice(0)) killGroup(child);
     await standIn?.close();
     standIn = undefined;
   });
 
   const start = (flags: string[]): RunningAgent => {
-    const child = spawn(process.execPath, [program, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [program, ...flags], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     children.push(child);
     let text = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -342,3 +342,12 @@ describe('Program: elastic-ci-simulated-agent', () => {
     TEST_TIMEOUT_MS,
   );
 });
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // The group is already gone.
+  }
+}

@@ -142,6 +142,7 @@ describe('the real buildkite-agent against the stand-in, our hooks and stop-agen
           ELASTIC_CI_AGENT_ENV: join(scratch, 'agent.env'),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
       },
     );
     agent.stdout?.on('data', (chunk: Buffer) => {
@@ -155,7 +156,14 @@ describe('the real buildkite-agent against the stand-in, our hooks and stop-agen
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (agent && agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    // The agent leads its own process group: a failed test also kills the job it was running.
+    if (agent?.pid !== undefined) {
+      try {
+        process.kill(-agent.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     await standIn?.close();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
