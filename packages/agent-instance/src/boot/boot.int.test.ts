@@ -355,6 +355,33 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       expect(boot.stderr + waiter.stderr).not.toContain(CANARY_TOKEN);
     });
 
+    it('a later start with no lifecycle action pending (a reboot) still starts the agent', async () => {
+      const instanceId = await groupWithOneInstance();
+      standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+      standIn.setTargetLifecycleState('InService');
+      const s = await scratch();
+      proxy = await startRecordingAutoScalingProxy(awsEnvironment().AWS_ENDPOINT_URL as string, s.commandLog, {
+        noPendingAction: true,
+      });
+      await writeFile(join(s.root, 'etc/elastic-ci/boot-contract.json'), withHook());
+      await mkdir(join(s.root, 'var/lib/elastic-ci'), { recursive: true });
+      await writeFile(join(s.root, 'var/lib/elastic-ci/boot-completed'), JSON.stringify({ instanceId }));
+      await setBootId(s, 'boot-3');
+
+      const waiter = await runCli(s, ['start-agent-when-in-service'], {
+        AWS_ENDPOINT_URL_AUTO_SCALING: proxy.endpoint,
+      });
+
+      expect(waiter.status).toBe(0);
+      expect(waiter.stderr).toContain('no launch lifecycle action pending');
+      expect(await commandsOf(s)).toEqual([
+        'systemctl restart docker.service',
+        `aws CompleteLifecycleAction ${HOOK} CONTINUE`,
+        'systemctl start buildkite-agent.service',
+      ]);
+      expect(await healthOf(instanceId)).toBe('Healthy');
+    });
+
     it('a failed boot abandons the lifecycle action, marks the instance Unhealthy in moto and powers off', async () => {
       const instanceId = await groupWithOneInstance();
       standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });

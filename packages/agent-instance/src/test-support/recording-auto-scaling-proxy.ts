@@ -36,6 +36,10 @@ const HOP_BY_HOP = new Set(['host', 'content-length', 'connection', 'transfer-en
 export async function startRecordingAutoScalingProxy(
   motoEndpoint: string,
   timelineFile?: string,
+  options: {
+    /** Answer CompleteLifecycleAction as Auto Scaling does for an instance that waits in no lifecycle action. */
+    readonly noPendingAction?: boolean;
+  } = {},
 ): Promise<RecordingAutoScalingProxy> {
   const calls: RecordedAutoScalingCall[] = [];
   const server = createServer((request, response) => {
@@ -48,6 +52,13 @@ export async function startRecordingAutoScalingProxy(
         calls.push({ action, params });
         if (timelineFile !== undefined) {
           appendFileSync(timelineFile, `aws ${action} ${params.LifecycleHookName} ${params.LifecycleActionResult}\n`);
+        }
+        if (options.noPendingAction === true) {
+          response.writeHead(400, { 'content-type': 'text/xml' });
+          response.end(
+            `<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${params.InstanceId}</Message></Error><RequestId>proxy-${calls.length}</RequestId></ErrorResponse>`,
+          );
+          return;
         }
         response.writeHead(200, { 'content-type': 'text/xml' });
         response.end(
