@@ -37,6 +37,8 @@ export interface SandboxOptions {
   readonly maxConcurrentHosts?: number;
   /** Use this AWS (moto, or a fault proxy in front of it) instead of starting a moto server. */
   readonly aws?: AwsTarget;
+  /** moto server to start. @default `$ELASTIC_CI_MOTO_SERVER`, else `<repository>/.venv/bin/moto_server` */
+  readonly motoExecutable?: string;
   /** Run the scheduled scaler on its schedule (rate / timeScale). @default true */
   readonly schedule?: boolean;
   /** Real milliseconds between looks at moto's group. @default 500 */
@@ -200,7 +202,12 @@ async function start(
   if (options.aws) {
     moto = options.aws;
   } else {
-    const server: RunningMotoServer = await startMotoServer();
+    // From the repository the sandbox lives in, whatever the working directory (`make demo` may run anywhere).
+    const executable =
+      options.motoExecutable ??
+      process.env.ELASTIC_CI_MOTO_SERVER ??
+      join(repositoryRoot(), '.venv', 'bin', 'moto_server');
+    const server: RunningMotoServer = await startMotoServer({ executable });
     cleanups.push(() => server.stop());
     moto = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
   }
@@ -307,6 +314,7 @@ async function start(
   });
   cleanups.push(() => fleet.stop());
   gapProxy.setCommandInvocations((commandId) => fleet.commandInvocations(commandId));
+  gapProxy.setTerminatingInstances(() => fleet.terminatingInstances());
 
   // Stack creation: CloudFormation sends Create to the custom resources once the group exists.
   const customResources = new StackCustomResources({

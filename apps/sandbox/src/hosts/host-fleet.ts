@@ -71,6 +71,7 @@ export class HostFleet {
    * launch takes a ready one and only resumes it. Stopped instances run no process, so entries are just times.
    */
   #warm: { readyAt: number }[] = [];
+  readonly #placement = new Map<string, { groupName: string; availabilityZone: string }>();
   #resumed = 0;
 
   constructor(options: HostFleetOptions) {
@@ -121,6 +122,19 @@ export class HostFleet {
   /** What the fleet did with SSM Run Commands (moto runs none), per command and instance. */
   commandInvocations(commandId: string | undefined) {
     return this.#invocations.filter((invocation) => commandId === undefined || invocation.commandId === commandId);
+  }
+
+  /**
+   * Instances moto has removed whose host still drains (lifecycled has not completed the lifecycle action): what AWS
+   * lists as `Terminating:Wait`.
+   */
+  terminatingInstances(): { instanceId: string; groupName: string; availabilityZone: string }[] {
+    return [...this.#hosts.values()]
+      .filter((host) => host.summary().targetLifecycleState === 'Terminated' && !host.finished)
+      .flatMap((host) => {
+        const placement = this.#placement.get(host.instanceId);
+        return placement === undefined ? [] : [{ instanceId: host.instanceId, ...placement }];
+      });
   }
 
   /** Instances in the simulated warm pool (ready or still on their first boot). */
@@ -174,6 +188,7 @@ export class HostFleet {
           this.#warm.splice(readyIndex, 1);
           this.#resumed += 1;
         }
+        this.#placement.set(instanceId, { groupName: group, availabilityZone: instance.AvailabilityZone ?? '' });
         await this.#startHost(instanceId, group, fromWarmPool);
         continue;
       }

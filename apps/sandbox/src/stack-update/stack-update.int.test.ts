@@ -1,7 +1,7 @@
 // A signed job.scheduled webhook scales out through the real webhook bundle; then a stack update replaces the group
 // while its agent is busy: stop-agents gets Update then the cleanup Delete, drains the old group without
 // interrupting the job, and only then is the old group deleted.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
@@ -68,15 +68,20 @@ describe('sandbox webhook and stack update', () => {
     await until('the job to run on the old group', () =>
       running.standIn.jobs().find((job) => job.id === 'busy-job' && job.state === 'running'),
     );
-    // Busy as the group sees it: the job's environment hook (job-started) has set scale-in protection. Before that, the
-    // instance is idle to Auto Scaling and a drain may take it through the lifecycle hook (a window the product has).
+    // Busy as the group sees it: the agent unit's reconcile has run and the job's environment hook (job-started) has
+    // set scale-in protection after it. (New instances start protected; until the reconcile and the hook have run,
+    // what protection says is not yet the job's.)
+    const host = await until('the host of the job', () => running.hosts().find((candidate) => candidate.bootedAt));
+    const log = (name: string) => readFile(join(host.root, 'var', 'log', name), 'utf8').catch(() => '');
+    await until('the reconcile and the job-started hook', async () =>
+      (await log('reconcile.log')).includes('event=reconcile') &&
+      /event=job-started runningJobs=1 protectedFromScaleIn=true idleSince=null applied=true/.test(
+        await log('buildkite-agent.log'),
+      )
+        ? true
+        : undefined,
+    );
     const autoScaling = new AutoScalingClient(config);
-    await until('busy protection on the old group', async () => {
-      const instances = (
-        await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [oldGroup] }))
-      ).AutoScalingGroups?.[0]?.Instances;
-      return instances?.length === 1 && instances[0]?.ProtectedFromScaleIn === true ? true : undefined;
-    });
 
     const update = await running.simulateStackUpdate();
     expect(update.oldGroupName).toBe(oldGroup);

@@ -33,7 +33,14 @@ import {
   type TemplateFunction,
   templateFunctions,
 } from './template';
-import { type ClampedDuration, renderStackConfig, sandboxParameterNames, type WorldSettings } from './world-config';
+import {
+  type ClampedDuration,
+  type InfraDefaults,
+  productDefaultDurations,
+  renderStackConfig,
+  sandboxParameterNames,
+  type WorldSettings,
+} from './world-config';
 
 /** moto's fixed account id. */
 export const MOTO_ACCOUNT_ID = '123456789012';
@@ -129,7 +136,7 @@ export class WorldBuildError extends Error {
   override name = 'WorldBuildError';
 }
 
-interface InfraSynth {
+interface InfraSynth extends InfraDefaults {
   synthesizeApp(options: {
     configPath: string;
     outRoot: string;
@@ -143,10 +150,6 @@ interface InfraSynth {
  * CONFIG=…` runs) from the config the sandbox renders.
  */
 export async function synthesizeSandboxStack(world: WorldSettings, timeScale: number, workDir: string) {
-  const rendered = renderStackConfig(world, timeScale);
-  await mkdir(workDir, { recursive: true });
-  const configPath = join(workDir, `${rendered.stackName}.config.json`);
-  await writeFile(configPath, `${JSON.stringify(rendered.config, null, 2)}\n`);
   let infra: InfraSynth;
   try {
     // apps/infra has no exports map: its built entry is the published surface (`make synth` uses the same code).
@@ -157,6 +160,10 @@ export async function synthesizeSandboxStack(world: WorldSettings, timeScale: nu
       { cause: error },
     );
   }
+  const rendered = renderStackConfig(world, timeScale, productDefaultDurations(infra));
+  await mkdir(workDir, { recursive: true });
+  const configPath = join(workDir, `${rendered.stackName}.config.json`);
+  await writeFile(configPath, `${JSON.stringify(rendered.config, null, 2)}\n`);
   const synthesized = await infra.synthesizeApp({
     configPath,
     outRoot: join(workDir, 'cdk.out'),

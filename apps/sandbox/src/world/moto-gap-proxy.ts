@@ -21,6 +21,13 @@ export interface CommandInvocation {
   readonly documentName: string;
 }
 
+/** An instance the sandbox keeps in `Terminating:Wait` (moto has already removed it from the group). */
+export interface TerminatingInstance {
+  readonly instanceId: string;
+  readonly groupName: string;
+  readonly availabilityZone: string;
+}
+
 export interface MotoGapProxy {
   /** Point every product process here instead of at moto. */
   readonly endpoint: string;
@@ -28,6 +35,8 @@ export interface MotoGapProxy {
   onLifecycleAction(listener: (call: LifecycleActionCall) => void): () => void;
   /** Where `ListCommandInvocations` answers come from (the fleet, which runs the commands). */
   setCommandInvocations(provider: (commandId: string | undefined) => readonly CommandInvocation[]): void;
+  /** Instances shown in `Terminating:Wait` until their lifecycle action is completed (the fleet's draining hosts). */
+  setTerminatingInstances(provider: () => readonly TerminatingInstance[]): void;
   close(): Promise<void>;
 }
 
@@ -38,12 +47,16 @@ export interface MotoGapProxy {
  *   answered as AWS answers them. The sandbox keeps the terminating host alive until lifecycled completes.
  * - `ListCommandInvocations` (SSM): moto raises NotImplementedError (HTTP 500), and it never runs commands; the
  *   sandbox runs them on the simulated instances and answers with what happened (stop-agents reads it).
+ * - `Terminating:Wait`: moto removes a terminated instance from its group at once, so `DescribeAutoScalingGroups` and
+ *   `DescribeAutoScalingInstances` answers get the instances the sandbox still drains added in `Terminating:Wait`, as
+ *   AWS lists them until the lifecycle action completes (stop-agents waits for them; the scaler sees them).
  */
 export async function startMotoGapProxy(upstream: string): Promise<MotoGapProxy> {
   const upstreamUrl = new URL(upstream);
   const calls: LifecycleActionCall[] = [];
   const listeners = new Set<(call: LifecycleActionCall) => void>();
   let commandInvocations: (commandId: string | undefined) => readonly CommandInvocation[] = () => [];
+  let terminating: () => readonly TerminatingInstance[] = () => [];
   const server: Server = createServer(async (incoming, outgoing) => {
     const body = await readBody(incoming);
     const form = isForm(incoming) ? new URLSearchParams(body.toString('utf8')) : undefined;
@@ -100,8 +113,31 @@ export async function startMotoGapProxy(upstream: string): Promise<MotoGapProxy>
         headers: { ...incoming.headers, host: upstreamUrl.host },
       },
       (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
+        const rewrite =
+          answer.statusCode === 200 &&
+          (action === 'DescribeAutoScalingGroups' || action === 'DescribeAutoScalingInstances') &&
+          terminating().length > 0;
+        if (!rewrite) {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.once('end', () => {
+          const xml = Buffer.concat(chunks).toString('utf8');
+          const requested = form === undefined ? [] : listParameter(form, 'InstanceIds');
+          const rewritten =
+            action === 'DescribeAutoScalingGroups'
+              ? withTerminatingGroupInstances(xml, terminating())
+              : withTerminatingInstances(
+                  xml,
+                  terminating().filter((instance) => requested.length === 0 || requested.includes(instance.instanceId)),
+                );
+          const headers = { ...answer.headers, 'content-length': String(Buffer.byteLength(rewritten)) };
+          outgoing.writeHead(200, headers);
+          outgoing.end(rewritten);
+        });
       },
     );
     forwarded.once('error', (error) => {
@@ -126,6 +162,9 @@ export async function startMotoGapProxy(upstream: string): Promise<MotoGapProxy>
     setCommandInvocations(provider) {
       commandInvocations = provider;
     },
+    setTerminatingInstances(provider) {
+      terminating = provider;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -145,4 +184,67 @@ function readBody(incoming: IncomingMessage): Promise<Buffer> {
     incoming.once('end', () => resolve(Buffer.concat(chunks)));
     incoming.once('error', reject);
   });
+}
+
+/** `Name.member.1`, `Name.member.2`, … of a query-protocol request. */
+function listParameter(form: URLSearchParams, name: string): string[] {
+  const values: string[] = [];
+  for (let index = 1; form.has(`${name}.member.${index}`); index += 1) {
+    values.push(form.get(`${name}.member.${index}`) as string);
+  }
+  return values;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+function instanceMember(instance: TerminatingInstance, withGroup: boolean): string {
+  return (
+    `<member><InstanceId>${escapeXml(instance.instanceId)}</InstanceId>` +
+    (withGroup ? `<AutoScalingGroupName>${escapeXml(instance.groupName)}</AutoScalingGroupName>` : '') +
+    `<AvailabilityZone>${escapeXml(instance.availabilityZone)}</AvailabilityZone>` +
+    '<LifecycleState>Terminating:Wait</LifecycleState><HealthStatus>Healthy</HealthStatus>' +
+    '<ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>'
+  );
+}
+
+/** Adds members to the list element `tag` (present, empty `<tag/>`, or missing: then placed at `fallbackAt`). */
+function addToList(segment: string, tag: string, members: string, fallbackAt: number): string {
+  if (members === '') return segment;
+  const open = segment.indexOf(`<${tag}>`);
+  if (open >= 0) return `${segment.slice(0, open + tag.length + 2)}${members}${segment.slice(open + tag.length + 2)}`;
+  const empty = segment.indexOf(`<${tag}/>`);
+  if (empty >= 0)
+    return `${segment.slice(0, empty)}<${tag}>${members}</${tag}>${segment.slice(empty + tag.length + 3)}`;
+  return `${segment.slice(0, fallbackAt)}<${tag}>${members}</${tag}>${segment.slice(fallbackAt)}`;
+}
+
+/** DescribeAutoScalingGroups: each group's `Instances` gets its terminating instances. */
+export function withTerminatingGroupInstances(xml: string, instances: readonly TerminatingInstance[]): string {
+  const marker = '<AutoScalingGroupName>';
+  const starts: number[] = [];
+  for (let at = xml.indexOf(marker); at >= 0; at = xml.indexOf(marker, at + 1)) starts.push(at);
+  if (starts.length === 0) return xml;
+  let result = xml.slice(0, starts[0]);
+  starts.forEach((start, index) => {
+    const end = starts[index + 1] ?? xml.length;
+    const segment = xml.slice(start, end);
+    const name = segment.slice(marker.length, segment.indexOf('</AutoScalingGroupName>'));
+    const members = instances
+      .filter((instance) => escapeXml(instance.groupName) === name)
+      .map((instance) => instanceMember(instance, false))
+      .join('');
+    const afterName = segment.indexOf('</AutoScalingGroupName>') + '</AutoScalingGroupName>'.length;
+    result += addToList(segment, 'Instances', members, afterName);
+  });
+  return result;
+}
+
+/** DescribeAutoScalingInstances: the terminating instances asked for, with their group. */
+export function withTerminatingInstances(xml: string, instances: readonly TerminatingInstance[]): string {
+  const members = instances.map((instance) => instanceMember(instance, true)).join('');
+  const result = xml.indexOf('<DescribeAutoScalingInstancesResult>');
+  const fallback = result >= 0 ? result + '<DescribeAutoScalingInstancesResult>'.length : 0;
+  return addToList(xml, 'AutoScalingInstances', members, fallback);
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeConfig, renderStackConfig } from './world-config';
+import { mergeConfig, productDefaultDurations, renderStackConfig } from './world-config';
 
 describe('renderStackConfig', () => {
   it('divides every world duration by the time scale and leaves other values alone', () => {
@@ -30,11 +30,22 @@ describe('renderStackConfig', () => {
 
   it('raises a duration below the product minimum to it and reports the raise', () => {
     const rendered = renderStackConfig({ config: { scaling: { invocationBudgetSec: 50, leaseTtlSec: 30 } } }, 30);
-    expect(rendered.config).toMatchObject({ scaling: { invocationBudgetSec: 10, leaseTtlSec: 10 } });
+    expect(rendered.config).toMatchObject({ scaling: { invocationBudgetSec: 10, leaseTtlSec: 21 } });
     expect(rendered.clamped).toEqual([
       { field: 'scaling.invocationBudgetSec', worldSec: 50, scaledSec: 50 / 30, usedSec: 10 },
-      { field: 'scaling.leaseTtlSec', worldSec: 30, scaledSec: 1, usedSec: 10 },
+      { field: 'scaling.leaseTtlSec', worldSec: 30, scaledSec: 1, usedSec: 21 },
     ]);
+  });
+
+  it('scales the product defaults the world leaves unset, and the world wins over them', () => {
+    const rendered = renderStackConfig({ config: { scaling: { pollIntervalSec: 20 } } }, 10, {
+      scaling: { pollIntervalSec: 10, scaleOutCooldownSec: 300 },
+      instances: { terminationGracePeriodSec: 3600 },
+    });
+    expect(rendered.config).toMatchObject({
+      scaling: { pollIntervalSec: 2, scaleOutCooldownSec: 30 },
+      instances: { terminationGracePeriodSec: 360 },
+    });
   });
 
   it('keeps real-time fields and zero (off) as they are', () => {
@@ -83,6 +94,20 @@ describe('mergeConfig', () => {
     expect(mergeConfig({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, d: { e: 2 } })).toEqual({
       a: { b: 1, c: [3] },
       d: { e: 2 },
+    });
+  });
+});
+
+describe('productDefaultDurations', () => {
+  it('reads the duration defaults from what apps/infra exports, Durations in seconds', () => {
+    const defaults = productDefaultDurations({
+      CONTROL_PLANE_DEFAULTS: { scalerPollIntervalSec: 10, scaleOutCooldownSec: 300, stopAgentsDrainTimeoutSec: 3000 },
+      AGENT_FLEET_DEFAULTS: { terminationGracePeriod: { toSeconds: () => 3600 } },
+    });
+    expect(defaults).toEqual({
+      scaling: { pollIntervalSec: 10, scaleOutCooldownSec: 300 },
+      instances: { terminationGracePeriodSec: 3600 },
+      controlPlane: { stopAgentsDrainTimeoutSec: 3000 },
     });
   });
 });

@@ -48,7 +48,9 @@ export const REAL_TIME_FIELDS: ReadonlySet<string> = new Set(['replayWindowSec',
  */
 export const PRODUCT_MINIMUM_SEC: Readonly<Record<string, number>> = {
   invocationBudgetSec: 10,
-  leaseTtlSec: 10,
+  // agent-scaler's own rule (stricter than apps/infra's 10): more than BUILDKITE_API_TIMEOUT (5 s) +
+  // ASG_ACTIVITY_TIMEOUT (10 s) + 5 s, or the scaler's cold start fails.
+  leaseTtlSec: 21,
   stopAgentsDrainTimeoutSec: 60,
   stopAgentsPollIntervalSec: 5,
   drainTimeoutSec: 60,
@@ -114,14 +116,20 @@ function scaleDurations(
 /**
  * The config file the sandbox synthesizes: the world's config with every duration divided by `timeScale` (whole
  * seconds, at least 1 or the product's minimum), plus the parameters the sandbox provides (agent token and webhook
- * secret as SSM SecureStrings it creates in moto).
+ * secret as SSM SecureStrings it creates in moto). `productDefaults` are the product's own default durations in the
+ * config's shape (read from apps/infra by {@link productDefaultDurations}): a duration the world leaves unset runs at its
+ * product default in WORLD time, so it is scaled like the others instead of reaching the product unscaled.
  */
-export function renderStackConfig(world: WorldSettings, timeScale: number): RenderedStackConfig {
+export function renderStackConfig(
+  world: WorldSettings,
+  timeScale: number,
+  productDefaults: Readonly<Record<string, unknown>> = {},
+): RenderedStackConfig {
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
     throw new RangeError(`timeScale must be a positive number of world seconds per real second, got ${timeScale}`);
   }
   const stackName = world.stackName ?? 'elastic-ci-sandbox';
-  const worldConfig = mergeConfig(DEFAULT_WORLD_CONFIG, world.config ?? {});
+  const worldConfig = mergeConfig(mergeConfig(productDefaults, DEFAULT_WORLD_CONFIG), world.config ?? {});
   const queue = world.queue ?? (isRecord(worldConfig.buildkite) ? worldConfig.buildkite.queue : undefined);
   const clamped: ClampedDuration[] = [];
   const scaled = scaleDurations(worldConfig, timeScale, '', clamped);
@@ -141,4 +149,41 @@ export function renderStackConfig(world: WorldSettings, timeScale: number): Rend
 /** The SSM SecureStrings the sandbox creates before anything reads them (what an operator creates before deploying). */
 export function sandboxParameterNames(stackName: string) {
   return { agentToken: `/${stackName}/agent-token`, webhookSecret: `/${stackName}/webhook-secret` };
+}
+
+/** The defaults apps/infra exports (`CONTROL_PLANE_DEFAULTS`, `AGENT_FLEET_DEFAULTS`), as far as the sandbox reads them. */
+export interface InfraDefaults {
+  readonly CONTROL_PLANE_DEFAULTS: Readonly<Record<string, unknown>>;
+  readonly AGENT_FLEET_DEFAULTS: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The product's default durations, in the config file's shape and units, from the defaults apps/infra exports (not a
+ * copy): each is a world duration the sandbox scales.
+ */
+export function productDefaultDurations(infra: InfraDefaults): Record<string, unknown> {
+  const controlPlane = infra.CONTROL_PLANE_DEFAULTS;
+  const fleet = infra.AGENT_FLEET_DEFAULTS;
+  const number = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  const seconds = (value: unknown) =>
+    typeof value === 'object' && value !== null && 'toSeconds' in value && typeof value.toSeconds === 'function'
+      ? (value.toSeconds() as number)
+      : undefined;
+  const defined = (entries: Record<string, number | undefined>) =>
+    Object.fromEntries(Object.entries(entries).filter(([, value]) => value !== undefined));
+  return {
+    scaling: defined({
+      scaleOutCooldownSec: number(controlPlane.scaleOutCooldownSec),
+      scaleInCooldownSec: number(controlPlane.scaleInCooldownSec),
+      pollIntervalSec: number(controlPlane.scalerPollIntervalSec),
+      invocationBudgetSec: number(controlPlane.scalerInvocationBudgetSec),
+      leaseTtlSec: number(controlPlane.scalerLeaseTtlSec),
+      leaseWaitSec: number(controlPlane.scalerLeaseWaitSec),
+    }),
+    instances: defined({ terminationGracePeriodSec: seconds(fleet.terminationGracePeriod) }),
+    controlPlane: defined({
+      stopAgentsDrainTimeoutSec: number(controlPlane.stopAgentsDrainTimeoutSec),
+      stopAgentsPollIntervalSec: number(controlPlane.stopAgentsPollIntervalSec),
+    }),
+  };
 }
