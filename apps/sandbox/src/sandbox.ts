@@ -18,7 +18,7 @@ import {
   type StackUpdateResult,
   type StackUpdateStep,
 } from './stack-update/simulate-stack-update';
-import { type AwsTarget, awsProcessEnvironment, clientConfig } from './world/aws-config';
+import { type AwsTarget, awsProcessEnvironment } from './world/aws-config';
 import { buildWorld, type SandboxFunction, type World } from './world/build-world';
 import { type LifecycleActionCall, type MotoGapProxy, startMotoGapProxy } from './world/moto-gap-proxy';
 import type { WorldSettings } from './world/world-config';

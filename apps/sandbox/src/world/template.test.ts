@@ -31,6 +31,7 @@ describe('resolveIntrinsics', () => {
           arn: { 'Fn::GetAtt': ['Table', 'Arn'] },
           joined: { 'Fn::Join': ['/', ['a', { Ref: 'AWS::Region' }, { Ref: 'Table' }]] },
           zone: { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] },
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not a JS template
           sub: { 'Fn::Sub': 'cdk-${AWS::AccountId}-${AWS::Region}-${Group}' },
           list: [{ Ref: 'AWS::StackName' }, 3, true],
         },
