@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { awsClientConfig } from '@elastic-ci/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from './sandbox';
@@ -116,10 +117,18 @@ describe('startSandbox', () => {
     expect(actions[0]).toMatchObject({ fromDesired: 0, toDesired: 1 });
     expect(actions.at(-1)).toMatchObject({ toDesired: 0 });
 
-    // No secret in any log.
+    // No secret in any log: the webhook token, and the agent token as stored in moto's SSM.
+    const agentToken = (
+      await new SSMClient(config).send(
+        new GetParameterCommand({ Name: running.world.parameterNames.agentToken, WithDecryption: true }),
+      )
+    ).Parameter?.Value as string;
+    expect(agentToken).toMatch(/^sandbox-agent-token-/);
+    expect(running.logs().length).toBeGreaterThan(5);
     for (const path of running.logs()) {
       const text = await readFile(path, 'utf8');
       expect(text).not.toContain(running.webhookSecret);
+      expect(text).not.toContain(agentToken);
     }
 
     const pids = running.startedPids();
