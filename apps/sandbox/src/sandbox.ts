@@ -53,6 +53,10 @@ export interface SandboxOptions {
   };
   /** Stops the sandbox when aborted. */
   readonly signal?: AbortSignal;
+  /** Agent token planted in moto's SSM (a canary for the secret grep). @default random `sandbox-agent-token-…` */
+  readonly agentToken?: string;
+  /** Webhook token planted in moto's SSM. @default random `sandbox-webhook-secret-…` */
+  readonly webhookSecret?: string;
 }
 
 export interface TimelineSample {
@@ -118,6 +122,11 @@ export interface Sandbox {
   simulateStackUpdate(): Promise<StackUpdateResult>;
   /** Every custom-resource event sent so far (the Creates at start included) and its answer. */
   customResourceSteps(): readonly StackUpdateStep[];
+  /** Every secret the sandbox planted (for the secret grep). */
+  secrets(): readonly { readonly label: string; readonly value: string }[];
+  /** Stops / restarts the EventBridge schedule (invocations already running go on). */
+  pauseSchedule(): void;
+  resumeSchedule(): void;
   /** Every log file path (for the secret grep). */
   logs(): string[];
   /** Pids of every process the sandbox started that is still alive. */
@@ -217,8 +226,8 @@ async function start(
   const productAws: AwsTarget = { ...moto, endpoint: productEndpoint };
 
   // Canary-shaped secrets: random per run, so the secret grep of the logs has something exact to look for.
-  const agentToken = `sandbox-agent-token-${randomBytes(12).toString('hex')}`;
-  const webhookSecret = `sandbox-webhook-secret-${randomBytes(12).toString('hex')}`;
+  const agentToken = options.agentToken ?? `sandbox-agent-token-${randomBytes(12).toString('hex')}`;
+  const webhookSecret = options.webhookSecret ?? `sandbox-webhook-secret-${randomBytes(12).toString('hex')}`;
   const standIn = await startBuildkiteApiStandIn({
     token: agentToken,
     registrationToken: agentToken,
@@ -362,14 +371,23 @@ async function start(
     detail: {},
   });
   const invokeScheduled = () => scheduled.invoke(scheduledEvent());
-  if (options.schedule !== false) {
-    // EventBridge starts the function every rate; with reserved concurrency 1 a start during a running invocation
-    // is throttled (the schedule has no retries), as in AWS.
-    const every = (world.scheduleRateSec * 1000) / timeScale;
+  // EventBridge starts the function every rate; with reserved concurrency 1 a start during a running invocation is
+  // throttled (the schedule has no retries), as in AWS.
+  let scheduleTimer: NodeJS.Timeout | undefined;
+  const resumeSchedule = () => {
+    if (scheduleTimer !== undefined) return;
     void invokeScheduled().catch(() => undefined);
-    const timer = setInterval(() => void invokeScheduled().catch(() => undefined), every);
-    cleanups.push(() => clearInterval(timer));
-  }
+    scheduleTimer = setInterval(
+      () => void invokeScheduled().catch(() => undefined),
+      (world.scheduleRateSec * 1000) / timeScale,
+    );
+  };
+  const pauseSchedule = () => {
+    clearInterval(scheduleTimer);
+    scheduleTimer = undefined;
+  };
+  cleanups.push(pauseSchedule);
+  if (options.schedule !== false) resumeSchedule();
 
   let stopped = false;
   const sandbox: Sandbox = {
@@ -473,6 +491,12 @@ async function start(
         ...customResources.logs().filter((path) => existsSync(path)),
       ];
     },
+    secrets: () => [
+      { label: 'agent token', value: agentToken },
+      { label: 'webhook secret', value: webhookSecret },
+    ],
+    pauseSchedule,
+    resumeSchedule,
     pids() {
       return liveChildren().flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
     },

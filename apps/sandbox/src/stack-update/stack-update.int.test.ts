@@ -34,6 +34,7 @@ describe('sandbox webhook and stack update', () => {
       aws: { endpoint: config.endpoint, region: config.region, credentials: config.credentials },
       // Only the webhook scales: the schedule is off, so the scale-out proves the webhook path.
       schedule: false,
+      agentToken: 'canary-agent-token-update-test',
       maxConcurrentHosts: 2,
       world: {
         stackName: 'update',
@@ -102,6 +103,23 @@ describe('sandbox webhook and stack update', () => {
       new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [oldGroup, update.newGroupName] }),
     );
     expect(groups.AutoScalingGroups?.map((group) => group.AutoScalingGroupName)).toEqual([update.newGroupName]);
+
+    // The schedule starts on demand, invoking the scheduled function with the new group's environment.
+    expect(running.lambdas.scheduled.invocations()).toEqual([]);
+    running.resumeSchedule();
+    // (Schedule ticks that land while the first, polling invocation runs are throttled: reserved concurrency 1.)
+    const done = await until('a scheduled invocation to end', () =>
+      running.lambdas.scheduled.invocations().find((record) => record.outcome.status !== 'throttled'),
+    );
+    running.pauseSchedule();
+    expect(done.outcome.status).toBe('succeeded');
+
+    // Every planted secret is known, and none is in any log.
+    expect(running.secrets().map((secret) => secret.value)).toContain('canary-agent-token-update-test');
+    for (const path of running.logs()) {
+      const text = await readFile(path, 'utf8');
+      for (const secret of running.secrets()) expect(text).not.toContain(secret.value);
+    }
 
     const pids = running.startedPids();
     await running.stop();
