@@ -826,7 +826,7 @@ describe('Function: scaler state with the forecast and dependencies (SCALER_POLI
     expect(result).toMatchObject({ status: 'unchanged', action: 'hold', desired: 1 });
     expect(group.calls.filter((call) => call.startsWith('set'))).toEqual([]);
     const persisted = JSON.parse(saved);
-    expect(persisted.demandHistory).toMatch(/^1\.\d+\./);
+    expect(persisted.demandHistory).toMatch(/^2\.\d+\./);
     expect(persisted.waitingMemory).toMatchObject({ waiting: 3 });
     expect(saved.length).toBeLessThan(4096);
     const decision = jsonRecords(afterColdStart).find((record) => record.message === 'scaling decision');
@@ -849,7 +849,8 @@ describe('Function: scaler state with the forecast and dependencies (SCALER_POLI
     expect(result).toMatchObject({ status: 'applied', action: 'scale-out', desired: 2 });
     expect(lines.filter((line) => line.includes('did not parse'))).toHaveLength(1);
     const persisted = JSON.parse(parameterStore.values.get('/scaler/state') as string);
-    expect(persisted.demandHistory).toHaveLength(`1.${persisted.demandHistory.split('.')[1]}.`.length + 672 * 3);
+    // Scaler-core's compact text: its header, then 672 slots of three characters.
+    expect(persisted.demandHistory).toHaveLength(persisted.demandHistory.lastIndexOf('.') + 1 + 672 * 3);
   });
 
   it('fails the cold start naming the forecast option out of range', () => {

@@ -32,32 +32,91 @@ function at(dayIndex: number, minute: number, seconds = 0): number {
 }
 
 describe('decide with forecast.enabled', () => {
-  it('sizes the warm pool ahead of a burst seen yesterday, citing the break-even horizon', () => {
+  it('sizes the warm pool a boot ahead of a burst seen yesterday, not earlier, and says what it counted', () => {
+    const decideAt = (minute: number) =>
+      decide(
+        input({
+          config: { forecast: { enabled: true }, warmPool: POOL },
+          nowMs: at(1, minute),
+          metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
+          group: { desired: 1, inService: 1, max: 500 },
+          state: { demandHistory: burstHistory(1, minute) },
+        }),
+      );
+    // Ten minutes ahead (beyond the 120 s boot): only the recent agent and one of headroom.
+    const early = decideAt(110);
+    const aBootAhead = decideAt(119);
+
+    expect(early.warmPoolMinSize).toBe(1);
+    expect(aBootAhead.warmPoolMinSize).toBe(199);
+    expect(aBootAhead.desired).toBe(1);
+    expect(aBootAhead.reasons).toContain(
+      "warm pool: forecast expects 200 agent(s) (200 seen at this time on earlier days, within a boot; the rest the recent peak plus headroom, within a stopped instance's break-even) → pool min size 199",
+    );
+  });
+
+  it('does not prepare for a burst seen once when yesterday did not come again lately, but for one seen twice', () => {
+    // Day 1 with its burst at 02:00; day 2 without it (scored as a miss at 02:30), then 12:00–12:20 on day 1 only.
+    let history = emptyDemandHistory();
+    for (let minute = 0; minute < 24 * 60 + 12 * 60 - 1; minute++) {
+      const burstAt = minute >= 120 && minute < 140 ? 200 : minute >= 12 * 60 && minute < 12 * 60 + 20 ? 100 : 1;
+      history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, minute < 24 * 60 ? burstAt : 1);
+    }
     const decision = decide(
       input({
         config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs: at(1, 110),
+        nowMs: at(1, 12 * 60 - 1),
         metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
         group: { desired: 1, inService: 1, max: 500 },
-        state: { demandHistory: burstHistory(1, 110) },
+        state: { demandHistory: history },
       }),
     );
 
-    expect(decision.warmPoolMinSize).toBe(199);
-    expect(decision.desired).toBe(1);
-    expect(decision.reasons).toContain(
-      "warm pool: forecast expects 200 agent(s) within 745s (a stopped instance's break-even) → pool min size 199",
+    expect(forecast(history, at(1, 12 * 60 - 1), 120).expected).toBe(100);
+    expect(decision.warmPoolMinSize).toBe(1);
+    const notRecurring =
+      /^forecast: only \d+% of yesterday's load came again lately → 100 agent\(s\) seen once are not prepared for, 0 seen twice are$/;
+    expect(decision.reasons.filter((reason) => notRecurring.test(reason))).toHaveLength(1);
+
+    const twice = decide(
+      input({
+        config: { forecast: { enabled: true }, warmPool: POOL },
+        nowMs: at(2, 119),
+        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
+        group: { desired: 1, inService: 1, max: 500 },
+        state: { demandHistory: burstHistory(2, 119) },
+      }),
     );
+
+    expect(twice.warmPoolMinSize).toBe(199);
+  });
+
+  it('keeps the recent peak plus one agent of headroom stopped, for the break-even after it', () => {
+    let history = emptyDemandHistory();
+    history = recordDemand(history, at(0, 600), 5, 0.5, 745);
+    const decideAt = (seconds: number) =>
+      decide(
+        input({
+          config: { forecast: { enabled: true }, warmPool: POOL },
+          nowMs: at(0, 600, seconds),
+          metrics: { runningJobs: 2, busyAgents: 2, totalAgents: 2 },
+          group: { desired: 2, inService: 2, max: 500 },
+          state: { demandHistory: history },
+        }),
+      );
+
+    expect(decideAt(600).warmPoolMinSize).toBe(4); // 5 + 1 − 2 running
+    expect(decideAt(800).warmPoolMinSize).toBe(1); // the peak fell to the 2 running, + 1
   });
 
   it('keeps the pool within the room below the group max', () => {
     const decision = decide(
       input({
         config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs: at(1, 110),
+        nowMs: at(1, 119),
         metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
         group: { desired: 1, inService: 1, max: 50 },
-        state: { demandHistory: burstHistory(1, 110) },
+        state: { demandHistory: burstHistory(1, 119) },
       }),
     );
 

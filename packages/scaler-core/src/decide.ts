@@ -306,7 +306,7 @@ function warmPoolMinSize(input: DecisionInput, desired: number, trace: ReasonTra
     const shortfall = Math.min(room, expectedInstances - desired);
     if (shortfall > size) {
       size = shortfall;
-      note(trace, Reason.warmPoolForecast, plan.expectedAgents, plan.poolHorizonSec, size);
+      note(trace, Reason.warmPoolForecast, plan.expectedAgents, plan.recurringAgents, size);
     } else if (plan.expectedAgents === 0 && size === pool.minSize) {
       note(trace, Reason.warmPoolNothingExpected, plan.poolHorizonSec, size);
     }
@@ -320,8 +320,10 @@ interface Plan {
   dueWaiting: number;
   /** Instances to run ahead of a recurring rise (forecast pre-launch), or 0. */
   prelaunchInstances: number;
-  /** Agents the forecast expects within `poolHorizonSec` (0 with the forecast off). */
+  /** Agents the forecast expects: recurring within a boot, or recently seen within `poolHorizonSec` (0 when off). */
   expectedAgents: number;
+  /** The part of `expectedAgents` seen on earlier days. */
+  recurringAgents: number;
   poolHorizonSec: number;
   demandHistory: DemandHistory | undefined;
   waitingMemory: WaitingMemory | undefined;
@@ -339,6 +341,10 @@ export function poolBreakEvenSec(costs: ScalerConfig['costs']): number {
 
 /** The forecast never sizes the pool for demand more than an hour ahead, however cheap volumes are. */
 const MAX_POOL_HORIZON_SEC = 3600;
+/** Below this share of yesterday's load recurring today, a burst seen once is not prepared for (two sightings are). */
+const MIN_RECURRENCE = 0.5;
+/** Agents kept stopped above the recent peak. */
+const RECENT_HEADROOM_AGENTS = 1;
 
 function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
   const { config, nowMs, metrics, state } = input;
@@ -346,6 +352,7 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
     dueWaiting: 0,
     prelaunchInstances: 0,
     expectedAgents: 0,
+    recurringAgents: 0,
     poolHorizonSec: 0,
     demandHistory: undefined,
     waitingMemory: undefined,
@@ -361,10 +368,23 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
     }
     // Agents in use or wanted now; waiting jobs are counted when they are scheduled (the dependencies plan for them).
     const demand = metrics.scheduledJobs + metrics.runningJobs;
-    plan.demandHistory = recordDemand(history, nowMs, demand, config.forecast.weeklyDecay);
     plan.poolHorizonSec = poolBreakEvenSec(costs);
-    const ahead = forecast(plan.demandHistory, nowMs, plan.poolHorizonSec);
-    plan.expectedAgents = Math.max(ahead.expected, ahead.recent);
+    // Instances just released are kept stopped for the demand of the last break-even: longer, they cost more in
+    // volume than the boot they save.
+    plan.demandHistory = recordDemand(history, nowMs, demand, config.forecast.weeklyDecay, plan.poolHorizonSec);
+    // Load seen on earlier days is prepared for only within a boot ahead of it: a pool kept ready for a whole slot
+    // earlier pays volume for instances a boot would have brought in time.
+    const ahead = forecast(plan.demandHistory, nowMs, costs.bootSec);
+    let recurring = ahead.expected;
+    if (ahead.recurrence < MIN_RECURRENCE && ahead.expected > ahead.confident) {
+      // Yesterday's bursts did not come again lately (they land at random times): one sighting is not enough.
+      recurring = ahead.confident;
+      note(trace, Reason.forecastNotRecurring, Math.round(ahead.recurrence * 100), ahead.expected, ahead.confident);
+    }
+    // One agent of headroom above the recent peak: a steady queue's next job finds a stopped instance, not a boot.
+    const recent = ahead.recent > 0 ? ahead.recent + RECENT_HEADROOM_AGENTS : 0;
+    plan.expectedAgents = Math.max(recurring, recent);
+    plan.recurringAgents = recurring;
     if (config.forecast.prelaunch) {
       const lead = config.warmPool.enabled ? costs.resumeSec : costs.bootSec;
       const soon = forecast(plan.demandHistory, nowMs, lead).confident;

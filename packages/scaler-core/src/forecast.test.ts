@@ -61,11 +61,28 @@ describe('Function: forecast', () => {
     history = recordDay(history, MONDAY_MS + DAY_MS, 0, 1);
     history = recordDemand(history, MONDAY_MS + 2 * DAY_MS + BEFORE_BURST_MS, 1);
 
-    expect(forecast(history, MONDAY_MS + 2 * DAY_MS + BEFORE_BURST_MS, 900)).toEqual({
+    expect(forecast(history, MONDAY_MS + 2 * DAY_MS + BEFORE_BURST_MS, 900)).toMatchObject({
       expected: 1,
       confident: 1,
       recent: 1,
     });
+  });
+
+  it('scores how much of yesterday came again: 1 before anything was predicted, low after a one-off, 1 if it recurs', () => {
+    const first = recordDay(emptyDemandHistory(), MONDAY_MS, 200);
+    /** Day 2 from 00:00 to 02:30, with `burst` agents from 02:00 to 02:20 (else 1). */
+    const secondDay = (burst: number): DemandHistory => {
+      let next = first;
+      for (let minute = 0; minute <= 150; minute++) {
+        next = recordDemand(next, MONDAY_MS + DAY_MS + minute * MINUTE_MS, minute >= 120 && minute < 140 ? burst : 1);
+      }
+      return next;
+    };
+    const afterBurstMs = MONDAY_MS + DAY_MS + 150 * MINUTE_MS;
+
+    expect(forecast(first, MONDAY_MS + DAY_MS - MINUTE_MS, 900).recurrence).toBe(1);
+    expect(forecast(secondDay(200), afterBurstMs, 900).recurrence).toBe(1);
+    expect(forecast(secondDay(1), afterBurstMs, 900).recurrence).toBeLessThan(0.1);
   });
 
   it('remembers a weekly burst a week later, and halves it every week it does not recur', () => {
@@ -84,7 +101,12 @@ describe('Function: forecast', () => {
   });
 
   it('knows nothing before the first record, and nothing recent after a gap', () => {
-    expect(forecast(emptyDemandHistory(), MONDAY_MS, 900)).toEqual({ expected: 0, confident: 0, recent: 0 });
+    expect(forecast(emptyDemandHistory(), MONDAY_MS, 900)).toEqual({
+      expected: 0,
+      confident: 0,
+      recent: 0,
+      recurrence: 1,
+    });
 
     const history = recordDemand(emptyDemandHistory(), MONDAY_MS, 7);
 
@@ -94,6 +116,21 @@ describe('Function: forecast', () => {
 });
 
 describe('Function: recordDemand', () => {
+  it('holds the recent peak for its window after it was last reached, then falls to the demand of the moment', () => {
+    let history = recordDemand(emptyDemandHistory(), MONDAY_MS, 6, 0.5, 600);
+    history = recordDemand(history, MONDAY_MS + 5 * MINUTE_MS, 2, 0.5, 600);
+
+    expect(forecast(history, MONDAY_MS + 5 * MINUTE_MS, 60).recent).toBe(6);
+
+    history = recordDemand(history, MONDAY_MS + 10 * MINUTE_MS, 2, 0.5, 600);
+
+    expect(forecast(history, MONDAY_MS + 10 * MINUTE_MS, 60).recent).toBe(2);
+
+    const back = recordDemand(history, MONDAY_MS + 9 * MINUTE_MS, 1, 0.5, 600);
+
+    expect(forecast(back, MONDAY_MS + 9 * MINUTE_MS, 60).recent).toBe(1);
+  });
+
   it('returns the same history while the slot peak holds, and raises it in place of a copy otherwise', () => {
     const first = recordDemand(emptyDemandHistory(), MONDAY_MS, 3);
 
@@ -138,7 +175,8 @@ describe('Function: recordDemand', () => {
           expect(isDemandHistory(history)).toBe(true);
           expect(history.peaks).toHaveLength(SLOTS_PER_WEEK);
           const text = serializeDemandHistory(history);
-          expect(text.length).toBeLessThanOrEqual(2 + 17 + 1 + SLOTS_PER_WEEK * 3);
+          // Version, last slot, recent peak, its time, the two scores, the slots.
+          expect(text.length).toBeLessThanOrEqual(2 + 17 + 1 + 6 + 1 + 16 + 1 + 8 + 1 + 8 + 1 + SLOTS_PER_WEEK * 3);
           expect(parseDemandHistory(text)).toEqual(history);
         },
       ),
@@ -152,7 +190,9 @@ describe('Function: parseDemandHistory', () => {
   it.each([
     ['not text', 42],
     ['truncated', text.slice(0, -5)],
-    ['another version', `2${text.slice(1)}`],
+    ['another version', `1${text.slice(1)}`],
+    ['the older format', `1.${text.split('.')[1]}.${text.split('.')[6]}`],
+    ['inconsistent (more confirmed than predicted)', text.replace(/^(2\.\d+\.\d+\.\d+)\.(\d+)\.(\d+)\./, '$1.0.5.')],
     ['edited', `${text.slice(0, -1)}*`],
     ['empty', ''],
   ])('drops a history that is %s', (_case, value) => {
@@ -170,7 +210,13 @@ describe('Function: isDemandHistory', () => {
   it.each([
     ['null', null],
     ['a string', 'history'],
-    ['another version', { ...valid, version: 2 }],
+    ['another version', { ...valid, version: 1 }],
+    ['a fractional recent peak', { ...valid, recentPeak: 0.5 }],
+    ['a recent peak beyond the encoding', { ...valid, recentPeak: 64 ** 3 }],
+    ['a negative recent time', { ...valid, recentSinceMs: -1 }],
+    ['a negative score', { ...valid, predicted: -1 }],
+    ['a score beyond its bound', { ...valid, predicted: 10 * 64 ** 3, confirmed: 0 }],
+    ['more confirmed than predicted', { ...valid, predicted: 2, confirmed: 3 }],
     ['a fractional last slot', { ...valid, lastSlot: 1.5 }],
     ['a last slot below -1', { ...valid, lastSlot: -2 }],
     ['too few slots', { ...valid, peaks: [1, 2] }],

@@ -2,10 +2,13 @@
  * A compact memory of a queue's demand, for forecasting recurring load (AWS predictive scaling's idea, sized for a
  * CI queue): one peak per 15-minute slot of the week (UTC), 672 slots, in quarter agents. Entering a slot again a
  * week later keeps `decay` × last week's peak as the floor, so a weekly pattern is remembered over weeks and a
- * one-off fades. The size never grows: 672 integers, about 2 KB as the compact text of `serializeDemandHistory`.
+ * one-off fades. Besides, the peak of the last few minutes (held for a caller-given window) and a recurrence score:
+ * how much of what yesterday's slots showed came again today, so a queue whose bursts land at random times (release
+ * storms) is not prepared for yesterday's bursts. The size never grows: 676 integers, about 2 KB as the compact text
+ * of `serializeDemandHistory`.
  */
 
-export const DEMAND_HISTORY_VERSION = 1;
+export const DEMAND_HISTORY_VERSION = 2;
 export const SLOT_SEC = 900;
 export const SLOTS_PER_DAY = 96;
 export const SLOTS_PER_WEEK = 7 * SLOTS_PER_DAY;
@@ -14,6 +17,10 @@ const UNITS_PER_AGENT = 4;
 /** Three base64url characters per slot: up to 65,535.75 agents. */
 const MAX_UNITS = 64 ** 3 - 1;
 const SLOT_MS = SLOT_SEC * 1000;
+/** Share of the recurrence score a slot keeps when the next one starts: about the last few hours count. */
+const RECURRENCE_DECAY = 0.9;
+/** The score's sums stay below this (MAX_UNITS / (1 − RECURRENCE_DECAY), rounded up), whatever is recorded. */
+const MAX_SCORE_UNITS = 10 * MAX_UNITS;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const CHAR_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
   [...ALPHABET].map((char, index) => [char, index]),
@@ -25,6 +32,14 @@ export interface DemandHistory {
   lastSlot: number;
   /** Peak demand per slot of the week in quarter agents; index = absolute slot mod 672 (Thursday 00:00 UTC is 0). */
   peaks: number[];
+  /** The highest demand (quarter agents) recorded since `recentSinceMs`, held for the window `recordDemand` is given. */
+  recentPeak: number;
+  /** When `recentPeak` was last reached (epoch ms). */
+  recentSinceMs: number;
+  /** Decayed sum of the peaks yesterday's slots showed (quarter agents), scored as each slot of today ends. */
+  predicted: number;
+  /** Decayed sum of how much of each of those peaks came again today (`min(today, yesterday)`). */
+  confirmed: number;
 }
 
 export interface DemandForecast {
@@ -32,12 +47,22 @@ export interface DemandForecast {
   expected: number;
   /** Demand seen both yesterday and the day before (or a week ago), i.e. recurring: worth running capacity. */
   confident: number;
-  /** The peak of the current and the previous slot: instances just released will likely be needed again. */
+  /** The peak of the recent window: instances just released will likely be needed again. */
   recent: number;
+  /** Share (0–1) of yesterday's peaks that recurred today, lately; 1 before anything was predicted. */
+  recurrence: number;
 }
 
 export function emptyDemandHistory(): DemandHistory {
-  return { version: DEMAND_HISTORY_VERSION, lastSlot: -1, peaks: new Array<number>(SLOTS_PER_WEEK).fill(0) };
+  return {
+    version: DEMAND_HISTORY_VERSION,
+    lastSlot: -1,
+    peaks: new Array<number>(SLOTS_PER_WEEK).fill(0),
+    recentPeak: 0,
+    recentSinceMs: 0,
+    predicted: 0,
+    confirmed: 0,
+  };
 }
 
 const slotOf = (epochMs: number): number => Math.floor(epochMs / SLOT_MS);
@@ -47,17 +72,41 @@ const indexOf = (slot: number): number => ((slot % SLOTS_PER_WEEK) + SLOTS_PER_W
  * The history with `demand` (agents: scheduled + running + waiting jobs) recorded at `nowMs`. Pure: returns the same
  * object when nothing changes (the common case between slot boundaries), else a new one. Slots passed over since the
  * last record decay as if they were entered with no demand; after more than a week without records every slot has
- * decayed once, and a clock that went backwards only raises the peak of the slot it names.
+ * decayed once, and a clock that went backwards only raises the peak of the slot it names. The recent peak is held
+ * for `recentWindowSec` after it was last reached, then falls to the demand of the moment.
  */
-export function recordDemand(history: DemandHistory, nowMs: number, demand: number, decay = 0.5): DemandHistory {
+export function recordDemand(
+  history: DemandHistory,
+  nowMs: number,
+  demand: number,
+  decay = 0.5,
+  recentWindowSec = SLOT_SEC,
+): DemandHistory {
   const slot = slotOf(nowMs);
   const units = Math.min(MAX_UNITS, Math.ceil(Math.max(0, demand) * UNITS_PER_AGENT));
+  let { recentPeak, recentSinceMs } = history;
+  if (units >= recentPeak || nowMs - recentSinceMs >= recentWindowSec * 1000 || nowMs < recentSinceMs) {
+    recentPeak = units;
+    recentSinceMs = Math.floor(nowMs);
+  }
   if (slot <= history.lastSlot) {
     const index = indexOf(slot);
-    if ((history.peaks[index] as number) >= units) return history;
-    const peaks = history.peaks.slice();
-    peaks[index] = units;
-    return { version: DEMAND_HISTORY_VERSION, lastSlot: history.lastSlot, peaks };
+    const raised = (history.peaks[index] as number) < units;
+    if (!raised && recentPeak === history.recentPeak && recentSinceMs === history.recentSinceMs) return history;
+    let peaks = history.peaks;
+    if (raised) {
+      peaks = peaks.slice();
+      peaks[index] = units;
+    }
+    return { ...history, peaks, recentPeak, recentSinceMs };
+  }
+  let { predicted, confirmed } = history;
+  if (history.lastSlot >= 0) {
+    // The slot that just ended against the same slot yesterday: did yesterday's load come again?
+    const today = history.peaks[indexOf(history.lastSlot)] as number;
+    const yesterday = history.peaks[indexOf(history.lastSlot - SLOTS_PER_DAY)] as number;
+    predicted = Math.floor(predicted * RECURRENCE_DECAY) + yesterday;
+    confirmed = Math.floor(confirmed * RECURRENCE_DECAY) + Math.min(today, yesterday);
   }
   const peaks = history.peaks.slice();
   const first = history.lastSlot < 0 ? slot : Math.max(history.lastSlot + 1, slot - SLOTS_PER_WEEK + 1);
@@ -67,25 +116,24 @@ export function recordDemand(history: DemandHistory, nowMs: number, demand: numb
   }
   const index = indexOf(slot);
   if ((peaks[index] as number) < units) peaks[index] = units;
-  return { version: DEMAND_HISTORY_VERSION, lastSlot: slot, peaks };
+  return { version: DEMAND_HISTORY_VERSION, lastSlot: slot, peaks, recentPeak, recentSinceMs, predicted, confirmed };
 }
 
 /**
  * Demand expected in `[nowMs, nowMs + horizonSec]`, from the same times yesterday, the day before and a week ago.
  * `expected` takes one sighting (yesterday or a week ago); `confident` needs two (yesterday and the day before, or
  * yesterday and a week ago). The slot being recorded now is looked at only as "yesterday" and older, never as its
- * own current peak, so today's load does not predict itself.
+ * own current peak, so today's load does not predict itself. `recent` is the held recent peak, 0 once the last
+ * record is more than a slot old.
  */
 export function forecast(history: DemandHistory, nowMs: number, horizonSec: number): DemandForecast {
   let expected = 0;
   let confident = 0;
-  if (history.lastSlot < 0) return { expected, confident, recent: 0 };
+  const recurrence = history.predicted > 0 ? history.confirmed / history.predicted : 1;
+  if (history.lastSlot < 0) return { expected, confident, recent: 0, recurrence };
   const from = slotOf(nowMs);
   const peaks = history.peaks;
-  const recent =
-    from - history.lastSlot > 1
-      ? 0
-      : Math.max(peaks[indexOf(history.lastSlot)] as number, peaks[indexOf(history.lastSlot - 1)] as number);
+  const recent = from - history.lastSlot > 1 ? 0 : history.recentPeak;
   const to = slotOf(nowMs + horizonSec * 1000);
   for (let slot = from; slot <= to; slot++) {
     // A slot not yet entered this week still holds last week's (decayed) peak.
@@ -99,12 +147,16 @@ export function forecast(history: DemandHistory, nowMs: number, horizonSec: numb
     expected: expected / UNITS_PER_AGENT,
     confident: confident / UNITS_PER_AGENT,
     recent: recent / UNITS_PER_AGENT,
+    recurrence,
   };
 }
 
-/** The history as compact text for a size-limited store: `1.<lastSlot>.<672 × 3 base64url characters>`. */
+/**
+ * The history as compact text for a size-limited store:
+ * `2.<lastSlot>.<recentPeak>.<recentSinceMs>.<predicted>.<confirmed>.<672 × 3 base64url characters>`.
+ */
 export function serializeDemandHistory(history: DemandHistory): string {
-  let text = `${DEMAND_HISTORY_VERSION}.${history.lastSlot}.`;
+  let text = `${DEMAND_HISTORY_VERSION}.${history.lastSlot}.${history.recentPeak}.${history.recentSinceMs}.${history.predicted}.${history.confirmed}.`;
   for (const units of history.peaks) {
     text += ALPHABET.charAt(units >> 12) + ALPHABET.charAt((units >> 6) & 63) + ALPHABET.charAt(units & 63);
   }
@@ -117,9 +169,9 @@ export function serializeDemandHistory(history: DemandHistory): string {
  */
 export function parseDemandHistory(text: unknown): DemandHistory | undefined {
   if (typeof text !== 'string') return undefined;
-  const match = /^1\.(-1|0|[1-9]\d{0,15})\.([A-Za-z0-9_-]*)$/.exec(text);
-  if (match === null || (match[2] as string).length !== SLOTS_PER_WEEK * 3) return undefined;
-  const encoded = match[2] as string;
+  const match = /^2\.(-1|0|[1-9]\d{0,15})\.(\d{1,6})\.(\d{1,16})\.(\d{1,8})\.(\d{1,8})\.([A-Za-z0-9_-]*)$/.exec(text);
+  if (match === null || (match[6] as string).length !== SLOTS_PER_WEEK * 3) return undefined;
+  const encoded = match[6] as string;
   const peaks = new Array<number>(SLOTS_PER_WEEK);
   for (let index = 0; index < SLOTS_PER_WEEK; index++) {
     const at = index * 3;
@@ -128,7 +180,16 @@ export function parseDemandHistory(text: unknown): DemandHistory | undefined {
       ((CHAR_VALUES[encoded[at + 1] as string] as number) << 6) |
       (CHAR_VALUES[encoded[at + 2] as string] as number);
   }
-  return { version: DEMAND_HISTORY_VERSION, lastSlot: Number(match[1]), peaks };
+  const history: DemandHistory = {
+    version: DEMAND_HISTORY_VERSION,
+    lastSlot: Number(match[1]),
+    peaks,
+    recentPeak: Number(match[2]),
+    recentSinceMs: Number(match[3]),
+    predicted: Number(match[4]),
+    confirmed: Number(match[5]),
+  };
+  return isDemandHistory(history) ? history : undefined;
 }
 
 /** Whether a value is a usable in-memory history (the shape `decide` keeps in `state.demandHistory`). */
@@ -140,5 +201,18 @@ export function isDemandHistory(value: unknown): value is DemandHistory {
   const peaks = candidate.peaks;
   if (!Array.isArray(peaks) || peaks.length !== SLOTS_PER_WEEK) return false;
   for (const units of peaks) if (!Number.isInteger(units) || units < 0 || units > MAX_UNITS) return false;
-  return true;
+  const { recentPeak, recentSinceMs, predicted, confirmed } = candidate;
+  return (
+    Number.isInteger(recentPeak) &&
+    (recentPeak as number) >= 0 &&
+    (recentPeak as number) <= MAX_UNITS &&
+    Number.isSafeInteger(recentSinceMs) &&
+    (recentSinceMs as number) >= 0 &&
+    Number.isInteger(predicted) &&
+    (predicted as number) >= 0 &&
+    (predicted as number) <= MAX_SCORE_UNITS &&
+    Number.isInteger(confirmed) &&
+    (confirmed as number) >= 0 &&
+    (confirmed as number) <= (predicted as number)
+  );
 }

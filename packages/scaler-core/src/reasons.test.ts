@@ -55,6 +55,11 @@ describe('Function: renderReasons', () => {
       [7, 4, 2],
       "warm pool: 7 waiting job(s) beyond the idle agents need 4 instance(s), capped at 2 (room below the group's max)",
     ],
+    [
+      Reason.forecastNotRecurring,
+      [12, 300, 0],
+      "forecast: only 12% of yesterday's load came again lately → 300 agent(s) seen once are not prepared for, 0 seen twice are",
+    ],
   ] as const)('renders reason %i', (code, values, expected) => {
     const trace: ReasonTrace = [];
     note(trace, code, ...values);

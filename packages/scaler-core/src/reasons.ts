@@ -44,6 +44,7 @@ export const Reason = {
   forecastPrelaunch: 35,
   waitingMemoryDropped: 36,
   waitingDue: 37,
+  forecastNotRecurring: 38,
 } as const;
 
 export type ReasonTrace = number[];
@@ -117,11 +118,13 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
     case Reason.warmPoolSchedule:
       return `warm pool: schedule warmPool.schedules[${a}] matches → pool min size ${b} (a stated schedule wins)`;
     case Reason.warmPoolForecast:
-      return `warm pool: forecast expects ${a} agent(s) within ${b}s (a stopped instance's break-even) → pool min size ${c}`;
+      return `warm pool: forecast expects ${a} agent(s) (${b} seen at this time on earlier days, within a boot; the rest the recent peak plus headroom, within a stopped instance's break-even) → pool min size ${c}`;
     case Reason.warmPoolNothingExpected:
       return `warm pool: forecast expects no demand within ${a}s → pool min size ${b}`;
     case Reason.historyDropped:
       return 'demand history in the state is unreadable: dropped, starting a new one';
+    case Reason.forecastNotRecurring:
+      return `forecast: only ${a}% of yesterday's load came again lately → ${b} agent(s) seen once are not prepared for, ${c} seen twice are`;
     case Reason.forecastPrelaunch:
       return `forecast: ${a} agent(s) recur within ${b}s (seen on two days) → pre-launch ${c} instance(s)`;
     case Reason.waitingMemoryDropped:
