@@ -98,6 +98,16 @@ describe('LambdaFunction', () => {
     expect(fn.invocations().map((record) => record.outcome.status)).toEqual(['throttled', 'killed']);
   });
 
+  it('retires idle containers on request and starts cold next time', async () => {
+    const { fn } = await lambda();
+    await fn.invoke({ value: 8 });
+    const [pid] = fn.pids();
+    expect(fn.retireIdleContainers()).toBe(1);
+    expect(fn.pids()).toEqual([]);
+    expect(await fn.invoke({ value: 9 })).toMatchObject({ status: 'succeeded', result: { echo: 9, coldStarts: 1 } });
+    expect(fn.pids()).not.toContain(pid);
+  });
+
   it('leaves no container process after stop', async () => {
     const { fn } = await lambda({ maxConcurrency: 2 });
     await fn.invoke({ value: 6 });

@@ -174,6 +174,13 @@ export class LambdaFunction {
     return done(outcome);
   }
 
+  /** Ends idle containers (Lambda reclaims idle ones too); the next invocation starts cold. */
+  retireIdleContainers(): number {
+    const idle = [...this.#containers].filter((container) => !container.busy);
+    for (const container of idle) this.#discard(container);
+    return idle.length;
+  }
+
   /** Kills every container running an invocation now (SIGKILL, as when Lambda's host dies mid-pass). */
   killRunning(): number {
     const busy = [...this.#containers].filter((container) => container.busy);

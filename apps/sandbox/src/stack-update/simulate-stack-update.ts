@@ -227,6 +227,8 @@ export class StackCustomResources {
       realMs: Date.now() - started,
     };
     this.#steps.push(step);
+    // Custom resources run once per stack operation: their idle containers would only hold memory on the shared machine.
+    resource.lambda.retireIdleContainers();
     return step;
   }
 }
