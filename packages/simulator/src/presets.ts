@@ -69,27 +69,29 @@ const buildkiteTunedIncludeWaitingIdle300 = buildkiteTunedVariant(
  * - a warm pool whose MinSize only the scaler sets (no fixed prepared capacity: stopped instances pay their volume),
  *   with reuse on scale-in: a job that finds no idle agent waits a ~25 s resume instead of a ~110 s boot, and
  *   instances leaving the group are stopped back into the pool instead of terminated;
- * - scaler-core's forecast sizes that pool for the demand seen at this time yesterday or a week ago (and in the
- *   last half hour), within a stopped instance's break-even, and shrinks it when nothing is expected;
+ * - scaler-core's forecast sizes that pool a boot ahead of the demand seen at this time yesterday or a week ago (only
+ *   what was seen twice while yesterday's load has not been recurring), and for the peak of the last break-even plus
+ *   one agent, and shrinks it when nothing is expected;
  * - scaler-core's dependency-aware capacity: jobs behind a wait step get instances prepared in the pool while the
  *   step runs, resumed a resume before the step typically ends (learned from earlier waits);
  * - a `job.scheduled` webhook: the scaler reacts in seconds instead of at the next poll;
  * - scaler-driven, dispatch-aware scale-in: Buildkite hands jobs to the most recently busy agent, so the
- *   longest-idle instances are the surplus; they are drained into the pool after a minute idle, never a busy one;
+ *   longest-idle instances are the surplus; they are drained into the pool after 45 s idle (a resume's compute is
+ *   cheaper than idling longer), never a busy one;
  *   a surplus pool instance stays stopped 10 min (about its break-even) before it is terminated;
  * - the agents' own idle exit stays as a backstop (30 min) should the scaler stop running.
  */
 const elasticCi: PolicyInput = {
   name: 'elastic-ci',
   description:
-    'warm pool sized by the forecast and the waiting jobs (reuse on scale-in), capacity for waiting jobs just in time, job.scheduled webhook, no cooldown, longest-idle-first graceful drain after 60 s idle',
+    'warm pool sized by the forecast and the waiting jobs (reuse on scale-in), capacity for waiting jobs just in time, job.scheduled webhook, no cooldown, longest-idle-first graceful drain after 45 s idle',
   scaler: {
     instanceBuffer: 0,
     scaleOutFactor: 1,
     scaleOutCooldownSec: 0,
     disableScaleIn: false,
     availabilityThreshold: 0,
-    scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 60 },
+    scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 45 },
     // The scaler sets the pool's MinSize (PutWarmPool), as the agent-scaler Lambda does in production.
     warmPool: { enabled: true, minSize: 0, prepareForWaitingJobs: true },
     forecast: { enabled: true },
