@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import {
   AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
-  TerminateInstanceInAutoScalingGroupCommand,
+  SetInstanceHealthCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { type AwsFaultProxy, startAwsFaultProxy } from '@elastic-ci/testing/aws-fault-proxy';
 import type { MotoEndpoint } from '@elastic-ci/testing/moto-server';
@@ -162,10 +162,14 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
       );
     },
     async reclaimSpotInstance(instanceId) {
+      // The spot service takes the instance away and the group replaces it. Said to moto as an unhealthy instance
+      // (the fleet replaces those): moto's TerminateInstanceInAutoScalingGroup has answered 500 for an instance whose
+      // lifecycle action lifecycled had already completed, and an EC2-side termination left its group broken.
       await autoScaling.send(
-        new TerminateInstanceInAutoScalingGroupCommand({
+        new SetInstanceHealthCommand({
           InstanceId: instanceId,
-          ShouldDecrementDesiredCapacity: false,
+          HealthStatus: 'Unhealthy',
+          ShouldRespectGracePeriod: false,
         }),
       );
     },
