@@ -91,6 +91,28 @@ describe('decide with forecast.enabled', () => {
     expect(twice.warmPoolMinSize).toBe(199);
   });
 
+  it('trusts a sighting only while most of yesterday recurs: 60% is not enough', () => {
+    // Day 1: 5 agents all day and 100 from 12:00 to 12:20; day 2: 3 agents (60% of day 1) until 11:59.
+    let history = emptyDemandHistory();
+    for (let minute = 0; minute < 24 * 60 + 12 * 60 - 1; minute++) {
+      const demand = minute >= 24 * 60 ? 3 : minute >= 12 * 60 && minute < 12 * 60 + 20 ? 100 : 5;
+      history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, demand);
+    }
+    const nowMs = at(1, 12 * 60 - 1);
+    const decision = decide(
+      input({
+        config: { forecast: { enabled: true }, warmPool: POOL },
+        nowMs,
+        metrics: { runningJobs: 3, busyAgents: 3, totalAgents: 3 },
+        group: { desired: 3, inService: 3, max: 500 },
+        state: { demandHistory: history },
+      }),
+    );
+
+    expect(forecast(history, nowMs, 120)).toMatchObject({ expected: 100, recurrence: expect.closeTo(0.6, 1) });
+    expect(decision.warmPoolMinSize).toBe(1); // the 3 running agents' peak + 1, not the 100 seen once
+  });
+
   it('keeps the recent peak plus one agent of headroom stopped, for the break-even after it', () => {
     let history = emptyDemandHistory();
     history = recordDemand(history, at(0, 600), 5, 0.5, 745);

@@ -342,7 +342,7 @@ export function poolBreakEvenSec(costs: ScalerConfig['costs']): number {
 /** The forecast never sizes the pool for demand more than an hour ahead, however cheap volumes are. */
 const MAX_POOL_HORIZON_SEC = 3600;
 /** Below this share of yesterday's load recurring today, a burst seen once is not prepared for (two sightings are). */
-const MIN_RECURRENCE = 0.5;
+const MIN_RECURRENCE = 0.7;
 /** Agents kept stopped above the recent peak. */
 const RECENT_HEADROOM_AGENTS = 1;
 
