@@ -55,3 +55,16 @@ verify() {
   [ "$status" -ne 0 ]
   [[ "$output" == *"/usr/local/bin/elastic-ci-instance is not executable"* ]]
 }
+
+@test "the agent unit stops with one SIGTERM to the agent and never times out on a running job" {
+  # Every graceful stop is this unit's stop job (stop-agent-gracefully, stop-agents): one SIGTERM to the main process
+  # however many stops arrive. A SIGTERM to the whole cgroup, a second signal or a stop timeout would end a busy job.
+  unit="$repo/packer/linux/conf/systemd/buildkite-agent.service"
+  settings="$(grep -E '^(KillSignal|KillMode|TimeoutStopSec|TimeoutSec|SendSIGHUP|ExecStop|RuntimeMaxSec)=' "$unit" | sort)"
+
+  [ "$settings" = "$(printf 'KillMode=mixed\nKillSignal=SIGTERM\nTimeoutStopSec=infinity')" ]
+  # No drop-in of the image changes how the agent is stopped.
+  run grep -rsE '^(KillSignal|KillMode|TimeoutStopSec|TimeoutSec|SendSIGHUP|ExecStop|RuntimeMaxSec)=' \
+    "$repo/packer/linux/conf/systemd/buildkite-agent.service.d"
+  [ "$output" = "" ]
+}
