@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '@elastic-ci/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AgentPort } from './agent-process';
+import type { AgentPort, Systemctl } from './agent-process';
 import { runStopAgent } from './run-stop-agent';
 import { type FakeAgent, startFakeAgent } from './test-support/fake-agent';
 import { captureStream, temporaryDirectory } from './test-support/harness';
@@ -14,7 +15,7 @@ afterEach(() => {
   agent = undefined;
 });
 
-/** An agent port whose process "exits" when the test says so; records signals. */
+/** An agent port whose process "exits" when the test says so; records what reached it as signals. */
 function scriptedAgent(pid: number | undefined) {
   const signals: string[] = [];
   let alive = pid !== undefined;
@@ -22,8 +23,11 @@ function scriptedAgent(pid: number | undefined) {
     description: 'scripted agent',
     mainPid: async () => pid,
     isAlive: () => alive,
-    signal: (_pid, signal) => {
-      signals.push(signal);
+    stopGracefully: async () => {
+      signals.push('SIGTERM');
+    },
+    cancelJobs: async () => {
+      signals.push('SIGQUIT');
     },
   };
   return { port, signals, exit: () => (alive = false) };
@@ -178,7 +182,8 @@ describe('Function: runStopAgent', () => {
         throw new Error('systemctl: command not found');
       },
       isAlive: () => false,
-      signal: () => undefined,
+      stopGracefully: async () => undefined,
+      cancelJobs: async () => undefined,
     };
 
     // Act
@@ -188,5 +193,77 @@ describe('Function: runStopAgent', () => {
     expect(await run).toBe(1);
     expect(stdout.entries().at(-1)).toMatchObject({ level: 'error', msg: 'Failed to stop the agent' });
     expect(existsSync('/run/lifecycled/agent-sigterm-sent-undefined')).toBe(false);
+  });
+});
+
+/** A `systemctl` port that records its calls; `stop` does what systemd's stop job does to the agent (one SIGTERM). */
+function recordingSystemctl(mainPid: () => number | undefined) {
+  const calls: string[][] = [];
+  const systemctl: Systemctl = async (args) => {
+    calls.push([...args]);
+    const pid = mainPid();
+    if (args[0] === 'show') return `${pid ?? 0}\n`;
+    if (args[0] === 'stop' && pid !== undefined && !calls.slice(0, -1).some((call) => call[0] === 'stop'))
+      process.kill(pid, 'SIGTERM');
+    return '';
+  };
+  return { systemctl, calls };
+}
+
+describe('Function: runStopAgent (systemd unit)', () => {
+  it('stops the agent through the unit’s stop job, never with a SIGTERM of its own beside systemd’s', async () => {
+    // Prepare
+    const directory = temporaryDirectory();
+    const running = await startFakeAgent({ directory, jobMs: 300 });
+    agent = running;
+    const recording = recordingSystemctl(() => running.process.pid);
+
+    // Act
+    const { run } = io(
+      ['autoscaling:EC2_INSTANCE_TERMINATING', 'i-0123456789abcdef0'],
+      { STOP_AGENT_POLL_INTERVAL: '20ms', STOP_AGENT_STATE_DIR: join(directory, 'state') },
+      { systemctl: recording.systemctl },
+    );
+    const exitCode = await run;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(recording.calls).toEqual([
+      ['show', '--property=MainPID', '--value', 'buildkite-agent'],
+      ['stop', '--no-block', 'buildkite-agent'],
+    ]);
+    expect(running.events().map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
+  });
+
+  it('SIGQUITs the unit’s main process through systemctl kill before the spot deadline', async () => {
+    // Prepare
+    const clock = new FakeClock(Date.parse('2026-11-23T12:00:00Z'));
+    const mainProcess = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1e6)']);
+    const exited = new Promise((resolveExit) => mainProcess.once('exit', resolveExit));
+    const calls: string[][] = [];
+    const systemctl: Systemctl = async (args) => {
+      calls.push([...args]);
+      return args[0] === 'show' ? `${mainProcess.pid}\n` : '';
+    };
+    const running = io(
+      ['ec2:SPOT_INSTANCE_TERMINATION', 'i-0123456789abcdef0', '2026-11-23T12:02:00Z'],
+      { STOP_AGENT_STATE_DIR: join(temporaryDirectory(), 'state'), STOP_AGENT_SYSTEMD_UNIT: 'agent@1' },
+      { systemctl, clock },
+    ).run;
+    while (clock.pendingSleeps === 0) await new Promise((resolveWait) => setImmediate(resolveWait));
+
+    // Act
+    await clock.advance(100_000);
+    mainProcess.kill('SIGKILL');
+    await exited;
+    await clock.advance(1_000);
+
+    // Assess
+    expect(await running).toBe(0);
+    expect(calls).toEqual([
+      ['show', '--property=MainPID', '--value', 'agent@1'],
+      ['stop', '--no-block', 'agent@1'],
+      ['kill', '--kill-who=main', '--signal=SIGQUIT', 'agent@1'],
+    ]);
   });
 });

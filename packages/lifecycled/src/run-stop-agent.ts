@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { type AgentPort, pidFileAgent, systemdAgent } from './agent-process';
+import { type AgentPort, execSystemctl, pidFileAgent, type Systemctl, systemdAgent } from './agent-process';
 import { type Clock, systemClock } from './clock';
 import { TRANSITIONS } from './decide';
 import { parseDurationMs } from './duration';
@@ -16,6 +16,8 @@ export interface StopAgentIo {
   stderr: NodeJS.WritableStream;
   clock?: Clock;
   agent?: AgentPort;
+  /** `systemctl` for the systemd adapter (default: the one on `env.PATH`). */
+  systemctl?: Systemctl;
 }
 
 const durationText = (name: string, fallback: string) =>
@@ -88,7 +90,11 @@ export async function runStopAgent(io: StopAgentIo): Promise<number> {
     logger.info('Nothing to do for this transition', { args: io.argv });
     return 0;
   }
-  const agent = io.agent ?? (options.pidFile ? pidFileAgent(options.pidFile) : systemdAgent(options.unit));
+  const agent =
+    io.agent ??
+    (options.pidFile
+      ? pidFileAgent(options.pidFile)
+      : systemdAgent(options.unit, io.systemctl ?? execSystemctl(io.env)));
   try {
     return await stopAgent({
       agent,
@@ -155,15 +161,15 @@ async function stopAgent(input: {
         logger.info('Agent stopped', { pid });
         return 0;
       case 'sigterm':
-        agent.signal(pid, 'SIGTERM');
+        await agent.stopGracefully(pid);
         sigtermSent = true;
         await mkdir(input.stateDir, { recursive: true })
           .then(() => writeFile(marker, `${new Date(clock.now()).toISOString()}\n`))
           .catch((error: unknown) => logger.warn('Could not record the SIGTERM marker', { marker, error }));
-        logger.info('Sent SIGTERM: the agent finishes its running job, then exits', { pid });
+        logger.info('Sent SIGTERM: the agent finishes its running job, then exits', { pid, via: agent.description });
         break;
       case 'sigquit':
-        agent.signal(pid, 'SIGQUIT');
+        await agent.cancelJobs(pid);
         sigquitSent = true;
         logger.warn('Spot deadline is near: sent SIGQUIT, the agent cancels its job', { pid });
         break;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A stand-in for buildkite-agent with one running job. It mimics the real agent's signals: the first SIGTERM lets the
-// job finish (after --job-ms, or at once on SIGUSR2 from the test) and then exits 0; a second SIGTERM or a SIGQUIT
+// job finish (after --job-ms, or at once on SIGWINCH from the test) and then exits 0; a second SIGTERM or a SIGQUIT
 // cancels the job and exits 1.
 // Every event is appended as a JSON line to --events so tests can check the order of things.
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -29,9 +29,11 @@ process.on('SIGTERM', () => {
     process.exit(1);
   }
 });
-// SIGUSR2 (from a test, never from the daemon): the running job finishes now, so a test can end the job when the
+// SIGWINCH (from a test, never from the daemon): the running job finishes now, so a test can end the job when the
 // events it waits for have happened instead of after a fixed time. Only after the SIGTERM, like the real job's end.
-process.on('SIGUSR2', () => {
+// Its number (28) is above SIGTERM's (15): Linux delivers pending signals lowest number first, so a SIGTERM sent
+// before the test ends the job is always handled before it (a second SIGTERM is never hidden by the job's end).
+process.on('SIGWINCH', () => {
   if (sigterms === 1) finishJob();
 });
 process.on('SIGQUIT', () => {

@@ -50,7 +50,7 @@ export async function startFakeAgent(options: { directory: string; jobMs: number
     process: child,
     events,
     exited,
-    finishJob: () => child.kill('SIGUSR2'),
+    finishJob: () => child.kill('SIGWINCH'),
     kill: () => child.kill('SIGKILL'),
   };
 }
