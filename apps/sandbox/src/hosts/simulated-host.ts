@@ -80,7 +80,10 @@ export function scaledDuration(worldSec: number, timeScale: number, floorMs = 10
 /**
  * `systemctl` on a simulated instance, for the product programs that call it (`elastic-ci-instance` reads
  * `is-active buildkite-agent` and runs `poweroff` when every AWS call failed; stop-agents' command runs
- * `stop --no-block buildkite-agent`). The machine running the sandbox must never act on them.
+ * `stop --no-block buildkite-agent`; lifecycled's `stop-agent-gracefully` reads `show --property=MainPID --value`,
+ * runs `stop --no-block` and, near a spot deadline, `kill --kill-who=main --signal=SIGQUIT`). The unit
+ * `buildkite-agent` is the simulated agent whose pid is in `run/agent.pid`. The machine running the sandbox must never
+ * act on them.
  */
 function systemctlShim(root: string): string {
   const pidFile = join(root, 'run', 'agent.pid');
@@ -88,14 +91,20 @@ function systemctlShim(root: string): string {
 # systemctl of a simulated instance (sandbox): never touches the machine running the sandbox.
 echo "systemctl $*" >> "${join(root, 'var', 'log', 'systemctl.log')}"
 pid=$(cat "${pidFile}" 2>/dev/null)
+alive() { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 case "$*" in
-  *is-active*) if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo active; exit 0; else echo inactive; exit 3; fi ;;
+  *is-active*) if alive; then echo active; exit 0; else echo inactive; exit 3; fi ;;
   *poweroff*) touch "${join(root, 'run', 'powered-off')}"; exit 0 ;;
+  show*MainPID*buildkite-agent*) if alive; then echo "$pid"; else echo 0; fi; exit 0 ;;
+  kill*--signal=SIGQUIT*buildkite-agent*) if alive; then kill -QUIT "$pid" 2>/dev/null; fi; exit 0 ;;
   *stop*buildkite-agent*)
-    # systemd sends SIGTERM once per stop: a unit already stopping is not signalled again (a second SIGTERM would
-    # make the agent cancel its job).
-    marker="${join(root, 'run', 'stop-requested')}"
-    if [ -n "$pid" ] && [ "$(cat "$marker" 2>/dev/null)" != "$pid" ]; then echo "$pid" > "$marker"; kill -TERM "$pid" 2>/dev/null; fi
+    # As systemd: one stop job per unit, whose SIGTERM goes to the main process once; later stops join it (a second
+    # SIGTERM would make the agent cancel its job). mkdir is atomic, so of concurrent stops exactly one signals.
+    if alive && mkdir "${join(root, 'run', 'stop-job-')}$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null; fi
+    case "$*" in
+      *--no-block*) ;;
+      *) while alive; do sleep 0.1; done ;;
+    esac
     exit 0 ;;
 esac
 exit 0
@@ -312,7 +321,9 @@ export class SimulatedHost {
       'lifecycled',
       argv,
       this.#env({
-        STOP_AGENT_PID_FILE: join(root, 'run', 'agent.pid'),
+        // The production path: the agent is the unit `buildkite-agent` of the instance's (simulated) systemctl, so
+        // lifecycled's stop and stop-agents' Run Command meet in one stop job, as on a real instance.
+        STOP_AGENT_SYSTEMD_UNIT: 'buildkite-agent',
         STOP_AGENT_STATE_DIR: join(root, 'run', 'lifecycled'),
         STOP_AGENT_POLL_INTERVAL: scaledDuration(1, timeScale),
         STOP_AGENT_SIGQUIT_LEAD: scaledDuration(20, timeScale),
