@@ -21,6 +21,7 @@ describe('Function: renderChart', () => {
     });
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('micro &#60;trace&#62;');
+    expect(svg).toContain('<title>micro &#60;trace&#62;</title>');
     expect(svg).toContain('a&#38;b');
     expect(svg).not.toContain('a&b');
     expect(svg).toContain('wait p95 30 s · 1.2 instance-hours');

@@ -88,7 +88,9 @@ export function renderChart(options: ChartOptions, format: ChartFormat = 'svg'):
   const out: string[] = [];
 
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">`,
+    // A title element is the SVG's accessible name (screen readers, and the tooltip browsers show).
+    `<title>${escapeXml(options.title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${MARGIN_LEFT}" y="24" font-size="17" font-weight="bold" fill="#212529">${escapeXml(options.title)}</text>`,
     `<rect x="${MARGIN_LEFT}" y="36" width="14" height="10" fill="${DEMAND_FILL}"/>`,
