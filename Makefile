@@ -32,10 +32,11 @@ test: deps ## install everything, then lint, typecheck, build and run every test
 	@node scripts/summarize-tests.mjs .turbo/test-run.log
 
 # DEMO_ARGS: elastic-ci-sandbox demo options, e.g. DEMO_ARGS='--policy buildkite-default --duration 2h --speed 90'.
-demo: deps ## the real control plane on this machine: a trace replayed into moto + a Buildkite stand-in, measured beside the simulator's prediction (≤ 3 min)
+# demo and sim need neither packer nor the real buildkite-agent (tools-deps builds them from source: minutes on a fresh machine).
+demo: system-deps node-deps python-deps ## the real control plane on this machine: a trace replayed into moto + a Buildkite stand-in, measured beside the simulator's prediction (≤ 3 min)
 	@scripts/demo.sh $(DEMO_ARGS)
 
-sim: deps ## the scaling simulator (elastic-ci-sim) alone: elastic-ci vs buildkite-default on its bundled trace, chart; SIM_ARGS="--policy … TRACE.jsonl" to choose
+sim: node-deps ## the scaling simulator (elastic-ci-sim) alone: elastic-ci vs buildkite-default on its bundled trace, chart; SIM_ARGS="--policy … TRACE.jsonl" to choose
 	@scripts/sim.sh $(SIM_ARGS)
 
 deps: system-deps node-deps python-deps tools-deps
