@@ -4,17 +4,8 @@
 
 setup() {
   repo_root="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-  stubs="$BATS_TEST_TMPDIR/stubs"
-  mkdir -p "$stubs"
-  for tool in pnpm node; do
-    cat >"$stubs/$tool" <<STUB
-#!/usr/bin/env bash
-echo "\$*" >>"$BATS_TEST_TMPDIR/$tool.calls"
-exit "\${STUB_${tool^^}_EXIT:-0}"
-STUB
-    chmod +x "$stubs/$tool"
-  done
-  export PATH="$stubs:$PATH"
+  load "$repo_root/scripts/test/recording-stubs"
+  stub_recording_commands pnpm node
   export ELASTIC_CI_DEMO_CHART="$BATS_TEST_TMPDIR/chart.svg"
 }
 
