@@ -25,7 +25,7 @@ test: deps ## install everything, then lint, typecheck, build and run every test
 	@mkdir -p .turbo
 	pnpm exec turbo run build typecheck test --concurrency=$(TEST_CONCURRENCY) 2>&1 | tee .turbo/test-run.log
 	scripts/check-packages.sh
-	shellcheck .ci/run scripts/*.sh packer/linux/scripts/*.sh packer/scripts/*.sh packer/linux/conf/bin/*.sh packer/linux/conf/buildkite-agent/hooks/environment packer/linux/conf/buildkite-agent/hooks/pre-command packer/linux/conf/buildkite-agent/hooks/pre-exit
+	shellcheck .ci/run scripts/*.sh scripts/test/*.bash packer/linux/scripts/*.sh packer/scripts/*.sh packer/linux/conf/bin/*.sh packer/linux/conf/buildkite-agent/hooks/environment packer/linux/conf/buildkite-agent/hooks/pre-command packer/linux/conf/buildkite-agent/hooks/pre-exit
 	$(PACKER) fmt -check -recursive packer/
 	$(PACKER) validate -syntax-only packer/linux/
 	bats --tap scripts/test packer/test packer/linux/conf/buildkite-agent/hooks/test | tee -a .turbo/test-run.log
