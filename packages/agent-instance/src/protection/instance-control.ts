@@ -30,20 +30,25 @@ export interface InstanceIdentity {
 }
 
 /**
- * Looks the instance up once, on first use: its id (IMDS), region (`AWS_REGION`, `AWS_DEFAULT_REGION`, else IMDS) and
- * group (`groupName` from the boot contract, else `DescribeAutoScalingInstances`).
+ * Looks the instance up once, on first use: its id (`instanceId` the boot recorded, else IMDS), region (`AWS_REGION`,
+ * `AWS_DEFAULT_REGION`, `region` from the boot contract, else IMDS) and group (`groupName` from the boot contract,
+ * else `DescribeAutoScalingInstances`). What the boot already knows is not asked again: a job's start waits for the
+ * hook, and every IMDS round trip is a wait (and a retry with backoff when IMDS is slow).
  */
 export function awsInstanceControl(options: {
   readonly env: NodeJS.ProcessEnv;
   readonly metadata: InstanceMetadata;
   readonly groupName?: string | undefined;
+  readonly instanceId?: string | undefined;
+  readonly region?: string | undefined;
 }): InstanceControl & { identity(): Promise<InstanceIdentity> } {
   let resolved: Promise<{ identity: InstanceIdentity; autoScaling: AutoScalingClient; ec2: EC2Client }> | undefined;
 
   const resolve = () => {
     resolved ??= (async () => {
-      const instanceId = await options.metadata.instanceId();
-      const region = options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || (await options.metadata.region());
+      const instanceId = options.instanceId || (await options.metadata.instanceId());
+      const region =
+        options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || options.region || (await options.metadata.region());
       if (!region) throw new InstanceIdentityError('no region: set AWS_REGION or allow instance metadata');
       // One attempt per SDK call: the callers retry on their own clock.
       const autoScaling = new AutoScalingClient({ region, maxAttempts: 1 });

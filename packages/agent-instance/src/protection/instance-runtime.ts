@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../aws/clock.js';
 import { createImdsClient, imdsEndpointFromEnv } from '../aws/imds-client.js';
+import { instancePaths } from '../boot/paths.js';
 import { type BootContract, parseBootContract } from '../boot-contract.js';
 import type { Logger } from '../logger.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
-import { awsInstanceControl } from './instance-control.js';
+import { awsInstanceControl, type InstanceControl, type InstanceIdentity } from './instance-control.js';
 import { procRunningJobIds } from './job-processes.js';
 import { isProcessAlive } from './process-table.js';
 import type { ProtectionDeps } from './protection.js';
@@ -43,6 +44,35 @@ export function instanceMetadataFor(env: NodeJS.ProcessEnv) {
   return createImdsClient({ endpoint: imdsEndpointFromEnv(env), clock: systemClock, attempts: 3, backoffMs: 500 });
 }
 
+const INSTANCE_ID_LINE = /^ELASTIC_CI_INSTANCE_ID="(i-[0-9a-f]{8,32})"$/m;
+
+/**
+ * The instance id the boot read from IMDS and wrote to `/etc/elastic-ci/agent.env`; undefined when the file or the
+ * line is missing or not an instance id (then IMDS is asked, as before the boot ran).
+ */
+export async function bootInstanceId(root: string): Promise<string | undefined> {
+  const text = await readFile(instancePaths(root).stackEnv, 'utf8').catch(() => '');
+  return INSTANCE_ID_LINE.exec(text)?.[1];
+}
+
+/**
+ * This instance's Auto Scaling and EC2 calls, from what the boot recorded (instance id, the contract's region and
+ * group) with IMDS only for what is missing.
+ */
+export async function instanceControlFor(input: {
+  root: string;
+  env: NodeJS.ProcessEnv;
+  contract: BootContract | undefined;
+}): Promise<InstanceControl & { identity(): Promise<InstanceIdentity> }> {
+  return awsInstanceControl({
+    env: input.env,
+    metadata: instanceMetadataFor(input.env),
+    groupName: input.contract?.stack.autoScalingGroupName,
+    region: input.contract?.stack.region,
+    instanceId: await bootInstanceId(input.root),
+  });
+}
+
 export async function protectionDeps(input: {
   root: string;
   env: NodeJS.ProcessEnv;
@@ -57,11 +87,7 @@ export async function protectionDeps(input: {
     runningJobIds: procRunningJobIds(),
     agentRunning: async () =>
       (await spawnCommandRunner('systemctl', ['is-active', '--quiet', 'buildkite-agent'])).exitCode === 0,
-    control: awsInstanceControl({
-      env: input.env,
-      metadata: instanceMetadataFor(input.env),
-      groupName: contract?.stack.autoScalingGroupName,
-    }),
+    control: await instanceControlFor({ root: input.root, env: input.env, contract }),
     settings: {
       protectWhileBusy: contract?.lifecycle.protectWhileBusy ?? true,
       releaseProtectionWhenIdle: contract?.lifecycle.releaseProtectionWhenIdle ?? true,
