@@ -1,11 +1,5 @@
-import {
-  AutoScalingClient,
-  DescribeAutoScalingInstancesCommand,
-  SetInstanceHealthCommand,
-  SetInstanceProtectionCommand,
-  TerminateInstanceInAutoScalingGroupCommand,
-} from '@aws-sdk/client-auto-scaling';
-import { CreateTagsCommand, DeleteTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { InstanceMetadata } from '../aws/imds-client.js';
 import { IDLE_SINCE_TAG } from '../instance-state-tags.js';
 
@@ -21,6 +15,21 @@ export interface InstanceControl {
 
 export class InstanceIdentityError extends Error {
   override name = 'InstanceIdentityError';
+}
+
+interface Sdk {
+  readonly autoScaling: typeof import('@aws-sdk/client-auto-scaling');
+  readonly ec2: typeof import('@aws-sdk/client-ec2');
+}
+
+/**
+ * The SDK clients are loaded on the first AWS call, not with the command: most job events of an instance with
+ * several agents change nothing in AWS, and loading the two clients is the largest part of a hook's CPU time after
+ * Node's own start (on a loaded instance, seconds a job's start waits for).
+ */
+async function loadSdk(): Promise<Sdk> {
+  const [autoScaling, ec2] = await Promise.all([import('@aws-sdk/client-auto-scaling'), import('@aws-sdk/client-ec2')]);
+  return { autoScaling, ec2 };
 }
 
 export interface InstanceIdentity {
@@ -42,7 +51,9 @@ export function awsInstanceControl(options: {
   readonly instanceId?: string | undefined;
   readonly region?: string | undefined;
 }): InstanceControl & { identity(): Promise<InstanceIdentity> } {
-  let resolved: Promise<{ identity: InstanceIdentity; autoScaling: AutoScalingClient; ec2: EC2Client }> | undefined;
+  let resolved:
+    | Promise<{ identity: InstanceIdentity; autoScaling: AutoScalingClient; ec2: EC2Client; sdk: Sdk }>
+    | undefined;
 
   const resolve = () => {
     resolved ??= (async () => {
@@ -50,16 +61,19 @@ export function awsInstanceControl(options: {
       const region =
         options.env.AWS_REGION || options.env.AWS_DEFAULT_REGION || options.region || (await options.metadata.region());
       if (!region) throw new InstanceIdentityError('no region: set AWS_REGION or allow instance metadata');
+      const sdk = await loadSdk();
       // One attempt per SDK call: the callers retry on their own clock.
-      const autoScaling = new AutoScalingClient({ region, maxAttempts: 1 });
-      const ec2 = new EC2Client({ region, maxAttempts: 1 });
+      const autoScaling = new sdk.autoScaling.AutoScalingClient({ region, maxAttempts: 1 });
+      const ec2 = new sdk.ec2.EC2Client({ region, maxAttempts: 1 });
       let groupName = options.groupName;
       if (!groupName) {
-        const answer = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+        const answer = await autoScaling.send(
+          new sdk.autoScaling.DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+        );
         groupName = answer.AutoScalingInstances?.[0]?.AutoScalingGroupName;
       }
       if (!groupName) throw new InstanceIdentityError(`instance ${instanceId} is not in an Auto Scaling group`);
-      return { identity: { instanceId, region, groupName }, autoScaling, ec2 };
+      return { identity: { instanceId, region, groupName }, autoScaling, ec2, sdk };
     })();
     resolved.catch(() => {
       resolved = undefined; // a failed lookup is retried by the next call
@@ -72,9 +86,9 @@ export function awsInstanceControl(options: {
       return (await resolve()).identity;
     },
     async setProtection(protectedFromScaleIn) {
-      const { identity, autoScaling } = await resolve();
+      const { identity, autoScaling, sdk } = await resolve();
       await autoScaling.send(
-        new SetInstanceProtectionCommand({
+        new sdk.autoScaling.SetInstanceProtectionCommand({
           AutoScalingGroupName: identity.groupName,
           InstanceIds: [identity.instanceId],
           ProtectedFromScaleIn: protectedFromScaleIn,
@@ -82,32 +96,39 @@ export function awsInstanceControl(options: {
       );
     },
     async setIdleSinceTag(value) {
-      const { identity, ec2 } = await resolve();
+      const { identity, ec2, sdk } = await resolve();
       if (value === undefined) {
-        await ec2.send(new DeleteTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: IDLE_SINCE_TAG }] }));
+        await ec2.send(
+          new sdk.ec2.DeleteTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: IDLE_SINCE_TAG }] }),
+        );
       } else {
         await ec2.send(
-          new CreateTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: IDLE_SINCE_TAG, Value: value }] }),
+          new sdk.ec2.CreateTagsCommand({
+            Resources: [identity.instanceId],
+            Tags: [{ Key: IDLE_SINCE_TAG, Value: value }],
+          }),
         );
       }
     },
     async setTag(key, value) {
-      const { identity, ec2 } = await resolve();
-      await ec2.send(new CreateTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: key, Value: value }] }));
+      const { identity, ec2, sdk } = await resolve();
+      await ec2.send(
+        new sdk.ec2.CreateTagsCommand({ Resources: [identity.instanceId], Tags: [{ Key: key, Value: value }] }),
+      );
     },
     async terminate({ decrementDesiredCapacity }) {
-      const { identity, autoScaling } = await resolve();
+      const { identity, autoScaling, sdk } = await resolve();
       await autoScaling.send(
-        new TerminateInstanceInAutoScalingGroupCommand({
+        new sdk.autoScaling.TerminateInstanceInAutoScalingGroupCommand({
           InstanceId: identity.instanceId,
           ShouldDecrementDesiredCapacity: decrementDesiredCapacity,
         }),
       );
     },
     async setUnhealthy() {
-      const { identity, autoScaling } = await resolve();
+      const { identity, autoScaling, sdk } = await resolve();
       await autoScaling.send(
-        new SetInstanceHealthCommand({
+        new sdk.autoScaling.SetInstanceHealthCommand({
           InstanceId: identity.instanceId,
           HealthStatus: 'Unhealthy',
           ShouldRespectGracePeriod: false,
