@@ -197,6 +197,24 @@ describe('Function: runScalingPass', () => {
     expect(group.desired).toBe(5);
   });
 
+  it('dates the metrics when they were read, so a slow group read makes them stale', async () => {
+    // Prepare: a quick metrics read, then a DescribeAutoScalingGroups that takes 3 minutes (> STALE_METRICS_AFTER)
+    const group = new FakeAutoScaling(GROUP, { desired: 5 });
+    const { runtime, clock } = setup({ STALE_METRICS_AFTER: '60s' }, group);
+    const describeGroup = group.describeGroup.bind(group);
+    group.describeGroup = async (name) => {
+      await clock.advance(180_000);
+      return describeGroup(name);
+    };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'unchanged', action: 'hold' });
+    expect(group.desired).toBe(5);
+  });
+
   it('re-reads a rotated token after a 401 and retries once', async () => {
     // Prepare
     const { runtime, metricsClient, parameterStore } = setup();

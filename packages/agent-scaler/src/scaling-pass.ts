@@ -123,6 +123,9 @@ export async function runScalingPass(
   let reading: QueueMetricsResult | undefined;
   try {
     reading = await deps.metricsSource.read();
+    // Dated when the read ended, not after the group read below: a slow DescribeAutoScalingGroups must not make the
+    // metrics look fresher than they are (the stale-metrics guard judges this time).
+    const metricsCollectedAtMs = deps.clock.now() - reading.durationMs;
     lastOrganizationSlug = reading.organizationSlug;
     for (const warning of reading.warnings) logger.warn(warning);
 
@@ -143,7 +146,7 @@ export async function runScalingPass(
       busyAgents: reading.agents.busy,
       totalAgents: reading.agents.total,
       // Read during this pass, just above; the core's stale-metrics guard still checks it.
-      collectedAtMs: nowMs - reading.durationMs,
+      collectedAtMs: metricsCollectedAtMs,
     };
     const decision = deps.decide({ config: config.scaler, nowMs, metrics, group, state });
 
