@@ -9,21 +9,12 @@ import { awsClientConfig } from '@elastic-ci/testing';
 import { signBuildkiteWebhook } from '@elastic-ci/testing/webhook-signing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../sandbox';
+import { until } from '../test-support/until';
 
 let sandbox: Sandbox | undefined;
 afterAll(async () => {
   await sandbox?.stop();
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, boundMs = 150_000) {
-  const deadline = Date.now() + boundMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describe('sandbox webhook and stack update', () => {
   it('scales out on a signed webhook and drains the replaced group with a busy agent without interrupting it', async () => {
