@@ -11,8 +11,10 @@ cd "$repo_root"
 
 chart="${ELASTIC_CI_DEMO_CHART:-${TMPDIR:-/tmp}/elastic-ci-demo-sandbox.svg}"
 
-echo "make demo: building the sandbox and what it depends on..."
-pnpm exec turbo run build --filter=@elastic-ci/sandbox... --output-logs=errors-only
+# build:js is each package's tsup build without type declarations (`tsup --no-dts`): the same JS bundles the demo runs,
+# in seconds instead of minutes. It is its own turbo task, so its cache entries never stand in for make test's build.
+echo "make demo: building the sandbox and what it depends on (JavaScript only, no type declarations)..."
+pnpm exec turbo run build:js --filter=@elastic-ci/sandbox... --output-logs=errors-only
 
 echo "make demo: running the real control plane against moto and the Buildkite stand-in..."
 node apps/sandbox/dist/bin/sandbox.js demo --chart "$chart" "$@"

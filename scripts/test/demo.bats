@@ -4,18 +4,42 @@
 
 setup() {
   repo_root="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+  real_path="$PATH"
   load "$repo_root/scripts/test/recording-stubs"
   stub_recording_commands pnpm node
   export ELASTIC_CI_DEMO_CHART="$BATS_TEST_TMPDIR/chart.svg"
 }
 
-@test "builds the sandbox with its dependencies, then runs the sandbox demo with the chart path" {
+@test "builds the sandbox with its dependencies (JavaScript only), then runs the sandbox demo with the chart path" {
   run "$repo_root/scripts/demo.sh"
   echo "$output"
   [ "$status" -eq 0 ]
-  [ "$(cat "$BATS_TEST_TMPDIR/pnpm.calls")" = "exec turbo run build --filter=@elastic-ci/sandbox... --output-logs=errors-only" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/pnpm.calls")" = "exec turbo run build:js --filter=@elastic-ci/sandbox... --output-logs=errors-only" ]
   [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "apps/sandbox/dist/bin/sandbox.js demo --chart $BATS_TEST_TMPDIR/chart.svg" ]
   [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/chart.svg"* ]]
+}
+
+# turbo skips a package that has no script for a task: every package the demo runs must have build:js, or the demo
+# would start with that package's dist missing or stale.
+@test "build:js builds every package the sandbox's build builds, each with its tsup config minus the declarations" {
+  cd "$repo_root"
+  PATH="$real_path" run pnpm exec turbo run build build:js --filter=@elastic-ci/sandbox... --dry=json
+  [ "$status" -eq 0 ]
+  echo "$output" >"$BATS_TEST_TMPDIR/dry.json"
+  PATH="$real_path" run node -e '
+    const { tasks } = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+    const of = (name) => tasks.filter((t) => t.task === name);
+    const packages = (name) => of(name).map((t) => t.package).sort().join(" ");
+    if (of("build").length < 12) throw new Error("expected the sandbox and its 11 dependencies, got " + packages("build"));
+    if (packages("build:js") !== packages("build")) throw new Error("build:js " + packages("build:js") + " != build " + packages("build"));
+    for (const t of of("build:js")) {
+      const build = of("build").find((b) => b.package === t.package);
+      if (t.command !== build.command + " --no-dts") throw new Error(t.package + ": build:js is " + t.command + ", build is " + build.command);
+      if (t.hash === build.hash) throw new Error(t.package + ": build:js shares the cache key of build");
+    }
+  ' "$BATS_TEST_TMPDIR/dry.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
 }
 
 @test "passes extra options through to the demo" {
