@@ -39,6 +39,8 @@ export interface SandboxOptions {
   readonly aws?: AwsTarget;
   /** moto server to start. @default `$ELASTIC_CI_MOTO_SERVER`, else `<repository>/.venv/bin/moto_server` */
   readonly motoExecutable?: string;
+  /** Loopback port of the moto server started (in use: `EADDRINUSE` before anything starts). @default a free one */
+  readonly motoPort?: number;
   /** Run the scheduled scaler on its schedule (rate / timeScale). @default true */
   readonly schedule?: boolean;
   /** Real milliseconds between looks at moto's group. @default 500 */
@@ -216,7 +218,10 @@ async function start(
       options.motoExecutable ??
       process.env.ELASTIC_CI_MOTO_SERVER ??
       join(repositoryRoot(), '.venv', 'bin', 'moto_server');
-    const server: RunningMotoServer = await startMotoServer({ executable });
+    const server: RunningMotoServer = await startMotoServer({
+      executable,
+      ...(options.motoPort === undefined ? {} : { port: options.motoPort }),
+    });
     cleanups.push(() => server.stop());
     moto = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
   }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -59,6 +60,27 @@ describe('Function: startMotoServer', () => {
 
     // Assess
     await expect(attempt).rejects.toThrow(/exited with code 3.*No module named moto.*make test/);
+  });
+
+  it('rejects a chosen port that is in use with the listen error, before spawning moto', async () => {
+    // Prepare: a port something else listens on, and an executable that must never be run.
+    const occupier = createServer();
+    await new Promise<void>((resolveListen) => occupier.listen(0, '127.0.0.1', () => resolveListen()));
+    const { port } = occupier.address() as { port: number };
+    const directory = mkdtempSync(join(tmpdir(), 'moto-port-in-use-'));
+    const executable = join(directory, 'moto_server');
+    writeFileSync(executable, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+
+    try {
+      // Act
+      const attempt = startMotoServer({ executable, port, startupTimeoutMs: NEVER_MS });
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ code: 'EADDRINUSE', address: '127.0.0.1', port });
+      expect(spawn).not.toHaveBeenCalledWith(executable, expect.any(Array), expect.any(Object));
+    } finally {
+      await new Promise((resolveClose) => occupier.close(resolveClose));
+    }
   });
 
   it('gives up after the startup timeout with the fix when the server never answers', async () => {

@@ -21,6 +21,11 @@ export interface StartMotoServerOptions {
   region?: string;
   /** How long to wait for the server to answer before giving up. @default 30_000 */
   startupTimeoutMs?: number;
+  /**
+   * Loopback port to listen on (a user's choice, e.g. to look at moto while it runs); a port already in use rejects
+   * with Node's `EADDRINUSE` error (`code`, `address`, `port`) before moto starts. @default a free loopback port
+   */
+  port?: number;
 }
 
 /** Thrown when moto cannot be started; the message always says how to fix it. */
@@ -47,11 +52,12 @@ export function defaultMotoExecutable(): string {
   return process.env.ELASTIC_CI_MOTO_SERVER ?? join(findRepositoryRoot(), '.venv', 'bin', 'moto_server');
 }
 
-async function findFreeLoopbackPort(): Promise<number> {
+/** Binds `port` (0: any free one) on loopback and releases it; rejects with the listen error (`EADDRINUSE`). */
+async function claimLoopbackPort(port = 0): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolvePort(port));
@@ -74,7 +80,7 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /**
- * Starts moto's standalone server on a free loopback port and resolves once it answers HTTP.
+ * Starts moto's standalone server on a free loopback port (or `options.port`) and resolves once it answers HTTP.
  * @throws MotoUnavailableError when the executable is missing, exits early, or does not answer in time.
  */
 export async function startMotoServer(options: StartMotoServerOptions = {}): Promise<RunningMotoServer> {
@@ -85,7 +91,7 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
     throw new MotoUnavailableError(`moto server not found at ${executable}: ${FIX_HINT}`);
   }
 
-  const port = await findFreeLoopbackPort();
+  const port = await claimLoopbackPort(options.port);
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,5 +38,45 @@ describe('elastic-ci-sandbox demo on a policy the stack refuses', () => {
     expect(result.stderr).toContain('buildkite.agentsPerInstance: must be at most 64');
     expect(result.stderr).not.toContain('internal error');
     expect(processesMarkedWith(marker)).toEqual([]);
+  });
+});
+
+describe('elastic-ci-sandbox demo on a port in use', () => {
+  it('exits 2 when the --moto-port asked for is taken, names the port and the fix, and leaves no process behind', {
+    timeout: 180_000,
+  }, async () => {
+    // Arrange: something else (this test) listens on the port moto is asked to use.
+    const occupier = createServer();
+    await new Promise<void>((resolveListen) => occupier.listen(0, '127.0.0.1', () => resolveListen()));
+    const { port } = occupier.address() as { port: number };
+    const dir = mkdtempSync(join(tmpdir(), 'demo-port-in-use-'));
+    const marker = randomUUID();
+
+    try {
+      // Act
+      const result = await runDemoCli(
+        [
+          '--moto-port',
+          String(port),
+          '--duration',
+          '10m',
+          '--log-dir',
+          join(dir, 'logs'),
+          '--chart',
+          join(dir, 'c.svg'),
+        ],
+        { ELASTIC_CI_DEMO_TEST_MARKER: marker },
+      );
+
+      // Assess: one message, on stderr, naming the port and the fix; nothing left running.
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `elastic-ci-sandbox demo: the sandbox could not start: 127.0.0.1:${port} is already in use: stop the process listening there (find it with \`ss -ltnp\`), e.g. a sandbox left over from an earlier run, or choose another --moto-port (leave it out for a free port), then run again`,
+      ]);
+      expect(result.stdout).not.toContain('sandbox up');
+      expect(processesMarkedWith(marker)).toEqual([]);
+    } finally {
+      await new Promise((resolveClose) => occupier.close(resolveClose));
+    }
   });
 });

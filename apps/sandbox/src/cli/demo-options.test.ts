@@ -12,6 +12,7 @@ describe('parseDemoOptions', () => {
       seed: 1,
       chartPath: DEMO_DEFAULTS.chart,
       logDir: undefined,
+      motoPort: undefined,
       json: false,
     });
   });
@@ -34,6 +35,8 @@ describe('parseDemoOptions', () => {
         'out.html',
         '--log-dir',
         'logs',
+        '--moto-port',
+        '5000',
         '--json',
       ]),
     ).toEqual({
@@ -45,6 +48,7 @@ describe('parseDemoOptions', () => {
       seed: 7,
       chartPath: 'out.html',
       logDir: 'logs',
+      motoPort: 5000,
       json: true,
     });
   });
@@ -73,6 +77,15 @@ describe('parseDemoOptions', () => {
     expect(message).toContain('--chart must name a .svg or .html file');
     expect(message).toContain('--bogus: unknown option (see --help)');
     expect(message).toContain('--seed must be a non-negative integer');
+  });
+
+  it('takes only a TCP port number as --moto-port', () => {
+    for (const bad of ['0', '65536', 'http', '50.5']) {
+      expect(() => parseDemoOptions(['--moto-port', bad])).toThrow(
+        '--moto-port must be a TCP port number from 1 to 65535, e.g. 5000',
+      );
+    }
+    expect(parseDemoOptions(['--moto-port', '65535'])?.motoPort).toBe(65_535);
   });
 
   it('says an option needs a value', () => {

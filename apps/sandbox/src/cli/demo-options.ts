@@ -36,6 +36,8 @@ Options:
   --seed N              seed of the simulator's prediction (default: ${DEMO_DEFAULTS.seed})
   --chart FILE          measured-vs-predicted chart, .svg or .html (default: ${DEMO_DEFAULTS.chart})
   --log-dir DIR         where every process's log goes (default: a new temporary directory)
+  --moto-port PORT      moto listens on 127.0.0.1:PORT, to look at the stack's resources while the demo runs
+                        (credentials testing/testing; default: a free port)
   --json                the final report as JSON on stdout (progress goes to stderr)
   -h, --help            this help
 
@@ -51,6 +53,8 @@ export interface DemoOptions {
   readonly seed: number;
   readonly chartPath: string;
   readonly logDir: string | undefined;
+  /** moto's loopback port; undefined = a free one. */
+  readonly motoPort: number | undefined;
   readonly json: boolean;
 }
 
@@ -97,6 +101,11 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   'log-dir': text('log-dir', '/tmp/demo-logs').optional(),
+  'moto-port': text('moto-port', '5000')
+    .regex(/^\d+$/, '--moto-port must be a TCP port number from 1 to 65535, e.g. 5000')
+    .transform(Number)
+    .refine((port) => port >= 1 && port <= 65_535, '--moto-port must be a TCP port number from 1 to 65535, e.g. 5000')
+    .optional(),
   json: z.boolean({ error: '--json takes no value' }).default(false),
   help: z.boolean({ error: '--help takes no value' }).default(false),
 });
@@ -123,6 +132,7 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions | undefin
       seed: { type: 'string' },
       chart: { type: 'string' },
       'log-dir': { type: 'string' },
+      'moto-port': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -144,6 +154,7 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions | undefin
     seed: parsed.seed ?? DEMO_DEFAULTS.seed,
     chartPath: parsed.chart ?? DEMO_DEFAULTS.chart,
     logDir: parsed['log-dir'],
+    motoPort: parsed['moto-port'],
     json: parsed.json,
   };
 }

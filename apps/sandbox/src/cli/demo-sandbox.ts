@@ -20,6 +20,8 @@ export interface DemoSandboxOptions {
   readonly stackConfig: Record<string, unknown>;
   readonly bootDelaySec: number;
   readonly logDir: string | undefined;
+  /** moto's loopback port; undefined = a free one. */
+  readonly motoPort: number | undefined;
   readonly signal: AbortSignal;
 }
 
@@ -38,6 +40,8 @@ export interface DemoSandbox {
   /** Scaling passes the real scaler completed so far. */
   scalerPasses(): number;
   instances(): readonly RecordedInstance[];
+  /** Where the sandbox's moto answers (credentials testing/testing). */
+  readonly awsEndpoint: string;
   readonly webhookSecret: string | undefined;
   readonly deliverWebhook: DeliverWebhook | undefined;
   /** The simulated agents' ping interval, world seconds (what a job waits for an idle agent to notice it). */

@@ -69,6 +69,7 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
     scalingActions: () => [{ atSec: 0, kind: 'SetDesiredCapacity' }],
     scalerPasses: () => 3,
     instances: () => [{ id: 'i-1', running: [{ fromSec: 0, ...(fleetUp() ? {} : { toSec: lastFinish() + 100 }) }] }],
+    awsEndpoint: 'http://127.0.0.1:5000',
     webhookSecret: undefined,
     deliverWebhook: undefined,
     agentPingIntervalSec: 60,
@@ -237,6 +238,15 @@ describe('runDemo', () => {
     expect(err.join('')).toBe(
       'elastic-ci-sandbox demo: the sandbox could not start: moto server not found at /repo/.venv/bin/moto_server: run `make test`\n',
     );
+  });
+
+  it('starts moto on the --moto-port asked for and says where it answers', async () => {
+    const world = fakeWorld();
+    const { demoIo, out } = io(world, FILES);
+    const code = await world.drive(runDemo(['--policy', 'tiny.json', '--moto-port', '5000'], demoIo));
+    expect(code).toBe(0);
+    expect(world.startSandbox).toHaveBeenCalledWith(expect.objectContaining({ motoPort: 5000 }));
+    expect(out.join('')).toContain('demo: moto answers on http://127.0.0.1:5000 while the demo runs');
   });
 
   it('exits 2 on bad options before reading anything', async () => {

@@ -326,6 +326,7 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
       stackConfig: world.stackConfig,
       bootDelaySec: world.bootDelaySec,
       logDir: options.logDir,
+      motoPort: options.motoPort,
       signal: io.signal,
     });
   } catch (error) {
@@ -337,6 +338,9 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
   let recorded: Awaited<ReturnType<typeof replayAndRecord>>;
   try {
     say(`demo: sandbox up in ${realSec(startingAtMs)} s (real)\n`);
+    if (options.motoPort !== undefined) {
+      say(`demo: moto answers on ${sandbox.awsEndpoint} while the demo runs (credentials testing/testing)\n`);
+    }
     for (const distortion of sandbox.distortions) say(`demo: at ${options.speed}×: ${distortion}\n`);
     say('demo: replaying (world clock from trace start; queue from the stand-in, fleet from moto)\n');
     const replayingAtMs = io.nowEpochMs();

@@ -22,6 +22,7 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
     timeScale: options.timeScale,
     world: { queue: options.queue, bootDelaySec: options.bootDelaySec, config: options.stackConfig },
     logDir,
+    ...(options.motoPort === undefined ? {} : { motoPort: options.motoPort }),
     signal: options.signal,
     faults: { standIn: { pingIntervalSec: pingIntervalRealSec } },
   });
@@ -83,6 +84,7 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
     scalingActions: () => scalingActionsFromLogLines(scalerLogLines(), toWorldSec),
     scalerPasses: () => countScalerPasses(scalerLogLines()),
     instances: () => tracker.instances(),
+    awsEndpoint: sandbox.aws.endpoint,
     webhookSecret: sandbox.lambdas.webhook === undefined ? undefined : sandbox.webhookSecret,
     deliverWebhook:
       sandbox.lambdas.webhook === undefined

@@ -38,7 +38,7 @@ describe('explainStartFailure', () => {
     });
     const error = new Error('cannot start the Buildkite stand-in', { cause: listen });
     expect(explainStartFailure(error)).toMatch(
-      /^127\.0\.0\.1:4566 is already in use: stop the process listening there/,
+      /^127\.0\.0\.1:4566 is already in use: stop the process listening there .*or choose another --moto-port/,
     );
   });
 

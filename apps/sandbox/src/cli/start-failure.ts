@@ -16,7 +16,7 @@ export function explainStartFailure(error: unknown): string | undefined {
       const { address, port } = current as { address?: unknown; port?: unknown };
       const where =
         port === undefined ? 'a port the sandbox needs' : `${String(address ?? '127.0.0.1')}:${String(port)}`;
-      return `${where} is already in use: stop the process listening there (find it with \`ss -ltnp\`), e.g. a sandbox left over from an earlier run, then run again`;
+      return `${where} is already in use: stop the process listening there (find it with \`ss -ltnp\`), e.g. a sandbox left over from an earlier run, or choose another --moto-port (leave it out for a free port), then run again`;
     }
     if (code === 'ENOENT' && /moto_server/.test(current.message)) {
       return `moto is missing (${current.message}): run \`make test\` or \`make deps\` at the repository root; it creates .venv with the pinned moto[server]`;
