@@ -261,10 +261,11 @@ describe('Warm-pool policy against moto (PutWarmPool / DescribeWarmPool)', () =>
   });
 
   it('prepares the pool for waiting jobs in a scheduled pass, after scaling out', async () => {
-    // Prepare: 1 running job, 5 waiting behind it, 2 idle agents → 3 instances prepared in the pool
+    // Prepare: 1 running job, 6 waiting behind it, 2 idle agents → 3 instances prepared in the pool (the running
+    // job's agent takes one when it ends)
     const groupName = await createGroup(0);
     await addStackWarmPool(groupName);
-    standIn.setQueueMetrics('pooled', { scheduled: 1, running: 1, waiting: 5, idle: 2, busy: 1 });
+    standIn.setQueueMetrics('pooled', { scheduled: 1, running: 1, waiting: 6, idle: 2, busy: 1 });
     const runtime = createRuntimeFromEnvironment(
       environment(groupName, 'pooled', { WARM_POOL_ENABLED: 'true', WARM_POOL_PREPARE_FOR_WAITING_JOBS: 'true' }),
       { aws: awsClientConfig() },

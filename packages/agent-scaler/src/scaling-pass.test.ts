@@ -289,7 +289,8 @@ describe('Function: runScalingPass with the warm-pool policy', () => {
     // Prepare: 1 running job, 3 jobs waiting behind it, no idle agent
     const group = pooledGroup();
     const { runtime, metricsClient } = setup(WARM_POOL, group);
-    metricsClient.jobs = { scheduled: 1, running: 1, waiting: 3 };
+    // Four jobs wait behind the running one; its agent takes one when it ends: three are prepared.
+    metricsClient.jobs = { scheduled: 1, running: 1, waiting: 4 };
 
     // Act
     const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
@@ -305,15 +306,15 @@ describe('Function: runScalingPass with the warm-pool policy', () => {
     const record = jsonRecords(lines).find((line) => line.message === 'scaling decision');
     expect(record).toMatchObject({ warmPool: { status: 'updated', minSize: 3 } });
     expect(record?.reasons).toEqual(
-      expect.arrayContaining(['warm pool: 3 waiting job(s) beyond the idle agents → pool min size 3']),
+      expect.arrayContaining(['warm pool: 3 waiting job(s) beyond the idle and running agents → pool min size 3']),
     );
   });
 
   it('calls PutWarmPool only when the MinSize differs, also on a hold', async () => {
-    // Prepare: the pool already has the size the waiting jobs need
+    // Prepare: the pool already has the size the waiting jobs need (3 waiting, one taken by the running job's agent)
     const group = new FakeAutoScaling(GROUP, { desired: 1, warmPool: { ...stackPool(), minSize: 2 } });
     const { runtime, metricsClient } = setup(WARM_POOL, group);
-    metricsClient.jobs = { running: 1, waiting: 2 };
+    metricsClient.jobs = { running: 1, waiting: 3 };
 
     // Act
     const { result: same } = await captureOutput(() => runtime.pass('schedule'));
@@ -398,7 +399,7 @@ describe('Function: runScalingPass with the warm-pool policy', () => {
     // Prepare
     const group = new FakeAutoScaling(GROUP, { desired: 1 });
     const { runtime, metricsClient } = setup(WARM_POOL, group);
-    metricsClient.jobs = { running: 1, waiting: 3 };
+    metricsClient.jobs = { running: 1, waiting: 4 };
 
     // Act
     const { result, lines } = await captureOutput(() => runtime.pass('schedule'));

@@ -119,8 +119,9 @@ const warmPoolSchema = z.strictObject({
   /** Stopped instances to keep in the pool at all times. */
   minSize: count().default(0),
   /**
-   * Raise the pool to the instances that the jobs behind a `wait` step will need beyond the idle agents, so they
-   * boot while the build step runs and only resume when their jobs are scheduled.
+   * Raise the pool to the instances that the jobs behind a `wait` step will need beyond the idle agents and the
+   * agents of running jobs (free when the step ends), so they boot while the build step runs and only resume when
+   * their jobs are scheduled.
    */
   prepareForWaitingJobs: z.boolean().default(false),
   /**

@@ -291,8 +291,33 @@ describe('Function: decide (warm pool)', () => {
       }),
     );
 
-    expect(decision).toMatchObject({ action: 'hold', desired: 1, warmPoolMinSize: 3 });
-    expect(decision.reasons.at(-1)).toBe('warm pool: 6 waiting job(s) beyond the idle agents → pool min size 3');
+    expect(decision).toMatchObject({ action: 'hold', desired: 1, warmPoolMinSize: 2 });
+    expect(decision.reasons.at(-1)).toBe(
+      'warm pool: 4 waiting job(s) beyond the idle and running agents → pool min size 2',
+    );
+  });
+
+  it('prepares nothing for a job waiting behind a running step: the step’s agent takes it when the step ends', () => {
+    // A build → test pipeline: one job runs, one waits for it. The build's agent is free the moment the test is
+    // released, so an instance prepared for the test would pay a boot and its volume and never be used.
+    const pipeline = decide(
+      input({
+        config: { warmPool: prepare },
+        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1, waitingJobs: 1 },
+        group: { desired: 1, inService: 1 },
+      }),
+    );
+    // A fan-out behind the same single build step still gets the rest prepared.
+    const fanOut = decide(
+      input({
+        config: { warmPool: prepare },
+        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1, waitingJobs: 10 },
+        group: { desired: 1, inService: 1 },
+      }),
+    );
+
+    expect(pipeline.warmPoolMinSize).toBe(0);
+    expect(fanOut.warmPoolMinSize).toBe(9);
   });
 
   it("caps the pool at the room below the group's max after this decision's desired", () => {
@@ -313,7 +338,7 @@ describe('Function: decide (warm pool)', () => {
 
     expect(decision).toMatchObject({ desired: 6, warmPoolMinSize: 4 });
     expect(decision.reasons.at(-1)).toBe(
-      "warm pool: 20 waiting job(s) beyond the idle agents need 20 instance(s), capped at 4 (room below the group's max)",
+      "warm pool: 20 waiting job(s) beyond the idle and running agents need 20 instance(s), capped at 4 (room below the group's max)",
     );
     // At max there is no room: the configured floor still holds.
     expect(full).toMatchObject({ desired: 10, warmPoolMinSize: 1 });
@@ -342,7 +367,8 @@ describe('Function: decide (warm pool)', () => {
       action: without.action,
       target: without.target,
     });
-    expect(withPool.warmPoolMinSize).toBe(9);
+    // 9 waiting, 2 of them taken by the agents of the running jobs when their step ends.
+    expect(withPool.warmPoolMinSize).toBe(7);
   });
 });
 

@@ -269,9 +269,10 @@ function decision(
 }
 
 /**
- * The warm pool's MinSize, or `null` with the policy off. Jobs behind a `wait` step that the idle agents will not
- * take get instances prepared in the pool, so they boot while the build step runs; never more than the group could
- * still take in (`max − desired`), so a huge fan-out cannot boot instances that could never serve it at once.
+ * The warm pool's MinSize, or `null` with the policy off. Jobs behind a `wait` step that neither the idle agents nor
+ * the agents of running jobs will take get instances prepared in the pool, so they boot while the build step runs;
+ * never more than the group could still take in (`max − desired`), so a huge fan-out cannot boot instances that
+ * could never serve it at once.
  */
 function warmPoolMinSize(input: DecisionInput, desired: number, trace: ReasonTrace, plan: Plan): number | null {
   const { config, nowMs } = input;
@@ -289,8 +290,12 @@ function warmPoolMinSize(input: DecisionInput, desired: number, trace: ReasonTra
   const room = Math.max(0, input.group.max - desired);
   let size = pool.minSize;
   if (pool.prepareForWaitingJobs) {
-    // Jobs already counted as due get running capacity; the rest get prepared instances.
-    const uncovered = input.metrics.waitingJobs - plan.dueWaiting - input.metrics.idleAgents;
+    // Jobs already counted as due get running capacity; the rest get prepared instances, beyond the agents that
+    // will be free when the step they wait for ends: the idle ones and those running jobs now (a job behind a wait
+    // step is released when the step's jobs finish, and their agents take it). Preparing for those too booted an
+    // instance into the pool for every build-then-test pipeline, paid a boot and its volume, and was never used.
+    const { metrics } = input;
+    const uncovered = metrics.waitingJobs - plan.dueWaiting - metrics.idleAgents - metrics.runningJobs;
     if (uncovered > 0) {
       const wanted = instancesFor(uncovered, perInstance, 0);
       const prepared = Math.min(wanted, room);

@@ -49,11 +49,15 @@ describe('Function: renderReasons', () => {
     ],
     [Reason.draining, [2], 'draining 2 idle instance(s), newest-first'],
     [Reason.scaleIn, [4, 2], 'scale in 4 → 2'],
-    [Reason.warmPoolForWaiting, [7, 4], 'warm pool: 7 waiting job(s) beyond the idle agents → pool min size 4'],
+    [
+      Reason.warmPoolForWaiting,
+      [7, 4],
+      'warm pool: 7 waiting job(s) beyond the idle and running agents → pool min size 4',
+    ],
     [
       Reason.warmPoolCapped,
       [7, 4, 2],
-      "warm pool: 7 waiting job(s) beyond the idle agents need 4 instance(s), capped at 2 (room below the group's max)",
+      "warm pool: 7 waiting job(s) beyond the idle and running agents need 4 instance(s), capped at 2 (room below the group's max)",
     ],
     [
       Reason.forecastNotRecurring,

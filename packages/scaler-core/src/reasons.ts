@@ -112,9 +112,9 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
     case Reason.draining:
       return `draining ${a} idle instance(s), ${config.scaleIn.order}`;
     case Reason.warmPoolForWaiting:
-      return `warm pool: ${a} waiting job(s) beyond the idle agents → pool min size ${b}`;
+      return `warm pool: ${a} waiting job(s) beyond the idle and running agents → pool min size ${b}`;
     case Reason.warmPoolCapped:
-      return `warm pool: ${a} waiting job(s) beyond the idle agents need ${b} instance(s), capped at ${c} (room below the group's max)`;
+      return `warm pool: ${a} waiting job(s) beyond the idle and running agents need ${b} instance(s), capped at ${c} (room below the group's max)`;
     case Reason.warmPoolSchedule:
       return `warm pool: schedule warmPool.schedules[${a}] matches → pool min size ${b} (a stated schedule wins)`;
     case Reason.warmPoolForecast:

@@ -72,8 +72,10 @@ const buildkiteTunedIncludeWaitingIdle300 = buildkiteTunedVariant(
  * - scaler-core's forecast sizes that pool a boot ahead of the demand seen at this time yesterday or a week ago (only
  *   what was seen twice while yesterday's load has not been recurring), and for the peak of the last break-even plus
  *   one agent, and shrinks it when nothing is expected;
- * - scaler-core's dependency-aware capacity: jobs behind a wait step get instances prepared in the pool while the
- *   step runs, resumed a resume before the step typically ends (learned from earlier waits);
+ * - scaler-core's dependency-aware capacity: jobs behind a wait step that the agents of the running step will not
+ *   take get instances prepared in the pool while the step runs, resumed a resume before the 70th percentile of the
+ *   learned waits: a cohort released earlier waits at most a resume for its prepared instance, while capacity
+ *   resumed for the 10th percentile idled through most cohorts' steps (1.6× the idle instance-hours on weekday-team);
  * - a `job.scheduled` webhook: the scaler reacts in seconds instead of at the next poll;
  * - scaler-driven, dispatch-aware scale-in: Buildkite hands jobs to the most recently busy agent, so the
  *   longest-idle instances are the surplus; they are drained into the pool after 45 s idle (a resume's compute is
@@ -95,7 +97,7 @@ const elasticCi: PolicyInput = {
     // The scaler sets the pool's MinSize (PutWarmPool), as the agent-scaler Lambda does in production.
     warmPool: { enabled: true, minSize: 0, prepareForWaitingJobs: true },
     forecast: { enabled: true },
-    dependencies: { enabled: true },
+    dependencies: { enabled: true, releaseQuantile: 0.7 },
   },
   fleet: {
     minSize: 0,
