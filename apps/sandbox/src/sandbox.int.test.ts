@@ -69,6 +69,7 @@ describe('startSandbox', () => {
     );
     expect(started.agentId).toBeDefined();
     expect(host.fromWarmPool).toBe(true);
+    const simulatedHost = running.host(host.instanceId);
     expect(running.warmPool().resumed).toBe(1);
     // Busy: job-started set scale-in protection in moto.
     await until('busy protection', async () => ((await protection(host.instanceId)) === true ? true : undefined));
@@ -99,6 +100,12 @@ describe('startSandbox', () => {
     // The protection came from the job hooks (new instances start protected, so the hooks' own lines prove it).
     expect(agentLog).toMatch(/event=job-started runningJobs=1 protectedFromScaleIn=true/);
     expect(agentLog).toMatch(/event=job-finished runningJobs=0 protectedFromScaleIn=false/);
+    // The job hooks (and the agent unit's reconcile) took the instance id from the boot record, as on a booted
+    // instance: the only instance-id lookups are lifecycled's at its start and terminate's (which always asks IMDS).
+    const instanceIdLookups = simulatedHost?.imds?.requests.filter(
+      (request) => request.method === 'GET' && request.path === '/latest/meta-data/instance-id',
+    );
+    expect(instanceIdLookups?.length).toBeLessThanOrEqual(2);
     // The real terminate path decided, with the template's boot contract (valid as rendered into the user data).
     const terminateLog = await readFile(join(retired.root, 'var', 'log', 'terminate.log'), 'utf8');
     expect(terminateLog).toContain('result=terminated-decrement');

@@ -249,6 +249,48 @@ describe('runDemo', () => {
     expect(out.join('')).toContain('demo: moto answers on http://127.0.0.1:5000 while the demo runs');
   });
 
+  it("sends Buildkite's ping to the webhook before the replay, then one job.scheduled per job", async () => {
+    // Arrange: a sandbox with a webhook function that records what reaches it, and when.
+    const world = fakeWorld();
+    const deliveries: { event: string | undefined; jobsAdded: number }[] = [];
+    world.startSandbox.mockImplementationOnce(async () => {
+      const listeners: ((job: { id: string; queue: string }) => void)[] = [];
+      const original = world.sandbox.addJob;
+      return {
+        ...world.sandbox,
+        webhookSecret: 'canary-webhook-secret',
+        deliverWebhook: async ({ headers }) => {
+          deliveries.push({ event: headers['X-Buildkite-Event'], jobsAdded: world.added.length });
+          return { statusCode: 200 };
+        },
+        onJobScheduled: (listener) => {
+          listeners.push(listener);
+          return () => {};
+        },
+        addJob: (job) => {
+          original(job);
+          for (const listener of listeners) listener({ id: job.id, queue: job.queue });
+        },
+      };
+    });
+    const withWebhook = JSON.stringify({ ...JSON.parse(POLICY), control: { webhook: { latencySec: 2 } } });
+    const { demoIo: baseIo, out } = io(world, { ...FILES, 'webhook.json': withWebhook });
+    const demoIo: DemoIo = { ...baseIo, sign: ({ event }) => ({ 'X-Buildkite-Event': event ?? 'job.scheduled' }) };
+
+    // Act
+    const code = await world.drive(runDemo(['--policy', 'webhook.json', '--duration', '10m'], demoIo));
+
+    // Assess
+    expect(code).toBe(0);
+    expect(deliveries).toEqual([
+      { event: 'ping', jobsAdded: 0 },
+      { event: 'job.scheduled', jobsAdded: expect.any(Number) },
+      { event: 'job.scheduled', jobsAdded: expect.any(Number) },
+      { event: 'job.scheduled', jobsAdded: expect.any(Number) },
+    ]);
+    expect(out.join('')).toContain("demo: Buildkite's ping of the webhook, as when it is saved: HTTP 200");
+  });
+
   it('exits 2 on bad options before reading anything', async () => {
     const world = fakeWorld();
     const { demoIo, err } = io(world, FILES);

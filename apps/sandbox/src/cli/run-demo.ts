@@ -10,7 +10,7 @@ import {
   UsageError,
 } from '@elastic-ci/simulator';
 import { cutTrace } from '../replay/cut-trace';
-import { createWebhookForwarder, type SignWebhook } from '../replay/job-scheduled-webhook';
+import { createWebhookForwarder, pingWebhookBody, type SignWebhook } from '../replay/job-scheduled-webhook';
 import { planReplay } from '../replay/replay-plan';
 import { runReplay } from '../replay/replayer';
 import { formatWorldDuration } from '../replay/world-duration';
@@ -342,6 +342,23 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
       say(`demo: moto answers on ${sandbox.awsEndpoint} while the demo runs (credentials testing/testing)\n`);
     }
     for (const distortion of sandbox.distortions) say(`demo: at ${options.speed}×: ${distortion}\n`);
+    if (
+      world.webhookLatencySec !== null &&
+      sandbox.deliverWebhook !== undefined &&
+      sandbox.webhookSecret !== undefined
+    ) {
+      // Buildkite pings a webhook when it is saved: the webhook function's first container starts then, as in AWS,
+      // not at the first job (its real start-up, ×speed, would otherwise land on the first job's wait).
+      const body = pingWebhookBody();
+      const headers = io.sign({
+        body,
+        secret: sandbox.webhookSecret,
+        timestamp: Math.floor(io.nowEpochMs() / 1000),
+        event: 'ping',
+      });
+      const { statusCode } = await sandbox.deliverWebhook({ body, headers });
+      say(`demo: Buildkite's ping of the webhook, as when it is saved: HTTP ${statusCode}\n`);
+    }
     say('demo: replaying (world clock from trace start; queue from the stand-in, fleet from moto)\n');
     const replayingAtMs = io.nowEpochMs();
     recorded = await replayAndRecord(

@@ -188,6 +188,7 @@ export class SimulatedHost {
       join(root, 'etc', 'elastic-ci', 'boot-contract.json'),
       `${JSON.stringify(this.#options.bootContract)}\n`,
     );
+    await writeFile(join(root, 'etc', 'elastic-ci', 'agent.env'), bootRecord(this.instanceId));
     this.#imds = await startImdsStandIn({ instanceId: this.instanceId, region: this.#options.region });
     this.#imds.setTargetLifecycleState('InService');
     this.#bootTimer = setTimeout(() => this.#boot(), this.#options.bootDelayMs);
@@ -409,6 +410,15 @@ export class SimulatedHost {
       child.once('exit', (code) => resolve(code ?? -1));
     });
   }
+}
+
+/**
+ * The line of `/etc/elastic-ci/agent.env` the job hooks read: the instance id the first boot read from IMDS (the
+ * sandbox does not run the boot, whose other steps — users, sudoers, systemd units — are the image's). Without it,
+ * every job-started and job-finished asks the IMDS stand-in again, which a booted instance never does.
+ */
+export function bootRecord(instanceId: string): string {
+  return `# Written by the sandbox where elastic-ci-boot writes it: the instance id the job hooks read.\nELASTIC_CI_INSTANCE_ID="${instanceId}"\n`;
 }
 
 function shellQuote(text: string): string {

@@ -7,8 +7,28 @@ export function jobScheduledWebhookBody(job: { id: string; queue: string }): str
   });
 }
 
-/** The signer of the STAND-IN engineer (`signBuildkiteWebhook`): headers as Buildkite sends them. */
-export type SignWebhook = (input: { body: string; secret: string; timestamp: number }) => Record<string, string>;
+/**
+ * What Buildkite sends as `ping` when a webhook notification service is saved, reduced to the fields a receiver
+ * reads.
+ */
+export function pingWebhookBody(): string {
+  return JSON.stringify({
+    event: 'ping',
+    service: { id: 'elastic-ci-sandbox', provider: 'webhook' },
+    sender: { id: 'elastic-ci-sandbox', name: 'elastic-ci sandbox replay' },
+  });
+}
+
+/**
+ * The signer of the STAND-IN engineer (`signBuildkiteWebhook`): headers as Buildkite sends them, `X-Buildkite-Event`
+ * `job.scheduled` unless `event` names another.
+ */
+export type SignWebhook = (input: {
+  body: string;
+  secret: string;
+  timestamp: number;
+  event?: string;
+}) => Record<string, string>;
 
 /** The sandbox's webhook entry: invokes the `webhook` bundle as a Lambda function URL would. */
 export type DeliverWebhook = (request: { body: string; headers: Record<string, string> }) => Promise<{
