@@ -32,7 +32,8 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
       logDir: mkdtempSync(join(tmpdir(), 'elastic-ci-faults-')),
       world: {
         queue: QUEUE,
-        bootDelaySec: 60,
+        // A baked image's boot; no scenario needs a longer one, and every scale-out waits for it.
+        bootDelaySec: 30,
         config: {
           buildkite: { queue: QUEUE, idleTimeoutSec: 300, webhook: { enabled: true } },
           scaling: {
@@ -43,7 +44,8 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
             scaleInStrategy: 'drain',
             disableScaleIn: false,
             leaseEnabled: true,
-            leaseTtlSec: 1380,
+            // The scaler's shortest lease (21 real s, see PRODUCT_MINIMUM_SEC): the killed pass blocks scaling this long.
+            leaseTtlSec: 1260,
             staleMetricsAfterSec: 600,
             // The availability boost adds instances while agents are still booting (a deliberate policy); off, so
             // "no more instances than jobs" is the bound the webhook/schedule race is judged by.
@@ -127,27 +129,62 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
     return (await scalingDecisions()).filter((decision) => decision.atMs > sinceMs).length;
   }
 
-  /** Every scaling decision the scheduled and webhook functions logged: when, and when its metrics were read. */
-  async function scalingDecisions(): Promise<Array<{ atMs: number; collectedAtMs: number }>> {
+  interface ScalingDecision {
+    readonly atMs: number;
+    /** When the pass's queue metrics were read. */
+    readonly collectedAtMs: number;
+    readonly action: string;
+    readonly desired: number;
+    /** Jobs waiting for an agent in the metrics the pass decided on. */
+    readonly scheduledJobs: number;
+    readonly reasons: readonly string[];
+  }
+
+  /** Every scaling decision the scheduled and webhook functions logged. */
+  async function scalingDecisions(): Promise<ScalingDecision[]> {
     const files = [world.sandbox.lambdas.scheduled.logFile, world.sandbox.lambdas.webhook?.logFile];
     const logs = await Promise.all(files.map((file) => (file ? readFile(file, 'utf8').catch(() => '') : '')));
     return logs
       .flatMap((log) => log.split('\n'))
       .filter((line) => line.includes('"message":"scaling decision"'))
-      .map((line) => ({
-        atMs: Date.parse(/"timestamp":"([^"]+)"/.exec(line)?.[1] ?? ''),
-        collectedAtMs: Number(/"collectedAtMs":(\d+)/.exec(line)?.[1] ?? Number.NaN),
-      }));
+      .flatMap((line) => {
+        try {
+          const entry = JSON.parse(line) as {
+            timestamp: string;
+            action: string;
+            desired: number;
+            reasons?: string[];
+            inputs?: { metrics?: { collectedAtMs?: number; scheduledJobs?: number } };
+          };
+          return [
+            {
+              atMs: Date.parse(entry.timestamp),
+              collectedAtMs: entry.inputs?.metrics?.collectedAtMs ?? Number.NaN,
+              action: entry.action,
+              desired: entry.desired,
+              scheduledJobs: entry.inputs?.metrics?.scheduledJobs ?? 0,
+              reasons: entry.reasons ?? [],
+            },
+          ];
+        } catch {
+          // A line cut by a container killed mid-write (the killed-pass scenario) is no decision.
+          return [];
+        }
+      });
   }
 
   /** Samples desired capacity in the background until stopped: the scenario's record of scaling decisions. */
-  function watchDesired(): { stop(): Promise<Array<{ worldSec: number; desired: number; running: number }>> } {
-    const samples: Array<{ worldSec: number; desired: number; running: number }> = [];
+  function watchDesired(): {
+    stop(): Promise<Array<{ atMs: number; worldSec: number; desired: number; running: number }>>;
+  } {
+    const samples: Array<{ atMs: number; worldSec: number; desired: number; running: number }> = [];
     let active = true;
     const loop = (async () => {
       while (active) {
+        // Taken before the look: the desired capacity seen is at most this recent.
+        const atMs = Date.now();
         const sample = await world.sample();
-        samples.push({ worldSec: sample.worldSec, desired: sample.desired, running: sample.running });
+        samples.push({ atMs, worldSec: sample.worldSec, desired: sample.desired, running: sample.running });
         await new Promise((resolveTick) => setTimeout(resolveTick, 100));
       }
     })();
@@ -162,9 +199,10 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
 
   it('scaler-driven scale-in while agents are busy kills no job', async () => {
     await scenario('scale-in with busy agents', 'scale-in', async () => {
-      // Long enough that the idle instances go while these still run, however slow the hooks are.
-      await submit('scale-in-long', 2, 1800);
-      await submit('scale-in-short', 2, 60);
+      // Both pairs start together (one submit each, at once), so the long jobs outlast the short ones by 840 world
+      // seconds (14 real s) — the job hooks run inside both and cancel out — while the scale-in follows the short jobs'
+      // end within a few scaling passes (1 real s apart).
+      await Promise.all([submit('scale-in-long', 2, 900), submit('scale-in-short', 2, 60)]);
       await untilRunning('scale-in', 4);
       // The short jobs end; their instances go idle and the scaler scales in while the long jobs still run.
       await waitFor(() => jobsOf(world, 'scale-in-short').every((job) => job.state === 'finished'), {
@@ -188,7 +226,7 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
 
   it('an agent crashing mid-job loses that job to the crash, and its instance is replaced', async () => {
     await scenario('agent crash mid-job (SIGKILL)', 'crash', async ({ crashes }) => {
-      await submit('crash', 2, 600);
+      await submit('crash', 2, 300);
       await untilRunning('crash', 1);
       const victim = jobsOf(world, 'crash').find((job) => job.state === 'running')?.id as string;
       const crashedInstance = world.instanceOfJob(victim);
@@ -314,7 +352,7 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
     await scenario('401 on token rotation', 'rotation', async () => {
       const tokenReadsBefore = world.proxy.calls({ service: 'ssm', action: 'GetParameter' }).length;
       world.standIn.setFault({ kind: 'unauthorized' }, { times: 1 });
-      await submit('rotation', 2, 120);
+      await submit('rotation', 2, 60);
       await waitFor(() => world.proxy.calls({ service: 'ssm', action: 'GetParameter' }).length > tokenReadsBefore, {
         what: 'the scaler re-reading its token from SSM after the 401',
         timeoutMs: SCENARIO_BOUND_MS,
@@ -326,9 +364,9 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
   it('429 storms delay scaling but lose nothing', async () => {
     await scenario('429 storm', 'storm', async () => {
       const storm = world.standIn.requests.filter((request) => request.answer === 'rate-limited').length;
-      // Every metrics read of three scheduled passes in a row (a pass reads every poll interval, 10 real s).
+      // Every metrics read of three passes in a row.
       world.standIn.setFault({ kind: 'rate-limited', retryAfter: '1' }, { times: 3 });
-      await submit('storm', 3, 120);
+      await submit('storm', 3, 60);
       await waitFor(
         () => world.standIn.requests.filter((request) => request.answer === 'rate-limited').length >= storm + 3,
         {
@@ -346,15 +384,15 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
       const throttled = world.proxy.inject({
         match: { service: 'autoscaling' },
         fault: { kind: 'throttle' },
-        // Longer than one scheduled poll interval (10 real s), so a scheduled pass meets it as well as the webhooks.
-        durationMs: 12_000,
+        // Several scheduled poll intervals (1 real s each), so scheduled passes meet it as well as the webhooks.
+        durationMs: 6_000,
       });
       const bursts = [
         world.proxy.inject({ match: { service: 'ec2' }, fault: { kind: 'throttle' }, calls: 10 }),
         world.proxy.inject({ match: { service: 'dynamodb' }, fault: { kind: 'server-error' }, calls: 5 }),
         world.proxy.inject({ match: { service: 'ssm' }, fault: { kind: 'server-error', status: 500 }, calls: 5 }),
       ];
-      await submit('aws', 3, 120);
+      await submit('aws', 3, 60);
       await waitFor(() => !throttled.active, { what: 'the throttling window to pass', timeoutMs: SCENARIO_BOUND_MS });
       // The faults reached the product (else this scenario proves nothing).
       expect(throttled.answered).toBeGreaterThan(0);
@@ -367,23 +405,55 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
   it('stale metrics (AWS answering slower than the staleness bound) hold scaling', async () => {
     await scenario('stale metrics', 'stale', async () => {
       const desiredBefore = (await world.sample()).desired;
-      // Each pass reads metrics, then the group: a group read 12 s late makes its metrics older than the 10 s bound.
+      const metricsReads = () => world.standIn.requests.filter((request) => request.answer === 'metrics').length;
+      const watch = watchDesired();
+      const readsBefore = metricsReads();
+      const injectedAtMs = Date.now();
+      // Each pass reads metrics, then the group: a group read 11 s late makes its metrics older than the 10 s bound.
       const slow = world.proxy.inject({
         match: { service: 'autoscaling', action: 'DescribeAutoScalingGroups' },
-        fault: { kind: 'slow', delayMs: 12_000 },
-        durationMs: 20_000,
+        fault: { kind: 'slow', delayMs: 11_000 },
       });
+      // More jobs than the fleet has instances, so only a scale-out could start them all. Added in the same tick as
+      // the fault, before any metrics read can answer without them. No webhooks: the scheduled pass is the one judged,
+      // and a webhook pass would race it for the group read.
+      addJobs(world, QUEUE, 'stale', desiredBefore + 2, 60);
       await waitFor(() => slow.answered > 0, {
         what: 'a pass meeting the slow group read',
         timeoutMs: SCENARIO_BOUND_MS,
       });
-      await submit('stale', 2, 60);
-      const watch = watchDesired();
-      await waitFor(() => !slow.active, { what: 'the slow window to pass', timeoutMs: SCENARIO_BOUND_MS });
+      // A pass that had read its metrics before the jobs came slows first (no metrics read since): then the next
+      // pass, which reads them with the jobs, is the one judged. Passes run one at a time (reserved concurrency 1).
+      if (metricsReads() === readsBefore) {
+        await waitFor(() => slow.answered > 1, {
+          what: 'the next pass, with the jobs, meeting the slow group read',
+          timeoutMs: SCENARIO_BOUND_MS,
+        });
+      }
+      // Only the judged pass's read is slowed: the passes after it read the group on time (no slow read outlives
+      // this scenario).
+      slow.remove();
+      let judged: ScalingDecision | undefined;
+      await waitFor(
+        async () => {
+          judged = (await scalingDecisions()).find(
+            (decision) =>
+              decision.atMs > injectedAtMs &&
+              decision.scheduledJobs > 0 &&
+              decision.reasons.some((reason) => /^metrics are \d+s old/.test(reason)),
+          );
+          return judged !== undefined;
+        },
+        { what: 'the decision of the pass that saw the jobs on stale metrics', timeoutMs: SCENARIO_BOUND_MS },
+      );
       const samples = await watch.stop();
-      // No scale-out on stale metrics (idle instances ending themselves may still lower desired meanwhile).
-      expect(Math.max(...samples.map((sample) => sample.desired))).toBeLessThanOrEqual(desiredBefore);
-      world.proxy.clear();
+      // It saw jobs waiting and held, and nothing scaled out before it decided (idle instances ending themselves may
+      // still lower desired meanwhile).
+      expect(judged).toMatchObject({ action: 'hold' });
+      expect(judged?.desired).toBeLessThanOrEqual(desiredBefore);
+      const untilDecided = samples.filter((sample) => sample.atMs < (judged?.atMs ?? 0));
+      expect(untilDecided.length).toBeGreaterThan(0);
+      expect(Math.max(...untilDecided.map((sample) => sample.desired))).toBeLessThanOrEqual(desiredBefore);
       return world.worldNow();
     });
   });
@@ -393,7 +463,7 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
       const watch = watchDesired();
       const burst = 4;
       const desiredBefore = (await world.sample()).desired;
-      addJobs(world, QUEUE, 'race', burst, 180);
+      addJobs(world, QUEUE, 'race', burst, 60);
       const deliveries = jobsOf(world, 'race').map((job) => {
         const body = JSON.stringify({
           event: 'job.scheduled',
@@ -425,7 +495,7 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
         fault: { kind: 'slow', delayMs: 600_000 },
         calls: 1,
       });
-      addJobs(world, QUEUE, 'killed', 2, 120);
+      addJobs(world, QUEUE, 'killed', 2, 60);
       await waitFor(() => hang.answered === 1, {
         what: 'a pass hanging in its capacity call',
         timeoutMs: SCENARIO_BOUND_MS,
@@ -445,7 +515,9 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
 
   it('a stack update replacing the group with busy agents drains them (stop-agents) and kills no job', async () => {
     await scenario('stack update replacing the group', 'update', async () => {
-      await submit('update', 2, 600);
+      // Long enough to be still running when stop-agents' stop reaches the old group's agents (a few real seconds
+      // after the update starts: a new group, then one custom-resource event per function).
+      await submit('update', 2, 420);
       await untilRunning('update', 1);
       const busyAtUpdate = jobsOf(world, 'update').filter((job) => job.state === 'running').length;
       const update = await world.sandbox.simulateStackUpdate();

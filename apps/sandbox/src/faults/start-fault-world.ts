@@ -77,8 +77,9 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
       world: options.world,
       faults: {
         // A crashed agent stops calling the API; Buildkite marks it (and its job) lost after a while. Generous
-        // against a loaded machine: a busy agent calls at least every second (job-state polls).
-        standIn: { lostAgentAfterMs: 15_000 },
+        // against a loaded machine: every agent calls at least every second (pings, and job-state polls while busy),
+        // so a live one would have to miss ten calls in a row.
+        standIn: { lostAgentAfterMs: 10_000 },
         wrapAwsEndpoint: async (upstream) => {
           proxy = await startAwsFaultProxy({ target: upstream });
           return proxy.endpoint;
