@@ -43,15 +43,15 @@ describe('decide with forecast.enabled', () => {
           state: { demandHistory: burstHistory(1, minute) },
         }),
       );
-    // Ten minutes ahead (beyond the 120 s boot): only the recent agent and one of headroom.
+    // Ten minutes ahead (beyond the 120 s boot): only the recent agent and two of headroom.
     const early = decideAt(110);
     const aBootAhead = decideAt(119);
 
-    expect(early.warmPoolMinSize).toBe(1);
+    expect(early.warmPoolMinSize).toBe(2);
     expect(aBootAhead.warmPoolMinSize).toBe(199);
     expect(aBootAhead.desired).toBe(1);
     expect(aBootAhead.reasons).toContain(
-      "warm pool: forecast expects 200 agent(s) (200 seen at this time on earlier days, within a boot; the rest the recent peak plus headroom, within a stopped instance's break-even) → pool min size 199",
+      "warm pool: forecast expects 200 agent(s) (200 seen at this time on earlier days, within a boot; the rest the recent peak, given back gradually within a stopped instance's break-even, plus headroom) → pool min size 199",
     );
   });
 
@@ -73,7 +73,7 @@ describe('decide with forecast.enabled', () => {
     );
 
     expect(forecast(history, at(1, 12 * 60 - 1), 120).expected).toBe(100);
-    expect(decision.warmPoolMinSize).toBe(1);
+    expect(decision.warmPoolMinSize).toBe(2); // the running agent's peak + 2 of headroom − the 1 running
     const notRecurring =
       /^forecast: only \d+% of yesterday's load came again lately → 100 agent\(s\) seen once are not prepared for, 0 seen twice are$/;
     expect(decision.reasons.filter((reason) => notRecurring.test(reason))).toHaveLength(1);
@@ -110,12 +110,14 @@ describe('decide with forecast.enabled', () => {
     );
 
     expect(forecast(history, nowMs, 120)).toMatchObject({ expected: 100, recurrence: expect.closeTo(0.6, 1) });
-    expect(decision.warmPoolMinSize).toBe(1); // the 3 running agents' peak + 1, not the 100 seen once
+    expect(decision.warmPoolMinSize).toBe(2); // the 3 running agents' peak + 2 − 3 running, not the 100 seen once
   });
 
-  it('keeps the recent peak plus one agent of headroom stopped, for the break-even after it', () => {
+  it('keeps the recent peak plus two agents of headroom stopped, giving it back gradually over the break-even', () => {
+    // A peak of 42 agents, then 2 running. The window is the default costs' break-even: 120 s × 0.17 $ / 0.0274 $
+    // ≈ 745 s. The excess of 40 falls linearly to half of it at the window's end, then to none.
     let history = emptyDemandHistory();
-    history = recordDemand(history, at(0, 600), 5, 0.5, 745);
+    history = recordDemand(history, at(0, 600), 42, 0.5, 745);
     const decideAt = (seconds: number) =>
       decide(
         input({
@@ -125,10 +127,12 @@ describe('decide with forecast.enabled', () => {
           group: { desired: 2, inService: 2, max: 500 },
           state: { demandHistory: history },
         }),
-      );
+      ).warmPoolMinSize;
 
-    expect(decideAt(600).warmPoolMinSize).toBe(4); // 5 + 1 − 2 running
-    expect(decideAt(800).warmPoolMinSize).toBe(1); // the peak fell to the 2 running, + 1
+    expect(decideAt(0)).toBe(42); // 42 + 2 − 2 running
+    expect(decideAt(373)).toBe(32); // 2 + 40 × (1 − 373/1490) = 31.99, + 2 → 34 instances − 2 running
+    expect(decideAt(744)).toBe(23); // 2 + 40 × (1 − 744/1490) = 22.03, + 2 → 25 instances − 2 running
+    expect(decideAt(800)).toBe(2); // past the break-even: the 2 running, + 2, − 2 running
   });
 
   it('keeps the pool within the room below the group max', () => {

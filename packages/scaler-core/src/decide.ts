@@ -1,6 +1,13 @@
 import type { ScalerConfig } from './config.js';
 import { type InputIssue, InvalidInputError } from './errors.js';
-import { type DemandHistory, emptyDemandHistory, forecast, isDemandHistory, recordDemand } from './forecast.js';
+import {
+  type DemandHistory,
+  emptyDemandHistory,
+  forecast,
+  isDemandHistory,
+  recordDemand,
+  releasedRecentPeak,
+} from './forecast.js';
 import { note, Reason, type ReasonTrace, renderReasons } from './reasons.js';
 import { planScaleIn } from './scale-in-plan.js';
 import { evaluateStepScaling, findStepAdjustment } from './step-adjustments.js';
@@ -348,8 +355,11 @@ export function poolBreakEvenSec(costs: ScalerConfig['costs']): number {
 const MAX_POOL_HORIZON_SEC = 3600;
 /** Below this share of yesterday's load recurring today, a burst seen once is not prepared for (two sightings are). */
 const MIN_RECURRENCE = 0.7;
-/** Agents kept stopped above the recent peak. */
-const RECENT_HEADROOM_AGENTS = 1;
+/**
+ * Agents kept stopped above the recent peak. Two: in a steady queue the next job takes one, and the pool's
+ * replacement boots for a boot's time, in which the job after it finds the second instead of a cold boot.
+ */
+const RECENT_HEADROOM_AGENTS = 2;
 
 function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
   const { config, nowMs, metrics, state } = input;
@@ -386,8 +396,9 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
       recurring = ahead.confident;
       note(trace, Reason.forecastNotRecurring, Math.round(ahead.recurrence * 100), ahead.expected, ahead.confident);
     }
-    // One agent of headroom above the recent peak: a steady queue's next job finds a stopped instance, not a boot.
-    const recent = ahead.recent > 0 ? ahead.recent + RECENT_HEADROOM_AGENTS : 0;
+    // Instances just released are given back gradually over the window (see `releasedRecentPeak`), with headroom.
+    const held = releasedRecentPeak(plan.demandHistory, nowMs, demand, plan.poolHorizonSec);
+    const recent = ahead.recent > 0 ? held + RECENT_HEADROOM_AGENTS : 0;
     plan.expectedAgents = Math.max(recurring, recent);
     plan.recurringAgents = recurring;
     if (config.forecast.prelaunch) {

@@ -7,6 +7,7 @@ import {
   isDemandHistory,
   parseDemandHistory,
   recordDemand,
+  releasedRecentPeak,
   SLOTS_PER_WEEK,
   serializeDemandHistory,
 } from './forecast.js';
@@ -230,5 +231,49 @@ describe('Function: isDemandHistory', () => {
 
   it('accepts a history', () => {
     expect(isDemandHistory(valid)).toBe(true);
+  });
+});
+
+describe('Function: releasedRecentPeak', () => {
+  // A peak of 10 agents at 00:00, demand 2 since; the window (a stopped instance's break-even) is 10 minutes.
+  const WINDOW_SEC = 600;
+  const peakAt = recordDemand(emptyDemandHistory(), MONDAY_MS, 10, 0.5, WINDOW_SEC);
+  const demandFellAfter = (minutes: number) =>
+    recordDemand(peakAt, MONDAY_MS + minutes * MINUTE_MS, 2, 0.5, WINDOW_SEC);
+
+  it('gives the excess back gradually: all of it at the peak, three quarters half-way, half at the end, then none', () => {
+    expect(releasedRecentPeak(demandFellAfter(0), MONDAY_MS, 2, WINDOW_SEC)).toBe(10);
+    expect(releasedRecentPeak(demandFellAfter(5), MONDAY_MS + 5 * MINUTE_MS, 2, WINDOW_SEC)).toBe(8);
+    expect(releasedRecentPeak(demandFellAfter(9), MONDAY_MS + 9 * MINUTE_MS, 2, WINDOW_SEC)).toBeCloseTo(6.4, 9);
+    // At the window's end the record drops the peak: nothing is held beyond the break-even.
+    expect(releasedRecentPeak(demandFellAfter(10), MONDAY_MS + 10 * MINUTE_MS, 2, WINDOW_SEC)).toBe(2);
+  });
+
+  it('holds the demand of the moment when it is at or above the peak, and nothing after a gap', () => {
+    expect(releasedRecentPeak(demandFellAfter(3), MONDAY_MS + 3 * MINUTE_MS, 12, WINDOW_SEC)).toBe(12);
+    expect(releasedRecentPeak(demandFellAfter(3), MONDAY_MS + 40 * MINUTE_MS, 0, WINDOW_SEC)).toBe(0);
+  });
+
+  it('stays between the demand and the peak, and never rises while demand stays below the peak', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 60, max: 3600 }),
+        fc.array(fc.integer({ min: 0, max: 3_600_000 }), { minLength: 2, maxLength: 8 }),
+        (peak, demandSeed, windowSec, offsets) => {
+          const demand = demandSeed % peak;
+          const history = recordDemand(emptyDemandHistory(), MONDAY_MS, peak, 0.5, windowSec);
+          let previous = Number.POSITIVE_INFINITY;
+          for (const offset of offsets.sort((a, b) => a - b)) {
+            const held = releasedRecentPeak(history, MONDAY_MS + offset, demand, windowSec);
+            expect(held).toBeGreaterThanOrEqual(demand);
+            expect(held).toBeLessThanOrEqual(peak);
+            expect(held).toBeLessThanOrEqual(previous);
+            previous = held;
+          }
+        },
+      ),
+    );
   });
 });

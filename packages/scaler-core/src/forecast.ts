@@ -152,6 +152,23 @@ export function forecast(history: DemandHistory, nowMs: number, horizonSec: numb
 }
 
 /**
+ * The recent peak as the warm pool should still hold it, `demand` being the demand of the moment: the excess over
+ * `demand` is released gradually, from all of it when the peak was last reached down to half of it at the end of
+ * `windowSec` (the window `recordDemand` was given), where the record drops the peak. Never longer than the window: a
+ * stopped instance kept past a stopped instance's break-even costs more than the boot it saves. Within it, the longer
+ * demand stays below its peak the less likely the peak comes back soon, so the pool gives instances back one by one
+ * instead of holding all of them to the last second and then none (a step cost up to twice the best choice in
+ * hindsight for every instance at once).
+ */
+export function releasedRecentPeak(history: DemandHistory, nowMs: number, demand: number, windowSec: number): number {
+  const peak = forecast(history, nowMs, 0).recent;
+  if (peak <= demand) return Math.max(0, demand);
+  const ageSec = Math.max(0, (nowMs - history.recentSinceMs) / 1000);
+  if (windowSec <= 0 || ageSec >= windowSec) return demand;
+  return demand + (peak - demand) * (1 - ageSec / (2 * windowSec));
+}
+
+/**
  * The history as compact text for a size-limited store:
  * `2.<lastSlot>.<recentPeak>.<recentSinceMs>.<predicted>.<confirmed>.<672 × 3 base64url characters>`.
  */

@@ -17,6 +17,7 @@ export {
   isDemandHistory,
   parseDemandHistory,
   recordDemand,
+  releasedRecentPeak,
   SLOT_SEC,
   SLOTS_PER_WEEK,
   serializeDemandHistory,

@@ -118,7 +118,7 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
     case Reason.warmPoolSchedule:
       return `warm pool: schedule warmPool.schedules[${a}] matches → pool min size ${b} (a stated schedule wins)`;
     case Reason.warmPoolForecast:
-      return `warm pool: forecast expects ${a} agent(s) (${b} seen at this time on earlier days, within a boot; the rest the recent peak plus headroom, within a stopped instance's break-even) → pool min size ${c}`;
+      return `warm pool: forecast expects ${a} agent(s) (${b} seen at this time on earlier days, within a boot; the rest the recent peak, given back gradually within a stopped instance's break-even, plus headroom) → pool min size ${c}`;
     case Reason.warmPoolNothingExpected:
       return `warm pool: forecast expects no demand within ${a}s → pool min size ${b}`;
     case Reason.historyDropped:

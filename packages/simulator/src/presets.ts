@@ -70,8 +70,8 @@ const buildkiteTunedIncludeWaitingIdle300 = buildkiteTunedVariant(
  *   with reuse on scale-in: a job that finds no idle agent waits a ~25 s resume instead of a ~110 s boot, and
  *   instances leaving the group are stopped back into the pool instead of terminated;
  * - scaler-core's forecast sizes that pool a boot ahead of the demand seen at this time yesterday or a week ago (only
- *   what was seen twice while yesterday's load has not been recurring), and for the peak of the last break-even plus
- *   one agent, and shrinks it when nothing is expected;
+ *   what was seen twice while yesterday's load has not been recurring), and for the peak of the last break-even
+ *   (given back gradually) plus two agents, and shrinks it when nothing is expected;
  * - scaler-core's dependency-aware capacity: jobs behind a wait step that the agents of the running step will not
  *   take get instances prepared in the pool while the step runs, resumed a resume before the 70th percentile of the
  *   learned waits: a cohort released earlier waits at most a resume for its prepared instance, while capacity
