@@ -517,7 +517,7 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
     await scenario('stack update replacing the group', 'update', async () => {
       // Long enough to be still running when stop-agents' stop reaches the old group's agents (a few real seconds
       // after the update starts: a new group, then one custom-resource event per function).
-      await submit('update', 2, 420);
+      await submit('update', 2, 300);
       await untilRunning('update', 1);
       const busyAtUpdate = jobsOf(world, 'update').filter((job) => job.state === 'running').length;
       const update = await world.sandbox.simulateStackUpdate();

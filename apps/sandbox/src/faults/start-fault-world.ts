@@ -7,7 +7,9 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { type AwsFaultProxy, startAwsFaultProxy } from '@elastic-ci/testing/aws-fault-proxy';
 import type { MotoEndpoint } from '@elastic-ci/testing/moto-server';
+import { signBuildkiteWebhook } from '@elastic-ci/testing/webhook-signing';
 import { productPaths } from '../product-paths';
+import { pingWebhookBody } from '../replay/job-scheduled-webhook';
 import { type Sandbox, startSandbox } from '../sandbox';
 import { clientConfig } from '../world/aws-config';
 import type { WorldSettings } from '../world/world-config';
@@ -93,6 +95,18 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
     throw error;
   }
   const faultProxy = proxy as AwsFaultProxy;
+  if (sandbox.lambdas.webhook !== undefined) {
+    // Buildkite pings a webhook when it is saved: the webhook function's first container starts then, as in AWS, not
+    // on the first scenario's jobs.
+    const body = pingWebhookBody();
+    const headers = signBuildkiteWebhook({
+      body,
+      secret: sandbox.webhookSecret,
+      timestamp: Math.floor(Date.now() / 1000),
+      event: 'ping',
+    });
+    await sandbox.deliverWebhook(headers, body).catch(() => undefined);
+  }
   const unsubscribe = sandbox.standIn.onEvent((event) => {
     if (event.type === 'agent.disconnected' && event.agent) disconnected.set(event.agent.id, Date.now());
   });
