@@ -10,7 +10,6 @@ VENV ?= .venv
 TEST_CONCURRENCY ?= 3
 PNPM_VERSION := 10
 REQUIREMENTS := requirements-dev.txt
-VENV_STAMP := $(VENV)/.requirements.sha256
 # Tools built once per machine, outside the repo (scripts/install-packer.sh), so every clone reuses them.
 PACKER := $(or $(ELASTIC_CI_TOOLS),$(HOME)/.cache/elastic-ci/tools)/bin/packer
 
@@ -48,18 +47,10 @@ node-deps: ## pnpm (if missing) and node_modules exactly as the lockfile says
 	@command -v pnpm >/dev/null || npm install --global --no-fund --no-audit pnpm@$(PNPM_VERSION)
 	pnpm install --frozen-lockfile --prefer-offline
 
-# The venv is rebuilt only when the pinned requirements change, so a second `make test` skips pip entirely.
+# The venv is built once per machine and pinned requirements (outside the repo, like packer) and .venv links to it,
+# so a second `make test` and a fresh clone's `make demo` skip pip entirely.
 python-deps: ## .venv with moto[server] and cfn-lint, pinned
-	@want=$$(sha256sum $(REQUIREMENTS) | cut -d' ' -f1); \
-	if [ -x $(VENV)/bin/moto_server ] && [ "$$(cat $(VENV_STAMP) 2>/dev/null)" = "$$want" ]; then \
-	  echo "python-deps: reusing $(VENV) (requirements unchanged)"; \
-	else \
-	  echo "python-deps: creating $(VENV) from $(REQUIREMENTS)"; \
-	  rm -rf $(VENV); \
-	  python3 -m venv $(VENV); \
-	  $(VENV)/bin/pip install --quiet --disable-pip-version-check -r $(REQUIREMENTS); \
-	  echo "$$want" > $(VENV_STAMP); \
-	fi
+	@VENV=$(VENV) REQUIREMENTS=$(REQUIREMENTS) scripts/install-python-deps.sh
 
 tools-deps: ## packer and the pinned buildkite-agent (sandbox real-agent test), built from the Go module proxy once per machine (needs Go)
 	@scripts/install-packer.sh >/dev/null
