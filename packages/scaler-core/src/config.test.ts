@@ -37,14 +37,14 @@ describe('Function: parseScalerConfig', () => {
       scaleIn: { strategy: 'set-desired', order: 'oldest-first', minRunningTimeSec: 0, minIdleSec: 0 },
       warmPool: { enabled: false, minSize: 0, prepareForWaitingJobs: false, schedules: [] },
       costs: { instanceHour: 0.17, volumeHour: 0.0274, bootSec: 120, resumeSec: 40 },
-      forecast: { enabled: false, weeklyDecay: 0.5, prelaunch: false, prelaunchMinAgents: 10 },
+      forecast: { enabled: false, weeklyDecay: 0.5, prelaunch: false, prelaunchMinAgents: 10, timezone: 'UTC' },
       dependencies: { enabled: false, releaseQuantile: 0.1, minSamples: 3 },
     });
   });
 
   it('names every forecast, dependency and cost option out of range', () => {
     const error = issuesOf({
-      forecast: { enabled: true, weeklyDecay: 0, prelaunchMinAgents: 0 },
+      forecast: { enabled: true, weeklyDecay: 0, prelaunchMinAgents: 0, timezone: 'Mars/Olympus_Mons' },
       dependencies: { releaseQuantile: 1.5, minSamples: 17 },
       costs: { instanceHour: -1, bootSec: 5, resumeSec: 601 },
       warmPool: { schedules: [{ cron: '* 25 * * *', minSize: 1 }] },
@@ -57,6 +57,7 @@ describe('Function: parseScalerConfig', () => {
       'dependencies.minSamples',
       'dependencies.releaseQuantile',
       'forecast.prelaunchMinAgents',
+      'forecast.timezone',
       'forecast.weeklyDecay',
       'warmPool.schedules[0].cron',
     ]);

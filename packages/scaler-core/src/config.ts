@@ -155,6 +155,12 @@ const forecastSchema = z.strictObject({
   prelaunch: z.boolean().default(false),
   /** Pre-launch only for a predicted rise of at least this many agents over the current demand. */
   prelaunchMinAgents: z.number().int().min(1).max(100_000).default(10),
+  /**
+   * The zone whose wall clock the history's slots follow (IANA name). A team's load follows its office hours, which
+   * move by an hour in UTC when daylight saving time starts or ends: slotted in UTC, the forecast would expect
+   * yesterday's 09:00 burst an hour early or late for a week.
+   */
+  timezone: timeZone,
 });
 
 /** Capacity for waiting jobs just in time, from the learned time jobs wait behind a step. */

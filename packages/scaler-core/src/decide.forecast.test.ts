@@ -135,6 +135,31 @@ describe('decide with forecast.enabled', () => {
     expect(decideAt(800)).toBe(2); // past the break-even: the 2 running, + 2, − 2 running
   });
 
+  it("follows the team's wall clock across a daylight-saving change with forecast.timezone, where UTC slots miss", () => {
+    // New York leaves daylight saving time on Sunday 2026-11-01. Saturday's 09:00–09:20 burst of 50 agents was at
+    // 13:00 UTC (EDT); Sunday's 09:00 is 14:00 UTC (EST). Every minute from Saturday 00:00 UTC to Sunday 08:58 EST
+    // is a decision with that demand, carrying the state as the agent-scaler does.
+    const saturdayMs = Date.UTC(2026, 9, 31);
+    const sundayAt0858Ms = Date.UTC(2026, 10, 1, 13, 58);
+    const decideSunday = (timezone: string) => {
+      const config: ScalerConfigInput = { forecast: { enabled: true, timezone }, warmPool: POOL };
+      let state = {};
+      for (let nowMs = saturdayMs; nowMs < sundayAt0858Ms; nowMs += MINUTE_MS) {
+        const hourUtc = new Date(nowMs).getUTCHours();
+        const minuteUtc = new Date(nowMs).getUTCMinutes();
+        const demand = nowMs < saturdayMs + DAY_MS && hourUtc === 13 && minuteUtc < 20 ? 50 : 0;
+        const metrics = { runningJobs: demand, busyAgents: demand, totalAgents: demand };
+        const group = { desired: demand, inService: demand, max: 500 };
+        state = decide(input({ config, nowMs, metrics, group, state })).nextState;
+      }
+      return decide(input({ config, nowMs: sundayAt0858Ms, group: { max: 500 }, state }));
+    };
+
+    expect(decideSunday('America/New_York').warmPoolMinSize).toBe(50);
+    // Slotted in UTC, Saturday's burst sits at 13:00 and Sunday's 09:00 at 14:00: nothing expected a boot ahead.
+    expect(decideSunday('UTC').warmPoolMinSize).toBe(0);
+  });
+
   it('keeps the pool within the room below the group max', () => {
     const decision = decide(
       input({

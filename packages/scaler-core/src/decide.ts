@@ -383,13 +383,15 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
     }
     // Agents in use or wanted now; waiting jobs are counted when they are scheduled (the dependencies plan for them).
     const demand = metrics.scheduledJobs + metrics.runningJobs;
+    // The history is kept on the team's wall clock: every time it is given is local time as if it were UTC.
+    const localMs = Math.max(0, nowMs + config.forecast.timezone.offsetMs(nowMs));
     plan.poolHorizonSec = poolBreakEvenSec(costs);
     // Instances just released are kept stopped for the demand of the last break-even: longer, they cost more in
     // volume than the boot they save.
-    plan.demandHistory = recordDemand(history, nowMs, demand, config.forecast.weeklyDecay, plan.poolHorizonSec);
+    plan.demandHistory = recordDemand(history, localMs, demand, config.forecast.weeklyDecay, plan.poolHorizonSec);
     // Load seen on earlier days is prepared for only within a boot ahead of it: a pool kept ready for a whole slot
     // earlier pays volume for instances a boot would have brought in time.
-    const ahead = forecast(plan.demandHistory, nowMs, costs.bootSec);
+    const ahead = forecast(plan.demandHistory, localMs, costs.bootSec);
     let recurring = ahead.expected;
     if (ahead.recurrence < MIN_RECURRENCE && ahead.expected > ahead.confident) {
       // Yesterday's bursts did not come again lately (they land at random times): one sighting is not enough.
@@ -397,13 +399,13 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
       note(trace, Reason.forecastNotRecurring, Math.round(ahead.recurrence * 100), ahead.expected, ahead.confident);
     }
     // Instances just released are given back gradually over the window (see `releasedRecentPeak`), with headroom.
-    const held = releasedRecentPeak(plan.demandHistory, nowMs, demand, plan.poolHorizonSec);
+    const held = releasedRecentPeak(plan.demandHistory, localMs, demand, plan.poolHorizonSec);
     const recent = ahead.recent > 0 ? held + RECENT_HEADROOM_AGENTS : 0;
     plan.expectedAgents = Math.max(recurring, recent);
     plan.recurringAgents = recurring;
     if (config.forecast.prelaunch) {
       const lead = config.warmPool.enabled ? costs.resumeSec : costs.bootSec;
-      const soon = forecast(plan.demandHistory, nowMs, lead).confident;
+      const soon = forecast(plan.demandHistory, localMs, lead).confident;
       if (soon - demand >= config.forecast.prelaunchMinAgents) {
         plan.prelaunchInstances = instancesFor(Math.ceil(soon - 1e-9), config.agentsPerInstance, 0);
         note(trace, Reason.forecastPrelaunch, soon, lead, plan.prelaunchInstances);

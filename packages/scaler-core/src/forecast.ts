@@ -1,8 +1,9 @@
 /**
  * A compact memory of a queue's demand, for forecasting recurring load (AWS predictive scaling's idea, sized for a
- * CI queue): one peak per 15-minute slot of the week (UTC), 672 slots, in quarter agents. Entering a slot again a
- * week later keeps `decay` × last week's peak as the floor, so a weekly pattern is remembered over weeks and a
- * one-off fades. Besides, the peak of the last few minutes (held for a caller-given window) and a recurrence score:
+ * CI queue): one peak per 15-minute slot of the week, 672 slots, in quarter agents. Slots follow the clock the caller
+ * gives: `decide` passes its zone's local time as if it were UTC (`forecast.timezone`), so office hours keep their
+ * slots across daylight saving time. Entering a slot again a week later keeps `decay` × last week's peak as the
+ * floor, so a weekly pattern is remembered over weeks and a one-off fades. Besides, the peak of the last few minutes (held for a caller-given window) and a recurrence score:
  * how much of what yesterday's slots showed came again today, so a queue whose bursts land at random times (release
  * storms) is not prepared for yesterday's bursts. The size never grows: 676 integers, about 2 KB as the compact text
  * of `serializeDemandHistory`.
