@@ -39,6 +39,8 @@ export interface DemoSandbox {
   scalingActions(): readonly RecordedScalingAction[];
   /** Scaling passes the real scaler completed so far. */
   scalerPasses(): number;
+  /** Median real seconds between consecutive scheduled passes of one invocation; undefined before there are two. */
+  scheduledPassGapRealSec(): number | undefined;
   instances(): readonly RecordedInstance[];
   /** Where the sandbox's moto answers (credentials testing/testing). */
   readonly awsEndpoint: string;

@@ -68,6 +68,7 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
     },
     scalingActions: () => [{ atSec: 0, kind: 'SetDesiredCapacity' }],
     scalerPasses: () => 3,
+    scheduledPassGapRealSec: () => undefined,
     instances: () => [{ id: 'i-1', running: [{ fromSec: 0, ...(fleetUp() ? {} : { toSec: lastFinish() + 100 }) }] }],
     awsEndpoint: 'http://127.0.0.1:5000',
     webhookSecret: undefined,

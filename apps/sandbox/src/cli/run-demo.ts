@@ -254,6 +254,7 @@ async function replayAndRecord(
       const traceDurationSec = traceDurations.get(job.id);
       return { ...toRecordedJob(job, startSec), ...(traceDurationSec === undefined ? {} : { traceDurationSec }) };
     });
+  const passGapRealSec = sandbox.scheduledPassGapRealSec();
   const run: RecordedRun = {
     trace: {
       name: cut.name,
@@ -286,6 +287,7 @@ async function replayAndRecord(
       max: Math.max(0, ...lags),
     },
     scalerPasses: sandbox.scalerPasses(),
+    ...(passGapRealSec === undefined ? {} : { scheduledPassGapRealSec: passGapRealSec }),
     ...(io.machine === undefined ? {} : { machine: io.machine() }),
   };
   return {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { InstanceTracker } from '../report/instance-tracker';
-import { countScalerPasses, scalingActionsFromLogLines } from '../report/scaler-log';
+import { countScalerPasses, medianScheduledPassGapMs, scalingActionsFromLogLines } from '../report/scaler-log';
 import { startSandbox } from '../sandbox';
 import { clientConfig } from '../world/aws-config';
 import type { DemoJob, DemoSandbox, StartDemoSandbox } from './demo-sandbox';
@@ -83,6 +83,10 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
     },
     scalingActions: () => scalingActionsFromLogLines(scalerLogLines(), toWorldSec),
     scalerPasses: () => countScalerPasses(scalerLogLines()),
+    scheduledPassGapRealSec: () => {
+      const gapMs = medianScheduledPassGapMs(scalerLogLines());
+      return gapMs === undefined ? undefined : gapMs / 1000;
+    },
     instances: () => tracker.instances(),
     awsEndpoint: sandbox.aws.endpoint,
     webhookSecret: sandbox.lambdas.webhook === undefined ? undefined : sandbox.webhookSecret,

@@ -59,6 +59,26 @@ describe('buildDemoReport', () => {
   });
 });
 
+describe('wait reasons', () => {
+  it("says how far apart the real scaler's scheduled passes came when that is well beyond its poll interval", () => {
+    // Arrange: passes a median 0.75 real s apart at 60× = 45 world s, against the 10 s poll.
+    const run = { ...RECORDED_RUN, scheduledPassGapRealSec: 0.75 };
+
+    // Act
+    const why = report(run).figures[2]?.why;
+
+    // Assess
+    expect(why).toContain(
+      "(the model: at its next poll, ≤ 10 s); its scheduled passes came a median 0.75 real s = 45 world s apart, not every 10 s, as each pass's own calls take real time; the first agent connected",
+    );
+  });
+
+  it('says nothing of the passes when they came about as often as the poll interval', () => {
+    // 0.2 real s at 60× = 12 world s: within 1.5 × the 10 s poll.
+    expect(report({ ...RECORDED_RUN, scheduledPassGapRealSec: 0.2 }).figures[2]?.why).not.toContain('scheduled passes');
+  });
+});
+
 describe('scaling actions', () => {
   it("explains fewer calls with the passes the real scaler completed against the model's decisions", () => {
     // Arrange: the fixture's 4 calls against 12 predicted; 7 passes against the fixture's 60 decisions.

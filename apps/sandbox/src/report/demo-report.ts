@@ -143,7 +143,7 @@ function waitWhy(
     const facts: string[] = [];
     if (diagnostics.firstScaleOutAfterSec !== undefined) {
       facts.push(
-        `the real scaler first raised desired capacity ${diagnostics.firstScaleOutAfterSec.toFixed(0)} world s after the first job was scheduled (the model: at its next poll, ≤ ${physics.pollIntervalSec.toFixed(0)} s)`,
+        `the real scaler first raised desired capacity ${diagnostics.firstScaleOutAfterSec.toFixed(0)} world s after the first job was scheduled (the model: at its next poll, ≤ ${physics.pollIntervalSec.toFixed(0)} s)${passGapNote(run, physics)}`,
       );
     }
     if (diagnostics.firstAgentAfterScaleOutSec !== undefined && physics.bootSec !== undefined) {
@@ -161,6 +161,15 @@ function waitWhy(
     return `longer in the sandbox: ${ping}, the real scaler sees a job at its next poll (every ${physics.pollIntervalSec.toFixed(0)} world s) or webhook, and this machine ran the world up to ${run.replayLagSec.max.toFixed(0)} world s late (mean ${run.replayLagSec.mean.toFixed(1)} s); the simulator hands a job to an idle agent the instant it is scheduled and polls exactly on time`;
   }
   return `shorter in the sandbox: this percentile of ${count} waits is set by the few jobs that found no idle agent, and which ones do depends on when instances left; the real idle exits and drains happen at polls and pings on a loaded wall clock, not at the simulator's exact event times, and the simulator draws each boot from the policy's distribution`;
+}
+
+/** How far apart the real scaler's polls came: its poll interval plus the real time a pass takes, times the speed. */
+function passGapNote(run: RecordedRun, physics: WorldPhysics): string {
+  const gapRealSec = run.scheduledPassGapRealSec;
+  if (gapRealSec === undefined) return '';
+  const gapWorldSec = gapRealSec * run.timeScale;
+  if (gapWorldSec <= physics.pollIntervalSec * 1.5) return '';
+  return `; its scheduled passes came a median ${gapRealSec.toFixed(2)} real s = ${gapWorldSec.toFixed(0)} world s apart, not every ${physics.pollIntervalSec.toFixed(0)} s, as each pass's own calls take real time`;
 }
 
 function instanceHoursWhy(

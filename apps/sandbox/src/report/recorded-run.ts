@@ -29,6 +29,8 @@ export interface RecordedRun {
   readonly replayLagSec: { readonly mean: number; readonly max: number };
   /** Scaling passes the real scaler completed (its `scaling decision` records). */
   readonly scalerPasses?: number;
+  /** Median real seconds between the scheduled invocation's consecutive passes (its poll interval + a pass's time). */
+  readonly scheduledPassGapRealSec?: number;
   /** The machine's 1-minute load average at the end and its cores: how loaded the wall clock was. */
   readonly machine?: { readonly loadAverage: number; readonly cores: number };
 }

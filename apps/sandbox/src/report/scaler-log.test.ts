@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countScalerPasses, scalingActionsFromLogLines } from './scaler-log';
+import { countScalerPasses, medianScheduledPassGapMs, scalingActionsFromLogLines } from './scaler-log';
 
 const record = (fields: Record<string, unknown>) =>
   JSON.stringify({ level: 'INFO', message: 'scaling decision', timestamp: '2026-12-07T03:00:10.000Z', ...fields });
@@ -50,5 +50,35 @@ describe('countScalerPasses', () => {
         'END RequestId: x',
       ]),
     ).toBe(2);
+  });
+});
+
+describe('medianScheduledPassGapMs', () => {
+  it('takes the median gap between consecutive scheduled passes of each invocation, ignoring webhook passes', () => {
+    // Arrange: invocation a at 0.0, 0.5, 1.5 s (gaps 500, 1000 ms); invocation b at 10.0, 10.7 s (gap 700 ms); a
+    // webhook pass between them counts for neither; a pass of another invocation never makes a gap across the two.
+    const at = (sec: number) => new Date(Date.parse('2026-12-07T03:00:00.000Z') + sec * 1000).toISOString();
+    const lines = [
+      record({ trigger: 'schedule', requestId: 'a', timestamp: at(1.5) }),
+      record({ trigger: 'schedule', requestId: 'a', timestamp: at(0) }),
+      record({ trigger: 'webhook', timestamp: at(0.2) }),
+      record({ trigger: 'schedule', requestId: 'a', timestamp: at(0.5) }),
+      record({ trigger: 'schedule', requestId: 'b', timestamp: at(10) }),
+      record({ trigger: 'schedule', requestId: 'b', timestamp: at(10.7) }),
+      '{"message":"scaling lease held by another pass; no scaling action here","trigger":"schedule"}',
+    ];
+
+    // Act / Assess: gaps 500, 700, 1000 ms → median 700 ms.
+    expect(medianScheduledPassGapMs(lines)).toBe(700);
+  });
+
+  it('is undefined without two scheduled passes in one invocation', () => {
+    expect(medianScheduledPassGapMs([record({ trigger: 'schedule', requestId: 'a' })])).toBeUndefined();
+    expect(
+      medianScheduledPassGapMs([
+        record({ trigger: 'schedule', requestId: 'a' }),
+        record({ trigger: 'schedule', requestId: 'b' }),
+      ]),
+    ).toBeUndefined();
   });
 });

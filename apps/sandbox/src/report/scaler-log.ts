@@ -38,6 +38,39 @@ export function scalingActionsFromLogLines(
   return actions.sort((a, b) => a.atSec - b.atSec);
 }
 
+/**
+ * Median real milliseconds between consecutive `schedule` passes of one invocation (its poll loop): the poll interval
+ * plus what a pass itself takes on this machine. `undefined` with fewer than two such passes in any invocation.
+ */
+export function medianScheduledPassGapMs(lines: readonly string[]): number | undefined {
+  const byInvocation = new Map<string, number[]>();
+  for (const line of lines) {
+    if (!line.includes('"scaling decision"')) continue;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(line.slice(line.indexOf('{'))) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const atMs = Date.parse(String(record.timestamp ?? ''));
+    if (record.message !== 'scaling decision' || record.trigger !== 'schedule' || !Number.isFinite(atMs)) continue;
+    const requestId = String(record.requestId ?? '');
+    byInvocation.set(requestId, [...(byInvocation.get(requestId) ?? []), atMs]);
+  }
+  const gaps = [...byInvocation.values()].flatMap((times) =>
+    times
+      .sort((a, b) => a - b)
+      .slice(1)
+      .map((atMs, index) => atMs - (times[index] as number)),
+  );
+  if (gaps.length === 0) return undefined;
+  gaps.sort((a, b) => a - b);
+  const middle = Math.floor(gaps.length / 2);
+  return gaps.length % 2 === 1
+    ? (gaps[middle] as number)
+    : ((gaps[middle - 1] as number) + (gaps[middle] as number)) / 2;
+}
+
 /** Scaling passes the real scaler completed (one `scaling decision` record each), whatever they decided. */
 export function countScalerPasses(lines: readonly string[]): number {
   return lines.filter((line) => line.includes('"message":"scaling decision"')).length;
