@@ -13,6 +13,7 @@ import { HostFleet } from './hosts/host-fleet';
 import type { HostEvent, HostSummary, SimulatedHost } from './hosts/simulated-host';
 import { type InvocationOutcome, type InvocationRecord, LambdaFunction } from './lambdas/lambda-function';
 import { productPaths, repositoryRoot, requireBuilt } from './product-paths';
+import { SANDBOX_RUN_ID_VARIABLE, sandboxRunId } from './run-label';
 import {
   StackCustomResources,
   type StackUpdateResult,
@@ -59,6 +60,11 @@ export interface SandboxOptions {
   readonly agentToken?: string;
   /** Webhook token planted in moto's SSM. @default random `sandbox-webhook-secret-…` */
   readonly webhookSecret?: string;
+  /**
+   * The run's label, in the environment of every process the sandbox starts (`ELASTIC_CI_SANDBOX_RUN_ID`,
+   * src/run-label.ts). @default `$ELASTIC_CI_SANDBOX_RUN_ID`, else a fresh UUID
+   */
+  readonly runId?: string;
 }
 
 export interface TimelineSample {
@@ -89,6 +95,8 @@ export interface WebhookAnswer {
 }
 
 export interface Sandbox {
+  /** The run's label: every process the sandbox started has `ELASTIC_CI_SANDBOX_RUN_ID=<runId>` in its environment. */
+  readonly runId: string;
   /** World seconds since start. */
   worldNow(): number;
   readonly timeScale: number;
@@ -205,6 +213,8 @@ async function start(
     stopAgentGracefully: paths.stopAgentGracefully,
     elasticCiInstance: paths.elasticCiInstance,
   });
+  const runId = options.runId ?? sandboxRunId();
+  const runLabel = { [SANDBOX_RUN_ID_VARIABLE]: runId };
   await mkdir(options.logDir, { recursive: true });
   const workDir = join(options.logDir, 'work');
   await mkdir(workDir, { recursive: true });
@@ -221,6 +231,7 @@ async function start(
     const server: RunningMotoServer = await startMotoServer({
       executable,
       ...(options.motoPort === undefined ? {} : { port: options.motoPort }),
+      environment: runLabel,
     });
     cleanups.push(() => server.stop());
     moto = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
@@ -257,6 +268,9 @@ async function start(
     // The template must name an https:// endpoint; the sandbox's Buildkite is the local stand-in.
     ...('BUILDKITE_AGENT_ENDPOINT' in fn.resolvedEnvironment ? { BUILDKITE_AGENT_ENDPOINT: standIn.endpoint } : {}),
     AWS_EC2_METADATA_DISABLED: 'true',
+    // Sandbox bookkeeping, not a template variable (no function reads it): every container can be found by the run's
+    // label. The one variable a container has beyond the template's and the sandbox's endpoints.
+    ...runLabel,
   });
   const lambdaFor = (fn: SandboxFunction, maxConcurrency: number) => {
     const lambda = new LambdaFunction({
@@ -308,6 +322,7 @@ async function start(
       timeScale,
       bootDelayMs: ((options.world?.bootDelaySec ?? 60) * 1000) / timeScale,
       awsEnvironment: awsProcessEnvironment(productAws),
+      runId,
       programs: { lifecycled: paths.lifecycled, elasticCiInstance: paths.elasticCiInstance, simulatedAgent },
       agent: {
         endpoint: standIn.endpoint,
@@ -396,6 +411,7 @@ async function start(
 
   let stopped = false;
   const sandbox: Sandbox = {
+    runId,
     worldNow,
     timeScale,
     standIn,

@@ -26,6 +26,8 @@ export interface StartMotoServerOptions {
    * with Node's `EADDRINUSE` error (`code`, `address`, `port`) before moto starts. @default a free loopback port
    */
   port?: number;
+  /** Variables added to the server's environment (it inherits this process's), e.g. a caller's run label. */
+  environment?: Readonly<Record<string, string>>;
 }
 
 /** Thrown when moto cannot be started; the message always says how to fix it. */
@@ -95,7 +97,7 @@ export async function startMotoServer(options: StartMotoServerOptions = {}): Pro
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(executable, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, ...options.environment, PYTHONUNBUFFERED: '1' },
   });
   let stderrTail = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { processesMarkedWith, runDemoCli } from './demo-cli-process';
+import { processesOfRunListed, runDemoCli, shortDemoArgs } from './demo-cli-process';
 
 // An integration test: the refusal comes from the synth, which runs after moto started (and must be stopped).
 describe('elastic-ci-sandbox demo on a policy the stack refuses', () => {
@@ -15,29 +15,17 @@ describe('elastic-ci-sandbox demo on a policy the stack refuses', () => {
     // synth (after moto is up) finds.
     const dir = mkdtempSync(join(tmpdir(), 'demo-refused-policy-'));
     writeFileSync(join(dir, 'policy.json'), '{"name": "crowded", "fleet": {"agentsPerInstance": 100}}');
-    const marker = randomUUID();
+    const runId = randomUUID();
 
     // Act
-    const result = await runDemoCli(
-      [
-        '--policy',
-        join(dir, 'policy.json'),
-        '--duration',
-        '10m',
-        '--log-dir',
-        join(dir, 'logs'),
-        '--chart',
-        join(dir, 'c.svg'),
-      ],
-      { ELASTIC_CI_DEMO_TEST_MARKER: marker },
-    );
+    const result = await runDemoCli(['--policy', join(dir, 'policy.json'), ...shortDemoArgs(dir)], runId);
 
     // Assess
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toContain('the policy cannot be deployed as a stack');
     expect(result.stderr).toContain('buildkite.agentsPerInstance: must be at most 64');
     expect(result.stderr).not.toContain('internal error');
-    expect(processesMarkedWith(marker)).toEqual([]);
+    expect(processesOfRunListed(runId)).toEqual([]);
   });
 });
 
@@ -50,23 +38,11 @@ describe('elastic-ci-sandbox demo on a port in use', () => {
     await new Promise<void>((resolveListen) => occupier.listen(0, '127.0.0.1', () => resolveListen()));
     const { port } = occupier.address() as { port: number };
     const dir = mkdtempSync(join(tmpdir(), 'demo-port-in-use-'));
-    const marker = randomUUID();
+    const runId = randomUUID();
 
     try {
       // Act
-      const result = await runDemoCli(
-        [
-          '--moto-port',
-          String(port),
-          '--duration',
-          '10m',
-          '--log-dir',
-          join(dir, 'logs'),
-          '--chart',
-          join(dir, 'c.svg'),
-        ],
-        { ELASTIC_CI_DEMO_TEST_MARKER: marker },
-      );
+      const result = await runDemoCli(['--moto-port', String(port), ...shortDemoArgs(dir)], runId);
 
       // Assess: one message, on stderr, naming the port and the fix; nothing left running.
       expect(result.code, result.stderr).toBe(2);
@@ -74,7 +50,7 @@ describe('elastic-ci-sandbox demo on a port in use', () => {
         `elastic-ci-sandbox demo: the sandbox could not start: 127.0.0.1:${port} is already in use: stop the process listening there (find it with \`ss -ltnp\`), e.g. a sandbox left over from an earlier run, or choose another --moto-port (leave it out for a free port), then run again`,
       ]);
       expect(result.stdout).not.toContain('sandbox up');
-      expect(processesMarkedWith(marker)).toEqual([]);
+      expect(processesOfRunListed(runId)).toEqual([]);
     } finally {
       await new Promise((resolveClose) => occupier.close(resolveClose));
     }

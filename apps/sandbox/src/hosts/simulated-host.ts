@@ -3,6 +3,7 @@ import { existsSync, openSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing/imds-stand-in';
+import { SANDBOX_RUN_ID_VARIABLE } from '../run-label';
 
 /** What one simulated instance runs, and where. */
 export interface SimulatedHostOptions {
@@ -17,6 +18,8 @@ export interface SimulatedHostOptions {
   readonly fromWarmPool?: boolean;
   /** Environment pointing AWS SDKs at the sandbox's AWS (moto behind the gap proxy). */
   readonly awsEnvironment: Readonly<Record<string, string>>;
+  /** The sandbox run's label (`ELASTIC_CI_SANDBOX_RUN_ID`, see src/run-label.ts), in every process the host starts. */
+  readonly runId: string;
   readonly programs: {
     readonly lifecycled: string;
     readonly elasticCiInstance: string;
@@ -279,6 +282,9 @@ export class SimulatedHost {
       ...this.#options.awsEnvironment,
       AWS_EC2_METADATA_SERVICE_ENDPOINT: this.#imds?.endpoint ?? '',
       ELASTIC_CI_ROOT: root,
+      // Sandbox bookkeeping, not an instance setting: lifecycled, the agent, hooks and Run Command scripts (and their
+      // children, which inherit it) can be found by the run's label when something is left behind.
+      [SANDBOX_RUN_ID_VARIABLE]: this.#options.runId,
       ...extra,
     };
   }

@@ -17,7 +17,10 @@ export interface LambdaFunctionOptions {
   readonly memorySizeMb: number;
   /** At most this many invocations run at once (containers); more are throttled, as Lambda does. */
   readonly maxConcurrency: number;
-  /** The container's whole environment: the template's variables plus the sandbox endpoints (nothing inherited). */
+  /**
+   * The container's whole environment: the template's variables plus the sandbox endpoints and the sandbox's run label
+   * (`ELASTIC_CI_SANDBOX_RUN_ID`, bookkeeping to find the container's process, no template variable); nothing inherited.
+   */
   readonly environment: Readonly<Record<string, string>>;
   /** Where stdout and stderr of every container go (appended). */
   readonly logFile: string;
