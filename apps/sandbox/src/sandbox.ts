@@ -143,7 +143,10 @@ export interface Sandbox {
   pids(): number[];
   /** Pids of every process the sandbox ever started (for proving none survives `stop()`). */
   startedPids(): readonly number[];
-  /** Stops every process the sandbox started (moto, Lambdas, hosts) and closes its servers. */
+  /**
+   * Stops every process the sandbox started (moto, Lambdas, hosts) and closes its servers; every call (the signal's
+   * included) resolves once that is done.
+   */
   stop(): Promise<void>;
 }
 
@@ -409,7 +412,9 @@ async function start(
   cleanups.push(pauseSchedule);
   if (options.schedule !== false) resumeSchedule();
 
-  let stopped = false;
+  // One stop for every caller: the abort listener below and the owner may both stop, and the second must wait for the
+  // first (the demo says "every process is stopped" and exits once its stop() resolves).
+  let stopping: Promise<void> | undefined;
   const sandbox: Sandbox = {
     runId,
     worldNow,
@@ -522,10 +527,9 @@ async function start(
       return liveChildren().flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
     },
     startedPids,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await stopAll();
+    stop() {
+      stopping ??= stopAll();
+      return stopping;
     },
   };
   options.signal?.addEventListener('abort', () => void sandbox.stop(), { once: true });
