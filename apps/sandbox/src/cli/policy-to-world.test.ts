@@ -99,6 +99,31 @@ describe('policyToWorld', () => {
     expect(world.predictionPolicy.fleet.warmPool?.surplusRetentionSec).toBe(0);
   });
 
+  it('says the forecast and the learned waits are left out of both: the compressed world cannot feed their clocks', () => {
+    // Arrange
+    const policy = parsePolicy(
+      {
+        ...POLICIES['elastic-ci'],
+        scaler: { ...POLICIES['elastic-ci']?.scaler, forecast: { enabled: true }, dependencies: { enabled: true } },
+      },
+      'learning',
+    );
+
+    // Act
+    const world = policyToWorld(policy, 'default');
+
+    // Assess
+    expect(world.adjustments).toEqual(
+      expect.arrayContaining([
+        'scaler.forecast learns 15-minute slots of the week on the wall clock: a compressed world cannot feed it, left out',
+        'scaler.dependencies learns how long jobs wait behind a step in real seconds: a compressed world cannot feed it, left out (waiting jobs still prepare the warm pool)',
+      ]),
+    );
+    expect(world.predictionPolicy.scaler).not.toHaveProperty('forecast');
+    expect(world.predictionPolicy.scaler).not.toHaveProperty('dependencies');
+    expect(JSON.stringify(world.stackConfig)).not.toContain('forecast');
+  });
+
   it('refuses a policy whose scaler settings scaler-core rejects', () => {
     const policy = { ...preset('elastic-ci'), scaler: { scaleOutFactor: -1 } };
     expect(() => policyToWorld(policy, 'default')).toThrow(PolicyConfigError);

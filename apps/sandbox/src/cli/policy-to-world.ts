@@ -121,6 +121,19 @@ export function policyToWorld(policy: Policy, queue: string): PolicyWorld {
     minSize: config.warmPool.minSize,
     prepareForWaitingJobs: config.warmPool.prepareForWaitingJobs,
   };
+  // The forecast and the learned waits run on the wall clock the Lambda sees (15-minute slots of a week, waits in
+  // real seconds) and plan with lead times in real seconds that scaler-core bounds below (a boot ≥ 10 s): a world
+  // compressed 60× cannot feed them. Left out of both, and said so, rather than run on a clock they misread.
+  if (config.forecast.enabled) {
+    adjustments.push(
+      'scaler.forecast learns 15-minute slots of the week on the wall clock: a compressed world cannot feed it, left out',
+    );
+  }
+  if (config.dependencies.enabled) {
+    adjustments.push(
+      'scaler.dependencies learns how long jobs wait behind a step in real seconds: a compressed world cannot feed it, left out (waiting jobs still prepare the warm pool)',
+    );
+  }
   if (fleet.spot !== null) adjustments.push('fleet.spot: the demo runs no spot interruptions (the fault suite does)');
 
   const bootDelaySec = typicalSec(fleet.bootSec);
