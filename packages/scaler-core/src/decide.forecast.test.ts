@@ -31,18 +31,29 @@ function at(dayIndex: number, minute: number, seconds = 0): number {
   return DAY1_MS + dayIndex * DAY_MS + minute * MINUTE_MS + seconds * 1000;
 }
 
+/** A decision with the forecast on (or `config`): one job running on the one in-service instance, `history` stored. */
+function decideOneBusy(
+  nowMs: number,
+  history: DemandHistory,
+  {
+    config = { forecast: { enabled: true }, warmPool: POOL },
+    max = 500,
+  }: { config?: ScalerConfigInput; max?: number } = {},
+) {
+  return decide(
+    input({
+      config,
+      nowMs,
+      metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
+      group: { desired: 1, inService: 1, max },
+      state: { demandHistory: history },
+    }),
+  );
+}
+
 describe('decide with forecast.enabled', () => {
   it('sizes the warm pool a boot ahead of a burst seen yesterday, not earlier, and says what it counted', () => {
-    const decideAt = (minute: number) =>
-      decide(
-        input({
-          config: { forecast: { enabled: true }, warmPool: POOL },
-          nowMs: at(1, minute),
-          metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
-          group: { desired: 1, inService: 1, max: 500 },
-          state: { demandHistory: burstHistory(1, minute) },
-        }),
-      );
+    const decideAt = (minute: number) => decideOneBusy(at(1, minute), burstHistory(1, minute));
     // Ten minutes ahead (beyond the 120 s boot): only the recent agent and two of headroom.
     const early = decideAt(110);
     const aBootAhead = decideAt(119);
@@ -62,15 +73,7 @@ describe('decide with forecast.enabled', () => {
       const burstAt = minute >= 120 && minute < 140 ? 200 : minute >= 12 * 60 && minute < 12 * 60 + 20 ? 100 : 1;
       history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, minute < 24 * 60 ? burstAt : 1);
     }
-    const decision = decide(
-      input({
-        config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs: at(1, 12 * 60 - 1),
-        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
-        group: { desired: 1, inService: 1, max: 500 },
-        state: { demandHistory: history },
-      }),
-    );
+    const decision = decideOneBusy(at(1, 12 * 60 - 1), history);
 
     expect(forecast(history, at(1, 12 * 60 - 1), 120).expected).toBe(100);
     expect(decision.warmPoolMinSize).toBe(2); // the running agent's peak + 2 of headroom − the 1 running
@@ -78,15 +81,7 @@ describe('decide with forecast.enabled', () => {
       /^forecast: only \d+% of yesterday's load came again lately → 100 agent\(s\) seen once are not prepared for, 0 seen twice are$/;
     expect(decision.reasons.filter((reason) => notRecurring.test(reason))).toHaveLength(1);
 
-    const twice = decide(
-      input({
-        config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs: at(2, 119),
-        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
-        group: { desired: 1, inService: 1, max: 500 },
-        state: { demandHistory: burstHistory(2, 119) },
-      }),
-    );
+    const twice = decideOneBusy(at(2, 119), burstHistory(2, 119));
 
     expect(twice.warmPoolMinSize).toBe(199);
   });
@@ -161,15 +156,7 @@ describe('decide with forecast.enabled', () => {
   });
 
   it('keeps the pool within the room below the group max', () => {
-    const decision = decide(
-      input({
-        config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs: at(1, 119),
-        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
-        group: { desired: 1, inService: 1, max: 50 },
-        state: { demandHistory: burstHistory(1, 119) },
-      }),
-    );
+    const decision = decideOneBusy(at(1, 119), burstHistory(1, 119), { max: 50 });
 
     expect(decision.warmPoolMinSize).toBe(49);
   });
@@ -250,15 +237,7 @@ describe('decide with forecast.prelaunch', () => {
   const prelaunch: ScalerConfigInput = { forecast: { enabled: true, prelaunch: true }, warmPool: POOL };
 
   it('pre-launches for a burst recurring on two days, a resume ahead of it', () => {
-    const decision = decide(
-      input({
-        config: prelaunch,
-        nowMs: at(2, 119, 30),
-        metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
-        group: { desired: 1, inService: 1, max: 500 },
-        state: { demandHistory: burstHistory(2, 119) },
-      }),
-    );
+    const decision = decideOneBusy(at(2, 119, 30), burstHistory(2, 119), { config: prelaunch });
 
     expect(decision).toMatchObject({ action: 'scale-out', desired: 200 });
     expect(decision.reasons).toContain(

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listProcesses, stillRunning } from '../faults/process-tree';
 import { SANDBOX_RUN_ID_VARIABLE } from '../run-label';
 
 // Test support for the CLI process tests (bad-input*.test.ts, interrupted-demo.int.test.ts): not part of the build.
@@ -85,18 +86,15 @@ export interface RunProcess {
 /** Processes still alive (zombies aside) whose environment carries the run's label `runId`. */
 export function processesOfRun(runId: string): RunProcess[] {
   const label = `${SANDBOX_RUN_ID_VARIABLE}=${runId}`;
-  const found: RunProcess[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+  const labelled = listProcesses().filter(({ pid }) => {
     try {
-      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(label)) continue;
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-      if (state === 'Z') continue;
-      found.push({ pid: Number(pid), command: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(label);
     } catch {
       // Exited while being read, or not ours to read.
+      return false;
     }
-  }
-  return found;
+  });
+  return stillRunning(labelled).map(({ pid, command }) => ({ pid, command }));
 }
 
 /** `processesOfRun` as lines (`pid: command`), for assertions whose failure shows what was left. */

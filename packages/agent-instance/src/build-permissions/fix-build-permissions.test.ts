@@ -102,6 +102,18 @@ describe('fixBuildPermissions against a path swapped between check and chown', (
     return { targets, calls, runner };
   }
 
+  /** Runs the fix on agent-1/acme/web with `swap` between the check and the open: refused, nothing chowned. */
+  async function expectRefusedWhenSwappedAfterCheck(swap: () => Promise<void>): Promise<void> {
+    const { calls, runner } = chownTargetRecorder();
+    await expect(
+      fixBuildPermissions(
+        { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
+        { runner, log: recordingLogger(), afterCheck: swap },
+      ),
+    ).rejects.toThrow(/changed while it was checked/);
+    expect(calls).toEqual([]);
+  }
+
   it('chowns the checked directory, not what a swapped-in symlink points to', async () => {
     // The build user's move: after the check, `acme` (a directory it owns) becomes a symlink to a directory outside
     // the build path that has a `web` inside, so the checked path now leads out.
@@ -123,18 +135,10 @@ describe('fixBuildPermissions against a path swapped between check and chown', (
 
   it('refuses when a component became a symlink between the check and the open, and chowns nothing', async () => {
     await mkdir(join(scratch, 'etc/web'), { recursive: true });
-    const { calls, runner } = chownTargetRecorder();
-    const swap = async () => {
+    await expectRefusedWhenSwappedAfterCheck(async () => {
       await rename(join(builds, 'agent-1/acme'), join(builds, 'agent-1/acme-moved'));
       await symlink(join(scratch, 'etc'), join(builds, 'agent-1/acme'));
-    };
-    await expect(
-      fixBuildPermissions(
-        { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
-        { runner, log: recordingLogger(), afterCheck: swap },
-      ),
-    ).rejects.toThrow(/changed while it was checked/);
-    expect(calls).toEqual([]);
+    });
   });
 
   it('chowns the real directory behind a symlink that stays inside the build path', async () => {
@@ -161,18 +165,10 @@ describe('fixBuildPermissions against a path swapped between check and chown', (
 
   it('refuses when the build path itself is swapped for a symlink between the check and the open', async () => {
     await mkdir(join(scratch, 'elsewhere/agent-1/acme/web'), { recursive: true });
-    const { calls, runner } = chownTargetRecorder();
-    const swap = async () => {
+    await expectRefusedWhenSwappedAfterCheck(async () => {
       await rename(builds, `${builds}-moved`);
       await symlink(join(scratch, 'elsewhere'), builds);
-    };
-    await expect(
-      fixBuildPermissions(
-        { buildsDir: builds, checkout: join(builds, 'agent-1/acme/web') },
-        { runner, log: recordingLogger(), afterCheck: swap },
-      ),
-    ).rejects.toThrow(/changed while it was checked/);
-    expect(calls).toEqual([]);
+    });
   });
 
   it('never follows a symlink below the checked directory (the recursive chown is physical)', async () => {
