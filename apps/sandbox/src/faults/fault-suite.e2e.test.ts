@@ -404,6 +404,20 @@ describe('fault suite: no job killed by us, recovery, no zombie, no secret in an
 
   it('stale metrics (AWS answering slower than the staleness bound) hold scaling', async () => {
     await scenario('stale metrics', 'stale', async () => {
+      // From a fleet without agents: the jobs below can then only wait for a scale-out. Idle agents left by the
+      // previous scenario ran them (a world minute each) while the slowed passes read the group, and the judged pass
+      // found nothing waiting.
+      await waitFor(
+        async () => {
+          const sample = await world.sample();
+          return sample.agents === 0 && sample.desired === 0;
+        },
+        {
+          what: 'the fleet at rest without agents',
+          timeoutMs: SCENARIO_BOUND_MS,
+          describe: () => describeWorld(world, 'stale'),
+        },
+      );
       const desiredBefore = (await world.sample()).desired;
       const metricsReads = () => world.standIn.requests.filter((request) => request.answer === 'metrics').length;
       const watch = watchDesired();

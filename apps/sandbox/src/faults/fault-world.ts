@@ -28,6 +28,8 @@ export interface FaultSample {
   readonly running: number;
   readonly desired: number;
   readonly inService: number;
+  /** Connected agents of the queue. */
+  readonly agents: number;
 }
 
 /** What the fault suite observes of a sandbox (adapted from `Sandbox` in start-fault-world.ts). */
