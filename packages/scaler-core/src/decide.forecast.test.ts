@@ -86,6 +86,36 @@ describe('decide with forecast.enabled', () => {
     expect(twice.warmPoolMinSize).toBe(199);
   });
 
+  it("still holds back a storm seen once twelve hours after yesterday's morning storm failed to come again", () => {
+    // Release storms land at random times. Day 1: 3 agents from 06:00 to 22:00, storms of 300 agents at 06:00 and
+    // 200 at 18:00; day 2: the same 3 agents, no storm at 06:00. At 17:59 the 18:00 storm was seen once: the morning's
+    // miss must still count (with a score halving in 1.6 hours it was forgotten, and 200 instances were prepared).
+    const demandAt = (minuteOfDay: number, storms: boolean): number => {
+      if (storms && minuteOfDay >= 6 * 60 && minuteOfDay < 6 * 60 + 20) return 300;
+      if (storms && minuteOfDay >= 18 * 60 && minuteOfDay < 18 * 60 + 20) return 200;
+      return minuteOfDay >= 6 * 60 && minuteOfDay < 22 * 60 ? 3 : 0;
+    };
+    let history = emptyDemandHistory();
+    for (let minute = 0; minute < 24 * 60 + 18 * 60 - 1; minute++) {
+      history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, demandAt(minute % (24 * 60), minute < 24 * 60));
+    }
+    const nowMs = at(1, 18 * 60 - 1);
+    const decision = decide(
+      input({
+        config: { forecast: { enabled: true }, warmPool: POOL },
+        nowMs,
+        metrics: { runningJobs: 3, busyAgents: 3, totalAgents: 3 },
+        group: { desired: 3, inService: 3, max: 500 },
+        state: { demandHistory: history },
+      }),
+    );
+
+    const ahead = forecast(history, nowMs, 120);
+    expect(ahead.expected).toBe(200);
+    expect(ahead.recurrence).toBeLessThan(0.7);
+    expect(decision.warmPoolMinSize).toBe(2); // the 3 running agents' peak + 2 − 3 running, not the 200 seen once
+  });
+
   it('trusts a sighting only while most of yesterday recurs: 60% is not enough', () => {
     // Day 1: 5 agents all day and 100 from 12:00 to 12:20; day 2: 3 agents (60% of day 1) until 11:59.
     let history = emptyDemandHistory();

@@ -216,7 +216,7 @@ describe('Function: isDemandHistory', () => {
     ['a recent peak beyond the encoding', { ...valid, recentPeak: 64 ** 3 }],
     ['a negative recent time', { ...valid, recentSinceMs: -1 }],
     ['a negative score', { ...valid, predicted: -1 }],
-    ['a score beyond its bound', { ...valid, predicted: 10 * 64 ** 3, confirmed: 0 }],
+    ['a score beyond its bound', { ...valid, predicted: 50 * 64 ** 3, confirmed: 0 }],
     ['more confirmed than predicted', { ...valid, predicted: 2, confirmed: 3 }],
     ['a fractional last slot', { ...valid, lastSlot: 1.5 }],
     ['a last slot below -1', { ...valid, lastSlot: -2 }],

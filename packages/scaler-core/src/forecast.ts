@@ -18,10 +18,15 @@ const UNITS_PER_AGENT = 4;
 /** Three base64url characters per slot: up to 65,535.75 agents. */
 const MAX_UNITS = 64 ** 3 - 1;
 const SLOT_MS = SLOT_SEC * 1000;
-/** Share of the recurrence score a slot keeps when the next one starts: about the last few hours count. */
-const RECURRENCE_DECAY = 0.9;
+/**
+ * Share of the recurrence score a slot keeps when the next one starts: a slot's weight halves in about 8.5 hours, so
+ * a burst of yesterday's that did not come again today still counts against the next one for most of the day. At 0.9
+ * (halving in 1.6 hours) a storm missed in the morning was mostly forgotten by the afternoon, and yesterday's
+ * afternoon storm was prepared for again.
+ */
+const RECURRENCE_DECAY = 0.98;
 /** The score's sums stay below this (MAX_UNITS / (1 − RECURRENCE_DECAY), rounded up), whatever is recorded. */
-const MAX_SCORE_UNITS = 10 * MAX_UNITS;
+const MAX_SCORE_UNITS = 50 * MAX_UNITS;
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const CHAR_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
   [...ALPHABET].map((char, index) => [char, index]),
