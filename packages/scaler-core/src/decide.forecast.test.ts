@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseScalerConfig, type ScalerConfigInput } from './config.js';
 import { decide, poolBreakEvenSec } from './decide.js';
-import { type DemandHistory, emptyDemandHistory, forecast, isDemandHistory, recordDemand } from './forecast.js';
+import {
+  type DemandHistory,
+  emptyDemandHistory,
+  forecast,
+  isDemandHistory,
+  ONE_SIGHTING_TRUSTED_AGENTS,
+  recordDemand,
+} from './forecast.js';
 import { input } from './test-fixtures.js';
 import { emptyWaitingMemory, recordWaiting, type WaitingMemory } from './waiting-release.js';
 
@@ -78,7 +85,7 @@ describe('decide with forecast.enabled', () => {
     expect(forecast(history, at(1, 12 * 60 - 1), 120).expected).toBe(100);
     expect(decision.warmPoolMinSize).toBe(2); // the running agent's peak + 2 of headroom − the 1 running
     const notRecurring =
-      /^forecast: only \d+% of yesterday's load came again lately → 100 agent\(s\) seen once are not prepared for, 0 seen twice are$/;
+      /^forecast: only \d+% of yesterday's load came again lately → of 100 agent\(s\) seen once only 2 are prepared for, 0 seen twice are$/;
     expect(decision.reasons.filter((reason) => notRecurring.test(reason))).toHaveLength(1);
 
     const twice = decideOneBusy(at(2, 119), burstHistory(2, 119));
@@ -114,6 +121,45 @@ describe('decide with forecast.enabled', () => {
     expect(ahead.expected).toBe(200);
     expect(ahead.recurrence).toBeLessThan(0.7);
     expect(decision.warmPoolMinSize).toBe(2); // the 3 running agents' peak + 2 − 3 running, not the 200 seen once
+  });
+
+  it('still prepares for a lone job seen once when the storms did not recur (a wrong guess costs a boot)', () => {
+    // Day 1: a storm of 300 agents at 06:00 and one job at 10:00; day 2: no storm, nothing else until 09:59.
+    let history = emptyDemandHistory();
+    for (let minute = 0; minute < 24 * 60 + 10 * 60 - 1; minute++) {
+      const minuteOfDay = minute % (24 * 60);
+      const storm = minute < 24 * 60 && minuteOfDay >= 6 * 60 && minuteOfDay < 6 * 60 + 20;
+      const loneJob = minute < 24 * 60 && minuteOfDay >= 10 * 60 && minuteOfDay < 10 * 60 + 5;
+      history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, storm ? 300 : loneJob ? 1 : 0);
+    }
+    const decideAt = (nowMs: number, demandHistory: DemandHistory) =>
+      decide(
+        input({
+          config: { forecast: { enabled: true }, warmPool: POOL },
+          nowMs,
+          group: { desired: 0, inService: 0, max: 500 },
+          state: { demandHistory },
+        }),
+      );
+    const nowMs = at(1, 10 * 60 - 1);
+
+    expect(forecast(history, nowMs, 120)).toMatchObject({ expected: 1, confident: 0 });
+    expect(forecast(history, nowMs, 120).recurrence).toBeLessThan(0.7);
+    expect(decideAt(nowMs, history).warmPoolMinSize).toBe(1);
+
+    // A storm seen once (06:00 yesterday; yesterday's 03:00 storm did not come again): only
+    // ONE_SIGHTING_TRUSTED_AGENTS of it, with the reason.
+    let stormDay = emptyDemandHistory();
+    for (let minute = 0; minute < 24 * 60 + 6 * 60 - 1; minute++) {
+      const minuteOfDay = minute % (24 * 60);
+      const storm = minute < 24 * 60 && [3, 6].some((hour) => minuteOfDay >= hour * 60 && minuteOfDay < hour * 60 + 20);
+      stormDay = recordDemand(stormDay, DAY1_MS + minute * MINUTE_MS, storm ? 300 : 0);
+    }
+    const beforeStorm = decideAt(at(1, 6 * 60 - 1), stormDay);
+    expect(beforeStorm.warmPoolMinSize).toBe(ONE_SIGHTING_TRUSTED_AGENTS);
+    expect(beforeStorm.reasons).toContain(
+      "forecast: only 0% of yesterday's load came again lately → of 300 agent(s) seen once only 2 are prepared for, 0 seen twice are",
+    );
   });
 
   it('trusts a sighting only while most of yesterday recurs: 60% is not enough', () => {

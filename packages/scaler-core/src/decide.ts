@@ -5,6 +5,7 @@ import {
   emptyDemandHistory,
   forecast,
   isDemandHistory,
+  ONE_SIGHTING_TRUSTED_AGENTS,
   recordDemand,
   releasedRecentPeak,
 } from './forecast.js';
@@ -393,9 +394,11 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
     // earlier pays volume for instances a boot would have brought in time.
     const ahead = forecast(plan.demandHistory, localMs, costs.bootSec);
     let recurring = ahead.expected;
-    if (ahead.recurrence < MIN_RECURRENCE && ahead.expected > ahead.confident) {
-      // Yesterday's bursts did not come again lately (they land at random times): one sighting is not enough.
-      recurring = ahead.confident;
+    if (ahead.recurrence < MIN_RECURRENCE && ahead.expected > Math.max(ahead.confident, ONE_SIGHTING_TRUSTED_AGENTS)) {
+      // Yesterday's bursts did not come again lately (they land at random times): one sighting of a burst is not
+      // enough. One of a lone job or two still is: wrong, it costs a boot or two; right, the next lone job resumes
+      // instead of booting cold (the trickle between storms is what recurs, and it is what the score cannot see).
+      recurring = Math.max(ahead.confident, ONE_SIGHTING_TRUSTED_AGENTS);
       note(trace, Reason.forecastNotRecurring, Math.round(ahead.recurrence * 100), ahead.expected, ahead.confident);
     }
     // Instances just released are given back gradually over the window (see `releasedRecentPeak`), with headroom.

@@ -32,6 +32,12 @@ const CHAR_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
   [...ALPHABET].map((char, index) => [char, index]),
 );
 
+/**
+ * Agents prepared for on one sighting even when yesterday's bursts did not recur: a wrong guess this small costs a
+ * boot or two, while a lone job that finds no stopped instance waits a cold boot.
+ */
+export const ONE_SIGHTING_TRUSTED_AGENTS = 2;
+
 export interface DemandHistory {
   version: typeof DEMAND_HISTORY_VERSION;
   /** Absolute slot number (`floor(epochMs / 900 000)`) of the latest record; -1 before the first. */

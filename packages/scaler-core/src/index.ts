@@ -15,6 +15,7 @@ export {
   emptyDemandHistory,
   forecast,
   isDemandHistory,
+  ONE_SIGHTING_TRUSTED_AGENTS,
   parseDemandHistory,
   recordDemand,
   releasedRecentPeak,

@@ -62,7 +62,7 @@ describe('Function: renderReasons', () => {
     [
       Reason.forecastNotRecurring,
       [12, 300, 0],
-      "forecast: only 12% of yesterday's load came again lately → 300 agent(s) seen once are not prepared for, 0 seen twice are",
+      "forecast: only 12% of yesterday's load came again lately → of 300 agent(s) seen once only 2 are prepared for, 0 seen twice are",
     ],
   ] as const)('renders reason %i', (code, values, expected) => {
     const trace: ReasonTrace = [];

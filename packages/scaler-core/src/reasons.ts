@@ -1,4 +1,5 @@
 import type { ScalerConfig } from './config.js';
+import { ONE_SIGHTING_TRUSTED_AGENTS } from './forecast.js';
 
 /**
  * Why a decision came out as it did, recorded as numbers while deciding (four slots per note: code and up to three
@@ -124,7 +125,7 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
     case Reason.historyDropped:
       return 'demand history in the state is unreadable: dropped, starting a new one';
     case Reason.forecastNotRecurring:
-      return `forecast: only ${a}% of yesterday's load came again lately → ${b} agent(s) seen once are not prepared for, ${c} seen twice are`;
+      return `forecast: only ${a}% of yesterday's load came again lately → of ${b} agent(s) seen once only ${ONE_SIGHTING_TRUSTED_AGENTS} are prepared for, ${c} seen twice are`;
     case Reason.forecastPrelaunch:
       return `forecast: ${a} agent(s) recur within ${b}s (seen on two days) → pre-launch ${c} instance(s)`;
     case Reason.waitingMemoryDropped:
