@@ -45,6 +45,7 @@ export {
   policySchema,
 } from './policy.js';
 export { PRESET_NAMES, PRESETS } from './presets.js';
+export { type ReadyBound, type ReadyBoundOptions, readyBound } from './ready-bound.js';
 export {
   buildReport,
   type ComparisonReport,

@@ -1,0 +1,80 @@
+import type { Trace, TraceJob } from './trace.js';
+
+export interface ReadyBoundOptions {
+  readonly queue: string;
+  /** A job behind a step is on time when an agent takes it within this many seconds of its release. */
+  readonly onTimeWaitSec: number;
+  /** From the start of a bring-up (a warm resume) until the agent takes a job: resume + registration. */
+  readonly bringUpSec: number;
+  /** Share of the queue's jobs that may be late: 0.05 to match a p95. */
+  readonly lateShare: number;
+}
+
+export interface ReadyBound {
+  /** The queue's jobs, and how many of them wait behind a step. */
+  readonly jobs: number;
+  readonly dependentJobs: number;
+  /** Seconds from each dependent job's creation to its release, ascending (every job started the moment it could). */
+  readonly releaseAfterSec: readonly number[];
+  /**
+   * The latest age (seconds after creation) at which the agents for jobs behind a step may start their bring-up with
+   * at most `allowedLateJobs` of the queue's jobs late: the best single age for every cohort, chosen with hindsight.
+   */
+  readonly bringUpAgeSec: number;
+  readonly lateJobs: number;
+  readonly allowedLateJobs: number;
+  /** Agent-hours the on-time jobs' agents idle between their bring-up and their job's release. */
+  readonly idleAgentHours: number;
+}
+
+/**
+ * What being ready for the jobs behind a step costs at the least without knowing when the step ends: a job is on
+ * time when its agent's bring-up started by `release + onTimeWaitSec − bringUpSec`; an agent up before the release
+ * idles until it. A policy sees a waiting job from its creation and, until the release, only that it has not come:
+ * choosing one bring-up age per cohort with hindsight of the whole trace is at least as good as any rule it could
+ * learn, so the idle returned is a floor for every policy that keeps the late jobs within `lateShare`. Releases are
+ * computed with every job starting the moment it can (the earliest, and so most predictable, they can be).
+ * `undefined` when the queue has no job behind a step.
+ */
+export function readyBound(trace: Trace, options: ReadyBoundOptions): ReadyBound | undefined {
+  // A trace may list a job before its dependencies: releases are worked out depth first (traces are acyclic).
+  const releaseAt: number[] = [];
+  const finishOf = (index: number): number => {
+    const job = trace.jobs[index] as TraceJob;
+    if (releaseAt[index] === undefined) {
+      let release = job.createdAtSec;
+      for (const dependency of job.dependsOn) release = Math.max(release, finishOf(dependency));
+      releaseAt[index] = release;
+    }
+    return (releaseAt[index] as number) + job.durationSec;
+  };
+  trace.jobs.forEach((_job, index) => finishOf(index));
+  const queueJobs = trace.jobs.filter((job) => job.queue === options.queue);
+  const releaseAfterSec = trace.jobs
+    .map((job, index) => ({ job, afterSec: (releaseAt[index] as number) - job.createdAtSec }))
+    .filter(({ job }) => job.queue === options.queue && job.dependsOn.length > 0)
+    .map(({ afterSec }) => afterSec)
+    .sort((a, b) => a - b);
+  if (releaseAfterSec.length === 0) return undefined;
+  const allowedLateJobs = Math.floor(options.lateShare * queueJobs.length);
+  // A job is on time when the bring-up starts no later than its release + the allowed wait − the bring-up.
+  const latestStart = (afterSec: number) => afterSec + options.onTimeWaitSec - options.bringUpSec;
+  // Late jobs grow with the age: the latest age keeping them within the allowance is the (allowance + 1)-th latest
+  // start, counted from the earliest (the jobs before it are the late ones); past all of them, every job is late.
+  const bringUpAgeSec = latestStart(releaseAfterSec[Math.min(allowedLateJobs, releaseAfterSec.length - 1)] as number);
+  let lateJobs = 0;
+  let idleSec = 0;
+  for (const afterSec of releaseAfterSec) {
+    if (latestStart(afterSec) < bringUpAgeSec) lateJobs += 1;
+    else idleSec += Math.max(0, afterSec - bringUpAgeSec - options.bringUpSec);
+  }
+  return {
+    jobs: queueJobs.length,
+    dependentJobs: releaseAfterSec.length,
+    releaseAfterSec,
+    bringUpAgeSec,
+    lateJobs,
+    allowedLateJobs,
+    idleAgentHours: idleSec / 3600,
+  };
+}
