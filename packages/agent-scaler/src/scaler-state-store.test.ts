@@ -140,6 +140,11 @@ describe('Function: createSsmStateStore', () => {
     const history = emptyDemandHistory();
     history.lastSlot = 99_999_999_999;
     history.peaks.fill(64 ** 3 - 1);
+    history.recentPeak = 64 ** 3 - 1;
+    history.recentSinceMs = 9_999_999_999_999;
+    // The recurrence score's sums at their bound: the largest peak over one minus the per-slot decay (0.98).
+    history.predicted = 50 * (64 ** 3 - 1);
+    history.confirmed = 50 * (64 ** 3 - 1);
     const waitingMemory: WaitingMemory = {
       ...emptyWaitingMemory(),
       waiting: 4_294_967_295,
