@@ -40,7 +40,9 @@ const runs = comparePolicies({
 });
 const summaryOf = (name) => runs.find((run) => run.policy.name === name).summary;
 const targetWaitSec = summaryOf('buildkite-tuned-include-waiting').waitSec.p95;
-const cheapest = variants.map((name) => ({ name, cost: summaryOf(name).cost.total })).sort((a, b) => a.cost - b.cost)[0];
+const cheapest = variants
+  .map((name) => ({ name, cost: summaryOf(name).cost.total }))
+  .sort((a, b) => a.cost - b.cost)[0];
 
 // The physics every policy runs with: the medians of the elastic-ci preset's fleet.
 const fleet = resolvePolicy('elastic-ci', readPolicy).fleet;

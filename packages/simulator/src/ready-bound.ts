@@ -48,7 +48,7 @@ export function readyBound(trace: Trace, options: ReadyBoundOptions): ReadyBound
     }
     return (releaseAt[index] as number) + job.durationSec;
   };
-  trace.jobs.forEach((_job, index) => finishOf(index));
+  for (let index = 0; index < trace.jobs.length; index++) finishOf(index);
   const queueJobs = trace.jobs.filter((job) => job.queue === options.queue);
   const releaseAfterSec = trace.jobs
     .map((job, index) => ({ job, afterSec: (releaseAt[index] as number) - job.createdAtSec }))
