@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What matching `buildkite-tuned-include-waiting`'s p95 wait costs at the least on a trace with jobs behind a step,
-// for any policy that does not know when the step will end (issue 15's one target not met: monorepo-fanout). The
+// for a policy that cannot tell when one build's step will end (issue 15's one target not met: monorepo-fanout). The
 // idle it forces comes from `readyBound` (the best single bring-up age, chosen with hindsight); everything else is
 // bounded below by the limit (`limitOf`) with every bring-up a warm resume and stopped volumes free. The script
 // compares that sum with the cheapest Buildkite variant, and shows where elastic-ci stands.

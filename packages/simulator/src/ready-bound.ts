@@ -30,11 +30,11 @@ export interface ReadyBound {
 /**
  * What being ready for the jobs behind a step costs at the least without knowing when the step ends: a job is on
  * time when its agent's bring-up started by `release + onTimeWaitSec − bringUpSec`; an agent up before the release
- * idles until it. A policy sees a waiting job from its creation and, until the release, only that it has not come:
- * choosing one bring-up age per cohort with hindsight of the whole trace is at least as good as any rule it could
- * learn, so the idle returned is a floor for every policy that keeps the late jobs within `lateShare`. Releases are
- * computed with every job starting the moment it can (the earliest, and so most predictable, they can be).
- * `undefined` when the queue has no job behind a step.
+ * idles until it. A policy sees a waiting job from its creation and, until the release, only that it has not come;
+ * when nothing else tells one cohort's release from another's (a queue's metrics do not), the best it can do is one
+ * bring-up age for every cohort, and that age chosen with hindsight of the whole trace beats any chosen in advance.
+ * So the idle returned is a floor for such policies that keep the late jobs within `lateShare`. Releases are computed
+ * with every job starting the moment it can. `undefined` when the queue has no job behind a step.
  */
 export function readyBound(trace: Trace, options: ReadyBoundOptions): ReadyBound | undefined {
   // A trace may list a job before its dependencies: releases are worked out depth first (traces are acyclic).
