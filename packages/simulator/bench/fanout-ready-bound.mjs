@@ -8,7 +8,15 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { comparePolicies, limitOf, medianOf, parseTrace, readyBound, resolvePolicy } from '../dist/index.js';
+import {
+  BUILDKITE_VARIANT_NAMES,
+  comparePolicies,
+  limitOf,
+  medianOf,
+  parseTrace,
+  readyBound,
+  resolvePolicy,
+} from '../dist/index.js';
 
 const USAGE = 'usage: fanout-ready-bound.mjs [TRACE] [--seed N]';
 let parsed;
@@ -27,12 +35,7 @@ const tracePath = parsed.positionals[0] ?? fileURLToPath(new URL('../traces/mono
 const trace = parseTrace(readFileSync(tracePath, 'utf8'), tracePath);
 const queue = trace.queues[0];
 const readPolicy = (path) => readFileSync(path, 'utf8');
-const variants = [
-  'buildkite-tuned',
-  'buildkite-tuned-include-waiting',
-  'buildkite-tuned-idle-300',
-  'buildkite-tuned-include-waiting-idle-300',
-];
+const variants = BUILDKITE_VARIANT_NAMES;
 const runs = comparePolicies({
   trace,
   policies: [...variants, 'elastic-ci'].map((name) => resolvePolicy(name, readPolicy)),

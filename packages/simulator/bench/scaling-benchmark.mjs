@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  BUILDKITE_VARIANT_NAMES,
   comparePolicies,
   generateTrace,
   limitOf,
@@ -46,13 +47,8 @@ if (!Number.isSafeInteger(seed) || seed < 0 || !Number.isSafeInteger(days) || da
 const tracesDir = positionals[0] ?? fileURLToPath(new URL('../traces', import.meta.url));
 
 const OURS = 'elastic-ci';
-const TUNED = 'buildkite-tuned';
-const VARIANTS = [
-  TUNED,
-  'buildkite-tuned-include-waiting',
-  'buildkite-tuned-idle-300',
-  'buildkite-tuned-include-waiting-idle-300',
-];
+const VARIANTS = BUILDKITE_VARIANT_NAMES;
+const TUNED = VARIANTS[0];
 const SHORT = {
   [TUNED]: 'tuned',
   'buildkite-tuned-include-waiting': 'include-waiting',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparePolicies } from './compare.js';
 import { parsePolicy } from './policy.js';
-import { PRESETS } from './presets.js';
+import { BUILDKITE_VARIANT_NAMES, PRESETS } from './presets.js';
 import { resolvePolicy } from './resolve-policy.js';
 import { scalerConfigOf } from './scaler-core-policy.js';
 import { traceOf } from './test-support.js';
@@ -38,6 +38,10 @@ function runHand(preset: string) {
 }
 
 describe('Buildkite variant presets', () => {
+  it('lists buildkite-tuned and its three variants as the configurations the benchmarks compare with', () => {
+    expect(BUILDKITE_VARIANT_NAMES).toEqual(['buildkite-tuned', ...VARIANTS]);
+  });
+
   it.each(VARIANTS)('%s extends buildkite-tuned and changes only its own settings', (name) => {
     const tuned = parsePolicy(PRESETS['buildkite-tuned'], 'tuned');
     const variant = resolvePolicy(name, () => {

@@ -119,3 +119,11 @@ export const PRESETS: Readonly<Record<string, PolicyInput>> = {
 };
 
 export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
+
+/** Every Buildkite configuration a user could pick (issue 15's targets): `buildkite-tuned` first, then its variants. */
+export const BUILDKITE_VARIANT_NAMES: readonly string[] = [
+  buildkiteTuned.name,
+  buildkiteTunedIncludeWaiting.name,
+  buildkiteTunedIdle300.name,
+  buildkiteTunedIncludeWaitingIdle300.name,
+] as string[];
