@@ -3,10 +3,10 @@
  * CI queue): one peak per 15-minute slot of the week, 672 slots, in quarter agents. Slots follow the clock the caller
  * gives: `decide` passes its zone's local time as if it were UTC (`forecast.timezone`), so office hours keep their
  * slots across daylight saving time. Entering a slot again a week later keeps `decay` × last week's peak as the
- * floor, so a weekly pattern is remembered over weeks and a one-off fades. Besides, the peak of the last few minutes (held for a caller-given window) and a recurrence score:
- * how much of what yesterday's slots showed came again today, so a queue whose bursts land at random times (release
- * storms) is not prepared for yesterday's bursts. The size never grows: 676 integers, about 2 KB as the compact text
- * of `serializeDemandHistory`.
+ * floor, so a weekly pattern is remembered over weeks and a one-off fades. Besides, the peak of the last few minutes
+ * (held for a caller-given window) and a recurrence score: how much of what yesterday's slots showed came again
+ * today, so a queue whose bursts land at random times (release storms) is not prepared for yesterday's bursts. The
+ * size never grows: 676 integers, about 2 KB as the compact text of `serializeDemandHistory`.
  */
 
 export const DEMAND_HISTORY_VERSION = 2;
@@ -145,7 +145,6 @@ export function forecast(history: DemandHistory, nowMs: number, horizonSec: numb
   if (history.lastSlot < 0) return { expected, confident, recent: 0, recurrence };
   const from = slotOf(nowMs);
   const peaks = history.peaks;
-  const recent = from - history.lastSlot > 1 ? 0 : history.recentPeak;
   const to = slotOf(nowMs + horizonSec * 1000);
   for (let slot = from; slot <= to; slot++) {
     // A slot not yet entered this week still holds last week's (decayed) peak.
@@ -158,9 +157,15 @@ export function forecast(history: DemandHistory, nowMs: number, horizonSec: numb
   return {
     expected: expected / UNITS_PER_AGENT,
     confident: confident / UNITS_PER_AGENT,
-    recent: recent / UNITS_PER_AGENT,
+    recent: recentPeakAgents(history, nowMs),
     recurrence,
   };
+}
+
+/** The held recent peak in agents, 0 before the first record or once the last one is more than a slot old. */
+function recentPeakAgents(history: DemandHistory, nowMs: number): number {
+  if (history.lastSlot < 0 || slotOf(nowMs) - history.lastSlot > 1) return 0;
+  return history.recentPeak / UNITS_PER_AGENT;
 }
 
 /**
@@ -173,7 +178,7 @@ export function forecast(history: DemandHistory, nowMs: number, horizonSec: numb
  * hindsight for every instance at once).
  */
 export function releasedRecentPeak(history: DemandHistory, nowMs: number, demand: number, windowSec: number): number {
-  const peak = forecast(history, nowMs, 0).recent;
+  const peak = recentPeakAgents(history, nowMs);
   if (peak <= demand) return Math.max(0, demand);
   const ageSec = Math.max(0, (nowMs - history.recentSinceMs) / 1000);
   if (windowSec <= 0 || ageSec >= windowSec) return demand;
