@@ -6,6 +6,7 @@ import {
   emptyDemandHistory,
   forecast,
   isDemandHistory,
+  MIN_RECURRENCE_FOR_TWO_SIGHTINGS,
   ONE_SIGHTING_TRUSTED_AGENTS,
   recordDemand,
 } from './forecast.js';
@@ -182,6 +183,52 @@ describe('decide with forecast.enabled', () => {
 
     expect(forecast(history, nowMs, 120)).toMatchObject({ expected: 100, recurrence: expect.closeTo(0.6, 1) });
     expect(decision.warmPoolMinSize).toBe(2); // the 3 running agents' peak + 2 − 3 running, not the 100 seen once
+  });
+
+  it("does not prepare a Saturday for Friday's office hours, while a quieter weekday still is (two sightings)", () => {
+    // Office hours 09:00–17:00 at 30 agents on two days (`officeDays`, from Wednesday), then a third day at
+    // `thirdDay` agents until 13:59. Thursday and Friday busy, Saturday empty: at 13:59 Saturday, 14:00 was seen on
+    // two days, but nothing of Friday came again today. Before, two sightings were always trusted: 28 instances
+    // stood stopped all Saturday afternoon.
+    const officeHistory = (firstDay: number, thirdDay: number) => {
+      let history = emptyDemandHistory();
+      for (let minute = 0; minute < 2 * 24 * 60 + 14 * 60 - 1; minute++) {
+        const minuteOfDay = minute % (24 * 60);
+        const office = minuteOfDay >= 9 * 60 && minuteOfDay < 17 * 60;
+        const demand = !office ? 0 : minute < 2 * 24 * 60 ? 30 : thirdDay;
+        history = recordDemand(history, at(firstDay, minute), demand);
+      }
+      return history;
+    };
+    const decideAt = (nowMs: number, demandHistory: DemandHistory, running: number) =>
+      decide(
+        input({
+          config: { forecast: { enabled: true }, warmPool: POOL },
+          nowMs,
+          metrics: { runningJobs: running, busyAgents: running, totalAgents: running },
+          group: { desired: running, inService: running, max: 500 },
+          state: { demandHistory },
+        }),
+      );
+
+    const saturday = officeHistory(3, 0);
+    const saturdayAt1359 = at(5, 14 * 60 - 1);
+    const ahead = forecast(saturday, saturdayAt1359, 120);
+    expect(ahead).toMatchObject({ expected: 30, confident: 30 });
+    expect(ahead.recurrence).toBeLessThan(MIN_RECURRENCE_FOR_TWO_SIGHTINGS);
+    const weekend = decideAt(saturdayAt1359, saturday, 0);
+    expect(weekend.warmPoolMinSize).toBe(ONE_SIGHTING_TRUSTED_AGENTS);
+    expect(weekend.reasons).toContain(
+      `forecast: only ${Math.round(ahead.recurrence * 100)}% of yesterday's load came again lately (below 50%: a weekend, a holiday) → of 30 agent(s) seen on earlier days, 30 of them on two, only 2 are prepared for`,
+    );
+
+    // Wednesday and Thursday busy, Friday at 18 agents (60 % of Thursday): a quieter day, not a broken pattern.
+    const quietFriday = officeHistory(2, 18);
+    const fridayAt1359 = at(4, 14 * 60 - 1);
+    const recurrence = forecast(quietFriday, fridayAt1359, 120).recurrence;
+    expect(recurrence).toBeGreaterThan(MIN_RECURRENCE_FOR_TWO_SIGHTINGS);
+    expect(recurrence).toBeLessThan(0.7);
+    expect(decideAt(fridayAt1359, quietFriday, 18).warmPoolMinSize).toBe(12); // 30 seen on two days − 18 running
   });
 
   it('keeps the recent peak plus two agents of headroom stopped, giving it back gradually over the break-even', () => {

@@ -5,6 +5,7 @@ import {
   emptyDemandHistory,
   forecast,
   isDemandHistory,
+  MIN_RECURRENCE_FOR_TWO_SIGHTINGS,
   ONE_SIGHTING_TRUSTED_AGENTS,
   recordDemand,
   releasedRecentPeak,
@@ -394,7 +395,16 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
     // earlier pays volume for instances a boot would have brought in time.
     const ahead = forecast(plan.demandHistory, localMs, costs.bootSec);
     let recurring = ahead.expected;
-    if (ahead.recurrence < MIN_RECURRENCE && ahead.expected > Math.max(ahead.confident, ONE_SIGHTING_TRUSTED_AGENTS)) {
+    if (ahead.recurrence < MIN_RECURRENCE_FOR_TWO_SIGHTINGS && ahead.confident > ONE_SIGHTING_TRUSTED_AGENTS) {
+      // Most of what came on earlier days did not come today (a weekend, a holiday): the pattern is broken, and what
+      // was seen on two days is no more likely than what was seen once. A Saturday prepared for Friday's office
+      // hours kept dozens of instances stopped all day for nothing.
+      recurring = ONE_SIGHTING_TRUSTED_AGENTS;
+      note(trace, Reason.forecastPatternBroken, Math.round(ahead.recurrence * 100), ahead.expected, ahead.confident);
+    } else if (
+      ahead.recurrence < MIN_RECURRENCE &&
+      ahead.expected > Math.max(ahead.confident, ONE_SIGHTING_TRUSTED_AGENTS)
+    ) {
       // Yesterday's bursts did not come again lately (they land at random times): one sighting of a burst is not
       // enough. One of a lone job or two still is: wrong, it costs a boot or two; right, the next lone job resumes
       // instead of booting cold (the trickle between storms is what recurs, and it is what the score cannot see).

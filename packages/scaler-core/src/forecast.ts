@@ -38,6 +38,14 @@ const CHAR_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
  */
 export const ONE_SIGHTING_TRUSTED_AGENTS = 2;
 
+/**
+ * Below this recurrence score not even demand seen on two days is prepared for (beyond `ONE_SIGHTING_TRUSTED_AGENTS`):
+ * most of yesterday's load did not come today — a weekend, a holiday. Lower than the 0.7 below which one sighting is
+ * not trusted, because a noisy weekday recurs at 60–70 % and its office hours should still be ready; a Saturday falls
+ * below it within a few hours of Friday's office hours not coming.
+ */
+export const MIN_RECURRENCE_FOR_TWO_SIGHTINGS = 0.5;
+
 export interface DemandHistory {
   version: typeof DEMAND_HISTORY_VERSION;
   /** Absolute slot number (`floor(epochMs / 900 000)`) of the latest record; -1 before the first. */

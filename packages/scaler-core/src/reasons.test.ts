@@ -64,6 +64,11 @@ describe('Function: renderReasons', () => {
       [12, 300, 0],
       "forecast: only 12% of yesterday's load came again lately → of 300 agent(s) seen once only 2 are prepared for, 0 seen twice are",
     ],
+    [
+      Reason.forecastPatternBroken,
+      [21, 30, 30],
+      "forecast: only 21% of yesterday's load came again lately (below 50%: a weekend, a holiday) → of 30 agent(s) seen on earlier days, 30 of them on two, only 2 are prepared for",
+    ],
   ] as const)('renders reason %i', (code, values, expected) => {
     const trace: ReasonTrace = [];
     note(trace, code, ...values);

@@ -1,5 +1,5 @@
 import type { ScalerConfig } from './config.js';
-import { ONE_SIGHTING_TRUSTED_AGENTS } from './forecast.js';
+import { MIN_RECURRENCE_FOR_TWO_SIGHTINGS, ONE_SIGHTING_TRUSTED_AGENTS } from './forecast.js';
 
 /**
  * Why a decision came out as it did, recorded as numbers while deciding (four slots per note: code and up to three
@@ -46,6 +46,7 @@ export const Reason = {
   waitingMemoryDropped: 36,
   waitingDue: 37,
   forecastNotRecurring: 38,
+  forecastPatternBroken: 39,
 } as const;
 
 export type ReasonTrace = number[];
@@ -126,6 +127,8 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
       return 'demand history in the state is unreadable: dropped, starting a new one';
     case Reason.forecastNotRecurring:
       return `forecast: only ${a}% of yesterday's load came again lately → of ${b} agent(s) seen once only ${ONE_SIGHTING_TRUSTED_AGENTS} are prepared for, ${c} seen twice are`;
+    case Reason.forecastPatternBroken:
+      return `forecast: only ${a}% of yesterday's load came again lately (below ${MIN_RECURRENCE_FOR_TWO_SIGHTINGS * 100}%: a weekend, a holiday) → of ${b} agent(s) seen on earlier days, ${c} of them on two, only ${ONE_SIGHTING_TRUSTED_AGENTS} are prepared for`;
     case Reason.forecastPrelaunch:
       return `forecast: ${a} agent(s) recur within ${b}s (seen on two days) → pre-launch ${c} instance(s)`;
     case Reason.waitingMemoryDropped:
