@@ -1,6 +1,7 @@
 export { parseScalerConfig, type ScalerConfig, type ScalerConfigInput, scalerConfigSchema } from './config.js';
 export { CronSchedule, parseCronExpression } from './cron.js';
 export { decide, initialScalerState, inputIssues, poolBreakEvenSec } from './decide.js';
+export { ELASTIC_CI_POLICY } from './elastic-ci-policy.js';
 export {
   CronExpressionError,
   type InputIssue,

@@ -1,3 +1,4 @@
+import { ELASTIC_CI_POLICY } from '@elastic-ci/scaler-core';
 import { mergePolicyInput, type PolicyInput } from './policy.js';
 
 /**
@@ -87,18 +88,9 @@ const elasticCi: PolicyInput = {
   name: 'elastic-ci',
   description:
     'warm pool sized by the forecast and the waiting jobs (reuse on scale-in), capacity for waiting jobs just in time, job.scheduled webhook, no cooldown, longest-idle-first graceful drain after 45 s idle',
-  scaler: {
-    instanceBuffer: 0,
-    scaleOutFactor: 1,
-    scaleOutCooldownSec: 0,
-    disableScaleIn: false,
-    availabilityThreshold: 0,
-    scaleIn: { strategy: 'drain', order: 'longest-idle-first', minIdleSec: 45 },
-    // The scaler sets the pool's MinSize (PutWarmPool), as the agent-scaler Lambda does in production.
-    warmPool: { enabled: true, minSize: 0, prepareForWaitingJobs: true },
-    forecast: { enabled: true },
-    dependencies: { enabled: true, releaseQuantile: 0.7 },
-  },
+  // Defined once in scaler-core: the infra app deploys the same object (`scalingProfile: 'elastic-ci'`). The scaler
+  // sets the pool's MinSize (PutWarmPool), as the agent-scaler Lambda does in production.
+  scaler: ELASTIC_CI_POLICY,
   fleet: {
     minSize: 0,
     idleTimeoutSec: 1800,
