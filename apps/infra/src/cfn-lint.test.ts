@@ -10,6 +10,7 @@ import { MAXIMAL_PROPS, synthesizeStack } from './test-support/synthesize';
 
 const CFN_LINT = resolve(import.meta.dirname, '../../../.venv/bin/cfn-lint');
 const BUILDKITE_PARAMETER_FILE = resolve(import.meta.dirname, 'config/fixtures/buildkite-full.json');
+const ELASTIC_CI_PROFILE_FILE = resolve(import.meta.dirname, 'config/fixtures/elastic-ci-profile.yaml');
 /** Warnings CDK's own output always triggers (an explicit DependsOn next to a GetAtt), not ours to change. */
 const ACCEPTED_WARNINGS = new Set(['W3005']);
 
@@ -28,10 +29,16 @@ beforeAll(async () => {
   const outRoot = mkdtempSync(join(tmpdir(), 'elastic-ci-cfn-lint-'));
   const defaults = await synthesizeApp({ outRoot, loadConfig: loadStackConfig });
   const buildkite = await synthesizeApp({ outRoot, configPath: BUILDKITE_PARAMETER_FILE, loadConfig: loadStackConfig });
+  const profile = await synthesizeApp({ outRoot, configPath: ELASTIC_CI_PROFILE_FILE, loadConfig: loadStackConfig });
   const maximalPath = join(outRoot, 'maximal.template.json');
   writeFileSync(maximalPath, JSON.stringify(synthesizeStack(MAXIMAL_PROPS, 'elastic-ci-maximal').json));
-  templates = { default: defaults.templatePath, maximal: maximalPath, buildkite: buildkite.templatePath };
-  // One cfn-lint run for all three (its start-up is most of its time). Exit codes are a bit mask of the levels
+  templates = {
+    default: defaults.templatePath,
+    maximal: maximalPath,
+    buildkite: buildkite.templatePath,
+    'elastic-ci profile': profile.templatePath,
+  };
+  // One cfn-lint run for all four (its start-up is most of its time). Exit codes are a bit mask of the levels
   // found, so the JSON on stdout is the verdict, not the code.
   const run = await promisify(execFile)(CFN_LINT, ['--format', 'json', '--', ...Object.values(templates)], {
     maxBuffer: 64 * 1024 * 1024,
@@ -43,13 +50,13 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('cfn-lint', () => {
-  it.each(['default', 'maximal', 'buildkite'])('finds no error in the %s template', (name) => {
+  it.each(['default', 'maximal', 'buildkite', 'elastic-ci profile'])('finds no error in the %s template', (name) => {
     const file = templates[name];
     const found = matches.filter((match) => resolve(match.Filename) === file && match.Level === 'Error');
     expect(found.map((match) => `${match.Rule.Id} ${match.Message}`)).toEqual([]);
   });
 
-  it('really linted all three templates (each shows the warning every CDK template has)', () => {
+  it('really linted all four templates (each shows the warning every CDK template has)', () => {
     for (const file of Object.values(templates)) {
       expect(matches.some((match) => resolve(match.Filename) === file && match.Rule.Id === 'W3005')).toBe(true);
     }

@@ -53,6 +53,15 @@ export type LambdaArchitectureName = 'arm64' | 'x86_64';
 /** The agent-scaler Lambdas (scheduled poll + optional webhook): every setting its README documents. */
 export interface ScalerOptions {
   /**
+   * Which defaults the scaler and the warm pool start from. `buildkite`: Buildkite's stack defaults, option for
+   * option. `elastic-ci`: the benchmarked policy (scaler-core's `ELASTIC_CI_POLICY`: a warm pool of stopped instances
+   * sized by the forecast and the waiting jobs and reused on scale-in, capacity for waiting jobs just in time, no
+   * cooldowns, the longest-idle instance drained after 45 s idle) — it needs one instance type and on-demand
+   * capacity, as every warm pool does. Options you set win over either; `scalerPolicies` merges key by key.
+   * @default 'buildkite'
+   */
+  readonly scalingProfile?: 'buildkite' | 'elastic-ci' | undefined;
+  /**
    * Scale-out step multiplier (`SCALE_OUT_FACTOR`, > 0; rounds up).
    * @default 1
    */
@@ -151,7 +160,8 @@ export interface ScalerOptions {
   readonly growthThrottleBurst?: number | undefined;
   /**
    * Structured scaler-core policies passed as `SCALER_POLICIES` JSON (`overProvision`, `idlePool`,
-   * `scheduledMinimums`, `growthThrottle`, `stepScaling`, `scaleIn`, `warmPool`); the options above win.
+   * `scheduledMinimums`, `growthThrottle`, `stepScaling`, `scaleIn`, `warmPool`, `costs`, `forecast`,
+   * `dependencies`); the options above win.
    * @default - none
    */
   readonly scalerPolicies?: Readonly<Record<string, unknown>> | undefined;

@@ -11,6 +11,7 @@ import { Scaler } from './control-plane/scaler';
 import { validateControlPlaneOptions } from './control-plane/validate-control-plane-options';
 import { CONTROL_PLANE_DEFAULTS, type ElasticCiStackProps } from './elastic-ci-stack-props';
 import { addNagSuppressions } from './nag-suppressions';
+import { withScalingProfile } from './scaling-profile';
 
 /** Invalid stack options: `problems` lists every one; the message lists them all, one per line. */
 export class ElasticCiStackOptionsError extends Error {
@@ -28,7 +29,8 @@ export class ElasticCiStackOptionsError extends Error {
 }
 
 /** Every problem with the props, fleet and control plane together, without duplicates. Empty when valid. */
-export function validateElasticCiStackProps(props: ElasticCiStackProps): string[] {
+export function validateElasticCiStackProps(given: ElasticCiStackProps): string[] {
+  const props = withScalingProfile(given);
   return [...new Set([...validateAgentFleetOptions(props), ...validateControlPlaneOptions(props)])];
 }
 
@@ -45,8 +47,9 @@ export class ElasticCiStack extends cdk.Stack {
   readonly dashboard: ElasticCiDashboard | undefined;
   readonly autoScalingGroupName: string;
 
-  constructor(scope: Construct, id: string, props: ElasticCiStackProps) {
-    const problems = validateElasticCiStackProps(props);
+  constructor(scope: Construct, id: string, given: ElasticCiStackProps) {
+    const problems = validateElasticCiStackProps(given);
+    const props = withScalingProfile(given);
     if (problems.length > 0) throw new ElasticCiStackOptionsError(problems);
     super(scope, id, {
       description: 'elastic-ci: an autoscaling fleet of Buildkite agents and its control plane',

@@ -328,7 +328,8 @@ const CORE_OPTION_VARIABLES: Record<string, string> = {
 };
 
 /** `SCALER_POLICIES` may set only the structured policies that have no variable of their own. */
-const POLICY_JSON_KEYS = [
+/** The keys `SCALER_POLICIES` may hold (the infra app checks its `scalerPolicies` against this list). */
+export const POLICY_JSON_KEYS = [
   'overProvision',
   'idlePool',
   'scheduledMinimums',
@@ -339,7 +340,7 @@ const POLICY_JSON_KEYS = [
   'costs',
   'forecast',
   'dependencies',
-];
+] as const;
 
 /** Buildkite factors: `math.Abs` is applied and 0 means "no factor", which is a factor of 1 in scaler-core. */
 function buildkiteFactor(value: number): number {
@@ -356,7 +357,7 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
       env.problem('SCALER_POLICIES', 'must be a JSON object');
     } else {
       for (const [key, value] of Object.entries(policies)) {
-        if (POLICY_JSON_KEYS.includes(key)) input[key] = value;
+        if ((POLICY_JSON_KEYS as readonly string[]).includes(key)) input[key] = value;
         else env.problem('SCALER_POLICIES', `unknown key ${quote(key)}; allowed: ${POLICY_JSON_KEYS.join(', ')}`);
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScalerConfig, scalerConfigSchema } from './config.js';
+import { mergeConfigInput, parseScalerConfig, scalerConfigSchema } from './config.js';
 import { ScalerConfigError, ScalerCoreError } from './errors.js';
 
 function issuesOf(raw: unknown) {
@@ -177,5 +177,21 @@ describe('Function: parseScalerConfig', () => {
 
   it('reports a thrown non-Error from a transform as text', () => {
     expect(issuesOf({ idlePool: { periods: [{ cron: 42 }] } }).issues[0]?.path).toBe('idlePool.periods[0].cron');
+  });
+});
+
+describe('mergeConfigInput', () => {
+  it('merges objects field by field and lets the override replace everything else, changing neither side', () => {
+    const base = { fleet: { minSize: 0, warmPool: { minSize: 1, reuseOnScaleIn: true } }, list: [1, 2], kept: 'a' };
+    const override = { fleet: { warmPool: { minSize: 5 } }, list: [3], kept: undefined };
+    const baseBefore = structuredClone(base);
+
+    expect(mergeConfigInput(base, override)).toEqual({
+      fleet: { minSize: 0, warmPool: { minSize: 5, reuseOnScaleIn: true } },
+      list: [3],
+      kept: 'a',
+    });
+    expect(base).toEqual(baseBefore);
+    expect(mergeConfigInput({ forecast: { enabled: true } }, undefined)).toEqual({ forecast: { enabled: true } });
   });
 });

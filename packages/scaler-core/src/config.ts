@@ -216,6 +216,24 @@ function pathOf(path: readonly PropertyKey[]): string {
   return text;
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `override` over `base`, field by field, as layered configs (a preset and a user's file, a profile and a user's
+ * options) combine: objects merge recursively, anything else in `override` (arrays too) replaces `base`, and an
+ * `undefined` override keeps `base`. Neither argument is changed.
+ */
+export function mergeConfigInput(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = mergeConfigInput(base[key], value);
+  }
+  return merged;
+}
+
 /** Parses and validates a config; throws `ScalerConfigError` listing every problem with its path. */
 export function parseScalerConfig(raw: unknown): ScalerConfig {
   const result = scalerConfigSchema.safeParse(raw);

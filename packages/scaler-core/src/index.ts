@@ -1,4 +1,10 @@
-export { parseScalerConfig, type ScalerConfig, type ScalerConfigInput, scalerConfigSchema } from './config.js';
+export {
+  mergeConfigInput,
+  parseScalerConfig,
+  type ScalerConfig,
+  type ScalerConfigInput,
+  scalerConfigSchema,
+} from './config.js';
 export { CronSchedule, parseCronExpression } from './cron.js';
 export { decide, initialScalerState, inputIssues, poolBreakEvenSec } from './decide.js';
 export { ELASTIC_CI_POLICY } from './elastic-ci-policy.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyConfigError } from './errors.js';
-import { mergePolicyInput, parsePolicy } from './policy.js';
+import { parsePolicy } from './policy.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
 import { resolvePolicy } from './resolve-policy.js';
 import { fleetFor, scalerConfigOf } from './scaler-core-policy.js';
@@ -8,16 +8,6 @@ import { fleetFor, scalerConfigOf } from './scaler-core-policy.js';
 const noFiles = (path: string): string => {
   throw new Error(`unexpected read of ${path}`);
 };
-
-describe('Function: mergePolicyInput', () => {
-  it('merges objects field by field and lets the override replace everything else', () => {
-    const merged = mergePolicyInput(
-      { fleet: { minSize: 0, warmPool: { minSize: 1, reuseOnScaleIn: true } }, list: [1, 2] },
-      { fleet: { warmPool: { minSize: 5 } }, list: [3] },
-    );
-    expect(merged).toEqual({ fleet: { minSize: 0, warmPool: { minSize: 5, reuseOnScaleIn: true } }, list: [3] });
-  });
-});
 
 describe('Function: parsePolicy', () => {
   it('fills every default', () => {

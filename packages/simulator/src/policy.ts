@@ -1,3 +1,4 @@
+import { mergeConfigInput } from '@elastic-ci/scaler-core';
 import * as z from 'zod';
 import { durationDistributionSchema } from './distribution.js';
 import { PolicyConfigError } from './errors.js';
@@ -97,19 +98,8 @@ export type Policy = z.output<typeof policySchema>;
 export type FleetConfig = Policy['fleet'];
 export type ControlConfig = Policy['control'];
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Field-by-field merge: objects merge recursively, anything else in `override` replaces `base`. */
-export function mergePolicyInput(base: unknown, override: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    merged[key] = mergePolicyInput(base[key], value);
-  }
-  return merged;
-}
+/** Field-by-field merge (scaler-core's `mergeConfigInput`): objects merge recursively, anything else replaces. */
+export const mergePolicyInput = mergeConfigInput;
 
 /** Validates a policy; every bad field is named with its path in one `PolicyConfigError`. */
 export function parsePolicy(raw: unknown, source: string): Policy {

@@ -81,6 +81,7 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
     webhookAllowTokenHeader: webhook.allowTokenHeader,
     webhookReplayWindowSec: webhook.replayWindowSec,
     // scaling
+    scalingProfile: scaling.profile,
     minSize: scaling.minSize,
     maxSize: scaling.maxSize,
     scaleOutFactor: scaling.scaleOutFactor,

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { SCALING_PROFILES } from '../scaling-profile';
 
 /**
  * The typed config file (JSON or YAML): the friendly way to describe one stack. Sections group the flat
@@ -103,6 +104,12 @@ export const stackConfigSchema = z
       .describe('The Buildkite agent and its registration.'),
     scaling: z
       .object({
+        profile: z
+          .enum(SCALING_PROFILES)
+          .optional()
+          .describe(
+            "Defaults to start from: 'buildkite' (Buildkite's stack) or 'elastic-ci' (the benchmarked policy: forecast- and waiting-job-sized warm pool, drain after 45 s idle; needs one instance type). Options set here win.",
+          ),
         minSize: count(0, 10_000, 'Smallest group size.').optional(),
         maxSize: count(0, 10_000, 'Largest group size.').optional(),
         scaleOutFactor: z.number().positive().optional().describe('Scale-out step multiplier.'),

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { AGENT_FLEET_DEFAULTS } from '../agent-fleet/agent-fleet-defaults';
 import type { ControlPlaneOptions, ElasticCiStackProps } from '../elastic-ci-stack-props';
+import { SCALING_PROFILES } from '../scaling-profile';
 import { agentTokenProblems } from './agent-token';
 
 /** Retention values CloudWatch Logs accepts, in days. */
@@ -17,6 +18,9 @@ export const SCALER_POLICY_KEYS = [
   'stepScaling',
   'scaleIn',
   'warmPool',
+  'costs',
+  'forecast',
+  'dependencies',
 ] as const;
 
 const IAM_POLICY_ARN = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]{1,512}$/;
@@ -78,6 +82,10 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
     problems.push(
       `scalerScheduleIntervalSec is ${interval}; it must be a multiple of 60 (EventBridge rates are whole minutes)`,
     );
+  }
+  const profile = props.scalingProfile;
+  if (profile !== undefined && !(SCALING_PROFILES as readonly string[]).includes(profile)) {
+    problems.push(`scalingProfile is ${quoted(profile)}; it must be one of ${SCALING_PROFILES.join(', ')}`);
   }
   if (props.growthThrottleBurst !== undefined && props.growthThrottleLaunchesPerSec === undefined) {
     problems.push('growthThrottleBurst needs growthThrottleLaunchesPerSec');

@@ -44,6 +44,8 @@ export function resourcesOfType(json: Record<string, TemplateValue>, type: strin
 /** Every control-plane option set to a non-default value (the fleet's options join when its construct lands). */
 export const MAXIMAL_CONTROL_PLANE_PROPS: ElasticCiStackProps = {
   agentTokenFromDeployParameter: true,
+  // 'buildkite' changes nothing: the maximal stack sets every option itself (the other profile has its own tests).
+  scalingProfile: 'buildkite',
   queue: 'builds-arm',
   agentEndpoint: 'https://agent.buildkite.com/v3',
   minSize: 1,
