@@ -67,6 +67,22 @@ describe('validateElasticCiStackProps with a scaling profile', () => {
     ]);
   });
 
+  it("keeps the rest of 'elastic-ci' on a fleet that turns the warm pool off (mixed instances, spot)", () => {
+    const props = {
+      ...MINIMAL_PROPS,
+      scalingProfile: 'elastic-ci',
+      warmPoolEnabled: false,
+      instanceTypes: ['c7g.large', 'm7g.large'],
+      onDemandPercentageAboveBaseCapacity: 0,
+    } as const;
+
+    expect(validateElasticCiStackProps(props)).toEqual([]);
+    const profiled = withScalingProfile(props);
+    expect(profiled).toMatchObject({ warmPoolEnabled: false, scaleInStrategy: 'drain', disableScaleIn: false });
+    expect(profiled.warmPoolMinSize).toBeUndefined();
+    expect(profiled.warmPoolPrepareForWaitingJobs).toBeUndefined();
+  });
+
   it("accepts 'elastic-ci' on the default single on-demand instance type", () => {
     expect(validateElasticCiStackProps({ ...MINIMAL_PROPS, scalingProfile: 'elastic-ci' })).toEqual([]);
   });

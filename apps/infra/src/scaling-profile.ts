@@ -22,6 +22,19 @@ export const ELASTIC_CI_AGENT_IDLE_TIMEOUT = Duration.minutes(30);
 export function elasticCiProfileProps(props: ElasticCiStackProps): ElasticCiStackProps {
   const { includeWaiting, scaleIn, warmPool, forecast, dependencies, ...scalars } = ELASTIC_CI_POLICY;
   const { minIdleSec, ...scaleInOptions } = scaleIn;
+  // Turned off on purpose (say, a mixed-instances or spot fleet, which AWS refuses a warm pool): the rest of the
+  // profile applies, and no pool option is set that validation would then refuse.
+  const pool: ElasticCiStackProps =
+    props.warmPoolEnabled === false
+      ? {}
+      : {
+          warmPoolEnabled: warmPool.enabled,
+          warmPoolMinSize: warmPool.minSize,
+          warmPoolPrepareForWaitingJobs: warmPool.prepareForWaitingJobs,
+          warmPoolReuseOnScaleIn: true,
+          warmPoolMaxGroupPreparedCapacity: props.minSize ?? AGENT_FLEET_DEFAULTS.minSize,
+          warmPoolState: 'Stopped',
+        };
   return {
     includeWaitingJobs: includeWaiting,
     instanceBuffer: scalars.instanceBuffer,
@@ -33,12 +46,7 @@ export function elasticCiProfileProps(props: ElasticCiStackProps): ElasticCiStac
     availabilityThreshold: scalars.availabilityThreshold,
     scaleInStrategy: scaleInOptions.strategy,
     scaleInOrder: scaleInOptions.order,
-    warmPoolEnabled: warmPool.enabled,
-    warmPoolMinSize: warmPool.minSize,
-    warmPoolPrepareForWaitingJobs: warmPool.prepareForWaitingJobs,
-    warmPoolReuseOnScaleIn: true,
-    warmPoolMaxGroupPreparedCapacity: props.minSize ?? AGENT_FLEET_DEFAULTS.minSize,
-    warmPoolState: 'Stopped',
+    ...pool,
     agentDisconnectAfterIdleTimeout: ELASTIC_CI_AGENT_IDLE_TIMEOUT,
     // The rest of the policy has no option of its own: it travels as SCALER_POLICIES.
     scalerPolicies: { scaleIn: { minIdleSec }, forecast, dependencies },
