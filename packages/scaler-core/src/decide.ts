@@ -5,6 +5,7 @@ import {
   emptyDemandHistory,
   forecast,
   isDemandHistory,
+  MIN_RECURRENCE_FOR_ONE_SIGHTING,
   MIN_RECURRENCE_FOR_TWO_SIGHTINGS,
   ONE_SIGHTING_TRUSTED_AGENTS,
   recordDemand,
@@ -355,8 +356,6 @@ export function poolBreakEvenSec(costs: ScalerConfig['costs']): number {
 
 /** The forecast never sizes the pool for demand more than an hour ahead, however cheap volumes are. */
 const MAX_POOL_HORIZON_SEC = 3600;
-/** Below this share of yesterday's load recurring today, a burst seen once is not prepared for (two sightings are). */
-const MIN_RECURRENCE = 0.7;
 /**
  * Agents kept stopped above the recent peak. Two: in a steady queue the next job takes one, and the pool's
  * replacement boots for a boot's time, in which the job after it finds the second instead of a cold boot.
@@ -402,7 +401,7 @@ function planAhead(input: DecisionInput, trace: ReasonTrace): Plan {
       recurring = ONE_SIGHTING_TRUSTED_AGENTS;
       note(trace, Reason.forecastPatternBroken, Math.round(ahead.recurrence * 100), ahead.expected, ahead.confident);
     } else if (
-      ahead.recurrence < MIN_RECURRENCE &&
+      ahead.recurrence < MIN_RECURRENCE_FOR_ONE_SIGHTING &&
       ahead.expected > Math.max(ahead.confident, ONE_SIGHTING_TRUSTED_AGENTS)
     ) {
       // Yesterday's bursts did not come again lately (they land at random times): one sighting of a burst is not

@@ -39,10 +39,16 @@ const CHAR_VALUES: Readonly<Record<string, number>> = Object.fromEntries(
 export const ONE_SIGHTING_TRUSTED_AGENTS = 2;
 
 /**
+ * Below this recurrence score (yesterday's bursts did not come again lately: release storms at random times) a burst
+ * seen once is not prepared for beyond `ONE_SIGHTING_TRUSTED_AGENTS`; demand seen on two days still is.
+ */
+export const MIN_RECURRENCE_FOR_ONE_SIGHTING = 0.7;
+
+/**
  * Below this recurrence score not even demand seen on two days is prepared for (beyond `ONE_SIGHTING_TRUSTED_AGENTS`):
- * most of yesterday's load did not come today — a weekend, a holiday. Lower than the 0.7 below which one sighting is
- * not trusted, because a noisy weekday recurs at 60–70 % and its office hours should still be ready; a Saturday falls
- * below it within a few hours of Friday's office hours not coming.
+ * most of yesterday's load did not come today — a weekend, a holiday. Lower than `MIN_RECURRENCE_FOR_ONE_SIGHTING`
+ * because a noisy weekday recurs at 60–70 % and its office hours should still be ready; a Saturday falls below it
+ * within a few hours of Friday's office hours not coming.
  */
 export const MIN_RECURRENCE_FOR_TWO_SIGHTINGS = 0.5;
 

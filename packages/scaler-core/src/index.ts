@@ -22,6 +22,7 @@ export {
   emptyDemandHistory,
   forecast,
   isDemandHistory,
+  MIN_RECURRENCE_FOR_ONE_SIGHTING,
   MIN_RECURRENCE_FOR_TWO_SIGHTINGS,
   ONE_SIGHTING_TRUSTED_AGENTS,
   parseDemandHistory,
