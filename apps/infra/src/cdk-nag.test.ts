@@ -40,6 +40,14 @@ describe('cdk-nag AwsSolutions on the whole stack', () => {
   );
 
   it(
+    "finds nothing unacknowledged with scalingProfile 'elastic-ci' (warm pool, drain, scaler-managed pool)",
+    () => {
+      expect(nagReport({ ...MINIMAL_PROPS, scalingProfile: 'elastic-ci' })).toBeUndefined();
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
     'still reports a control-plane wildcard nobody justified',
     () => {
       const report = nagReport(MINIMAL_PROPS, (stack) =>

@@ -52,6 +52,7 @@ function grantsOf(synthesized: SynthesizedStack): Grant[] {
 describe.each<[string, () => SynthesizedStack]>([
   ['default', () => synthesizeStack(MINIMAL_PROPS)],
   ['maximal', () => synthesizeStack(MAXIMAL_PROPS)],
+  ['elastic-ci profile', () => synthesizeStack({ ...MINIMAL_PROPS, scalingProfile: 'elastic-ci' })],
 ])('least privilege (%s stack)', (_name, synthesize) => {
   let grants: Grant[];
   beforeAll(() => {

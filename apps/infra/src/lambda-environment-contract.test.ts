@@ -68,6 +68,10 @@ function parseWithOwnParser(fn: DeployedFunction): { ok: true } | { ok: false; e
 const variants: [string, () => SynthesizedStack][] = [
   ['default', () => synthesizeStack({ ...MINIMAL_PROPS, webhookEnabled: true })],
   ['maximal', () => synthesizeStack(MAXIMAL_PROPS)],
+  [
+    'elastic-ci profile',
+    () => synthesizeStack({ ...MINIMAL_PROPS, scalingProfile: 'elastic-ci', webhookEnabled: true }),
+  ],
 ];
 
 describe.each(variants)('Lambda environment contract (%s stack)', (_name, synthesize) => {
