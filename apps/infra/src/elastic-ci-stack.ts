@@ -28,10 +28,13 @@ export class ElasticCiStackOptionsError extends Error {
   }
 }
 
-/** Every problem with the props, fleet and control plane together, without duplicates. Empty when valid. */
-export function validateElasticCiStackProps(given: ElasticCiStackProps): string[] {
-  const props = withScalingProfile(given);
-  return [...new Set([...validateAgentFleetOptions(props), ...validateControlPlaneOptions(props)])];
+/** Every problem with the props (scaling profile applied), fleet and control plane together. Empty when valid. */
+export function validateElasticCiStackProps(props: ElasticCiStackProps): string[] {
+  return problemsOf(withScalingProfile(props));
+}
+
+function problemsOf(resolved: ElasticCiStackProps): string[] {
+  return [...new Set([...validateAgentFleetOptions(resolved), ...validateControlPlaneOptions(resolved)])];
 }
 
 /**
@@ -48,8 +51,8 @@ export class ElasticCiStack extends cdk.Stack {
   readonly autoScalingGroupName: string;
 
   constructor(scope: Construct, id: string, given: ElasticCiStackProps) {
-    const problems = validateElasticCiStackProps(given);
     const props = withScalingProfile(given);
+    const problems = problemsOf(props);
     if (problems.length > 0) throw new ElasticCiStackOptionsError(problems);
     super(scope, id, {
       description: 'elastic-ci: an autoscaling fleet of Buildkite agents and its control plane',

@@ -3,7 +3,8 @@ import { loadConfig as loadSuspenderConfig, planSuspension } from '@elastic-ci/a
 import { loadConfig as loadStopAgentsConfig, planRequest } from '@elastic-ci/stop-agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_TAG } from './control-plane/control-plane-function';
-import { LAMBDA_RUNTIME_ENVIRONMENT, resolvePlaceholders } from './test-support/resolve-placeholders';
+import { type DeployedFunction, deployedFunctions } from './test-support/deployed-functions';
+import { resolvePlaceholders } from './test-support/resolve-placeholders';
 import {
   MAXIMAL_PROPS,
   MINIMAL_PROPS,
@@ -17,30 +18,6 @@ import {
 // deployed package's own config parser. A renamed or retyped variable fails here, not at a cold start after deploy.
 
 type Resources = Record<string, { Type: string; Properties: Record<string, TemplateValue> }>;
-
-interface DeployedFunction {
-  logicalId: string;
-  packageName: string;
-  handler: string;
-  environment: Record<string, string>;
-}
-
-function deployedFunctions(synthesized: SynthesizedStack): DeployedFunction[] {
-  const resources = synthesized.json.Resources as Resources;
-  return Object.entries(resourcesOfType(synthesized.json, 'AWS::Lambda::Function')).map(([logicalId, resource]) => {
-    const tags = (resource.Properties.Tags ?? []) as { Key: string; Value: string }[];
-    const variables = resource.Properties.Environment?.Variables ?? {};
-    return {
-      logicalId,
-      packageName: tags.find((tag) => tag.Key === PACKAGE_TAG)?.Value ?? '(untagged)',
-      handler: resource.Properties.Handler,
-      environment: {
-        ...LAMBDA_RUNTIME_ENVIRONMENT,
-        ...(resolvePlaceholders(variables, resources) as Record<string, string>),
-      },
-    };
-  });
-}
 
 /** Parses one function's environment with its package's parser; returns the parser's verdict. */
 function parseWithOwnParser(fn: DeployedFunction): { ok: true } | { ok: false; error: string } {

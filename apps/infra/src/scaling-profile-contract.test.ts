@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bootContractFromUserData } from './agent-fleet/fleet-boot-contract';
 import { launchTemplateUserData } from './agent-fleet/test-support/decode-user-data';
 import { SCALER_POLICY_KEYS } from './control-plane/validate-control-plane-options';
-import { LAMBDA_RUNTIME_ENVIRONMENT, resolvePlaceholders } from './test-support/resolve-placeholders';
+import { deployedFunctions } from './test-support/deployed-functions';
 import {
   MINIMAL_PROPS,
   resourcesOfType,
@@ -19,19 +19,11 @@ import {
 // simulator measures (scaler-core's ELASTIC_CI_POLICY and the preset's fleet), read back from the template the way
 // the Lambda and the instance read it. A profile that drifts from the benchmark fails here, not in production.
 
-type Resources = Record<string, { Type: string; Properties: Record<string, TemplateValue> }>;
-
 /** The scheduled scaler's environment as Lambda sees it, parsed by agent-scaler's own parser. */
 function deployedScalerConfig(synthesized: SynthesizedStack): ScalerConfig {
-  const resources = synthesized.json.Resources as Resources;
-  const scheduled = Object.values(resourcesOfType(synthesized.json, 'AWS::Lambda::Function')).find(
-    (resource) => resource.Properties.Handler === 'scheduled.handler',
-  );
-  const environment = {
-    ...LAMBDA_RUNTIME_ENVIRONMENT,
-    ...(resolvePlaceholders(scheduled.Properties.Environment.Variables, resources) as Record<string, string>),
-  };
-  return parseAgentScalerConfig(environment).scaler;
+  const scheduled = deployedFunctions(synthesized).find((fn) => fn.handler === 'scheduled.handler');
+  if (scheduled === undefined) throw new Error('the stack deploys no scheduled scaler');
+  return parseAgentScalerConfig(scheduled.environment).scaler;
 }
 
 /** A parsed config as its JSON (time zones serialise as their names), so two parses compare by value. */

@@ -39,21 +39,25 @@ function at(dayIndex: number, minute: number, seconds = 0): number {
   return DAY1_MS + dayIndex * DAY_MS + minute * MINUTE_MS + seconds * 1000;
 }
 
-/** A decision with the forecast on (or `config`): one job running on the one in-service instance, `history` stored. */
-function decideOneBusy(
+/**
+ * A decision with the forecast on (or `config`): `running` jobs (1 unless given), each on its own in-service
+ * instance, and `history` stored.
+ */
+function decideRunning(
   nowMs: number,
   history: DemandHistory,
   {
     config = { forecast: { enabled: true }, warmPool: POOL },
     max = 500,
-  }: { config?: ScalerConfigInput; max?: number } = {},
+    running = 1,
+  }: { config?: ScalerConfigInput; max?: number; running?: number } = {},
 ) {
   return decide(
     input({
       config,
       nowMs,
-      metrics: { runningJobs: 1, busyAgents: 1, totalAgents: 1 },
-      group: { desired: 1, inService: 1, max },
+      metrics: { runningJobs: running, busyAgents: running, totalAgents: running },
+      group: { desired: running, inService: running, max },
       state: { demandHistory: history },
     }),
   );
@@ -61,7 +65,7 @@ function decideOneBusy(
 
 describe('decide with forecast.enabled', () => {
   it('sizes the warm pool a boot ahead of a burst seen yesterday, not earlier, and says what it counted', () => {
-    const decideAt = (minute: number) => decideOneBusy(at(1, minute), burstHistory(1, minute));
+    const decideAt = (minute: number) => decideRunning(at(1, minute), burstHistory(1, minute));
     // Ten minutes ahead (beyond the 120 s boot): only the recent agent and two of headroom.
     const early = decideAt(110);
     const aBootAhead = decideAt(119);
@@ -81,7 +85,7 @@ describe('decide with forecast.enabled', () => {
       const burstAt = minute >= 120 && minute < 140 ? 200 : minute >= 12 * 60 && minute < 12 * 60 + 20 ? 100 : 1;
       history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, minute < 24 * 60 ? burstAt : 1);
     }
-    const decision = decideOneBusy(at(1, 12 * 60 - 1), history);
+    const decision = decideRunning(at(1, 12 * 60 - 1), history);
 
     expect(forecast(history, at(1, 12 * 60 - 1), 120).expected).toBe(100);
     expect(decision.warmPoolMinSize).toBe(2); // the running agent's peak + 2 of headroom − the 1 running
@@ -89,7 +93,7 @@ describe('decide with forecast.enabled', () => {
       /^forecast: only \d+% of yesterday's load came again lately → of 100 agent\(s\) seen once only 2 are prepared for, 0 seen twice are$/;
     expect(decision.reasons.filter((reason) => notRecurring.test(reason))).toHaveLength(1);
 
-    const twice = decideOneBusy(at(2, 119), burstHistory(2, 119));
+    const twice = decideRunning(at(2, 119), burstHistory(2, 119));
 
     expect(twice.warmPoolMinSize).toBe(199);
   });
@@ -108,15 +112,7 @@ describe('decide with forecast.enabled', () => {
       history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, demandAt(minute % (24 * 60), minute < 24 * 60));
     }
     const nowMs = at(1, 18 * 60 - 1);
-    const decision = decide(
-      input({
-        config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs,
-        metrics: { runningJobs: 3, busyAgents: 3, totalAgents: 3 },
-        group: { desired: 3, inService: 3, max: 500 },
-        state: { demandHistory: history },
-      }),
-    );
+    const decision = decideRunning(nowMs, history, { running: 3 });
 
     const ahead = forecast(history, nowMs, 120);
     expect(ahead.expected).toBe(200);
@@ -133,20 +129,11 @@ describe('decide with forecast.enabled', () => {
       const loneJob = minute < 24 * 60 && minuteOfDay >= 10 * 60 && minuteOfDay < 10 * 60 + 5;
       history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, storm ? 300 : loneJob ? 1 : 0);
     }
-    const decideAt = (nowMs: number, demandHistory: DemandHistory) =>
-      decide(
-        input({
-          config: { forecast: { enabled: true }, warmPool: POOL },
-          nowMs,
-          group: { desired: 0, inService: 0, max: 500 },
-          state: { demandHistory },
-        }),
-      );
     const nowMs = at(1, 10 * 60 - 1);
 
     expect(forecast(history, nowMs, 120)).toMatchObject({ expected: 1, confident: 0 });
     expect(forecast(history, nowMs, 120).recurrence).toBeLessThan(0.7);
-    expect(decideAt(nowMs, history).warmPoolMinSize).toBe(1);
+    expect(decideRunning(nowMs, history, { running: 0 }).warmPoolMinSize).toBe(1);
 
     // A storm seen once (06:00 yesterday; yesterday's 03:00 storm did not come again): only
     // ONE_SIGHTING_TRUSTED_AGENTS of it, with the reason.
@@ -156,7 +143,7 @@ describe('decide with forecast.enabled', () => {
       const storm = minute < 24 * 60 && [3, 6].some((hour) => minuteOfDay >= hour * 60 && minuteOfDay < hour * 60 + 20);
       stormDay = recordDemand(stormDay, DAY1_MS + minute * MINUTE_MS, storm ? 300 : 0);
     }
-    const beforeStorm = decideAt(at(1, 6 * 60 - 1), stormDay);
+    const beforeStorm = decideRunning(at(1, 6 * 60 - 1), stormDay, { running: 0 });
     expect(beforeStorm.warmPoolMinSize).toBe(ONE_SIGHTING_TRUSTED_AGENTS);
     expect(beforeStorm.reasons).toContain(
       "forecast: only 0% of yesterday's load came again lately → of 300 agent(s) seen once only 2 are prepared for, 0 seen twice are",
@@ -171,15 +158,7 @@ describe('decide with forecast.enabled', () => {
       history = recordDemand(history, DAY1_MS + minute * MINUTE_MS, demand);
     }
     const nowMs = at(1, 12 * 60 - 1);
-    const decision = decide(
-      input({
-        config: { forecast: { enabled: true }, warmPool: POOL },
-        nowMs,
-        metrics: { runningJobs: 3, busyAgents: 3, totalAgents: 3 },
-        group: { desired: 3, inService: 3, max: 500 },
-        state: { demandHistory: history },
-      }),
-    );
+    const decision = decideRunning(nowMs, history, { running: 3 });
 
     expect(forecast(history, nowMs, 120)).toMatchObject({ expected: 100, recurrence: expect.closeTo(0.6, 1) });
     expect(decision.warmPoolMinSize).toBe(2); // the 3 running agents' peak + 2 − 3 running, not the 100 seen once
@@ -200,23 +179,13 @@ describe('decide with forecast.enabled', () => {
       }
       return history;
     };
-    const decideAt = (nowMs: number, demandHistory: DemandHistory, running: number) =>
-      decide(
-        input({
-          config: { forecast: { enabled: true }, warmPool: POOL },
-          nowMs,
-          metrics: { runningJobs: running, busyAgents: running, totalAgents: running },
-          group: { desired: running, inService: running, max: 500 },
-          state: { demandHistory },
-        }),
-      );
 
     const saturday = officeHistory(3, 0);
     const saturdayAt1359 = at(5, 14 * 60 - 1);
     const ahead = forecast(saturday, saturdayAt1359, 120);
     expect(ahead).toMatchObject({ expected: 30, confident: 30 });
     expect(ahead.recurrence).toBeLessThan(MIN_RECURRENCE_FOR_TWO_SIGHTINGS);
-    const weekend = decideAt(saturdayAt1359, saturday, 0);
+    const weekend = decideRunning(saturdayAt1359, saturday, { running: 0 });
     expect(weekend.warmPoolMinSize).toBe(ONE_SIGHTING_TRUSTED_AGENTS);
     expect(weekend.reasons).toContain(
       `forecast: only ${Math.round(ahead.recurrence * 100)}% of yesterday's load came again lately (below 50%: a weekend, a holiday) → of 30 agent(s) seen on earlier days, 30 of them on two, only 2 are prepared for`,
@@ -228,7 +197,7 @@ describe('decide with forecast.enabled', () => {
     const recurrence = forecast(quietFriday, fridayAt1359, 120).recurrence;
     expect(recurrence).toBeGreaterThan(MIN_RECURRENCE_FOR_TWO_SIGHTINGS);
     expect(recurrence).toBeLessThan(0.7);
-    expect(decideAt(fridayAt1359, quietFriday, 18).warmPoolMinSize).toBe(12); // 30 seen on two days − 18 running
+    expect(decideRunning(fridayAt1359, quietFriday, { running: 18 }).warmPoolMinSize).toBe(12); // 30 seen on two days − 18 running
   });
 
   it('keeps the recent peak plus two agents of headroom stopped, giving it back gradually over the break-even', () => {
@@ -236,16 +205,7 @@ describe('decide with forecast.enabled', () => {
     // ≈ 745 s. The excess of 40 falls linearly to half of it at the window's end, then to none.
     let history = emptyDemandHistory();
     history = recordDemand(history, at(0, 600), 42, 0.5, 745);
-    const decideAt = (seconds: number) =>
-      decide(
-        input({
-          config: { forecast: { enabled: true }, warmPool: POOL },
-          nowMs: at(0, 600, seconds),
-          metrics: { runningJobs: 2, busyAgents: 2, totalAgents: 2 },
-          group: { desired: 2, inService: 2, max: 500 },
-          state: { demandHistory: history },
-        }),
-      ).warmPoolMinSize;
+    const decideAt = (seconds: number) => decideRunning(at(0, 600, seconds), history, { running: 2 }).warmPoolMinSize;
 
     expect(decideAt(0)).toBe(42); // 42 + 2 − 2 running
     expect(decideAt(373)).toBe(32); // 2 + 40 × (1 − 373/1490) = 31.99, + 2 → 34 instances − 2 running
@@ -279,7 +239,7 @@ describe('decide with forecast.enabled', () => {
   });
 
   it('keeps the pool within the room below the group max', () => {
-    const decision = decideOneBusy(at(1, 119), burstHistory(1, 119), { max: 50 });
+    const decision = decideRunning(at(1, 119), burstHistory(1, 119), { max: 50 });
 
     expect(decision.warmPoolMinSize).toBe(49);
   });
@@ -360,7 +320,7 @@ describe('decide with forecast.prelaunch', () => {
   const prelaunch: ScalerConfigInput = { forecast: { enabled: true, prelaunch: true }, warmPool: POOL };
 
   it('pre-launches for a burst recurring on two days, a resume ahead of it', () => {
-    const decision = decideOneBusy(at(2, 119, 30), burstHistory(2, 119), { config: prelaunch });
+    const decision = decideRunning(at(2, 119, 30), burstHistory(2, 119), { config: prelaunch });
 
     expect(decision).toMatchObject({ action: 'scale-out', desired: 200 });
     expect(decision.reasons).toContain(
