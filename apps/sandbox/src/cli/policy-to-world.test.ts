@@ -1,5 +1,6 @@
 import { PolicyConfigError, type PolicyInput, parsePolicy } from '@elastic-ci/simulator';
 import { describe, expect, it } from 'vitest';
+import { renderStackConfig } from '../world/world-config';
 import { policyToWorld, typicalSec } from './policy-to-world';
 
 // Hand-written policies (not the presets, which are tuned over time): one like Buildkite's stack, one like ours.
@@ -37,7 +38,7 @@ const preset = (name: string) => parsePolicy(POLICIES[name], name);
 describe('policyToWorld', () => {
   it('maps buildkite-default onto the stack config: cooldown, no scale-in, 600 s idle exit, no webhook', () => {
     // Act
-    const world = policyToWorld(preset('buildkite-default'), 'default');
+    const world = policyToWorld(preset('buildkite-default'), 'default', 60);
 
     // Assess (values from the preset in packages/simulator/src/presets.ts)
     expect(world.stackConfig.buildkite).toEqual({
@@ -68,7 +69,7 @@ describe('policyToWorld', () => {
 
   it('maps elastic-ci: drain scale-in, scaler-managed warm pool, webhook; what the stack lacks is left out of both', () => {
     // Act
-    const world = policyToWorld(preset('elastic-ci'), 'default');
+    const world = policyToWorld(preset('elastic-ci'), 'default', 60);
 
     // Assess
     expect(world.stackConfig.buildkite).toMatchObject({ idleTimeoutSec: 1800, webhook: { enabled: true } });
@@ -87,16 +88,56 @@ describe('policyToWorld', () => {
         prepareForWaitingJobs: true,
       },
     });
+    expect(world.stackConfig.scaling).toMatchObject({ policies: { scaleIn: { minIdleSec: 300 } } });
     expect(world.webhookLatencySec).toBe(2);
     expect(world.adjustments).toEqual([
-      'scaler.scaleIn.minIdleSec (300 s) has no stack option: the sandbox and the prediction drain idle instances without it',
       'fleet.maxSize 500 → 10: the most instances one machine runs',
       "fleet.warmPool.surplusRetentionSec (900 s) is the simulator's model of a pool that keeps surplus instances; AWS has no such setting: left out",
     ]);
     expect(world.predictionPolicy.scaler).toMatchObject({
-      scaleIn: { strategy: 'drain', order: 'longest-idle-first', minRunningTimeSec: 0 },
+      scaleIn: { strategy: 'drain', order: 'longest-idle-first', minRunningTimeSec: 0, minIdleSec: 300 },
     });
     expect(world.predictionPolicy.fleet.warmPool?.surplusRetentionSec).toBe(0);
+  });
+
+  it.each([
+    // 45 s at 60× is 0.75 real seconds: the sandbox deploys 1, so both sides drain after 60 world seconds.
+    [45, 60, 60, ['scaler.scaleIn.minIdleSec 45 s → 60 s: the sandbox deploys whole real seconds (1 s at 60×)']],
+    [45, 15, 45, []],
+    [100, 60, 120, ['scaler.scaleIn.minIdleSec 100 s → 120 s: the sandbox deploys whole real seconds (2 s at 60×)']],
+  ])(
+    'deploys scaleIn.minIdleSec %i s through scaling.policies at %i× and predicts the %i s the fleet waits',
+    (minIdleSec, timeScale, predictedSec, adjustments) => {
+      // Arrange
+      const input = POLICIES['elastic-ci'] as PolicyInput;
+      const policy = parsePolicy(
+        { ...input, scaler: { ...input.scaler, scaleIn: { strategy: 'drain', minIdleSec } } },
+        'idle-wait',
+      );
+
+      // Act
+      const world = policyToWorld(policy, 'default', timeScale);
+
+      // Assess
+      expect(world.stackConfig.scaling).toMatchObject({ policies: { scaleIn: { minIdleSec } } });
+      const deployed = renderStackConfig({ config: world.stackConfig }, timeScale).config;
+      const deployedSec = (deployed.scaling as { policies: { scaleIn: { minIdleSec: number } } }).policies.scaleIn
+        .minIdleSec;
+      expect(deployedSec * timeScale).toBe(predictedSec);
+      expect(world.predictionPolicy.scaler).toMatchObject({ scaleIn: { minIdleSec: predictedSec } });
+      expect(world.adjustments.filter((line) => line.includes('minIdleSec'))).toEqual(adjustments);
+    },
+  );
+
+  it('leaves scaling.policies out when the policy drains at once', () => {
+    const input = POLICIES['elastic-ci'] as PolicyInput;
+    const policy = parsePolicy({ ...input, scaler: { ...input.scaler, scaleIn: { strategy: 'drain' } } }, 'at-once');
+
+    const world = policyToWorld(policy, 'default', 60);
+
+    expect(world.stackConfig.scaling).not.toHaveProperty('policies');
+    expect(world.predictionPolicy.scaler).toMatchObject({ scaleIn: { strategy: 'drain' } });
+    expect(world.predictionPolicy.scaler.scaleIn).not.toHaveProperty('minIdleSec');
   });
 
   it('says the forecast and the learned waits are left out of both: the compressed world cannot feed their clocks', () => {
@@ -110,7 +151,7 @@ describe('policyToWorld', () => {
     );
 
     // Act
-    const world = policyToWorld(policy, 'default');
+    const world = policyToWorld(policy, 'default', 60);
 
     // Assess
     expect(world.adjustments).toEqual(
@@ -126,7 +167,7 @@ describe('policyToWorld', () => {
 
   it('refuses a policy whose scaler settings scaler-core rejects', () => {
     const policy = { ...preset('elastic-ci'), scaler: { scaleOutFactor: -1 } };
-    expect(() => policyToWorld(policy, 'default')).toThrow(PolicyConfigError);
+    expect(() => policyToWorld(policy, 'default', 60)).toThrow(PolicyConfigError);
   });
 });
 

@@ -1,4 +1,5 @@
 import { type DurationDistribution, type Policy, scalerConfigOf } from '@elastic-ci/simulator';
+import { scaledDurationSec } from '../world/world-config';
 
 /** The largest group one 2-core machine runs (one simulated agent and one lifecycled process per instance). */
 export const SANDBOX_MAX_SIZE = 10;
@@ -34,10 +35,11 @@ export function typicalSec(distribution: DurationDistribution): number {
  * Maps a simulator policy onto apps/infra's stack config: the scaler settings the stack passes to the agent-scaler,
  * the group sizes, the warm pool, the agents' idle exit, the scaler's schedule. Settings the stack has no option for
  * are left out of both the sandbox AND the prediction (listed in `adjustments`), and boot times become a fixed delay
- * in both, so measured and predicted figures describe the same world.
+ * in both, so measured and predicted figures describe the same world. `timeScale` (world seconds per real second) is
+ * the demo's speed: a duration the sandbox rounds to whole real seconds is predicted as deployed.
  * @throws PolicyConfigError when the policy's scaler settings are invalid (from scaler-core's schema).
  */
-export function policyToWorld(policy: Policy, queue: string): PolicyWorld {
+export function policyToWorld(policy: Policy, queue: string, timeScale: number): PolicyWorld {
   const config = scalerConfigOf(policy);
   const adjustments: string[] = [];
   const scaling: Record<string, unknown> = {};
@@ -68,10 +70,19 @@ export function policyToWorld(policy: Policy, queue: string): PolicyWorld {
     order: config.scaleIn.order,
     minRunningTimeSec: config.scaleIn.minRunningTimeSec,
   };
-  if (config.scaleIn.minIdleSec > 0) {
-    adjustments.push(
-      `scaler.scaleIn.minIdleSec (${config.scaleIn.minIdleSec} s) has no stack option: the sandbox and the prediction drain idle instances without it`,
-    );
+  const minIdleSec = config.scaleIn.minIdleSec;
+  if (minIdleSec > 0) {
+    // No typed stack option: it reaches the scaler through `scaling.policies` (SCALER_POLICIES), as the infra app's
+    // elastic-ci profile deploys it. The sandbox deploys whole real seconds, so the prediction drains after the idle
+    // time the fleet really waits (45 s at 60× is 1 real second: 60 world seconds).
+    scaling.policies = { scaleIn: { minIdleSec } };
+    const deployedSec = scaledDurationSec('minIdleSec', minIdleSec, timeScale) * timeScale;
+    (scaler.scaleIn as Record<string, unknown>).minIdleSec = deployedSec;
+    if (deployedSec !== minIdleSec) {
+      adjustments.push(
+        `scaler.scaleIn.minIdleSec ${minIdleSec} s → ${deployedSec} s: the sandbox deploys whole real seconds (${deployedSec / timeScale} s at ${timeScale}×)`,
+      );
+    }
   }
   const idle = config.idlePool;
   if (idle.idleCount > 0 || idle.idleScaleFactor > 0 || idle.periods.length > 0) {

@@ -304,7 +304,7 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
   }
   const say = options.json ? io.stderr : io.stdout;
   const inputs = loadDemoInputs(options, io);
-  const world = policyToWorld(inputs.policy, inputs.queue);
+  const world = policyToWorld(inputs.policy, inputs.queue, options.speed);
   const prediction = predict({
     trace: inputs.cut,
     policy: world.predictionPolicy,

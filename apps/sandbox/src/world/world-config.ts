@@ -87,6 +87,16 @@ export function mergeConfig(base: Readonly<Record<string, unknown>>, over: Reado
   return merged;
 }
 
+/**
+ * The real seconds the sandbox deploys for a world duration in a `…Sec` field named `key`: divided by the time scale,
+ * rounded to whole seconds, at least 1 and at least the product's minimum for that field. Times `timeScale`, this is
+ * the world duration the fleet actually runs with, which a prediction of the same world must use too.
+ */
+export function scaledDurationSec(key: string, worldSec: number, timeScale: number): number {
+  const minimum = Math.max(1, PRODUCT_MINIMUM_SEC[key] ?? 1);
+  return Math.max(minimum, Math.round(worldSec / timeScale));
+}
+
 function scaleDurations(
   value: Record<string, unknown>,
   timeScale: number,
@@ -100,8 +110,7 @@ function scaleDurations(
       scaled[key] = scaleDurations(inner, timeScale, field, clamped);
     } else if (typeof inner === 'number' && key.endsWith('Sec') && !REAL_TIME_FIELDS.has(key) && inner > 0) {
       const exact = inner / timeScale;
-      const minimum = Math.max(1, PRODUCT_MINIMUM_SEC[key] ?? 1);
-      const used = Math.max(minimum, Math.round(exact));
+      const used = scaledDurationSec(key, inner, timeScale);
       if (used > Math.max(1, Math.round(exact))) {
         clamped.push({ field, worldSec: inner, scaledSec: exact, usedSec: used });
       }
