@@ -42,6 +42,7 @@ describe('policyToWorld deployed', () => {
       order: predicted.scaleIn.order,
       minRunningTimeSec: predicted.scaleIn.minRunningTimeSec,
     });
+    // The preset drains after 45 s idle: 0.75 real seconds at 60×, deployed as 1, predicted as 60 world seconds.
     expect(predicted.scaleIn.minIdleSec).toBe(60);
     expect(deployed.scaleIn.minIdleSec * SPEED).toBe(predicted.scaleIn.minIdleSec);
     expect(deployed.warmPool).toMatchObject({
