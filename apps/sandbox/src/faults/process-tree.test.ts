@@ -6,12 +6,16 @@ describe('process tree', () => {
   it('finds grandchildren of a process and sees them gone once killed', async () => {
     const child = spawn('sh', ['-c', 'sleep 300 & sleep 300 & wait'], { stdio: 'ignore' });
     const pid = child.pid as number;
+    // Poll until both background children have exec'd `sleep`: a child caught between sh's fork and its exec still
+    // shows sh's command line, so three processes alone do not mean the tree is built (a flake under load).
+    const sleeping = (entries: ReturnType<typeof descendantsOf>) =>
+      entries.filter((entry) => entry.command === 'sleep 300').length;
     let descendants: ReturnType<typeof descendantsOf> = [];
-    for (let attempt = 0; attempt < 200 && descendants.length < 3; attempt += 1) {
+    for (let attempt = 0; attempt < 400 && sleeping(descendants) < 2; attempt += 1) {
       descendants = descendantsOf(process.pid, listProcesses()).filter(
         (entry) => entry.pid === pid || entry.ppid === pid,
       );
-      await new Promise((resolveTick) => setTimeout(resolveTick, 25));
+      if (sleeping(descendants) < 2) await new Promise((resolveTick) => setTimeout(resolveTick, 25));
     }
 
     expect(descendants.map((entry) => entry.command).sort()).toEqual([
