@@ -327,8 +327,10 @@ const CORE_OPTION_VARIABLES: Record<string, string> = {
   'warmPool.prepareForWaitingJobs': 'WARM_POOL_PREPARE_FOR_WAITING_JOBS',
 };
 
-/** `SCALER_POLICIES` may set only the structured policies that have no variable of their own. */
-/** The keys `SCALER_POLICIES` may hold (the infra app checks its `scalerPolicies` against this list). */
+/**
+ * The keys `SCALER_POLICIES` may hold: only the structured policies that have no variable of their own (the infra app
+ * checks its `scalerPolicies` against this list).
+ */
 export const POLICY_JSON_KEYS = [
   'overProvision',
   'idlePool',

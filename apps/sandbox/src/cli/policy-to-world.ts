@@ -65,19 +65,19 @@ export function policyToWorld(policy: Policy, queue: string, timeScale: number):
   scaling.scaleInStrategy = config.scaleIn.strategy;
   scaling.scaleInOrder = config.scaleIn.order;
   scaling.scaleInMinRunningTimeSec = config.scaleIn.minRunningTimeSec;
+  // No typed stack option: minIdleSec reaches the scaler through `scaling.policies` (SCALER_POLICIES), as the infra
+  // app's elastic-ci profile deploys it. The sandbox deploys whole real seconds, so the prediction drains after the
+  // idle time the fleet really waits (45 s at 60× is 1 real second: 60 world seconds).
+  const minIdleSec = config.scaleIn.minIdleSec;
+  const deployedSec = minIdleSec > 0 ? scaledDurationSec('minIdleSec', minIdleSec, timeScale) * timeScale : 0;
   scaler.scaleIn = {
     strategy: config.scaleIn.strategy,
     order: config.scaleIn.order,
     minRunningTimeSec: config.scaleIn.minRunningTimeSec,
+    ...(minIdleSec > 0 ? { minIdleSec: deployedSec } : {}),
   };
-  const minIdleSec = config.scaleIn.minIdleSec;
   if (minIdleSec > 0) {
-    // No typed stack option: it reaches the scaler through `scaling.policies` (SCALER_POLICIES), as the infra app's
-    // elastic-ci profile deploys it. The sandbox deploys whole real seconds, so the prediction drains after the idle
-    // time the fleet really waits (45 s at 60× is 1 real second: 60 world seconds).
     scaling.policies = { scaleIn: { minIdleSec } };
-    const deployedSec = scaledDurationSec('minIdleSec', minIdleSec, timeScale) * timeScale;
-    (scaler.scaleIn as Record<string, unknown>).minIdleSec = deployedSec;
     if (deployedSec !== minIdleSec) {
       adjustments.push(
         `scaler.scaleIn.minIdleSec ${minIdleSec} s → ${deployedSec} s: the sandbox deploys whole real seconds (${deployedSec / timeScale} s at ${timeScale}×)`,
