@@ -35,6 +35,11 @@ export class TraceParseError extends UsageError {
   }
 }
 
+/** Thrown when a Buildkite export cannot be imported: every problem is named by file, build, job and field. */
+export class BuildkiteExportError extends UsageError {
+  override readonly name: string = 'BuildkiteExportError';
+}
+
 /** Thrown when a policy (preset or file) has invalid settings: every bad field is named with its path. */
 export class PolicyConfigError extends UsageError {
   override readonly name: string = 'PolicyConfigError';

@@ -17,6 +17,7 @@ export {
 } from './distribution.js';
 export { formatDurationArg, parseDurationArg } from './duration-arg.js';
 export {
+  BuildkiteExportError,
   InvariantViolationError,
   PolicyConfigError,
   SimulatorError,
@@ -34,6 +35,13 @@ export {
   TRACE_SHAPES,
   type TraceShape,
 } from './generate.js';
+export {
+  type ImportedTrace,
+  type ImportSummary,
+  importBuildkiteBuilds,
+  mondayAtOrBefore,
+  queueOf,
+} from './import-buildkite.js';
 export { type Limit, type LimitOptions, limitOf } from './limit.js';
 export {
   type ControlConfig,

@@ -166,3 +166,87 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     expect(unknownBase.stderr).toContain('"extends" must name a preset; known policies: buildkite-default');
   });
 });
+
+describe('Function: runCli — import', () => {
+  const EXPORT = JSON.stringify([
+    {
+      id: 'build-1',
+      created_at: '2026-11-03T10:00:00Z',
+      env: { NPM_TOKEN: 'CANARY-npm-token-51c2' },
+      jobs: [
+        {
+          id: 'compile',
+          type: 'script',
+          command: 'make',
+          agent_query_rules: ['queue=default'],
+          runnable_at: '2026-11-03T10:00:01Z',
+          started_at: '2026-11-03T10:00:04Z',
+          finished_at: '2026-11-03T10:02:04Z',
+        },
+        { id: 'wait', type: 'waiter' },
+        {
+          id: 'unit',
+          type: 'script',
+          agent_query_rules: ['queue=default'],
+          runnable_at: '2026-11-03T10:02:05Z',
+          started_at: '2026-11-03T10:02:06Z',
+          finished_at: '2026-11-03T10:03:06Z',
+        },
+      ],
+    },
+  ]);
+  // Tuesday 10:00 UTC is 122,400 s after Monday 2026-11-02 00:00.
+  const TRACE_TEXT = [
+    '{"trace":"mine","start":"2026-11-02T00:00:00Z","spanSec":172800,"description":"imported from a Buildkite export: 1 build, 2 command jobs","jobs":2}',
+    '{"job":"compile","build":"build-1","queue":"default","createdAt":122400,"durationSec":120,"dependsOn":[]}',
+    '{"job":"unit","build":"build-1","queue":"default","createdAt":122400,"durationSec":60,"dependsOn":["compile"]}',
+    '',
+  ].join('\n');
+
+  it('prints the trace to stdout, or writes it with --out, and says what it kept on stderr', () => {
+    const printed = cli(['import', '--name', 'mine', 'builds.json'], { 'builds.json': EXPORT });
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toBe(TRACE_TEXT);
+    expect(printed.stderr).toBe(
+      'trace mine: 2 jobs from 1 build, queues default; never ran, left out: 0; created when they became runnable: 0\n',
+    );
+    const saved = cli(['import', '--name', 'mine', '-o', 'mine.jsonl', 'builds.json'], { 'builds.json': EXPORT });
+    expect(saved.code).toBe(0);
+    expect(saved.stdout).toBe('');
+    expect(saved.written['mine.jsonl']).toBe(TRACE_TEXT);
+    expect(saved.stderr).toMatch(/, written to mine\.jsonl\n$/);
+    for (const output of [printed.stdout, printed.stderr, saved.stderr]) expect(output).not.toContain('CANARY');
+  });
+
+  it('simulates the imported trace', () => {
+    const imported = cli(['import', '--name', 'mine', 'builds.json'], { 'builds.json': EXPORT });
+    const result = cli(['mine.jsonl', '--policy', 'elastic-ci'], { 'mine.jsonl': imported.stdout });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('trace mine: 2 jobs');
+  });
+
+  it.each([
+    [['import'], 'import needs at least one exported builds file'],
+    [['import', '--name', '', 'builds.json'], '--name must not be empty'],
+    [['import', '--format', 'csv', 'builds.json'], "Unknown option '--format'"],
+    [['import', 'missing.json'], 'cannot read missing.json'],
+  ])('exits 2 for %j with the problem and the usage line on stderr', (argv, problem) => {
+    const result = cli(argv, { 'builds.json': EXPORT });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(problem);
+    expect(result.stderr).toContain('Usage: elastic-ci-sim import [--name NAME] [--out FILE] BUILDS.json...');
+  });
+
+  it('exits 2 for a bad export with every problem named and no usage line, quoting nothing from the file', () => {
+    const result = cli(['import', 'builds.json'], {
+      'builds.json': JSON.stringify([{ id: 'b', created_at: 'CANARY-npm-token-51c2', jobs: [{ type: 'script' }] }]),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('2 problems in the Buildkite export');
+    expect(result.stderr).toContain('builds.json: build 1: field "created_at"');
+    expect(result.stderr).toContain('builds.json: build 1, job 1: field "id"');
+    expect(result.stderr).not.toContain('Usage:');
+    expect(result.stderr).not.toContain('CANARY');
+  });
+});

@@ -6,6 +6,7 @@ import { chooseQueue, comparePolicies } from './compare.js';
 import { parseDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
 import { checkGenerateOptions, generateTrace, TRACE_SHAPES, type TraceShape } from './generate.js';
+import { countOf, importBuildkiteBuilds } from './import-buildkite.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
 import { buildReport, formatReport } from './report.js';
 import { type ReadTextFile, resolvePolicy } from './resolve-policy.js';
@@ -28,8 +29,11 @@ export function bundledTracePath(): string {
 
 export const GENERATE_USAGE = `Usage: elastic-ci-sim generate --shape ${TRACE_SHAPES.join('|')} [--days N] [--seed N] [--out FILE]`;
 
+export const IMPORT_USAGE = 'Usage: elastic-ci-sim import [--name NAME] [--out FILE] BUILDS.json...';
+
 export const USAGE = `Usage: elastic-ci-sim [options] [TRACE.jsonl]
        ${GENERATE_USAGE.slice('Usage: '.length)}
+       ${IMPORT_USAGE.slice('Usage: '.length)}
 
 Simulates a CI agent fleet under each scaling policy on the same trace and prints job wait and fleet cost side by
 side. Without TRACE, the bundled steady-trickle trace (one day, ~700 jobs) is used.
@@ -56,6 +60,10 @@ Options:
 generate writes a synthetic trace in the same format (deterministic per seed; default 3 days from a Monday, seed 1,
 to stdout): nightly-burst (hundreds of long jobs every night at 02:00 UTC + light daytime load), release-storm
 (irregular large fan-outs with dependencies), follow-the-sun (load moving across three time zones, never quiet).
+
+import turns builds exported from Buildkite's REST API (pages of GET /v2/organizations/{org}/builds, each a JSON
+array with the jobs embedded) into a trace of your own workload (to stdout, or FILE); only ids, queues and timings
+are kept.
 
 Exit codes: 0 done, 1 internal error, 2 bad usage or bad input (trace, policy file).`;
 
@@ -107,6 +115,58 @@ function runGenerate(argv: readonly string[], io: CliIo): void {
   );
 }
 
+function runImport(argv: readonly string[], io: CliIo): void {
+  let parsed: { values: { name?: string; out?: string; help?: boolean }; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        name: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(`${IMPORT_USAGE}\n`);
+    return;
+  }
+  if (positionals.length === 0) throw new UsageError('import needs at least one exported builds file');
+  const name = values.name ?? 'imported';
+  if (name.trim() === '') throw new UsageError('--name must not be empty');
+  const sources = positionals.map((path) => {
+    try {
+      return { name: path, text: io.readTextFile(path) };
+    } catch (error) {
+      throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    }
+  });
+  const { text, summary } = importBuildkiteBuilds(sources, name);
+  const described =
+    `trace ${name}: ${countOf(summary.jobs, 'job')} from ${countOf(summary.builds, 'build')}, queues ${summary.queues.join(', ')}` +
+    `; never ran, left out: ${summary.notRun}; created when they became runnable: ${summary.createdWhenRunnable}`;
+  if (values.out === undefined) {
+    io.stdout(text);
+    io.stderr(`${described}\n`);
+    return;
+  }
+  try {
+    io.writeTextFile(values.out, text);
+  } catch (error) {
+    throw new UsageError(`cannot write ${values.out}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  io.stderr(`${described}, written to ${values.out}\n`);
+}
+
 function parseNonNegativeInteger(value: string, option: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(`${option} must be a non-negative integer, got "${value}"`);
@@ -133,6 +193,10 @@ function parsePositive(value: string, option: string): number {
 function run(argv: readonly string[], io: CliIo): void {
   if (argv[0] === 'generate') {
     runGenerate(argv.slice(1), io);
+    return;
+  }
+  if (argv[0] === 'import') {
+    runImport(argv.slice(1), io);
     return;
   }
   let parsed: ReturnType<typeof parseCliArgs>;
@@ -276,7 +340,8 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       io.stderr(`elastic-ci-sim: ${error.message}\n`);
       // Bad files explain themselves; a bad command line also points at the help.
       if (error.name === 'UsageError') {
-        io.stderr(argv[0] === 'generate' ? `${GENERATE_USAGE}\n` : "Run 'elastic-ci-sim --help' for usage.\n");
+        const usage = argv[0] === 'generate' ? GENERATE_USAGE : argv[0] === 'import' ? IMPORT_USAGE : undefined;
+        io.stderr(usage === undefined ? "Run 'elastic-ci-sim --help' for usage.\n" : `${usage}\n`);
       }
       return 2;
     }
