@@ -2,8 +2,10 @@
 // What matching `buildkite-tuned-include-waiting`'s p95 wait costs at the least on a trace with jobs behind a step,
 // for a policy that cannot tell when one build's step will end (issue 15's one target not met: monorepo-fanout). The
 // idle it forces comes from `readyBound` (the best single bring-up age, chosen with hindsight); everything else is
-// bounded below by the limit (`limitOf`) with every bring-up a warm resume and stopped volumes free. The script
-// compares that sum with the cheapest Buildkite variant, and shows where elastic-ci stands.
+// bounded below by the limit (`limitOf`) with every bring-up a warm resume and stopped volumes free. A second, tighter
+// floor prices what a pool costs: an instance resumes only if one was freed earlier and stopped, paying its volume
+// meanwhile, or a new one boots cold; the agents for jobs behind a step are up from that same age on. The script
+// compares both with the cheapest Buildkite variant, and shows where elastic-ci stands.
 // Usage: node packages/simulator/bench/fanout-ready-bound.mjs [TRACE] [--seed N]   (after `pnpm build`)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +52,7 @@ const cheapest = variants
 // The physics every policy runs with: the medians of the elastic-ci preset's fleet.
 const fleet = resolvePolicy('elastic-ci', readPolicy).fleet;
 const bringUpSec = medianOf(fleet.warmPool.resumeSec) + medianOf(fleet.agentRegistrationSec);
+const coldBringUpSec = medianOf(fleet.bootSec) + medianOf(fleet.agentRegistrationSec);
 const { pricePerInstanceHour, volumeCostPerInstanceHour } = fleet;
 
 const bound = readyBound(trace, { queue, onTimeWaitSec: targetWaitSec, bringUpSec, lateShare: 0.05 });
@@ -58,6 +61,14 @@ if (bound === undefined) {
   process.exit(2);
 }
 const everythingElse = limitOf(trace, { queue, bringUpSec, pricePerInstanceHour, volumeCostPerInstanceHour });
+const withPool = limitOf(trace, {
+  queue,
+  bringUpSec,
+  coldBringUpSec,
+  idleBeforeStartSec: bound.idleBeforeReleaseSec,
+  pricePerInstanceHour,
+  volumeCostPerInstanceHour,
+});
 // Idle agents pay compute; their volume would be paid stopped too, and the limit above counts no stopped volume.
 const idleCost = bound.idleAgentHours * pricePerInstanceHour;
 const total = everythingElse.cost + idleCost;
@@ -78,6 +89,9 @@ console.log(
 );
 console.log(
   `floor: the limit with every bring-up a ${bringUpSec} s resume ${money(everythingElse.cost)} + that idle ${money(idleCost)} = ${money(total)} (${(total / cheapest.cost).toFixed(2)}× ${cheapest.name}); ${money(cheapest.cost - total)} left for all other overhead`,
+);
+console.log(
+  `floor with the pool priced (a resume needs an instance freed earlier and pays its volume while stopped, else a ${coldBringUpSec} s cold boot; the same idle before releases): ${money(withPool.cost)} (${(withPool.cost / cheapest.cost).toFixed(2)}× ${cheapest.name}); ${money(cheapest.cost - withPool.cost)} left for all other overhead`,
 );
 console.log(
   `elastic-ci: p95 ${elasticCi.waitSec.p95.toFixed(1)} s at ${money(elasticCi.cost.total)} = the limit ${money(everythingElse.cost)} + ${money(elasticCi.cost.total - everythingElse.cost)} of overhead`,

@@ -46,6 +46,52 @@ describe('Function: limitOf', () => {
     expect(paidSec(long)).toBeCloseTo(2 * (110 + 100), 9);
   });
 
+  it('with a cold boot given, keeps, stops and resumes, or boots, whichever costs least, paying stopped volume', () => {
+    const options = { queue: 'default', bringUpSec: 35, coldBringUpSec: 110, ...PRICES };
+    const runningRate = PRICES.pricePerInstanceHour + PRICES.volumeCostPerInstanceHour;
+    const twoJobs = (secondAt: number) =>
+      limitOf(
+        traceOf([
+          { id: 'a', at: 0, duration: 100 },
+          { id: 'b', at: secondAt, duration: 100 },
+        ]),
+        options,
+      );
+    // 30 s gap: idling (30 × 0.1974) beats a resume (35 × 0.1974). a boots cold: 110 + 100; b: 30 + 100.
+    const kept = twoJobs(130);
+    expect(kept.instanceHours * 3600).toBeCloseTo(110 + 100 + 30 + 100, 9);
+    expect(kept.stoppedInstanceHours).toBe(0);
+    // 300 s gap: stopped 265 s (× 0.0274) + a 35 s resume beats idling and a 110 s boot.
+    const resumed = twoJobs(400);
+    expect(resumed.instanceHours * 3600).toBeCloseTo(110 + 100 + 35 + 100, 9);
+    expect(resumed.stoppedInstanceHours * 3600).toBeCloseTo(265, 9);
+    expect(resumed.cost).toBeCloseTo((345 / 3600) * runningRate + (265 / 3600) * PRICES.volumeCostPerInstanceHour, 12);
+    // 900 s gap: 865 s stopped costs more than booting anew (the break-even is a 575 s gap).
+    const booted = twoJobs(1000);
+    expect(booted.instanceHours * 3600).toBeCloseTo(2 * (110 + 100), 9);
+    expect(booted.stoppedInstanceHours).toBe(0);
+  });
+
+  it("charges the idle a job's agent must be up before it starts, measuring the slot kept or brought up to it", () => {
+    const idleOf = (jobs: readonly JobSpec[], idle: number[]) =>
+      limitOf(traceOf(jobs), { queue: 'default', bringUpSec: 35, ...PRICES, idleBeforeStartSec: idle }).instanceHours *
+      3600;
+    // b is released when a ends at 100 s; its agent was up 40 s earlier. a's slot takes b at 100 s, the one brought up
+    // for b idled 60–100 s: 35 + 100 for a, 40 + 50 for b.
+    const released = [
+      { id: 'a', at: 0, duration: 100 },
+      { id: 'b', at: 0, duration: 50, dependsOn: ['a'] },
+    ];
+    expect(idleOf(released, [0, 40])).toBeCloseTo(35 + 100 + 40 + 50, 9);
+    expect(idleOf(released, [0, 0])).toBeCloseTo(35 + 100 + 50, 9);
+    // d must be up from 400 s; c's slot, free since 10 s, is further than a bring-up: a new one from 365 s.
+    const apart = [
+      { id: 'c', at: 0, duration: 10 },
+      { id: 'd', at: 500, duration: 10 },
+    ];
+    expect(idleOf(apart, [0, 100])).toBeCloseTo(35 + 10 + 135 + 10, 9);
+  });
+
   it('counts only jobs and capacity from the measured window on', () => {
     const jobs = [
       { id: 'before', at: 0, duration: 100 },

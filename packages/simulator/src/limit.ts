@@ -10,6 +10,18 @@ export interface LimitOptions {
   readonly volumeCostPerInstanceHour: number;
   /** Count only jobs created from then on, and capacity from then on (as `--measure-from`). @default 0 */
   readonly measureFromSec?: number;
+  /**
+   * With it, a bring-up of `bringUpSec` (a warm resume) needs an instance freed earlier, which pays its volume while
+   * stopped; a start without one, or for which that costs more, boots a new instance in `coldBringUpSec`. Without
+   * it, every bring-up takes `bringUpSec` and stopped instances cost nothing.
+   */
+  readonly coldBringUpSec?: number;
+  /**
+   * Per job of the trace (by index): seconds its agent must be up and idle before the job starts — what a policy
+   * that cannot tell when a step ends pays to be ready for the jobs behind it (`readyBound`'s
+   * `idleBeforeReleaseSec`). The slot kept or brought up for the job is measured to the start of that idle.
+   */
+  readonly idleBeforeStartSec?: readonly number[];
 }
 
 /** What no scaling policy can beat on a trace: every job waits 0 s and capacity exists only to run jobs. */
@@ -23,6 +35,8 @@ export interface Limit {
    * slot, divided by the agents per instance.
    */
   readonly instanceHours: number;
+  /** Hours freed instances spent stopped before a warm resume (0 without `coldBringUpSec`). */
+  readonly stoppedInstanceHours: number;
   readonly cost: number;
 }
 
@@ -52,7 +66,11 @@ export function limitOf(trace: Trace, options: LimitOptions): Limit {
   // Slots freed, as a stack: the most recently freed on top.
   const freedAt: number[] = [];
   let paidSec = 0;
+  let stoppedSec = 0;
   let busySec = 0;
+  const { bringUpSec, coldBringUpSec } = options;
+  const compute = options.pricePerInstanceHour;
+  const volume = options.volumeCostPerInstanceHour;
   let jobs = 0;
   // Without a window, a bring-up before t = 0 counts too: a job at t = 0 still needs its agent booted.
   const windowStart = measureFromSec > 0 ? measureFromSec : Number.NEGATIVE_INFINITY;
@@ -74,11 +92,31 @@ export function limitOf(trace: Trace, options: LimitOptions): Limit {
       if (job.createdAtSec >= measureFromSec) jobs += 1;
       busySec += measured(now, now + job.durationSec);
       const lastFreed = freedAt.length > 0 ? (freedAt[freedAt.length - 1] as number) : undefined;
-      if (lastFreed !== undefined && now - lastFreed <= options.bringUpSec) {
-        freedAt.pop();
-        paidSec += measured(lastFreed, now);
+      // The agent must be up from `readyAt`; a slot freed after it took over from one brought up for the job.
+      const readyAt = now - (options.idleBeforeStartSec?.[next.payload.index] ?? 0);
+      const gapSec = lastFreed === undefined ? Number.POSITIVE_INFINITY : Math.max(0, readyAt - lastFreed);
+      if (coldBringUpSec === undefined) {
+        if (gapSec <= bringUpSec) {
+          freedAt.pop();
+          paidSec += measured(Math.min(lastFreed as number, readyAt), now);
+        } else {
+          paidSec += measured(readyAt - bringUpSec, now);
+        }
       } else {
-        paidSec += measured(now - options.bringUpSec, now);
+        // In running-second equivalents: kept idle, stopped then resumed, or a new instance booted.
+        const keep = gapSec * (compute + volume);
+        const resume = Math.max(0, gapSec - bringUpSec) * volume + bringUpSec * (compute + volume);
+        const boot = coldBringUpSec * (compute + volume);
+        if (keep <= resume && keep <= boot) {
+          freedAt.pop();
+          paidSec += measured(Math.min(lastFreed as number, readyAt), now);
+        } else if (resume <= boot) {
+          freedAt.pop();
+          stoppedSec += measured(lastFreed as number, readyAt - bringUpSec);
+          paidSec += measured(readyAt - bringUpSec, now);
+        } else {
+          paidSec += measured(readyAt - coldBringUpSec, now);
+        }
       }
       paidSec += measured(now, now + job.durationSec);
       continue;
@@ -91,11 +129,13 @@ export function limitOf(trace: Trace, options: LimitOptions): Limit {
   }
   const perInstance = options.agentsPerInstance ?? 1;
   const instanceHours = paidSec / 3600 / perInstance;
+  const stoppedInstanceHours = stoppedSec / 3600 / perInstance;
   return {
     jobs,
     waitP95Sec: 0,
     busyInstanceHours: busySec / 3600 / perInstance,
     instanceHours,
-    cost: instanceHours * (options.pricePerInstanceHour + options.volumeCostPerInstanceHour),
+    stoppedInstanceHours,
+    cost: instanceHours * (compute + volume) + stoppedInstanceHours * volume,
   };
 }

@@ -41,6 +41,8 @@ describe('Function: readyBound', () => {
     });
     // The 300 s jobs' agents are up 320 s after creation (no idle); the 500 s ones idle 180 s each.
     expect((bound?.idleAgentHours ?? 0) * 3600).toBeCloseTo(2 * 180, 9);
+    // Per job in trace order: the steps and the late 100 s jobs idle nothing.
+    expect(bound?.idleBeforeReleaseSec).toEqual([0, 0, 0, 0, 0, 0, 0, 180, 180]);
 
     // None late: every cohort's agents start by 85 s and idle until their release.
     const strict = readyBound(trace, { ...OPTIONS, lateShare: 0 });

@@ -25,6 +25,11 @@ export interface ReadyBound {
   readonly allowedLateJobs: number;
   /** Agent-hours the on-time jobs' agents idle between their bring-up and their job's release. */
   readonly idleAgentHours: number;
+  /**
+   * Per job of the trace (by index): seconds its agent idles before the job's release at that bring-up age; 0 for a
+   * job of another queue, one with no step ahead of it, or a late one. What `limitOf`'s `idleBeforeStartSec` takes.
+   */
+  readonly idleBeforeReleaseSec: readonly number[];
 }
 
 /**
@@ -50,10 +55,10 @@ export function readyBound(trace: Trace, options: ReadyBoundOptions): ReadyBound
   };
   for (let index = 0; index < trace.jobs.length; index++) finishOf(index);
   const queueJobs = trace.jobs.filter((job) => job.queue === options.queue);
+  const dependent = (job: TraceJob) => job.queue === options.queue && job.dependsOn.length > 0;
+  const afterSecOf = (index: number) => (releaseAt[index] as number) - (trace.jobs[index] as TraceJob).createdAtSec;
   const releaseAfterSec = trace.jobs
-    .map((job, index) => ({ job, afterSec: (releaseAt[index] as number) - job.createdAtSec }))
-    .filter(({ job }) => job.queue === options.queue && job.dependsOn.length > 0)
-    .map(({ afterSec }) => afterSec)
+    .flatMap((job, index) => (dependent(job) ? [afterSecOf(index)] : []))
     .sort((a, b) => a - b);
   if (releaseAfterSec.length === 0) return undefined;
   const allowedLateJobs = Math.floor(options.lateShare * queueJobs.length);
@@ -64,10 +69,17 @@ export function readyBound(trace: Trace, options: ReadyBoundOptions): ReadyBound
   const bringUpAgeSec = latestStart(releaseAfterSec[Math.min(allowedLateJobs, releaseAfterSec.length - 1)] as number);
   let lateJobs = 0;
   let idleSec = 0;
-  for (const afterSec of releaseAfterSec) {
-    if (latestStart(afterSec) < bringUpAgeSec) lateJobs += 1;
-    else idleSec += Math.max(0, afterSec - bringUpAgeSec - options.bringUpSec);
-  }
+  const idleBeforeReleaseSec = trace.jobs.map((job, index) => {
+    if (!dependent(job)) return 0;
+    const afterSec = afterSecOf(index);
+    if (latestStart(afterSec) < bringUpAgeSec) {
+      lateJobs += 1;
+      return 0;
+    }
+    const idle = Math.max(0, afterSec - bringUpAgeSec - options.bringUpSec);
+    idleSec += idle;
+    return idle;
+  });
   return {
     jobs: queueJobs.length,
     dependentJobs: releaseAfterSec.length,
@@ -76,5 +88,6 @@ export function readyBound(trace: Trace, options: ReadyBoundOptions): ReadyBound
     lateJobs,
     allowedLateJobs,
     idleAgentHours: idleSec / 3600,
+    idleBeforeReleaseSec,
   };
 }
