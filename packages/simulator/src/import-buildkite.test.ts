@@ -207,6 +207,7 @@ describe('Function: importBuildkiteBuilds', () => {
       { id: 'ok', created_at: CANARY, jobs: [] },
       { id: 'b2', created_at: t('09:00:00.000'), jobs: [{ id: 'j', type: 'script', started_at: CANARY }] },
       { created_at: t('09:00:00.000') },
+      7,
     ];
     const attempt = () =>
       importBuildkiteBuilds(
@@ -226,7 +227,8 @@ describe('Function: importBuildkiteBuilds', () => {
       }
       return '';
     })();
-    expect(message).toContain('5 problems in the Buildkite export');
+    expect(message).toContain('6 problems in the Buildkite export');
+    expect(message).toContain('bad.json: build 4: Invalid input: expected object, received number');
     expect(message).toContain('bad.json: build 1: field "created_at"');
     expect(message).toContain('bad.json: build 2, job 1: field "started_at"');
     expect(message).toContain('bad.json: build 3: field "id"');

@@ -93,9 +93,16 @@ export function mondayAtOrBefore(epochMs: number): number {
   return dayStart - daysSinceMonday * DAY_SEC * MS_PER_SEC;
 }
 
-/** Where a problem is, without quoting the value (exports carry secrets). */
+/**
+ * Where a problem is and what was expected. zod's messages name the expected type or format and at most the type
+ * received, never the value (exports carry secrets; a test holds a canary to that).
+ */
 function issuesOf(error: z.ZodError, where: string): string[] {
-  return error.issues.map((issue) => `${where}: field "${issue.path.join('.')}": ${issue.code.replace(/_/g, ' ')}`);
+  return error.issues.map((issue) =>
+    issue.path.length === 0
+      ? `${where}: ${issue.message}`
+      : `${where}: field "${issue.path.join('.')}": ${issue.message}`,
+  );
 }
 
 const tenth = (value: number): number => Math.round(value * 10) / 10;
@@ -108,7 +115,7 @@ export function countOf(count: number, noun: string): string {
 /**
  * Imports builds from one or more export files (`sources`: name and text, each a JSON array of builds as the REST
  * API returns them). Builds listed twice (overlapping pages) count once. Every problem in every file is collected
- * and thrown as one `UsageError` naming the file, the build's position and the field.
+ * and thrown as one `BuildkiteExportError` naming the file, the build's position, the job's and the field.
  */
 export function importBuildkiteBuilds(
   sources: readonly { readonly name: string; readonly text: string }[],
