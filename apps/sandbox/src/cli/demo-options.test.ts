@@ -8,6 +8,7 @@ describe('parseDemoOptions', () => {
       policy: 'elastic-ci',
       speed: 60,
       durationSec: 3600,
+      fromSec: 0,
       queue: undefined,
       seed: 1,
       chartPath: DEMO_DEFAULTS.chart,
@@ -27,6 +28,8 @@ describe('parseDemoOptions', () => {
         '30',
         '--duration',
         '2h',
+        '--from',
+        '32h40m',
         '--queue',
         'q',
         '--seed',
@@ -44,6 +47,7 @@ describe('parseDemoOptions', () => {
       policy: 'p.json',
       speed: 30,
       durationSec: 7200,
+      fromSec: 117_600,
       queue: 'q',
       seed: 7,
       chartPath: 'out.html',
@@ -61,7 +65,19 @@ describe('parseDemoOptions', () => {
     // Act
     let error: unknown;
     try {
-      parseDemoOptions(['--speed', 'fast', '--duration', '2d', '--chart', 'x.png', '--bogus', 'extra', '--seed=-1']);
+      parseDemoOptions([
+        '--speed',
+        'fast',
+        '--duration',
+        '2d',
+        '--from',
+        'tuesday',
+        '--chart',
+        'x.png',
+        '--bogus',
+        'extra',
+        '--seed=-1',
+      ]);
     } catch (caught) {
       error = caught;
     }
@@ -74,6 +90,7 @@ describe('parseDemoOptions', () => {
       '--speed must be a number of world seconds per real second in (0, 600], e.g. 60; got "fast"',
     );
     expect(message).toContain('--duration: "2d" is not a duration');
+    expect(message).toContain('--from: "tuesday" is not a duration');
     expect(message).toContain('--chart must name a .svg or .html file');
     expect(message).toContain('--bogus: unknown option (see --help)');
     expect(message).toContain('--seed must be a non-negative integer');
@@ -86,6 +103,10 @@ describe('parseDemoOptions', () => {
       );
     }
     expect(parseDemoOptions(['--moto-port', '65535'])?.motoPort).toBe(65_535);
+  });
+
+  it('takes the start of the trace as --from 0', () => {
+    expect(parseDemoOptions(['--from', '0'])?.fromSec).toBe(0);
   });
 
   it('says an option needs a value', () => {

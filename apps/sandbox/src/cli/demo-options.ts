@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { DurationFormatError, parseWorldDuration } from '../replay/world-duration';
+import { DurationFormatError, parseWorldDuration, parseWorldOffset } from '../replay/world-duration';
 
 /**
  * Defaults that keep `make demo` within 3 minutes on a loaded 2-core machine: the first hour of the bundled
@@ -31,7 +31,9 @@ Options:
   --trace FILE          JSONL trace (default: the simulator's bundled steady-trickle)
   --policy NAME|FILE    simulator preset or JSON policy file (default: ${DEMO_DEFAULTS.policy})
   --speed X             world seconds per real second, 0 < X ≤ ${MAX_SPEED} (default: ${DEMO_DEFAULTS.speed})
-  --duration D          replay the first D of the trace: 90m, 2h, 1h30m, 5400 (default: ${DEMO_DEFAULTS.duration})
+  --duration D          replay D of the trace: 90m, 2h, 1h30m, 5400 (default: ${DEMO_DEFAULTS.duration})
+  --from T              start the replay T into the trace, e.g. 32h40m for an imported week whose first build
+                        comes on Tuesday morning (default: 0, its start)
   --queue NAME          the trace's queue the fleet serves (default: the trace's only queue)
   --seed N              seed of the simulator's prediction (default: ${DEMO_DEFAULTS.seed})
   --chart FILE          measured-vs-predicted chart, .svg or .html (default: ${DEMO_DEFAULTS.chart})
@@ -49,6 +51,8 @@ export interface DemoOptions {
   readonly policy: string;
   readonly speed: number;
   readonly durationSec: number;
+  /** Where in the trace the replayed window starts (world seconds). */
+  readonly fromSec: number;
   readonly queue: string | undefined;
   readonly seed: number;
   readonly chartPath: string;
@@ -93,6 +97,17 @@ const optionsSchema = z.strictObject({
       }
     })
     .optional(),
+  from: text('from', '32h40m')
+    .transform((value, context) => {
+      try {
+        return parseWorldOffset(value);
+      } catch (error) {
+        if (!(error instanceof DurationFormatError)) throw error;
+        context.addIssue({ code: 'custom', message: `--from: ${error.message}` });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   queue: text('queue', 'default').optional(),
   seed: text('seed', '1').regex(/^\d+$/, '--seed must be a non-negative integer, e.g. 1').transform(Number).optional(),
   chart: text('chart', 'demo.svg')
@@ -128,6 +143,7 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions | undefin
       policy: { type: 'string' },
       speed: { type: 'string' },
       duration: { type: 'string' },
+      from: { type: 'string' },
       queue: { type: 'string' },
       seed: { type: 'string' },
       chart: { type: 'string' },
@@ -150,6 +166,7 @@ export function parseDemoOptions(argv: readonly string[]): DemoOptions | undefin
     policy: parsed.policy,
     speed: parsed.speed ?? DEMO_DEFAULTS.speed,
     durationSec: parsed.duration ?? parseWorldDuration(DEMO_DEFAULTS.duration),
+    fromSec: parsed.from ?? 0,
     queue: parsed.queue,
     seed: parsed.seed ?? DEMO_DEFAULTS.seed,
     chartPath: parsed.chart ?? DEMO_DEFAULTS.chart,

@@ -305,6 +305,19 @@ describe('runDemo', () => {
     const world = fakeWorld();
     const { demoIo, err } = io(world, FILES);
     expect(await runDemo(['--policy', 'tiny.json', '--duration', '10s'], demoIo)).toBe(2);
-    expect(err.join('')).toContain('has no job for queue "default": give a longer --duration');
+    expect(err.join('')).toContain(
+      'the first 10s of trace three has no job for queue "default": its first job for the queue comes at 10s: give a longer --duration or --from 10s',
+    );
+  });
+
+  it("exits 2 when the window ends before the queue's first job, naming the --from that reaches it", async () => {
+    const world = fakeWorld();
+    const { demoIo, err } = io(world, FILES);
+    // The trace's first job is created 10 s in.
+    expect(await runDemo(['--policy', 'tiny.json', '--duration', '5s', '--from', '2s'], demoIo)).toBe(2);
+    expect(err.join('')).toContain(
+      'the 5s from 2s of trace three has no job for queue "default": its first job for the queue comes at 10s: give a longer --duration or --from 10s',
+    );
+    expect(world.startSandbox).not.toHaveBeenCalled();
   });
 });

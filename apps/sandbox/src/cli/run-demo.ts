@@ -13,7 +13,7 @@ import { cutTrace } from '../replay/cut-trace';
 import { createWebhookForwarder, pingWebhookBody, type SignWebhook } from '../replay/job-scheduled-webhook';
 import { planReplay } from '../replay/replay-plan';
 import { runReplay } from '../replay/replayer';
-import { formatWorldDuration } from '../replay/world-duration';
+import { formatWorldDuration, formatWorldWindow } from '../replay/world-duration';
 import { renderComparisonChart } from '../report/comparison-chart';
 import { buildDemoReport, formatDemoReport } from '../report/demo-report';
 import { measureRun, waitsSoFar } from '../report/measure';
@@ -58,13 +58,21 @@ const TERMINAL_STATES = new Set(['finished', 'canceled', 'lost']);
 interface LoadedInputs {
   readonly trace: Trace;
   readonly cut: Trace;
+  /** Where in the trace the cut starts (world seconds). */
+  readonly fromSec: number;
   readonly queue: string;
   readonly policy: Policy;
 }
 
 /** Reads and checks the trace and policy with the simulator's own parsers; every failure is a `DemoInputError`. */
 export function loadDemoInputs(
-  options: { tracePath: string | undefined; policy: string; durationSec: number; queue: string | undefined },
+  options: {
+    tracePath: string | undefined;
+    policy: string;
+    durationSec: number;
+    fromSec: number;
+    queue: string | undefined;
+  },
   io: Pick<DemoIo, 'readTextFile' | 'bundledTracePath'>,
 ): LoadedInputs {
   const tracePath = options.tracePath ?? io.bundledTracePath;
@@ -101,14 +109,19 @@ export function loadDemoInputs(
   if (problems.length > 0 || trace === undefined || policy === undefined || queue === undefined) {
     throw new DemoInputError(problems.join('\n'));
   }
-  const cut = cutTrace(trace, options.durationSec);
+  const cut = cutTrace(trace, options.durationSec, options.fromSec);
   const jobs = cut.jobs.filter((job) => job.queue === queue).length;
   if (jobs === 0) {
+    const firstSec = Math.min(...trace.jobs.filter((job) => job.queue === queue).map((job) => job.createdAtSec));
+    const hint =
+      firstSec >= options.fromSec + options.durationSec
+        ? `its first job for the queue comes at ${formatWorldDuration(firstSec)}: give a longer --duration or --from ${formatWorldDuration(Math.floor(firstSec))}`
+        : 'give a longer --duration or another --from';
     throw new DemoInputError(
-      `the first ${formatWorldDuration(options.durationSec)} of trace ${trace.name} has no job for queue "${queue}": give a longer --duration`,
+      `the ${formatWorldWindow(options.fromSec, options.durationSec)} of trace ${trace.name} has no job for queue "${queue}": ${hint}`,
     );
   }
-  return { trace, cut, queue, policy };
+  return { trace, cut, fromSec: options.fromSec, queue, policy };
 }
 
 function toRecordedJob(job: ReturnType<DemoSandbox['jobs']>[number], startSec: number): RecordedJob {
@@ -260,6 +273,7 @@ async function replayAndRecord(
       name: cut.name,
       jobs: queueJobIds.size,
       cutSec: cut.spanSec,
+      fromSec: inputs.fromSec,
       startEpochMs: cut.startEpochMs,
     },
     queue,
@@ -313,7 +327,7 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
   });
   const jobs = inputs.cut.jobs.filter((job) => job.queue === inputs.queue).length;
   say(
-    `demo: trace ${inputs.trace.name}, first ${formatWorldDuration(options.durationSec)} (${jobs} jobs), policy ${inputs.policy.name}, ${options.speed}× (≈${Math.ceil(options.durationSec / options.speed)} s of replay)\n`,
+    `demo: trace ${inputs.trace.name}, ${formatWorldWindow(options.fromSec, options.durationSec)} (${jobs} jobs), policy ${inputs.policy.name}, ${options.speed}× (≈${Math.ceil(options.durationSec / options.speed)} s of replay)\n`,
   );
   for (const adjustment of world.adjustments) say(`demo: policy as deployed: ${adjustment}\n`);
   say('demo: starting the sandbox (moto, the Buildkite API stand-in, the fleet from the synthesized template)…\n');

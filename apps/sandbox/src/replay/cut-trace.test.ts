@@ -43,6 +43,21 @@ describe('cutTrace', () => {
     expect(cut.queues).toEqual(['q']);
   });
 
+  it('cuts a window from later in the trace, shifting its jobs and wall clock to start at t = 0', () => {
+    // Act: 1799 s to 3599 s.
+    const cut = cutTrace(parseTrace(TRACE), 1800, 1799);
+
+    // Assess: c at 1799 and d at 1800 are in; a, b (0 s) and e, f (3600 s) are not.
+    expect(cut.jobs.map((job) => [job.id, job.createdAtSec])).toEqual([
+      ['c', 0],
+      ['d', 1],
+    ]);
+    expect(cut.startEpochMs).toBe(Date.parse('2026-11-02T00:00:00Z') + 1_799_000);
+    expect(cut.spanSec).toBe(1800);
+    // Up to the end of the trace only: 7200 − 6000 s left.
+    expect(cutTrace(parseTrace(TRACE), 3600, 6000).spanSec).toBe(1200);
+  });
+
   it('keeps the whole trace when the cut is longer than it', () => {
     const cut = cutTrace(parseTrace(TRACE), 86_400);
     expect(cut.jobs).toHaveLength(6);

@@ -33,28 +33,32 @@ const traceText = fc
   );
 
 describe('cutTrace and planReplay', () => {
-  it('keep only jobs created before the cut, whose dependencies are all kept, and add each after its dependencies', () => {
+  it('keep only jobs created in the window, whose dependencies are all kept, and add each after its dependencies', () => {
     fc.assert(
-      fc.property(traceText, fc.integer({ min: 1, max: 7200 }), (text, cutSec) => {
+      fc.property(traceText, fc.integer({ min: 1, max: 7200 }), fc.nat(3600), (text, cutSec, fromSec) => {
         // Arrange
         const trace = parseTrace(text);
 
         // Act
-        const cut = cutTrace(trace, cutSec);
+        const cut = cutTrace(trace, cutSec, fromSec);
         const plan = planReplay(cut);
 
         // Assess
         const kept = new Set(cut.jobs.map((job) => job.id));
         for (const job of cut.jobs) {
+          expect(job.createdAtSec).toBeGreaterThanOrEqual(0);
           expect(job.createdAtSec).toBeLessThan(cutSec);
           for (const dependency of job.dependsOn)
             expect(kept.has((cut.jobs[dependency] as { id: string }).id)).toBe(true);
         }
-        // Every job of the trace that is before the cut and whose whole dependency chain is too, is kept.
-        const before = (index: number): boolean =>
-          (trace.jobs[index] as { createdAtSec: number }).createdAtSec < cutSec &&
-          (trace.jobs[index] as { dependsOn: readonly number[] }).dependsOn.every(before);
-        expect(kept).toEqual(new Set(trace.jobs.flatMap((job, index) => (before(index) ? [job.id] : []))));
+        // Every job of the trace created in the window whose whole dependency chain is too, is kept, shifted by from.
+        const inWindow = (index: number): boolean => {
+          const job = trace.jobs[index] as { createdAtSec: number; dependsOn: readonly number[] };
+          return job.createdAtSec >= fromSec && job.createdAtSec < fromSec + cutSec && job.dependsOn.every(inWindow);
+        };
+        expect(kept).toEqual(new Set(trace.jobs.flatMap((job, index) => (inWindow(index) ? [job.id] : []))));
+        const original = new Map(trace.jobs.map((job) => [job.id, job.createdAtSec]));
+        for (const job of cut.jobs) expect(job.createdAtSec).toBe((original.get(job.id) as number) - fromSec);
         expect(plan.map((job) => job.id).sort()).toEqual([...kept].sort());
         const position = new Map(plan.map((job, index) => [job.id, index]));
         for (const job of plan) {

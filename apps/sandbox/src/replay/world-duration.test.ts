@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DurationFormatError, formatWorldDuration, parseWorldDuration } from './world-duration';
+import {
+  DurationFormatError,
+  formatWorldDuration,
+  formatWorldWindow,
+  parseWorldDuration,
+  parseWorldOffset,
+} from './world-duration';
 
 describe('parseWorldDuration', () => {
   it.each([
@@ -25,5 +31,22 @@ describe('parseWorldDuration', () => {
         expect(parseWorldDuration(formatWorldDuration(seconds))).toBe(seconds);
       }),
     );
+  });
+});
+
+describe('parseWorldOffset', () => {
+  it('reads a point in the trace, its start included', () => {
+    expect(parseWorldOffset('0')).toBe(0);
+    expect(parseWorldOffset('0m')).toBe(0);
+    expect(parseWorldOffset('32h40m')).toBe(117_600);
+    expect(() => parseWorldOffset('-5')).toThrow(DurationFormatError);
+    expect(() => parseWorldOffset('tuesday')).toThrow(DurationFormatError);
+  });
+});
+
+describe('formatWorldWindow', () => {
+  it('says "first" for a window from the start, and where it starts otherwise', () => {
+    expect(formatWorldWindow(0, 5400)).toBe('first 1h30m');
+    expect(formatWorldWindow(117_600, 3600)).toBe('1h from 32h40m');
   });
 });

@@ -10,6 +10,24 @@ const DURATION_PATTERN = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\
  * seconds; zero and negative durations are refused because a cut of nothing replays nothing.
  */
 export function parseWorldDuration(text: string): number {
+  const seconds = parseSeconds(text);
+  if (!(seconds > 0)) throw new DurationFormatError(`"${text}" is not a positive duration`);
+  return seconds;
+}
+
+/** Like `parseWorldDuration`, for a point in the trace: `0` (its start) is allowed. */
+export function parseWorldOffset(text: string): number {
+  return parseSeconds(text);
+}
+
+/** The replayed window for report headers: `first 1h30m`, or `1h30m from 32h40m` when it does not start at t = 0. */
+export function formatWorldWindow(fromSec: number, cutSec: number): string {
+  return fromSec > 0
+    ? `${formatWorldDuration(cutSec)} from ${formatWorldDuration(fromSec)}`
+    : `first ${formatWorldDuration(cutSec)}`;
+}
+
+function parseSeconds(text: string): number {
   const trimmed = text.trim();
   let seconds: number;
   if (/^\d+(?:\.\d+)?$/.test(trimmed)) {
@@ -22,7 +40,6 @@ export function parseWorldDuration(text: string): number {
     const [, hours, minutes, secs] = match;
     seconds = Number(hours ?? 0) * 3600 + Number(minutes ?? 0) * 60 + Number(secs ?? 0);
   }
-  if (!(seconds > 0)) throw new DurationFormatError(`"${text}" is not a positive duration`);
   return seconds;
 }
 

@@ -1,5 +1,5 @@
 import { type ChartFormat, renderChart, type TimelineSeries } from '@elastic-ci/simulator';
-import { formatWorldDuration } from '../replay/world-duration';
+import { formatWorldWindow } from '../replay/world-duration';
 import type { DemoReport } from './demo-report';
 import type { RecordedRun } from './recorded-run';
 
@@ -47,7 +47,7 @@ export function renderComparisonChart(
   const measured = measuredTimeline(run, predictedTimeline.bucketSec, predictedTimeline.demand.length);
   return renderChart(
     {
-      title: `${run.trace.name}, first ${formatWorldDuration(run.trace.cutSec)}, policy ${run.policy}: sandbox (measured) vs simulator (predicted)`,
+      title: `${run.trace.name}, ${formatWorldWindow(run.trace.fromSec, run.trace.cutSec)}, policy ${run.policy}: sandbox (measured) vs simulator (predicted)`,
       startEpochMs: run.trace.startEpochMs,
       series: [
         {

@@ -1,5 +1,5 @@
 import type { PolicySummary } from '@elastic-ci/simulator';
-import { formatWorldDuration } from '../replay/world-duration';
+import { formatWorldWindow } from '../replay/world-duration';
 import type { MeasuredFigures } from './measure';
 import { formatWorldClock } from './progress';
 import type { RecordedRun } from './recorded-run';
@@ -95,7 +95,13 @@ export interface FigureComparison {
 }
 
 export interface DemoReport {
-  readonly trace: { readonly name: string; readonly cutSec: number; readonly jobs: number; readonly queue: string };
+  readonly trace: {
+    readonly name: string;
+    readonly cutSec: number;
+    readonly fromSec: number;
+    readonly jobs: number;
+    readonly queue: string;
+  };
   readonly policy: string;
   readonly timeScale: number;
   readonly endSec: number;
@@ -267,7 +273,13 @@ export function buildDemoReport(input: {
   );
 
   return {
-    trace: { name: run.trace.name, cutSec: run.trace.cutSec, jobs: run.trace.jobs, queue: run.queue },
+    trace: {
+      name: run.trace.name,
+      cutSec: run.trace.cutSec,
+      fromSec: run.trace.fromSec,
+      jobs: run.trace.jobs,
+      queue: run.queue,
+    },
     policy: run.policy,
     timeScale: run.timeScale,
     endSec: run.endSec,
@@ -303,7 +315,7 @@ const FORMAT: Record<FigureComparison['figure'], (value: number) => string> = {
 /** The human report: a measured / simulator table, then one line per figure that differs saying why. */
 export function formatDemoReport(report: DemoReport): string {
   const header = [
-    `elastic-ci sandbox: trace ${report.trace.name}, first ${formatWorldDuration(report.trace.cutSec)} (${report.trace.jobs} jobs, queue "${report.trace.queue}"), policy ${report.policy}, speed ${report.timeScale}× (1 real s = ${report.timeScale} world s)`,
+    `elastic-ci sandbox: trace ${report.trace.name}, ${formatWorldWindow(report.trace.fromSec, report.trace.cutSec)} (${report.trace.jobs} jobs, queue "${report.trace.queue}"), policy ${report.policy}, speed ${report.timeScale}× (1 real s = ${report.timeScale} world s)`,
     `the real agent-scaler, lifecycled and stop-agent-gracefully against moto and the Buildkite API stand-in; times are WORLD seconds (real × ${report.timeScale})`,
     `run ended at ${formatWorldClock(report.endSec)}${report.atRest ? ' with the fleet at rest' : ' before the fleet was at rest'}; the simulator's at ${formatWorldClock(report.predicted.endSec)}`,
   ];

@@ -14,7 +14,7 @@ import type { RecordedRun } from './recorded-run';
  *   median 1.5.
  */
 export const RECORDED_RUN: RecordedRun = {
-  trace: { name: 'hand-made', jobs: 5, cutSec: 3600, startEpochMs: Date.UTC(2026, 10, 2) },
+  trace: { name: 'hand-made', jobs: 5, cutSec: 3600, fromSec: 0, startEpochMs: Date.UTC(2026, 10, 2) },
   queue: 'default',
   policy: 'elastic-ci',
   timeScale: 60,

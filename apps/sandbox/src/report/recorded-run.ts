@@ -10,6 +10,8 @@ export interface RecordedRun {
     readonly jobs: number;
     /** The cut, in world seconds. */
     readonly cutSec: number;
+    /** Where in the trace the cut starts (its t = 0 is this point of the trace), in world seconds. */
+    readonly fromSec: number;
     /** Wall-clock time of trace t = 0 (epoch ms), for chart labels. */
     readonly startEpochMs: number;
   };
