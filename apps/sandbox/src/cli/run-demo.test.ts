@@ -92,7 +92,7 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
     while (!finished) await clock.advance(250);
     return code;
   };
-  return { sandbox, startSandbox, stop, delay, added, drive };
+  return { sandbox, startSandbox, stop, delay, added, drive, clock };
 }
 
 function io(
@@ -290,6 +290,37 @@ describe('runDemo', () => {
       { event: 'job.scheduled', jobsAdded: expect.any(Number) },
     ]);
     expect(out.join('')).toContain("demo: Buildkite's ping of the webhook, as when it is saved: HTTP 200");
+  });
+
+  it("counts only the fleet queue's jobs as added in the progress lines", async () => {
+    // Arrange: a fourth job for another queue comes between the fleet's.
+    const world = fakeWorld();
+    const twoQueues = [
+      TRACE.replace('"jobs":3', '"jobs":4'),
+      '{"job":"x","build":"4","queue":"other","createdAt":20,"durationSec":30}',
+    ].join('\n');
+    const { demoIo, out } = io(world, { ...FILES, 'two.jsonl': twoQueues });
+
+    // Act: progress lines come on the fake clock.
+    const code = await world.drive(
+      runDemo(['--trace', 'two.jsonl', '--queue', 'default', '--policy', 'tiny.json', '--duration', '10m'], {
+        ...demoIo,
+        nowEpochMs: () => world.clock.now(),
+      }),
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    const counts = [...out.join('').matchAll(/jobs (\d+)\/(\d+) added/g)].map((match) => [
+      Number(match[1]),
+      Number(match[2]),
+    ]);
+    expect(counts.length).toBeGreaterThan(1);
+    for (const [added, total] of counts) {
+      expect(total).toBe(3);
+      expect(added).toBeLessThanOrEqual(3);
+    }
+    expect(counts.at(-1)).toEqual([3, 3]);
   });
 
   it('exits 2 on bad options before reading anything', async () => {

@@ -228,7 +228,8 @@ async function replayAndRecord(
       startWorldSec: startSec,
       signal,
       onJobAdded: (job, worldSec) => {
-        added += 1;
+        // Other queues' jobs are replayed too (they shape the dependencies) but the progress counts the fleet's.
+        if (queueJobIds.has(job.id)) added += 1;
         lags.push(Math.max(0, worldSec - (startSec + job.atWorldSec)));
       },
     });
