@@ -1,10 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  SetInstanceHealthCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { type AwsFaultProxy, startAwsFaultProxy } from '@elastic-ci/testing/aws-fault-proxy';
 import type { MotoEndpoint } from '@elastic-ci/testing/moto-server';
 import { signBuildkiteWebhook } from '@elastic-ci/testing/webhook-signing';
@@ -15,6 +11,7 @@ import { clientConfig } from '../world/aws-config';
 import type { WorldSettings } from '../world/world-config';
 import type { FaultInstance, FaultWorld } from './fault-world';
 import type { CanarySecret, InjectedCrash } from './invariants';
+import { reclaimSpotInstance } from './reclaim-spot-instance';
 
 export interface FaultWorldOptions {
   readonly moto: MotoEndpoint;
@@ -177,16 +174,7 @@ export async function startFaultWorld(options: FaultWorldOptions): Promise<Start
       );
     },
     async reclaimSpotInstance(instanceId) {
-      // The spot service takes the instance away and the group replaces it. Said to moto as an unhealthy instance
-      // (the fleet replaces those): moto's TerminateInstanceInAutoScalingGroup has answered 500 for an instance whose
-      // lifecycle action lifecycled had already completed, and an EC2-side termination left its group broken.
-      await autoScaling.send(
-        new SetInstanceHealthCommand({
-          InstanceId: instanceId,
-          HealthStatus: 'Unhealthy',
-          ShouldRespectGracePeriod: false,
-        }),
-      );
+      await reclaimSpotInstance(autoScaling, instanceId);
     },
     disconnectedAtMs: (agentId) => disconnected.get(agentId),
     secrets() {
