@@ -177,6 +177,50 @@ describe('Function: importBuildkiteBuilds', () => {
     expect(createdAt('12:00:31.000')).toBe(216_031);
   });
 
+  it('drops the step-order dependencies of a job released before they ended (an explicit depends_on)', () => {
+    const build = [
+      {
+        id: 'b',
+        created_at: t('12:00:00.000'),
+        jobs: [
+          restJob({
+            id: 'lint',
+            type: 'script',
+            runnable_at: t('12:00:01.000'),
+            started_at: t('12:00:02.000'),
+            finished_at: t('12:01:02.000'),
+          }),
+          restJob({
+            id: 'compile',
+            type: 'script',
+            runnable_at: t('12:00:01.000'),
+            started_at: t('12:00:02.000'),
+            finished_at: t('12:20:02.000'),
+          }),
+          { id: 'w', type: 'waiter' },
+          // depends_on: lint only — runnable at 12:01:03, long before compile ended at 12:20:02.
+          restJob({
+            id: 'docs',
+            type: 'script',
+            runnable_at: t('12:01:03.000'),
+            started_at: t('12:01:05.000'),
+            finished_at: t('12:02:05.000'),
+          }),
+        ],
+      },
+    ];
+    const lines = importBuildkiteBuilds([{ name: 'x.json', text: JSON.stringify(build) }], 'x').text.split('\n');
+    // Wednesday 12:00 is 216,000 s after Monday 00:00; docs appears when it became runnable, 63 s later.
+    expect(JSON.parse(lines[3] as string)).toEqual({
+      job: 'docs',
+      build: 'b',
+      queue: 'default',
+      createdAt: 216_063,
+      durationSec: 60,
+      dependsOn: [],
+    });
+  });
+
   it.each([
     ['monorepo-fanout', 4],
     ['weekday-team', 40],

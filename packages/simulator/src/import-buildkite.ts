@@ -8,10 +8,11 @@ import { BuildkiteExportError } from './errors.js';
  * What a trace needs of a job is its build, its queue, when it existed, how long it ran and what it waited for. The
  * REST API gives no job's `depends_on`, so the dependencies are rebuilt from the step order: a command job depends on
  * the command jobs of the last group before a `wait` or `block` step ahead of it in its build (such a step waits for
- * every step before it, and that group waited for the groups before it). A job exists from its own creation (its build's, or later for steps a `pipeline upload`
- * added), unless that structure does not explain when it became runnable (a `block` a person unblocked, a
- * `depends_on` between steps, a concurrency group, a retry): then it is created when it became runnable
- * (`runnable_at`), since nothing in the export says what it waited for.
+ * every step before it, and that group waited for the groups before it). A job exists from its own creation (its
+ * build's, or later for steps a `pipeline upload` added), unless that structure does not explain when it became
+ * runnable (a `block` a person unblocked, a `depends_on` between steps, a concurrency group, a retry): then it is
+ * created when it became runnable (`runnable_at`), since nothing in the export says what it waited for — and without
+ * those dependencies when it became runnable before they ended (an explicit `depends_on` overrides a `wait`).
  *
  * Only timings, ids and queues are kept: no command, environment, commit, message or person reaches the trace or an
  * error message (exports carry secrets in build environments and commands).
@@ -188,7 +189,10 @@ export function importBuildkiteBuilds(
       const existsFromMs =
         job.created_at == null ? buildCreatedMs : Math.max(buildCreatedMs, Date.parse(job.created_at));
       const dependencyEndMs = released.reduce((latest, entry) => Math.max(latest, entry.finishedMs), existsFromMs);
-      const explained = runnableMs <= dependencyEndMs + RELEASE_SLACK_SEC * MS_PER_SEC;
+      // Released before the group ahead of it ended: an explicit `depends_on` took precedence over the wait (as
+      // Buildkite documents), so the job did not wait for that group.
+      const releasedEarly = runnableMs < dependencyEndMs - RELEASE_SLACK_SEC * MS_PER_SEC;
+      const explained = !releasedEarly && runnableMs <= dependencyEndMs + RELEASE_SLACK_SEC * MS_PER_SEC;
       if (!explained) createdWhenRunnable += 1;
       imported.push({
         job: job.id,
@@ -196,7 +200,7 @@ export function importBuildkiteBuilds(
         queue: queueOf(job.agent_query_rules),
         createdAtMs: explained ? existsFromMs : runnableMs,
         durationSec: tenth(Math.max(0, finishedMs - startedMs) / MS_PER_SEC),
-        dependsOn: released.map((entry) => entry.id),
+        dependsOn: releasedEarly ? [] : released.map((entry) => entry.id),
         order: imported.length,
       });
       sinceBoundary.push({ id: job.id, finishedMs });
