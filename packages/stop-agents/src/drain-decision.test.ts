@@ -41,7 +41,10 @@ describe('Function: decideDrainStep', () => {
 
     expect(step).toEqual({
       kind: 'in-progress',
-      actions: [{ kind: 'zero-capacity' }, { kind: 'send-stop-command', uncoveredInstanceIds: ['i-0', 'i-1'] }],
+      actions: [
+        { kind: 'zero-capacity' },
+        { kind: 'send-stop-command', uncoveredInstanceIds: ['i-0', 'i-1'], targetInstanceIds: ['i-0', 'i-1'] },
+      ],
       next: { kind: 'wait', ms: 15_000 },
       remainingInstanceIds: ['i-0', 'i-1'],
       reason: '2 instance(s) still draining; 2 not yet told to stop',
@@ -101,6 +104,27 @@ describe('Function: decideDrainStep', () => {
 
     expect(tooSoon).toMatchObject({ actions: [] });
     expect(due).toMatchObject({ actions: [{ kind: 'send-stop-command', uncoveredInstanceIds: ['i-1'] }] });
+  });
+
+  it('tells an instance that came into service after every command at once, without waiting for SSM to list it', () => {
+    // i-1 was Pending when c-1 went out (not among its targets); now it runs an agent that could take jobs.
+    const base = {
+      group: group(['InService', 'InService']),
+      invocations: [{ commandId: 'c-1', instanceId: 'i-0', status: 'Success' }],
+    };
+    const late = decideDrainStep(
+      input({ ...base, commands: [{ commandId: 'c-1', sentAt: NOW - 5_000, targetInstanceIds: ['i-0'] }] }),
+    );
+    expect(late).toMatchObject({
+      actions: [{ kind: 'send-stop-command', uncoveredInstanceIds: ['i-1'], targetInstanceIds: ['i-0', 'i-1'] }],
+    });
+    // A target SSM has not listed yet waits, as before; so does state saved before targets were recorded.
+    const targetedNotListed = decideDrainStep(
+      input({ ...base, commands: [{ commandId: 'c-1', sentAt: NOW - 5_000, targetInstanceIds: ['i-0', 'i-1'] }] }),
+    );
+    const olderState = decideDrainStep(input({ ...base, commands: [{ commandId: 'c-1', sentAt: NOW - 5_000 }] }));
+    expect(targetedNotListed).toMatchObject({ actions: [] });
+    expect(olderState).toMatchObject({ actions: [] });
   });
 
   it('does not tell instances without a running agent (pending, terminating) to stop', () => {

@@ -12,6 +12,11 @@ export type GroupSnapshot =
 export interface SentCommand {
   commandId: string;
   sentAt: number;
+  /**
+   * The instances that could run an agent when it was sent (SSM resolves the group tag at send time, so an instance
+   * that came into service later is not among its targets). Absent in state saved before it was recorded.
+   */
+  targetInstanceIds?: string[] | undefined;
 }
 
 /** SSM's per-instance status of a command (ListCommandInvocations). */
@@ -33,7 +38,14 @@ export interface DrainInput {
   invocations: CommandInvocation[];
 }
 
-export type DrainAction = { kind: 'zero-capacity' } | { kind: 'send-stop-command'; uncoveredInstanceIds: string[] };
+export type DrainAction =
+  | { kind: 'zero-capacity' }
+  | {
+      kind: 'send-stop-command';
+      uncoveredInstanceIds: string[];
+      /** Every instance that can run an agent now: the command's targets, for `SentCommand.targetInstanceIds`. */
+      targetInstanceIds: string[];
+    };
 
 export type DrainStep =
   | { kind: 'finished'; outcome: 'drained'; reason: string }
@@ -97,11 +109,22 @@ export function decideDrainStep(input: DrainInput): DrainStep {
     .map((instance) => instance.instanceId)
     .sort();
   const lastSentAt = Math.max(...input.commands.map((command) => command.sentAt));
+  // An instance that came into service after every command was sent (a launch still in flight when the drain began)
+  // was no command's target: waiting for SSM to list it would only let its agent take more jobs.
+  const targeted = new Set(input.commands.flatMap((command) => command.targetInstanceIds ?? []));
+  const everyTargetKnown = input.commands.every((command) => command.targetInstanceIds !== undefined);
+  const untargeted = everyTargetKnown && uncoveredInstanceIds.some((instanceId) => !targeted.has(instanceId));
   const mayResend =
     input.commands.length < MAX_STOP_COMMANDS &&
-    input.now - lastSentAt >= RESEND_AFTER_MS &&
+    (input.now - lastSentAt >= RESEND_AFTER_MS || untargeted) &&
     uncoveredInstanceIds.length > 0;
-  if (input.commands.length === 0 || mayResend) actions.push({ kind: 'send-stop-command', uncoveredInstanceIds });
+  if (input.commands.length === 0 || mayResend) {
+    const targetInstanceIds = remaining
+      .filter((instance) => AGENT_RUNNING_STATES.has(instance.lifecycleState))
+      .map((instance) => instance.instanceId)
+      .sort();
+    actions.push({ kind: 'send-stop-command', uncoveredInstanceIds, targetInstanceIds });
+  }
 
   // Wait a poll interval, or as much of it as this invocation has left (so every invocation spends its time
   // waiting and a chain of continuations always moves time forward); hand over when less than a second is left.

@@ -16,7 +16,13 @@ export interface DrainState {
 const drainStateSchema = z.object({
   groupName: z.string().check(z.minLength(1)),
   drainDeadlineAt: z.number(),
-  commands: z.array(z.object({ commandId: z.string().check(z.minLength(1)), sentAt: z.number() })),
+  commands: z.array(
+    z.object({
+      commandId: z.string().check(z.minLength(1)),
+      sentAt: z.number(),
+      targetInstanceIds: z.optional(z.array(z.string())),
+    }),
+  ),
 });
 
 /** Validates the state carried by a continuation (it travels through a Lambda payload). */
@@ -134,7 +140,7 @@ export async function drainGroup(
         logger.info('old group set to MinSize=0, DesiredCapacity=0', { autoScalingGroupName: groupName });
       } else {
         const commandId = await stopper.sendStop(groupName, command);
-        state.commands.push({ commandId, sentAt: clock.now() });
+        state.commands.push({ commandId, sentAt: clock.now(), targetInstanceIds: action.targetInstanceIds });
         logger.info('agents told to stop after their current job', {
           autoScalingGroupName: groupName,
           commandId,
