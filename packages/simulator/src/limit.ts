@@ -95,28 +95,26 @@ export function limitOf(trace: Trace, options: LimitOptions): Limit {
       // The agent must be up from `readyAt`; a slot freed after it took over from one brought up for the job.
       const readyAt = now - (options.idleBeforeStartSec?.[next.payload.index] ?? 0);
       const gapSec = lastFreed === undefined ? Number.POSITIVE_INFINITY : Math.max(0, readyAt - lastFreed);
-      if (coldBringUpSec === undefined) {
-        if (gapSec <= bringUpSec) {
-          freedAt.pop();
-          paidSec += measured(Math.min(lastFreed as number, readyAt), now);
-        } else {
-          paidSec += measured(readyAt - bringUpSec, now);
-        }
-      } else {
-        // In running-second equivalents: kept idle, stopped then resumed, or a new instance booted.
+      // Keep the last freed slot idle, stop it and resume it, or bring a new one up. Without `coldBringUpSec` every
+      // bring-up is `bringUpSec` and stopping is free, so keeping wins up to a bring-up's length.
+      let choice: 'keep' | 'resume' | 'new';
+      if (coldBringUpSec === undefined) choice = gapSec <= bringUpSec ? 'keep' : 'new';
+      else {
+        // In running-second equivalents.
         const keep = gapSec * (compute + volume);
         const resume = Math.max(0, gapSec - bringUpSec) * volume + bringUpSec * (compute + volume);
         const boot = coldBringUpSec * (compute + volume);
-        if (keep <= resume && keep <= boot) {
-          freedAt.pop();
-          paidSec += measured(Math.min(lastFreed as number, readyAt), now);
-        } else if (resume <= boot) {
-          freedAt.pop();
-          stoppedSec += measured(lastFreed as number, readyAt - bringUpSec);
-          paidSec += measured(readyAt - bringUpSec, now);
-        } else {
-          paidSec += measured(readyAt - coldBringUpSec, now);
-        }
+        choice = keep <= resume && keep <= boot ? 'keep' : resume <= boot ? 'resume' : 'new';
+      }
+      if (choice === 'keep') {
+        freedAt.pop();
+        paidSec += measured(Math.min(lastFreed as number, readyAt), now);
+      } else if (choice === 'resume') {
+        freedAt.pop();
+        stoppedSec += measured(lastFreed as number, readyAt - bringUpSec);
+        paidSec += measured(readyAt - bringUpSec, now);
+      } else {
+        paidSec += measured(readyAt - (coldBringUpSec ?? bringUpSec), now);
       }
       paidSec += measured(now, now + job.durationSec);
       continue;

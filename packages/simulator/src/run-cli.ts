@@ -102,13 +102,7 @@ function runGenerate(argv: readonly string[], io: CliIo): void {
     io.stdout(text);
     return;
   }
-  try {
-    io.writeTextFile(values.out, text);
-  } catch (error) {
-    throw new UsageError(`cannot write ${values.out}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
+  writeOutput(io, values.out, text);
   const jobs = text.split('\n').length - 2;
   io.stderr(
     `trace ${options.shape}: ${jobs} jobs over ${options.days} days (seed ${options.seed}) written to ${values.out}\n`,
@@ -157,14 +151,19 @@ function runImport(argv: readonly string[], io: CliIo): void {
     io.stderr(`${described}\n`);
     return;
   }
+  writeOutput(io, values.out, text);
+  io.stderr(`${described}, written to ${values.out}\n`);
+}
+
+/** Writes a subcommand's output file; a failure is a usage error naming the path. */
+function writeOutput(io: CliIo, path: string, text: string): void {
   try {
-    io.writeTextFile(values.out, text);
+    io.writeTextFile(path, text);
   } catch (error) {
-    throw new UsageError(`cannot write ${values.out}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new UsageError(`cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
-  io.stderr(`${described}, written to ${values.out}\n`);
 }
 
 function parseNonNegativeInteger(value: string, option: string): number {

@@ -70,6 +70,18 @@ export class DemoUsageError extends Error {
 const text = (option: string, example: string) =>
   z.string({ error: `--${option} needs a value, e.g. --${option} ${example}` }).min(1, `--${option} is empty`);
 
+/** A world time option (`90m`, `1h30m`, seconds), its format error named after the option. */
+const worldTime = (option: string, example: string, parse: (value: string) => number) =>
+  text(option, example).transform((value, context) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (!(error instanceof DurationFormatError)) throw error;
+      context.addIssue({ code: 'custom', message: `--${option}: ${error.message}` });
+      return z.NEVER;
+    }
+  });
+
 const optionsSchema = z.strictObject({
   trace: text('trace', 'traces/steady-trickle.jsonl').optional(),
   policy: text('policy', 'elastic-ci').default(DEMO_DEFAULTS.policy),
@@ -86,28 +98,8 @@ const optionsSchema = z.strictObject({
       return speed;
     })
     .optional(),
-  duration: text('duration', '90m')
-    .transform((value, context) => {
-      try {
-        return parseWorldDuration(value);
-      } catch (error) {
-        if (!(error instanceof DurationFormatError)) throw error;
-        context.addIssue({ code: 'custom', message: `--duration: ${error.message}` });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-  from: text('from', '32h40m')
-    .transform((value, context) => {
-      try {
-        return parseWorldOffset(value);
-      } catch (error) {
-        if (!(error instanceof DurationFormatError)) throw error;
-        context.addIssue({ code: 'custom', message: `--from: ${error.message}` });
-        return z.NEVER;
-      }
-    })
-    .optional(),
+  duration: worldTime('duration', '90m', parseWorldDuration).optional(),
+  from: worldTime('from', '32h40m', parseWorldOffset).optional(),
   queue: text('queue', 'default').optional(),
   seed: text('seed', '1').regex(/^\d+$/, '--seed must be a non-negative integer, e.g. 1').transform(Number).optional(),
   chart: text('chart', 'demo.svg')
