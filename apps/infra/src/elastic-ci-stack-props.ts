@@ -161,7 +161,9 @@ export interface ScalerOptions {
   /**
    * Structured scaler-core policies passed as `SCALER_POLICIES` JSON (`overProvision`, `idlePool`,
    * `scheduledMinimums`, `growthThrottle`, `stepScaling`, `scaleIn`, `warmPool`, `costs`, `forecast`,
-   * `dependencies`); the options above win.
+   * `dependencies`). A path that an option above sets (`warmPool.prepareForWaitingJobs`, `warmPool.minSize`,
+   * `scaleIn.strategy`, …) is refused, naming the option: the scaler's variable would win and the value would be
+   * ignored.
    * @default - none
    */
   readonly scalerPolicies?: Readonly<Record<string, unknown>> | undefined;

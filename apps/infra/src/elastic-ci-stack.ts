@@ -34,7 +34,53 @@ export function validateElasticCiStackProps(props: ElasticCiStackProps): string[
 }
 
 function problemsOf(resolved: ElasticCiStackProps): string[] {
-  return [...new Set([...validateAgentFleetOptions(resolved), ...validateControlPlaneOptions(resolved)])];
+  return [
+    ...new Set([
+      ...validateAgentFleetOptions(resolved),
+      ...validateControlPlaneOptions(resolved),
+      ...shadowedScalerPolicyProblems(resolved),
+    ]),
+  ];
+}
+
+/**
+ * The scaler-core paths that a variable of {@link scalerPolicyEnvironment} sets, and the option behind the variable.
+ * agent-scaler lets a variable win over the same path in `SCALER_POLICIES`, so that path in `scalerPolicies` would be
+ * ignored without a word: a policy tuned in the simulator and deployed half.
+ */
+export const POLICY_PATHS_OF_VARIABLES: Readonly<Record<string, { path: string; option: keyof ElasticCiStackProps }>> =
+  {
+    SCALE_IN_STRATEGY: { path: 'scaleIn.strategy', option: 'scaleInStrategy' },
+    SCALE_IN_ORDER: { path: 'scaleIn.order', option: 'scaleInOrder' },
+    SCALE_IN_MIN_RUNNING_TIME: { path: 'scaleIn.minRunningTimeSec', option: 'scaleInMinRunningTimeSec' },
+    IDLE_COUNT: { path: 'idlePool.idleCount', option: 'idleAgentCount' },
+    GROWTH_THROTTLE_LAUNCHES_PER_SEC: { path: 'growthThrottle.launchesPerSec', option: 'growthThrottleLaunchesPerSec' },
+    GROWTH_THROTTLE_BURST: { path: 'growthThrottle.burst', option: 'growthThrottleBurst' },
+    WARM_POOL_ENABLED: { path: 'warmPool.enabled', option: 'warmPoolScalerManaged' },
+    WARM_POOL_MIN_SIZE: { path: 'warmPool.minSize', option: 'warmPoolMinSize' },
+    WARM_POOL_PREPARE_FOR_WAITING_JOBS: {
+      path: 'warmPool.prepareForWaitingJobs',
+      option: 'warmPoolPrepareForWaitingJobs',
+    },
+  };
+
+/** `scalerPolicies` paths that the scaler's own variables would override (see {@link POLICY_PATHS_OF_VARIABLES}). */
+export function shadowedScalerPolicyProblems(props: ElasticCiStackProps): string[] {
+  const policies = props.scalerPolicies;
+  const minSize = props.minSize ?? AGENT_FLEET_DEFAULTS.minSize;
+  // A fixed-size fleet deploys no scaler: nothing reads the policies.
+  if (policies === undefined || minSize === (props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize)) return [];
+  const warmPoolScalerManaged = props.warmPoolScalerManaged ?? props.warmPoolEnabled === true;
+  return Object.keys(scalerPolicyEnvironment(props, warmPoolScalerManaged)).flatMap((variable) => {
+    const shadowed = POLICY_PATHS_OF_VARIABLES[variable];
+    if (shadowed === undefined) return [];
+    const [key, field] = shadowed.path.split('.') as [string, string];
+    const section = policies[key];
+    if (typeof section !== 'object' || section === null || !(field in section)) return [];
+    return [
+      `scalerPolicies.${shadowed.path} would be ignored: the option ${shadowed.option} sets it (${variable} wins over SCALER_POLICIES); set that option instead`,
+    ];
+  });
 }
 
 /**

@@ -103,3 +103,43 @@ describe("the README's scaling-profile config", () => {
     });
   });
 });
+
+describe('scalerPolicies that a variable of the stack would override', () => {
+  it('refuses a warm-pool setting the profile passes as its own variable, naming the option to set instead', () => {
+    const props = {
+      ...MINIMAL_PROPS,
+      scalingProfile: 'elastic-ci' as const,
+      scalerPolicies: { warmPool: { prepareForWaitingJobs: false }, dependencies: { releaseQuantile: 0.3 } },
+    };
+
+    expect(validateElasticCiStackProps(props)).toEqual([
+      'scalerPolicies.warmPool.prepareForWaitingJobs would be ignored: the option warmPoolPrepareForWaitingJobs sets it (WARM_POOL_PREPARE_FOR_WAITING_JOBS wins over SCALER_POLICIES); set that option instead',
+    ]);
+    expect(
+      validateElasticCiStackProps({
+        ...props,
+        warmPoolPrepareForWaitingJobs: false,
+        scalerPolicies: { dependencies: { releaseQuantile: 0.3 } },
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses a path only while the stack sets its variable', () => {
+    const throttle = { scalerPolicies: { growthThrottle: { launchesPerSec: 1, burst: 5 } } };
+
+    // Without the options the stack sets no GROWTH_THROTTLE_* variable: SCALER_POLICIES carries the throttle.
+    expect(validateElasticCiStackProps({ ...MINIMAL_PROPS, ...throttle })).toEqual([]);
+    expect(validateElasticCiStackProps({ ...MINIMAL_PROPS, ...throttle, growthThrottleLaunchesPerSec: 2 })).toEqual([
+      'scalerPolicies.growthThrottle.launchesPerSec would be ignored: the option growthThrottleLaunchesPerSec sets it (GROWTH_THROTTLE_LAUNCHES_PER_SEC wins over SCALER_POLICIES); set that option instead',
+    ]);
+    // A fixed-size fleet deploys no scaler to override anything.
+    expect(
+      validateElasticCiStackProps({
+        ...MINIMAL_PROPS,
+        minSize: 3,
+        maxSize: 3,
+        scalerPolicies: { scaleIn: { strategy: 'drain' } },
+      }),
+    ).toEqual([]);
+  });
+});

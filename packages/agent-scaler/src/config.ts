@@ -296,9 +296,10 @@ const nonNegativeNumber = z.number().nonnegative();
 
 /**
  * Scaler-core option paths → the variable that sets them, so a core validation problem names the variable to fix.
- * Options not listed come from `SCALER_POLICIES` (JSON).
+ * Options not listed come from `SCALER_POLICIES` (JSON). A variable that is set wins over the same path in
+ * `SCALER_POLICIES` (the infra app refuses `scalerPolicies` paths its own variables set).
  */
-const CORE_OPTION_VARIABLES: Record<string, string> = {
+export const CORE_OPTION_VARIABLES: Readonly<Record<string, string>> = {
   agentsPerInstance: 'AGENTS_PER_INSTANCE',
   includeWaiting: 'INCLUDE_WAITING',
   instanceBuffer: 'INSTANCE_BUFFER',

@@ -1,6 +1,6 @@
 export { type AwsClientOptions, awsClientSettings } from './aws-adapters';
 export { type Clock, systemClock } from './clock';
-export { type AgentScalerConfig, POLICY_JSON_KEYS, parseAgentScalerConfig } from './config';
+export { type AgentScalerConfig, CORE_OPTION_VARIABLES, POLICY_JSON_KEYS, parseAgentScalerConfig } from './config';
 export {
   ConfigurationError,
   GroupNotFoundError,
