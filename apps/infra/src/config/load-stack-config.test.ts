@@ -145,6 +145,22 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(error.problems.some((problem) => problem.includes('nightly'))).toBe(true);
   });
 
+  it('refuses a scaling.policies path that an option sets under the profile, naming the config field to use', () => {
+    // Act
+    const error = errorOf(() =>
+      fromDocument({
+        buildkite: { agentToken: { parameterName: '/buildkite/agent-token' } },
+        instances: { types: ['c7g.xlarge'] },
+        scaling: { profile: 'elastic-ci', maxSize: 10, policies: { warmPool: { prepareForWaitingJobs: false } } },
+      }),
+    );
+
+    // Assess
+    expect(error.problems).toEqual([
+      'scalerPolicies.warmPool.prepareForWaitingJobs would be ignored: the option warmPoolPrepareForWaitingJobs sets it (WARM_POOL_PREPARE_FOR_WAITING_JOBS wins over SCALER_POLICIES); set that option instead [config: scaling.policies, scaling.warmPool.prepareForWaitingJobs]',
+    ]);
+  });
+
   it('refuses an unreadable, empty or malformed file without quoting its text', () => {
     // Prepare
     const canary = 'bkua_CANARY_in_a_broken_file';
