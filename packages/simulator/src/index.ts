@@ -27,6 +27,22 @@ export {
 } from './errors.js';
 export { EventQueue } from './event-queue.js';
 export {
+  FRONTIER_GRID,
+  type FrontierFigures,
+  type FrontierHeading,
+  type FrontierOptions,
+  type FrontierPoint,
+  type FrontierResult,
+  type FrontierSettings,
+  formatFrontier,
+  frontierSettings,
+  matchesOrBeats,
+  paretoFrontier,
+  policyWith,
+  runFrontier,
+  type VariantFigures,
+} from './frontier.js';
+export {
   checkGenerateOptions,
   GENERATED_TRACE_START,
   type GenerateOptions,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bundledTracePath, runCli } from './run-cli.js';
+import { bundledTracePath, FRONTIER_USAGE, runCli } from './run-cli.js';
 
 const TRACE = [
   '{"trace":"tiny","start":"2026-11-02T00:00:00Z","spanSec":1200,"description":"two builds"}',
@@ -248,5 +248,48 @@ describe('Function: runCli — import', () => {
     expect(result.stderr).toContain('builds.json: build 1, job 1: field "id"');
     expect(result.stderr).not.toContain('Usage:');
     expect(result.stderr).not.toContain('CANARY');
+  });
+});
+
+describe('Function: runCli — frontier', () => {
+  it('prints the frontier table, or JSON with every setting simulated', () => {
+    const table = cli(['frontier', 'tiny.jsonl'], { 'tiny.jsonl': TRACE });
+    const json = cli(['frontier', '--json', '--seed', '2', 'tiny.jsonl'], { 'tiny.jsonl': TRACE });
+
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(
+      "elastic-ci's wait/cost frontier on tiny (queue default, seed 1): 36 settings simulated",
+    );
+    expect(table.stdout).toContain('Buildkite variants: tuned ');
+    expect(table.stderr).toBe('simulating 36 settings and the Buildkite variants on tiny…\n');
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout) as {
+      seed: number;
+      points: unknown[];
+      frontier: unknown[];
+      variants: unknown[];
+    };
+    expect(report).toMatchObject({ seed: 2 });
+    expect(report.points).toHaveLength(36);
+    expect(report.variants).toHaveLength(4);
+    expect(report.frontier.length).toBeGreaterThan(0);
+  });
+
+  it('exits 2 with its usage line for bad arguments, and prints the usage for --help', () => {
+    for (const argv of [
+      ['frontier', '--seed', 'x', 'tiny.jsonl'],
+      ['frontier', 'tiny.jsonl', 'other.jsonl'],
+      ['frontier', '--policy', 'elastic-ci'],
+    ]) {
+      const result = cli(argv, { 'tiny.jsonl': TRACE });
+      expect(result.code, argv.join(' ')).toBe(2);
+      expect(result.stderr).toContain(FRONTIER_USAGE);
+      expect(result.stdout).toBe('');
+    }
+    const late = cli(['frontier', '--measure-from', '1d', 'tiny.jsonl'], { 'tiny.jsonl': TRACE });
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain('--measure-from 1d leaves no job to measure');
+    const help = cli(['frontier', '--help']);
+    expect(help).toMatchObject({ code: 0, stdout: `${FRONTIER_USAGE}\n` });
   });
 });

@@ -5,6 +5,7 @@ import { renderChart } from './chart.js';
 import { chooseQueue, comparePolicies } from './compare.js';
 import { parseDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
+import { formatFrontier, frontierSettings, runFrontier } from './frontier.js';
 import { checkGenerateOptions, generateTrace, TRACE_SHAPES, type TraceShape } from './generate.js';
 import { countOf, importBuildkiteBuilds } from './import-buildkite.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
@@ -31,9 +32,19 @@ export const GENERATE_USAGE = `Usage: elastic-ci-sim generate --shape ${TRACE_SH
 
 export const IMPORT_USAGE = 'Usage: elastic-ci-sim import [--name NAME] [--out FILE] BUILDS.json...';
 
+export const FRONTIER_USAGE =
+  'Usage: elastic-ci-sim frontier [--queue NAME] [--seed N] [--measure-from DURATION] [--json] [TRACE.jsonl]';
+
+const SUBCOMMAND_USAGES = new Map([
+  ['generate', GENERATE_USAGE],
+  ['import', IMPORT_USAGE],
+  ['frontier', FRONTIER_USAGE],
+]);
+
 export const USAGE = `Usage: elastic-ci-sim [options] [TRACE.jsonl]
        ${GENERATE_USAGE.slice('Usage: '.length)}
        ${IMPORT_USAGE.slice('Usage: '.length)}
+       ${FRONTIER_USAGE.slice('Usage: '.length)}
 
 Simulates a CI agent fleet under each scaling policy on the same trace and prints job wait and fleet cost side by
 side. Without TRACE, the bundled steady-trickle trace (one day, ~700 jobs) is used.
@@ -64,6 +75,11 @@ to stdout): nightly-burst (hundreds of long jobs every night at 02:00 UTC + ligh
 import turns builds exported from Buildkite's REST API (pages of GET /v2/organizations/{org}/builds, each a JSON
 array with the jobs embedded) into a trace of your own workload (to stdout, or FILE); only ids, queues and timings
 are kept.
+
+frontier simulates the elastic-ci preset with ${frontierSettings().length} settings of the three that trade job wait for cost
+(when capacity for jobs behind a step comes, whether it waits stopped in the warm pool, how long idle agents are
+kept) beside the Buildkite variants, and prints the settings no other beats on both p95 wait and cost, with what
+each costs against the cheapest variant: the wait you can buy on your own workload, and what to deploy for it.
 
 Exit codes: 0 done, 1 internal error, 2 bad usage or bad input (trace, policy file).`;
 
@@ -155,6 +171,64 @@ function runImport(argv: readonly string[], io: CliIo): void {
   io.stderr(`${described}, written to ${values.out}\n`);
 }
 
+function runFrontierCommand(argv: readonly string[], io: CliIo): void {
+  let parsed: {
+    values: { queue?: string; seed?: string; 'measure-from'?: string; json?: boolean; help?: boolean };
+    positionals: string[];
+  };
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        queue: { type: 'string', short: 'q' },
+        seed: { type: 'string', short: 's' },
+        'measure-from': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(`${FRONTIER_USAGE}\n`);
+    return;
+  }
+  if (positionals.length > 1) {
+    throw new UsageError(`expected at most one trace file, got ${positionals.length}: ${positionals.join(' ')}`);
+  }
+  const seed = values.seed === undefined ? 1 : parseNonNegativeInteger(values.seed, '--seed');
+  const measureFrom = values['measure-from'];
+  const measureFromSec = measureFrom === undefined ? 0 : parseDurationArg(measureFrom, '--measure-from');
+  const { trace, queue } = readTrace(positionals[0], values.queue, io);
+  io.stderr(`simulating ${frontierSettings().length} settings and the Buildkite variants on ${trace.name}…\n`);
+  const result = runFrontier({ trace, queue, seed, measureFromSec });
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ trace: trace.name, queue, seed, measureFromSec, ...result }, null, 2)}\n`);
+    return;
+  }
+  const heading = { trace: trace.name, queue, seed, ...(measureFromSec > 0 ? { measureFrom } : {}) };
+  io.stdout(`${formatFrontier(result, heading)}\n`);
+}
+
+/** Reads and parses a trace (the bundled one without a path) and picks its queue. */
+function readTrace(path: string | undefined, queueOption: string | undefined, io: CliIo) {
+  const tracePath = path ?? bundledTracePath();
+  let text: string;
+  try {
+    text = io.readTextFile(tracePath);
+  } catch (error) {
+    throw new UsageError(`cannot read trace ${tracePath}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  const trace = parseTrace(text, tracePath);
+  return { trace, queue: chooseQueue(trace, queueOption) };
+}
+
 /** Writes a subcommand's output file; a failure is a usage error naming the path. */
 function writeOutput(io: CliIo, path: string, text: string): void {
   try {
@@ -196,6 +270,10 @@ function run(argv: readonly string[], io: CliIo): void {
   }
   if (argv[0] === 'import') {
     runImport(argv.slice(1), io);
+    return;
+  }
+  if (argv[0] === 'frontier') {
+    runFrontierCommand(argv.slice(1), io);
     return;
   }
   let parsed: ReturnType<typeof parseCliArgs>;
@@ -246,17 +324,7 @@ function run(argv: readonly string[], io: CliIo): void {
     throw new UsageError(`--baseline "${values.baseline}" is not one of the compared policies: ${names.join(', ')}`);
   }
 
-  const tracePath = positionals[0] ?? bundledTracePath();
-  let text: string;
-  try {
-    text = io.readTextFile(tracePath);
-  } catch (error) {
-    throw new UsageError(`cannot read trace ${tracePath}: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
-  const trace = parseTrace(text, tracePath);
-  const queue = chooseQueue(trace, values.queue);
+  const { trace, queue } = readTrace(positionals[0], values.queue, io);
   const runs = comparePolicies({
     trace,
     policies,
@@ -339,7 +407,7 @@ export function runCli(argv: readonly string[], io: CliIo): number {
       io.stderr(`elastic-ci-sim: ${error.message}\n`);
       // Bad files explain themselves; a bad command line also points at the help.
       if (error.name === 'UsageError') {
-        const usage = argv[0] === 'generate' ? GENERATE_USAGE : argv[0] === 'import' ? IMPORT_USAGE : undefined;
+        const usage = SUBCOMMAND_USAGES.get(argv[0] ?? '');
         io.stderr(usage === undefined ? "Run 'elastic-ci-sim --help' for usage.\n" : `${usage}\n`);
       }
       return 2;
