@@ -2,17 +2,18 @@ import * as cdk from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AgentFleet } from './agent-fleet/agent-fleet';
 import { AGENT_FLEET_DEFAULTS } from './agent-fleet/agent-fleet-defaults';
-import { validateAgentFleetOptions } from './agent-fleet/validate-agent-fleet-options';
 import { AgentToken } from './control-plane/agent-token';
 import type { ControlPlaneFunction } from './control-plane/control-plane-function';
 import { ElasticCiDashboard } from './control-plane/dashboard';
 import { LifecycleResources } from './control-plane/lifecycle-resources';
 import { Scaler } from './control-plane/scaler';
-import { scalerPolicyEnvironment, shadowedScalerPolicyProblems } from './control-plane/scaler-policy-environment';
-import { validateControlPlaneOptions } from './control-plane/validate-control-plane-options';
+import { scalerPolicyEnvironment } from './control-plane/scaler-policy-environment';
 import { CONTROL_PLANE_DEFAULTS, type ElasticCiStackProps } from './elastic-ci-stack-props';
 import { addNagSuppressions } from './nag-suppressions';
 import { withScalingProfile } from './scaling-profile';
+import { problemsOfResolvedProps } from './validate-elastic-ci-stack-props';
+
+export { validateElasticCiStackProps } from './validate-elastic-ci-stack-props';
 
 /** Invalid stack options: `problems` lists every one; the message lists them all, one per line. */
 export class ElasticCiStackOptionsError extends Error {
@@ -27,21 +28,6 @@ export class ElasticCiStackOptionsError extends Error {
     );
     this.problems = problems;
   }
-}
-
-/** Every problem with the props (scaling profile applied), fleet and control plane together. Empty when valid. */
-export function validateElasticCiStackProps(props: ElasticCiStackProps): string[] {
-  return problemsOf(withScalingProfile(props));
-}
-
-function problemsOf(resolved: ElasticCiStackProps): string[] {
-  return [
-    ...new Set([
-      ...validateAgentFleetOptions(resolved),
-      ...validateControlPlaneOptions(resolved),
-      ...shadowedScalerPolicyProblems(resolved),
-    ]),
-  ];
 }
 
 /**
@@ -59,7 +45,7 @@ export class ElasticCiStack extends cdk.Stack {
 
   constructor(scope: Construct, id: string, given: ElasticCiStackProps) {
     const props = withScalingProfile(given);
-    const problems = problemsOf(props);
+    const problems = problemsOfResolvedProps(props);
     if (problems.length > 0) throw new ElasticCiStackOptionsError(problems);
     super(scope, id, {
       description: 'elastic-ci: an autoscaling fleet of Buildkite agents and its control plane',

@@ -1,10 +1,11 @@
 import { parseBootContract } from '@elastic-ci/agent-instance/boot-contract';
 import { POLICY_JSON_KEYS, parseAgentScalerConfig } from '@elastic-ci/agent-scaler';
 import { ELASTIC_CI_POLICY, parseScalerConfig, type ScalerConfig } from '@elastic-ci/scaler-core';
-import { PRESETS } from '@elastic-ci/simulator';
+import { frontierSettings, PRESETS, policyWith } from '@elastic-ci/simulator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootContractFromUserData } from './agent-fleet/fleet-boot-contract';
 import { launchTemplateUserData } from './agent-fleet/test-support/decode-user-data';
+import { stackConfigFromDocument } from './config/load-stack-config';
 import { SCALER_POLICY_KEYS } from './control-plane/validate-control-plane-options';
 import { deployedFunctions } from './test-support/deployed-functions';
 import {
@@ -82,6 +83,49 @@ describe("scalingProfile 'elastic-ci' deploys the benchmarked policy", () => {
     expect(JSON.stringify(deployed.forecast.timezone)).toBe('"Europe/Berlin"');
     expect(deployed.dependencies).toMatchObject({ enabled: true, releaseQuantile: 0.7 });
   }, 180_000);
+});
+
+describe('a row of `elastic-ci-sim frontier`, deployed as it says', () => {
+  // The CLI tells users: scaling.profile elastic-ci, scaling.warmPool.prepareForWaitingJobs as the row says, the
+  // row's dependencies and scaleIn under scaling.policies. That config must give the scaler what was simulated.
+  const rows = frontierSettings().filter(
+    (settings) =>
+      (settings.dependencies.minSamples === 1 && !settings.warmPool.prepareForWaitingJobs) ||
+      (settings.dependencies.releaseQuantile === 0.3 && settings.scaleIn.minIdleSec === 120),
+  );
+
+  it.each(rows.map((settings) => [JSON.stringify(settings), settings] as const))(
+    'gives the scaler the simulated configuration: %s',
+    (_name, settings) => {
+      const { props } = stackConfigFromDocument(
+        {
+          buildkite: { agentToken: { parameterName: '/buildkite/agent-token' } },
+          instances: { types: ['c7g.xlarge'] },
+          scaling: {
+            profile: 'elastic-ci',
+            maxSize: 10,
+            warmPool: { prepareForWaitingJobs: settings.warmPool.prepareForWaitingJobs },
+            policies: { dependencies: settings.dependencies, scaleIn: settings.scaleIn },
+          },
+        },
+        { source: 'frontier-row.yaml', defaultStackName: 'frontier-row' },
+      );
+      const deployed = deployedScalerConfig(synthesizeStack(props));
+      const simulated = parseScalerConfig({
+        ...policyWith(settings, 'row').scaler,
+        agentsPerInstance: deployed.agentsPerInstance,
+      });
+
+      expect(comparable(deployed)).toEqual(comparable(simulated));
+    },
+    180_000,
+  );
+
+  it('covers both pool choices', () => {
+    expect(rows.map((settings) => settings.warmPool.prepareForWaitingJobs)).toEqual(
+      expect.arrayContaining([true, false]),
+    );
+  });
 });
 
 describe("scalingProfile 'buildkite' (the default)", () => {

@@ -145,6 +145,20 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(error.problems.some((problem) => problem.includes('nightly'))).toBe(true);
   });
 
+  it('checks a config with its scaling profile applied, as the stack builds it', () => {
+    const config = {
+      buildkite: { agentToken: { parameterName: '/buildkite/agent-token' } },
+      instances: { types: ['c7g.xlarge'] },
+      scaling: { profile: 'elastic-ci', maxSize: 10, warmPool: { prepareForWaitingJobs: true } },
+    };
+
+    // The profile turns the warm pool on: its prepareForWaitingJobs was refused as needing warmPool.enabled before.
+    expect(fromDocument(config).props).toMatchObject({ warmPoolPrepareForWaitingJobs: true });
+    // What the profile brings is checked at load too: its warm pool needs a single instance type.
+    const error = errorOf(() => fromDocument({ ...config, instances: { types: ['c7g.xlarge', 'm7g.xlarge'] } }));
+    expect(error.problems.join('\n')).toContain('warmPoolEnabled needs exactly one instance type');
+  });
+
   it('refuses a scaling.policies path that an option sets under the profile, naming the config field to use', () => {
     // Act
     const error = errorOf(() =>

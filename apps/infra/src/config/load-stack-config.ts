@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { validateAgentFleetOptions } from '../agent-fleet/validate-agent-fleet-options.js';
-import { shadowedScalerPolicyProblems } from '../control-plane/scaler-policy-environment.js';
-import { validateControlPlaneOptions } from '../control-plane/validate-control-plane-options.js';
 import type { ElasticCiStackProps } from '../elastic-ci-stack-props.js';
-import { withScalingProfile } from '../scaling-profile.js';
+import { validateElasticCiStackProps } from '../validate-elastic-ci-stack-props.js';
 import {
   buildkiteParametersToConfig,
   isBuildkiteParameterDocument,
@@ -84,12 +81,7 @@ export function stackConfigFromDocument(
     config = checked.config;
   }
   const props = configToStackProps(config);
-  const problems = [
-    ...validateAgentFleetOptions(props),
-    ...validateControlPlaneOptions(props),
-    // With the profile applied: the profile's own options shadow `scaling.policies` paths too.
-    ...shadowedScalerPolicyProblems(withScalingProfile(props)),
-  ].map((problem) => withOrigin(problem, format));
+  const problems = validateElasticCiStackProps(props).map((problem) => withOrigin(problem, format));
   if (problems.length > 0) throw StackConfigError.of(options.source, problems);
   return { stackName: config.stackName ?? options.defaultStackName, props, format, config };
 }
