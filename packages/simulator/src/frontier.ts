@@ -11,14 +11,20 @@ import { BUILDKITE_VARIANT_NAMES, PRESETS } from './presets.js';
  * frontier — with the Buildkite variants beside them, so a team sees what matching any of them would cost.
  */
 
-/** The scaler-core settings a frontier point changes, as the stack's `scaling.policies` takes them. */
+/**
+ * The scaler-core settings a frontier point changes, as a policy file's `scaler` takes them. The stack takes
+ * `warmPool.prepareForWaitingJobs` as an option of its own (`scaling.warmPool`) and the rest under `scaling.policies`.
+ */
 export interface FrontierSettings {
   readonly dependencies: { readonly releaseQuantile: number; readonly minSamples?: number };
   readonly warmPool: { readonly prepareForWaitingJobs: boolean };
   readonly scaleIn: { readonly minIdleSec: number };
 }
 
-/** The values swept. `minSamples: 1` joins the earliest release only: capacity from the first cohort on. */
+/**
+ * The values swept, every combination; and release quantile 0 once more with `minSamples: 1` (capacity a lead before
+ * the earliest learned release, from the first cohort on: the README's "launch for them" setting).
+ */
 export const FRONTIER_GRID = {
   releaseQuantile: [0, 0.1, 0.3, 0.5, 0.7],
   prepareForWaitingJobs: [true, false],

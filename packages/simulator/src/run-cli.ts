@@ -1,6 +1,6 @@
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
 import { chooseQueue, comparePolicies } from './compare.js';
 import { parseDurationArg } from './duration-arg.js';
@@ -84,26 +84,15 @@ each costs against the cheapest variant: the wait you can buy on your own worklo
 Exit codes: 0 done, 1 internal error, 2 bad usage or bad input (trace, policy file).`;
 
 function runGenerate(argv: readonly string[], io: CliIo): void {
-  let values: { shape?: string; days?: string; seed?: string; out?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      strict: true,
-      options: {
-        shape: { type: 'string' },
-        days: { type: 'string' },
-        seed: { type: 'string', short: 's' },
-        out: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
+  const { values } = parseCommandArgs(argv, false, {
+    shape: { type: 'string' },
+    days: { type: 'string' },
+    seed: { type: 'string', short: 's' },
+    out: { type: 'string', short: 'o' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
-    io.stdout(`${GENERATE_USAGE}
-`);
+    io.stdout(`${GENERATE_USAGE}\n`);
     return;
   }
   if (values.shape === undefined) throw new UsageError(`--shape is required: one of ${TRACE_SHAPES.join(', ')}`);
@@ -126,22 +115,11 @@ function runGenerate(argv: readonly string[], io: CliIo): void {
 }
 
 function runImport(argv: readonly string[], io: CliIo): void {
-  let parsed: { values: { name?: string; out?: string; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        name: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, true, {
+    name: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     io.stdout(`${IMPORT_USAGE}\n`);
     return;
@@ -172,27 +150,13 @@ function runImport(argv: readonly string[], io: CliIo): void {
 }
 
 function runFrontierCommand(argv: readonly string[], io: CliIo): void {
-  let parsed: {
-    values: { queue?: string; seed?: string; 'measure-from'?: string; json?: boolean; help?: boolean };
-    positionals: string[];
-  };
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        queue: { type: 'string', short: 'q' },
-        seed: { type: 'string', short: 's' },
-        'measure-from': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, true, {
+    queue: { type: 'string', short: 'q' },
+    seed: { type: 'string', short: 's' },
+    'measure-from': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     io.stdout(`${FRONTIER_USAGE}\n`);
     return;
@@ -212,6 +176,19 @@ function runFrontierCommand(argv: readonly string[], io: CliIo): void {
   }
   const heading = { trace: trace.name, queue, seed, ...(measureFromSec > 0 ? { measureFrom } : {}) };
   io.stdout(`${formatFrontier(result, heading)}\n`);
+}
+
+/** A subcommand's arguments, strictly parsed; anything unknown or malformed is a usage error. */
+function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  allowPositionals: boolean,
+  options: T,
+) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals, strict: true, options });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 /** Reads and parses a trace (the bundled one without a path) and picks its queue. */
