@@ -25,14 +25,30 @@ export interface CompareOptions {
   readonly bootMedianSec?: number;
   /** Median warm-pool resume for every policy with a warm pool; default each policy's own. */
   readonly resumeMedianSec?: number;
+  /** Compute price per running instance-hour for every policy (your instance type's); default each policy's own. */
+  readonly instancePricePerHour?: number;
+  /** Root volume price per instance-hour for every policy; default each policy's own. */
+  readonly volumePricePerHour?: number;
 }
 
-/** The fleet with the run-wide physics overrides applied: spot rate, boot and resume medians. */
-export function fleetWithOverrides(
-  fleet: FleetConfig,
-  options: Pick<CompareOptions, 'spotRate' | 'bootMedianSec' | 'resumeMedianSec'>,
-): FleetConfig {
+/** The run-wide physics every policy shares: spot rate, boot and resume medians, prices. */
+export type PhysicsOverrides = Pick<
+  CompareOptions,
+  'spotRate' | 'bootMedianSec' | 'resumeMedianSec' | 'instancePricePerHour' | 'volumePricePerHour'
+>;
+
+/**
+ * The fleet with the run-wide physics overrides applied. Prices reach the scaler too: scaler-core's `costs` come from
+ * the fleet (`costsOf`), so a pool sized from prices is sized from the overridden ones.
+ */
+export function fleetWithOverrides(fleet: FleetConfig, options: PhysicsOverrides): FleetConfig {
   let result = fleet;
+  if (options.instancePricePerHour !== undefined) {
+    result = { ...result, pricePerInstanceHour: options.instancePricePerHour };
+  }
+  if (options.volumePricePerHour !== undefined) {
+    result = { ...result, volumeCostPerInstanceHour: options.volumePricePerHour };
+  }
   if (options.spotRate !== undefined) {
     result = {
       ...result,
@@ -102,10 +118,7 @@ export function checkMeasureFrom(trace: Trace, queue: string, measureFromSec: nu
  * The scaler config and fleet a policy runs with: the run-wide overrides first, so scaler-core plans with the boot
  * and resume times the run simulates (its `costs` come from the fleet).
  */
-export function runSetupOf(
-  given: Policy,
-  options: Pick<CompareOptions, 'spotRate' | 'bootMedianSec' | 'resumeMedianSec'>,
-): { config: ScalerConfig; fleet: FleetConfig } {
+export function runSetupOf(given: Policy, options: PhysicsOverrides): { config: ScalerConfig; fleet: FleetConfig } {
   const policy = { ...given, fleet: fleetWithOverrides(given.fleet, options) };
   const config = scalerConfigOf(policy);
   return { config, fleet: fleetFor(policy, config) };

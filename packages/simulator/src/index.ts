@@ -5,6 +5,7 @@ export {
   chooseQueue,
   comparePolicies,
   fleetWithOverrides,
+  type PhysicsOverrides,
   type PolicyRun,
 } from './compare.js';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { comparePolicies, fleetWithOverrides } from './compare.js';
+import { comparePolicies, fleetWithOverrides, runSetupOf } from './compare.js';
 import { resolvePolicy } from './resolve-policy.js';
 import { runCli } from './run-cli.js';
 import { fleetOf, traceOf } from './test-support.js';
@@ -75,5 +75,69 @@ describe('Function: fleetWithOverrides', () => {
     const policies = ['cold.json', 'pooled.json'].map((file) => resolvePolicy(file, (path) => FILES[path] ?? ''));
     const runs = comparePolicies({ trace, policies, seed: 1, bootMedianSec: 30 });
     expect(runs.map((run) => run.result.waitsSec[0])).toEqual([35, 25]);
+  });
+});
+
+describe('Function: runCli — --instance-price and --volume-price', () => {
+  type Cost = { compute: number; volume: number; instanceHours: number };
+  function costs(argv: string[]): { code: number; stderr: string; costs: Cost[] } {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = runCli([...argv, '--json'], {
+      stdout: (text) => out.push(text),
+      stderr: (text) => err.push(text),
+      readTextFile: (path) => FILES[path] ?? '',
+      writeTextFile: () => undefined,
+    });
+    type Report = { policies: { instanceHours: number; cost: { compute: number; volume: number } }[] };
+    const parsed = code === 0 ? (JSON.parse(out.join('')) as Report) : undefined;
+    const policies = parsed?.policies ?? [];
+    return {
+      code,
+      stderr: err.join(''),
+      costs: policies.map((policy) => ({ ...policy.cost, instanceHours: policy.instanceHours })),
+    };
+  }
+
+  it('prices every policy with the given compute and volume prices', () => {
+    const own = costs(['one.jsonl', '-p', 'cold.json,pooled.json']).costs;
+    const priced = costs([
+      'one.jsonl',
+      '-p',
+      'cold.json,pooled.json',
+      '--instance-price',
+      '2.5',
+      '--volume-price',
+      '0',
+    ]).costs;
+
+    expect(priced).toHaveLength(2);
+    for (const [index, cost] of priced.entries()) {
+      const before = own[index] as Cost;
+      // The same fleet behaviour (instance-hours), priced at 2.5 $/h instead of the presets' 0.17 $/h.
+      expect(cost.instanceHours).toBe(before.instanceHours);
+      expect(before.compute).toBeCloseTo(before.instanceHours * 0.17, 2);
+      expect(cost.compute).toBeCloseTo(cost.instanceHours * 2.5, 2);
+      expect(before.volume).toBeGreaterThan(0);
+      expect(cost.volume).toBe(0);
+    }
+  });
+
+  it('sizes the scaler from the same prices (its costs come from the fleet)', () => {
+    const policy = resolvePolicy('elastic-ci', () => '');
+    const { config } = runSetupOf(policy, { instancePricePerHour: 0.5, volumePricePerHour: 0.01 });
+
+    expect(config.costs).toMatchObject({ instanceHour: 0.5, volumeHour: 0.01 });
+  });
+
+  it.each([
+    ['--instance-price', '0', '--instance-price must be a positive price in $ per instance-hour, got "0"'],
+    ['--instance-price', 'cheap', '--instance-price must be a positive price in $ per instance-hour, got "cheap"'],
+    ['--volume-price', '-1', '--volume-price must be a non-negative number, got "-1"'],
+  ])('exits 2 for %s %s', (option, value, message) => {
+    const result = costs(['one.jsonl', '-p', 'cold.json', `${option}=${value}`]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
   });
 });

@@ -275,6 +275,21 @@ describe('Function: runCli — frontier', () => {
     expect(report.frontier.length).toBeGreaterThan(0);
   });
 
+  it('takes the physics options: every setting and variant priced at your instance price', () => {
+    type Report = { variants: { cost: number }[]; points: { cost: number }[] };
+    const run = (extra: string[]) =>
+      JSON.parse(cli(['frontier', '--json', ...extra, 'tiny.jsonl'], { 'tiny.jsonl': TRACE }).stdout) as Report;
+    const own = run([]);
+    const dearer = run(['--instance-price', '1.7', '--boot-sec', '60']);
+
+    for (const [index, variant] of dearer.variants.entries()) {
+      expect(variant.cost).toBeGreaterThan((own.variants[index] as { cost: number }).cost);
+    }
+    expect(Math.min(...dearer.points.map((point) => point.cost))).toBeGreaterThan(
+      Math.max(...own.points.map((point) => point.cost)),
+    );
+  });
+
   it('exits 2 with its usage line for bad arguments, and prints the usage for --help', () => {
     for (const argv of [
       ['frontier', '--seed', 'x', 'tiny.jsonl'],

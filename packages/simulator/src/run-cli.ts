@@ -2,7 +2,7 @@ import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { renderChart } from './chart.js';
-import { chooseQueue, comparePolicies } from './compare.js';
+import { chooseQueue, comparePolicies, type PhysicsOverrides } from './compare.js';
 import { parseDurationArg } from './duration-arg.js';
 import { UsageError } from './errors.js';
 import { formatFrontier, frontierSettings, runFrontier } from './frontier.js';
@@ -33,7 +33,7 @@ export const GENERATE_USAGE = `Usage: elastic-ci-sim generate --shape ${TRACE_SH
 export const IMPORT_USAGE = 'Usage: elastic-ci-sim import [--name NAME] [--out FILE] BUILDS.json...';
 
 export const FRONTIER_USAGE =
-  'Usage: elastic-ci-sim frontier [--queue NAME] [--seed N] [--measure-from DURATION] [--json] [TRACE.jsonl]';
+  'Usage: elastic-ci-sim frontier [--queue NAME] [--seed N] [--measure-from DURATION] [--json] [physics options] [TRACE.jsonl]';
 
 const SUBCOMMAND_USAGES = new Map([
   ['generate', GENERATE_USAGE],
@@ -59,6 +59,10 @@ Options:
       --spot-rate X       spot interruptions per instance-hour for every policy (default: each policy's own)
       --boot-sec N        median cold boot in seconds for every policy (default: each policy's own, 100)
       --resume-sec N      median warm-pool resume in seconds for every policy with a pool (default: 25)
+      --instance-price X  compute $ per instance-hour for every policy: your instance type's (default: each
+                          policy's own, 0.17 in the presets)
+      --volume-price X    root volume $ per instance-hour for every policy (default: each policy's own, 0.0274:
+                          250 GB gp3)
       --measure-from DURATION
                           count only jobs created from then on (e.g. 1d, 36h, 3600s): earlier jobs run and teach
                           every policy alike, but their waits and the fleet's cost before then are not counted
@@ -79,7 +83,8 @@ are kept.
 frontier simulates the elastic-ci preset with ${frontierSettings().length} settings of the three that trade job wait for cost
 (when capacity for jobs behind a step comes, whether it waits stopped in the warm pool, how long idle agents are
 kept) beside the Buildkite variants, and prints the settings no other beats on both p95 wait and cost, with what
-each costs against the cheapest variant: the wait you can buy on your own workload, and what to deploy for it.
+each costs against the cheapest variant: the wait you can buy on your own workload, and what to deploy for it. The
+physics options (--spot-rate, --boot-sec, --resume-sec, --instance-price, --volume-price) apply there too.
 
 Exit codes: 0 done, 1 internal error, 2 bad usage or bad input (trace, policy file).`;
 
@@ -156,6 +161,7 @@ function runFrontierCommand(argv: readonly string[], io: CliIo): void {
     'measure-from': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    ...PHYSICS_OPTIONS,
   });
   if (values.help) {
     io.stdout(`${FRONTIER_USAGE}\n`);
@@ -169,13 +175,40 @@ function runFrontierCommand(argv: readonly string[], io: CliIo): void {
   const measureFromSec = measureFrom === undefined ? 0 : parseDurationArg(measureFrom, '--measure-from');
   const { trace, queue } = readTrace(positionals[0], values.queue, io);
   io.stderr(`simulating ${frontierSettings().length} settings and the Buildkite variants on ${trace.name}…\n`);
-  const result = runFrontier({ trace, queue, seed, measureFromSec });
+  const result = runFrontier({ trace, queue, seed, measureFromSec, ...physicsOverridesOf(values) });
   if (values.json) {
     io.stdout(`${JSON.stringify({ trace: trace.name, queue, seed, measureFromSec, ...result }, null, 2)}\n`);
     return;
   }
   const heading = { trace: trace.name, queue, seed, ...(measureFromSec > 0 ? { measureFrom } : {}) };
   io.stdout(`${formatFrontier(result, heading)}\n`);
+}
+
+/** The run-wide physics options, the same for the comparison and `frontier`. */
+const PHYSICS_OPTIONS = {
+  'spot-rate': { type: 'string' },
+  'boot-sec': { type: 'string' },
+  'resume-sec': { type: 'string' },
+  'instance-price': { type: 'string' },
+  'volume-price': { type: 'string' },
+} as const;
+
+type PhysicsValues = { readonly [option in keyof typeof PHYSICS_OPTIONS]?: string | undefined };
+
+/** The physics options given, validated: only those set appear. */
+function physicsOverridesOf(values: PhysicsValues): PhysicsOverrides {
+  const given = <T>(option: keyof typeof PHYSICS_OPTIONS, parse: (value: string, option: string) => T) => {
+    const value = values[option];
+    return value === undefined ? undefined : parse(value, `--${option}`);
+  };
+  const overrides = {
+    spotRate: given('spot-rate', parseRate),
+    bootMedianSec: given('boot-sec', parsePositive),
+    resumeMedianSec: given('resume-sec', parsePositive),
+    instancePricePerHour: given('instance-price', parsePrice),
+    volumePricePerHour: given('volume-price', parseRate),
+  };
+  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
 }
 
 /** A subcommand's arguments, strictly parsed; anything unknown or malformed is a usage error. */
@@ -232,6 +265,14 @@ function parseRate(value: string, option: string): number {
   return parsed;
 }
 
+function parsePrice(value: string, option: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new UsageError(`${option} must be a positive price in $ per instance-hour, got "${value}"`);
+  }
+  return parsed;
+}
+
 function parsePositive(value: string, option: string): number {
   const parsed = Number(value);
   if (value.trim() === '' || !Number.isFinite(parsed) || parsed <= 0) {
@@ -278,10 +319,7 @@ function run(argv: readonly string[], io: CliIo): void {
     throw new UsageError(`expected at most one trace file, got ${positionals.length}: ${positionals.join(' ')}`);
   }
   const seed = values.seed === undefined ? 1 : parseNonNegativeInteger(values.seed, '--seed');
-  const spotRate = values['spot-rate'] === undefined ? undefined : parseRate(values['spot-rate'], '--spot-rate');
-  const bootMedianSec = values['boot-sec'] === undefined ? undefined : parsePositive(values['boot-sec'], '--boot-sec');
-  const resumeMedianSec =
-    values['resume-sec'] === undefined ? undefined : parsePositive(values['resume-sec'], '--resume-sec');
+  const physics = physicsOverridesOf(values);
   const measureFromSec =
     values['measure-from'] === undefined ? 0 : parseDurationArg(values['measure-from'], '--measure-from');
   const chartPath = values.chart;
@@ -308,9 +346,7 @@ function run(argv: readonly string[], io: CliIo): void {
     seed,
     queue,
     measureFromSec,
-    ...(spotRate === undefined ? {} : { spotRate }),
-    ...(bootMedianSec === undefined ? {} : { bootMedianSec }),
-    ...(resumeMedianSec === undefined ? {} : { resumeMedianSec }),
+    ...physics,
   });
   const report = buildReport(
     trace,
@@ -361,10 +397,8 @@ function parseCliArgs(argv: readonly string[]) {
       baseline: { type: 'string', short: 'b' },
       seed: { type: 'string', short: 's' },
       queue: { type: 'string', short: 'q' },
-      'spot-rate': { type: 'string' },
       'measure-from': { type: 'string' },
-      'boot-sec': { type: 'string' },
-      'resume-sec': { type: 'string' },
+      ...PHYSICS_OPTIONS,
       json: { type: 'boolean' },
       chart: { type: 'string' },
       'list-policies': { type: 'boolean' },
