@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type CompareOptions, comparePolicies } from './compare.js';
+import { type CompareOptions, comparePolicies, type PhysicsOverrides } from './compare.js';
 import { mergePolicyInput, type Policy, parsePolicy } from './policy.js';
 import { BUILDKITE_VARIANT_NAMES, PRESETS } from './presets.js';
 
@@ -156,14 +156,29 @@ export interface FrontierHeading {
   readonly seed: number;
   /** Shown when the measured window does not start at the trace's start. */
   readonly measureFrom?: string;
+  /** The run-wide physics given (prices, boot, resume, spot rate), shown so a saved table says what it assumed. */
+  readonly physics?: PhysicsOverrides;
+}
+
+/** The physics options given, as the heading shows them; empty without any. */
+function describePhysics(physics: PhysicsOverrides = {}): string {
+  const parts = [
+    physics.instancePricePerHour === undefined ? '' : `compute $${physics.instancePricePerHour}/h`,
+    physics.volumePricePerHour === undefined ? '' : `volume $${physics.volumePricePerHour}/h`,
+    physics.bootMedianSec === undefined ? '' : `boot ${physics.bootMedianSec} s`,
+    physics.resumeMedianSec === undefined ? '' : `resume ${physics.resumeMedianSec} s`,
+    physics.spotRate === undefined ? '' : `${physics.spotRate} spot interruptions/instance-hour`,
+  ].filter((part) => part !== '');
+  return parts.length === 0 ? '' : `, ${parts.join(', ')}`;
 }
 
 /** The frontier as the CLI prints it: the variants, then one row per frontier point with the settings to deploy. */
 export function formatFrontier(result: FrontierResult, heading: FrontierHeading): string {
   const cheapest = result.variants.reduce((best, variant) => (variant.cost < best.cost ? variant : best));
   const window = heading.measureFrom === undefined ? '' : `, measured from ${heading.measureFrom}`;
+  const assumed = `${window}${describePhysics(heading.physics)}`;
   const lines = [
-    `elastic-ci's wait/cost frontier on ${heading.trace} (queue ${heading.queue}, seed ${heading.seed}${window}): ` +
+    `elastic-ci's wait/cost frontier on ${heading.trace} (queue ${heading.queue}, seed ${heading.seed}${assumed}): ` +
       `${result.points.length} settings simulated, ${result.frontier.length} not beaten on both p95 wait and cost by another`,
     '',
     `Buildkite variants: ${result.variants.map((v) => `${shortName(v.policy)} ${seconds(v.waitP95Sec)} ${money(v.cost)}`).join(' · ')}`,

@@ -281,6 +281,12 @@ describe('Function: runCli — frontier', () => {
       JSON.parse(cli(['frontier', '--json', ...extra, 'tiny.jsonl'], { 'tiny.jsonl': TRACE }).stdout) as Report;
     const own = run([]);
     const dearer = run(['--instance-price', '1.7', '--boot-sec', '60']);
+    const table = cli(['frontier', '--instance-price', '1.7', '--boot-sec', '60', 'tiny.jsonl'], {
+      'tiny.jsonl': TRACE,
+    });
+
+    expect(table.stdout).toContain('(queue default, seed 1, compute $1.7/h, boot 60 s)');
+    expect(dearer).toMatchObject({ physics: { instancePricePerHour: 1.7, bootMedianSec: 60 } });
 
     for (const [index, variant] of dearer.variants.entries()) {
       expect(variant.cost).toBeGreaterThan((own.variants[index] as { cost: number }).cost);

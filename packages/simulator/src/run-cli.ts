@@ -175,12 +175,13 @@ function runFrontierCommand(argv: readonly string[], io: CliIo): void {
   const measureFromSec = measureFrom === undefined ? 0 : parseDurationArg(measureFrom, '--measure-from');
   const { trace, queue } = readTrace(positionals[0], values.queue, io);
   io.stderr(`simulating ${frontierSettings().length} settings and the Buildkite variants on ${trace.name}…\n`);
-  const result = runFrontier({ trace, queue, seed, measureFromSec, ...physicsOverridesOf(values) });
+  const physics = physicsOverridesOf(values);
+  const result = runFrontier({ trace, queue, seed, measureFromSec, ...physics });
   if (values.json) {
-    io.stdout(`${JSON.stringify({ trace: trace.name, queue, seed, measureFromSec, ...result }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ trace: trace.name, queue, seed, measureFromSec, physics, ...result }, null, 2)}\n`);
     return;
   }
-  const heading = { trace: trace.name, queue, seed, ...(measureFromSec > 0 ? { measureFrom } : {}) };
+  const heading = { trace: trace.name, queue, seed, physics, ...(measureFromSec > 0 ? { measureFrom } : {}) };
   io.stdout(`${formatFrontier(result, heading)}\n`);
 }
 
