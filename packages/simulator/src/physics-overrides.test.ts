@@ -26,7 +26,14 @@ const POOLED = JSON.stringify({
 });
 const FILES: Record<string, string> = { 'one.jsonl': TRACE, 'cold.json': COLD, 'pooled.json': POOLED };
 
-function waitsP95(argv: string[]): { code: number; stderr: string; p95: number[] } {
+interface PolicyFigures {
+  readonly waitSec: { readonly p95: number };
+  readonly instanceHours: number;
+  readonly cost: { readonly compute: number; readonly volume: number };
+}
+
+/** The CLI's JSON report for `argv`: its exit code, stderr and each policy's figures (none when it failed). */
+function runJson(argv: string[]): { code: number; stderr: string; policies: PolicyFigures[] } {
   const out: string[] = [];
   const err: string[] = [];
   const code = runCli([...argv, '--json'], {
@@ -39,11 +46,13 @@ function waitsP95(argv: string[]): { code: number; stderr: string; p95: number[]
     },
     writeTextFile: () => undefined,
   });
-  const p95 =
-    code === 0
-      ? (JSON.parse(out.join('')) as { policies: { waitSec: { p95: number } }[] }).policies.map((p) => p.waitSec.p95)
-      : [];
-  return { code, stderr: err.join(''), p95 };
+  const policies = code === 0 ? (JSON.parse(out.join('')) as { policies: PolicyFigures[] }).policies : [];
+  return { code, stderr: err.join(''), policies };
+}
+
+function waitsP95(argv: string[]): { code: number; stderr: string; p95: number[] } {
+  const { policies, ...result } = runJson(argv);
+  return { ...result, p95: policies.map((policy) => policy.waitSec.p95) };
 }
 
 describe('Function: runCli — --boot-sec and --resume-sec', () => {
@@ -81,22 +90,8 @@ describe('Function: fleetWithOverrides', () => {
 describe('Function: runCli — --instance-price and --volume-price', () => {
   type Cost = { compute: number; volume: number; instanceHours: number };
   function costs(argv: string[]): { code: number; stderr: string; costs: Cost[] } {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = runCli([...argv, '--json'], {
-      stdout: (text) => out.push(text),
-      stderr: (text) => err.push(text),
-      readTextFile: (path) => FILES[path] ?? '',
-      writeTextFile: () => undefined,
-    });
-    type Report = { policies: { instanceHours: number; cost: { compute: number; volume: number } }[] };
-    const parsed = code === 0 ? (JSON.parse(out.join('')) as Report) : undefined;
-    const policies = parsed?.policies ?? [];
-    return {
-      code,
-      stderr: err.join(''),
-      costs: policies.map((policy) => ({ ...policy.cost, instanceHours: policy.instanceHours })),
-    };
+    const { policies, ...result } = runJson(argv);
+    return { ...result, costs: policies.map((policy) => ({ ...policy.cost, instanceHours: policy.instanceHours })) };
   }
 
   it('prices every policy with the given compute and volume prices', () => {
