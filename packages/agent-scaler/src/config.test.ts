@@ -138,7 +138,7 @@ describe('Function: parseAgentScalerConfig', () => {
     });
   });
 
-  it('reads the warm-pool policy from its variables, which win over SCALER_POLICIES', () => {
+  it('reads the warm-pool policy from its variables, the rest of the pool from SCALER_POLICIES', () => {
     // Act
     const fromVariables = parseAgentScalerConfig({
       ...MINIMAL,
@@ -149,7 +149,9 @@ describe('Function: parseAgentScalerConfig', () => {
     const mixed = parseAgentScalerConfig({
       ...MINIMAL,
       WARM_POOL_MIN_SIZE: '1',
-      SCALER_POLICIES: JSON.stringify({ warmPool: { enabled: true, minSize: 5 } }),
+      SCALER_POLICIES: JSON.stringify({
+        warmPool: { enabled: true, schedules: [{ cron: '* 8-17 * * MON-FRI', timezone: 'UTC', minSize: 3 }] },
+      }),
     });
 
     // Assess
@@ -159,7 +161,33 @@ describe('Function: parseAgentScalerConfig', () => {
       prepareForWaitingJobs: true,
       schedules: [],
     });
-    expect(mixed.scaler.warmPool).toEqual({ enabled: true, minSize: 1, prepareForWaitingJobs: false, schedules: [] });
+    expect(mixed.scaler.warmPool).toMatchObject({ enabled: true, minSize: 1, prepareForWaitingJobs: false });
+    expect(mixed.scaler.warmPool.schedules).toHaveLength(1);
+  });
+
+  it('refuses a SCALER_POLICIES path that a set variable also sets, naming both (one value would be lost)', () => {
+    // Act
+    const error = configurationIssues({
+      ...MINIMAL,
+      WARM_POOL_MIN_SIZE: '1',
+      SCALE_IN_STRATEGY: 'drain',
+      SCALER_POLICIES: JSON.stringify({
+        warmPool: { enabled: true, minSize: 5 },
+        scaleIn: { strategy: 'set-desired', minIdleSec: 60 },
+      }),
+    });
+
+    // Assess: warmPool.enabled and scaleIn.minIdleSec have no variable set here, so they stay allowed.
+    expect(error.issues).toEqual([
+      {
+        variable: 'SCALER_POLICIES (scaleIn.strategy)',
+        message: 'is also set by SCALE_IN_STRATEGY, which would win; set it in one place',
+      },
+      {
+        variable: 'SCALER_POLICIES (warmPool.minSize)',
+        message: 'is also set by WARM_POOL_MIN_SIZE, which would win; set it in one place',
+      },
+    ]);
   });
 
   it('names each bad warm-pool variable', () => {

@@ -296,8 +296,8 @@ const nonNegativeNumber = z.number().nonnegative();
 
 /**
  * Scaler-core option paths → the variable that sets them, so a core validation problem names the variable to fix.
- * Options not listed come from `SCALER_POLICIES` (JSON). A variable that is set wins over the same path in
- * `SCALER_POLICIES` (the infra app refuses `scalerPolicies` paths its own variables set).
+ * Options not listed come from `SCALER_POLICIES` (JSON); a path given both ways is refused (the infra app refuses
+ * `scalerPolicies` paths its own variables set, naming its option).
  */
 export const CORE_OPTION_VARIABLES: Readonly<Record<string, string>> = {
   agentsPerInstance: 'AGENTS_PER_INSTANCE',
@@ -362,6 +362,15 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
       for (const [key, value] of Object.entries(policies)) {
         if ((POLICY_JSON_KEYS as readonly string[]).includes(key)) input[key] = value;
         else env.problem('SCALER_POLICIES', `unknown key ${quote(key)}; allowed: ${POLICY_JSON_KEYS.join(', ')}`);
+      }
+      // A path that a set variable also sets would be overridden without a word: one of the two values is lost.
+      for (const [path, variable] of Object.entries(CORE_OPTION_VARIABLES)) {
+        const [key, field] = path.split('.');
+        if (field === undefined || !env.has(variable)) continue;
+        const section = input[key as string];
+        if (typeof section === 'object' && section !== null && field in section) {
+          env.problem(`SCALER_POLICIES (${path})`, `is also set by ${variable}, which would win; set it in one place`);
+        }
       }
     }
   }
