@@ -7,7 +7,11 @@ import type { ControlPlaneFunction } from './control-plane/control-plane-functio
 import { ElasticCiDashboard } from './control-plane/dashboard';
 import { LifecycleResources } from './control-plane/lifecycle-resources';
 import { Scaler } from './control-plane/scaler';
-import { scalerPolicyEnvironment } from './control-plane/scaler-policy-environment';
+import {
+  deploysScaler,
+  scalerPolicyEnvironment,
+  warmPoolScalerManagedOf,
+} from './control-plane/scaler-policy-environment';
 import { CONTROL_PLANE_DEFAULTS, type ElasticCiStackProps } from './elastic-ci-stack-props';
 import { addNagSuppressions } from './nag-suppressions';
 import { withScalingProfile } from './scaling-profile';
@@ -53,8 +57,6 @@ export class ElasticCiStack extends cdk.Stack {
     });
     const d = CONTROL_PLANE_DEFAULTS;
     const queue = props.queue ?? AGENT_FLEET_DEFAULTS.queue;
-    const minSize = props.minSize ?? AGENT_FLEET_DEFAULTS.minSize;
-    const maxSize = props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize;
     const agentsPerInstance = props.agentsPerInstance ?? AGENT_FLEET_DEFAULTS.agentsPerInstance;
     const logRetentionDays = props.logRetentionDays ?? d.logRetentionDays;
     const architecture = props.lambdaArchitecture ?? d.lambdaArchitecture;
@@ -67,10 +69,10 @@ export class ElasticCiStack extends cdk.Stack {
 
     const functions: ControlPlaneFunction[] = [];
     // A fixed-size fleet needs no scaler (Buildkite: MinSize == MaxSize deploys none).
-    if (minSize !== maxSize) {
+    if (deploysScaler(props)) {
       const disableScaleIn = props.disableScaleIn ?? d.disableScaleIn;
       const scaleInStrategy = props.scaleInStrategy ?? d.scaleInStrategy;
-      const warmPoolScalerManaged = props.warmPoolScalerManaged ?? props.warmPoolEnabled === true;
+      const warmPoolScalerManaged = warmPoolScalerManagedOf(props);
       this.scaler = new Scaler(this, 'Scaler', {
         queue,
         agentEndpoint: props.agentEndpoint ?? d.agentEndpoint,

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   BUILDKITE_VARIANT_NAMES,
+  BUILDKITE_VARIANT_SHORT_NAMES,
   comparePolicies,
   generateTrace,
   limitOf,
@@ -49,12 +50,7 @@ const tracesDir = positionals[0] ?? fileURLToPath(new URL('../traces', import.me
 const OURS = 'elastic-ci';
 const VARIANTS = BUILDKITE_VARIANT_NAMES;
 const TUNED = VARIANTS[0];
-const SHORT = {
-  [TUNED]: 'tuned',
-  'buildkite-tuned-include-waiting': 'include-waiting',
-  'buildkite-tuned-idle-300': 'idle-300',
-  'buildkite-tuned-include-waiting-idle-300': 'both',
-};
+const SHORT = BUILDKITE_VARIANT_SHORT_NAMES;
 // Shapes whose first day is a warm-up: a policy that learns must have seen one burst before it is measured.
 const BURSTY = new Set(['nightly-burst', 'release-storm']);
 const DAY_SEC = 86_400;

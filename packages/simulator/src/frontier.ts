@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type CompareOptions, comparePolicies, type PhysicsOverrides } from './compare.js';
 import { mergePolicyInput, type Policy, parsePolicy } from './policy.js';
-import { BUILDKITE_VARIANT_NAMES, PRESETS } from './presets.js';
+import { BUILDKITE_VARIANT_NAMES, BUILDKITE_VARIANT_SHORT_NAMES, PRESETS } from './presets.js';
 
 /**
  * What a team trades on its own workload: the `elastic-ci` preset is one point between job wait and cost, chosen on
@@ -105,28 +105,24 @@ export function matchesOrBeats(point: FrontierFigures, other: FrontierFigures): 
   return point.waitP95Sec <= other.waitP95Sec && point.cost <= other.cost;
 }
 
-export type FrontierOptions = Omit<CompareOptions, 'policies'> & {
-  /** Called after each simulated setting. */
-  readonly onProgress?: (done: number, total: number) => void;
-};
+export type FrontierOptions = Omit<CompareOptions, 'policies'>;
 
 /** Simulates the Buildkite variants and every setting of the grid on the same trace, seed and physics. */
 export function runFrontier(options: FrontierOptions): FrontierResult {
-  const { onProgress, ...compare } = options;
   const variants = comparePolicies({
-    ...compare,
+    ...options,
     policies: BUILDKITE_VARIANT_NAMES.map((name) => parsePolicy(PRESETS[name], `preset ${name}`)),
   }).map(({ summary }) => ({ policy: summary.policy, waitP95Sec: summary.waitSec.p95, cost: summary.cost.total }));
   const preset = parsePolicy(PRESETS['elastic-ci'], 'preset elastic-ci');
   const grid = frontierSettings();
-  const simulated = grid.map((settings, index) => {
-    const policy = policyWith(settings, `elastic-ci-frontier-${index + 1}`);
-    const [run] = comparePolicies({ ...compare, policies: [policy] });
-    onProgress?.(index + 1, grid.length);
-    const summary = (run as NonNullable<typeof run>).summary;
+  const runs = comparePolicies({
+    ...options,
+    policies: grid.map((settings, index) => policyWith(settings, `elastic-ci-frontier-${index + 1}`)),
+  });
+  const simulated = runs.map(({ policy, summary }, index) => {
     const figures = { waitP95Sec: summary.waitSec.p95, cost: summary.cost.total };
     return {
-      settings,
+      settings: grid[index] as FrontierSettings,
       preset: isDeepStrictEqual(policy.scaler, preset.scaler),
       ...figures,
       instanceHours: summary.instanceHours,
@@ -134,19 +130,14 @@ export function runFrontier(options: FrontierOptions): FrontierResult {
       beats: variants.filter((variant) => matchesOrBeats(figures, variant)).map((variant) => variant.policy),
     };
   });
-  const onFrontier = new Set(paretoFrontier(simulated));
-  const points = simulated.map((point) => ({ ...point, onFrontier: onFrontier.has(point) }));
-  return { variants, points, frontier: paretoFrontier(points) };
+  const frontier = paretoFrontier(simulated).map((point) => ({ ...point, onFrontier: true }));
+  const points = simulated.map(
+    (point) => frontier.find((kept) => kept.settings === point.settings) ?? { ...point, onFrontier: false },
+  );
+  return { variants, points, frontier };
 }
 
-const SHORT_VARIANT_NAMES: Readonly<Record<string, string>> = {
-  'buildkite-tuned': 'tuned',
-  'buildkite-tuned-include-waiting': 'include-waiting',
-  'buildkite-tuned-idle-300': 'idle-300',
-  'buildkite-tuned-include-waiting-idle-300': 'both',
-};
-
-const shortName = (policy: string): string => SHORT_VARIANT_NAMES[policy] ?? policy;
+const shortName = (policy: string): string => BUILDKITE_VARIANT_SHORT_NAMES[policy] ?? policy;
 const seconds = (value: number): string => `${value.toFixed(1)} s`;
 const money = (value: number): string => `$${value.toFixed(2)}`;
 

@@ -69,7 +69,7 @@ export {
   parsePolicy,
   policySchema,
 } from './policy.js';
-export { BUILDKITE_VARIANT_NAMES, PRESET_NAMES, PRESETS } from './presets.js';
+export { BUILDKITE_VARIANT_NAMES, BUILDKITE_VARIANT_SHORT_NAMES, PRESET_NAMES, PRESETS } from './presets.js';
 export { type ReadyBound, type ReadyBoundOptions, readyBound } from './ready-bound.js';
 export {
   buildReport,

@@ -119,3 +119,11 @@ export const BUILDKITE_VARIANT_NAMES: readonly string[] = [
   buildkiteTunedIdle300.name,
   buildkiteTunedIncludeWaitingIdle300.name,
 ] as string[];
+
+/** How tables name the Buildkite variants where the full preset names do not fit. */
+export const BUILDKITE_VARIANT_SHORT_NAMES: Readonly<Record<string, string>> = {
+  [buildkiteTuned.name]: 'tuned',
+  [buildkiteTunedIncludeWaiting.name]: 'include-waiting',
+  [buildkiteTunedIdle300.name]: 'idle-300',
+  [buildkiteTunedIncludeWaitingIdle300.name]: 'both',
+};

@@ -104,10 +104,12 @@ export function decideDrainStep(input: DrainInput): DrainStep {
       .filter((invocation) => LIVE_OR_DELIVERED.has(invocation.status))
       .map((invocation) => invocation.instanceId),
   );
-  const uncoveredInstanceIds = remaining
-    .filter((instance) => AGENT_RUNNING_STATES.has(instance.lifecycleState) && !covered.has(instance.instanceId))
+  // Every instance that can run an agent now: a stop command's targets, and those no live command covers yet.
+  const agentInstanceIds = remaining
+    .filter((instance) => AGENT_RUNNING_STATES.has(instance.lifecycleState))
     .map((instance) => instance.instanceId)
     .sort();
+  const uncoveredInstanceIds = agentInstanceIds.filter((instanceId) => !covered.has(instanceId));
   const lastSentAt = Math.max(...input.commands.map((command) => command.sentAt));
   // An instance that came into service after every command was sent (a launch still in flight when the drain began)
   // was no command's target: waiting for SSM to list it would only let its agent take more jobs.
@@ -119,11 +121,7 @@ export function decideDrainStep(input: DrainInput): DrainStep {
     (input.now - lastSentAt >= RESEND_AFTER_MS || untargeted) &&
     uncoveredInstanceIds.length > 0;
   if (input.commands.length === 0 || mayResend) {
-    const targetInstanceIds = remaining
-      .filter((instance) => AGENT_RUNNING_STATES.has(instance.lifecycleState))
-      .map((instance) => instance.instanceId)
-      .sort();
-    actions.push({ kind: 'send-stop-command', uncoveredInstanceIds, targetInstanceIds });
+    actions.push({ kind: 'send-stop-command', uncoveredInstanceIds, targetInstanceIds: agentInstanceIds });
   }
 
   // Wait a poll interval, or as much of it as this invocation has left (so every invocation spends its time

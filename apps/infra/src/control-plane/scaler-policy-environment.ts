@@ -1,6 +1,16 @@
 import { AGENT_FLEET_DEFAULTS } from '../agent-fleet/agent-fleet-defaults';
 import { CONTROL_PLANE_DEFAULTS, type ElasticCiStackProps } from '../elastic-ci-stack-props';
 
+/** A fixed-size fleet (MinSize = MaxSize) gets no scaler, as Buildkite's stack deploys none. */
+export function deploysScaler(props: ElasticCiStackProps): boolean {
+  return (props.minSize ?? AGENT_FLEET_DEFAULTS.minSize) !== (props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize);
+}
+
+/** Whether the scaler keeps the warm pool's MinSize: as asked, else whenever the fleet has a warm pool. */
+export function warmPoolScalerManagedOf(props: ElasticCiStackProps): boolean {
+  return props.warmPoolScalerManaged ?? props.warmPoolEnabled === true;
+}
+
 /** The scaler's policy variables (agent-scaler README), every value a string as Lambda wants it. */
 export function scalerPolicyEnvironment(
   props: ElasticCiStackProps,
@@ -66,11 +76,9 @@ export const POLICY_PATHS_OF_VARIABLES: Readonly<Record<string, { path: string; 
 /** `scalerPolicies` paths that the scaler's own variables would override (see {@link POLICY_PATHS_OF_VARIABLES}). */
 export function shadowedScalerPolicyProblems(props: ElasticCiStackProps): string[] {
   const policies = props.scalerPolicies;
-  const minSize = props.minSize ?? AGENT_FLEET_DEFAULTS.minSize;
-  // A fixed-size fleet deploys no scaler: nothing reads the policies.
-  if (policies === undefined || minSize === (props.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize)) return [];
-  const warmPoolScalerManaged = props.warmPoolScalerManaged ?? props.warmPoolEnabled === true;
-  return Object.keys(scalerPolicyEnvironment(props, warmPoolScalerManaged)).flatMap((variable) => {
+  // Without a scaler nothing reads the policies.
+  if (policies === undefined || !deploysScaler(props)) return [];
+  return Object.keys(scalerPolicyEnvironment(props, warmPoolScalerManagedOf(props))).flatMap((variable) => {
     const shadowed = POLICY_PATHS_OF_VARIABLES[variable];
     if (shadowed === undefined) return [];
     const [key, field] = shadowed.path.split('.') as [string, string];
