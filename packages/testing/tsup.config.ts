@@ -5,6 +5,7 @@ export default defineConfig({
     'src/index.ts',
     'src/vitest-config.ts',
     'src/moto-global-setup.ts',
+    'src/test-scratch-global-setup.ts',
     'src/moto-reset-setup.ts',
     'src/moto-server.ts',
     'src/imds-stand-in.ts',

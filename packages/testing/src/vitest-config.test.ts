@@ -13,7 +13,9 @@ function packageWith(files: string[]): string {
   return directory;
 }
 
-type Project = { test: { name: string; include?: string[]; exclude?: string[]; testTimeout?: number } };
+type Project = {
+  test: { name: string; include?: string[]; exclude?: string[]; testTimeout?: number; globalSetup?: string[] };
+};
 const projectsOf = (packageDir: string) =>
   (defineElasticCiTestConfig({ packageDir }).test?.projects ?? []) as unknown as Project[];
 
@@ -40,5 +42,20 @@ describe('defineElasticCiTestConfig', () => {
     created.push(packageDir);
 
     expect(projectsOf(packageDir).map((project) => project.test.name)).toEqual(['unit', 'integration']);
+  });
+
+  it('opens the scratch TMPDIR first in every project, before moto starts (and so closes it after moto stops)', () => {
+    const packageDir = packageWith(['src/a.test.ts', 'src/a.int.test.ts', 'src/a.e2e.test.ts']);
+    created.push(packageDir);
+
+    const setups = projectsOf(packageDir).map((project) =>
+      (project.test.globalSetup ?? []).map((file) => file.replace(/^.*\//, '').replace(/\.[jt]s$/, '')),
+    );
+
+    expect(setups).toEqual([
+      ['test-scratch-global-setup'],
+      ['test-scratch-global-setup', 'moto-global-setup'],
+      ['test-scratch-global-setup', 'moto-global-setup'],
+    ]);
   });
 });

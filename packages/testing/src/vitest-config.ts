@@ -34,11 +34,16 @@ const moduleFile = (name: string) => fileURLToPath(new URL(`./${name}`, import.m
 /**
  * The vitest configuration every package uses: a `unit` project (parallel, no emulator) and, when the package has
  * `*.int.test.ts` files, an `integration` project that starts moto once and runs files one at a time with a reset
- * between them; when it has `*.e2e.test.ts` files, an `e2e` project run the same way with generous timeouts.
+ * between them; when it has `*.e2e.test.ts` files, an `e2e` project run the same way with generous timeouts. Every
+ * project's run writes its temporary files into one scratch directory, removed when the run ends
+ * (`openTestScratchDirectory`).
  */
 export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = {}): ViteUserConfig {
   const packageDir = options.packageDir ?? process.cwd();
   const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  // First in every project: the run's scratch TMPDIR opens before moto starts and closes after it stops.
+  const scratchSetup = moduleFile(`test-scratch-global-setup.${extension}`);
+  const motoSetups = [scratchSetup, moduleFile(`moto-global-setup.${extension}`)];
   const projects: NonNullable<NonNullable<ViteUserConfig['test']>['projects']> = [
     {
       extends: true,
@@ -46,6 +51,7 @@ export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = 
         name: 'unit',
         include: [UNIT_GLOB],
         exclude: [INTEGRATION_GLOB, E2E_GLOB],
+        globalSetup: [scratchSetup],
         // Timeouts catch hangs, not slowness: speed targets live in benchmarks, and a loaded CI machine is slow.
         testTimeout: options.unitTestTimeoutMs ?? 20_000,
       },
@@ -57,7 +63,7 @@ export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = 
       test: {
         name: 'integration',
         include: [INTEGRATION_GLOB],
-        globalSetup: [moduleFile(`moto-global-setup.${extension}`)],
+        globalSetup: motoSetups,
         setupFiles: [moduleFile(`moto-reset-setup.${extension}`)],
         pool: 'forks',
         poolOptions: { forks: { singleFork: true } },
@@ -74,7 +80,7 @@ export function defineElasticCiTestConfig(options: ElasticCiTestConfigOptions = 
       test: {
         name: 'e2e',
         include: [E2E_GLOB],
-        globalSetup: [moduleFile(`moto-global-setup.${extension}`)],
+        globalSetup: motoSetups,
         setupFiles: [moduleFile(`moto-reset-setup.${extension}`)],
         pool: 'forks',
         poolOptions: { forks: { singleFork: true } },
