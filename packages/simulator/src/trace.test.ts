@@ -70,6 +70,20 @@ describe('Function: parseTrace', () => {
     );
   });
 
+  it('names a header line that is not JSON, and still checks every job line', () => {
+    const issues = issuesOf(
+      ['{"trace":"t","start":"2026-11-02T00:00:00Z"', job('a'), job('b', { durationSec: -1 })].join('\n'),
+    );
+    expect(issues.map((issue) => issue.line)).toEqual([1, 3]);
+    expect(issues[0]?.message).toContain('not valid JSON');
+    expect(issues[0]?.message).toContain('header');
+    expect(issues[1]?.message).toContain('durationSec');
+  });
+
+  it('takes a blank line before the header as blank', () => {
+    expect(parseTrace(['', HEADER, job('a')].join('\n')).jobs).toHaveLength(1);
+  });
+
   it('rejects a bad header, an empty file and a job count that does not match the header', () => {
     expect(issuesOf(['{"trace":"t"}', job('a')].join('\n'))[0]?.message).toContain('bad header');
     expect(issuesOf('')[0]?.message).toContain('empty trace');

@@ -92,22 +92,21 @@ export function parseTrace(text: string, source = 'trace'): Trace {
     const content = (lines[index] as string).trim();
     if (content === '') continue;
     const parsed = parseJsonLine(content);
-    if (!parsed.ok) {
-      issues.push({ line: lineNumber, message: parsed.message });
+    // The first non-blank line is the header whatever it holds, so a broken header is named as one and the job
+    // lines after it are still checked.
+    if (header === undefined) {
+      const result = parsed.ok ? headerSchema.safeParse(parsed.value) : undefined;
+      if (result?.success) {
+        header = result.data;
+        continue;
+      }
+      const problem = result === undefined ? (parsed as { message: string }).message : describeZodIssues(result.error);
+      issues.push({ line: lineNumber, message: `bad header (expected {"trace", "start", "spanSec", …}): ${problem}` });
+      header = { trace: source, start: '1970-01-01T00:00:00Z', spanSec: 0, description: '' };
       continue;
     }
-    if (header === undefined && rawJobs.length === 0 && !issues.some((issue) => issue.line < lineNumber)) {
-      const result = headerSchema.safeParse(parsed.value);
-      if (!result.success) {
-        issues.push({
-          line: lineNumber,
-          message: `bad header (expected {"trace", "start", "spanSec", …}): ${describeZodIssues(result.error)}`,
-        });
-        // Keep going as if it were a header so job lines are still checked.
-        header = { trace: source, start: '1970-01-01T00:00:00Z', spanSec: 0, description: '' };
-      } else {
-        header = result.data;
-      }
+    if (!parsed.ok) {
+      issues.push({ line: lineNumber, message: parsed.message });
       continue;
     }
     const result = jobSchema.safeParse(parsed.value);
