@@ -1,4 +1,4 @@
-import { mergeConfigInput } from '@elastic-ci/scaler-core';
+import { mergeConfigInput, parseScalerConfig, ScalerConfigError } from '@elastic-ci/scaler-core';
 import * as z from 'zod';
 import { durationDistributionSchema } from './distribution.js';
 import { PolicyConfigError } from './errors.js';
@@ -113,7 +113,26 @@ export function parsePolicy(raw: unknown, source: string): Policy {
           : '';
       return `  ${issue.path.join('.') || '(root)'}: ${issue.message}${moved}`;
     });
-    throw new PolicyConfigError(`${source}: invalid policy:\n${problems.join('\n')}`);
+    throw new PolicyConfigError(`${source}: invalid policy:\n${[...problems, ...scalerIssuesOf(raw)].join('\n')}`);
   }
   return result.data;
+}
+
+/**
+ * scaler-core's problems with a policy's `scaler` section as given, so a policy that fails on its other sections
+ * names its scaler mistakes in the same message rather than on the next run. `agentsPerInstance` is left out: it comes
+ * from the fleet (`scalerConfigOf` checks the two agree once the fleet is valid).
+ */
+function scalerIssuesOf(raw: unknown): string[] {
+  const scaler = typeof raw === 'object' && raw !== null ? (raw as { scaler?: unknown }).scaler : undefined;
+  if (typeof scaler !== 'object' || scaler === null || Array.isArray(scaler)) return [];
+  const { agentsPerInstance: _fromTheFleet, ...given } = scaler as Record<string, unknown>;
+  try {
+    parseScalerConfig(given);
+    return [];
+  } catch (error) {
+    if (error instanceof ScalerConfigError)
+      return error.issues.map((issue) => `  scaler.${issue.path}: ${issue.message}`);
+    throw error;
+  }
 }

@@ -35,7 +35,9 @@ function fromFile(path: string, readTextFile: ReadTextFile): Policy {
     typeof raw === 'object' && raw !== null && 'extends' in raw ? (raw as { extends: unknown }).extends : undefined;
   if (base === undefined) return parsePolicy(raw, path);
   if (typeof base !== 'string' || PRESETS[base] === undefined) {
-    throw new PolicyConfigError(`${path}: "extends" must name a preset; ${knownPolicies()}`);
+    throw new PolicyConfigError(
+      `${path}: "extends" must name a preset; known policies: ${PRESET_NAMES.join(', ')} (a policy file cannot extend another file: copy what you need from it)`,
+    );
   }
   return parsePolicy(mergePolicyInput(PRESETS[base], raw), path);
 }

@@ -151,6 +151,26 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     expect(scalerResult.stderr).toContain('scaler.typo: unknown option');
   });
 
+  it('names the bad scaler fields in the same message as the bad fleet and control fields', () => {
+    const file = JSON.stringify({
+      name: 'bad',
+      extends: 'elastic-ci',
+      fleet: { maxSize: 0 },
+      control: { scheduleSec: 0 },
+      scaler: { idlePool: { idleCount: 'two' }, typo: true },
+    });
+    const result = cli(['-p', 'bad.json'], { 'bad.json': file });
+    expect(result.code).toBe(2);
+    for (const field of [
+      'fleet.maxSize',
+      'control.scheduleSec',
+      'scaler.idlePool.idleCount',
+      'scaler.typo: unknown option',
+    ]) {
+      expect(result.stderr).toContain(field);
+    }
+  });
+
   it('rejects a warm-pool MinSize on the fleet when the scaler manages the pool, naming the option to use', () => {
     const file = JSON.stringify({ name: 'pool', extends: 'elastic-ci', fleet: { warmPool: { minSize: 20 } } });
     const result = cli(['-p', 'pool.json'], { 'pool.json': file });
@@ -164,6 +184,26 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     const unknownBase = cli(['-p', 'y.json'], { 'y.json': '{"name":"y","extends":"gitlab"}' });
     expect(unknownBase.code).toBe(2);
     expect(unknownBase.stderr).toContain('"extends" must name a preset; known policies: buildkite-default');
+  });
+
+  it('says a policy file extends a preset, not another file', () => {
+    const result = cli(['-p', 'child.json'], {
+      'child.json': '{"name":"child","extends":"base.json"}',
+      'base.json': '{"name":"base","extends":"elastic-ci"}',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('child.json: "extends" must name a preset');
+    expect(result.stderr).toContain('a policy file cannot extend another file');
+    expect(result.stderr).not.toContain('or a policy file path');
+  });
+
+  it('says which policies share a name when a file takes its name from the preset it extends', () => {
+    const result = cli(['-p', 'elastic-ci,bigger.json'], {
+      'bigger.json': '{"extends":"elastic-ci","fleet":{"maxSize":600}}',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('policy "elastic-ci" is given twice (elastic-ci, bigger.json)');
+    expect(result.stderr).toContain('give each policy file its own "name"');
   });
 });
 

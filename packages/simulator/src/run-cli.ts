@@ -335,7 +335,13 @@ function run(argv: readonly string[], io: CliIo): void {
   const policies = specs.map((spec) => resolvePolicy(spec, io.readTextFile));
   const names = policies.map((policy) => policy.name);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-  if (duplicate !== undefined) throw new UsageError(`policy "${duplicate}" is given twice: names must be unique`);
+  if (duplicate !== undefined) {
+    // A file without a "name" of its own takes the name of the preset it extends.
+    const sharing = specs.filter((_spec, index) => names[index] === duplicate);
+    throw new UsageError(
+      `policy "${duplicate}" is given twice (${sharing.join(', ')}): names must be unique; give each policy file its own "name"`,
+    );
+  }
   if (values.baseline !== undefined && !names.includes(values.baseline)) {
     throw new UsageError(`--baseline "${values.baseline}" is not one of the compared policies: ${names.join(', ')}`);
   }
