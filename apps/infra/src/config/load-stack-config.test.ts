@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { defaultStackName, loadStackConfig, parseConfigText, stackConfigFromDocument } from './load-stack-config.js';
 import { StackConfigError } from './stack-config-error.js';
 
@@ -195,6 +195,43 @@ describe('Function: loadStackConfig with a typed config', () => {
     for (const error of [json, yaml]) {
       expect([error.message, ...error.problems, String(error.cause)].join('\n')).not.toContain(canary);
     }
+  });
+});
+
+describe('Function: loadStackConfig with YAML the config cannot mean', () => {
+  it('refuses a YAML tag (a CloudFormation !Ref) naming its line, instead of warning with the text and reading a string', () => {
+    // Prepare: yaml's own warning quotes the line, which here holds a secret
+    const canary = 'bkua_CANARY_after_a_yaml_tag_0123456789';
+    const tagged = writeConfig(
+      'tagged.yaml',
+      `stackName: ci-tagged\nbuildkite:\n  queue: !Ref ${canary}\n  agentToken: { fromDeployParameter: true }\n`,
+    );
+    const warnings = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+
+    // Act
+    const error = errorOf(() => loadStackConfig(tagged));
+
+    // Assess
+    expect(error.problems).toEqual([
+      '(file): line 3, column 10: YAML tags such as !Ref are not supported (a config holds plain values, no CloudFormation functions); remove the tag',
+    ]);
+    expect(warnings).not.toHaveBeenCalled();
+    expect([error.message, ...error.problems, String(error.cause)].join('\n')).not.toContain(canary);
+    warnings.mockRestore();
+  });
+
+  it('refuses a key given twice and a file of several YAML documents, each with its line', () => {
+    // Act
+    const duplicate = errorOf(() =>
+      loadStackConfig(writeConfig('twice.yaml', 'stackName: a\nscaling:\n  maxSize: 2\n  maxSize: 3\n')),
+    );
+    const documents = errorOf(() =>
+      loadStackConfig(writeConfig('two-documents.yaml', 'stackName: a\n---\nstackName: b\n')),
+    );
+
+    // Assess
+    expect(duplicate.problems).toEqual(['(file): line 4, column 3: a key is given twice; keep one']);
+    expect(documents.problems).toEqual(['(file): holds 2 YAML documents (separated by ---); keep one']);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import type { ElasticCiStackProps } from '../elastic-ci-stack-props.js';
 import { validateElasticCiStackProps } from '../validate-elastic-ci-stack-props.js';
 import {
@@ -30,14 +30,53 @@ export function defaultStackName(path: string): string {
   return `elastic-ci${stem === '' ? '' : `-${stem}`}`.slice(0, 128).replace(/-+$/, '');
 }
 
+/** What a YAML issue means for a config, never quoting the text (it may hold the agent token). */
+const YAML_ISSUES: Readonly<Record<string, string>> = {
+  TAG_RESOLVE_FAILED:
+    'YAML tags such as !Ref are not supported (a config holds plain values, no CloudFormation functions); remove the tag',
+  DUPLICATE_KEY: 'a key is given twice; keep one',
+};
+
+/**
+ * YAML into plain data. yaml's `parse` prints its warnings (an unknown tag) with the offending line on stderr and
+ * reads the tagged value as a plain string; here every error and warning becomes a problem naming its line instead.
+ */
+function parseYamlText(text: string, source: string): unknown {
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, logLevel: 'silent' });
+  if (documents.length === 0) throw StackConfigError.of(source, ['(file): is empty (only comments)']);
+  if (documents.length > 1) {
+    throw StackConfigError.of(source, [
+      `(file): holds ${documents.length} YAML documents (separated by ---); keep one`,
+    ]);
+  }
+  const [document] = documents as [(typeof documents)[number]];
+  const issues: YAMLError[] = [...document.errors, ...document.warnings];
+  const problems = issues.map((issue) => {
+    const { line, col } = lineCounter.linePos(issue.pos[0]);
+    const known = YAML_ISSUES[issue.code];
+    return known === undefined
+      ? `(file): is neither valid JSON nor valid YAML (at line ${line}, column ${col})`
+      : `(file): line ${line}, column ${col}: ${known}`;
+  });
+  if (problems.length > 0) throw StackConfigError.of(source, [...new Set(problems)], new Error('parse failed'));
+  try {
+    return document.toJS();
+  } catch {
+    // An alias without its anchor; the message names the alias, which is the file's text.
+    throw StackConfigError.of(source, ['(file): is neither valid JSON nor valid YAML (an alias has no anchor)']);
+  }
+}
+
 /** JSON when the text starts like JSON, YAML otherwise (YAML would also read JSON, but JSON errors are clearer). */
 export function parseConfigText(text: string, source: string): unknown {
   const trimmed = text.trimStart();
   if (trimmed === '') throw StackConfigError.of(source, ['(file): is empty']);
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return parseYamlText(text, source);
   try {
-    return trimmed.startsWith('{') || trimmed.startsWith('[') ? JSON.parse(text) : parseYaml(text);
+    return JSON.parse(text);
   } catch (error) {
-    // The parsers quote the text near the error, which may hold the agent token: keep the position only.
+    // The parser quotes the text near the error, which may hold the agent token: keep the position only.
     const message = error instanceof Error ? error.message : String(error);
     const position = /(line \d+(, column \d+)?|position \d+(?: \(line \d+ column \d+\))?)/.exec(message)?.[0];
     throw StackConfigError.of(
