@@ -47,6 +47,37 @@ describe('ElasticCiStack validation', () => {
     for (const problem of error.problems) expect(problem[0]).toBe(problem[0]?.toLowerCase());
   });
 
+  it('never echoes a value given where the token belongs: the token pasted there is refused, not built into the template', () => {
+    // Prepare: Buildkite agent tokens are plain letters and digits, a valid bare SSM parameter name
+    const canary = 'bkua_CANARY_pasted_token_0123456789abcdef';
+    const cases: ElasticCiStackProps[] = [
+      { agentTokenParameterName: canary },
+      { agentTokenSecretArn: canary },
+      { agentTokenParameterName: '/buildkite/agent-token', agentTokenParameterKmsKeyArn: canary },
+      { agentTokenParameterName: '/buildkite/agent-token', webhookEnabled: true, webhookSecretParameterName: canary },
+    ];
+
+    for (const props of cases) {
+      // Act
+      const problems = validateElasticCiStackProps(props);
+
+      // Assess
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/value is not shown/);
+      expect(problems.join('\n')).not.toContain(canary);
+    }
+  });
+
+  it('refuses a bare SSM name for the token, which the instances cannot read (their boot takes a path or an ARN)', () => {
+    expect(validateElasticCiStackProps({ agentTokenParameterName: 'buildkite-agent-token' })).toEqual([
+      "agentTokenParameterName must be an SSM parameter path starting with / (such as /buildkite/agent-token) or a parameter ARN (the value is not shown: if it is the token itself, store it in a SecureString and give that parameter's path)",
+    ]);
+    const app = new cdk.App();
+    expect(() => new ElasticCiStack(app, 'bare', { agentTokenParameterName: 'buildkite-agent-token' })).toThrow(
+      ElasticCiStackOptionsError,
+    );
+  });
+
   it('accepts the minimal props', () => {
     expect(validateElasticCiStackProps({ agentTokenParameterName: '/buildkite/agent-token' })).toEqual([]);
   });

@@ -12,10 +12,21 @@ export const AGENT_TOKEN_DEPLOY_PARAMETER = 'BuildkiteAgentToken';
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)-[A-Za-z0-9]{6}$/;
 const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter(\/[a-zA-Z0-9_.\-/]+)$/;
-const PARAMETER_NAME = /^\/[a-zA-Z0-9_.\-/]+$|^[a-zA-Z0-9_.-]+$/;
+// A path, as the instances' boot contract takes it (a bare name would pass SSM but fail every instance's boot).
+const PARAMETER_PATH = /^\/[a-zA-Z0-9_.\-/]+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
 
-/** Problems with the token options, lowercase, each naming the option and the bad value. Empty when valid. */
+/**
+ * Why a value is not quoted: whoever puts the token itself where its location belongs must not see it printed in
+ * CI logs, and a pasted token (letters and digits) is never a path or an ARN, so it is always refused.
+ */
+const notShown = (store: string) => `the value is not shown: if it is the token itself, store it in ${store}`;
+const NOT_SHOWN = notShown("a SecureString and give that parameter's path");
+
+/**
+ * Problems with the token options, lowercase, each naming the option and what is allowed; unlike other options, the
+ * bad value is never quoted ({@link NOT_SHOWN}). Empty when valid.
+ */
 export function agentTokenProblems(options: AgentTokenOptions): string[] {
   const problems: string[] = [];
   const sources = [
@@ -31,20 +42,22 @@ export function agentTokenProblems(options: AgentTokenOptions): string[] {
     problems.push(`agent token: set exactly one source, got ${sources.join(' and ')}`);
   }
   const { agentTokenParameterName: name, agentTokenSecretArn: secretArn, agentTokenParameterKmsKeyArn: key } = options;
-  if (name !== undefined && !PARAMETER_NAME.test(name) && !PARAMETER_ARN.test(name)) {
+  if (name !== undefined && !PARAMETER_PATH.test(name) && !PARAMETER_ARN.test(name)) {
     problems.push(
-      `agentTokenParameterName must be an SSM parameter name (/path/name of A-Z a-z 0-9 _ . - /) or parameter ARN, got ${JSON.stringify(name)}`,
+      `agentTokenParameterName must be an SSM parameter path starting with / (such as /buildkite/agent-token) or a parameter ARN (${NOT_SHOWN})`,
     );
   }
   if (secretArn !== undefined && !SECRET_ARN.test(secretArn)) {
     problems.push(
-      `agentTokenSecretArn must be the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>), got ${JSON.stringify(secretArn)}`,
+      `agentTokenSecretArn must be the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>) (${notShown('a secret and give its ARN')})`,
     );
   }
   if (key !== undefined) {
     if (name === undefined) problems.push('agentTokenParameterKmsKeyArn applies only with agentTokenParameterName');
     if (!KMS_KEY_ARN.test(key)) {
-      problems.push(`agentTokenParameterKmsKeyArn must be a KMS key ARN, got ${JSON.stringify(key)}`);
+      problems.push(
+        `agentTokenParameterKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) (${NOT_SHOWN})`,
+      );
     }
   }
   return problems;

@@ -128,7 +128,8 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
   const webhookSecret = props.webhookSecretParameterName;
   if (webhookSecret !== undefined && !Token.isUnresolved(webhookSecret) && !SSM_PARAMETER.test(webhookSecret)) {
     problems.push(
-      `webhookSecretParameterName is ${quoted(webhookSecret)}; it must be an SSM parameter name (/path/name) or ARN`,
+      // Not quoted: the webhook token itself pasted here must not end up in CI logs.
+      "webhookSecretParameterName must be an SSM parameter path (/path/name) or ARN (the value is not shown: if it is the webhook token itself, store it in a SecureString and give that parameter's path)",
     );
   }
   if (props.stopAgentsEnabled === false) {
