@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { synthesizeStack } from '../test-support/synthesize.js';
 import { defaultStackName, loadStackConfig, parseConfigText, stackConfigFromDocument } from './load-stack-config.js';
 import { StackConfigError } from './stack-config-error.js';
 
@@ -194,6 +195,44 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(yaml.problems).toEqual([expect.stringMatching(/^\(file\): is neither valid JSON nor valid YAML/)]);
     for (const error of [json, yaml]) {
       expect([error.message, ...error.problems, String(error.cause)].join('\n')).not.toContain(canary);
+    }
+  });
+});
+
+describe('Function: loadStackConfig with a Buildkite parameter file', () => {
+  it('loads BuildkiteAgentTokenParameterStoreKMSKey given as a key id, as Buildkite takes it, and grants Decrypt on it', () => {
+    // Prepare
+    const keyId = '1234abcd-12ab-34cd-56ef-1234567890ab';
+    const document = [
+      { ParameterKey: 'BuildkiteAgentTokenParameterStorePath', ParameterValue: '/buildkite/agent-token' },
+      { ParameterKey: 'BuildkiteAgentTokenParameterStoreKMSKey', ParameterValue: keyId },
+    ];
+
+    // Act
+    const { props } = fromDocument(document);
+    const synthesized = synthesizeStack(props);
+
+    // Assess: the key's ARN in the stack's own partition, region and account
+    const decrypt = Object.values(synthesized.json.Resources as Record<string, { Type: string; Properties: any }>)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((statement) => statement.Action === 'kms:Decrypt');
+    expect(decrypt.length).toBeGreaterThan(0);
+    for (const statement of decrypt) {
+      expect(statement.Resource).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':kms:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            `:key/${keyId}`,
+          ],
+        ],
+      });
     }
   });
 });

@@ -15,6 +15,7 @@ const PARAMETER_ARN = /^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter(\/[a-zA-Z
 // A path, as the instances' boot contract takes it (a bare name would pass SSM but fail every instance's boot).
 const PARAMETER_PATH = /^\/[a-zA-Z0-9_.\-/]+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/;
+const KEY_ID_SUFFIX = /:key\/[a-zA-Z0-9-]+$/;
 
 /**
  * Why a value is not quoted: whoever puts the token itself where its location belongs must not see it printed in
@@ -54,7 +55,9 @@ export function agentTokenProblems(options: AgentTokenOptions): string[] {
   }
   if (key !== undefined) {
     if (name === undefined) problems.push('agentTokenParameterKmsKeyArn applies only with agentTokenParameterName');
-    if (!KMS_KEY_ARN.test(key)) {
+    // A Buildkite file gives a key id, which becomes an ARN in the stack's own partition, region and account.
+    const builtFromKeyId = cdk.Token.isUnresolved(key) && KEY_ID_SUFFIX.test(key);
+    if (!KMS_KEY_ARN.test(key) && !builtFromKeyId) {
       problems.push(
         `agentTokenParameterKmsKeyArn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) (${NOT_SHOWN})`,
       );
