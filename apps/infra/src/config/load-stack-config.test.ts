@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { synthesizeStack } from '../test-support/synthesize.js';
+import { resourcesOfType, synthesizeStack, type TemplateValue } from '../test-support/synthesize.js';
 import { defaultStackName, loadStackConfig, parseConfigText, stackConfigFromDocument } from './load-stack-config.js';
 import { StackConfigError } from './stack-config-error.js';
 
@@ -213,9 +213,8 @@ describe('Function: loadStackConfig with a Buildkite parameter file', () => {
     const synthesized = synthesizeStack(props);
 
     // Assess: the key's ARN in the stack's own partition, region and account
-    const decrypt = Object.values(synthesized.json.Resources as Record<string, { Type: string; Properties: any }>)
-      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+    const decrypt = Object.values(resourcesOfType(synthesized.json, 'AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as TemplateValue[])
       .filter((statement) => statement.Action === 'kms:Decrypt');
     expect(decrypt.length).toBeGreaterThan(0);
     for (const statement of decrypt) {
