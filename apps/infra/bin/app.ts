@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `make synth CONFIG=…`: one stack from a config file (or the documented defaults) into dist/cdk.out/<stack name>/;
-// the template's path is the last line on stdout. Any problem: one message on stderr, exit 1, no template.
+// the template's path is the last line on stdout. A bad config: one message on stderr, exit 2, no template.
 import { fileURLToPath } from 'node:url';
 import { runSynthCli } from '../src/synth-cli';
 

@@ -106,15 +106,15 @@ describe('make synth (runSynthCli)', () => {
     expect(text).toContain('/buildkite/linux-large/agent-token'); // token parameter
   });
 
-  it('a bad parameter file: one message naming every problem, exit 1, no template', async () => {
+  it('a bad parameter file: one message naming every problem, exit 2, no template', async () => {
     const run = await synth(outRoot, BAD_BUILDKITE_FILE);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/^synth: .*invalid stack configuration \(\d+ problems\)/);
     expect(readdirSync(outRoot).filter((name) => name.includes('unknown-and-unsupported'))).toEqual([]);
   });
 
-  it('bad options in a typed config: every problem in one message, exit 1, no template', async () => {
+  it('bad options in a typed config: every problem in one message, exit 2, no template', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'elastic-ci-bad-config-'));
     const bad = join(dir, 'fleet.json');
     writeFileSync(
@@ -126,13 +126,32 @@ describe('make synth (runSynthCli)', () => {
       }),
     );
     const run = await synth(outRoot, bad);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('minSize 5 is greater than maxSize 2');
     expect(run.stderr).toContain('mix architectures');
     expect(run.stderr).toContain('agent token');
     expect(run.stderr.match(/^synth: /gm)).toHaveLength(1);
     expect(existsSync(join(outRoot, 'ci-bad'))).toBe(false);
+  });
+
+  it('a file that cannot be read or is empty: exit 2, one line each, no stack trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'elastic-ci-unusable-'));
+    const write = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const expectations: [string, string][] = [
+      [join(dir, 'missing.yaml'), '(file): cannot be read (ENOENT)'],
+      [dir, '(file): cannot be read (EISDIR)'],
+      [write('empty.yaml', ''), '(file): is empty'],
+    ];
+    for (const [path, problem] of expectations) {
+      const run = await synth(outRoot, path);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe(`synth: ${path}: invalid stack configuration (1 problem):\n  - ${problem}\n`);
+    }
   });
 
   it('a token in a Buildkite parameter file never reaches the assembly, stdout or an error message', async () => {
@@ -166,7 +185,7 @@ describe('make synth (runSynthCli)', () => {
       ]),
     );
     const refused = await synth(outRoot, bad);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('minSize 9 is greater than maxSize 2');
     expect(refused.stdout + refused.stderr).not.toContain(canary);
   });

@@ -12,9 +12,14 @@ export interface SynthCliIo {
   readonly defaultOutRoot: string;
 }
 
+/** Exit codes: 0 the template is written, 2 the config (or the options it gives) is wrong, 1 anything else. */
+export const SYNTH_EXIT = { ok: 0, failed: 1, badConfig: 2 } as const;
+
 /**
  * `make synth [CONFIG=…]`: the config path is the first argument (or `CONFIG`). On success the template's path is
- * the last line on stdout and the exit code 0; on any problem one message on stderr, exit code 1, no template.
+ * the last line on stdout and the exit code 0; a bad config prints one message listing every problem on stderr and
+ * exits 2 (as the repository's other CLIs do for bad input), so scripts can tell it from a failure of ours (1, with
+ * the stack trace). Either way no template is left behind.
  */
 export async function runSynthCli(io: SynthCliIo): Promise<number> {
   const configPath = io.argv[0] || io.env.CONFIG || undefined;
@@ -25,12 +30,14 @@ export async function runSynthCli(io: SynthCliIo): Promise<number> {
       loadConfig: loadStackConfig,
     });
     io.stdout(`${result.templatePath}\n`);
-    return 0;
+    return SYNTH_EXIT.ok;
   } catch (error) {
     // Option problems are the user's to fix: their message alone, which lists every one. Anything else is ours.
-    const known = error instanceof ElasticCiStackOptionsError || error instanceof StackConfigError;
-    const detail = error instanceof Error ? (known ? error.message : (error.stack ?? error.message)) : String(error);
-    io.stderr(`synth: ${detail}\n`);
-    return 1;
+    if (error instanceof ElasticCiStackOptionsError || error instanceof StackConfigError) {
+      io.stderr(`synth: ${error.message}\n`);
+      return SYNTH_EXIT.badConfig;
+    }
+    io.stderr(`synth: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return SYNTH_EXIT.failed;
   }
 }
