@@ -188,6 +188,9 @@ describe('Function: runCli — generate', () => {
       readTextFile: () => {
         throw new Error('no reads');
       },
+      readFileChunks: () => {
+        throw new Error('no reads');
+      },
       writeTextFile: (path, text) => {
         written[path] = text;
       },

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { BuildkiteExportError } from './errors.js';
+import { jsonArrayElements } from './json-array-elements.js';
 
 /**
  * Turns builds exported from Buildkite's REST API (`GET /v2/organizations/{org}/builds`, pages of JSON arrays, jobs
@@ -114,31 +115,43 @@ export function countOf(count: number, noun: string): string {
 }
 
 /**
- * Imports builds from one or more export files (`sources`: name and text, each a JSON array of builds as the REST
- * API returns them). Builds listed twice (overlapping pages) count once. Every problem in every file is collected
- * and thrown as one `BuildkiteExportError` naming the file, the build's position, the job's and the field.
+ * One export file: its text, or its bytes in chunks as read from disk (a file of tens of thousands of builds is more
+ * than a JavaScript string holds; chunks are parsed build by build).
  */
-export function importBuildkiteBuilds(
-  sources: readonly { readonly name: string; readonly text: string }[],
-  traceName: string,
-): ImportedTrace {
+export type ExportSource =
+  | { readonly name: string; readonly text: string }
+  | { readonly name: string; readonly chunks: Iterable<Uint8Array> };
+
+const chunksOf = (source: ExportSource): Iterable<Uint8Array> =>
+  'chunks' in source ? source.chunks : [new TextEncoder().encode(source.text)];
+
+/**
+ * Imports builds from one or more export files (`sources`, each a JSON array of builds as the REST API returns
+ * them). Builds listed twice (overlapping pages) count once. Every problem in every file is collected and thrown as
+ * one `BuildkiteExportError` naming the file, the build's position, the job's and the field.
+ */
+export function importBuildkiteBuilds(sources: readonly ExportSource[], traceName: string): ImportedTrace {
   const problems: string[] = [];
-  const builds = new Map<string, z.infer<typeof restBuildSchema>>();
+  // Only what the trace needs is kept of each build: an export's jobs carry commands, environments and URLs.
+  const builds = new Map<string, { readonly created_at: string }>();
   const jobsOf = new Map<string, z.infer<typeof restJobSchema>[]>();
   for (const source of sources) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(source.text) as unknown;
-    } catch (error) {
-      problems.push(`${source.name}: not valid JSON (${error instanceof SyntaxError ? 'syntax error' : 'unreadable'})`);
-      continue;
-    }
-    if (!Array.isArray(parsed)) {
-      problems.push(`${source.name}: expected a JSON array of builds (one page of GET /v2/organizations/{org}/builds)`);
-      continue;
-    }
-    parsed.forEach((entry, index) => {
-      const where = `${source.name}: build ${index + 1}`;
+    let index = 0;
+    for (const event of jsonArrayElements(chunksOf(source))) {
+      if (event.kind === 'not-an-array') {
+        problems.push(
+          `${source.name}: expected a JSON array of builds (one page of GET /v2/organizations/{org}/builds)`,
+        );
+        break;
+      }
+      if (event.kind === 'syntax-error') {
+        const where = event.elementIndex === 0 ? '' : `, after build ${event.elementIndex}`;
+        problems.push(`${source.name}: not valid JSON (syntax error${where})`);
+        break;
+      }
+      const entry = event.value;
+      index += 1;
+      const where = `${source.name}: build ${index}`;
       const build = restBuildSchema.safeParse(entry);
       if (!build.success) problems.push(...issuesOf(build.error, where));
       // The jobs are checked even when the build is not, so one run names every problem.
@@ -150,10 +163,10 @@ export function importBuildkiteBuilds(
         else problems.push(...issuesOf(job.error, `${where}, job ${jobIndex + 1}`));
       });
       if (build.success && !builds.has(build.data.id)) {
-        builds.set(build.data.id, build.data);
+        builds.set(build.data.id, { created_at: build.data.created_at });
         jobsOf.set(build.data.id, jobs);
       }
-    });
+    }
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 20);

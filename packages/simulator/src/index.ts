@@ -53,6 +53,7 @@ export {
   type TraceShape,
 } from './generate.js';
 export {
+  type ExportSource,
   type ImportedTrace,
   type ImportSummary,
   importBuildkiteBuilds,

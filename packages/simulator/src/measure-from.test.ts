@@ -209,6 +209,9 @@ describe('Function: runCli — --measure-from', () => {
         if (path === 'two.jsonl') return TRACE;
         throw new Error(`ENOENT: ${path}`);
       },
+      readFileChunks: (path) => {
+        throw new Error(`ENOENT: ${path}`);
+      },
       writeTextFile: () => undefined,
     });
     return { code, stdout: out.join(''), stderr: err.join('') };

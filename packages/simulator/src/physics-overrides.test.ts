@@ -44,6 +44,9 @@ function runJson(argv: string[]): { code: number; stderr: string; policies: Poli
       if (text === undefined) throw new Error(`ENOENT: ${path}`);
       return text;
     },
+    readFileChunks: (path) => {
+      throw new Error(`ENOENT: ${path}`);
+    },
     writeTextFile: () => undefined,
   });
   const policies = code === 0 ? (JSON.parse(out.join('')) as { policies: PolicyFigures[] }).policies : [];

@@ -13,15 +13,17 @@ function cli(argv: string[], files: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const written: Record<string, string> = {};
+  const readTextFile = (path: string) => {
+    const content = files[path];
+    if (content !== undefined) return content;
+    if (path === bundledTracePath()) return readFileSync(path, 'utf8');
+    throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+  };
   const code = runCli(argv, {
     stdout: (text) => out.push(text),
     stderr: (text) => err.push(text),
-    readTextFile: (path) => {
-      const content = files[path];
-      if (content !== undefined) return content;
-      if (path === bundledTracePath()) return readFileSync(path, 'utf8');
-      throw new Error(`ENOENT: no such file or directory, open '${path}'`);
-    },
+    readTextFile,
+    readFileChunks: (path) => [new TextEncoder().encode(readTextFile(path))],
     writeTextFile: (path, text) => {
       written[path] = text;
     },
@@ -288,6 +290,42 @@ describe('Function: runCli — import', () => {
     expect(result.stderr).toContain('builds.json: build 1, job 1: field "id"');
     expect(result.stderr).not.toContain('Usage:');
     expect(result.stderr).not.toContain('CANARY');
+  });
+});
+
+describe('Function: runCli — a Buildkite export larger than a string holds', () => {
+  it('imports it chunk by chunk, never reading it as one string', () => {
+    const build = (index: number) => ({
+      id: `build-${index}`,
+      created_at: '2026-11-03T10:00:00Z',
+      jobs: [
+        {
+          id: `job-${index}`,
+          type: 'script',
+          runnable_at: '2026-11-03T10:00:01Z',
+          started_at: '2026-11-03T10:00:04Z',
+          finished_at: '2026-11-03T10:02:04Z',
+        },
+      ],
+    });
+    const bytes = new TextEncoder().encode(JSON.stringify(Array.from({ length: 40 }, (_, index) => build(index))));
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = runCli(['import', 'week.json'], {
+      stdout: (text) => out.push(text),
+      stderr: (text) => err.push(text),
+      // What Node's readFileSync(path, 'utf8') does for a file over 512 MiB.
+      readTextFile: () => {
+        throw new Error('Cannot create a string longer than 0x1fffffe8 characters');
+      },
+      readFileChunks: function* () {
+        for (let start = 0; start < bytes.length; start += 100) yield bytes.slice(start, start + 100);
+      },
+      writeTextFile: () => undefined,
+    });
+    expect(err.join('')).toContain('trace imported: 40 jobs from 40 builds');
+    expect(code).toBe(0);
+    expect(out.join('').trim().split('\n')).toHaveLength(41);
   });
 });
 

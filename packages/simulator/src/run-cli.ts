@@ -17,6 +17,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly readTextFile: ReadTextFile;
+  /** A file's bytes chunk by chunk, for inputs larger than a string holds (Buildkite exports). */
+  readonly readFileChunks: (path: string) => Iterable<Uint8Array>;
   readonly writeTextFile: (path: string, text: string) => void;
 }
 
@@ -132,15 +134,7 @@ function runImport(argv: readonly string[], io: CliIo): void {
   if (positionals.length === 0) throw new UsageError('import needs at least one exported builds file');
   const name = values.name ?? 'imported';
   if (name.trim() === '') throw new UsageError('--name must not be empty');
-  const sources = positionals.map((path) => {
-    try {
-      return { name: path, text: io.readTextFile(path) };
-    } catch (error) {
-      throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, {
-        cause: error,
-      });
-    }
-  });
+  const sources = positionals.map((path) => ({ name: path, chunks: readableChunks(io, path) }));
   const { text, summary } = importBuildkiteBuilds(sources, name);
   const described =
     `trace ${name}: ${countOf(summary.jobs, 'job')} from ${countOf(summary.builds, 'build')}, queues ${summary.queues.join(', ')}` +
@@ -238,6 +232,17 @@ function readTrace(path: string | undefined, queueOption: string | undefined, io
   }
   const trace = parseTrace(text, tracePath);
   return { trace, queue: chooseQueue(trace, queueOption) };
+}
+
+/** A file's chunks, read as the import consumes them; a failure to read is a usage error naming the path. */
+function* readableChunks(io: CliIo, path: string): Generator<Uint8Array> {
+  try {
+    yield* io.readFileChunks(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Writes a subcommand's output file; a failure is a usage error naming the path. */
