@@ -20,6 +20,13 @@ export function problemsOfResolvedProps(resolved: ElasticCiStackProps): string[]
       ...validateAgentFleetOptions(resolved),
       ...validateControlPlaneOptions(resolved),
       ...shadowedScalerPolicyProblems(resolved),
+      ...stackPropsProblems(resolved),
     ]),
   ];
+}
+
+/** CloudFormation's own limit on the stack props we pass through (CDK throws on it, without naming the fix). */
+function stackPropsProblems(props: ElasticCiStackProps): string[] {
+  const bytes = props.description === undefined ? 0 : Buffer.byteLength(props.description, 'utf8');
+  return bytes > 1024 ? [`description is ${bytes} bytes; CloudFormation takes at most 1024`] : [];
 }

@@ -117,7 +117,9 @@ function optionOfContractProblem(problem: string): { option: string | undefined;
  */
 function bootContractProblems(options: AgentFleetOptions, reported: readonly string[]): string[] {
   try {
-    renderBootContract(bootContractInputFor(options, PLACEHOLDER_CONTEXT), {
+    // The region of an existing secrets bucket is the user's own: it reaches the contract as given.
+    const context = { ...PLACEHOLDER_CONTEXT, secretsBucketRegion: options.secretsBucketRegion };
+    renderBootContract(bootContractInputFor(options, context), {
       isToken: (value) => Token.isUnresolved(value),
     });
     return [];
@@ -166,6 +168,18 @@ function cidrProblem(name: string, value: string): string[] {
   const match = IPV4_CIDR.exec(value);
   const valid = match?.slice(1, 5).every((octet) => Number(octet) <= 255) === true && Number(match?.[5]) <= 32;
   return valid ? [] : [`${name} is ${quoted(value)}; it must be an IPv4 CIDR such as 10.0.0.0/16`];
+}
+
+/** A created VPC's block: AWS takes /16 to /28, and every public subnet is a /24 carved from it. */
+function vpcCidrProblems(vpcCidr: string, subnetCount: number): string[] {
+  const shape = cidrProblem('vpcCidr', vpcCidr);
+  if (shape.length > 0 || !isConcrete(vpcCidr)) return shape;
+  const prefix = Number(vpcCidr.slice(vpcCidr.indexOf('/') + 1));
+  const largestPrefix = 24 - Math.ceil(Math.log2(Math.max(subnetCount, 1)));
+  if (prefix >= 16 && prefix <= largestPrefix) return [];
+  return [
+    `vpcCidr is ${quoted(vpcCidr)}; a created VPC needs a /16 to /${largestPrefix} block: each of its ${subnetCount} public subnet${subnetCount === 1 ? '' : 's'} (publicSubnetCount) is a /24`,
+  ];
 }
 
 function instanceTypeProblems(options: AgentFleetOptions): string[] {
@@ -301,9 +315,9 @@ function networkProblems(options: AgentFleetOptions): string[] {
       if (options[name] !== undefined) problems.push(`${name} only applies to a created VPC, but a VPC is given`);
     }
   } else {
-    if (options.vpcCidr !== undefined) problems.push(...cidrProblem('vpcCidr', options.vpcCidr));
     problems.push(...integerProblem('publicSubnetCount', options.publicSubnetCount, 1, 6));
     const count = options.publicSubnetCount ?? AGENT_FLEET_DEFAULTS.publicSubnetCount;
+    if (options.vpcCidr !== undefined) problems.push(...vpcCidrProblems(options.vpcCidr, count));
     if (options.availabilityZones !== undefined && options.availabilityZones.length !== count) {
       problems.push(
         `availabilityZones has ${options.availabilityZones.length} entries but publicSubnetCount is ${count}; give one zone per subnet`,
@@ -400,6 +414,11 @@ function bucketProblems(options: AgentFleetOptions): string[] {
     for (const name of ['secretsBucketName', 'secretsBucketRegion', 'secretsBucketEncryptionKey'] as const) {
       if (options[name] !== undefined) problems.push(`${name} is set but secretsPluginEnabled is false; remove one`);
     }
+  }
+  if (options.secretsBucketRegion !== undefined && options.secretsBucketName === undefined) {
+    problems.push(
+      'secretsBucketRegion is set without secretsBucketName; a created secrets bucket is in the stack’s region',
+    );
   }
   if (options.artifactsBucketName === undefined) {
     for (const name of ['artifactsBucketRegion', 'artifactsS3Acl'] as const) {

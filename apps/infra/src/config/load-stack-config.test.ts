@@ -100,7 +100,7 @@ describe('Function: loadStackConfig with a typed config', () => {
 
     // Assess
     expect(error.problems).toEqual([
-      'stackName: must be a CloudFormation stack name: a letter, then up to 127 of A-Z a-z 0-9 -',
+      'stackName: must be a CloudFormation stack name of at most 100 characters: a letter, then A-Z a-z 0-9 - (the instance log groups /elastic-ci/<stack name>/… must fit CloudWatch’s 128)',
       'buildkite.queue: must be a string',
       'buildkite.agentsPerInstance: must be at least 1',
       'buildkite: has unknown field "idleTimout" (check the spelling against apps/infra/README.md, or remove it)',
@@ -196,6 +196,46 @@ describe('Function: loadStackConfig with a typed config', () => {
     for (const error of [json, yaml]) {
       expect([error.message, ...error.problems, String(error.cause)].join('\n')).not.toContain(canary);
     }
+  });
+});
+
+describe('Function: stackConfigFromDocument refuses what the stack cannot build', () => {
+  const token = { parameterName: '/buildkite/agent-token' };
+  // Each of these passed the load and then failed inside the construct (a stack trace, exit 1), or was ignored.
+  it.each([
+    [
+      'a stack name too long for its instance log groups (/elastic-ci/<name>/buildkite-agent, 128 at most)',
+      { stackName: `a${'b'.repeat(100)}`, buildkite: { agentToken: token } },
+      'stackName: must be a CloudFormation stack name of at most 100 characters: a letter, then A-Z a-z 0-9 - (the instance log groups /elastic-ci/<stack name>/… must fit CloudWatch’s 128)',
+    ],
+    [
+      'a description longer than CloudFormation takes',
+      { description: 'd'.repeat(1025), buildkite: { agentToken: token } },
+      'description: must be at most 1024 characters',
+    ],
+    [
+      'a region of an existing secrets bucket that is not a region',
+      { buildkite: { agentToken: token }, secrets: { bucketName: 'ci-secrets', bucketRegion: 'Frankfurt' } },
+      'secretsBucketRegion must be an AWS region such as us-east-1 or eu-central-2 [config: secrets.bucketRegion]',
+    ],
+    [
+      'a secrets bucket region without the bucket (the created bucket is in the stack’s region)',
+      { buildkite: { agentToken: token }, secrets: { bucketRegion: 'eu-west-1' } },
+      'secretsBucketRegion is set without secretsBucketName; a created secrets bucket is in the stack’s region [config: secrets.bucketName, secrets.bucketRegion]',
+    ],
+    [
+      'a VPC block too small for its public /24 subnets',
+      { buildkite: { agentToken: token }, network: { vpcCidr: '10.0.0.0/30' } },
+      'vpcCidr is "10.0.0.0/30"; a created VPC needs a /16 to /23 block: each of its 2 public subnets (publicSubnetCount) is a /24 [config: network.vpcCidr, network.publicSubnetCount]',
+    ],
+  ])('%s', (_name, document, problem) => {
+    expect(errorOf(() => fromDocument(document)).problems).toEqual([problem]);
+  });
+
+  it('names a stack after a long file name within the same limit', () => {
+    const name = defaultStackName(`/configs/${'very-long-queue-name-'.repeat(8)}.yaml`);
+    expect(name.length).toBeLessThanOrEqual(100);
+    expect(name).toMatch(/^elastic-ci-very-long-queue-name-.*[^-]$/);
   });
 });
 

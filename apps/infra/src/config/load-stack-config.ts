@@ -10,7 +10,7 @@ import {
 } from './buildkite-parameters.js';
 import { configFieldsByProp, configToStackProps } from './config-to-stack-props.js';
 import { StackConfigError } from './stack-config-error.js';
-import { checkStackConfig, type StackConfig } from './stack-config-schema.js';
+import { checkStackConfig, MAX_STACK_NAME_LENGTH, type StackConfig } from './stack-config-schema.js';
 
 /** What a config file turned into. */
 export interface LoadedStackConfig {
@@ -22,12 +22,12 @@ export interface LoadedStackConfig {
   readonly config: StackConfig;
 }
 
-/** The stack name of a file that names none: `elastic-ci-<file name>`, trimmed to CloudFormation's rules. */
+/** The stack name of a file that names none: `elastic-ci-<file name>`, trimmed to what the stack can build. */
 export function defaultStackName(path: string): string {
   const stem = basename(path, extname(path))
     .replace(/[^A-Za-z0-9-]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  return `elastic-ci${stem === '' ? '' : `-${stem}`}`.slice(0, 128).replace(/-+$/, '');
+  return `elastic-ci${stem === '' ? '' : `-${stem}`}`.slice(0, MAX_STACK_NAME_LENGTH).replace(/-+$/, '');
 }
 
 /** What a YAML issue means for a config, never quoting the text (it may hold the agent token). */

@@ -16,7 +16,12 @@ const seconds = (description: string) => z.number().int().min(0).describe(`${des
 const texts = (description: string) => z.array(z.string().min(1)).describe(description);
 const stringMap = (description: string) => z.record(z.string().min(1), z.string()).describe(description);
 
-const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/**
+ * CloudFormation takes 128 characters, but the instance log groups are `/elastic-ci/<stack name>/buildkite-agent`
+ * and CloudWatch takes 128 for those: longer names passed here and failed inside the construct.
+ */
+export const MAX_STACK_NAME_LENGTH = 100;
+const STACK_NAME = new RegExp(`^[A-Za-z][A-Za-z0-9-]{0,${MAX_STACK_NAME_LENGTH - 1}}$`);
 
 export const scheduledScalingActionSchema = z
   .object({
@@ -33,10 +38,12 @@ export const stackConfigSchema = z
   .object({
     stackName: z
       .string()
-      .regex(STACK_NAME, { message: 'must be a CloudFormation stack name: a letter, then up to 127 of A-Z a-z 0-9 -' })
+      .regex(STACK_NAME, {
+        message: `must be a CloudFormation stack name of at most ${MAX_STACK_NAME_LENGTH} characters: a letter, then A-Z a-z 0-9 - (the instance log groups /elastic-ci/<stack name>/… must fit CloudWatch’s 128)`,
+      })
       .optional()
       .describe('Stack name. Default: `elastic-ci-<config file name>`.'),
-    description: text('Stack description.').optional(),
+    description: text('Stack description (CloudFormation takes 1024 characters).').max(1024).optional(),
     buildkite: z
       .object({
         queue: text('Buildkite queue the agents serve.').optional(),
@@ -365,7 +372,7 @@ const errorMap: z.core.$ZodErrorMap = (issue) => {
     case 'too_small':
       return issue.origin === 'string' ? 'must not be empty' : `must be at least ${issue.minimum}`;
     case 'too_big':
-      return `must be at most ${issue.maximum}`;
+      return `must be at most ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'unrecognized_keys': {
