@@ -135,6 +135,17 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     expect(result.stderr).toContain('line 5: job "d" depends on unknown job "zzz"');
   });
 
+  it('says a trace without jobs has nothing to simulate, for the comparison and frontier alike', () => {
+    const empty = '{"trace":"none","start":"2026-11-02T00:00:00Z","spanSec":3600}\n';
+    for (const argv of [['none.jsonl'], ['frontier', 'none.jsonl']]) {
+      const result = cli(argv, { 'none.jsonl': empty });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('none.jsonl: 1 problem in the trace');
+      expect(result.stderr).toContain('line 1: no job lines after the header: nothing to simulate');
+      expect(result.stderr).not.toContain('has no jobs in trace');
+    }
+  });
+
   it('names every bad field of a policy file', () => {
     const file = JSON.stringify({
       name: 'bad',

@@ -80,6 +80,10 @@ describe('Function: parseTrace', () => {
     expect(issues[1]?.message).toContain('durationSec');
   });
 
+  it('rejects a header without any job line: nothing to simulate', () => {
+    expect(issuesOf(HEADER)).toEqual([{ line: 1, message: 'no job lines after the header: nothing to simulate' }]);
+  });
+
   it('takes a blank line before the header as blank', () => {
     expect(parseTrace(['', HEADER, job('a')].join('\n')).jobs).toHaveLength(1);
   });

@@ -78,7 +78,7 @@ function findCycle(jobs: readonly { dependsOn: readonly number[] }[], remaining:
 
 /**
  * Parses a JSONL trace (see `../shared/traces/README.md`). Every problem — bad JSON, a missing or mistyped field, a
- * duplicate id, a dependency on an unknown job, a dependency cycle — is collected with its line number and thrown
+ * duplicate id, a dependency on an unknown job, a dependency cycle, no job at all — is collected with its line number and thrown
  * as one `TraceParseError`.
  */
 export function parseTrace(text: string, source = 'trace'): Trace {
@@ -156,6 +156,10 @@ export function parseTrace(text: string, source = 'trace'): Trace {
       line,
     };
   });
+
+  if (rawJobs.length === 0 && issues.length === 0) {
+    issues.push({ line: 1, message: 'no job lines after the header: nothing to simulate' });
+  }
 
   if (header.jobs !== undefined && header.jobs !== jobs.length && issues.length === 0) {
     issues.push({ line: 1, message: `header says ${header.jobs} jobs but the file has ${jobs.length}` });
