@@ -232,6 +232,29 @@ describe('Function: stackConfigFromDocument refuses what the stack cannot build'
     expect(errorOf(() => fromDocument(document)).problems).toEqual([problem]);
   });
 
+  it('a scaling.policies value the scaler refuses (its cold start failed on every invocation after deploy)', () => {
+    // Act
+    const error = errorOf(() =>
+      fromDocument({
+        buildkite: { agentToken: token },
+        scaling: { policies: { forecast: { timezone: 'Europe/Berln' }, scaleIn: { minIdleSec: -4 } } },
+      }),
+    );
+
+    // Assess
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^scalerPolicies\.forecast\.timezone is refused by the scaler: .*Europe\/Berln.* \[config: scaling\.policies\]$/,
+        ),
+        expect.stringMatching(
+          /^scalerPolicies\.scaleIn\.minIdleSec is refused by the scaler: .*0.* \[config: scaling\.policies\]$/,
+        ),
+      ]),
+    );
+  });
+
   it('names a stack after a long file name within the same limit', () => {
     const name = defaultStackName(`/configs/${'very-long-queue-name-'.repeat(8)}.yaml`);
     expect(name.length).toBeLessThanOrEqual(100);

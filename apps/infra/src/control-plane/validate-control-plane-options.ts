@@ -1,3 +1,4 @@
+import { parseScalerConfig, ScalerConfigError } from '@elastic-ci/scaler-core';
 import { Token } from 'aws-cdk-lib';
 import { AGENT_FLEET_DEFAULTS } from '../agent-fleet/agent-fleet-defaults';
 import type { ControlPlaneOptions, ElasticCiStackProps } from '../elastic-ci-stack-props';
@@ -43,6 +44,24 @@ function range(
   return [
     `${name} is ${value}; it must be ${kind} ${lower} ${options.exclusiveMinimum ? 'and at most' : 'to'} ${maximum}`,
   ];
+}
+
+/**
+ * The policies' values as the scaler reads them (scaler-core's own schema, which agent-scaler parses
+ * `SCALER_POLICIES` with at every cold start): a value it refuses would deploy a scaler that fails on every
+ * invocation, so it is refused here, at synth.
+ */
+function scalerPolicyValueProblems(policies: Readonly<Record<string, unknown>>): string[] {
+  const known = Object.fromEntries(
+    Object.entries(policies).filter(([key]) => (SCALER_POLICY_KEYS as readonly string[]).includes(key)),
+  );
+  try {
+    parseScalerConfig(known);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ScalerConfigError)) throw error;
+    return error.issues.map((issue) => `scalerPolicies.${issue.path} is refused by the scaler: ${issue.message}`);
+  }
 }
 
 /**
@@ -118,6 +137,7 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
         `scalerPolicies has unknown key${unknown.length === 1 ? '' : 's'} ${unknown.map((key) => quoted(key)).join(', ')}; allowed: ${SCALER_POLICY_KEYS.join(', ')}`,
       );
     }
+    problems.push(...scalerPolicyValueProblems(props.scalerPolicies));
   }
   problems.push(...zombieCheckProblems(props));
   if (props.webhookEnabled !== true) {
