@@ -152,6 +152,24 @@ describe('Function: importBuildkiteBuilds', () => {
     expect(twice.summary.builds).toBe(2);
   });
 
+  it('keeps the snapshot of a build in which more of its jobs ran, whichever export comes first', () => {
+    // Exported Wednesday 09:20 while build-a ran (a4 not yet started), and again in the evening when it was done.
+    const running = structuredClone(EXPORT[0]) as { jobs: Record<string, unknown>[] };
+    for (const job of running.jobs) {
+      if (job.id === 'a4') Object.assign(job, { runnable_at: null, started_at: null, finished_at: null });
+    }
+    const morning = { name: 'morning.json', text: JSON.stringify([running]) };
+    const evening = { name: 'evening.json', text: JSON.stringify(EXPORT) };
+    for (const sources of [
+      [morning, evening],
+      [evening, morning],
+    ]) {
+      const imported = importBuildkiteBuilds(sources, 'team');
+      expect(imported.text).toBe(`${EXPECTED_LINES.join('\n')}\n`);
+      expect(imported.summary.notRun).toBe(1);
+    }
+  });
+
   it('creates a job when it became runnable when nothing before it explains the wait, and with its build otherwise', () => {
     const build = (runnableClock: string) => [
       {

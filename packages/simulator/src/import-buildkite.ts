@@ -109,6 +109,10 @@ function issuesOf(error: z.ZodError, where: string): string[] {
 
 const tenth = (value: number): number => Math.round(value * 10) / 10;
 
+/** Command jobs that started and finished: what a build contributes to a trace. */
+const jobsThatRan = (jobs: readonly z.infer<typeof restJobSchema>[]): number =>
+  jobs.filter((job) => job.type === 'script' && job.started_at != null && job.finished_at != null).length;
+
 /** `1 build`, `2 builds`. */
 export function countOf(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
@@ -127,8 +131,9 @@ const chunksOf = (source: ExportSource): Iterable<Uint8Array> =>
 
 /**
  * Imports builds from one or more export files (`sources`, each a JSON array of builds as the REST API returns
- * them). Builds listed twice (overlapping pages) count once. Every problem in every file is collected and thrown as
- * one `BuildkiteExportError` naming the file, the build's position, the job's and the field.
+ * them). Builds listed twice (overlapping pages) count once, as the snapshot in which more of their jobs ran. Every
+ * problem in every file is collected and thrown as one `BuildkiteExportError` naming the file, the build's position,
+ * the job's and the field.
  */
 export function importBuildkiteBuilds(sources: readonly ExportSource[], traceName: string): ImportedTrace {
   const problems: string[] = [];
@@ -162,7 +167,10 @@ export function importBuildkiteBuilds(sources: readonly ExportSource[], traceNam
         if (job.success) jobs.push(job.data);
         else problems.push(...issuesOf(job.error, `${where}, job ${jobIndex + 1}`));
       });
-      if (build.success && !builds.has(build.data.id)) {
+      // A build on two pages counts once: exports made at different times hold different snapshots of a build
+      // that was running, so the one in which more of its jobs ran is kept.
+      const kept = build.success ? jobsOf.get(build.data.id) : undefined;
+      if (build.success && (kept === undefined || jobsThatRan(jobs) > jobsThatRan(kept))) {
         builds.set(build.data.id, { created_at: build.data.created_at });
         jobsOf.set(build.data.id, jobs);
       }
