@@ -195,6 +195,34 @@ describe('Function: buildkiteParametersToConfig', () => {
     ]);
   });
 
+  it('never echoes a long value (a token pasted into the wrong parameter), naming the parameter all the same', () => {
+    // Prepare: one parameter of every value reader
+    const canary = 'bkua_CANARY_in_the_wrong_parameter_0123456789';
+    const wrong = [
+      'DisableScaleIn',
+      'MinSize',
+      'ScaleOutFactor',
+      'SpotAllocationStrategy',
+      'RootVolumeType',
+      'ScalerEventSchedulePeriod',
+      'ScalerMinPollInterval',
+      'DockerPruneUntil',
+      'BuildkiteAgentTags',
+    ];
+
+    // Act
+    const problems = problemsOf(() =>
+      buildkiteParametersToConfig(
+        parameters({ ...TOKEN_SOURCE, ...Object.fromEntries(wrong.map((parameter) => [parameter, canary])) }),
+      ),
+    );
+
+    // Assess
+    expect(problems.map((problem) => problem.slice(0, problem.indexOf(':')))).toEqual(wrong);
+    for (const problem of problems) expect(problem).toContain(`a value of ${canary.length} characters, not shown`);
+    expect(problems.join('\n')).not.toContain(canary);
+  });
+
   it('never echoes an env-file or bootstrap URL (it may be presigned)', () => {
     // Prepare
     const secretUrl = 'http://bucket.s3.amazonaws.com/env?X-Amz-Signature=CANARY_SIGNATURE';

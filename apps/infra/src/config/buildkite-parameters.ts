@@ -177,10 +177,17 @@ interface Rule extends BuildkiteParameterRule {
 
 const isEmpty = (value: string) => value.trim() === '';
 
+/** Longest value a problem quotes: every setting's value is shorter, an agent token (40+ characters) is not. */
+const LONGEST_SHOWN_VALUE = 24;
+
+/** A refused value as a problem quotes it: short ones as they are, a long one (a pasted token?) by its length. */
+const shownValue = (value: string) =>
+  value.length <= LONGEST_SHOWN_VALUE ? JSON.stringify(value) : `a value of ${value.length} characters, not shown,`;
+
 function booleanOf(parameter: string, value: string, context: MappingContext): boolean | undefined {
   if (value === 'true') return true;
   if (value === 'false') return false;
-  context.problem(`${parameter}: ${JSON.stringify(value)} is not "true" or "false"`);
+  context.problem(`${parameter}: ${shownValue(value)} is not "true" or "false"`);
   return undefined;
 }
 
@@ -194,7 +201,7 @@ function integerOf(
   const number = /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
   if (Number.isSafeInteger(number) && number >= minimum && number <= maximum) return number;
   const range = maximum === Number.MAX_SAFE_INTEGER ? `at least ${minimum}` : `from ${minimum} to ${maximum}`;
-  context.problem(`${parameter}: ${JSON.stringify(value)} is not a whole number ${range}`);
+  context.problem(`${parameter}: ${shownValue(value)} is not a whole number ${range}`);
   return undefined;
 }
 
@@ -210,7 +217,7 @@ function keyValuesOf(parameter: string, value: string, context: MappingContext):
   for (const item of listOf(value)) {
     const separator = item.indexOf('=');
     if (separator <= 0) {
-      context.problem(`${parameter}: ${JSON.stringify(item)} is not key=value`);
+      context.problem(`${parameter}: ${shownValue(item)} is not key=value`);
       continue;
     }
     entries.push([item.slice(0, separator).trim(), item.slice(separator + 1).trim()]);
@@ -234,12 +241,12 @@ function goDurationSeconds(
   if (value.trim() === '0') return 0;
   if (parts.length === 0 || consumed !== value.trim() || !Number.isFinite(total)) {
     context.problem(
-      `${parameter}: ${JSON.stringify(value)} is not a duration like 10s, 1m30s or 4h${allowDays ? ' (or 2d)' : ''}`,
+      `${parameter}: ${shownValue(value)} is not a duration like 10s, 1m30s or 4h${allowDays ? ' (or 2d)' : ''}`,
     );
     return undefined;
   }
   if (!Number.isInteger(total)) {
-    context.problem(`${parameter}: ${JSON.stringify(value)} is not whole seconds (our scaler counts in seconds)`);
+    context.problem(`${parameter}: ${shownValue(value)} is not whole seconds (our scaler counts in seconds)`);
     return undefined;
   }
   return total;
@@ -256,8 +263,8 @@ function oneOf<T extends string>(
   const reason = refused[value];
   context.problem(
     reason === undefined
-      ? `${parameter}: ${JSON.stringify(value)} is not one of ${accepted.map((item) => JSON.stringify(item)).join(', ')}`
-      : `${parameter}: ${JSON.stringify(value)} is not supported: ${reason}; use one of ${accepted.map((item) => JSON.stringify(item)).join(', ')}`,
+      ? `${parameter}: ${shownValue(value)} is not one of ${accepted.map((item) => JSON.stringify(item)).join(', ')}`
+      : `${parameter}: ${shownValue(value)} is not supported: ${reason}; use one of ${accepted.map((item) => JSON.stringify(item)).join(', ')}`,
   );
   return undefined;
 }
@@ -434,9 +441,7 @@ function ratePeriodSeconds(value: string, context: MappingContext): number | und
   const match = /^(\d+) (minute|minutes|hour|hours|day|days)$/.exec(value.trim());
   const amount = Number(match?.[1]);
   if (match === null || !Number.isSafeInteger(amount) || amount < 1) {
-    context.problem(
-      `ScalerEventSchedulePeriod: ${JSON.stringify(value)} is not a rate such as "1 minute" or "5 minutes"`,
-    );
+    context.problem(`ScalerEventSchedulePeriod: ${shownValue(value)} is not a rate such as "1 minute" or "5 minutes"`);
     return undefined;
   }
   const unit = match[2]?.startsWith('minute') ? 60 : match[2]?.startsWith('hour') ? 3600 : 86_400;
@@ -546,7 +551,7 @@ const RULES: readonly Rule[] = [
     apply: (value, context) => {
       const factor = Number(value.trim());
       if (isEmpty(value) || !Number.isFinite(factor) || factor <= 0) {
-        context.problem(`ScaleOutFactor: ${JSON.stringify(value)} is not a number above 0`);
+        context.problem(`ScaleOutFactor: ${shownValue(value)} is not a number above 0`);
         return;
       }
       context.set('scaling.scaleOutFactor', factor);
