@@ -262,6 +262,26 @@ describe('Function: stackConfigFromDocument refuses what the stack cannot build'
   });
 });
 
+describe('Function: loadStackConfig with a file of the wrong shape', () => {
+  it.each([
+    [
+      'a YAML list of names',
+      'list.yaml',
+      '- linux\n- arm\n',
+      '(file): is a list but not a Buildkite parameter file (entries {"ParameterKey": …, "ParameterValue": …}); a typed config is an object of sections (stackName, buildkite, scaling …)',
+    ],
+    [
+      'Key=Value lines (the AWS CLI shorthand)',
+      'params.txt',
+      'BuildkiteQueue=linux\nMinSize=1\n',
+      '(file): is a single value, not a config: write a typed config (an object of sections: stackName, buildkite, scaling …) or a Buildkite parameter file ([{"ParameterKey": …, "ParameterValue": …}]); Key=Value lines are not read',
+    ],
+    ['a document of only null', 'null.yaml', '~\n', '(file): holds no settings (the document is null)'],
+  ])('%s: one problem saying what a config looks like', (_name, file, text, problem) => {
+    expect(errorOf(() => loadStackConfig(writeConfig(file, text))).problems).toEqual([problem]);
+  });
+});
+
 describe('Function: loadStackConfig with a Buildkite parameter file', () => {
   it('loads BuildkiteAgentTokenParameterStoreKMSKey given as a key id, as Buildkite takes it, and grants Decrypt on it', () => {
     // Prepare

@@ -102,6 +102,27 @@ function withOrigin(problem: string, format: LoadedStackConfig['format']): strin
     : `${problem} [${format === 'buildkite-parameters' ? 'parameter' : 'config'}: ${[...new Set(origins)].join(', ')}]`;
 }
 
+const CONFIG_SHAPES =
+  'a typed config (an object of sections: stackName, buildkite, scaling …) or a Buildkite parameter file ([{"ParameterKey": …, "ParameterValue": …}])';
+
+/**
+ * What the document is when it is no config at all, said once instead of a problem per entry ("entry 1: needs a
+ * ParameterKey") or a bare "must be an object"; undefined when it has a config's shape.
+ */
+function shapeProblem(document: unknown): string | undefined {
+  if (document === null || document === undefined) return '(file): holds no settings (the document is null)';
+  if (Array.isArray(document)) {
+    const isEntry = (entry: unknown) =>
+      typeof entry === 'object' && entry !== null && ('ParameterKey' in entry || 'ParameterValue' in entry);
+    return document.length > 0 && !document.some(isEntry)
+      ? '(file): is a list but not a Buildkite parameter file (entries {"ParameterKey": …, "ParameterValue": …}); a typed config is an object of sections (stackName, buildkite, scaling …)'
+      : undefined;
+  }
+  return typeof document === 'object'
+    ? undefined
+    : `(file): is a single value, not a config: write ${CONFIG_SHAPES}; Key=Value lines are not read`;
+}
+
 /**
  * The stack a config document describes: typed config or Buildkite parameter file, validated by the schema and by
  * the construct's own validators, so every problem comes out in one `StackConfigError`.
@@ -110,6 +131,8 @@ export function stackConfigFromDocument(
   document: unknown,
   options: { source: string; defaultStackName: string },
 ): LoadedStackConfig {
+  const shape = shapeProblem(document);
+  if (shape !== undefined) throw StackConfigError.of(options.source, [shape]);
   const format = isBuildkiteParameterDocument(document) ? 'buildkite-parameters' : 'typed-config';
   let config: StackConfig;
   if (format === 'buildkite-parameters') {
