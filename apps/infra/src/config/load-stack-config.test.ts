@@ -111,6 +111,29 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(error.message).toMatch(/^config\.json: invalid stack configuration \(7 problems\):\n {2}- stackName: /);
   });
 
+  it('lists the construct’s problems with the schema’s, leaving out those about a field the schema refused', () => {
+    // Act: an unknown field, a wrong type, and two cross-option problems of fields the schema accepted
+    const error = errorOf(() =>
+      fromDocument({
+        buildkite: { agentToken: { parameterName: '/buildkite/agent-token' }, queue: 7 },
+        scaling: { minSize: 5, maxSize: 2, bogus: 1, scaleInOrder: 'newest-first' },
+        instances: { types: ['m7g.large', 'c5.large'], maxInstanceLifetimeDays: 'a week' },
+      }),
+    );
+
+    // Assess: one message, every problem; nothing about queue or maxInstanceLifetimeDays beyond the schema's own
+    expect(error.problems).toEqual([
+      'buildkite.queue: must be a string',
+      'scaling: has unknown field "bogus" (check the spelling against apps/infra/README.md, or remove it)',
+      'instances.maxInstanceLifetimeDays: must be a number',
+      expect.stringMatching(
+        /^instanceTypes mix architectures .* \[config: instances\.types, instances\.architecture\]$/,
+      ),
+      expect.stringMatching(/^minSize 5 is greater than maxSize 2.* \[config: scaling\.minSize, scaling\.maxSize\]$/),
+      'scaleInOrder "newest-first" applies only with scaleInStrategy "drain" [config: scaling.scaleInStrategy, scaling.scaleInOrder]',
+    ]);
+  });
+
   it('never echoes an unknown field that is not shaped like a field name (a pasted token)', () => {
     // Prepare
     const canary = 'bkua_CANARY_as_a_key_0123456789';
@@ -121,6 +144,8 @@ describe('Function: loadStackConfig with a typed config', () => {
     // Assess
     expect(error.problems).toEqual([
       'buildkite.agentToken: has unknown field(s) not shown (not shaped like a field name; check for a pasted secret and remove it)',
+      // What is left of agentToken names no source: the construct says which to give.
+      expect.stringMatching(/^agent token: no source set; .*\[config: buildkite\.agentToken\.parameterName, /),
     ]);
     expect(error.message).not.toContain(canary);
   });

@@ -10,7 +10,13 @@ import {
 } from './buildkite-parameters.js';
 import { configFieldsByProp, configToStackProps } from './config-to-stack-props.js';
 import { StackConfigError } from './stack-config-error.js';
-import { checkStackConfig, MAX_STACK_NAME_LENGTH, type StackConfig } from './stack-config-schema.js';
+import {
+  checkStackConfig,
+  issuePath,
+  MAX_STACK_NAME_LENGTH,
+  type StackConfig,
+  type StackConfigRefusal,
+} from './stack-config-schema.js';
 
 /** What a config file turned into. */
 export interface LoadedStackConfig {
@@ -87,19 +93,75 @@ export function parseConfigText(text: string, source: string): unknown {
   }
 }
 
+/** The config fields (or, from a Buildkite file, the parameters) a construct problem names by their props. */
+function originsOf(problem: string, format: LoadedStackConfig['format']): { fields: string[]; shown: string[] } {
+  const fields: string[] = [];
+  const shown: string[] = [];
+  for (const [prop, field] of configFieldsByProp()) {
+    if (!new RegExp(`\\b${prop}\\b`).test(problem)) continue;
+    fields.push(field);
+    const parameters = format === 'buildkite-parameters' ? parametersSettingField(field) : [];
+    shown.push(parameters.length === 0 ? field : `${parameters.join('/')}`);
+  }
+  return { fields, shown: [...new Set(shown)] };
+}
+
 /**
  * The construct's validators name props (`minSize`); say which config field, and which Buildkite parameter, that is.
  */
 function withOrigin(problem: string, format: LoadedStackConfig['format']): string {
-  const origins: string[] = [];
-  for (const [prop, field] of configFieldsByProp()) {
-    if (!new RegExp(`\\b${prop}\\b`).test(problem)) continue;
-    const parameters = format === 'buildkite-parameters' ? parametersSettingField(field) : [];
-    origins.push(parameters.length === 0 ? field : `${parameters.join('/')}`);
-  }
-  return origins.length === 0
+  const { shown } = originsOf(problem, format);
+  return shown.length === 0
     ? problem
-    : `${problem} [${format === 'buildkite-parameters' ? 'parameter' : 'config'}: ${[...new Set(origins)].join(', ')}]`;
+    : `${problem} [${format === 'buildkite-parameters' ? 'parameter' : 'config'}: ${shown.join(', ')}]`;
+}
+
+/** The construct's problems with a config, each with the config field (or parameter) it concerns. */
+function constructProblems(config: StackConfig, format: LoadedStackConfig['format']): string[] {
+  return validateElasticCiStackProps(configToStackProps(config)).map((problem) => withOrigin(problem, format));
+}
+
+/** The field a refused path concerns: a list or map entry stands for its whole field. */
+function fieldOf(path: readonly PropertyKey[]): readonly PropertyKey[] {
+  const firstIndex = path.findIndex((key) => typeof key === 'number');
+  return firstIndex === -1 ? path : path.slice(0, firstIndex);
+}
+
+/** The document without the fields the schema refused, so the construct can still check the rest. */
+function withoutRefused(document: unknown, refusedPaths: readonly (readonly PropertyKey[])[]): unknown {
+  const copy = structuredClone(document) as Record<PropertyKey, unknown>;
+  for (const path of refusedPaths) {
+    const field = fieldOf(path);
+    if (field.length === 0) return undefined;
+    let cursor: unknown = copy;
+    for (const key of field.slice(0, -1)) cursor = (cursor as Record<PropertyKey, unknown> | undefined)?.[key];
+    if (typeof cursor === 'object' && cursor !== null) {
+      delete (cursor as Record<PropertyKey, unknown>)[field.at(-1) as PropertyKey];
+    }
+  }
+  return copy;
+}
+
+/**
+ * Every problem of a typed config the schema refused: the schema's, then the construct's about the fields the schema
+ * accepted, so one run lists everything to fix (a construct problem about a refused field would only repeat it).
+ */
+function refusedTypedConfigProblems(document: unknown, refusal: StackConfigRefusal): string[] {
+  const rest = withoutRefused(document, refusal.refusedPaths);
+  const checkedRest = rest === undefined ? undefined : checkStackConfig(rest);
+  if (checkedRest?.config === undefined) return refusal.problems;
+  const refusedFields = refusal.refusedPaths.map((path) => issuePath(fieldOf(path)));
+  const concernsRefused = (problem: string) =>
+    originsOf(problem, 'typed-config').fields.some((field) =>
+      refusedFields.some(
+        (refused) => field === refused || field.startsWith(`${refused}.`) || refused.startsWith(`${field}.`),
+      ),
+    );
+  const rawProblems = validateElasticCiStackProps(configToStackProps(checkedRest.config));
+  return [
+    ...refusal.problems,
+    ...rawProblems.filter((problem) => !concernsRefused(problem)).map((problem) => withOrigin(problem, 'typed-config')),
+  ];
 }
 
 const CONFIG_SHAPES =
@@ -139,13 +201,14 @@ export function stackConfigFromDocument(
     config = buildkiteParametersToConfig(document, options.source);
   } else {
     const checked = checkStackConfig(document);
-    if (checked.config === undefined) throw StackConfigError.of(options.source, checked.problems);
+    if (checked.config === undefined) {
+      throw StackConfigError.of(options.source, refusedTypedConfigProblems(document, checked));
+    }
     config = checked.config;
   }
-  const props = configToStackProps(config);
-  const problems = validateElasticCiStackProps(props).map((problem) => withOrigin(problem, format));
+  const problems = constructProblems(config, format);
   if (problems.length > 0) throw StackConfigError.of(options.source, problems);
-  return { stackName: config.stackName ?? options.defaultStackName, props, format, config };
+  return { stackName: config.stackName ?? options.defaultStackName, props: configToStackProps(config), format, config };
 }
 
 /**

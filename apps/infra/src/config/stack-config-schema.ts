@@ -399,14 +399,25 @@ export function issuePath(path: readonly PropertyKey[]): string {
   );
 }
 
+/** What the schema says of a document it refuses. */
+export interface StackConfigRefusal {
+  readonly config: undefined;
+  readonly problems: string[];
+  /** Where each problem is: the refused value's path, or an unknown field's (so the rest can still be checked). */
+  readonly refusedPaths: readonly (readonly PropertyKey[])[];
+}
+
 /** Validates a typed config document; problems are `path: what is wrong`, never echoing values. */
 export function checkStackConfig(
   document: unknown,
-): { config: StackConfig; problems: [] } | { config: undefined; problems: string[] } {
+): { config: StackConfig; problems: []; refusedPaths: [] } | StackConfigRefusal {
   const result = stackConfigSchema.safeParse(document, { error: errorMap });
-  if (result.success) return { config: result.data, problems: [] };
+  if (result.success) return { config: result.data, problems: [], refusedPaths: [] };
   return {
     config: undefined,
     problems: result.error.issues.map((issue) => `${issuePath(issue.path) || '(file)'}: ${issue.message}`),
+    refusedPaths: result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path],
+    ),
   };
 }
