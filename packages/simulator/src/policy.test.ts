@@ -26,6 +26,43 @@ describe('Function: parsePolicy', () => {
       parsePolicy({ name: '', fleet: { minSize: 5, maxSize: 2, extra: 1 }, control: { pollIntervalSec: 0 } }, 'p.json'),
     ).toThrow(/p\.json: invalid policy:[\s\S]*name[\s\S]*fleet[\s\S]*control\.pollIntervalSec/);
   });
+
+  it('refuses fleet sizes and poll rates no run could finish with (they hung or crashed mid-run), naming each field', () => {
+    const sizes = {
+      minSize: 100_000_000,
+      maxSize: 1e12,
+      agentsPerInstance: 100_000_000,
+      warmPool: { minSize: 100_000_000, maxPreparedCapacity: 100_000_000 },
+    };
+    const control = { scheduleSec: 0.001, pollIntervalSec: 0.000_001 };
+    let message = '';
+    try {
+      parsePolicy({ name: 'huge', fleet: sizes, control }, 'huge.json');
+    } catch (error) {
+      message = error instanceof Error ? error.message : String(error);
+    }
+    for (const field of [
+      'fleet.minSize',
+      'fleet.maxSize',
+      'fleet.agentsPerInstance',
+      'fleet.warmPool.minSize',
+      'fleet.warmPool.maxPreparedCapacity',
+      'control.scheduleSec',
+      'control.pollIntervalSec',
+    ]) {
+      expect(message).toContain(`  ${field}: Too `);
+    }
+  });
+
+  it('accepts the largest fleet and the fastest polling it allows', () => {
+    const fleet = { minSize: 10_000, maxSize: 10_000, agentsPerInstance: 1000, warmPool: { minSize: 10_000 } };
+    expect(() =>
+      parsePolicy(
+        { name: 'edge', fleet, control: { scheduleSec: 1, pollIntervalSec: 1, invocationTimeoutSec: 1 } },
+        'x',
+      ),
+    ).not.toThrow();
+  });
 });
 
 describe('Presets', () => {

@@ -4,7 +4,16 @@ import { durationDistributionSchema } from './distribution.js';
 import { PolicyConfigError } from './errors.js';
 
 const seconds = z.number().finite().nonnegative();
-const count = z.number().int().nonnegative();
+/**
+ * Instance counts are bounded where a run still ends: beyond any CI fleet a queue has, and a day of 1,000 instances
+ * always in service simulates in about 20 s (a MaxSize of 2^32 or more failed inside scaler-core mid-run; 10^8 ran
+ * for ever).
+ */
+const MAX_INSTANCES = 10_000;
+const MAX_AGENTS_PER_INSTANCE = 1000;
+/** The scaler's schedule and poll interval: sub-second polling multiplies the decisions to simulate without end. */
+const MIN_POLL_SEC = 1;
+const count = z.number().int().nonnegative().max(MAX_INSTANCES);
 
 /** The Auto Scaling group, its instances and what they cost. */
 export const fleetSchema = z
@@ -12,8 +21,8 @@ export const fleetSchema = z
     /** ASG MinSize. */
     minSize: count.default(0),
     /** ASG MaxSize. The same for every preset so comparisons measure scaling behaviour, not a cap. */
-    maxSize: z.number().int().positive().default(500),
-    agentsPerInstance: z.number().int().positive().default(1),
+    maxSize: z.number().int().positive().max(MAX_INSTANCES).default(500),
+    agentsPerInstance: z.number().int().positive().max(MAX_AGENTS_PER_INSTANCE).default(1),
     /** Cold launch until the instance is InService (the agent then still has to register). */
     bootSec: durationDistributionSchema.default({ kind: 'lognormal', medianSec: 100, sigma: 0.25, minSec: 45 }),
     /** InService until the agent is registered and can take a job (after a cold boot or a warm resume). */
@@ -70,9 +79,9 @@ export const fleetSchema = z
 /** How often, and on what, the scaler is invoked. */
 export const controlSchema = z.strictObject({
   /** The scaler Lambda's schedule (EventBridge rate). */
-  scheduleSec: z.number().finite().positive().default(60),
+  scheduleSec: z.number().finite().min(MIN_POLL_SEC).default(60),
   /** Poll interval inside one invocation. */
-  pollIntervalSec: z.number().finite().positive().default(10),
+  pollIntervalSec: z.number().finite().min(MIN_POLL_SEC).default(10),
   /** An invocation polls at 0, interval, 2·interval, … while the offset is below this. */
   invocationTimeoutSec: z.number().finite().positive().default(50),
   /** A `job.scheduled` webhook triggers one extra decision this long after a job becomes scheduled. */
