@@ -111,6 +111,25 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(error.message).toMatch(/^config\.json: invalid stack configuration \(7 problems\):\n {2}- stackName: /);
   });
 
+  it('never echoes a map key in a problem’s path unless it is short (a token pasted as a tag name)', () => {
+    // Prepare
+    const canary = 'bkua_CANARY_as_a_tag_key_0123456789';
+
+    // Act
+    const error = errorOf(() =>
+      fromDocument({
+        buildkite: { agentToken: { parameterName: '/t' }, agentTags: { [canary]: 5, 'cost-center': 7 } },
+      }),
+    );
+
+    // Assess
+    expect(error.problems).toEqual([
+      `buildkite.agentTags.[a key of ${canary.length} characters, not shown]: must be a string`,
+      'buildkite.agentTags.cost-center: must be a string',
+    ]);
+    expect(error.message).not.toContain(canary);
+  });
+
   it('lists the construct’s problems with the schema’s, leaving out those about a field the schema refused', () => {
     // Act: an unknown field, a wrong type, and two cross-option problems of fields the schema accepted
     const error = errorOf(() =>

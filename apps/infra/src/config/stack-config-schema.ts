@@ -399,6 +399,20 @@ export function issuePath(path: readonly PropertyKey[]): string {
   );
 }
 
+/**
+ * A path as a problem shows it. A map's keys are the user's text (a tag name, a policy key): one that is neither a
+ * field name nor short may be a pasted secret, so it is named by its length.
+ */
+function shownIssuePath(path: readonly PropertyKey[]): string {
+  return issuePath(
+    path.map((key) =>
+      typeof key !== 'string' || FIELD_NAME.test(key) || (key.length <= 24 && !/\s/.test(key))
+        ? key
+        : `[a key of ${key.length} characters, not shown]`,
+    ),
+  );
+}
+
 /** What the schema says of a document it refuses. */
 export interface StackConfigRefusal {
   readonly config: undefined;
@@ -415,7 +429,7 @@ export function checkStackConfig(
   if (result.success) return { config: result.data, problems: [], refusedPaths: [] };
   return {
     config: undefined,
-    problems: result.error.issues.map((issue) => `${issuePath(issue.path) || '(file)'}: ${issue.message}`),
+    problems: result.error.issues.map((issue) => `${shownIssuePath(issue.path) || '(file)'}: ${issue.message}`),
     refusedPaths: result.error.issues.flatMap((issue) =>
       issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key]) : [issue.path],
     ),
