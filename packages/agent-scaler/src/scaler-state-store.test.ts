@@ -94,8 +94,9 @@ describe('Function: lastScaleTimesFromActivities', () => {
 });
 
 describe('Function: createSsmStateStore', () => {
-  function store(parameterStore = new FakeParameterStore()) {
-    const clock = new FakeClock(1_000_000);
+  /** `nowMs` after every time a test stores: a time ahead of the clock is refused. */
+  function store(parameterStore = new FakeParameterStore(), nowMs = 10_000_000_000_000) {
+    const clock = new FakeClock(nowMs);
     const group = new FakeAutoScaling('agents', { desired: 1 });
     const warnings: string[] = [];
     return {
@@ -232,21 +233,26 @@ describe('Function: createSsmStateStore', () => {
     await expect(stateStore.save({ lastScaleInAtMs: 1 })).rejects.toBeInstanceOf(StateStoreError);
   });
 
-  it.each(['not json', '[]', '{"lastScaleInAtMs": -5}'])(
-    'rebuilds from activities when the parameter holds %j',
-    async (text) => {
-      // Prepare
-      const { stateStore, parameterStore, group } = store();
-      parameterStore.values.set('/scaler/state', text);
+  it.each([
+    'not json',
+    '[]',
+    'null',
+    '{"lastScaleInAtMs": -5}',
+    '{"throttleTokens": -0.5}',
+    '{"lastScaleOutAtMs": 10000000060001}',
+    '{"throttleUpdatedAtMs": 10000000060001}',
+  ])('rebuilds from activities when the parameter holds %j', async (text) => {
+    // Prepare
+    const { stateStore, parameterStore, group } = store();
+    parameterStore.values.set('/scaler/state', text);
 
-      // Act
-      const state = await stateStore.load();
+    // Act
+    const state = await stateStore.load();
 
-      // Assess
-      expect(state).toEqual({});
-      expect(group.calls).toEqual(['describeScalingActivities']);
-    },
-  );
+    // Assess
+    expect(state).toEqual({});
+    expect(group.calls).toEqual(['describeScalingActivities']);
+  });
 });
 
 describe('Function: createActivityDerivedStateStore', () => {

@@ -17,15 +17,29 @@ export interface ScalerStateStore {
   save(state: ScalerState): Promise<void>;
 }
 
-const epochMs = z.number().finite().nonnegative();
-const persistedStateSchema = z
-  .object({
-    lastScaleOutAtMs: epochMs.optional(),
-    lastScaleInAtMs: epochMs.optional(),
-    throttleTokens: z.number().finite().optional(),
-    throttleUpdatedAtMs: epochMs.optional(),
-  })
-  .catchall(z.unknown());
+/**
+ * How far a stored time may lie ahead of this container's clock: the Lambda hosts' clocks agree far closer than this.
+ * A time further ahead is no record of a past event (a corrupt or hand-edited value), and kept it would hold that
+ * direction until then, cooldown or not.
+ */
+const MAX_STORED_TIME_AHEAD_MS = 60_000;
+
+const persistedStateSchema = (nowMs: number) => {
+  const pastEpochMs = z
+    .number()
+    .finite()
+    .nonnegative()
+    .max(nowMs + MAX_STORED_TIME_AHEAD_MS);
+  return z
+    .object({
+      lastScaleOutAtMs: pastEpochMs.optional(),
+      lastScaleInAtMs: pastEpochMs.optional(),
+      // scaler-core refuses a negative bucket on every pass: such a state must not reach it.
+      throttleTokens: z.number().finite().nonnegative().optional(),
+      throttleUpdatedAtMs: pastEpochMs.optional(),
+    })
+    .catchall(z.unknown());
+};
 
 const USER_SET_DESIRED = 'a user request explicitly set group desired capacity changing the desired capacity';
 
@@ -146,7 +160,7 @@ export function createSsmStateStore(options: {
         throw new StateStoreError(`could not read scaler state parameter ${options.parameterName}`, error);
       }
       if (text !== undefined) {
-        const parsed = parseState(text);
+        const parsed = parseState(text, options.clock.now());
         if (parsed) {
           lastSaved = text;
           if (parsed.dropped.length > 0) {
@@ -191,17 +205,18 @@ export function serializeScalerState(state: ScalerState, savedAtMs: number): str
 }
 
 /**
- * The state from the parameter's text, or `undefined` when it is not a state at all. A learned part that does not
- * parse (an older format, a value cut short) is dropped on its own and named in `dropped`: the cooldown times stay.
+ * The state from the parameter's text, or `undefined` when it is not a state at all, or not one scaler-core can
+ * decide with at `nowMs` (a negative throttle bucket, a scale time in the future). A learned part that does not parse
+ * (an older format, a value cut short) is dropped on its own and named in `dropped`: the cooldown times stay.
  */
-export function parseState(text: string): { state: ScalerState; dropped: string[] } | undefined {
+export function parseState(text: string, nowMs: number): { state: ScalerState; dropped: string[] } | undefined {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return undefined;
   }
-  const result = persistedStateSchema.safeParse(json);
+  const result = persistedStateSchema(nowMs).safeParse(json);
   if (!result.success) return undefined;
   const { savedAtMs: _savedAtMs, demandHistory: storedHistory, waitingMemory, ...rest } = result.data;
   const state = rest as ScalerState;

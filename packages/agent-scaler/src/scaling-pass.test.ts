@@ -823,6 +823,30 @@ describe('Function: scaler state across cold starts', () => {
     expect(group.calls).toContain('describeScalingActivities');
     expect(lines.join('\n')).toMatch(/does not hold a valid state/);
   });
+
+  it.each([
+    ['a negative growth-throttle bucket', { throttleTokens: -1 }],
+    ['a scale-out time a year ahead (every later scale-out would wait for it)', { lastScaleOutAtMs: 'future' }],
+  ])('rebuilds a state with %s from the activity scan, with one warning, and scales', async (_name, stored) => {
+    // Prepare
+    const { runtime, metricsClient, parameterStore, group, clock } = setup({ SCALER_STATE_PARAMETER: '/scaler/state' });
+    const yearAhead = clock.now() + 365 * 24 * 3_600_000;
+    const text = JSON.stringify(
+      Object.fromEntries(Object.entries(stored).map(([key, value]) => [key, value === 'future' ? yearAhead : value])),
+    );
+    parameterStore.values.set('/scaler/state', text);
+    metricsClient.jobs = { scheduled: 3 };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'applied', action: 'scale-out', desired: 3 });
+    expect(group.calls).toEqual(['describeGroup', 'describeScalingActivities', 'setDesiredCapacity(3)']);
+    const warnings = jsonRecords(lines).filter((record) => record.level === 'WARN');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/does not hold a valid state/);
+  });
 });
 
 describe('Function: scaler state with the forecast and dependencies (SCALER_POLICIES)', () => {
