@@ -1,6 +1,6 @@
 import { Aws } from 'aws-cdk-lib';
 import { StackConfigError } from './stack-config-error.js';
-import { checkStackConfig, type StackConfig } from './stack-config-schema.js';
+import { checkStackConfig, issuePath, refusedField, type StackConfig, withoutFields } from './stack-config-schema.js';
 
 /**
  * A Buildkite Elastic CI Stack parameter file, accepted unchanged: every parameter of Buildkite's template (all 126,
@@ -1008,20 +1008,34 @@ function suggestionFor(unknown: string): string {
   return match === undefined ? '' : ` (did you mean ${match}?)`;
 }
 
+/** What a Buildkite parameter file maps to, problems and all. */
+export interface BuildkiteParameterMapping {
+  /** The typed config of the parameters that mapped; undefined when not even that is a valid config. */
+  readonly config: StackConfig | undefined;
+  /** Every problem of the file, each naming its parameter. */
+  readonly problems: readonly string[];
+  /** The config fields of the parameters that had a problem (their values are not in `config`). */
+  readonly refusedFields: readonly string[];
+}
+
 /**
- * The typed config a Buildkite parameter file describes.
- * @throws StackConfigError listing every problem: unknown parameters, unsupported ones (each with its reason), and
- *   values we do not accept, each naming its parameter.
+ * Maps a Buildkite parameter file onto the typed config, collecting every problem instead of stopping at the first,
+ * so the construct can still check what mapped ({@link buildkiteParametersToConfig} throws instead).
  */
-export function buildkiteParametersToConfig(document: unknown, source = 'parameter file'): StackConfig {
+export function mapBuildkiteParameters(document: unknown): BuildkiteParameterMapping {
   if (!isBuildkiteParameterDocument(document)) {
-    throw StackConfigError.of(source, [
-      '(file): is not a Buildkite parameter file: expected [{"ParameterKey": …, "ParameterValue": …}, …] or {"Parameters": {…}}',
-    ]);
+    return {
+      config: undefined,
+      problems: [
+        '(file): is not a Buildkite parameter file: expected [{"ParameterKey": …, "ParameterValue": …}, …] or {"Parameters": {…}}',
+      ],
+      refusedFields: [],
+    };
   }
   const { parameters, problems } = readEntries(document);
   const draft: Record<string, unknown> = {};
   const fieldSources = new Map<string, string>();
+  const refusedFields: string[] = [];
   const unknown: string[] = [];
   const unsupportedProblems: string[] = [];
   for (const [parameter, value] of parameters) {
@@ -1044,6 +1058,8 @@ export function buildkiteParametersToConfig(document: unknown, source = 'paramet
       },
       problem: (message) => {
         problems.push(message);
+        // `scaling.schedules[].timeZone` is a part of `scaling.schedules`.
+        refusedFields.push(...rule.fields.map((field) => field.replace(/\[\].*$/, '')));
       },
     });
   }
@@ -1056,9 +1072,28 @@ export function buildkiteParametersToConfig(document: unknown, source = 'paramet
     )?.[1];
     return parameter === undefined ? problem : `${parameter} (${problem})`;
   });
-  const allProblems = [...unknown, ...unsupportedProblems, ...problems, ...schemaProblems];
-  if (allProblems.length > 0 || checked.config === undefined) throw StackConfigError.of(source, allProblems);
-  return checked.config;
+  let config = checked.config;
+  if (config === undefined) {
+    const refusedPaths = checked.refusedPaths.map(refusedField);
+    refusedFields.push(...refusedPaths.map(issuePath));
+    config = checkStackConfig(withoutFields(draft, refusedPaths)).config;
+  }
+  return {
+    config,
+    problems: [...unknown, ...unsupportedProblems, ...problems, ...schemaProblems],
+    refusedFields: [...new Set(refusedFields)],
+  };
+}
+
+/**
+ * The typed config a Buildkite parameter file describes.
+ * @throws StackConfigError listing every problem: unknown parameters, unsupported ones (each with its reason), and
+ *   values we do not accept, each naming its parameter.
+ */
+export function buildkiteParametersToConfig(document: unknown, source = 'parameter file'): StackConfig {
+  const { config, problems } = mapBuildkiteParameters(document);
+  if (problems.length > 0 || config === undefined) throw StackConfigError.of(source, problems);
+  return config;
 }
 
 /** For messages elsewhere: the parameter a config field came from, when a rule sets it. */

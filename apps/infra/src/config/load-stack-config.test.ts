@@ -327,6 +327,29 @@ describe('Function: loadStackConfig with a file of the wrong shape', () => {
 });
 
 describe('Function: loadStackConfig with a Buildkite parameter file', () => {
+  it('lists the construct’s problems with the parameters’ own, leaving out those about a refused parameter', () => {
+    // Act
+    const error = errorOf(() =>
+      fromDocument([
+        { ParameterKey: 'MinSize', ParameterValue: 'two' },
+        { ParameterKey: 'MaxSize', ParameterValue: '1' },
+        { ParameterKey: 'Bogus', ParameterValue: 'x' },
+        { ParameterKey: 'BuildkiteAgentTokenParameterStorePath', ParameterValue: 'agent-token' },
+        { ParameterKey: 'InstanceTypes', ParameterValue: 'm7g.large,c5.large' },
+      ]),
+    );
+
+    // Assess: MinSize is named once, by its own problem; the token path and the types are checked all the same
+    expect(error.problems).toEqual([
+      'Bogus: is not a Buildkite Elastic CI Stack parameter',
+      'MinSize: "two" is not a whole number at least 0',
+      expect.stringMatching(/^instanceTypes mix architectures .*\[parameter: InstanceTypes/),
+      expect.stringMatching(
+        /^agentTokenParameterName must be an SSM parameter path .*\[parameter: BuildkiteAgentTokenParameterStorePath\]$/,
+      ),
+    ]);
+  });
+
   it('loads BuildkiteAgentTokenParameterStoreKMSKey given as a key id, as Buildkite takes it, and grants Decrypt on it', () => {
     // Prepare
     const keyId = '1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -4,8 +4,8 @@ import { LineCounter, parseAllDocuments, type YAMLError } from 'yaml';
 import type { ElasticCiStackProps } from '../elastic-ci-stack-props.js';
 import { validateElasticCiStackProps } from '../validate-elastic-ci-stack-props.js';
 import {
-  buildkiteParametersToConfig,
   isBuildkiteParameterDocument,
+  mapBuildkiteParameters,
   parametersSettingField,
 } from './buildkite-parameters.js';
 import { configFieldsByProp, configToStackProps } from './config-to-stack-props.js';
@@ -14,8 +14,10 @@ import {
   checkStackConfig,
   issuePath,
   MAX_STACK_NAME_LENGTH,
+  refusedField,
   type StackConfig,
   type StackConfigRefusal,
+  withoutFields,
 } from './stack-config-schema.js';
 
 /** What a config file turned into. */
@@ -121,47 +123,33 @@ function constructProblems(config: StackConfig, format: LoadedStackConfig['forma
   return validateElasticCiStackProps(configToStackProps(config)).map((problem) => withOrigin(problem, format));
 }
 
-/** The field a refused path concerns: a list or map entry stands for its whole field. */
-function fieldOf(path: readonly PropertyKey[]): readonly PropertyKey[] {
-  const firstIndex = path.findIndex((key) => typeof key === 'number');
-  return firstIndex === -1 ? path : path.slice(0, firstIndex);
-}
-
-/** The document without the fields the schema refused, so the construct can still check the rest. */
-function withoutRefused(document: unknown, refusedPaths: readonly (readonly PropertyKey[])[]): unknown {
-  const copy = structuredClone(document) as Record<PropertyKey, unknown>;
-  for (const path of refusedPaths) {
-    const field = fieldOf(path);
-    if (field.length === 0) return undefined;
-    let cursor: unknown = copy;
-    for (const key of field.slice(0, -1)) cursor = (cursor as Record<PropertyKey, unknown> | undefined)?.[key];
-    if (typeof cursor === 'object' && cursor !== null) {
-      delete (cursor as Record<PropertyKey, unknown>)[field.at(-1) as PropertyKey];
-    }
-  }
-  return copy;
-}
-
 /**
  * Every problem of a typed config the schema refused: the schema's, then the construct's about the fields the schema
  * accepted, so one run lists everything to fix (a construct problem about a refused field would only repeat it).
  */
 function refusedTypedConfigProblems(document: unknown, refusal: StackConfigRefusal): string[] {
-  const rest = withoutRefused(document, refusal.refusedPaths);
+  const refusedPaths = refusal.refusedPaths.map(refusedField);
+  const rest = refusedPaths.some((path) => path.length === 0) ? undefined : withoutFields(document, refusedPaths);
   const checkedRest = rest === undefined ? undefined : checkStackConfig(rest);
   if (checkedRest?.config === undefined) return refusal.problems;
-  const refusedFields = refusal.refusedPaths.map((path) => issuePath(fieldOf(path)));
+  return [...refusal.problems, ...problemsBesides(checkedRest.config, refusedPaths.map(issuePath), 'typed-config')];
+}
+
+/** The construct's problems with a config, but those about a field already refused (they would only repeat it). */
+function problemsBesides(
+  config: StackConfig,
+  refusedFields: readonly string[],
+  format: LoadedStackConfig['format'],
+): string[] {
   const concernsRefused = (problem: string) =>
-    originsOf(problem, 'typed-config').fields.some((field) =>
+    originsOf(problem, format).fields.some((field) =>
       refusedFields.some(
         (refused) => field === refused || field.startsWith(`${refused}.`) || refused.startsWith(`${field}.`),
       ),
     );
-  const rawProblems = validateElasticCiStackProps(configToStackProps(checkedRest.config));
-  return [
-    ...refusal.problems,
-    ...rawProblems.filter((problem) => !concernsRefused(problem)).map((problem) => withOrigin(problem, 'typed-config')),
-  ];
+  return validateElasticCiStackProps(configToStackProps(config))
+    .filter((problem) => !concernsRefused(problem))
+    .map((problem) => withOrigin(problem, format));
 }
 
 const CONFIG_SHAPES =
@@ -198,7 +186,12 @@ export function stackConfigFromDocument(
   const format = isBuildkiteParameterDocument(document) ? 'buildkite-parameters' : 'typed-config';
   let config: StackConfig;
   if (format === 'buildkite-parameters') {
-    config = buildkiteParametersToConfig(document, options.source);
+    const mapping = mapBuildkiteParameters(document);
+    if (mapping.problems.length > 0 || mapping.config === undefined) {
+      const others = mapping.config === undefined ? [] : problemsBesides(mapping.config, mapping.refusedFields, format);
+      throw StackConfigError.of(options.source, [...mapping.problems, ...others]);
+    }
+    config = mapping.config;
   } else {
     const checked = checkStackConfig(document);
     if (checked.config === undefined) {

@@ -435,3 +435,22 @@ export function checkStackConfig(
     ),
   };
 }
+
+/** The field a refused path concerns: a list entry stands for its whole list. */
+export function refusedField(path: readonly PropertyKey[]): readonly PropertyKey[] {
+  const firstIndex = path.findIndex((key) => typeof key === 'number');
+  return firstIndex === -1 ? path : path.slice(0, firstIndex);
+}
+
+/** A copy of the document without those fields, so what is left can still be checked. */
+export function withoutFields(document: unknown, fields: readonly (readonly PropertyKey[])[]): unknown {
+  const copy = structuredClone(document);
+  for (const field of fields) {
+    let cursor: unknown = copy;
+    for (const key of field.slice(0, -1)) cursor = (cursor as Record<PropertyKey, unknown> | undefined)?.[key];
+    if (field.length > 0 && typeof cursor === 'object' && cursor !== null) {
+      delete (cursor as Record<PropertyKey, unknown>)[field.at(-1) as PropertyKey];
+    }
+  }
+  return copy;
+}
