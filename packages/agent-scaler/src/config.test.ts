@@ -252,6 +252,54 @@ describe('Function: parseAgentScalerConfig', () => {
     expect(error.message).not.toContain('canary-plain-token');
   });
 
+  it('never echoes a long value (a token pasted into the wrong variable), naming each variable all the same', () => {
+    // Prepare: a token in one variable of every kind of reader, and in SCALER_POLICIES as a key and as values
+    const canary = 'bkua_CANARY_in_the_wrong_variable_0123456789';
+    const wrong = [
+      'AGENTS_PER_INSTANCE',
+      'LAMBDA_INTERVAL',
+      'CLOUDWATCH_METRICS',
+      'AVAILABILITY_THRESHOLD',
+      'ZOMBIE_MAX_PER_PASS',
+    ];
+    const environment = {
+      ...MINIMAL,
+      ...Object.fromEntries(wrong.map((variable) => [variable, `${canary}-`])),
+      SCALER_POLICIES: JSON.stringify({
+        [canary]: 1,
+        forecast: { enabled: true, timezone: canary, [canary]: 1 },
+        warmPool: { schedules: [{ cron: canary, timezone: 'UTC', minSize: 1 }] },
+      }),
+    };
+
+    // Act
+    const error = configurationIssues(environment);
+
+    // Assess
+    expect(error.issues.map((issue) => issue.variable)).toEqual(
+      expect.arrayContaining([
+        ...wrong,
+        'SCALER_POLICIES',
+        'SCALER_POLICIES (forecast.timezone)',
+        'SCALER_POLICIES (warmPool.schedules[0].cron)',
+      ]),
+    );
+    expect(error.message).toContain(`LAMBDA_INTERVAL: must be a duration like 10s`);
+    expect(error.message).toContain(`got a value of ${canary.length + 1} characters, not shown`);
+    expect(error.message).not.toContain('CANARY');
+    expect(JSON.stringify(error.issues)).not.toContain('CANARY');
+  });
+
+  it('still quotes a short refused value', () => {
+    // Act
+    const error = configurationIssues({ ...MINIMAL, LAMBDA_INTERVAL: 'ten seconds' });
+
+    // Assess
+    expect(error.message).toContain(
+      'LAMBDA_INTERVAL: must be a duration like 10s, 1m30s or 1h (or whole seconds), got "ten seconds"',
+    );
+  });
+
   it('requires the webhook secret only for the webhook handler', () => {
     // Act
     const error = configurationIssues(MINIMAL, { requireWebhook: true });

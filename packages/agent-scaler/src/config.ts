@@ -286,8 +286,34 @@ class EnvironmentReader {
   }
 }
 
+/**
+ * Longest value an error quotes: every setting's value (a duration, number, flag, option name, cron line) is shorter,
+ * a Buildkite token (40+ characters) pasted into the wrong variable is not. The error goes to the logs of a failed
+ * cold start, which more people read than can read the token.
+ */
+const LONGEST_SHOWN_VALUE = 24;
+
+/** A refused value as an error quotes it: a short one as it is, a long one by its length only. */
 function quote(value: string): string {
-  return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  return value.length <= LONGEST_SHOWN_VALUE
+    ? JSON.stringify(value)
+    : `a value of ${value.length} characters, not shown`;
+}
+
+/**
+ * A scaler-core problem without the long values it may quote (`unknown IANA time zone "…"`) or name in its path (an
+ * unknown key): both come from `SCALER_POLICIES`, where a token can be pasted like anywhere else.
+ */
+function withoutLongValues(issue: { path: string; message: string }): { path: string; message: string } {
+  return {
+    path: issue.path
+      .split('.')
+      .map((segment) => (segment.length <= LONGEST_SHOWN_VALUE ? segment : `(a key of ${segment.length} characters)`))
+      .join('.'),
+    message: issue.message.replace(/"([^"]*)"/g, (quoted, inner: string) =>
+      inner.length <= LONGEST_SHOWN_VALUE ? quoted : quote(inner),
+    ),
+  };
 }
 
 const nonNegativeInteger = z.number().int().nonnegative();
@@ -561,7 +587,7 @@ export function parseAgentScalerConfig(
     scaler = parseScalerConfig(scalerInput);
   } catch (error) {
     if (!(error instanceof ScalerConfigError)) throw error;
-    for (const issue of error.issues) {
+    for (const issue of error.issues.map(withoutLongValues)) {
       env.problem(variableForCorePath(issue.path), issue.message);
     }
   }
