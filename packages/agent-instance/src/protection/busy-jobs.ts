@@ -2,14 +2,19 @@ import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 
 /**
- * The busy-job counter: one file per running job in `busy-jobs/`, named by the job id and holding the pid of the
- * agent that runs it. Several agents on one instance (spawn > 1) each add and remove their own file; the count is the
+ * The busy-job counter: one file per running job in `busy-jobs/`, named by the job id and holding the pid and id of
+ * the agent that runs it. Several agents on one instance (spawn > 1) each add and remove their own file; the count is the
  * number of files whose agent is alive. Callers hold the protection lock while they change the directory.
  */
 export interface BusyJob {
   readonly jobId: string;
   /** The agent process (`BUILDKITE_AGENT_PID`); undefined when the file is unreadable or damaged. */
   readonly agentPid: number | undefined;
+  /**
+   * The agent (`BUILDKITE_AGENT_ID`): with spawn > 1 every agent runs in the same process, so the pid alone cannot
+   * tell them apart. Undefined in records written without it.
+   */
+  readonly agentId?: string | undefined;
   readonly startedAt: string | undefined;
   /** `/proc/sys/kernel/random/boot_id` when the job started: after a reboot every pid names another process. */
   readonly bootId: string | undefined;
@@ -44,28 +49,29 @@ export async function listBusyJobs(dir: string): Promise<BusyJob[]> {
 
 function parseJobFile(text: string): Omit<BusyJob, 'jobId'> {
   try {
-    const parsed = JSON.parse(text) as { agentPid?: unknown; startedAt?: unknown; bootId?: unknown };
+    const parsed = JSON.parse(text) as { agentPid?: unknown; agentId?: unknown; startedAt?: unknown; bootId?: unknown };
     const pid = parsed.agentPid;
     return {
       agentPid: typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined,
+      agentId: typeof parsed.agentId === 'string' && parsed.agentId !== '' ? parsed.agentId : undefined,
       startedAt: typeof parsed.startedAt === 'string' ? parsed.startedAt : undefined,
       bootId: typeof parsed.bootId === 'string' ? parsed.bootId : undefined,
     };
   } catch {
-    return { agentPid: undefined, startedAt: undefined, bootId: undefined };
+    return { agentPid: undefined, agentId: undefined, startedAt: undefined, bootId: undefined };
   }
 }
 
 /** Written to a temporary name and renamed, so a reader never sees half a file. */
 export async function addBusyJob(
   dir: string,
-  job: { jobId: string; agentPid: number; startedAt: string; bootId: string | undefined },
+  job: { jobId: string; agentPid: number; agentId?: string | undefined; startedAt: string; bootId: string | undefined },
 ): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const temporary = join(dir, `.${job.jobId}.tmp`);
   await writeFile(
     temporary,
-    `${JSON.stringify({ agentPid: job.agentPid, startedAt: job.startedAt, bootId: job.bootId })}\n`,
+    `${JSON.stringify({ agentPid: job.agentPid, agentId: job.agentId, startedAt: job.startedAt, bootId: job.bootId })}\n`,
     {
       mode: 0o644,
     },

@@ -25,6 +25,8 @@ export interface JobsPartition {
  * same pid names another process). One agent runs one job at a time,
  * so of several files naming the same agent only the newest is live: the others are jobs whose pre-exit hook never
  * ran (a killed job process), which would otherwise keep the instance protected for as long as that agent lives.
+ * "The same agent" is the same agent id, never the same pid: with spawn > 1 all agents share one process, and their
+ * jobs run side by side. A record without an agent id is never taken for an older job.
  */
 export function partitionJobs(
   jobs: readonly BusyJob[],
@@ -35,7 +37,7 @@ export function partitionJobs(
 ): JobsPartition {
   const live: BusyJob[] = [];
   const stale: BusyJob[] = [];
-  const newestByAgent = new Map<number, BusyJob>();
+  const newestByAgent = new Map<string, BusyJob>();
   for (const job of jobs) {
     if (runningJobIds?.has(job.jobId)) {
       live.push(job);
@@ -46,11 +48,15 @@ export function partitionJobs(
       stale.push(job);
       continue;
     }
-    const current = newestByAgent.get(job.agentPid);
-    if (current === undefined) newestByAgent.set(job.agentPid, job);
+    if (job.agentId === undefined) {
+      live.push(job);
+      continue;
+    }
+    const current = newestByAgent.get(job.agentId);
+    if (current === undefined) newestByAgent.set(job.agentId, job);
     else if ((job.startedAt ?? '') > (current.startedAt ?? '')) {
       stale.push(current);
-      newestByAgent.set(job.agentPid, job);
+      newestByAgent.set(job.agentId, job);
     } else stale.push(job);
   }
   live.push(...newestByAgent.values());

@@ -9,6 +9,25 @@ describe('jobFromEnv', () => {
     ).toEqual({ jobId: '0190b6b0-1111-2222-3333-444455556666', agentPid: 4242 });
   });
 
+  it('reads the agent id, which tells the agents of one process apart (spawn > 1)', () => {
+    expect(
+      jobFromEnv(
+        {
+          BUILDKITE_JOB_ID: 'job-a',
+          BUILDKITE_AGENT_PID: '4242',
+          BUILDKITE_AGENT_ID: '0190b6b0-aaaa-bbbb-cccc-ddddeeeeffff',
+        },
+        true,
+      ),
+    ).toEqual({ jobId: 'job-a', agentPid: 4242, agentId: '0190b6b0-aaaa-bbbb-cccc-ddddeeeeffff' });
+    expect(
+      jobFromEnv({ BUILDKITE_JOB_ID: 'job-a', BUILDKITE_AGENT_PID: '1', BUILDKITE_AGENT_ID: 'x y\n' }, true),
+    ).toEqual({
+      jobId: 'job-a',
+      agentPid: 1,
+    });
+  });
+
   it.each([
     [{}, /BUILDKITE_JOB_ID/],
     [{ BUILDKITE_JOB_ID: '../../etc/passwd', BUILDKITE_AGENT_PID: '1' }, /BUILDKITE_JOB_ID/],

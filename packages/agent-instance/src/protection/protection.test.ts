@@ -65,6 +65,30 @@ describe('busy protection across several agents', () => {
     expect((await readFile(protectionPaths(root).idleSince, 'utf8')).trim()).toBe('2026-01-05T10:30:00Z');
   });
 
+  it('keeps the protection while a sibling agent of the same process still runs a job (agentsPerInstance > 1)', async () => {
+    // With spawn > 1 every agent runs inside one buildkite-agent process: BUILDKITE_AGENT_PID is the same for all of
+    // them, BUILDKITE_AGENT_ID tells them apart.
+    clock.time = Date.UTC(2026, 0, 5, 9, 0, 0);
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101, agentId: 'agent-1' }, deps());
+    clock.time = Date.UTC(2026, 0, 5, 9, 5, 0);
+    const afterStartB = await applyProtectionEvent(
+      { kind: 'job-started', jobId: 'job-b', agentPid: 101, agentId: 'agent-2' },
+      deps(),
+    );
+    expect(afterStartB.liveJobs).toBe(2);
+    control.calls.length = 0;
+
+    const afterB = await applyProtectionEvent({ kind: 'job-finished', jobId: 'job-b' }, deps());
+    expect(afterB.liveJobs).toBe(1);
+    expect(afterB.staleJobsRemoved).toEqual([]);
+    expect(control.calls).toEqual([]);
+    expect(await readdir(protectionPaths(root).busyJobsDir)).toEqual(['job-a']);
+
+    const afterA = await applyProtectionEvent({ kind: 'job-finished', jobId: 'job-a' }, deps());
+    expect(afterA.liveJobs).toBe(0);
+    expect(control.calls).toContainEqual({ call: 'setProtection', value: false });
+  });
+
   it('counts correctly when many agents start and finish at once', async () => {
     clock = new SteppingClock(undefined, { frozen: true });
     const pids = Array.from({ length: 12 }, (_, index) => 200 + index);
@@ -205,14 +229,37 @@ describe('pure decisions', () => {
   it('counts only the newest job of one agent: an agent runs one job at a time', () => {
     const { live, stale } = partitionJobs(
       [
-        { jobId: 'old', agentPid: 7, startedAt: '2026-01-05T09:00:00.000Z', bootId: BOOT },
-        { jobId: 'new', agentPid: 7, startedAt: '2026-01-05T10:00:00.000Z', bootId: BOOT },
+        { jobId: 'old', agentPid: 7, agentId: 'agent-7', startedAt: '2026-01-05T09:00:00.000Z', bootId: BOOT },
+        { jobId: 'new', agentPid: 7, agentId: 'agent-7', startedAt: '2026-01-05T10:00:00.000Z', bootId: BOOT },
       ],
       () => true,
       BOOT,
     );
     expect(live.map((job) => job.jobId)).toEqual(['new']);
     expect(stale.map((job) => job.jobId)).toEqual(['old']);
+  });
+
+  it('tells the agents of one process apart by agent id; a record without one is never taken for an older job', () => {
+    const job = (jobId: string, agentId: string | undefined, hour: number) => ({
+      jobId,
+      agentPid: 7,
+      agentId,
+      startedAt: `2026-01-05T${String(hour).padStart(2, '0')}:00:00.000Z`,
+      bootId: BOOT,
+    });
+    const { live, stale } = partitionJobs(
+      [
+        job('a-old', 'agent-1', 8),
+        job('a-new', 'agent-1', 9),
+        job('b', 'agent-2', 10),
+        job('legacy-1', undefined, 11),
+        job('legacy-2', undefined, 12),
+      ],
+      () => true,
+      BOOT,
+    );
+    expect(live.map((entry) => entry.jobId).sort()).toEqual(['a-new', 'b', 'legacy-1', 'legacy-2']);
+    expect(stale.map((entry) => entry.jobId)).toEqual(['a-old']);
   });
 
   it('honours the lifecycle settings', () => {

@@ -55,7 +55,13 @@ export interface ProtectionDeps {
 }
 
 export type ProtectionEvent =
-  | { readonly kind: 'job-started'; readonly jobId: string; readonly agentPid: number }
+  | {
+      readonly kind: 'job-started';
+      readonly jobId: string;
+      readonly agentPid: number;
+      /** `BUILDKITE_AGENT_ID`: tells apart the agents of one process (spawn > 1). */
+      readonly agentId?: string | undefined;
+    }
   | { readonly kind: 'job-finished'; readonly jobId: string }
   | { readonly kind: 'reconcile' };
 
@@ -81,6 +87,7 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
       await addBusyJob(paths.busyJobsDir, {
         jobId: event.jobId,
         agentPid: event.agentPid,
+        agentId: event.agentId,
         startedAt: new Date(deps.clock.now()).toISOString(),
         bootId: deps.bootId,
       });
