@@ -191,6 +191,88 @@ describe('Function: createWebhookHandler', () => {
     expect(group.calls).toEqual([]);
   });
 
+  it('answers 405 to a GET through API Gateway REST (v1), whose method is httpMethod', async () => {
+    // Prepare
+    const { handler, group } = setup();
+    const restEvent = {
+      resource: '/',
+      path: '/',
+      httpMethod: 'GET',
+      headers: { 'x-buildkite-event': 'job.scheduled', ...signed() },
+      multiValueHeaders: {},
+      body: JOB_BODY,
+      isBase64Encoded: false,
+      requestContext: { httpMethod: 'GET', path: '/' },
+    };
+
+    // Act
+    const { result } = await captureOutput(() => handler(restEvent as never));
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 405 });
+    expect(group.calls).toEqual([]);
+  });
+
+  it('runs a pass for a POST through API Gateway REST (v1) with null headers fields it does not use', async () => {
+    // Prepare
+    const { handler, group } = setup();
+    const restEvent = {
+      resource: '/',
+      path: '/',
+      httpMethod: 'POST',
+      headers: { 'X-Buildkite-Event': 'job.scheduled', 'X-Buildkite-Signature': signed()['x-buildkite-signature'] },
+      multiValueHeaders: null,
+      queryStringParameters: null,
+      body: JOB_BODY,
+      isBase64Encoded: false,
+      requestContext: { httpMethod: 'POST', path: '/' },
+    };
+
+    // Act
+    const { result } = await captureOutput(() => handler(restEvent as never));
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 200 });
+    expect(group.desired).toBe(2);
+  });
+
+  it('verifies a base64-encoded body over its bytes, also when they are not UTF-8', async () => {
+    // Prepare: a JSON body with one Latin-1 byte (0xE9) in a string, signed over the bytes as sent
+    const { handler, group } = setup();
+    const bytes = Buffer.concat([
+      Buffer.from('{"job":{"agent_query_rules":["queue=default"],"label":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}}'),
+    ]);
+    const timestampSec = NOW_MS / 1000;
+    const headers = { 'x-buildkite-signature': webhookSignatureHeader(WEBHOOK_SECRET, timestampSec, bytes) };
+
+    // Act
+    const { result } = await captureOutput(() =>
+      handler(event(headers, bytes.toString('base64'), { isBase64Encoded: true })),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 200 });
+    expect(group.desired).toBe(2);
+  });
+
+  it('answers 401, not 503, to a bad signature when re-reading the secret after it fails', async () => {
+    // Prepare: the secret was read once; then SSM fails
+    const { handler, parameterStore, group } = setup();
+    await captureOutput(() => handler(event(signed())));
+    parameterStore.values.delete('/bk/webhook');
+    group.calls.length = 0;
+
+    // Act
+    const { result, lines } = await captureOutput(() => handler(event(signed(JOB_BODY, 'a-guessed-secret'))));
+
+    // Assess
+    expect(result).toMatchObject({ statusCode: 401 });
+    expect(group.calls).toEqual([]);
+    expect(lines.join('\n')).toMatch(/could not be read/);
+  });
+
   it('answers 503 when the webhook secret cannot be read', async () => {
     // Prepare
     const { handler, parameterStore, group } = setup();

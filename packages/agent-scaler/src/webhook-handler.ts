@@ -1,5 +1,5 @@
 import { verifyWebhook } from '@elastic-ci/buildkite-api';
-import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import * as z from 'zod';
 import type { ScalerRuntime } from './runtime';
 import { webhookLeaseWaitUntilMs } from './scaling-lease';
@@ -12,6 +12,15 @@ const SECRET_REFRESH_MIN_INTERVAL_MS = 60_000;
 const jobScheduledSchema = z.object({
   job: z.object({ agent_query_rules: z.array(z.string()).optional() }).optional(),
 });
+
+/** A function URL or API Gateway HTTP API (v2) event, or an API Gateway REST API (v1) proxy event. */
+export type WebhookEvent = LambdaFunctionURLEvent | APIGatewayProxyEvent;
+
+/** v2 and function URLs name the method in `requestContext.http`, v1 in `httpMethod`. */
+function methodOf(event: WebhookEvent): string {
+  if ('httpMethod' in event && typeof event.httpMethod === 'string') return event.httpMethod;
+  return (event as Partial<LambdaFunctionURLEvent>).requestContext?.http?.method ?? 'POST';
+}
 
 const json = (statusCode: number, body: Record<string, unknown>): LambdaFunctionURLResult => ({
   statusCode,
@@ -30,7 +39,7 @@ export function createWebhookHandler(runtime: ScalerRuntime) {
   const { logger } = runtime.telemetry;
   let lastSecretRefreshMs = Number.NEGATIVE_INFINITY;
 
-  const verify = async (event: LambdaFunctionURLEvent, body: string) => {
+  const verify = async (event: WebhookEvent, body: string | Buffer) => {
     const secretCache = runtime.webhookSecret;
     if (!secretCache) throw new Error('webhook handler without WEBHOOK_SECRET_SSM_KEY');
     const attempt = async () =>
@@ -48,20 +57,29 @@ export function createWebhookHandler(runtime: ScalerRuntime) {
     if (nowMs - lastSecretRefreshMs < SECRET_REFRESH_MIN_INTERVAL_MS) return first;
     lastSecretRefreshMs = nowMs;
     secretCache.invalidate();
-    return attempt();
+    try {
+      return await attempt();
+    } catch (error) {
+      // The request failed with the secret we had: a secret store outage does not make it the caller's 5xx.
+      logger.error('webhook secret could not be read again after a failed verification; the request is refused', {
+        error: describeError(error),
+      });
+      return first;
+    }
   };
 
   return async (
-    event: LambdaFunctionURLEvent,
+    event: WebhookEvent,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<LambdaFunctionURLResult> => {
-    const method = event.requestContext?.http?.method ?? 'POST';
-    if (method !== 'POST') return json(405, { message: 'only POST' });
-    const body = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    if (methodOf(event) !== 'POST') return json(405, { message: 'only POST' });
+    // The signature covers the bytes as sent: a base64 body is verified before any decoding to text.
+    const rawBody = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64') : (event.body ?? '');
+    const body = typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8');
 
     let verdict: Awaited<ReturnType<typeof verify>>;
     try {
-      verdict = await verify(event, body);
+      verdict = await verify(event, rawBody);
     } catch (error) {
       logger.error('webhook not verified: the webhook token could not be read', { error: describeError(error) });
       return json(503, { message: 'verification unavailable' });
