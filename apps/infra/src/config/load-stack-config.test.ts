@@ -220,6 +220,16 @@ describe('Function: loadStackConfig with a typed config', () => {
     ]);
   });
 
+  it('reads a JSON file that starts with a byte order mark (as Windows tools write UTF-8)', () => {
+    // Act
+    const config = loadStackConfig(
+      writeConfig('bom.json', `\uFEFF${JSON.stringify({ buildkite: { agentToken: { fromDeployParameter: true } } })}`),
+    );
+
+    // Assess
+    expect(config.props).toEqual({ agentTokenFromDeployParameter: true });
+  });
+
   it('refuses an unreadable, empty or malformed file without quoting its text', () => {
     // Prepare
     const canary = 'bkua_CANARY_in_a_broken_file';

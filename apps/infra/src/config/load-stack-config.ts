@@ -77,7 +77,9 @@ function parseYamlText(text: string, source: string): unknown {
 }
 
 /** JSON when the text starts like JSON, YAML otherwise (YAML would also read JSON, but JSON errors are clearer). */
-export function parseConfigText(text: string, source: string): unknown {
+export function parseConfigText(fileText: string, source: string): unknown {
+  // A UTF-8 byte order mark (Windows tools write one) is no part of the document; JSON.parse refuses it.
+  const text = fileText.startsWith('\uFEFF') ? fileText.slice(1) : fileText;
   const trimmed = text.trimStart();
   if (trimmed === '') throw StackConfigError.of(source, ['(file): is empty']);
   if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return parseYamlText(text, source);
