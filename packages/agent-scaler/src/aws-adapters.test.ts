@@ -103,3 +103,98 @@ describe('Function: createAutoScalingAdapter (mutating calls bounded by the leas
     }
   });
 });
+
+/** A local Auto Scaling endpoint answering with `answer(form)` (the query-protocol form of each request). */
+async function withAutoScalingEndpoint(
+  answer: (form: URLSearchParams) => { status: number; xml: string },
+  run: (adapter: ReturnType<typeof createAutoScalingAdapter>) => Promise<void>,
+) {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      const { status, xml } = answer(new URLSearchParams(body));
+      response.writeHead(status, { 'Content-Type': 'text/xml' });
+      response.end(xml);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const adapter = createAutoScalingAdapter(
+    awsClientSettings(
+      {},
+      {
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        maxAttempts: 1,
+      },
+    ),
+  );
+  try {
+    await run(adapter);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe('Function: createAutoScalingAdapter (answers and limits of the API)', () => {
+  it('describes more than 50 instances (the most DescribeAutoScalingInstances takes) in calls of 50 at most', async () => {
+    // Prepare: an endpoint that refuses more than 50 ids as AWS does
+    const ids = Array.from({ length: 120 }, (_, index) => `i-${String(index).padStart(4, '0')}`);
+    const requestSizes: number[] = [];
+    const answer = (form: URLSearchParams) => {
+      const requested = [...form.entries()].filter(([key]) => key.startsWith('InstanceIds.member.'));
+      requestSizes.push(requested.length);
+      if (requested.length > 50) {
+        return {
+          status: 400,
+          xml: '<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>1 validation error detected: Value at instanceIds failed to satisfy constraint: Member must have length less than or equal to 50</Message></Error><RequestId>r-1</RequestId></ErrorResponse>',
+        };
+      }
+      const members = requested
+        .map(
+          ([, id]) =>
+            `<member><InstanceId>${id}</InstanceId><AutoScalingGroupName>agents</AutoScalingGroupName><LifecycleState>InService</LifecycleState><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>`,
+        )
+        .join('');
+      return {
+        status: 200,
+        xml: `<DescribeAutoScalingInstancesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingInstancesResult><AutoScalingInstances>${members}</AutoScalingInstances></DescribeAutoScalingInstancesResult><ResponseMetadata><RequestId>r-2</RequestId></ResponseMetadata></DescribeAutoScalingInstancesResponse>`,
+      };
+    };
+
+    await withAutoScalingEndpoint(answer, async (adapter) => {
+      // Act
+      const instances = await adapter.describeInstances(ids);
+
+      // Assess
+      expect(instances.map((instance) => instance.id)).toEqual(ids);
+      expect(instances.every((instance) => instance.protectedFromScaleIn === false)).toBe(true);
+      expect(Math.max(...requestSizes)).toBeLessThanOrEqual(50);
+    });
+  });
+
+  it.each([
+    ['DesiredCapacity', '<MinSize>0</MinSize><MaxSize>10</MaxSize>'],
+    ['MaxSize', '<MinSize>0</MinSize><DesiredCapacity>5</DesiredCapacity>'],
+    ['MinSize', '<MaxSize>10</MaxSize><DesiredCapacity>5</DesiredCapacity>'],
+  ])(
+    'refuses a group answer without %s instead of reading it as 0 (a max of 0 would scale in to 0)',
+    async (_field, sizes) => {
+      // Prepare
+      const answer = () => ({
+        status: 200,
+        xml: `<DescribeAutoScalingGroupsResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"><DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>agents</AutoScalingGroupName>${sizes}<Instances></Instances></member></AutoScalingGroups></DescribeAutoScalingGroupsResult><ResponseMetadata><RequestId>r-3</RequestId></ResponseMetadata></DescribeAutoScalingGroupsResponse>`,
+      });
+
+      await withAutoScalingEndpoint(answer, async (adapter) => {
+        // Act / Assess
+        await expect(adapter.describeGroup('agents')).rejects.toThrow(/without its desired capacity, min and max size/);
+      });
+    },
+  );
+});

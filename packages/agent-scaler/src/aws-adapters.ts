@@ -1,7 +1,12 @@
 import type { AutoScalingClient, WarmPoolState } from '@aws-sdk/client-auto-scaling';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { GroupNotFoundError, LeaseEndedDuringCallError, SecretUnavailableError } from './errors';
+import {
+  GroupNotFoundError,
+  LeaseEndedDuringCallError,
+  MalformedAwsResponseError,
+  SecretUnavailableError,
+} from './errors';
 import type {
   AutoScalingPort,
   GroupInstance,
@@ -76,6 +81,9 @@ async function sendBounded<T>(
   }
 }
 
+/** The most ids (and records per page) DescribeAutoScalingInstances takes. */
+const DESCRIBE_INSTANCES_MAX_IDS = 50;
+
 export function createAutoScalingAdapter(settings: object): AutoScalingPort {
   const connect = lazyClient(
     () => import('@aws-sdk/client-auto-scaling'),
@@ -99,11 +107,18 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
       );
       const group = output.AutoScalingGroups?.find((candidate) => candidate.AutoScalingGroupName === groupName);
       if (!group) throw new GroupNotFoundError(groupName);
+      const { DesiredCapacity: desired, MinSize: min, MaxSize: max } = group;
+      // Read as 0, a missing max would shrink the group to nothing: no size, no decision.
+      if (desired === undefined || min === undefined || max === undefined) {
+        throw new MalformedAwsResponseError(
+          `DescribeAutoScalingGroups answered for ${groupName} without its desired capacity, min and max size`,
+        );
+      }
       return {
         name: groupName,
-        desired: group.DesiredCapacity ?? 0,
-        min: group.MinSize ?? 0,
-        max: group.MaxSize ?? 0,
+        desired,
+        min,
+        max,
         instances: (group.Instances ?? []).map(toInstance).filter((instance) => instance.id !== ''),
       };
     },
@@ -135,8 +150,24 @@ export function createAutoScalingAdapter(settings: object): AutoScalingPort {
     async describeInstances(instanceIds) {
       if (instanceIds.length === 0) return [];
       const { sdk, client } = await connect();
-      const output = await client.send(new sdk.DescribeAutoScalingInstancesCommand({ InstanceIds: [...instanceIds] }));
-      return (output.AutoScalingInstances ?? []).map(toInstance);
+      const instances: GroupInstance[] = [];
+      // The API takes 50 ids at most (a longer list fails the call, and with it every drain of more than 50).
+      for (let start = 0; start < instanceIds.length; start += DESCRIBE_INSTANCES_MAX_IDS) {
+        const chunk = instanceIds.slice(start, start + DESCRIBE_INSTANCES_MAX_IDS);
+        let nextToken: string | undefined;
+        do {
+          const output = await client.send(
+            new sdk.DescribeAutoScalingInstancesCommand({
+              InstanceIds: [...chunk],
+              MaxRecords: DESCRIBE_INSTANCES_MAX_IDS,
+              NextToken: nextToken,
+            }),
+          );
+          instances.push(...(output.AutoScalingInstances ?? []).map(toInstance));
+          nextToken = output.NextToken;
+        } while (nextToken);
+      }
+      return instances;
     },
     async setInstanceUnhealthy(instanceId, options) {
       const { sdk, client } = await connect();

@@ -40,6 +40,11 @@ export class GroupNotFoundError extends Error {
   }
 }
 
+/** Thrown when an AWS answer lacks what a decision needs: a pass must not act on a value read as a default. */
+export class MalformedAwsResponseError extends Error {
+  override name = 'MalformedAwsResponseError';
+}
+
 /** Thrown when the persisted scaler state cannot be read or written. */
 export class StateStoreError extends Error {
   override name = 'StateStoreError';

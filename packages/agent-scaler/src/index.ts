@@ -5,6 +5,7 @@ export {
   ConfigurationError,
   GroupNotFoundError,
   LeaseExpiredError,
+  MalformedAwsResponseError,
   SecretUnavailableError,
   StateStoreError,
 } from './errors';
