@@ -290,6 +290,23 @@ describe('Function: parseAgentScalerConfig', () => {
     expect(JSON.stringify(error.issues)).not.toContain('CANARY');
   });
 
+  it.each([
+    ['warmPool', 'true', { WARM_POOL_ENABLED: 'true' }],
+    ['scaleIn', '"drain"', { SCALE_IN_STRATEGY: 'drain' }],
+    ['idlePool', '[{"idleCount": 1}]', { IDLE_COUNT: '2' }],
+  ])(
+    'refuses a SCALER_POLICIES %s that is no object also when a variable sets one of its fields',
+    (key, value, variables) => {
+      // Act
+      const error = configurationIssues({ ...MINIMAL, ...variables, SCALER_POLICIES: `{"${key}": ${value}}` });
+
+      // Assess
+      expect(error.issues).toEqual([
+        { variable: `SCALER_POLICIES (${key})`, message: expect.stringMatching(/expected object/) },
+      ]);
+    },
+  );
+
   it('still quotes a short refused value', () => {
     // Act
     const error = configurationIssues({ ...MINIMAL, LAMBDA_INTERVAL: 'ten seconds' });

@@ -442,10 +442,10 @@ function readScalerInput(env: EnvironmentReader): ScalerConfigInput {
     const defined = Object.entries(values).filter(([, value]) => value !== undefined);
     if (defined.length === 0) return;
     const fromJson = input[key];
-    input[key] = {
-      ...(typeof fromJson === 'object' && fromJson !== null ? fromJson : {}),
-      ...Object.fromEntries(defined),
-    };
+    // A JSON value that is no object stays as it is, so scaler-core refuses it: merged, it would vanish unreported.
+    if (fromJson !== undefined && (typeof fromJson !== 'object' || fromJson === null || Array.isArray(fromJson)))
+      return;
+    input[key] = { ...(fromJson as object | undefined), ...Object.fromEntries(defined) };
   };
   const optionalDurationSec = (variable: 'SCALE_IN_MIN_RUNNING_TIME' | 'SCALE_IN_MIN_IDLE') =>
     env.has(variable) ? env.durationMs(variable, 0, DURATION_RANGES[variable]) / 1000 : undefined;
