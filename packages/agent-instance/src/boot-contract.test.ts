@@ -219,6 +219,56 @@ describe('docker.prePullImages', () => {
   });
 });
 
+describe('Directories the boot hands to buildkite-agent', () => {
+  // The boot chowns paths.builds, paths.plugins and paths.gitMirrors to buildkite-agent, a full disk may empty
+  // paths.builds, and the instance store is formatted and mounted at storage.instanceStoreMountPath.
+  const fields = ['paths.builds', 'paths.plugins', 'paths.gitMirrors', 'storage.instanceStoreMountPath'];
+  const withPath = (field: string, value: string) => withValue(minimal, field, value);
+
+  it.each(
+    fields.flatMap((field) =>
+      [
+        '/',
+        '/.',
+        '//',
+        '/var/lib/buildkite-agent/builds/',
+        '/var//builds',
+        '/var/./builds',
+        '/etc',
+        '/usr',
+        '/var',
+        '/var/lib',
+        '/home',
+        '/var/lib/buildkite-agent',
+        '/etc/buildkite-agent',
+        '/usr/local/builds',
+        '/var/lib/elastic-ci',
+      ].map((value) => [field, value] as const),
+    ),
+  )('refuses %s %s', (field, value) => {
+    const problems = problemsOf(() => parseBootContract(JSON.stringify(withPath(field, value))));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${field.replace('.', '\\.')}: must be a directory of its own`));
+    expect(problems[0]).not.toContain(`"${value}"`);
+  });
+
+  it.each(
+    fields.flatMap((field) =>
+      [
+        '/var/lib/buildkite-agent/builds',
+        '/mnt/ephemeral/builds',
+        '/builds',
+        '/home/ci/builds',
+        '/data',
+        '/srv/ci',
+        '/tmp/ci',
+      ].map((value) => [field, value] as const),
+    ),
+  )('takes %s %s', (field, value) => {
+    expect(() => parseBootContract(JSON.stringify(withPath(field, value)))).not.toThrow();
+  });
+});
+
 describe('Function: renderBootContract and parseBootContract', () => {
   it('round-trips every valid contract, with every default filled in', () => {
     fc.assert(

@@ -64,6 +64,43 @@ const KMS_KEY =
   /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]{1,128}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,128})$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const ABSOLUTE_PATH = /^\/[A-Za-z0-9._\-/]{0,127}$/;
+/** Directories a directory the boot chowns to buildkite-agent (or mounts a fresh file system on) must not be or hold. */
+const SYSTEM_DIRECTORIES = [
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib64',
+  '/opt',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/srv',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/var/lib/buildkite-agent',
+  '/var/lib/docker',
+  '/var/lib/elastic-ci',
+  '/var/log',
+];
+/** System trees nothing of the agent's may live in. */
+const SYSTEM_TREES = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib64', '/proc', '/run', '/sbin', '/sys', '/usr'];
+
+/**
+ * Whether `path` (absolute, no `..`) may be a directory of the agent's own: one spelling only (no `.` or empty
+ * segment, so not `/` either), neither a system directory nor above one, nor inside a system tree.
+ */
+export function isOwnDirectory(path: string): boolean {
+  const segments = path.split('/').slice(1);
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return false;
+  const isAtOrAbove = (directory: string) => directory === path || directory.startsWith(`${path}/`);
+  const isInside = (tree: string) => path.startsWith(`${tree}/`);
+  return !SYSTEM_DIRECTORIES.some(isAtOrAbove) && !SYSTEM_TREES.some(isInside);
+}
 const LOG_GROUP = /^[A-Za-z0-9_\-/.#]{1,128}$/;
 const TAG = /^[A-Za-z0-9_.:/-]{1,48}=[^,\s"\\]{0,63}$/;
 const EXPERIMENT = /^[a-z0-9][a-z0-9-]{0,47}$/;
@@ -200,11 +237,27 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
       .int()
       .min(minimum, { message: `must be an integer from ${minimum} to ${maximum}` })
       .max(maximum, { message: `must be an integer from ${minimum} to ${maximum}` });
-  const absolutePath = (description: string) =>
-    matching(ABSOLUTE_PATH, 'must be an absolute path of A-Z a-z 0-9 . _ - / (at most 128 characters)')
-      .refine((path) => isToken?.(path) === true || !path.split('/').includes('..'), {
-        message: 'must not contain ".." segments; give the real path',
-      })
+  const anyAbsolutePath = () =>
+    matching(ABSOLUTE_PATH, 'must be an absolute path of A-Z a-z 0-9 . _ - / (at most 128 characters)').refine(
+      (path) => isToken?.(path) === true || !path.split('/').includes('..'),
+      { message: 'must not contain ".." segments; give the real path' },
+    );
+  const absolutePath = (description: string) => anyAbsolutePath().describe(description);
+  /** A directory the boot hands to buildkite-agent, or mounts a file system on: never `/` or a system directory. */
+  const ownDirectory = (description: string) =>
+    anyAbsolutePath()
+      // Checked only on a well-formed path: one problem per field, the one above when the path itself is bad.
+      .refine(
+        (path) =>
+          isToken?.(path) === true ||
+          !ABSOLUTE_PATH.test(path) ||
+          path.split('/').includes('..') ||
+          isOwnDirectory(path),
+        {
+          message:
+            'must be a directory of its own (the boot makes it buildkite-agent\'s or mounts on it, and a full disk may empty the build path): not /, a system directory such as /etc, /usr, /var or /home, or inside /etc or /usr; no "." or empty segments',
+        },
+      )
       .describe(description);
   const bucket = (description: string) =>
     matching(
@@ -471,11 +524,11 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
       paths: z
         .object({
           hooks: absolutePath('Agent hooks directory (`hooks-path`).').default('/etc/buildkite-agent/hooks'),
-          builds: absolutePath('Checkout directory (`build-path`).').default('/var/lib/buildkite-agent/builds'),
-          plugins: absolutePath('Plugin checkout directory (`plugins-path`).').default(
+          builds: ownDirectory('Checkout directory (`build-path`).').default('/var/lib/buildkite-agent/builds'),
+          plugins: ownDirectory('Plugin checkout directory (`plugins-path`).').default(
             '/var/lib/buildkite-agent/plugins',
           ),
-          gitMirrors: absolutePath('Git mirror directory, used when agent.gitMirrorsEnabled.').default(
+          gitMirrors: ownDirectory('Git mirror directory, used when agent.gitMirrorsEnabled.').default(
             '/var/lib/buildkite-agent/git-mirrors',
           ),
         })
@@ -625,7 +678,7 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
             .boolean()
             .default(false)
             .describe('Put NVMe instance-store volumes in RAID0 and keep builds, mirrors and Docker there.'),
-          instanceStoreMountPath: absolutePath('Mount point of the instance store.').default('/mnt/ephemeral'),
+          instanceStoreMountPath: ownDirectory('Mount point of the instance store.').default('/mnt/ephemeral'),
           mountTmpfsAtTmp: z.boolean().default(true).describe('Keep /tmp on tmpfs (false: /tmp on the root disk).'),
         })
         .strict()

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { BOOT_CONTRACT_VERSION, type BootContractInput, LOG_RETENTION_DAYS } from '../boot-contract.js';
+import { BOOT_CONTRACT_VERSION, type BootContractInput, isOwnDirectory, LOG_RETENTION_DAYS } from '../boot-contract.js';
 
 const bucket = fc.stringMatching(/^[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]$/);
 const region = fc.constantFrom('us-east-1', 'eu-central-2', 'ap-southeast-4', 'us-gov-west-1');
@@ -7,6 +7,8 @@ const parameterPath = fc.stringMatching(/^\/[A-Za-z0-9_.\-/]{1,40}$/);
 const absolutePath = fc
   .array(fc.stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,10}$/), { minLength: 1, maxLength: 4 })
   .map((segments) => `/${segments.join('/')}`);
+/** What the boot may hand to buildkite-agent or mount on (not a system directory such as /etc or /home). */
+const ownDirectory = absolutePath.filter(isOwnDirectory);
 const logGroup = fc.stringMatching(/^[A-Za-z0-9_\-/.#]{1,40}$/);
 const ipv4Cidr = fc
   .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255), fc.integer({ min: 0, max: 30 }))
@@ -93,7 +95,7 @@ export const bootContractInputArbitrary: fc.Arbitrary<BootContractInput> = fc.re
           : fc.constant(agent),
       ),
     paths: fc.record(
-      { hooks: absolutePath, builds: absolutePath, plugins: absolutePath, gitMirrors: absolutePath },
+      { hooks: absolutePath, builds: ownDirectory, plugins: ownDirectory, gitMirrors: ownDirectory },
       { requiredKeys: [] },
     ),
     signing: fc.oneof(
@@ -179,7 +181,7 @@ export const bootContractInputArbitrary: fc.Arbitrary<BootContractInput> = fc.re
       { requiredKeys: [] },
     ),
     storage: fc.record(
-      { instanceStoreRaid0: fc.boolean(), instanceStoreMountPath: absolutePath, mountTmpfsAtTmp: fc.boolean() },
+      { instanceStoreRaid0: fc.boolean(), instanceStoreMountPath: ownDirectory, mountTmpfsAtTmp: fc.boolean() },
       { requiredKeys: [] },
     ),
     disk: fc.record(
