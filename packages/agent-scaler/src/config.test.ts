@@ -307,6 +307,23 @@ describe('Function: parseAgentScalerConfig', () => {
     },
   );
 
+  it.each([
+    'https://buildkite:bkua_CANARY_in_the_endpoint_0123456789@agent.buildkite.com/v3',
+    'https://bkua_CANARY_in_the_endpoint_0123456789@agent.buildkite.com/v3',
+  ])('refuses an agent endpoint with credentials in it, without printing them', (endpoint) => {
+    // Act: such a URL would be named in every failed request's log line, and fetch refuses it anyway
+    const error = configurationIssues({ ...MINIMAL, BUILDKITE_AGENT_ENDPOINT: endpoint });
+
+    // Assess
+    expect(error.issues).toEqual([
+      {
+        variable: 'BUILDKITE_AGENT_ENDPOINT',
+        message: expect.stringMatching(/must not contain a user name or password/),
+      },
+    ]);
+    expect(error.message).not.toContain('CANARY');
+  });
+
   it('still quotes a short refused value', () => {
     // Act
     const error = configurationIssues({ ...MINIMAL, LAMBDA_INTERVAL: 'ten seconds' });

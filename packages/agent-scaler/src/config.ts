@@ -520,6 +520,13 @@ export function parseAgentScalerConfig(
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
       env.problem('BUILDKITE_AGENT_ENDPOINT', 'must use https:// (the agent token is sent with every request)');
     }
+    // fetch refuses such a URL, and every failed request's log line names the URL: the credentials with it.
+    if (url.username !== '' || url.password !== '') {
+      env.problem(
+        'BUILDKITE_AGENT_ENDPOINT',
+        'must not contain a user name or password (the agent token comes from BUILDKITE_AGENT_TOKEN_SSM_KEY)',
+      );
+    }
   } catch {
     env.problem('BUILDKITE_AGENT_ENDPOINT', `must be a URL like ${DEFAULT_AGENT_ENDPOINT}`);
   }
