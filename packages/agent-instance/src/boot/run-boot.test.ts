@@ -69,6 +69,26 @@ describe('runBoot', () => {
     expect(fake.files.has('/var/lib/elastic-ci/boot-completed')).toBe(false);
   });
 
+  it.each([
+    ['empty', '   \n'],
+    ['a JSON secret', `{"token": "${CANARY_TOKEN}"}`],
+    ['several words', `token ${CANARY_TOKEN}`],
+  ])('refuses a token that is %s before it changes anything, never printing it', async (_what, value) => {
+    const fake = setUp({ parameters: { '/ci/token': value } });
+    expect((await boot(fake)).status).toBe('failed');
+    const errors = fake.logLines.filter((line) => line.includes('ERROR'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('boot failed at step "agent token"');
+    expect(errors[0]).toContain('value not shown');
+    // Nothing was changed on the instance: no Docker restart, no config, only the power-off.
+    expect(fake.commands).toEqual(['systemctl poweroff']);
+    expect(fake.files.has('/etc/docker/daemon.json') && fake.files.get('/etc/docker/daemon.json')?.content).toBe(
+      '{"storage-driver":"overlay2"}',
+    );
+    expect(fake.files.has('/etc/buildkite-agent/buildkite-agent.cfg')).toBe(false);
+    expect(fake.logLines.join('')).not.toContain('CANARY');
+  });
+
   it('a bad contract is one line naming every bad field, then unhealthy and power off', async () => {
     const fake = setUp({ contract: contractText({ agent: { agentsPerInstance: 0 } }) });
     expect((await boot(fake)).status).toBe('failed');

@@ -5,6 +5,7 @@ import {
   AGENT_VERIFICATION_JWKS_FILE,
   AgentTokenFormatError,
   agentTags,
+  assertTokenShape,
   renderAgentConfig,
 } from './agent-config.js';
 import { mergeDockerDaemonConfig, parseDockerDaemonConfig } from './docker-daemon.js';
@@ -94,12 +95,24 @@ async function agentOwner(ports: BootPorts, paths: InstancePaths): Promise<Owner
   return found === undefined ? undefined : { uid: found.uid, gid: found.gid };
 }
 
-/** Reads where the contract says the token is. The value only ever goes into buildkite-agent.cfg. */
+/**
+ * Reads where the contract says the token is, and checks its shape there and then: a value that is no token (empty, a
+ * JSON secret) fails the boot before anything on the instance changes. The value only ever goes into
+ * buildkite-agent.cfg.
+ */
 async function fetchToken(contract: BootContract, aws: InstanceAws): Promise<string> {
   const { token } = contract.agent;
-  const value =
-    token.kind === 'ssm-parameter' ? await aws.getParameter(token.name) : await aws.getSecretString(token.secretArn);
-  return value.trim();
+  const value = (
+    token.kind === 'ssm-parameter' ? await aws.getParameter(token.name) : await aws.getSecretString(token.secretArn)
+  ).trim();
+  try {
+    assertTokenShape(value);
+  } catch (error) {
+    if (!(error instanceof AgentTokenFormatError)) throw error;
+    const where = token.kind === 'ssm-parameter' ? `SSM parameter ${token.name}` : 'the secret';
+    throw new BootStepError('agent token', error.message, `put the bare agent token into ${where}`, { cause: error });
+  }
+  return value;
 }
 
 async function fetchSource(url: string, ports: BootPorts, aws: InstanceAws): Promise<string> {
