@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../errors';
+import { captureOutput } from '../testing-fakes';
 
 describe('Lambda entry points', () => {
   afterEach(() => {
@@ -22,6 +23,50 @@ describe('Lambda entry points', () => {
       /BUILDKITE_QUEUE[\s\S]*ASG_NAME[\s\S]*BUILDKITE_AGENT_TOKEN_SSM_KEY[\s\S]*AGENTS_PER_INSTANCE/,
     );
   });
+
+  it.each(['./scheduled', './webhook'])(
+    'fails the cold start of %s without printing a token pasted into the wrong variables',
+    async (entryPoint) => {
+      // Prepare
+      const canary = 'bkua_CANARY_cold_start_0123456789abcdef';
+      const environment = {
+        BUILDKITE_QUEUE: 'default',
+        ASG_NAME: 'agents',
+        AGENTS_PER_INSTANCE: canary,
+        BUILDKITE_AGENT_TOKEN: canary,
+        BUILDKITE_AGENT_TOKEN_SSM_KEY: '/buildkite/agent-token',
+        BUILDKITE_AGENT_ENDPOINT: `https://buildkite:${canary}@agent.buildkite.com/v3`,
+        WEBHOOK_SECRET_SSM_KEY: '/buildkite/webhook-token',
+        WEBHOOK_REPLAY_WINDOW: canary,
+        SCALER_POLICIES: JSON.stringify({ forecast: { timezone: canary }, [canary]: true }),
+      };
+      for (const [name, value] of Object.entries(environment)) vi.stubEnv(name, value);
+
+      // Act
+      const { result: error, lines } = await captureOutput(() =>
+        import(entryPoint).then(
+          () => undefined,
+          (failure: unknown) => failure,
+        ),
+      );
+
+      // Assess
+      // The entry point loads its own copy of the errors module (modules are reset between tests): match by name.
+      expect(error).toMatchObject({ name: 'ConfigurationError' });
+      const { message, issues } = error as ConfigurationError;
+      expect(issues.map((issue) => issue.variable)).toEqual(
+        expect.arrayContaining([
+          'AGENTS_PER_INSTANCE',
+          'BUILDKITE_AGENT_TOKEN',
+          'BUILDKITE_AGENT_ENDPOINT',
+          'WEBHOOK_REPLAY_WINDOW',
+          'SCALER_POLICIES',
+          'SCALER_POLICIES (forecast.timezone)',
+        ]),
+      );
+      expect(`${message}\n${JSON.stringify(issues)}\n${lines.join('\n')}`).not.toContain('CANARY');
+    },
+  );
 
   it('builds both handlers from a valid environment without touching AWS or Buildkite', async () => {
     // Prepare
