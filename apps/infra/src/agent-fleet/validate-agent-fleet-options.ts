@@ -315,6 +315,11 @@ function networkProblems(options: AgentFleetOptions): string[] {
       if (options[name] !== undefined) problems.push(`${name} only applies to a created VPC, but a VPC is given`);
     }
   } else {
+    if (options.associatePublicIpAddress === false) {
+      problems.push(
+        'associatePublicIpAddress is false, but the created VPC has only public subnets and no NAT gateway, so instances could not reach Buildkite; give vpcId and subnetIds of private subnets with a route to the internet, or leave it true',
+      );
+    }
     problems.push(...integerProblem('publicSubnetCount', options.publicSubnetCount, 1, 6));
     const count = options.publicSubnetCount ?? AGENT_FLEET_DEFAULTS.publicSubnetCount;
     if (options.vpcCidr !== undefined) problems.push(...vpcCidrProblems(options.vpcCidr, count));

@@ -282,6 +282,11 @@ describe('Function: stackConfigFromDocument refuses what the stack cannot build'
       { buildkite: { agentToken: token }, network: { vpcCidr: '10.0.0.0/30' } },
       'vpcCidr is "10.0.0.0/30"; a created VPC needs a /16 to /23 block: each of its 2 public subnets (publicSubnetCount) is a /24 [config: network.vpcCidr, network.publicSubnetCount]',
     ],
+    [
+      'no public addresses in the created VPC (public subnets only, no NAT)',
+      { buildkite: { agentToken: token }, network: { associatePublicIpAddress: false } },
+      'associatePublicIpAddress is false, but the created VPC has only public subnets and no NAT gateway, so instances could not reach Buildkite; give vpcId and subnetIds of private subnets with a route to the internet, or leave it true [config: network.vpcId, network.subnetIds, network.associatePublicIpAddress]',
+    ],
   ])('%s', (_name, document, problem) => {
     expect(errorOf(() => fromDocument(document)).problems).toEqual([problem]);
   });
