@@ -13,6 +13,12 @@ const MAX_INSTANCES = 10_000;
 const MAX_AGENTS_PER_INSTANCE = 1000;
 /** The scaler's schedule and poll interval: sub-second polling multiplies the decisions to simulate without end. */
 const MIN_POLL_SEC = 1;
+/**
+ * Spot interruptions per running instance-hour: 10 is a mean life of 6 minutes, far beyond anything EC2 reclaims.
+ * Much more and few jobs ever finish, so a run churns launches until it gives up a week later (100, a percentage
+ * typed as a rate, did not end in minutes).
+ */
+export const MAX_SPOT_INTERRUPTIONS_PER_HOUR = 10;
 const count = z.number().int().nonnegative().max(MAX_INSTANCES);
 
 /** The Auto Scaling group, its instances and what they cost. */
@@ -67,7 +73,7 @@ export const fleetSchema = z
     spot: z
       .strictObject({
         /** Mean interruptions per running instance-hour (exponential inter-arrival per instance). */
-        interruptionsPerInstanceHour: z.number().finite().nonnegative(),
+        interruptionsPerInstanceHour: z.number().finite().nonnegative().max(MAX_SPOT_INTERRUPTIONS_PER_HOUR),
         /** Warning before the instance is reclaimed; the agent stops taking jobs when it arrives. */
         noticeSec: seconds.default(120),
       })

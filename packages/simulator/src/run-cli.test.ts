@@ -99,6 +99,8 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     [['--seed', 'abc'], /--seed must be a non-negative integer, got "abc"/],
     [['--seed', '-1'], /--seed/],
     [['--spot-rate', 'lots'], /--spot-rate must be a non-negative number/],
+    [['--spot-rate', '100'], /--spot-rate must be at most 10 interruptions per running instance-hour .*got "100"/],
+    [['frontier', '--spot-rate', '100'], /--spot-rate must be at most 10 interruptions per running instance-hour/],
     [['--chart', 'chart.png'], /--chart must name a \.svg or \.html file/],
     [['a.jsonl', 'b.jsonl'], /at most one trace file/],
     [['missing.jsonl'], /cannot read trace missing\.jsonl: ENOENT/],
@@ -162,6 +164,13 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     expect(scalerResult.code).toBe(2);
     expect(scalerResult.stderr).toContain('scaler.idlePool.idleCount');
     expect(scalerResult.stderr).toContain('scaler.typo: unknown option');
+  });
+
+  it('refuses a policy file whose spot rate no run could finish with', () => {
+    const file = JSON.stringify({ name: 'spotty', fleet: { spot: { interruptionsPerInstanceHour: 100 } } });
+    const result = cli(['-p', 'spotty.json'], { 'spotty.json': file });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('fleet.spot.interruptionsPerInstanceHour: Too big');
   });
 
   it('names the bad scaler fields in the same message as the bad fleet and control fields', () => {

@@ -8,6 +8,7 @@ import { UsageError } from './errors.js';
 import { formatFrontier, frontierSettings, runFrontier } from './frontier.js';
 import { checkGenerateOptions, generateTrace, TRACE_SHAPES, type TraceShape } from './generate.js';
 import { countOf, importBuildkiteBuilds } from './import-buildkite.js';
+import { MAX_SPOT_INTERRUPTIONS_PER_HOUR } from './policy.js';
 import { PRESET_NAMES, PRESETS } from './presets.js';
 import { buildReport, formatReport } from './report.js';
 import { type ReadTextFile, resolvePolicy } from './resolve-policy.js';
@@ -58,7 +59,8 @@ Options:
   -b, --baseline NAME     policy the ratios compare against (default: the first)
   -s, --seed N            random seed, a non-negative integer (default: 1)
   -q, --queue NAME        queue to simulate (default: the trace's only queue)
-      --spot-rate X       spot interruptions per instance-hour for every policy (default: each policy's own)
+      --spot-rate X       spot interruptions per instance-hour for every policy, at most 10 (default: each
+                          policy's own)
       --boot-sec N        median cold boot in seconds for every policy (default: each policy's own, 100)
       --resume-sec N      median warm-pool resume in seconds for every policy with a pool (default: 25)
       --instance-price X  compute $ per instance-hour for every policy: your instance type's (default: each
@@ -197,7 +199,7 @@ function physicsOverridesOf(values: PhysicsValues): PhysicsOverrides {
     return value === undefined ? undefined : parse(value, `--${option}`);
   };
   const overrides = {
-    spotRate: given('spot-rate', parseRate),
+    spotRate: given('spot-rate', parseSpotRate),
     bootMedianSec: given('boot-sec', parsePositive),
     resumeMedianSec: given('resume-sec', parsePositive),
     instancePricePerHour: given('instance-price', parsePrice),
@@ -269,6 +271,16 @@ function parseRate(value: string, option: string): number {
     throw new UsageError(`${option} must be a non-negative number, got "${value}"`);
   }
   return parsed;
+}
+
+function parseSpotRate(value: string, option: string): number {
+  const rate = parseRate(value, option);
+  if (rate > MAX_SPOT_INTERRUPTIONS_PER_HOUR) {
+    throw new UsageError(
+      `${option} must be at most ${MAX_SPOT_INTERRUPTIONS_PER_HOUR} interruptions per running instance-hour (a rate, not a percentage: 0.05 is one reclaim in 20 instance-hours), got "${value}"`,
+    );
+  }
+  return rate;
 }
 
 function parsePrice(value: string, option: string): number {
