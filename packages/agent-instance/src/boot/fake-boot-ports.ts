@@ -24,6 +24,8 @@ export function createFakeBootPorts(
     onCommand?: (command: string, args: readonly string[], files: Map<string, FakeFile>, directories: string[]) => void;
     failWrite?: (path: string) => NodeJS.ErrnoException | undefined;
     imdsDown?: boolean;
+    /** Entries of `/dev/disk/by-id` (instance-store volumes). */
+    diskLinks?: Array<{ name: string; target: string }>;
     /** What CompleteLifecycleAction does: default completes; `no-pending` / `fail` as Auto Scaling would answer. */
     lifecycleAction?: 'complete' | 'no-pending' | 'fail';
     /** Docker calls that fail (`login <host>` / `pull <image>`). */
@@ -36,6 +38,8 @@ export function createFakeBootPorts(
     Object.entries(options.files ?? {}).map(([path, content]) => [path, { content, mode: 0o644, owner: undefined }]),
   );
   const directories: string[] = [];
+  /** The owner each `mkdir` with an owner gave its directory, last one wins. */
+  const owners = new Map<string, WriteOptions['owner']>();
   const commands: string[] = [];
   /** Commands and lifecycle-action completions in the order they happened. */
   const timeline: string[] = [];
@@ -53,8 +57,9 @@ export function createFakeBootPorts(
       if (failure !== undefined) throw failure;
       files.set(path, { content, mode: write.mode, owner: write.owner });
     },
-    async mkdir(path) {
+    async mkdir(path, owner) {
       directories.push(path);
+      if (owner !== undefined) owners.set(path, owner);
     },
     async remove(path) {
       files.delete(path);
@@ -93,7 +98,7 @@ export function createFakeBootPorts(
       });
     },
     async listLinks() {
-      return [];
+      return options.diskLinks ?? [];
     },
     async isMountPoint() {
       return false;
@@ -198,6 +203,7 @@ export function createFakeBootPorts(
     ports,
     files,
     directories,
+    owners,
     commands,
     timeline,
     unhealthy,

@@ -165,6 +165,22 @@ describe('runBoot', () => {
     ]);
   });
 
+  it('hands the fresh instance store to buildkite-agent on every boot, not only the first, before the agent starts', async () => {
+    const fake = setUp({
+      contract: contractText({ storage: { instanceStoreRaid0: true }, agent: { gitMirrorsEnabled: true } }),
+      diskLinks: [{ name: 'nvme-Amazon_EC2_NVMe_Instance_Storage_AWS1', target: '/dev/nvme1n1' }],
+    });
+    await boot(fake);
+    // A stop (warm pool) or reboot: the instance store is formatted afresh, its directories made by root again.
+    fake.owners.clear();
+    fake.commands.length = 0;
+    expect(await boot(fake)).toEqual({ status: 'agent-started', firstBoot: false });
+    expect(fake.commands).toContain('mount --bind /mnt/ephemeral/builds /var/lib/buildkite-agent/builds');
+    const agent = { uid: 2000, gid: 2001 };
+    expect(fake.owners.get('/var/lib/buildkite-agent/builds')).toEqual(agent);
+    expect(fake.owners.get('/var/lib/buildkite-agent/git-mirrors')).toEqual(agent);
+  });
+
   it('in a warm pool it prepares everything but starts only the waiter, not the agent', async () => {
     const fake = setUp({
       contract: contractText({ lifecycle: { warmPoolEnabled: true } }),

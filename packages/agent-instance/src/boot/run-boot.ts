@@ -159,20 +159,27 @@ async function everyBootSteps(contract: BootContract, ports: BootPorts, paths: I
       'use an instance type with NVMe instance storage, or turn storage.instanceStoreRaid0 off',
       async () => {
         const mountPath = paths.at(storage.instanceStoreMountPath);
+        const bindMounts = [
+          { source: `${mountPath}/builds`, target: paths.at(contract.paths.builds) },
+          ...(contract.agent.gitMirrorsEnabled
+            ? [{ source: `${mountPath}/git-mirrors`, target: paths.at(contract.paths.gitMirrors) }]
+            : []),
+        ];
         const plan = planInstanceStore({
           devices: instanceStoreDevices(await ports.fs.listLinks(paths.at('/dev/disk/by-id'))),
           mounted: await ports.fs.isMountPoint(mountPath),
           mountPath,
-          bindMounts: [
-            { source: `${mountPath}/builds`, target: paths.at(contract.paths.builds) },
-            ...(contract.agent.gitMirrorsEnabled
-              ? [{ source: `${mountPath}/git-mirrors`, target: paths.at(contract.paths.gitMirrors) }]
-              : []),
-          ],
+          bindMounts,
         });
         for (const { command, args } of plan) await ports.commands.run(command, args);
-        if (plan.length === 0)
+        if (plan.length === 0) {
           ports.log.info('instance storage: nothing to do (no instance-store volume, or already mounted)');
+          return;
+        }
+        // The fresh file system's directories are root's; the first-boot steps that hand them to buildkite-agent
+        // do not run again after a stop or reboot, and the agent could not check anything out.
+        const owner = await agentOwner(ports, paths);
+        for (const { target } of bindMounts) await ports.fs.mkdir(target, owner);
       },
     );
   }
