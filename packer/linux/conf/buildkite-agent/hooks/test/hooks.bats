@@ -116,6 +116,16 @@ elastic-ci-docker-login ecr" ]
   [[ "$output" != *"Evaluating"* ]]
 }
 
+@test "environment: a disk check that fails for another reason fails the job with its own status, not as a full disk" {
+  fail_with elastic-ci-instance-disk-check 1
+  source_hook environment
+
+  [ "$status" -eq 1 ]
+  [[ "$output" != *"Not enough free disk space"* ]]
+  [[ "$output" == *"The disk check failed (exit 1)"* ]]
+  [[ "$output" != *"Evaluating"* ]]
+}
+
 @test "environment: docker not running fails the job" {
   fail_with docker-ps 1
   source_hook environment
