@@ -293,9 +293,14 @@ export function createParameterStoreAdapter(settings: object): ParameterStorePor
         throw error;
       }
     },
-    async putString(name, value) {
+    async putString(name, value, options) {
       const { sdk, client } = await connect();
-      await client.send(new sdk.PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+      await sendBounded('PutParameter', name, options, (sendOptions) =>
+        client.send(
+          new sdk.PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }),
+          sendOptions,
+        ),
+      );
     },
   };
 }

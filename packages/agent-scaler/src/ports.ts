@@ -90,8 +90,11 @@ export interface ParameterStorePort {
   getSecureString(name: string): Promise<string>;
   /** Reads a String parameter; `undefined` when it does not exist. */
   getString(name: string): Promise<string | undefined>;
-  /** Creates or overwrites a String parameter. */
-  putString(name: string, value: string): Promise<void>;
+  /**
+   * Creates or overwrites a String parameter. The scaler state is written under the scaling lease like any other
+   * mutating call: bounded, so a write cannot land after the next holder's.
+   */
+  putString(name: string, value: string, options?: MutatingCallOptions): Promise<void>;
 }
 
 /**

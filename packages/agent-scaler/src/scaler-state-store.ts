@@ -8,13 +8,13 @@ import {
 import * as z from 'zod';
 import type { Clock } from './clock';
 import { StateStoreError } from './errors';
-import type { AutoScalingPort, ParameterStorePort, ScalingActivity } from './ports';
+import type { AutoScalingPort, MutatingCallOptions, ParameterStorePort, ScalingActivity } from './ports';
 
 /** Where the scaler's memory (cooldown times, throttle bucket) lives between passes and across cold starts. */
 export interface ScalerStateStore {
   load(): Promise<ScalerState>;
-  /** Stores the state after a pass whose action succeeded. */
-  save(state: ScalerState): Promise<void>;
+  /** Stores the state after a pass; under a scaling lease, `options` bound the write like any mutating call. */
+  save(state: ScalerState, options?: MutatingCallOptions): Promise<void>;
 }
 
 /**
@@ -176,13 +176,13 @@ export function createSsmStateStore(options: {
       }
       return (await scanActivities(options.activityScan)).state;
     },
-    async save(state) {
+    async save(state, saveOptions) {
       const text = serializeScalerState(state, options.clock.now());
       const comparable = (value: string | undefined) =>
         value === undefined ? undefined : JSON.stringify({ ...JSON.parse(value), savedAtMs: 0 });
       if (comparable(text) === comparable(lastSaved)) return;
       try {
-        await options.parameterStore.putString(options.parameterName, text);
+        await options.parameterStore.putString(options.parameterName, text, saveOptions);
         lastSaved = text;
       } catch (error) {
         throw new StateStoreError(`could not write scaler state parameter ${options.parameterName}`, error);

@@ -475,6 +475,61 @@ describe('Cross-container passes (two runtimes sharing one lease)', () => {
     expect(group.calls.filter((call) => call.startsWith('setDesiredCapacity'))).toEqual(['setDesiredCapacity(4)']);
   });
 
+  it('keeps a pass that outlived its lease from writing the scaler state over the one the new holder wrote', async () => {
+    // Prepare: two containers sharing the lease and the state parameter; the forecast makes every pass write it
+    const clock = new FakeClock(START_MS);
+    const group = new FakeAutoScaling(GROUP, { desired: 1 });
+    const metrics = new ScriptedMetricsClient();
+    const lease = new FakeScalingLease();
+    const parameterStore = new FakeParameterStore();
+    parameterStore.values.set(TOKEN_PARAMETER, TOKEN);
+    const stateRead = deferred();
+    const readState = parameterStore.getString.bind(parameterStore);
+    let stateReads = 0;
+    parameterStore.getString = async (name) => {
+      stateReads += 1;
+      if (stateReads === 1) await stateRead.promise;
+      return readState(name);
+    };
+    const environment = {
+      ...baseEnvironment,
+      SCALER_LOCK_TABLE: 'agent-scaler-locks',
+      SCALER_STATE_PARAMETER: '/scaler/state',
+      SCALER_POLICIES: JSON.stringify({ forecast: { enabled: true } }),
+    };
+    const runtime = (id: string) =>
+      createScalerRuntime(parseAgentScalerConfig(environment), {
+        clock,
+        autoScaling: group,
+        instanceDetails: new FakeInstanceDetails(new Map()),
+        parameterStore,
+        metricsClient: metrics,
+        lease,
+        containerId: id,
+      });
+    const slow = runtime('slow');
+    const fresh = runtime('fresh');
+    metrics.scheduledJobs = 1;
+
+    // Act: the slow pass's state read outlasts its lease; the new holder scales out and records it
+    const { result } = await captureOutput(async () => {
+      const stale = slow.pass('schedule');
+      await vi.waitFor(() => expect(stateReads).toBe(1), EVENT_BOUND);
+      await clock.advance(TTL_MS + 1);
+      metrics.scheduledJobs = 4;
+      const takeover = await fresh.pass('schedule');
+      const writtenByHolder = parameterStore.values.get('/scaler/state');
+      stateRead.resolve();
+      return { takeover, stale: await stale, writtenByHolder };
+    });
+
+    // Assess
+    expect(result.takeover).toMatchObject({ status: 'applied', desired: 4 });
+    expect(result.stale).toMatchObject({ status: 'failed', stage: 'persist' });
+    expect(parameterStore.values.get('/scaler/state')).toBe(result.writtenByHolder);
+    expect(JSON.parse(result.writtenByHolder as string)).toMatchObject({ lastScaleOutAtMs: START_MS + TTL_MS + 1 });
+  });
+
   it('skips a scheduled iteration it cannot lease and scales on the next one', async () => {
     // Prepare
     const clock = new FakeClock(START_MS);

@@ -118,6 +118,11 @@ export async function runScalingPass(
     const nowMs = deps.clock.now();
     if (nowMs >= actBeforeMs) throw new LeaseExpiredError(config.groupName, nowMs - actBeforeMs);
   };
+  const ensureMayWriteState = () => {
+    if (options.callsEndByMs === undefined) return;
+    const nowMs = deps.clock.now();
+    if (nowMs >= options.callsEndByMs) throw new LeaseExpiredError(config.groupName, nowMs - options.callsEndByMs);
+  };
   const logger = telemetry.logger;
   let stage: Stage = 'metrics';
   let reading: QueueMetricsResult | undefined;
@@ -157,7 +162,14 @@ export async function runScalingPass(
     // The learned memories (demand history, waiting jobs) are kept after every pass; the scale-event times only
     // after an action that took effect.
     const nextState = applied.changed ? decision.nextState : withLearnedMemories(state, decision.nextState);
-    if (nextState !== state) await deps.stateStore.save(nextState);
+    if (nextState !== state) {
+      // The state parameter is shared with the next lease holder: a write after the lease would replace the state
+      // that holder wrote (its scale times, its learned memories) with this pass's older one. Unlike an action it
+      // may start after the act deadline (the action it records may have ended just before), but not after its
+      // calls must have ended.
+      ensureMayWriteState();
+      await deps.stateStore.save(nextState, bounded);
+    }
 
     // Only once the pass has succeeded: a failed pass never touches the pool.
     const warmPool =

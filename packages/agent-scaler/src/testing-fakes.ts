@@ -181,7 +181,7 @@ export class FakeParameterStore implements ParameterStorePort {
     return this.values.get(name);
   }
 
-  async putString(name: string, value: string): Promise<void> {
+  async putString(name: string, value: string, _options?: MutatingCallOptions): Promise<void> {
     this.writes.push(name);
     this.values.set(name, value);
   }
