@@ -173,6 +173,22 @@ describe('Function: runCli — bad input exits 2 with a message on stderr', () =
     expect(result.stderr).toContain('fleet.spot.interruptionsPerInstanceHour: Too big');
   });
 
+  it('says which fleet setting or option gave the scaler a lead time or price out of its range, and the fix', () => {
+    const slowBoot = cli(['-p', 'buildkite-tuned', '--boot-sec', '3000']);
+    expect(slowBoot.code).toBe(2);
+    expect(slowBoot.stderr).toContain('scaler.costs.bootSec: Too big: expected number to be <=1800');
+    expect(slowBoot.stderr).toMatch(/derived from fleet\.bootSec.*--boot-sec/);
+    expect(slowBoot.stderr).toContain('or set scaler.costs.bootSec in a policy file');
+    const notAnObject = cli(['-p', 'costs.json'], { 'costs.json': '{"name":"c","scaler":{"costs":5}}' });
+    expect(notAnObject.code).toBe(2);
+    expect(notAnObject.stderr).toContain('scaler.costs: Invalid input: expected object');
+    const dear = cli(['-p', 'buildkite-tuned', '--instance-price', '5000']);
+    expect(dear.code).toBe(2);
+    expect(dear.stderr).toMatch(
+      /scaler\.costs\.instanceHour: .*derived from fleet\.pricePerInstanceHour .*--instance-price/,
+    );
+  });
+
   it('names the bad scaler fields in the same message as the bad fleet and control fields', () => {
     const file = JSON.stringify({
       name: 'bad',

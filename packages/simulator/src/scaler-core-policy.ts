@@ -23,16 +23,28 @@ export function scalerConfigOf(policy: Policy): ScalerConfig {
       `policy "${policy.name}": scaler.agentsPerInstance (${String(given)}) differs from fleet.agentsPerInstance (${policy.fleet.agentsPerInstance}); set only fleet.agentsPerInstance`,
     );
   }
+  const derived = costsOf(policy.fleet);
+  const givenCosts = policy.scaler.costs;
+  // Costs given as anything but an object go to scaler-core as they are, so its message names them.
+  const costsAreObject = typeof givenCosts === 'object' && givenCosts !== null && !Array.isArray(givenCosts);
+  const costsGiven: Record<string, unknown> = costsAreObject ? (givenCosts as Record<string, unknown>) : {};
   let config: ScalerConfig;
   try {
     config = parseScalerConfig({
       ...policy.scaler,
       agentsPerInstance: policy.fleet.agentsPerInstance,
-      costs: { ...costsOf(policy.fleet), ...(policy.scaler.costs as object | undefined) },
+      costs: costsAreObject || givenCosts === undefined ? { ...derived, ...costsGiven } : givenCosts,
     });
   } catch (error) {
     if (error instanceof ScalerConfigError) {
-      const problems = error.issues.map((issue) => `  scaler.${issue.path}: ${issue.message}`);
+      const problems = error.issues.map((issue) => {
+        // A cost the policy does not give comes from its fleet: name where, since the scaler section holds nothing.
+        const field = /^costs\.(\w+)$/.exec(issue.path)?.[1];
+        const source = field === undefined || field in costsGiven ? undefined : DERIVED_COST_SOURCES[field];
+        return source === undefined
+          ? `  scaler.${issue.path}: ${issue.message}`
+          : `  scaler.${issue.path}: ${issue.message} (${derived[field as string]}, derived from ${source}); change that, or set scaler.costs.${field} in a policy file`;
+      });
       throw new PolicyConfigError(`policy "${policy.name}": invalid scaler settings:\n${problems.join('\n')}`, {
         cause: error,
       });
@@ -69,6 +81,14 @@ export function leadSecOf(distribution: DurationDistribution): number {
     }
   }
 }
+
+/** Where each of scaler-core's `costs` comes from when a policy does not give it (see `costsOf`). */
+const DERIVED_COST_SOURCES: Readonly<Record<string, string>> = {
+  instanceHour: 'fleet.pricePerInstanceHour (--instance-price)',
+  volumeHour: 'fleet.volumeCostPerInstanceHour (--volume-price)',
+  bootSec: "fleet.bootSec's 90th percentile plus agentRegistrationSec (--boot-sec sets the median)",
+  resumeSec: "fleet.warmPool.resumeSec's 90th percentile plus agentRegistrationSec (--resume-sec sets the median)",
+};
 
 /**
  * scaler-core's prices and lead times from the fleet's own (a policy's `scaler.costs` overrides them): what the
