@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -178,6 +178,32 @@ describe('reconcile', () => {
       { call: 'setProtection', value: false },
       { call: 'setIdleSinceTag', value: '2026-01-05T09:00:00Z' },
     ]);
+  });
+
+  it('leaves busy-jobs/ to the owner of the state directory when root makes it (the hooks run as buildkite-agent)', async () => {
+    // The image makes the state directory buildkite-agent's; the reconcile timer (root) often runs before any job.
+    // Run as root (as CI does) this proves the hand-over; run as another user, every owner is that user anyway.
+    const agentUid = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? 0);
+    const agentGid = process.getgid?.() === 0 ? 65534 : (process.getgid?.() ?? 0);
+    const { stateDir, busyJobsDir } = protectionPaths(root);
+    await mkdir(stateDir, { recursive: true });
+    await chown(stateDir, agentUid, agentGid);
+
+    await applyProtectionEvent({ kind: 'reconcile' }, deps());
+
+    const owner = await stat(busyJobsDir);
+    expect({ uid: owner.uid, gid: owner.gid }).toEqual({ uid: agentUid, gid: agentGid });
+  });
+
+  it('hands back a busy-jobs/ that root made before', async () => {
+    const agentUid = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? 0);
+    const { stateDir, busyJobsDir } = protectionPaths(root);
+    await mkdir(busyJobsDir, { recursive: true });
+    await chown(stateDir, agentUid, agentUid);
+
+    await applyProtectionEvent({ kind: 'reconcile' }, deps());
+
+    expect((await stat(busyJobsDir)).uid).toBe(agentUid);
   });
 
   it('tags the agent state for the scaler when it can tell', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../aws/clock.js';
 import { AGENT_STATE_TAG, type AgentState, formatIdleSinceTag } from '../instance-state-tags.js';
@@ -80,7 +80,7 @@ export interface ProtectionOutcome {
  */
 export async function applyProtectionEvent(event: ProtectionEvent, deps: ProtectionDeps): Promise<ProtectionOutcome> {
   const paths = protectionPaths(deps.root);
-  await mkdir(paths.busyJobsDir, { recursive: true, mode: 0o755 });
+  await ensureBusyJobsDir(paths);
   return withFileLock(paths.lock, { clock: deps.clock, isProcessAlive: deps.isProcessAlive }, async () => {
     const now = formatIdleSinceTag(deps.clock.now());
     if (event.kind === 'job-started') {
@@ -162,6 +162,19 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
     });
     return { liveJobs: live.length, staleJobsRemoved: stale.map((job) => job.jobId), desired, applied: ok };
   });
+}
+
+/**
+ * `busy-jobs/` belongs to the owner of the state directory (the image makes it buildkite-agent's): the job hooks, as
+ * that user, write their records there. Root (the reconcile timer, the agent unit's start, the disk check) often
+ * comes first; a directory it made would be root's and refuse every job's record, leaving busy instances unprotected.
+ * So root hands it over, also one it made before.
+ */
+async function ensureBusyJobsDir(paths: ReturnType<typeof protectionPaths>): Promise<void> {
+  await mkdir(paths.busyJobsDir, { recursive: true, mode: 0o755 });
+  if (process.getuid?.() !== 0) return;
+  const [state, busy] = await Promise.all([stat(paths.stateDir), stat(paths.busyJobsDir)]);
+  if (busy.uid !== state.uid || busy.gid !== state.gid) await chown(paths.busyJobsDir, state.uid, state.gid);
 }
 
 /**
