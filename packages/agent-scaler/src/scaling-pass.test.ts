@@ -278,6 +278,32 @@ describe('Function: runScalingPass', () => {
     expect(retried).toMatchObject({ status: 'applied', desired: 3 });
     expect(parameterStore.writes).toEqual(['/scaler/state']);
   });
+
+  it('says the action stands when only the state write fails after it, never that no action was taken', async () => {
+    // Prepare
+    const { runtime, metricsClient, group, parameterStore } = setup({ SCALER_STATE_PARAMETER: '/scaler/state' });
+    metricsClient.jobs = { scheduled: 3 };
+    parameterStore.putString = async () => {
+      throw new Error('ssm down');
+    };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', stage: 'persist' });
+    expect(group.calls).toContain('setDesiredCapacity(3)');
+    const failures = jsonRecords(lines).filter((record) => record.level === 'ERROR');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      message: 'scaling pass failed after its action: the action stands, the scaler state was not saved',
+      stage: 'persist',
+      action: 'scale-out',
+      desired: 3,
+      changed: true,
+      reasons: expect.arrayContaining([expect.stringMatching(/scal/)]),
+    });
+  });
 });
 
 describe('Function: runScalingPass with the warm-pool policy', () => {
@@ -622,6 +648,29 @@ describe('Function: runScalingPass with idle times from instance tags', () => {
         },
       },
     });
+  });
+
+  it('lists the instances already terminated when a drain fails half-way, never saying no action was taken', async () => {
+    // Prepare: two instances to drain; the second termination is throttled
+    const { runtime, group, metricsClient } = taggedGroup({ SCALE_IN_ORDER: 'longest-idle-first' });
+    metricsClient.jobs = { running: 2 };
+    const terminate = group.terminateInstanceAndDecrement.bind(group);
+    let terminations = 0;
+    group.terminateInstanceAndDecrement = async (instanceId, options) => {
+      terminations += 1;
+      if (terminations === 2) throw new Error('Rate exceeded');
+      return terminate(instanceId, options);
+    };
+
+    // Act
+    const { result, lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ status: 'failed', stage: 'apply' });
+    const failures = jsonRecords(lines).filter((record) => record.level === 'ERROR');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ stage: 'apply', action: 'scale-in', drainedBeforeFailure: ['i-d-idle-30m'] });
+    expect(String(failures[0]?.message)).toMatch(/^scaling pass failed while applying its decision; what took effect/);
   });
 
   it('keeps an instance idle for less than SCALE_IN_MIN_IDLE and never the one running a job', async () => {

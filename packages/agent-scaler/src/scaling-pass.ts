@@ -126,6 +126,11 @@ export async function runScalingPass(
   const logger = telemetry.logger;
   let stage: Stage = 'metrics';
   let reading: QueueMetricsResult | undefined;
+  // What the pass changed in AWS so far, for the failure record: a failure after a termination or a capacity call
+  // must not be logged as a pass that did nothing.
+  let decided: Decision | undefined;
+  let applied: AppliedDecision | undefined;
+  const drainedBeforeFailure: string[] = [];
   try {
     reading = await deps.metricsSource.read();
     // Dated when the read ended, not after the group read below: a slow DescribeAutoScalingGroups must not make the
@@ -154,9 +159,10 @@ export async function runScalingPass(
       collectedAtMs: metricsCollectedAtMs,
     };
     const decision = deps.decide({ config: config.scaler, nowMs, metrics, group, state });
+    decided = decision;
 
     stage = 'apply';
-    const applied = await applyDecision(deps, snapshot, decision, ensureMayAct, bounded);
+    applied = await applyDecision(deps, snapshot, decision, ensureMayAct, bounded, drainedBeforeFailure);
 
     stage = 'persist';
     // The learned memories (demand history, waiting jobs) are kept after every pass; the scale-event times only
@@ -230,13 +236,31 @@ export async function runScalingPass(
     };
   } catch (error) {
     const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : undefined;
-    logger.error('scaling pass failed; no scaling action taken', {
+    logger.error(failureMessageOf(stage), {
       trigger,
       stage,
       queue: config.queue,
       groupName: config.groupName,
       error: describeError(error),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      ...(stage === 'apply' && decided !== undefined
+        ? {
+            action: decided.action,
+            target: decided.target,
+            reasons: decided.reasons,
+            drainedBeforeFailure: [...drainedBeforeFailure],
+          }
+        : {}),
+      ...(stage === 'persist' && decided !== undefined && applied !== undefined
+        ? {
+            action: decided.action,
+            target: decided.target,
+            reasons: decided.reasons,
+            desired: applied.desired,
+            drained: applied.drained,
+            changed: applied.changed,
+          }
+        : {}),
     });
     telemetry.publishPassMetrics({
       organizationSlug: reading?.organizationSlug ?? lastOrganizationSlug,
@@ -404,12 +428,30 @@ interface AppliedDecision {
   skipped: string[];
 }
 
+/**
+ * The failure record's message: true to what the pass changed. Before the decision is applied nothing was; while it
+ * is applied some instances may already be terminated (listed) or the capacity call may have reached AWS; after it,
+ * only the state write failed and the action stands.
+ */
+function failureMessageOf(stage: Stage): string {
+  switch (stage) {
+    case 'apply':
+      return 'scaling pass failed while applying its decision; what took effect before the failure is in drainedBeforeFailure (a capacity call that failed may still have reached AWS)';
+    case 'persist':
+      return 'scaling pass failed after its action: the action stands, the scaler state was not saved';
+    default:
+      return 'scaling pass failed; no scaling action taken';
+  }
+}
+
+/** Acts on the decision; `drained` receives each instance as its termination succeeds (a failure may come after). */
 async function applyDecision(
   deps: ScalingPassDependencies,
   snapshot: GroupSnapshot,
   decision: Decision,
   ensureMayAct: () => void,
   bounded: MutatingCallOptions,
+  drained: string[],
 ): Promise<AppliedDecision> {
   const { autoScaling, config } = deps;
   const unchanged = { changed: false, desired: snapshot.desired, drained: [], skipped: [] };
@@ -423,7 +465,6 @@ async function applyDecision(
         .filter((instance) => instance.lifecycleState === 'InService' && instance.protectedFromScaleIn === false)
         .map((instance) => instance.id),
     );
-    const drained: string[] = [];
     const skipped = decision.instancesToDrain.filter((id) => !drainable.has(id));
     for (const id of decision.instancesToDrain) {
       if (!drainable.has(id)) continue;
@@ -433,7 +474,7 @@ async function applyDecision(
       await autoScaling.terminateInstanceAndDecrement(id, bounded);
       drained.push(id);
     }
-    return { changed: drained.length > 0, desired: snapshot.desired - drained.length, drained, skipped };
+    return { changed: drained.length > 0, desired: snapshot.desired - drained.length, drained: [...drained], skipped };
   }
 
   if (decision.action === 'scale-in' && config.scaler.scaleIn.strategy === 'drain') {
