@@ -230,6 +230,17 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(config.props).toEqual({ agentTokenFromDeployParameter: true });
   });
 
+  it('reads a YAML flow document, which starts like JSON but is not JSON', () => {
+    // Act
+    const config = loadStackConfig(
+      writeConfig('flow.yaml', '{stackName: ci-flow, buildkite: {agentToken: {fromDeployParameter: true}}}\n'),
+    );
+
+    // Assess
+    expect(config.stackName).toBe('ci-flow');
+    expect(config.props).toEqual({ agentTokenFromDeployParameter: true });
+  });
+
   it('refuses an unreadable, empty or malformed file without quoting its text', () => {
     // Prepare
     const canary = 'bkua_CANARY_in_a_broken_file';

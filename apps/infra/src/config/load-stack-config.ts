@@ -76,7 +76,26 @@ function parseYamlText(text: string, source: string): unknown {
   }
 }
 
-/** JSON when the text starts like JSON, YAML otherwise (YAML would also read JSON, but JSON errors are clearer). */
+/**
+ * A YAML flow document (`{stackName: ci, scaling: {maxSize: 20}}`) starts like JSON but is not JSON: its data when it
+ * is clean YAML (one document, no error or warning), else `undefined`.
+ */
+function cleanYamlFlowDocument(text: string): { data: unknown } | undefined {
+  const documents = parseAllDocuments(text, { prettyErrors: false, logLevel: 'silent' });
+  const [document] = documents;
+  if (documents.length !== 1 || document === undefined) return undefined;
+  if (document.errors.length > 0 || document.warnings.length > 0) return undefined;
+  try {
+    return { data: document.toJS() };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * JSON when the text starts like JSON, YAML otherwise (YAML would also read JSON, but JSON errors are clearer); text
+ * that starts like JSON but is a YAML flow document is read as YAML.
+ */
 export function parseConfigText(fileText: string, source: string): unknown {
   // A UTF-8 byte order mark (Windows tools write one) is no part of the document; JSON.parse refuses it.
   const text = fileText.startsWith('\uFEFF') ? fileText.slice(1) : fileText;
@@ -86,6 +105,8 @@ export function parseConfigText(fileText: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
+    const flow = cleanYamlFlowDocument(text);
+    if (flow !== undefined) return flow.data;
     // The parser quotes the text near the error, which may hold the agent token: keep the position only.
     const message = error instanceof Error ? error.message : String(error);
     const position = /(line \d+(, column \d+)?|position \d+(?: \(line \d+ column \d+\))?)/.exec(message)?.[0];
