@@ -13,6 +13,7 @@ setup() {
     cat >"$WORK/bin/$tool" <<STUB
 #!/usr/bin/env bash
 echo "$tool \$*" >>"$CALLS"
+env | grep '^AWS_' | sed "s|^|$tool |" >>"$WORK/aws-env" || true
 status_file="$WORK/status-$tool-\${1:-}"
 if [[ -f "\$status_file" ]]; then exit "\$(cat "\$status_file")"; fi
 exit 0
@@ -141,6 +142,23 @@ elastic-ci-docker-login ecr" ]
 
   [ "$status" -eq 0 ]
   [[ "$output" == *"could not record this job"* ]]
+}
+
+@test "environment and pre-exit: the stack's own calls never take the job's AWS credentials, profile or endpoint" {
+  # A pipeline, its secrets or a plugin (assume-role) may put these into the job; the job keeps them.
+  export AWS_ACCESS_KEY_ID=AKIACANARY AWS_SECRET_ACCESS_KEY=canary-aws-secret AWS_SESSION_TOKEN=canary-session \
+    AWS_PROFILE=deploy AWS_ENDPOINT_URL=http://localhost:4566
+  source_hook environment
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"AWS_PROFILE=deploy"* ]]
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+  [ "$status" -eq 0 ]
+
+  grep -q '^elastic-ci-instance job-started' "$CALLS"
+  grep -q '^elastic-ci-instance job-finished' "$CALLS"
+  run grep -E '^elastic-ci-instance AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|ENDPOINT_URL)=' "$WORK/aws-env"
+  [ "$status" -eq 1 ]
+  grep -q '^elastic-ci-docker-login AWS_PROFILE=deploy' "$WORK/aws-env"
 }
 
 @test "pre-command: logs in with DOCKER_LOGIN_USER, the password never in the output" {
