@@ -1,13 +1,15 @@
 import type { BootContract } from '../boot-contract.js';
 
-/** `KEY="value"` as systemd's `EnvironmentFile=` and bash's `source` both read it. */
+/**
+ * `KEY="value"` as systemd's `EnvironmentFile=` and bash's `source` both read it. A line break stays a line break
+ * inside the quotes, which both keep; neither turns `\n` back into one (a certificate would lose its lines).
+ */
 function envLine(key: string, value: string): string {
   const escaped = value
     .replaceAll('\\', '\\\\')
     .replaceAll('"', '\\"')
     .replaceAll('$', '\\$')
-    .replaceAll('`', '\\`')
-    .replaceAll('\n', '\\n');
+    .replaceAll('`', '\\`');
   return `${key}="${escaped}"`;
 }
 

@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderSsmEnvFile } from './env-files.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'env-files-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** The value of `name` after bash sources `text` (as the hooks read agent.env). */
+function sourcedByBash(text: string, name: string): string {
+  const file = join(scratch, 'env');
+  writeFileSync(file, text);
+  const result = spawnSync('bash', ['-c', 'set -a; source "$1"; printf %s "${!2}"', 'bash', file, name], {
+    encoding: 'utf8',
+  });
+  expect(result.stderr).toBe('');
+  return result.stdout;
+}
+
+describe('renderSsmEnvFile', () => {
+  it('keeps a multi-line value (a certificate, a key) whole', () => {
+    const certificate = '-----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----';
+    const text = renderSsmEnvFile([{ name: '/ci/env/ca-cert', value: certificate }]);
+    expect(sourcedByBash(text, 'CA_CERT')).toBe(certificate);
+  });
+
+  it('gives back every value as it was, whatever characters it holds', () => {
+    const character = fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      ' ',
+      '\t',
+      '\n',
+      '"',
+      "'",
+      '$',
+      '`',
+      '\\',
+      '!',
+      '#',
+      '{',
+      '}',
+      '=',
+      'é',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(character, { maxLength: 24 }).map((characters) => characters.join('')),
+        (value) => {
+          expect(sourcedByBash(renderSsmEnvFile([{ name: '/ci/env/value', value }]), 'VALUE')).toBe(value);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
