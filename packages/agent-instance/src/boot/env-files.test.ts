@@ -13,11 +13,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function sourcedByBash(text: string, name: string): string {
   const file = join(scratch, 'env');
   writeFileSync(file, text);
-  const result = spawnSync('bash', ['-c', 'set -a; source "$1"; printf %s "${!2}"', 'bash', file, name], {
+  // set -a exports what the file sets; printenv ends the value with one line break of its own.
+  const result = spawnSync('bash', ['-c', 'set -a; source "$1"; printenv "$2"', 'bash', file, name], {
     encoding: 'utf8',
   });
   expect(result.stderr).toBe('');
-  return result.stdout;
+  expect(result.stdout.endsWith('\n')).toBe(true);
+  return result.stdout.slice(0, -1);
 }
 
 describe('renderSsmEnvFile', () => {

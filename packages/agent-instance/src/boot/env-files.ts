@@ -5,11 +5,7 @@ import type { BootContract } from '../boot-contract.js';
  * inside the quotes, which both keep; neither turns `\n` back into one (a certificate would lose its lines).
  */
 function envLine(key: string, value: string): string {
-  const escaped = value
-    .replaceAll('\\', '\\\\')
-    .replaceAll('"', '\\"')
-    .replaceAll('$', '\\$')
-    .replaceAll('`', '\\`');
+  const escaped = value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '\\$').replaceAll('`', '\\`');
   return `${key}="${escaped}"`;
 }
 
