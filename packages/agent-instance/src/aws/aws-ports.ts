@@ -50,15 +50,40 @@ export class AwsValueMissingError extends Error {
   override name = 'AwsValueMissingError';
 }
 
+/** The SDK client settings these adapters set beyond the SDK's usual sources; tests add an endpoint. */
+export interface InstanceAwsClientSettings {
+  readonly retryMode?: 'adaptive';
+  readonly maxAttempts?: number;
+  readonly endpoint?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 /**
- * SDK v3 adapters. Region from the boot contract; endpoints, credentials and retries from the SDK's usual sources
- * (instance profile on an instance; `AWS_ENDPOINT_URL[_<SERVICE>]` points them at moto in tests).
+ * Retries of the instance's AWS calls. A scale-out boots many instances at once, each reading its token and settings
+ * from SSM in its first seconds, and SSM throttles (GetParameter: 40 requests per second by default): the SDK's
+ * default, 3 standard attempts, failed boots that a longer adaptive backoff completes (a failed boot costs the
+ * instance). `AWS_RETRY_MODE` and `AWS_MAX_ATTEMPTS` still decide when they are set.
  */
-export function createInstanceAws(region: string): InstanceAws {
-  const ssm = new SSMClient({ region });
-  const secrets = new SecretsManagerClient({ region });
-  const s3 = new S3Client({ region, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
-  const autoScaling = new AutoScalingClient({ region });
+export function instanceRetrySettings(environment: NodeJS.ProcessEnv): InstanceAwsClientSettings {
+  return {
+    ...(environment.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' }),
+    ...(environment.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 8 }),
+  };
+}
+
+/**
+ * SDK v3 adapters. Region from the boot contract; endpoints and credentials from the SDK's usual sources (instance
+ * profile on an instance; `AWS_ENDPOINT_URL[_<SERVICE>]` points them at moto in tests), retries from
+ * `instanceRetrySettings`.
+ */
+export function createInstanceAws(
+  region: string,
+  settings: InstanceAwsClientSettings = instanceRetrySettings(process.env),
+): InstanceAws {
+  const ssm = new SSMClient({ region, ...settings });
+  const secrets = new SecretsManagerClient({ region, ...settings });
+  const s3 = new S3Client({ region, ...settings, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
+  const autoScaling = new AutoScalingClient({ region, ...settings });
   return {
     async getParameter(name) {
       const answer = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
