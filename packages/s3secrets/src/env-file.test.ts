@@ -102,6 +102,39 @@ describe('Function: parseEnvFile', () => {
     expect(parsed.notices[0]).toMatch(/^line 1: /);
   });
 
+  it("reads every escape of $'…' as bash does, bytes included (what printf %q and export -p write)", () => {
+    // Prepare: \xHH and octal escapes are bytes, so \xc3\xa9 is "é" (not "Ã©"); the rest are bash's own escapes.
+    const text = [
+      "UTF8_HEX=$'caf\\xc3\\xa9'",
+      "UTF8_OCTAL=$'p\\303\\251ss\\342\\202\\254'",
+      "OCTAL=$'\\101\\0610'",
+      "CONTROL=$'\\a\\b\\e\\E\\f\\v\\?\\cA\\c?'",
+      "UNICODE=$'\\u00e9\\U1F600\\u263a'",
+      "UNKNOWN=$'\\q\\x\\8'",
+    ].join('\n');
+    // \u and \U depend on bash's locale (a C locale keeps them as text): checked against UTF-8 below, not bash.
+    const names = ['UTF8_HEX', 'UTF8_OCTAL', 'OCTAL', 'CONTROL', 'UNKNOWN'];
+
+    // Act
+    const parsed = values(text);
+
+    // Assess
+    expect(parsed.UTF8_HEX).toBe('café');
+    expect(parsed.UTF8_OCTAL).toBe('péss€');
+    expect(parsed.UNICODE).toBe('é😀☺');
+    const { UNICODE: _unicode, ...others } = parsed;
+    expect(others).toEqual(bashValues(text, names));
+  });
+
+  it("refuses $'…' escapes that make bytes which are not UTF-8, naming only the line", () => {
+    // Act
+    const attempt = () => parseEnvFile("A=1\nB=$'\\xff'\n");
+
+    // Assess
+    expect(attempt).toThrow(EnvFileSyntaxError);
+    expect(attempt).toThrow(/^line 2: /);
+  });
+
   it('lets later assignments see earlier ones', () => {
     // Act / Assess
     expect(values('A=one\nB=$A-two\nA=three\n')).toEqual({ A: 'three', B: 'one-two' });

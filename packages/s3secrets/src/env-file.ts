@@ -188,34 +188,39 @@ class EnvFileParser {
     }
   }
 
+  /**
+   * `$'…'` with every escape bash knows. `\xHH` and octal escapes are bytes, not characters (`printf %q` writes
+   * `$'\303\251'` for "é"), so the value is built as bytes and must decode as UTF-8.
+   */
   private readAnsiCQuoted(): string {
     const openingLine = this.line;
     this.position += 2;
-    let value = '';
+    const bytes: number[] = [];
+    const text = (characters: string) => bytes.push(...Buffer.from(characters, 'utf8'));
     for (;;) {
       const character = this.peek();
       if (character === undefined) throw new EnvFileSyntaxError(openingLine, "unterminated $'…' quote");
       if (character === "'") {
         this.position += 1;
+        const value = decodeUtf8(bytes);
+        if (value === undefined) {
+          throw new EnvFileSyntaxError(openingLine, "the escapes in $'…' make bytes that are not UTF-8 text");
+        }
         return value;
       }
       if (character === '\\') {
-        const next = this.text[this.position + 1] ?? '';
-        const simple: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"' };
-        const hex = /^x([0-9a-fA-F]{1,2})/.exec(this.text.slice(this.position + 1, this.position + 4));
-        if (simple[next] !== undefined) {
-          value += simple[next];
-          this.position += 2;
-        } else if (hex?.[1] !== undefined) {
-          value += String.fromCharCode(Number.parseInt(hex[1], 16));
-          this.position += 1 + hex[0].length;
-        } else {
-          value += '\\';
+        const escaped = readAnsiCEscape(this.text, this.position + 1);
+        if (escaped === undefined) {
+          text('\\');
           this.position += 1;
+        } else {
+          if (typeof escaped.value === 'number') bytes.push(escaped.value);
+          else text(escaped.value);
+          this.position += 1 + escaped.length;
         }
       } else {
         if (character === '\n') this.line += 1;
-        value += character;
+        text(character);
         this.position += 1;
       }
     }
@@ -346,6 +351,57 @@ class EnvFileParser {
 
   private peek(): string | undefined {
     return this.text[this.position];
+  }
+}
+
+const SIMPLE_ANSI_C_ESCAPES: Readonly<Record<string, string>> = {
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  E: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
+
+/**
+ * The escape after a backslash at `from` inside `$'…'`, as bash reads it: a byte (`\xHH`, octal `\NNN`, `\cX`), text
+ * (`\n`, `\uHHHH`, `\UHHHHHHHH`, …) and how many characters it spans; undefined when bash keeps the backslash.
+ */
+function readAnsiCEscape(text: string, from: number): { value: number | string; length: number } | undefined {
+  const next = text[from] ?? '';
+  const simple = SIMPLE_ANSI_C_ESCAPES[next];
+  if (simple !== undefined) return { value: simple, length: 1 };
+  const octal = /^[0-7]{1,3}/.exec(text.slice(from, from + 3));
+  if (octal) return { value: Number.parseInt(octal[0], 8) & 0xff, length: octal[0].length };
+  const hex = /^x([0-9a-fA-F]{1,2})/.exec(text.slice(from, from + 3));
+  if (hex?.[1] !== undefined) return { value: Number.parseInt(hex[1], 16), length: hex[0].length };
+  const unicode = /^(?:u([0-9a-fA-F]{1,4})|U([0-9a-fA-F]{1,8}))/.exec(text.slice(from, from + 9));
+  if (unicode) {
+    const codePoint = Number.parseInt(unicode[1] ?? unicode[2] ?? '', 16);
+    if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return undefined;
+    return { value: String.fromCodePoint(codePoint), length: unicode[0].length };
+  }
+  const control = text[from + 1];
+  if (next === 'c' && control !== undefined && control !== '\n') {
+    return { value: control === '?' ? 0x7f : control.toUpperCase().charCodeAt(0) & 0x1f, length: 2 };
+  }
+  return undefined;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function decodeUtf8(bytes: readonly number[]): string | undefined {
+  try {
+    return strictUtf8.decode(new Uint8Array(bytes));
+  } catch {
+    return undefined;
   }
 }
 

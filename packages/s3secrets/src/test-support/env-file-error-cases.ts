@@ -40,6 +40,11 @@ export const ENV_FILE_ERROR_CASES: readonly EnvFileErrorCase[] = [
     text: `${before}ANSI=$'${ENV_FILE_CANARY}-inside\nMORE=${ENV_FILE_CANARY}-more\n`,
     line: 2,
   },
+  {
+    title: "$'…' escapes that are not UTF-8",
+    text: `${before}ANSI=$'${ENV_FILE_CANARY}-inside\\xff${ENV_FILE_CANARY}-inside'\n${after}`,
+    line: 2,
+  },
   { title: 'an unterminated $(…)', text: `${before}COMMAND=$(${ENV_FILE_CANARY}-inside\n${after}`, line: 2 },
   // The reported leak: an unclosed ${ and a } anywhere later.
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal shell expansion, not a template
