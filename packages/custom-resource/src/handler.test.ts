@@ -180,6 +180,42 @@ describe('Function: createCustomResourceHandler', () => {
     expect(answersReceived().map((answer) => answer.Status)).toEqual(['FAILED', 'SUCCESS']);
   });
 
+  it('answers the rollback Delete of a failed Create SUCCESS even when that event is malformed too', async () => {
+    // A Create answered FAILED for a malformed event gets the marker id; its rollback Delete usually carries the same
+    // flaw. Answering it FAILED would leave the stack in ROLLBACK_FAILED / DELETE_FAILED.
+    const calls: string[] = [];
+    const handler = handlerWith({
+      handle: async ({ request }) => {
+        calls.push(request.RequestType);
+        return { status: 'SUCCESS', physicalResourceId: 'physical-1' };
+      },
+    });
+    const flaw = { ResourceType: undefined, ResourceProperties: 'not an object' };
+    await handler(customResourceEvent('Create', { ResponseURL: recorder.urlFor(), ...flaw }), lambdaContext());
+    const failedId = answersReceived()[0]?.PhysicalResourceId ?? '';
+
+    await handler(
+      customResourceEvent('Delete', { ResponseURL: recorder.urlFor(), PhysicalResourceId: failedId, ...flaw }),
+      lambdaContext(),
+    );
+
+    expect(failedId).toBe(`${CREATE_FAILED_PHYSICAL_ID_PREFIX}Example`);
+    expect(calls).toEqual([]);
+    expect(answersReceived().map((answer) => answer.Status)).toEqual(['FAILED', 'SUCCESS']);
+    expect(answersReceived()[1]).toMatchObject({ PhysicalResourceId: failedId });
+  });
+
+  it('still answers FAILED for a malformed Delete of a resource that was created', async () => {
+    const handler = handlerWith();
+
+    await handler(
+      customResourceEvent('Delete', { ResponseURL: recorder.urlFor(), ResourceType: undefined }),
+      lambdaContext(),
+    );
+
+    expect(answersReceived()[0]).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'example-physical-id' });
+  });
+
   it('answers FAILED before the Lambda runs out of time when the handler hangs (fake clock)', async () => {
     // Prepare
     const clock = new FakeClock(0);
@@ -347,6 +383,50 @@ describe('Function: createCustomResourceHandler continuations', () => {
 
     expect(answersReceived()[0]?.Status).toBe('FAILED');
     expect(answersReceived()[0]?.Reason).toMatch(/could not continue in a new invocation: Error: TooManyRequests/);
+  });
+
+  it('answers FAILED before the Lambda ends when queueing the continuation hangs, and aborts the invoke', async () => {
+    // Prepare: a 30 s function whose handler continues at once; Lambda's Invoke never returns (throttled retries,
+    // a hung connection). A fake responder keeps everything on the fake clock.
+    const clock = new FakeClock(0);
+    const sent: { body: string; atMs: number }[] = [];
+    let invokeSignal: AbortSignal | undefined;
+    const handler = handlerWith({
+      clock,
+      answerMarginMs: 5_000,
+      responder: {
+        send: async (_url, body) => {
+          sent.push({ body, atMs: clock.now() });
+        },
+      },
+      selfInvoker: {
+        invokeAsync: (_arn, _payload, options) => {
+          invokeSignal = options?.signal;
+          return new Promise<never>(() => {});
+        },
+      },
+      handle: async () => ({ status: 'CONTINUE', state: { step: 1 } }),
+    });
+    let settledAtMs: number | undefined;
+
+    // Act: 100 ms steps of fake time, at most 60 s of it.
+    void handler(
+      customResourceEvent('Delete', { ResponseURL: recorder.urlFor() }),
+      lambdaContext({ clock, timeoutMs: 30_000 }),
+    ).then(() => {
+      settledAtMs = clock.now();
+    });
+    while (settledAtMs === undefined && clock.now() < 60_000) await clock.advance(100);
+
+    // Assess: half the answer margin to queue, the rest to answer.
+    expect(settledAtMs).toBeDefined();
+    expect(settledAtMs).toBeLessThanOrEqual(29_000);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.atMs).toBe(27_500);
+    const answer = JSON.parse(sent[0]?.body ?? 'null') as CustomResourceResponse;
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/could not continue in a new invocation: the invoke did not return within 27500 ms/);
+    expect(invokeSignal?.aborted).toBe(true);
   });
 
   it('answers FAILED after the maximum number of continuations', async () => {

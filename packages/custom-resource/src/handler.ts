@@ -40,8 +40,12 @@ export interface RunnerLogger {
 
 /** Queues an asynchronous invocation of this same function with `payload`. */
 export interface SelfInvoker {
-  /** @throws ContinuationError when the invocation was not accepted. */
-  invokeAsync(functionArn: string, payload: string): Promise<void>;
+  /**
+   * @param options.signal aborted when the runner stops waiting (it then answers FAILED): pass it to the SDK call so
+   *   a hung or throttled Invoke does not keep running.
+   * @throws ContinuationError when the invocation was not accepted.
+   */
+  invokeAsync(functionArn: string, payload: string, options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 export interface CustomResourceHandlerOptions {
@@ -94,6 +98,8 @@ export function createCustomResourceHandler(
     // Delivery may use the answer margin, but ends a moment before Lambda would kill the invocation, so that a lost
     // answer is still logged and the invocation fails (and Lambda retries the asynchronous event).
     const deliverBy = startedAt + remainingMs - Math.min(answerMarginMs / 2, DELIVERY_RESERVE_MS);
+    // Queueing a continuation may use half the answer margin; the other half is left to answer FAILED if it hangs.
+    const queueBy = startedAt + remainingMs - answerMarginMs / 2;
     const logPointer = `log group ${context.logGroupName}, stream ${context.logStreamName}`;
     const parsed = parseCustomResourceRequest(event);
 
@@ -143,6 +149,19 @@ export function createCustomResourceHandler(
 
     if (!parsed.ok) {
       logger.error('malformed custom-resource event', { problem: parsed.problem, requestType: address.requestType });
+      // The rollback Delete of a Create that failed for a malformed event is usually malformed the same way; it needs
+      // nothing but its address to be answered, and a FAILED answer would leave the stack undeletable.
+      if (
+        address.requestType === 'Delete' &&
+        address.physicalResourceId?.startsWith(CREATE_FAILED_PHYSICAL_ID_PREFIX)
+      ) {
+        await answer({
+          status: 'SUCCESS',
+          physicalResourceId: address.physicalResourceId,
+          reason: 'nothing to delete: the Create had failed',
+        });
+        return;
+      }
       await answer({ status: 'FAILED', reason: parsed.problem });
       return;
     }
@@ -199,13 +218,21 @@ export function createCustomResourceHandler(
       await answer({ status: 'FAILED', reason: 'the handler asked to continue but no self-invoker is configured' });
       return;
     }
-    try {
-      const payload = JSON.stringify({ ...request, [CONTINUATION_KEY]: { hop, state: result.state } });
-      await options.selfInvoker.invokeAsync(context.invokedFunctionArn, payload);
+    const payload = JSON.stringify({ ...request, [CONTINUATION_KEY]: { hop, state: result.state } });
+    const queueWithinMs = Math.max(0, queueBy - clock.now());
+    const queued = await runWithDeadline(
+      (signal) => (options.selfInvoker as SelfInvoker).invokeAsync(context.invokedFunctionArn, payload, { signal }),
+      { clock, deadlineAt: clock.now() + queueWithinMs },
+    );
+    if (queued.kind === 'completed') {
       logger.info('continuing in a new invocation', { hop });
-    } catch (error) {
-      await answer({ status: 'FAILED', reason: `could not continue in a new invocation: ${errorMessage(error)}` });
+      return;
     }
+    // A timed-out invoke may still have been queued: its invocation would then answer a second time, which
+    // CloudFormation ignores. Not answering at all would leave the stack waiting for an hour.
+    const problem =
+      queued.kind === 'threw' ? errorMessage(queued.error) : `the invoke did not return within ${queueWithinMs} ms`;
+    await answer({ status: 'FAILED', reason: `could not continue in a new invocation: ${problem}` });
   };
 }
 
