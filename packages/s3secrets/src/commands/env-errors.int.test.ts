@@ -71,6 +71,30 @@ describe('Command: s3secrets env (error classification)', () => {
     expect(standIn?.requests.get('GET environment')).toBe(1);
   });
 
+  it('warns about a forbidden SSH key and git-credentials object instead of saying no key exists', async () => {
+    // Act
+    const result = await runAgainst(
+      {
+        'GET web/private_ssh_key': { kind: 'error', status: 403, code: 'AccessDenied' },
+        'GET git-credentials': { kind: 'error', status: 403, code: 'AccessDenied' },
+      },
+      { BUILDKITE_REPO: 'git@github.com:org/web.git' },
+    );
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(
+      /^\+\+\+ :warning: Cannot read SSH key stand-in-secrets\/web\/private_ssh_key: access denied; if it exists, it is not loaded into ssh-agent/m,
+    );
+    expect(result.stderr).toMatch(
+      /^\+\+\+ :warning: Cannot read git-credentials stand-in-secrets\/git-credentials: access denied; if it exists, git gets no credentials from it/m,
+    );
+    expect(result.stderr).not.toMatch(/warning.*(id_rsa_github|web\/git-credentials)/);
+    // No longer the claim that no key exists: one may, and could not be read.
+    expect(result.stderr).not.toContain('none of');
+    expect(result.stderr).toContain('could not be read');
+  });
+
   it('retries throttling with backoff and succeeds when S3 recovers', async () => {
     // Act
     const result = await runAgainst({

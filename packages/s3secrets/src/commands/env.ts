@@ -58,9 +58,13 @@ export async function runEnvCommand(context: CommandContext): Promise<number> {
     for (const line of ssh?.messages ?? []) logger.info(line);
     if (!ssh && isSshRepository(config.repository) && !config.skipSshKeyWarning) {
       logger.warn('+++ :warning: Failed to find an SSH key in secret bucket');
+      const unreadable = forbidden(fetched.sshKeys).length > 0;
       logger.warn(
-        `The repository "${config.repository}" is cloned over SSH, but none of ${keys.sshKeys.join(', ')} ` +
-          `exists in ${bucket}; checkout will fail unless the agent has another key.`,
+        `The repository "${config.repository}" is cloned over SSH, but ` +
+          (unreadable
+            ? `the SSH keys in ${bucket} could not be read (above)`
+            : `none of ${keys.sshKeys.join(', ')} exists in ${bucket}`) +
+          '; checkout will fail unless the agent has another key.',
       );
       logger.warn(
         'Upload one with `s3secrets put --kind ssh-key`, or set BUILDKITE_PLUGIN_S3_SECRETS_SKIP_SSH_KEY_NOT_FOUND_WARNING=true.',
@@ -145,7 +149,7 @@ function reportFetches(bucket: string, fetched: FetchedSecrets, logger: Logger):
   };
   group('Checking S3 for SSH keys:', fetched.sshKeys);
   group('Checking S3 for environment files:', fetched.envFiles);
-  for (const { key } of fetched.envFiles.filter(({ result }) => result.status === 'access-denied')) {
+  for (const { key } of forbidden(fetched.envFiles)) {
     // S3 also answers 403 for a missing key when the role lacks s3:ListBucket, so this cannot fail the job; but a
     // forbidden env file (bucket policy, no kms:Decrypt) would otherwise drop its variables without a word.
     logger.warn(
@@ -154,6 +158,20 @@ function reportFetches(bucket: string, fetched: FetchedSecrets, logger: Logger):
     );
   }
   group('Checking S3 for git credentials:', fetched.gitCredentials);
+  // Same reasoning as env files: a key or credentials file the role may not read (no kms:Decrypt) must not vanish
+  // without a word, and the checkout's failure must not be blamed on a key that does not exist.
+  for (const { key } of forbidden(fetched.sshKeys)) {
+    logger.warn(
+      `+++ :warning: Cannot read SSH key ${bucket}/${key}: access denied; if it exists, it is not loaded into ` +
+        `ssh-agent (the role needs s3:GetObject on arn:aws:s3:::${bucket}/${key} and kms:Decrypt on its KMS key)`,
+    );
+  }
+  for (const { key } of forbidden(fetched.gitCredentials)) {
+    logger.warn(
+      `+++ :warning: Cannot read git-credentials ${bucket}/${key}: access denied; if it exists, git gets no ` +
+        `credentials from it (the role needs s3:GetObject on arn:aws:s3:::${bucket}/${key} and kms:Decrypt on its KMS key)`,
+    );
+  }
   logger.info('Checking S3 for secret-files:');
   for (const { prefix, result } of fetched.secretFileListings) {
     if (result.status === 'access-denied') {
@@ -244,6 +262,8 @@ async function loadSshKeys(
   }
   return { agent, messages };
 }
+
+const forbidden = (results: readonly KeyResult[]) => results.filter(({ result }) => result.status === 'access-denied');
 
 function isSshRepository(repository: string | undefined): boolean {
   return repository !== undefined && (repository.startsWith('git@') || repository.startsWith('ssh://'));
