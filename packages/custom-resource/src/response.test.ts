@@ -67,6 +67,24 @@ describe('Function: serializeResponse', () => {
     expect(response.Reason).toMatch(/Data is \d+ bytes; CloudFormation accepts at most 4096/);
   });
 
+  it('keeps a Delete SUCCESS whose Data cannot fit, without the Data (a FAILED Delete blocks the stack)', () => {
+    const data = Object.fromEntries(Array.from({ length: 200 }, (_, index) => [`Key${index}`, 'v'.repeat(40)]));
+
+    const { body, response } = serializeResponse({
+      address: { ...address, requestType: 'Delete' },
+      status: 'SUCCESS',
+      reason: 'deleted',
+      physicalResourceId: 'physical-1',
+      logPointer,
+      data,
+    });
+
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'physical-1', Data: {} });
+    expect(response.Reason).toMatch(/^deleted; its Data was left out: \d+ bytes; CloudFormation accepts at most 4096/);
+    expect(response.Reason.endsWith(`(details: ${logPointer})`)).toBe(true);
+  });
+
   it('always produces parseable JSON within 4 KB that keeps status when Data fits', () => {
     fc.assert(
       fc.property(

@@ -34,7 +34,7 @@ const ELLIPSIS = '…';
 /**
  * Serialises the answer so it always fits CloudFormation's 4 KB limit: the reason is cut first (keeping the log
  * pointer); if Data alone is too large the answer becomes FAILED, because a SUCCESS without its Data would let
- * `Fn::GetAtt` read values that are not there.
+ * `Fn::GetAtt` read values that are not there. A Delete keeps its status and loses only the Data.
  */
 export function serializeResponse(input: AnswerInput): { body: string; response: CustomResourceResponse } {
   const pointer = ` (details: ${input.logPointer})`;
@@ -51,8 +51,15 @@ export function serializeResponse(input: AnswerInput): { body: string; response:
   const fitted = fitReason(response, input.reason, pointer);
   if (fitted) return fitted;
   const dataBytes = byteLength(JSON.stringify(response.Data));
+  const tooLarge = `${dataBytes} bytes; CloudFormation accepts at most ${MAX_RESPONSE_BYTES} bytes for the whole answer`;
+  if (input.address.requestType === 'Delete') {
+    // Nothing can read a deleted resource's attributes, and a FAILED Delete blocks the stack: drop the Data instead.
+    const withoutData: CustomResourceResponse = { ...response, Data: {}, NoEcho: false };
+    const dropped = fitReason(withoutData, `${input.reason}; its Data was left out: ${tooLarge}`, pointer);
+    if (dropped) return dropped;
+  }
   const failed: CustomResourceResponse = { ...response, Status: 'FAILED', Data: {}, NoEcho: false };
-  const reason = `the response Data is ${dataBytes} bytes; CloudFormation accepts at most ${MAX_RESPONSE_BYTES} bytes for the whole answer`;
+  const reason = `the response Data is ${tooLarge}`;
   const fittedFailure = fitReason(failed, reason, pointer) ?? fitReason(failed, reason, '');
   if (fittedFailure) return fittedFailure;
   // Unreachable with ids capped by the request schema; kept so the limit holds for any input.
