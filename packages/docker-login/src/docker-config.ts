@@ -92,6 +92,18 @@ export function withoutRegistries(config: DockerConfig, keys: readonly string[])
   return next;
 }
 
+/**
+ * The warning for a config whose `credsStore` hides `auths` entries just written: Docker asks that store, not `auths`,
+ * for every registry without a `credHelpers` entry. Undefined when nothing is hidden.
+ */
+export function credsStoreWarning(directory: string, config: DockerConfig): string | undefined {
+  if (config.credsStore === undefined) return undefined;
+  return (
+    `Note: ${directory}/config.json sets credsStore "${config.credsStore}", which Docker consults` +
+    ' before auths; remove it or use --docker-login'
+  );
+}
+
 /** Registries this helper wrote into a config directory, so `logout` removes exactly those. */
 const stateSchema = z.object({ registries: z.array(z.string()) });
 

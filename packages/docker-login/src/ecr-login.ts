@@ -1,5 +1,5 @@
 import type { AwsCredentials, EcrLoginConfig } from './config';
-import { updateDockerConfigFile, withCredentialHelpers, withRegistryAuths } from './docker-config';
+import { credsStoreWarning, updateDockerConfigFile, withCredentialHelpers, withRegistryAuths } from './docker-config';
 import { MissingProgramError } from './errors';
 import type { AwsGateway, Dependencies } from './ports';
 import { decodeAuthorizationToken, encodeAuth, type UsernamePassword } from './registry-credentials';
@@ -149,11 +149,7 @@ export async function loginToEcr(request: EcrLoginRequest, dependencies: Depende
     remember: registries,
   });
   for (const login of logins) output.info(`Logged in to ${login.registry}`);
-  if (written.credsStore !== undefined) {
-    output.warn(
-      `Note: ${request.dockerConfigDir}/config.json sets credsStore "${written.credsStore}", which Docker consults` +
-        ' before auths; remove it or use --docker-login',
-    );
-  }
+  const hidden = credsStoreWarning(request.dockerConfigDir, written);
+  if (hidden !== undefined) output.warn(hidden);
   return { registries, mode: 'auths' };
 }

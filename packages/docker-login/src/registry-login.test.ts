@@ -121,4 +121,23 @@ describe('Function: loginToRegistry', () => {
     expect(verifications).toEqual([]);
     await expect(readFile(join(dockerConfigDir, 'config.json'))).rejects.toThrow(/ENOENT/);
   });
+
+  it('warns when credsStore would hide the auths entry, as the ecr command does', async () => {
+    // Prepare: Docker asks the credsStore helper, not `auths`, for a registry without a credHelpers entry.
+    const { request, dependencies, dockerConfigDir, captured, readConfig } = await setUp({
+      ...stackEnv,
+      DOCKER_LOGIN_SERVER: 'registry.example.com:5000',
+    });
+    await writeFile(join(dockerConfigDir, 'config.json'), JSON.stringify({ credsStore: 'desktop' }));
+
+    // Act
+    await loginToRegistry(request, dependencies);
+
+    // Assess
+    expect((await readConfig()).credsStore).toBe('desktop');
+    const stderr = captured.stderr.join('');
+    expect(stderr).toContain('sets credsStore "desktop"');
+    expect(stderr).toContain('--docker-login');
+    expect(`${stderr}${captured.stdout.join('')}`).not.toContain('canary-llamas-password');
+  });
 });

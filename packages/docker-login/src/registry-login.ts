@@ -1,5 +1,5 @@
 import type { RegistryLoginConfig } from './config';
-import { updateDockerConfigFile, withRegistryAuths } from './docker-config';
+import { credsStoreWarning, updateDockerConfigFile, withRegistryAuths } from './docker-config';
 import type { Dependencies } from './ports';
 import { encodeAuth } from './registry-credentials';
 import { registryAddress } from './registry-hosts';
@@ -38,13 +38,15 @@ export async function loginToRegistry(request: RegistryLoginRequest, dependencie
     { retries: config.retries, sleep: dependencies.sleep, warn: output.warn },
   );
   if (!request.useDockerCli) {
-    await updateDockerConfigFile(request.dockerConfigDir, {
+    const written = await updateDockerConfigFile(request.dockerConfigDir, {
       change: (dockerConfig) =>
         withRegistryAuths(dockerConfig, [
           { key: address.authKey, auth: encodeAuth({ username: config.username, password: config.password }) },
         ]),
       remember: [address.authKey],
     });
+    const hidden = credsStoreWarning(request.dockerConfigDir, written);
+    if (hidden !== undefined) output.warn(hidden);
   }
   output.info(`Logged in to ${address.displayName} as ${config.username}${config.verify ? '' : ' (not verified)'}`);
   return address.authKey;
