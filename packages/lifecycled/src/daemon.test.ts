@@ -203,23 +203,37 @@ describe('Function: runLifecycled (target-lifecycle-state)', () => {
     expect(daemon.output()).not.toContain(CANARY_SECRET);
   });
 
-  it('stops the handler and still completes the action when the daemon is told to stop mid-drain', async () => {
+  it('leaves the action pending when stopped mid-drain, and a restarted daemon completes it after the job', async () => {
     // Prepare
-    agent = await startFakeAgent({ directory, jobMs: 30_000 });
+    // The job ends when the test says so: completing CONTINUE before that would terminate the instance under it.
+    agent = await startFakeAgent({ directory, jobMs: 60_000 });
     standIn.setTargetLifecycleState('Terminated');
-    const daemon = start(['--no-spot', '--handler-kill-timeout=1s']);
+    const first = start(['--no-spot', '--handler-kill-timeout=1s']);
     await waitFor(() => agent?.events().some((event) => event.event === 'sigterm') === true, 'the agent SIGTERM');
 
     // Act
-    daemon.stop.abort();
-    const exitCode = await daemon.exit;
+    first.stop.abort();
+    const firstExit = await first.exit;
+    const completesWhileTheJobRan = completeCalls().length;
+    const restarted = start(['--no-spot']);
+    await waitFor(() => heartbeatsAt.length >= 1, 'a heartbeat from the restarted daemon');
+    agent.finishJob();
+    const restartedExit = await restarted.exit;
 
     // Assess
-    expect(exitCode).toBe(0);
-    expect(completeCalls()).toHaveLength(1);
-    expect(daemon.logs().find((entry) => entry.msg === 'Handler failed')).toMatchObject({ stoppedBySignal: true });
-    // The agent got exactly one SIGTERM: its job is still running, never cancelled by a second one.
-    expect(agent.events().map((event) => event.event)).toEqual(['job-started', 'sigterm']);
+    expect(firstExit).toBe(0);
+    expect(completesWhileTheJobRan).toBe(0);
+    expect(first.logs().find((entry) => entry.msg === 'Handler failed')).toMatchObject({ stoppedBySignal: true });
+    expect(first.logs().find((entry) => String(entry.msg).startsWith('Stopped during the drain'))).toMatchObject({
+      level: 'error',
+    });
+    expect(restartedExit).toBe(0);
+    // One SIGTERM across both daemons (a second would cancel the job), and the job finished before the completion.
+    const events = agent.events();
+    expect(events.map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
+    const finishedAt = events.find((event) => event.event === 'job-finished')?.at ?? Number.NaN;
+    expect(completedAt).toHaveLength(1);
+    expect(completedAt[0]).toBeGreaterThanOrEqual(finishedAt);
   });
 
   it('reports warm-pool transitions to the handler and keeps listening until Terminated', async () => {

@@ -37,7 +37,13 @@ export interface DaemonDependencies {
 }
 
 export type DaemonResult =
-  | { kind: 'drained'; notice: DrainNotice; handler: HandlerOutcome; completed: boolean | 'not-applicable' }
+  | {
+      kind: 'drained';
+      notice: DrainNotice;
+      handler: HandlerOutcome;
+      /** `left-pending`: the daemon was stopped before the handler finished, so the action was not completed. */
+      completed: boolean | 'not-applicable' | 'left-pending';
+    }
   | { kind: 'stopped' }
   | { kind: 'listener-failed'; error: unknown };
 
@@ -250,6 +256,19 @@ function startDrain(dependencies: DaemonDependencies, notice: DrainNotice, stop:
       const beats = lifecycle ? await lifecycle.heartbeats : 0;
       logOutcome(logger, notice.transition, handler, { heartbeats: beats, stoppedBySignal: stop.aborted });
       const resolved = lifecycle ? await lifecycle.resolving : undefined;
+      if (resolved && stop.aborted && !handler.ok) {
+        // The stop cut the handler short, so the agent may still be running a job: completing would terminate the
+        // instance under it. A restarted lifecycled sees the same notice (target-lifecycle-state stays Terminated)
+        // and resumes the drain; otherwise Auto Scaling applies the hook's default result once heartbeats stop.
+        logger.error(
+          'Stopped during the drain: the lifecycle action is left pending, the agent may still be running a job',
+          {
+            autoScalingGroupName: resolved.action.autoScalingGroupName,
+            lifecycleHookName: resolved.action.lifecycleHookName,
+          },
+        );
+        return { kind: 'drained', notice, handler, completed: 'left-pending' };
+      }
       const completed = resolved
         ? await completeLifecycleAction({ resolved, port: dependencies.lifecycleActions, clock, logger })
         : ('not-applicable' as const);

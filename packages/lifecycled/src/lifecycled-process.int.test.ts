@@ -99,7 +99,7 @@ function spawnDaemon(argv: string[], extraEnv: Record<string, string> = {}) {
 }
 
 describe('Program: lifecycled', () => {
-  it('completes the lifecycle action found through moto when SIGTERMed mid-drain', async () => {
+  it('heartbeats the lifecycle action found through moto and leaves it pending when SIGTERMed mid-drain', async () => {
     // Prepare
     const directory = temporaryDirectory();
     agent = await startFakeAgent({ directory, jobMs: 60_000 });
@@ -124,20 +124,20 @@ describe('Program: lifecycled', () => {
 
     // Assess
     expect(exitCode).toBe(0);
-    const completes = proxy.calls.filter((call) => call.action === 'CompleteLifecycleAction');
-    expect(completes.map((call) => call.params)).toEqual([
-      expect.objectContaining({
-        AutoScalingGroupName: 'agents',
-        LifecycleHookName: 'drain-agent',
-        InstanceId: instanceId,
-        LifecycleActionResult: 'CONTINUE',
-      }),
-    ]);
-    expect(
-      proxy.calls.filter((call) => call.action === 'RecordLifecycleActionHeartbeat').length,
-    ).toBeGreaterThanOrEqual(1);
+    // The agent is still running its job: CONTINUE now would terminate the instance under it.
+    expect(proxy.calls.filter((call) => call.action === 'CompleteLifecycleAction')).toEqual([]);
+    expect(proxy.calls.find((call) => call.action === 'RecordLifecycleActionHeartbeat')?.params).toMatchObject({
+      AutoScalingGroupName: 'agents',
+      LifecycleHookName: 'drain-agent',
+      InstanceId: instanceId,
+    });
     const logs = running.stderr.entries();
     expect(logs.find((entry) => entry.msg === 'Handler failed')).toMatchObject({ stoppedBySignal: true });
+    expect(logs.find((entry) => String(entry.msg).startsWith('Stopped during the drain'))).toMatchObject({
+      level: 'error',
+      autoScalingGroupName: 'agents',
+      lifecycleHookName: 'drain-agent',
+    });
     expect(logs.at(-1)).toMatchObject({ msg: 'lifecycled exiting', result: 'drained' });
     expect(agent.events().map((event) => event.event)).toEqual(['job-started', 'sigterm']);
   }, 30_000);

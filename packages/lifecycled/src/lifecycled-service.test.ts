@@ -32,7 +32,7 @@ describe('File: lifecycled.service', () => {
       EnvironmentFile: ['-/etc/lifecycled'],
       // Exit 0 after a drain must not restart into a second drain; failures must.
       Restart: ['on-failure'],
-      // SIGTERM reaches the daemon first so it can stop its handler and still complete the action.
+      // SIGTERM reaches the daemon first so it can stop its handler and decide about the action itself.
       KillMode: ['mixed'],
       TimeoutStopSec: ['5min'],
     });

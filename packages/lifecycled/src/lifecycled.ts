@@ -6,7 +6,7 @@ let signalsSeen = 0;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     signalsSeen++;
-    // The first signal stops listening (and the handler); the action is still completed before exit.
+    // The first signal stops listening (and the handler); an action whose drain it cut short is left pending.
     if (signalsSeen === 1) stop.abort();
   });
 }
