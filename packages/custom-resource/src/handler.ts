@@ -98,8 +98,8 @@ export function createCustomResourceHandler(
     // Delivery may use the answer margin, but ends a moment before Lambda would kill the invocation, so that a lost
     // answer is still logged and the invocation fails (and Lambda retries the asynchronous event).
     const deliverBy = startedAt + remainingMs - Math.min(answerMarginMs / 2, DELIVERY_RESERVE_MS);
-    // Queueing a continuation may use half the answer margin; the other half is left to answer FAILED if it hangs.
-    const queueBy = startedAt + remainingMs - answerMarginMs / 2;
+    // Queueing a continuation may use half the time kept for delivery; the other half answers FAILED if it hangs.
+    const queueBy = deadlineAt + Math.max(0, deliverBy - deadlineAt) / 2;
     const logPointer = `log group ${context.logGroupName}, stream ${context.logStreamName}`;
     const parsed = parseCustomResourceRequest(event);
 
