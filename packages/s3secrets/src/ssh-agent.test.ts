@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,23 +109,49 @@ describe('Function: addKeys (a real ssh-agent)', () => {
     expect(publicLines).toBe(`ssh-ed25519 ${blob.toString('base64')} bucket/pkcs8`);
   });
 
-  it('hands keys it cannot read to ssh-add, which refuses an encrypted key by name', async () => {
-    // Prepare
-    const file = join(directory, 'encrypted');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'passphrase', '-f', file]);
+  it('hands keys it cannot read to ssh-add, which refuses a malformed key by name', async () => {
+    // Prepare: armour around bytes that are no key (a passphrase-protected key is refused before ssh-add, below).
+    const malformed = Buffer.from(
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n',
+    );
     const good = keyPair('good', ['-t', 'ed25519']);
     agent = await startSshAgent();
 
     // Act
     const loading = addKeys(agent, [
       { label: 'bucket/good', body: good.body },
-      { label: 'bucket/encrypted', body: readFileSync(file) },
+      { label: 'bucket/malformed', body: malformed },
     ]);
 
     // Assess
     await expect(loading).rejects.toThrow(SshAgentError);
-    await expect(loading).rejects.toThrow(/ssh-add refused bucket\/encrypted/);
+    await expect(loading).rejects.toThrow(/ssh-add refused bucket\/malformed/);
     expect(listedKeys(agent.socket).join('\n')).toContain(good.fingerprint);
+  });
+
+  it('says a key is passphrase-protected, for the OpenSSH and every PEM format', async () => {
+    // Prepare: ssh-add run without a terminal prints nothing for these, so the reason must come from us.
+    const formats = [[], ['-m', 'PEM'], ['-m', 'PKCS8']].map((format, index) => {
+      const file = join(directory, `protected-${index}`);
+      execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', ...format, '-N', 'passphrase', '-f', file]);
+      return readFileSync(file);
+    });
+    agent = await startSshAgent();
+
+    for (const body of formats) {
+      // Act
+      const loading = addKeys(agent, [{ label: 'bucket/protected', body }]);
+
+      // Assess
+      await expect(loading).rejects.toThrow(
+        new SshAgentError(
+          'bucket/protected is protected by a passphrase, which s3secrets cannot enter: upload the key without one ' +
+            "(s3secrets put refuses such a key; remove the passphrase with ssh-keygen -p -N '' -f FILE)",
+        ),
+      );
+    }
+    const listing = spawnSync('ssh-add', ['-l'], { env: { PATH: process.env.PATH, SSH_AUTH_SOCK: agent.socket } });
+    expect(listing.stdout.toString()).toContain('The agent has no identities.');
   });
 
   it('fails with the socket named when the agent is gone', async () => {

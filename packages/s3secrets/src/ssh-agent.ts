@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { SshAgentExports } from './env-script';
 import { SshAgentError } from './errors';
-import { addIdentityMessage, agentIdentityFor } from './ssh-private-key';
+import { addIdentityMessage, agentIdentityFor, isPassphraseProtected } from './ssh-private-key';
 
 interface ProcessResult {
   code: number | null;
@@ -75,6 +75,14 @@ export interface PrivateKey {
  * @throws SshAgentError naming the first key the agent or ssh-add refused
  */
 export async function addKeys(agent: SshAgentExports, keys: readonly PrivateKey[]): Promise<void> {
+  const protectedKey = keys.find((key) => isPassphraseProtected(key.body));
+  if (protectedKey) {
+    // ssh-add without a terminal fails on these with an empty message: say what is wrong instead.
+    throw new SshAgentError(
+      `${protectedKey.label} is protected by a passphrase, which s3secrets cannot enter: upload the key without one ` +
+        "(s3secrets put refuses such a key; remove the passphrase with ssh-keygen -p -N '' -f FILE)",
+    );
+  }
   const identities = keys.map((key) => ({ key, identity: agentIdentityFor(key.body, key.label) }));
   const direct = identities.flatMap(({ key, identity }) => (identity.status === 'parsed' ? [{ key, identity }] : []));
   const viaSshAdd = identities.flatMap(({ key, identity }) => (identity.status === 'parsed' ? [] : [key]));

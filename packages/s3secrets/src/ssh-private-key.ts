@@ -169,6 +169,24 @@ export function agentIdentityFor(keyFile: Uint8Array, comment: string): AgentIde
   return fromJwk(key.export({ format: 'jwk' }), comment);
 }
 
+/**
+ * Whether a private key file needs a passphrase: an OpenSSH key names its cipher inside the base64 blob (its armour
+ * looks the same either way), a PEM key says so in its armour or its `Proc-Type` header.
+ */
+export function isPassphraseProtected(keyFile: Uint8Array): boolean {
+  const text = Buffer.from(keyFile).toString('latin1');
+  const openSsh = OPENSSH_ARMOUR.exec(text);
+  if (openSsh) {
+    const blob = Buffer.from((openSsh[1] ?? '').replace(/\s+/g, ''), 'base64');
+    if (!blob.subarray(0, AUTH_MAGIC.byteLength).equals(AUTH_MAGIC)) return false;
+    const reader = new WireReader(blob);
+    reader.offset = AUTH_MAGIC.byteLength;
+    const cipher = reader.string()?.toString('latin1');
+    return cipher !== undefined && cipher !== 'none';
+  }
+  return /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text) || /^Proc-Type:\s*4,ENCRYPTED\s*$/m.test(text);
+}
+
 /** The framed `SSH2_AGENTC_ADD_IDENTITY` (17) message for a parsed identity. */
 export function addIdentityMessage(body: Buffer): Buffer {
   const header = Buffer.alloc(5);

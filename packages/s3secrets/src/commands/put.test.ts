@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnsafeUploadError, UsageError } from '../errors';
 import { keyForUpload, validateUpload } from './put';
@@ -41,6 +45,25 @@ describe('Function: validateUpload', () => {
     expect(() =>
       validateUpload('ssh-key', bytes('-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n'), 'k'),
     ).toThrow(/passphrase-protected/);
+  });
+
+  it('refuses a passphrase-protected key in the OpenSSH format, whose armour does not say ENCRYPTED', () => {
+    // Prepare: ssh-keygen's default format keeps the cipher name inside the base64 blob.
+    const directory = mkdtempSync(join(tmpdir(), 's3secrets-put-'));
+    try {
+      const file = join(directory, 'id_ed25519');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'canary-passphrase', '-f', file]);
+      const plain = join(directory, 'plain');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', plain]);
+
+      // Act / Assess
+      expect(() => validateUpload('ssh-key', readFileSync(file), 'id_ed25519')).toThrow(
+        new UnsafeUploadError('id_ed25519 is passphrase-protected; ssh-agent cannot load it without a terminal'),
+      );
+      expect(() => validateUpload('ssh-key', readFileSync(plain), 'plain')).not.toThrow();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('requires every git-credentials line to be a credential URL', () => {

@@ -13,6 +13,7 @@ import { openSecretStore } from '../open-secret-store';
 import { sdkSecretStores } from '../s3-client';
 import { classifyError, describeOutcome, MAX_OBJECT_BYTES } from '../secret-store';
 import { isShellIdentifier } from '../shell-quote';
+import { isPassphraseProtected } from '../ssh-private-key';
 import type { CommandContext } from './context';
 
 const KINDS = ['env', 'ssh-key', 'git-credentials', 'secret-file'] as const;
@@ -80,7 +81,7 @@ export function validateUpload(kind: Kind, body: Uint8Array, source: string, nam
         `${source} is not a PEM/OpenSSH private key (no "-----BEGIN … PRIVATE KEY-----" line)`,
       );
     }
-    if (/ENCRYPTED/.test(text.split('\n', 3).join('\n')) || /Proc-Type: 4,ENCRYPTED/.test(text)) {
+    if (isPassphraseProtected(body)) {
       throw new UnsafeUploadError(`${source} is passphrase-protected; ssh-agent cannot load it without a terminal`);
     }
   } else if (kind === 'git-credentials') {
