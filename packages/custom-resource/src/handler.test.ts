@@ -156,6 +156,25 @@ describe('Function: createCustomResourceHandler', () => {
     expect(answersReceived()[0]?.Reason).toMatch(/^3 instances still draining/);
   });
 
+  it.each([
+    ['nothing', undefined, /handler returned no outcome/],
+    ['an unknown status', { status: 'success', physicalResourceId: 'p' }, /unknown status "success"/],
+    ['an empty physical id', { status: 'SUCCESS', physicalResourceId: '' }, /physical id of 0 characters.*1 to 1024/],
+    [
+      'a physical id over 1 KB',
+      { status: 'SUCCESS', physicalResourceId: 'p'.repeat(1_025) },
+      /physical id of 1025 characters.*1 to 1024/,
+    ],
+  ])('answers FAILED, keeping the current physical id, when the handler returns %s', async (_case, outcome, reason) => {
+    const handler = handlerWith({ handle: async () => outcome as unknown as CustomResourceOutcome });
+
+    await handler(customResourceEvent('Update', { ResponseURL: recorder.urlFor() }), lambdaContext());
+
+    expect(answersReceived()).toHaveLength(1);
+    expect(answersReceived()[0]).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'example-physical-id' });
+    expect(answersReceived()[0]?.Reason).toMatch(reason);
+  });
+
   it('gives a failed Create a marker id and answers its rollback Delete without running the handler', async () => {
     // Prepare
     const calls: string[] = [];

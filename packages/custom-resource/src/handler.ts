@@ -205,6 +205,12 @@ export function createCustomResourceHandler(
       return;
     }
     const result = outcome.value;
+    const invalid = outcomeProblem(result);
+    if (invalid) {
+      logger.error('custom-resource handler returned an invalid outcome', { problem: invalid });
+      await answer({ status: 'FAILED', reason: `${request.RequestType} failed: ${invalid}` });
+      return;
+    }
     if (result.status !== 'CONTINUE') {
       await answer(result);
       return;
@@ -234,6 +240,27 @@ export function createCustomResourceHandler(
       queued.kind === 'threw' ? errorMessage(queued.error) : `the invoke did not return within ${queueWithinMs} ms`;
     await answer({ status: 'FAILED', reason: `could not continue in a new invocation: ${problem}` });
   };
+}
+
+/** CloudFormation's limit on a physical id; a longer or empty one is refused with the whole answer. */
+const MAX_PHYSICAL_ID_LENGTH = 1_024;
+
+/**
+ * Checks at run time what the types promise: a handler written or cast loosely must still get an answer sent, not a
+ * TypeError (no answer at all) or a body CloudFormation refuses.
+ */
+function outcomeProblem(outcome: unknown): string | undefined {
+  if (typeof outcome !== 'object' || outcome === null) return 'the handler returned no outcome';
+  const { status, physicalResourceId } = outcome as Record<string, unknown>;
+  if (status !== 'SUCCESS' && status !== 'FAILED' && status !== 'CONTINUE') {
+    return `the handler returned an unknown status ${JSON.stringify(String(status).slice(0, 32))} (expected SUCCESS, FAILED or CONTINUE)`;
+  }
+  if (status === 'CONTINUE' || (status === 'FAILED' && physicalResourceId === undefined)) return undefined;
+  if (typeof physicalResourceId !== 'string') return 'the handler returned a physical id that is not a string';
+  if (physicalResourceId.length < 1 || physicalResourceId.length > MAX_PHYSICAL_ID_LENGTH) {
+    return `the handler returned a physical id of ${physicalResourceId.length} characters; CloudFormation accepts 1 to ${MAX_PHYSICAL_ID_LENGTH}`;
+  }
+  return undefined;
 }
 
 function readContinuation(
