@@ -1,9 +1,10 @@
-import { access, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { access, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './config';
 import { updateDockerConfigFile, withRegistryAuths } from './docker-config';
+import { DockerConfigFileError } from './errors';
 import { createIsolatedConfig, logout, shellQuote } from './logout';
 import { capturedOutput } from './test-doubles.test-support';
 
@@ -150,5 +151,37 @@ describe('Function: logout', () => {
     // Assess
     expect(await exists(directory)).toBe(true);
     expect(captured.stderr.join('')).toContain('it was not created by elastic-ci-docker-login env');
+  });
+
+  it('still deletes the per-job directory when its config.json cannot be edited, and says why', async () => {
+    // Prepare: the job left a config.json that is not JSON, with a credential in it.
+    const directory = await isolatedDirectory();
+    await writeFile(join(directory, 'config.json'), '{"auths": {"ghcr.io": {"auth": "canary-logout-credential"');
+    const { output, captured } = capturedOutput();
+
+    // Act
+    await logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory }), directory, output);
+
+    // Assess
+    expect(await exists(directory)).toBe(false);
+    expect(captured.stderr.join('')).toContain(`invalid JSON in Docker config file ${join(directory, 'config.json')}`);
+    expect(captured.stdout.join('')).toContain(`Removed temporary docker config ${directory}`);
+    expect(captured.all()).not.toContain('canary-logout-credential');
+  });
+
+  it('fails after deleting the per-job directory when another DOCKER_CONFIG cannot be edited', async () => {
+    // Prepare
+    const temporary = await isolatedDirectory();
+    const shared = await mkdtemp(join(tmpdir(), 'logout-shared-broken-'));
+    await writeFile(join(shared, 'config.json'), 'not json canary-logout-credential');
+    const { output, captured } = capturedOutput();
+
+    // Act
+    const loggingOut = logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: temporary }), shared, output);
+
+    // Assess
+    await expect(loggingOut).rejects.toThrow(DockerConfigFileError);
+    expect(await exists(temporary)).toBe(false);
+    expect(captured.all()).not.toContain('canary-logout-credential');
   });
 });

@@ -1,5 +1,5 @@
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EnvConfig, LogoutConfig } from './config';
 import {
   CONFIG_FILE_NAME,
@@ -42,25 +42,23 @@ export async function createIsolatedConfig(config: EnvConfig): Promise<string[]>
  * rules and messages.
  */
 export async function logout(config: LogoutConfig, dockerConfigDir: string, output: Output): Promise<void> {
+  // The per-job directory goes whatever happens to the config edit: it holds every credential this job got.
+  let editFailure: unknown;
   if (!config.disableLogout) {
-    if (await exists(join(dockerConfigDir, CONFIG_FILE_NAME))) {
-      const remembered = await rememberedRegistries(dockerConfigDir);
-      const keys = [
-        ...new Set([...remembered, ...(config.server === '' ? [] : [registryAddress(config.server).authKey])]),
-      ];
-      await updateDockerConfigFile(dockerConfigDir, {
-        change: (dockerConfig) => withoutRegistries(dockerConfig, keys),
-        forget: keys,
-      });
-      for (const key of keys) output.info(`Logged out of ${key}`);
+    try {
+      await removeLogins(config, dockerConfigDir, output);
+    } catch (error) {
+      editFailure = error;
     }
   } else if (config.isolateConfig) {
     output.info('Note: despite not logging out, temporary docker credential file should be removed');
   }
   const directory = config.temporaryConfigDir;
+  let removed = false;
   if (config.isolateConfig && directory !== undefined && (await exists(directory))) {
     if (await exists(join(directory, TEMPORARY_DIRECTORY_MARKER))) {
       await rm(directory, { recursive: true, force: true });
+      removed = true;
       output.info(`Removed temporary docker config ${directory}`);
     } else {
       output.warn(`Not removing ${directory}: it was not created by elastic-ci-docker-login env`);
@@ -68,4 +66,29 @@ export async function logout(config: LogoutConfig, dockerConfigDir: string, outp
   } else if (config.disableLogout) {
     output.warn('WARNING: leaving docker configuration file with credentials around');
   }
+  if (editFailure === undefined) return;
+  // A config inside the directory just deleted is gone with its credentials: nothing is left to log out of.
+  if (removed && directory !== undefined && isSameOrInside(dockerConfigDir, directory)) {
+    const reason = editFailure instanceof Error ? editFailure.message : String(editFailure);
+    output.warn(`Could not edit the Docker config before deleting it: ${reason}`);
+    return;
+  }
+  throw editFailure;
+}
+
+/** Removes the registries this helper wrote (and the configured server) from `dockerConfigDir`'s config.json. */
+async function removeLogins(config: LogoutConfig, dockerConfigDir: string, output: Output): Promise<void> {
+  if (!(await exists(join(dockerConfigDir, CONFIG_FILE_NAME)))) return;
+  const remembered = await rememberedRegistries(dockerConfigDir);
+  const keys = [...new Set([...remembered, ...(config.server === '' ? [] : [registryAddress(config.server).authKey])])];
+  await updateDockerConfigFile(dockerConfigDir, {
+    change: (dockerConfig) => withoutRegistries(dockerConfig, keys),
+    forget: keys,
+  });
+  for (const key of keys) output.info(`Logged out of ${key}`);
+}
+
+function isSameOrInside(path: string, directory: string): boolean {
+  const relation = relative(resolve(directory), resolve(path));
+  return relation === '' || (!relation.startsWith('..') && !isAbsolute(relation));
 }
