@@ -134,6 +134,42 @@ describe('Function: spotListener', () => {
     ]);
   });
 
+  it('emits an interruption whose time is unreadable, due two minutes after it was read, and says so', async () => {
+    // Prepare
+    const { options: listenerOptions, entries } = options();
+    standIn.setMetadata('spot/instance-action', '{"action":"terminate","time":"soon"}');
+    const before = Date.now();
+
+    // Act
+    const seen = await observe(spotListener(listenerOptions), () => false);
+    const after = Date.now();
+
+    // Assess
+    expect(seen).toMatchObject([{ source: 'spot', interruption: { action: 'terminate' } }]);
+    const interruption = seen[0]?.source === 'spot' ? seen[0].interruption : undefined;
+    expect(interruption?.deadlineMs).toBeGreaterThanOrEqual(before + 120_000);
+    expect(interruption?.deadlineMs).toBeLessThanOrEqual(after + 120_000);
+    expect(interruption?.time).toBe(new Date(interruption?.deadlineMs ?? 0).toISOString());
+    expect(entries.find((entry) => entry.msg.startsWith('Spot interruption time unreadable'))).toMatchObject({
+      level: 'warn',
+    });
+  });
+
+  it('takes the time from spot/termination-time when instance-action names the action but not a readable time', async () => {
+    // Prepare
+    const { options: listenerOptions } = options();
+    standIn.setMetadata('spot/instance-action', '{"action":"hibernate","time":"soon"}');
+    standIn.setSpotTerminationTime('2026-11-23T14:02:00+02:00');
+
+    // Act
+    const seen = await observe(spotListener(listenerOptions), () => false);
+
+    // Assess
+    expect(seen).toMatchObject([
+      { source: 'spot', interruption: { action: 'hibernate', time: '2026-11-23T14:02:00+02:00' } },
+    ]);
+  });
+
   it('falls back to spot/termination-time when instance-action is unreadable', async () => {
     // Prepare
     const { options: listenerOptions } = options();

@@ -81,9 +81,25 @@ export function spotListener(options: PollingListenerOptions): Listener {
     name: 'spot',
     async run(emit, signal) {
       do {
-        const interruption =
-          (await readMetadata(options, 'spot/instance-action', parseSpotInstanceAction, signal)) ??
-          (await readMetadata(options, 'spot/termination-time', parseSpotTerminationTime, signal));
+        const fromAction = await readMetadata(
+          options,
+          'spot/instance-action',
+          (body) => parseSpotInstanceAction(body, options.clock.now()),
+          signal,
+        );
+        // The older endpoint may still have the time instance-action lacked; the action is instance-action's.
+        const fromTime =
+          fromAction?.timeUnreadable === undefined && fromAction !== undefined
+            ? undefined
+            : await readMetadata(options, 'spot/termination-time', parseSpotTerminationTime, signal);
+        const interruption = fromTime ? { ...fromTime, action: fromAction?.action ?? fromTime.action } : fromAction;
+        if (interruption?.timeUnreadable !== undefined) {
+          options.logger.warn("Spot interruption time unreadable: assuming EC2's two-minute notice", {
+            action: interruption.action,
+            reason: interruption.timeUnreadable,
+            deadline: interruption.time,
+          });
+        }
         if (interruption) {
           emit({ source: 'spot', interruption, observedAtMs: options.clock.now() });
           return;

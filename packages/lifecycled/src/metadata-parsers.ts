@@ -29,14 +29,19 @@ export function parseTargetLifecycleState(body: string): Parsed<string> {
 
 export interface SpotInterruption {
   action: 'terminate' | 'stop' | 'hibernate';
-  /** The RFC 3339 time as IMDS gave it. */
+  /** The RFC 3339 time as IMDS gave it (or the estimated deadline when IMDS's was unreadable). */
   time: string;
   deadlineMs: number;
+  /** Why IMDS's time could not be read, when `time` and `deadlineMs` are the estimate from the notice. */
+  timeUnreadable?: string;
 }
+
+/** EC2 gives a spot interruption notice two minutes before it stops, hibernates or terminates the instance. */
+export const SPOT_NOTICE_MS = 120_000;
 
 const instanceActionSchema = z.object({
   action: z.enum(['terminate', 'stop', 'hibernate']),
-  time: z.string(),
+  time: z.unknown().optional(),
 });
 
 function parseJson(body: string): Parsed<unknown> {
@@ -47,15 +52,27 @@ function parseJson(body: string): Parsed<unknown> {
   }
 }
 
-/** `spot/instance-action`: `{"action":"terminate","time":"2026-11-23T12:02:00Z"}`. */
-export function parseSpotInstanceAction(body: string): Parsed<SpotInterruption> {
+/**
+ * `spot/instance-action`: `{"action":"terminate","time":"2026-11-23T12:02:00Z"}`. A known action with an unreadable
+ * time is still a notice (ignoring it would leave the agent taking jobs until the reclaim): its deadline is then
+ * estimated as `nowMs` plus EC2's two minutes, and `timeUnreadable` says why.
+ */
+export function parseSpotInstanceAction(body: string, nowMs: number): Parsed<SpotInterruption> {
   const json = parseJson(body);
   if (!json.ok) return json;
   const shape = instanceActionSchema.safeParse(json.value);
-  if (!shape.success) return { ok: false, reason: 'spot/instance-action lacks a known action and a time' };
-  const time = parseRfc3339(shape.data.time);
-  if (!time.ok) return time;
-  return { ok: true, value: { action: shape.data.action, time: time.value.text, deadlineMs: time.value.epochMs } };
+  if (!shape.success) return { ok: false, reason: 'spot/instance-action lacks a known action' };
+  const { action } = shape.data;
+  const time =
+    typeof shape.data.time === 'string'
+      ? parseRfc3339(shape.data.time)
+      : { ok: false as const, reason: `time is ${shape.data.time === undefined ? 'missing' : 'not a string'}` };
+  if (time.ok) return { ok: true, value: { action, time: time.value.text, deadlineMs: time.value.epochMs } };
+  const deadlineMs = nowMs + SPOT_NOTICE_MS;
+  return {
+    ok: true,
+    value: { action, time: new Date(deadlineMs).toISOString(), deadlineMs, timeUnreadable: time.reason },
+  };
 }
 
 /** `spot/termination-time`: a bare RFC 3339 time (the older endpoint, set together with instance-action). */

@@ -9,6 +9,9 @@ import {
 } from './metadata-parsers';
 import { parseLifecycleHookBody } from './sqs-message';
 
+/** When the notice is read (the parsers are pure: the caller gives the time). */
+const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
+
 describe('Function: parseTargetLifecycleState', () => {
   it('accepts documented states and rejects garbage bodies', () => {
     for (const state of ['InService', 'Terminated', 'Warmed:Stopped', 'Warmed:Hibernated', 'Warmed:Terminated']) {
@@ -30,31 +33,49 @@ describe('Function: parseTargetLifecycleState', () => {
 
 describe('Function: parseSpotInstanceAction', () => {
   it('reads the action and time, keeping the time text', () => {
-    expect(parseSpotInstanceAction('{"action":"terminate","time":"2026-11-23T12:02:00Z"}')).toEqual({
+    expect(parseSpotInstanceAction('{"action":"terminate","time":"2026-11-23T12:02:00Z"}', NOW)).toEqual({
       ok: true,
       value: { action: 'terminate', time: '2026-11-23T12:02:00Z', deadlineMs: Date.UTC(2026, 10, 23, 12, 2, 0) },
     });
-    expect(parseSpotInstanceAction('{"action":"hibernate","time":"2026-11-23T14:02:00+02:00"}')).toMatchObject({
+    expect(parseSpotInstanceAction('{"action":"hibernate","time":"2026-11-23T14:02:00+02:00"}', NOW)).toMatchObject({
       ok: true,
       value: { action: 'hibernate', deadlineMs: Date.UTC(2026, 10, 23, 12, 2, 0) },
     });
   });
 
-  it('rejects garbage, unknown actions and bad times', () => {
+  it('rejects garbage and unknown actions', () => {
     for (const body of [
       'not json',
+      '<html>nope</html>',
       '{"action":"reboot","time":"2026-11-23T12:02:00Z"}',
-      '{"action":"stop","time":"tomorrow"}',
+      '{"time":"2026-11-23T12:02:00Z"}',
       '[]',
     ]) {
-      expect(parseSpotInstanceAction(body).ok).toBe(false);
+      expect(parseSpotInstanceAction(body, NOW).ok).toBe(false);
+    }
+  });
+
+  it('takes a known action with an unreadable time as a notice due two minutes from now', () => {
+    // EC2 acts two minutes after its notice: ignoring the notice would leave the agent taking jobs until the reclaim.
+    for (const body of [
+      '{"action":"stop","time":"tomorrow"}',
+      '{"action":"stop","time":""}',
+      '{"action":"stop","time":42}',
+      '{"action":"stop"}',
+    ]) {
+      const parsed = parseSpotInstanceAction(body, NOW);
+      expect(parsed).toMatchObject({
+        ok: true,
+        value: { action: 'stop', time: '2026-11-23T12:02:00.000Z', deadlineMs: Date.UTC(2026, 10, 23, 12, 2, 0) },
+      });
+      expect(parsed.ok && parsed.value.timeUnreadable).toEqual(expect.any(String));
     }
   });
 
   it('never throws on arbitrary bodies', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.json()), (body) => {
-        expect(typeof parseSpotInstanceAction(body).ok).toBe('boolean');
+        expect(typeof parseSpotInstanceAction(body, NOW).ok).toBe('boolean');
         expect(typeof parseRebalanceRecommendation(body).ok).toBe('boolean');
         expect(typeof parseLifecycleHookBody(body).ok).toBe('boolean');
       }),
