@@ -23,7 +23,9 @@ Commands:
   ecr        log in to Amazon ECR / ECR Public (BUILDKITE_PLUGIN_ECR_* variables; environment hook)
   registry   log in to a registry with a username and password (DOCKER_LOGIN_* variables; pre-command hook)
   logout     remove the logins this helper wrote and the per-job config directory (pre-exit hook)
-  env        create a per-job DOCKER_CONFIG and print export lines: eval "$(elastic-ci-docker-login env)"
+  env        create a per-job DOCKER_CONFIG and print export lines for the hook to eval:
+             lines="$(elastic-ci-docker-login env)" || exit 1; eval "$lines"
+             (eval "$(elastic-ci-docker-login env)" would ignore a failure)
 
 Options:
   --docker-login   run "docker login --password-stdin" instead of writing $DOCKER_CONFIG/config.json
