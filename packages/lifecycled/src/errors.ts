@@ -36,3 +36,8 @@ export class ListenerError extends LifecycledError {
 export class LifecycleHookLookupError extends LifecycledError {
   override name = 'LifecycleHookLookupError';
 }
+
+/** Thrown when a lifecycle action heartbeat got no answer in time; the call is abandoned and the next beat goes on. */
+export class HeartbeatTimeoutError extends LifecycledError {
+  override name = 'HeartbeatTimeoutError';
+}

@@ -9,7 +9,12 @@ import {
 import { FakeClock } from '@elastic-ci/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AutoScalingLifecycleAdapter, type GroupLookupPort, type TerminationHook } from './aws-adapters';
+import {
+  AutoScalingLifecycleAdapter,
+  type GroupLookupPort,
+  type LifecycleActionPort,
+  type TerminationHook,
+} from './aws-adapters';
 import {
   completeLifecycleAction,
   MAX_GLOBAL_TIMEOUT_MS,
@@ -84,6 +89,43 @@ describe('Function: sendHeartbeats', () => {
     expect(autoScaling.commandCalls(RecordLifecycleActionHeartbeatCommand)).toHaveLength(3);
     expect(beats).toBe(2);
     expect(entries.some((entry) => entry.msg === 'Failed to send lifecycle action heartbeat')).toBe(true);
+  });
+
+  it('abandons a heartbeat that never answers, so the next one still goes out on time', async () => {
+    // Prepare
+    // The first call hangs for good (a black-holed connection, its abort ignored): waiting for it would send no
+    // heartbeat for the rest of the drain, and the hook's heartbeat timeout would end the instance under the job.
+    const clock = new FakeClock(0);
+    const sentAt: number[] = [];
+    const hangingOnce: LifecycleActionPort = {
+      recordHeartbeat: () => {
+        sentAt.push(clock.now());
+        return sentAt.length === 1 ? new Promise<void>(() => {}) : Promise.resolve();
+      },
+      complete: async () => {},
+    };
+    const { logger, entries } = memoryLogger();
+    const stop = new AbortController();
+    const beating = sendHeartbeats({
+      resolved: { ...resolved, globalTimeoutMs: MAX_GLOBAL_TIMEOUT_MS },
+      port: hangingOnce,
+      clock,
+      intervalMs: 10_000,
+      logger,
+      signal: stop.signal,
+    });
+
+    // Act
+    await clock.advance(35_000);
+    stop.abort();
+    const beats = await beating;
+
+    // Assess
+    expect(sentAt).toEqual([10_000, 20_000, 30_000]);
+    expect(beats).toBe(2);
+    expect(entries.find((entry) => entry.msg === 'Failed to send lifecycle action heartbeat')).toMatchObject({
+      level: 'warn',
+    });
   });
 
   it('stops at the global timeout with a clear log line', async () => {

@@ -2,6 +2,7 @@ import type { GroupLookupPort, LifecycleAction, LifecycleActionPort } from './aw
 import { type Clock, sleepUnlessAborted } from './clock';
 import { type LifecycleActionTarget, nextHeartbeat } from './decide';
 import { formatDurationMs } from './duration';
+import { HeartbeatTimeoutError } from './errors';
 import type { Logger } from './logger';
 import { isRetryableAwsError, withRetries } from './retry';
 
@@ -115,13 +116,39 @@ export async function sendHeartbeats(input: {
     if (!(await sleepUnlessAborted(clock, step.atMs - clock.now(), signal))) return beats;
     previousBeatAtMs = step.atMs;
     try {
-      await input.port.recordHeartbeat(resolved.action, signal);
+      await heartbeatWithin(input, input.intervalMs);
       beats++;
       logger.debug('Sent lifecycle action heartbeat', { heartbeats: beats });
     } catch (error) {
       if (signal.aborted) return beats;
       logger.warn('Failed to send lifecycle action heartbeat', { error });
     }
+  }
+}
+
+/**
+ * One heartbeat, abandoned (and its request aborted) after `limitMs` of clock time: a call that never answers must
+ * not hold back the next beat, or the hook's heartbeat timeout would end the instance under a running job.
+ */
+async function heartbeatWithin(
+  input: { resolved: ResolvedLifecycleAction; port: LifecycleActionPort; clock: Clock; signal: AbortSignal },
+  limitMs: number,
+): Promise<void> {
+  const call = new AbortController();
+  const stopCall = () => call.abort();
+  input.signal.addEventListener('abort', stopCall, { once: true });
+  const settled = new AbortController();
+  try {
+    await Promise.race([
+      input.port.recordHeartbeat(input.resolved.action, call.signal),
+      sleepUnlessAborted(input.clock, limitMs, AbortSignal.any([settled.signal, input.signal])).then(() => {
+        throw new HeartbeatTimeoutError(`RecordLifecycleActionHeartbeat did not answer within ${limitMs} ms`);
+      }),
+    ]);
+  } finally {
+    settled.abort();
+    call.abort();
+    input.signal.removeEventListener('abort', stopCall);
   }
 }
 
