@@ -18,6 +18,7 @@ import { type BucketCheck, describeOutcome } from '../secret-store';
 import { addKeys, startSshAgent, stopSshAgent } from '../ssh-agent';
 import type { CommandContext } from './context';
 
+// Drops a leading byte-order mark (TextDecoder's default): an editor's BOM in a token file would break the token.
 const decoder = new TextDecoder();
 
 /**
