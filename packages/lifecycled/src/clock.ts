@@ -28,3 +28,34 @@ export async function sleepUnlessAborted(clock: Clock, ms: number, signal: Abort
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * Runs `work` with a signal of its own and settles within `limitMs` of `clock` time: past it the work is aborted and
+ * abandoned (even one that ignores the abort) and `timeoutError()` is thrown. `signal` aborts the work early too.
+ */
+export async function withinClockTime<T>(
+  clock: Clock,
+  limitMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+  timeoutError: () => Error,
+  signal?: AbortSignal,
+): Promise<T> {
+  const call = new AbortController();
+  const stopCall = () => call.abort();
+  signal?.addEventListener('abort', stopCall, { once: true });
+  const settled = new AbortController();
+  try {
+    return await Promise.race([
+      work(call.signal),
+      sleepUnlessAborted(clock, limitMs, signal ? AbortSignal.any([settled.signal, signal]) : settled.signal).then(
+        (): never => {
+          throw timeoutError();
+        },
+      ),
+    ]);
+  } finally {
+    settled.abort();
+    call.abort();
+    signal?.removeEventListener('abort', stopCall);
+  }
+}

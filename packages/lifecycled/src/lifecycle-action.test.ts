@@ -17,6 +17,7 @@ import {
 } from './aws-adapters';
 import {
   completeLifecycleAction,
+  LOOKUP_CALL_LIMIT_MS,
   MAX_GLOBAL_TIMEOUT_MS,
   type ResolvedLifecycleAction,
   resolveLifecycleAction,
@@ -250,6 +251,37 @@ describe('Function: resolveLifecycleAction', () => {
       globalTimeoutMs: 30_000_000,
       startedAtMs: 5,
     });
+  });
+
+  it('tries a lookup call again when it never answers, instead of waiting for it for good', async () => {
+    // Prepare
+    // The first DescribeAutoScalingInstances hangs (a black-holed connection): heartbeats start only after the
+    // lookup, so waiting for it would send none and let the hook's heartbeat timeout end the instance.
+    const clock = new FakeClock(0);
+    let groupCalls = 0;
+    const hangingOnce: GroupLookupPort = {
+      groupOfInstance: () => {
+        groupCalls++;
+        return groupCalls === 1 ? new Promise<string>(() => {}) : Promise.resolve('agents');
+      },
+      terminationHooks: async () => [hook('drain')],
+    };
+    const resolving = resolveLifecycleAction({
+      target,
+      instanceId: 'i-0123456789abcdef0',
+      configured: none,
+      lookup: hangingOnce,
+      clock,
+      logger: memoryLogger().logger,
+    });
+
+    // Act
+    await clock.advance(LOOKUP_CALL_LIMIT_MS + 1_000);
+    const result = await resolving;
+
+    // Assess
+    expect(groupCalls).toBe(2);
+    expect(result?.action).toMatchObject({ autoScalingGroupName: 'agents', lifecycleHookName: 'drain' });
   });
 
   it('prefers configured names and caps the global timeout at 48 h', async () => {

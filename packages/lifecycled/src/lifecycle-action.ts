@@ -1,13 +1,16 @@
 import type { GroupLookupPort, LifecycleAction, LifecycleActionPort } from './aws-adapters';
-import { type Clock, sleepUnlessAborted } from './clock';
+import { type Clock, sleepUnlessAborted, withinClockTime } from './clock';
 import { type LifecycleActionTarget, nextHeartbeat } from './decide';
 import { formatDurationMs } from './duration';
-import { HeartbeatTimeoutError } from './errors';
+import { HeartbeatTimeoutError, LifecycleHookLookupError } from './errors';
 import type { Logger } from './logger';
 import { isRetryableAwsError, withRetries } from './retry';
 
 /** AWS caps a hook's global timeout at 48 hours (or 100 × the heartbeat timeout, whichever is smaller). */
 export const MAX_GLOBAL_TIMEOUT_MS = 172_800_000;
+
+/** How long one lookup call (DescribeAutoScalingInstances, DescribeLifecycleHooks) may take before it is tried again. */
+export const LOOKUP_CALL_LIMIT_MS = 30_000;
 
 export interface ResolvedLifecycleAction {
   action: LifecycleAction;
@@ -30,16 +33,29 @@ export async function resolveLifecycleAction(input: {
 }): Promise<ResolvedLifecycleAction | undefined> {
   const { target, logger } = input;
   const retry = { clock: input.clock, attempts: 5, baseDelayMs: 500, maxDelayMs: 8_000 };
+  // Heartbeats start only once the lookup answers: a call that never answers is abandoned and tried again.
+  const bounded = <T>(what: string, call: () => Promise<T>) =>
+    withinClockTime(input.clock, LOOKUP_CALL_LIMIT_MS, call, () =>
+      Object.assign(new LifecycleHookLookupError(`${what} did not answer within ${LOOKUP_CALL_LIMIT_MS} ms`), {
+        $retryable: true,
+      }),
+    );
   try {
     const groupName =
       target.autoScalingGroupName ??
       input.configured.autoScalingGroupName ??
-      (await withRetries(() => input.lookup.groupOfInstance(input.instanceId), retry));
+      (await withRetries(
+        () => bounded('DescribeAutoScalingInstances', () => input.lookup.groupOfInstance(input.instanceId)),
+        retry,
+      ));
     if (!groupName) {
       logger.warn('Instance is not in an Auto Scaling group; there is no lifecycle action to complete');
       return undefined;
     }
-    const hooks = await withRetries(() => input.lookup.terminationHooks(groupName), retry).catch((error: unknown) => {
+    const hooks = await withRetries(
+      () => bounded('DescribeLifecycleHooks', () => input.lookup.terminationHooks(groupName)),
+      retry,
+    ).catch((error: unknown) => {
       // The notice may already name the hook (SQS mode); timeouts then fall back to AWS's maximum.
       if (target.lifecycleHookName ?? input.configured.lifecycleHookName) {
         logger.warn('Could not describe lifecycle hooks; assuming the maximum global timeout', { error });
@@ -116,39 +132,21 @@ export async function sendHeartbeats(input: {
     if (!(await sleepUnlessAborted(clock, step.atMs - clock.now(), signal))) return beats;
     previousBeatAtMs = step.atMs;
     try {
-      await heartbeatWithin(input, input.intervalMs);
+      // A beat that gets no answer within an interval is abandoned: a hung call must not hold back the next one,
+      // or the hook's heartbeat timeout would end the instance under a running job.
+      await withinClockTime(
+        clock,
+        input.intervalMs,
+        (callSignal) => input.port.recordHeartbeat(resolved.action, callSignal),
+        () => new HeartbeatTimeoutError(`RecordLifecycleActionHeartbeat did not answer within ${input.intervalMs} ms`),
+        signal,
+      );
       beats++;
       logger.debug('Sent lifecycle action heartbeat', { heartbeats: beats });
     } catch (error) {
       if (signal.aborted) return beats;
       logger.warn('Failed to send lifecycle action heartbeat', { error });
     }
-  }
-}
-
-/**
- * One heartbeat, abandoned (and its request aborted) after `limitMs` of clock time: a call that never answers must
- * not hold back the next beat, or the hook's heartbeat timeout would end the instance under a running job.
- */
-async function heartbeatWithin(
-  input: { resolved: ResolvedLifecycleAction; port: LifecycleActionPort; clock: Clock; signal: AbortSignal },
-  limitMs: number,
-): Promise<void> {
-  const call = new AbortController();
-  const stopCall = () => call.abort();
-  input.signal.addEventListener('abort', stopCall, { once: true });
-  const settled = new AbortController();
-  try {
-    await Promise.race([
-      input.port.recordHeartbeat(input.resolved.action, call.signal),
-      sleepUnlessAborted(input.clock, limitMs, AbortSignal.any([settled.signal, input.signal])).then(() => {
-        throw new HeartbeatTimeoutError(`RecordLifecycleActionHeartbeat did not answer within ${limitMs} ms`);
-      }),
-    ]);
-  } finally {
-    settled.abort();
-    call.abort();
-    input.signal.removeEventListener('abort', stopCall);
   }
 }
 
