@@ -91,6 +91,8 @@ beforeAll(async () => {
     'web/secret-files/DATABASE_SECRET': `${CANARY}-file`,
     'web/secret-files/HOSTILE_TOKEN': `$(touch ${PWNED}) \`touch ${PWNED}\` $HOME`,
     'web/secret-files/CERT_PASSWORD': 'line one\nline two\n',
+    // Saved by an editor that writes a UTF-8 byte-order mark first: the mark is no part of the token.
+    'web/secret-files/EDITOR_TOKEN': '\uFEFFtoken saved by an editor',
     'web/secret-files/my-app_TOKEN': 'invalid name',
     'web/secret-files/README.md': 'not a secret',
   });
@@ -129,6 +131,7 @@ describe('Command: s3secrets env (against moto, SSE-KMS objects)', () => {
         'DATABASE_SECRET',
         'HOSTILE_TOKEN',
         'CERT_PASSWORD',
+        'EDITOR_TOKEN',
         'GIT_CONFIG_PARAMETERS',
       ],
       jobEnvironment(),
@@ -146,6 +149,7 @@ describe('Command: s3secrets env (against moto, SSE-KMS objects)', () => {
       DATABASE_SECRET: `${CANARY}-file`,
       HOSTILE_TOKEN: `$(touch ${PWNED}) \`touch ${PWNED}\` $HOME`,
       CERT_PASSWORD: 'line one\nline two\n',
+      EDITOR_TOKEN: 'token saved by an editor',
     });
     expect(values.GIT_CONFIG_PARAMETERS).toContain(`git-credential ${BUCKET} us-east-1 git-credentials'`);
     expect(values.GIT_CONFIG_PARAMETERS).toContain(`git-credential ${BUCKET} us-east-1 web/git-credentials'`);
