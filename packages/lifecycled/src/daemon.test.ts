@@ -108,53 +108,60 @@ const stateReads = () => standIn.requests.filter((request) => request.path.endsW
 const completeCalls = () => autoScaling.commandCalls(CompleteLifecycleActionCommand).map((call) => call.args[0].input);
 
 describe('Function: runLifecycled (target-lifecycle-state)', () => {
-  it('lets the running job finish, heartbeating meanwhile, before completing the action exactly once', async () => {
-    // Prepare
-    // The job ends when the test says so: after two heartbeats, however slow the machine.
-    agent = await startFakeAgent({ directory, jobMs: 60_000 });
-    standIn.setTargetLifecycleState('InService');
-    const daemon = start(['--no-spot']);
-    await waitFor(() => stateReads() >= 1, 'the first target-lifecycle-state read');
+  it.each([
+    ['terminated', 'Terminated'],
+    // Scale-in under the pool's ReuseOnScaleIn: the termination hook holds it in Warmed:Pending:Wait, then it stops.
+    ['returned to the warm pool', 'Warmed:Stopped'],
+  ])(
+    'lets the running job finish, heartbeating meanwhile, before completing the action exactly once (%s)',
+    async (_label, target) => {
+      // Prepare
+      // The job ends when the test says so: after two heartbeats, however slow the machine.
+      agent = await startFakeAgent({ directory, jobMs: 60_000 });
+      standIn.setTargetLifecycleState('InService');
+      const daemon = start(['--no-spot']);
+      await waitFor(() => stateReads() >= 1, 'the first target-lifecycle-state read');
 
-    // Act
-    standIn.setTargetLifecycleState('Terminated');
-    await waitFor(() => agent?.events().some((event) => event.event === 'sigterm') === true, 'the agent SIGTERM');
-    await waitFor(() => heartbeatsAt.length >= 2, 'two heartbeats during the drain');
-    agent.finishJob();
-    const exitCode = await daemon.exit;
+      // Act
+      standIn.setTargetLifecycleState(target);
+      await waitFor(() => agent?.events().some((event) => event.event === 'sigterm') === true, 'the agent SIGTERM');
+      await waitFor(() => heartbeatsAt.length >= 2, 'two heartbeats during the drain');
+      agent.finishJob();
+      const exitCode = await daemon.exit;
 
-    // Assess
-    expect(exitCode).toBe(0);
-    const events = agent.events();
-    expect(events.map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
-    const finishedAt = events.find((event) => event.event === 'job-finished')?.at ?? Number.NaN;
-    expect(completedAt).toHaveLength(1);
-    expect(completedAt[0]).toBeGreaterThanOrEqual(finishedAt);
-    expect(heartbeatsAt.length).toBeGreaterThanOrEqual(2);
-    expect(heartbeatsAt.every((beat) => beat <= (completedAt[0] ?? 0))).toBe(true);
-    expect(completeCalls()).toEqual([
-      {
-        AutoScalingGroupName: 'agents',
-        LifecycleHookName: 'drain',
-        InstanceId: INSTANCE_ID,
-        LifecycleActionResult: 'CONTINUE',
-      },
-    ]);
-    const messages = daemon.logs().map((entry) => entry.msg);
-    // The handler's own JSON lines arrive as structured entries, not as escaped strings.
-    expect(
-      daemon.logs().find((entry) => entry.msg === 'Sent SIGTERM: the agent finishes its running job, then exits'),
-    ).toMatchObject({
-      handler: 'stop-agent-gracefully',
-      handlerOutput: 'stdout',
-    });
-    expect(messages).toContain('Handler finished successfully');
-    expect(messages).toContain('Lifecycle action completed successfully');
-    expect(daemon.output()).not.toContain(CANARY_SECRET);
-    expect(messages.indexOf('Handler finished successfully')).toBeLessThan(
-      messages.indexOf('Lifecycle action completed successfully'),
-    );
-  });
+      // Assess
+      expect(exitCode).toBe(0);
+      const events = agent.events();
+      expect(events.map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
+      const finishedAt = events.find((event) => event.event === 'job-finished')?.at ?? Number.NaN;
+      expect(completedAt).toHaveLength(1);
+      expect(completedAt[0]).toBeGreaterThanOrEqual(finishedAt);
+      expect(heartbeatsAt.length).toBeGreaterThanOrEqual(2);
+      expect(heartbeatsAt.every((beat) => beat <= (completedAt[0] ?? 0))).toBe(true);
+      expect(completeCalls()).toEqual([
+        {
+          AutoScalingGroupName: 'agents',
+          LifecycleHookName: 'drain',
+          InstanceId: INSTANCE_ID,
+          LifecycleActionResult: 'CONTINUE',
+        },
+      ]);
+      const messages = daemon.logs().map((entry) => entry.msg);
+      // The handler's own JSON lines arrive as structured entries, not as escaped strings.
+      expect(
+        daemon.logs().find((entry) => entry.msg === 'Sent SIGTERM: the agent finishes its running job, then exits'),
+      ).toMatchObject({
+        handler: 'stop-agent-gracefully',
+        handlerOutput: 'stdout',
+      });
+      expect(messages).toContain('Handler finished successfully');
+      expect(messages).toContain('Lifecycle action completed successfully');
+      expect(daemon.output()).not.toContain(CANARY_SECRET);
+      expect(messages.indexOf('Handler finished successfully')).toBeLessThan(
+        messages.indexOf('Lifecycle action completed successfully'),
+      );
+    },
+  );
 
   it('starts the handler without waiting for the group and hook lookup', async () => {
     // Prepare

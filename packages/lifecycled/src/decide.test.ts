@@ -53,6 +53,27 @@ describe('Function: decide', () => {
     expect(effect.kind).toBe('drain');
   });
 
+  it('drains an instance in service that goes back into the warm pool (scale-in with ReuseOnScaleIn)', () => {
+    // Act
+    const { effect } = decide(
+      { ...initialMemory, lifecycleState: 'InService' },
+      { source: 'lifecycle-state', state: 'Warmed:Stopped', observedAtMs: at },
+      context,
+    );
+
+    // Assess: the termination hook holds the instance in Warmed:Pending:Wait, so its action is heartbeaten and
+    // completed like a termination's.
+    expect(effect).toMatchObject({
+      kind: 'drain',
+      notice: {
+        source: 'lifecycle-state',
+        args: ['autoscaling:EC2_INSTANCE_TERMINATING', 'i-0123456789abcdef0'],
+        lifecycleAction: { lifecycleHookName: undefined, startedAtMs: at - 5_000 },
+        env: { LIFECYCLED_TARGET_LIFECYCLE_STATE: 'Warmed:Stopped', LIFECYCLED_PREVIOUS_LIFECYCLE_STATE: 'InService' },
+      },
+    });
+  });
+
   it('reports warm-pool transitions to the handler once per change', () => {
     // Prepare
     const observe = (memory: ListenerMemory, state: string) =>
@@ -174,7 +195,7 @@ describe('Function: decide', () => {
     expect(effects.map((effect) => effect.kind)).toEqual(['ignore', 'ignore', 'ignore']);
   });
 
-  it('drains at most once per sequence of lifecycle states and only on a terminal state', () => {
+  it('drains at most once per sequence of lifecycle states, only on a terminal state or a return to the pool', () => {
     fc.assert(
       fc.property(
         fc.array(fc.constantFrom('InService', 'Warmed:Stopped', 'Warmed:Running', 'Warmed:Hibernated', 'Terminated'), {
@@ -190,7 +211,12 @@ describe('Function: decide', () => {
             if (decision.effect.kind === 'drain') break;
           }
           const drains = kinds.filter((kind) => kind === 'drain').length;
-          expect(drains).toBe(states.includes('Terminated') ? 1 : 0);
+          // A return to the pool: a Warmed:* state seen right after InService (repeated reads are one state).
+          const distinct = states.filter((state, index) => index === 0 || states[index - 1] !== state);
+          const returnsToPool = distinct.some(
+            (state, index) => index > 0 && distinct[index - 1] === 'InService' && state.startsWith('Warmed:'),
+          );
+          expect(drains).toBe(states.includes('Terminated') || returnsToPool ? 1 : 0);
           // Consecutive duplicates are never reported twice.
           const reported = states.filter((state, index) => index === 0 || states[index - 1] !== state);
           expect(kinds.filter((kind) => kind !== 'ignore').length).toBeLessThanOrEqual(reported.length);

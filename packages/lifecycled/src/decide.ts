@@ -62,6 +62,17 @@ export interface DecisionContext {
 export const initialMemory: ListenerMemory = { lifecycleState: undefined, rebalanceNoticeTime: undefined };
 
 /**
+ * An instance in service going back into the warm pool: a scale-in under the pool's reuse policy (`ReuseOnScaleIn`).
+ * Auto Scaling runs the termination lifecycle hook for it (the instance waits in `Warmed:Pending:Wait`) and then stops
+ * it, so its agent is drained like a terminating one: otherwise the agent kept taking jobs for the hook's whole
+ * timeout and the instance was stopped under them. A first read of `Warmed:*` (an instance launched into the pool)
+ * is no such return.
+ */
+export function returnsToWarmPool(previous: string | undefined, state: string): boolean {
+  return previous === 'InService' && state.startsWith('Warmed:');
+}
+
+/**
  * The daemon's one decision: given what it remembers and a new observation, ignore it, report it to the handler and
  * keep listening (warm-pool transitions, rebalance recommendations), or drain the agent and stop listening.
  */
@@ -82,7 +93,7 @@ export function decide(
         LIFECYCLED_TARGET_LIFECYCLE_STATE: state,
         LIFECYCLED_PREVIOUS_LIFECYCLE_STATE: memory.lifecycleState ?? '',
       };
-      if (TERMINAL_LIFECYCLE_STATES.has(state)) {
+      if (TERMINAL_LIFECYCLE_STATES.has(state) || returnsToWarmPool(memory.lifecycleState, state)) {
         const transition = TRANSITIONS.terminating;
         return {
           memory: next,
