@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListCommandInvocationsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ContinuationError } from '@elastic-ci/custom-resource';
@@ -82,6 +84,37 @@ describe('Function: createLambdaSelfInvoker', () => {
     const { invoker } = invokerWith((mock) => mock.on(InvokeCommand).resolves({ StatusCode: 200 }));
 
     await expect(invoker.invokeAsync(arn, '{}')).rejects.toThrow(/answered 200, expected 202/);
+  });
+
+  it('stops a hung Invoke when the runner aborts it', async () => {
+    // Prepare: a Lambda endpoint that never answers (a local server: the stub client has no network to abort)
+    let requests = 0;
+    const server = createServer(() => {
+      requests += 1;
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxAttempts: 1,
+    });
+    const abort = new AbortController();
+
+    try {
+      // Act
+      const invoke = createLambdaSelfInvoker(lambda).invokeAsync(arn, '{}', { signal: abort.signal });
+      while (requests === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      abort.abort();
+
+      // Assess
+      await expect(invoke).rejects.toThrow(ContinuationError);
+      await expect(invoke).rejects.toMatchObject({ cause: { name: 'AbortError' } });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('wraps a throttled invoke as a ContinuationError', async () => {

@@ -104,11 +104,14 @@ export function createSsmAgentStopper(ssm: SSMClient): AgentStopper {
 /** Queues an asynchronous (`Event`) invocation of this function; Lambda answers 202 when it accepted it. */
 export function createLambdaSelfInvoker(lambda: LambdaClient): SelfInvoker {
   return {
-    async invokeAsync(functionArn, payload) {
+    async invokeAsync(functionArn, payload, options) {
       let statusCode: number | undefined;
       try {
+        // The runner aborts an Invoke that outlasts its share of the deadline (so CloudFormation is still answered):
+        // the abort must reach the request, or it would keep going after the answer.
         ({ StatusCode: statusCode } = await lambda.send(
           new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: Buffer.from(payload) }),
+          options?.signal === undefined ? {} : { abortSignal: options.signal },
         ));
       } catch (error) {
         const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
