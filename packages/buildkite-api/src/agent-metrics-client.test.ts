@@ -10,6 +10,7 @@ import {
 } from './agent-metrics-client';
 import {
   BuildkiteApiError,
+  InvalidTokenError,
   MalformedResponseError,
   NetworkError,
   RateLimitedError,
@@ -270,6 +271,36 @@ describe('Function: createAgentMetricsClient without a server', () => {
     await expect(createAgentMetricsClient({ endpoint }).getQueueMetrics(TOKEN, 'default')).rejects.toBeInstanceOf(
       NetworkError,
     );
+  });
+
+  it.each([
+    ['a second line', `${TOKEN}\nsecond-line`],
+    ['a carriage return', `${TOKEN}\rx`],
+    ['a NUL', `${TOKEN}\0x`],
+    ['a character beyond Latin-1', `${TOKEN}\u2019`],
+  ])('refuses a token with %s without sending it or naming it', async (_what, token) => {
+    // Prepare
+    const sent: unknown[] = [];
+    const recordingFetch: typeof fetch = async (url, init) => {
+      sent.push(url);
+      return globalThis.fetch(url, init);
+    };
+    const client = createAgentMetricsClient({ endpoint: 'http://127.0.0.1:9/v3', fetch: recordingFetch });
+
+    // Act
+    const error = await client.getQueueMetrics(token, 'default').catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidTokenError);
+    expect(error).toMatchObject({ retryable: false });
+    expect(sent).toEqual([]);
+    const everything = [
+      String(error),
+      JSON.stringify(error),
+      (error as Error).stack ?? '',
+      String((error as Error).cause),
+    ];
+    expect(everything.join('\n')).not.toContain(TOKEN);
   });
 
   it('rejects a body that lacks a count instead of reading it as zero', async () => {

@@ -1,6 +1,7 @@
 import packageJson from '../package.json' with { type: 'json' };
 import {
   type BuildkiteApiError,
+  InvalidTokenError,
   MalformedResponseError,
   NetworkError,
   RateLimitedError,
@@ -74,6 +75,8 @@ export function createAgentMetricsClient(options: AgentMetricsClientOptions = {}
       const url = queueMetricsUrl(endpoint, queue);
       // Names the request without the token: errors built from it can be logged as they are.
       const request = `GET ${url.href}`;
+      const tokenProblem = headerValueProblem(token);
+      if (tokenProblem !== undefined) throw new InvalidTokenError(request, tokenProblem);
       const startedAt = now();
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(new Error('request timeout')), timeoutMs);
@@ -122,6 +125,18 @@ export function createAgentMetricsClient(options: AgentMetricsClientOptions = {}
       }
     },
   };
+}
+
+/**
+ * What makes `fetch` refuse a header value (RFC 9110 field-value: no CR, LF or NUL, bytes only). Described by position,
+ * never by content, so the token stays out of the message.
+ */
+function headerValueProblem(value: string): string | undefined {
+  const index = value.search(/[\0\r\n]|[^\0-\xff]/);
+  if (index === -1) return undefined;
+  const code = value.charCodeAt(index);
+  const what = code === 0 ? 'a NUL' : code === 10 || code === 13 ? 'a line break' : 'a character beyond Latin-1';
+  return `contains ${what} at position ${index + 1} of ${value.length}, which cannot be sent in an HTTP header`;
 }
 
 function statusError(request: string, response: Response, nowMs: number): BuildkiteApiError {

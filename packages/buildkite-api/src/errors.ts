@@ -29,6 +29,21 @@ export class TokenRejectedError extends BuildkiteApiError {
   }
 }
 
+/**
+ * Thrown before any request when the token cannot be sent as an HTTP header value (a line break, NUL or a character
+ * beyond Latin-1, e.g. a token file with a second line). `fetch` would refuse it with a message that quotes the whole
+ * header, token included.
+ */
+export class InvalidTokenError extends BuildkiteApiError {
+  override name = 'InvalidTokenError';
+
+  constructor(request: string, problem: string) {
+    super(`${request}: the agent token ${problem}; check the token parameter holds exactly one agent token`, {
+      retryable: false,
+    });
+  }
+}
+
 /** Thrown on HTTP 429. `retryAfterMs` comes from the `Retry-After` header when it was present and valid. */
 export class RateLimitedError extends BuildkiteApiError {
   override name = 'RateLimitedError';

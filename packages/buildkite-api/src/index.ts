@@ -12,6 +12,7 @@ export {
 } from './agent-metrics-client';
 export {
   BuildkiteApiError,
+  InvalidTokenError,
   MalformedResponseError,
   NetworkError,
   RateLimitedError,

@@ -175,3 +175,32 @@ describe('Function: verifyWebhook', () => {
     );
   });
 });
+
+describe('Function: verifyWebhook with unusable settings', () => {
+  const headers = { 'X-Buildkite-Signature': webhookSignatureHeader(SECRET, NOW_SEC - 86_400, BODY) };
+
+  it('refuses an empty secret instead of accepting an empty token header or an HMAC keyed with nothing', () => {
+    // Prepare
+    const emptyToken = { 'X-Buildkite-Token': '' };
+    const signedWithNothing = { 'X-Buildkite-Signature': webhookSignatureHeader('', NOW_SEC, BODY) };
+
+    // Act / Assess
+    expect(() => verifyWebhook({ headers: emptyToken, body: BODY, secret: '', nowMs: NOW_MS })).toThrow(/secret/);
+    expect(() => verifyWebhook({ headers: signedWithNothing, body: BODY, secret: '', nowMs: NOW_MS })).toThrow(
+      RangeError,
+    );
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY])('refuses nowMs %d instead of skipping the replay check', (nowMs) => {
+    expect(() => verifyWebhook({ headers, body: BODY, secret: SECRET, nowMs })).toThrow(/nowMs/);
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, -1])(
+    'refuses replayWindowSec %d instead of accepting a day-old signature',
+    (replayWindowSec) => {
+      expect(() => verifyWebhook({ headers, body: BODY, secret: SECRET, nowMs: NOW_MS, replayWindowSec })).toThrow(
+        /replayWindowSec/,
+      );
+    },
+  );
+});

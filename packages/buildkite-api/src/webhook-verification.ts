@@ -47,6 +47,7 @@ export function webhookSignatureHeader(secret: string, timestampSec: number, bod
  * All comparisons are constant-time; the result's `detail` never contains the secret or the presented credential.
  */
 export function verifyWebhook(input: VerifyWebhookInput): WebhookVerification {
+  assertUsableSettings(input);
   const headers = lowerCaseHeaders(input.headers);
   const signatureHeader = headers.get(SIGNATURE_HEADER);
   if (signatureHeader !== undefined) return verifySignature(signatureHeader, input);
@@ -98,6 +99,26 @@ function verifySignature(headerValue: string, input: VerifyWebhookInput): Webhoo
   return constantTimeEqual(expected, presented)
     ? { verified: true, method: 'signature' }
     : reject('bad-signature', 'X-Buildkite-Signature does not match the body and the configured webhook token');
+}
+
+/**
+ * Settings that would make every request pass are the caller's bug, not a request to reject: an empty secret lets an
+ * empty token header (or an HMAC anyone can compute) through, and a NaN clock or window makes the replay check
+ * `NaN > window`, which is false for every timestamp.
+ */
+function assertUsableSettings(input: VerifyWebhookInput): void {
+  if (input.secret.length === 0) {
+    throw new RangeError(
+      "verifyWebhook: secret is empty; pass the webhook token from Buildkite's Notification Services",
+    );
+  }
+  if (!Number.isFinite(input.nowMs)) {
+    throw new RangeError(`verifyWebhook: nowMs must be a finite number of milliseconds, got ${input.nowMs}`);
+  }
+  const windowSec = input.replayWindowSec;
+  if (windowSec !== undefined && !(Number.isFinite(windowSec) && windowSec >= 0)) {
+    throw new RangeError(`verifyWebhook: replayWindowSec must be a finite number >= 0, got ${windowSec}`);
+  }
 }
 
 function lowerCaseHeaders(headers: Readonly<Record<string, string | undefined>>): Map<string, string> {
