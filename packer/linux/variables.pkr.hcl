@@ -126,6 +126,10 @@ variable "docker_compose_sha256" {
 
 variable "binfmt_image" {
   type        = string
-  default     = "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28"
-  description = "Image that registers qemu-user-static binfmt handlers at boot (cross-architecture docker run and buildx)."
+  description = "Image that registers qemu-user-static binfmt handlers at boot (cross-architecture docker run and buildx), pinned by digest: name:tag@sha256:<digest> (required: it runs privileged at every boot, and a tag can be moved to other content; take the digest of the multi-arch index, checked out of band, when you change it)."
+
+  validation {
+    condition     = can(regex("^[^@[:space:]]+@sha256:[0-9a-f]{64}$", var.binfmt_image))
+    error_message = "The variable binfmt_image must be pinned by digest: name:tag@sha256:<64 lower-case hex digits>."
+  }
 }

@@ -6,12 +6,12 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 linux="$repo/packer/linux"
-# The pinned SHA-256 of every download (buildkite-agent, buildx, compose; see packer/README.md): checked before the
-# slow steps, so a missing pin fails at once rather than after packing and hashing.
+# The pinned SHA-256 of every download (buildkite-agent, buildx, compose, the binfmt image's digest; see
+# packer/README.md): checked before the slow steps, so a missing pin fails at once rather than after packing and hashing.
 pins="$linux/checksums.pkrvars.hcl"
 if [[ ! -f "$pins" && "${PACKER_ARGS:-}" != *sha256* && "${PACKER_ARGS:-}" != *-var-file* ]]; then
-  echo "build-ami: no pinned checksums: create $pins with buildkite_agent_sha256, docker_buildx_sha256 and" \
-    "docker_compose_sha256 (see packer/README.md), or pass them in PACKER_ARGS" >&2
+  echo "build-ami: no pinned checksums: create $pins with buildkite_agent_sha256, docker_buildx_sha256," \
+    "docker_compose_sha256 and binfmt_image (see packer/README.md), or pass them in PACKER_ARGS" >&2
   exit 2
 fi
 build="$linux/build"

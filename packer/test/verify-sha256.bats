@@ -64,3 +64,31 @@ teardown() {
   [ "$status" -eq 2 ]
   [[ "$output" == *"no pinned checksums: create $work/repo/packer/linux/checksums.pkrvars.hcl"* ]]
 }
+
+@test "the binfmt image (run privileged at every boot) is refused unless pinned by digest" {
+  digest="sha256:$pinned"
+  run verify_image_digest "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28@$digest" binfmt_image
+  [ "$status" -eq 0 ]
+  [ "$output" = "" ]
+  for image in docker.io/tonistiigi/binfmt:qemu-v7.0.0-28 "docker.io/tonistiigi/binfmt@sha256:${pinned:0:63}" \
+    "docker.io/tonistiigi/binfmt@sha256:${pinned^^}" "docker.io/tonistiigi/binfmt@$digest extra" "@$digest" ""; do
+    run verify_image_digest "$image" binfmt_image
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"binfmt_image ($image) is not pinned by digest"* ]]
+  done
+  grep -q 'verify_image_digest "$BINFMT_IMAGE" binfmt_image' "$repo/packer/linux/scripts/install-docker.sh"
+}
+
+@test "binfmt_image is a required packer variable whose validation accepts only a digest-pinned reference" {
+  block="$(sed -n '/^variable "binfmt_image" {/,/^}/p' "$repo/packer/linux/variables.pkr.hcl")"
+  [ -n "$block" ]
+  ! grep -q 'default' <<<"$block"
+  # The pattern packer applies (RE2; this one is also a valid ERE), checked against references.
+  pattern="$(sed -n 's/.*can(regex("\(.*\)", var.binfmt_image)).*/\1/p' <<<"$block" | sed 's/\\\\/\\/g')"
+  [ -n "$pattern" ]
+  [[ "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28@sha256:$pinned" =~ $pattern ]]
+  [[ "docker.io/tonistiigi/binfmt@sha256:$pinned" =~ $pattern ]]
+  ! [[ "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28" =~ $pattern ]]
+  ! [[ "docker.io/tonistiigi/binfmt@sha256:${pinned:0:63}" =~ $pattern ]]
+  ! [[ "docker.io/tonistiigi/binfmt:latest@sha256:${pinned^^}" =~ $pattern ]]
+}

@@ -15,3 +15,14 @@ verify_sha256() {
     return 1
   fi
 }
+
+# verify_image_digest IMAGE WHAT: succeeds only when the image reference IMAGE is pinned by content
+# (`name[:tag]@sha256:<64 hex>`). A tag alone can be moved to other content by whoever controls the repository, and
+# the image runs privileged at every boot; pulled by digest, Docker refuses content that does not match it.
+verify_image_digest() {
+  local image="$1" what="$2"
+  if [[ ! "$image" =~ ^[^@[:space:]]+@sha256:[0-9a-f]{64}$ ]]; then
+    echo "verify-sha256: $what ($image) is not pinned by digest (name:tag@sha256:<64 lower-case hex digits); set it in the packer variables, see packer/README.md" >&2
+    return 1
+  fi
+}
