@@ -63,3 +63,5 @@ systemctl disable amazon-cloudwatch-agent
 
 install -d -m 0755 /var/log/elastic-ci
 install -m 0644 "$conf/rsyslog.d/elastic-ci.conf" /etc/rsyslog.d/elastic-ci.conf
+install -d -m 0755 /etc/logrotate.d
+install -m 0644 "$conf/logrotate.d/elastic-ci" /etc/logrotate.d/elastic-ci

@@ -5,7 +5,7 @@ set -euo pipefail
 
 dnf -y -q upgrade
 dnf -y -q install \
-  git git-lfs jq lsof mdadm nvme-cli e2fsprogs pigz tar gzip unzip zip wget rsyslog \
+  git git-lfs jq lsof mdadm nvme-cli e2fsprogs pigz tar gzip unzip zip wget rsyslog logrotate \
   awscli-2 amazon-ssm-agent amazon-cloudwatch-agent ec2-instance-connect \
   nodejs22
 
@@ -17,5 +17,5 @@ node_version="$(/usr/bin/env node --version)"
 [[ "$node_version" == v22.* ]] || { echo "install-os-packages: node is $node_version, want v22" >&2; exit 1; }
 
 git lfs install --system
-systemctl enable amazon-ssm-agent rsyslog
+systemctl enable amazon-ssm-agent rsyslog logrotate.timer
 echo "install-os-packages: git $(git --version), $(aws --version), node $node_version"
