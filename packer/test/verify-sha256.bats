@@ -92,3 +92,15 @@ teardown() {
   ! [[ "docker.io/tonistiigi/binfmt@sha256:${pinned:0:63}" =~ $pattern ]]
   ! [[ "docker.io/tonistiigi/binfmt:latest@sha256:${pinned^^}" =~ $pattern ]]
 }
+
+@test "every download fails on HTTP errors and is retried on any transient failure, not only timeouts and 5xx" {
+  # --retry alone does not retry a refused or reset connection (curl exits 7 or 56), common on GitHub downloads; a
+  # retried download is still checked against its pin afterwards.
+  downloads="$(grep -h 'curl ' "$repo"/packer/linux/scripts/*.sh)"
+  [ "$(wc -l <<<"$downloads")" -eq 2 ]
+  while read -r download; do
+    [[ "$download" == *" -fsSL "* ]]
+    [[ "$download" =~ --retry\ [1-9] ]]
+    [[ "$download" == *" --retry-all-errors "* ]]
+  done <<<"$downloads"
+}

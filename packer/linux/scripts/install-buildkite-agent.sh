@@ -16,7 +16,7 @@ id buildkite-agent >/dev/null 2>&1 ||
   useradd --uid 2000 --gid buildkite-agent --groups docker --home-dir /var/lib/buildkite-agent --create-home \
     --shell /bin/bash buildkite-agent
 
-curl -fsSL --retry 5 -o "$work/$name" "$release/$name"
+curl -fsSL --retry 5 --retry-all-errors -o "$work/$name" "$release/$name"
 verify_sha256 "$work/$name" "${BUILDKITE_AGENT_SHA256:-}" "$name"
 
 tar -xzf "$work/$name" -C "$work"

@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 
 # fetch_checked URL NAME SHA256: download URL to $work/NAME and refuse it unless it has the pinned SHA256.
 fetch_checked() {
-  curl -fsSL --retry 5 -o "$work/$2" "$1"
+  curl -fsSL --retry 5 --retry-all-errors -o "$work/$2" "$1"
   verify_sha256 "$work/$2" "$3" "$2"
 }
 
