@@ -100,3 +100,45 @@ describe.each<[string, () => SynthesizedStack]>([
     }
   });
 });
+
+describe('least privilege (agent token in a SecureString with its own KMS key)', () => {
+  const tokenKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+  let synthesized: SynthesizedStack;
+  beforeAll(() => {
+    synthesized = synthesizeStack({ ...MINIMAL_PROPS, agentTokenParameterKmsKeyArn: tokenKeyArn });
+  }, 300_000);
+
+  it('lets every reader decrypt with the key only through Parameter Store, and only the token parameter', () => {
+    // A bare kms:Decrypt on the key lets a job on an instance decrypt any ciphertext made with that key, not just
+    // the token: the key is the customer's and usually protects other parameters too.
+    const decrypts = [
+      ...Object.values(resourcesOfType(synthesized.json, 'AWS::IAM::Policy')).flatMap(
+        (policy) => policy.Properties.PolicyDocument.Statement as TemplateValue[],
+      ),
+    ].filter((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+    // The instance role and the scheduled scaler's role.
+    expect(decrypts).toHaveLength(2);
+    for (const statement of decrypts) {
+      expect(statement.Resource).toBe(tokenKeyArn);
+      expect(statement.Condition).toEqual({
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          'kms:EncryptionContext:PARAMETER_ARN': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':ssm:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':parameter/buildkite/agent-token',
+              ],
+            ],
+          },
+        },
+      });
+    }
+  });
+});

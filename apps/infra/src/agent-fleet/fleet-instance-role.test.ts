@@ -155,7 +155,30 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
     expect(touchingSecrets.flatMap(actionsOf).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(actionsOf(statementWithSid(fleet, 'DecryptSecrets'))).toEqual(['kms:Decrypt']);
     expect(JSON.stringify(statementWithSid(fleet, 'DecryptSecrets').Resource)).toContain('SecretsKey');
+    // Only through S3 in the bucket's region: a bare kms:Decrypt would let a job decrypt anything made with the key.
+    expect(statementWithSid(fleet, 'DecryptSecrets').Condition).toEqual({
+      StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+    });
   });
+
+  it(
+    'decrypts an existing secrets bucket in another region only through S3 of that region',
+    () => {
+      const elsewhere = synthFleet((stack) => ({
+        secretsBucketName: 'ci-secrets',
+        secretsBucketRegion: 'eu-central-1',
+        secretsBucketEncryptionKey: kms.Key.fromKeyArn(
+          stack,
+          'SecretsKey',
+          'arn:aws:kms:eu-central-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+        ),
+      }));
+      expect(statementWithSid(elsewhere, 'DecryptSecrets').Condition).toEqual({
+        StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' },
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
 
   it('reads and writes artifacts and the build cache, reads git seeds under their prefix and the boot script', () => {
     expect(statementWithSid(fleet, 'ReadWriteArtifacts').Resource).toEqual({

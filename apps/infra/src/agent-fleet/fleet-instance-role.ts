@@ -218,6 +218,11 @@ export class FleetInstanceRole extends Construct {
           sid: 'DecryptSecrets',
           actions: ['kms:Decrypt'],
           resources: [options.secretsBucketEncryptionKey.keyArn],
+          // Only as S3 reading the bucket (in its own region): a bare kms:Decrypt would let a job decrypt anything
+          // made with the key.
+          conditions: {
+            StringEquals: { 'kms:ViaService': `s3.${options.secretsBucketRegion ?? Aws.REGION}.amazonaws.com` },
+          },
         });
       }
     }

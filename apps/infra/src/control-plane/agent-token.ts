@@ -127,7 +127,18 @@ export class AgentToken extends Construct {
     this.secret?.grantRead(grantee);
     if (this.kmsKeyArn !== undefined) {
       grantee.grantPrincipal.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [this.kmsKeyArn] }),
+        // Only as Parameter Store decrypting this very parameter: the key is the customer's and may protect other
+        // data, which a bare kms:Decrypt would let a job on an instance decrypt directly.
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [this.kmsKeyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': `ssm.${cdk.Aws.REGION}.amazonaws.com`,
+              'kms:EncryptionContext:PARAMETER_ARN': this.parameterArn,
+            },
+          },
+        }),
       );
     }
   }
