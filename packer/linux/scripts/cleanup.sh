@@ -12,3 +12,7 @@ rm -f /root/.bash_history /home/ec2-user/.bash_history
 rm -rf /home/ec2-user/.ssh/authorized_keys
 # cloud-init runs again on the instances launched from this image, as on a first boot.
 cloud-init clean --logs
+# Each instance generates its own machine id at its first boot (systemd derives the DHCP client identity, the journal's
+# directory and other per-host ids from it); otherwise every instance would share the build instance's. Emptied, not
+# deleted: systemd needs the file to exist. The units the image keeps disabled stay so (systemd-preset/).
+truncate -s 0 /etc/machine-id

@@ -50,6 +50,9 @@ for dropin in "$conf"/systemd/*.d; do
   install -m 0644 "$dropin"/*.conf "/etc/systemd/system/$(basename "$dropin")/"
 done
 install -m 0644 "$lib/lifecycled/lifecycled.service" /etc/systemd/system/lifecycled.service
+# The units the image keeps disabled stay disabled on an instance's first boot (presets; see the file).
+install -d -m 0755 /etc/systemd/system-preset
+install -m 0644 "$conf/systemd-preset/10-elastic-ci.preset" /etc/systemd/system-preset/10-elastic-ci.preset
 systemctl daemon-reload
 systemctl enable elastic-ci-binfmt.service elastic-ci-start-agent.service elastic-ci-configure-logs.service \
   elastic-ci-protection-reconcile.timer elastic-ci-docker-prune.timer elastic-ci-disk-check.timer
