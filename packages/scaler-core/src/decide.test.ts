@@ -3,7 +3,7 @@ import { parseScalerConfig } from './config.js';
 import { decide, initialScalerState, inputIssues } from './decide.js';
 import { InvalidInputError } from './errors.js';
 import { group, input, instance, MINUTE_MS, metrics, NOW_MS } from './test-fixtures.js';
-import type { DecisionInput } from './types.js';
+import type { DecisionInput, ScalerState } from './types.js';
 
 function issuesOf(candidate: unknown) {
   try {
@@ -126,6 +126,87 @@ describe('Function: decide (decision record)', () => {
 
     expect(disabled.reasons.at(-1)).toBe('scale-in to 0 wanted but disabled (disableScaleIn)');
     expect(cooling.reasons.at(-1)).toBe('scale-in to 0 wanted but in cooldown for 540s more');
+  });
+});
+
+describe('Function: decide (inputs at the edges)', () => {
+  it('counts a cooldown whose last scale event lies in the future from now, and ends it after its length', () => {
+    // Prepare: the state was written by a clock a day ahead of this one
+    const dayAheadMs = NOW_MS + 86_400_000;
+    const pass = (nowMs: number, state: ScalerState) =>
+      decide(input({ nowMs, config: { scaleOutCooldownSec: 300 }, metrics: { scheduledJobs: 3 }, state }));
+
+    // Act
+    const first = pass(NOW_MS, { lastScaleOutAtMs: dayAheadMs, lastScaleInAtMs: NOW_MS - 60_000 });
+    const afterTheCooldown = pass(NOW_MS + 300_000, first.nextState);
+
+    // Assess
+    expect(first.action).toBe('hold');
+    expect(first.reasons).toEqual([
+      'state times up to 86400s ahead of the clock: cooldowns and the growth throttle count from now',
+      'demand: 3 agent(s) → 3 instance(s)',
+      'scale-out to 3 wanted but in cooldown for 300s more',
+    ]);
+    expect(first.nextState).toMatchObject({ lastScaleOutAtMs: NOW_MS, lastScaleInAtMs: NOW_MS - 60_000 });
+    expect(afterTheCooldown).toMatchObject({ action: 'scale-out', desired: 3 });
+  });
+
+  it('refills the growth throttle from now when its last update lies in the future', () => {
+    // Prepare: an empty bucket stamped an hour ahead; 1 launch per 10 s
+    const state: ScalerState = { throttleTokens: 0, throttleUpdatedAtMs: NOW_MS + 3_600_000 };
+    const config = { growthThrottle: { launchesPerSec: 0.1, burst: 5 } };
+
+    // Act
+    const first = decide(input({ config, metrics: { scheduledJobs: 3 }, state }));
+    const later = decide(
+      input({ nowMs: NOW_MS + 20_000, config, metrics: { scheduledJobs: 3 }, state: first.nextState }),
+    );
+
+    // Assess
+    expect(first.action).toBe('hold');
+    expect(later).toMatchObject({ action: 'scale-out', desired: 2 });
+  });
+
+  it('scales a group above its max down to max, even with a partial scale-in factor', () => {
+    // Prepare: max lowered to 10 under a group of 20; demand for 10
+    const decision = decide(
+      input({
+        config: { scaleInFactor: 0.5 },
+        metrics: { scheduledJobs: 10 },
+        group: { desired: 20, inService: 20, max: 10 },
+      }),
+    );
+
+    // Assess: 20 + floor((10 - 20) × 0.5) = 15 is above max, which SetDesiredCapacity refuses
+    expect(decision).toMatchObject({ action: 'scale-in', desired: 10 });
+    expect(decision.reasons.slice(-3)).toEqual([
+      'scale-in factor 0.5: 20 → 15',
+      'capped at max 10',
+      'scale in 20 → 10',
+    ]);
+  });
+
+  it('lowers desired only by the instances it drains when one is listed twice', () => {
+    // Prepare: i-a listed twice, two busy instances, demand for one
+    const decision = decide(
+      input({
+        config: { scaleIn: { strategy: 'drain' } },
+        metrics: { runningJobs: 1, busyAgents: 2, idleAgents: 1, totalAgents: 3 },
+        group: {
+          desired: 3,
+          inService: 3,
+          instances: [
+            instance({ id: 'i-a' }),
+            instance({ id: 'i-a' }),
+            instance({ id: 'i-b', busyAgents: 1, idleAgents: 0 }),
+            instance({ id: 'i-c', busyAgents: 1, idleAgents: 0 }),
+          ],
+        },
+      }),
+    );
+
+    // Assess: nothing unambiguous to drain; 3 → 1 with one drained made the group terminate a busy instance
+    expect(decision).toMatchObject({ action: 'hold', desired: 3, instancesToDrain: [] });
   });
 });
 

@@ -561,6 +561,12 @@ function scaleIn(input: DecisionInput, target: number, floor: number, idleSlots:
   }
   let desired = group.desired + Math.floor((target - group.desired) * config.scaleInFactor);
   if (config.scaleInFactor !== 1) note(trace, Reason.scaleInFactor, group.desired, desired);
+  // A group above its max (max lowered under it): a partial step would still be above max, which
+  // SetDesiredCapacity refuses on every pass.
+  if (desired > group.max) {
+    desired = group.max;
+    note(trace, Reason.cappedAtMax, group.max);
+  }
   if (desired < floor) desired = floor;
   let instancesToDrain: string[] = [];
   if (config.scaleIn.strategy === 'drain' && desired < group.desired) {
@@ -599,10 +605,11 @@ function scaleIn(input: DecisionInput, target: number, floor: number, idleSlots:
  * One scaling decision. Pure and deterministic: no clock reads, no I/O, no hidden state. Throws `InvalidInputError`
  * for non-finite or negative metrics, group sizes, times or state.
  */
-export function decide(input: DecisionInput): Decision {
-  if (!isValidInput(input)) throw new InvalidInputError(inputIssues(input));
-  const { config, nowMs, metrics, group } = input;
+export function decide(given: DecisionInput): Decision {
+  if (!isValidInput(given)) throw new InvalidInputError(inputIssues(given));
   const trace: ReasonTrace = [];
+  const input = withStateTimesNotAhead(given, trace);
+  const { config, nowMs, metrics, group } = input;
 
   const ageMs = nowMs - metrics.collectedAtMs;
   if (config.staleMetricsAfterSec > 0 && ageMs > config.staleMetricsAfterSec * MS_PER_SECOND) {
@@ -624,6 +631,28 @@ export function decide(input: DecisionInput): Decision {
     result.nextState = next;
   }
   return result;
+}
+
+/**
+ * The input with the state's times moved back to `nowMs` where they lie after it (the clock stepped back, or the
+ * state was written by a clock ahead): such a cooldown counts from now, and the growth throttle refills from now.
+ * Taken as they were, the cooldown and an empty throttle lasted until the clock caught up, a day for a day's step.
+ * The moved times are persisted through `nextState`, so the cooldown ends after its configured length.
+ */
+function withStateTimesNotAhead(input: DecisionInput, trace: ReasonTrace): DecisionInput {
+  const { nowMs, state } = input;
+  const latestMs = Math.max(state.lastScaleOutAtMs ?? 0, state.lastScaleInAtMs ?? 0, state.throttleUpdatedAtMs ?? 0);
+  if (latestMs <= nowMs) return input;
+  note(trace, Reason.stateAheadOfClock, Math.ceil((latestMs - nowMs) / MS_PER_SECOND));
+  const notAhead = (timeMs: number | undefined) => (timeMs === undefined ? undefined : Math.min(timeMs, nowMs));
+  const clampedState = nextStateOf(
+    state,
+    notAhead(state.lastScaleOutAtMs),
+    notAhead(state.lastScaleInAtMs),
+    state.throttleTokens,
+    notAhead(state.throttleUpdatedAtMs),
+  );
+  return { ...input, state: clampedState };
 }
 
 function decideCapacity(input: DecisionInput, trace: ReasonTrace, plan: Plan): Decision {

@@ -26,6 +26,11 @@ describe('Function: renderReasons', () => {
     [Reason.overProvision, [1, 4], 'over-provision +1 → 4'],
     [Reason.idlePool, [4, 6], 'idle pool: 4 spare slot(s) → 6'],
     [Reason.cappedAtMax, [10], 'capped at max 10'],
+    [
+      Reason.stateAheadOfClock,
+      [90],
+      'state times up to 90s ahead of the clock: cooldowns and the growth throttle count from now',
+    ],
     [Reason.scheduledMinimum, [3], 'scheduled minimum 3'],
     [Reason.raisedToMin, [1], 'raised to min 1'],
     [Reason.groupConverging, [2, 4], '2 instance(s) in service, desired already 4: group converging'],

@@ -47,6 +47,7 @@ export const Reason = {
   waitingDue: 37,
   forecastNotRecurring: 38,
   forecastPatternBroken: 39,
+  stateAheadOfClock: 40,
 } as const;
 
 export type ReasonTrace = number[];
@@ -135,6 +136,8 @@ function render(config: ScalerConfig, code: number, a: number, b: number, c: num
       return 'waiting-job memory in the state is unreadable: dropped, starting a new one';
     case Reason.waitingDue:
       return `dependencies: ${a} waiting job(s) expected to be scheduled within ${c}s (typical wait ${b}s) → counted as demand now`;
+    case Reason.stateAheadOfClock:
+      return `state times up to ${a}s ahead of the clock: cooldowns and the growth throttle count from now`;
     default:
       return `scale in ${a} → ${b}`;
   }

@@ -15,6 +15,22 @@ describe('Function: planScaleIn', () => {
     expect(planScaleIn(fleet, { count: 10, nowMs: NOW_MS })).toEqual(['i-a', 'i-b', 'i-c']);
   });
 
+  it('never drains an instance listed twice, nor counts its idle slots twice', () => {
+    // Prepare: i-a listed twice (once idle, once busy), i-b listed twice identically
+    const listedTwice = [
+      instance({ id: 'i-a', launchedAtMs: NOW_MS - 90 * MINUTE_MS }),
+      instance({ id: 'i-a', launchedAtMs: NOW_MS - 90 * MINUTE_MS, busyAgents: 1, idleAgents: 0 }),
+      instance({ id: 'i-b', launchedAtMs: NOW_MS - 80 * MINUTE_MS, idleAgents: 2 }),
+      instance({ id: 'i-b', launchedAtMs: NOW_MS - 80 * MINUTE_MS, idleAgents: 2 }),
+      instance({ id: 'i-c', launchedAtMs: NOW_MS - 70 * MINUTE_MS, idleAgents: 2 }),
+      instance({ id: 'i-d', launchedAtMs: NOW_MS - 60 * MINUTE_MS, idleAgents: 2 }),
+    ];
+
+    // Act / Assess: 1 + 2 + 2 + 2 idle slots, not 1 + 2 + 2 + 2 + 2; a floor of 5 leaves room for one drain
+    expect(planScaleIn(listedTwice, { count: 4, nowMs: NOW_MS })).toEqual(['i-c', 'i-d']);
+    expect(planScaleIn(listedTwice, { count: 4, nowMs: NOW_MS, idleFloorSlots: 5 })).toEqual(['i-c']);
+  });
+
   it('drains the newest first, or the longest idle first, when configured', () => {
     expect(planScaleIn(fleet, { count: 2, nowMs: NOW_MS, order: 'newest-first' })).toEqual(['i-c', 'i-b']);
     expect(planScaleIn(fleet, { count: 2, nowMs: NOW_MS, order: 'longest-idle-first' })).toEqual(['i-c', 'i-b']);
@@ -24,12 +40,12 @@ describe('Function: planScaleIn', () => {
     const twins = [
       instance({ id: 'i-2', launchedAtMs: 0 }),
       instance({ id: 'i-1', launchedAtMs: 0 }),
-      instance({ id: 'i-1', launchedAtMs: 0 }),
+      instance({ id: 'i-10', launchedAtMs: 0 }),
     ];
     const unknownIdle = { ...instance({ id: 'i-unknown', launchedAtMs: 0 }), idleSinceMs: undefined } as never;
     const unknownIdleNewer = { ...instance({ id: 'i-unknown-2', launchedAtMs: 1 }), idleSinceMs: undefined } as never;
 
-    expect(planScaleIn(twins, { count: 3, nowMs: NOW_MS })).toEqual(['i-1', 'i-1', 'i-2']);
+    expect(planScaleIn(twins, { count: 3, nowMs: NOW_MS })).toEqual(['i-1', 'i-10', 'i-2']);
     expect(
       planScaleIn([unknownIdleNewer, unknownIdle, instance({ id: 'i-known' }), instance({ id: 'i-known-2' })], {
         count: 4,

@@ -36,8 +36,9 @@ export function isDrainable(
 }
 
 function compareBy(order: DrainOrder): (left: InstanceView, right: InstanceView) => number {
+  // Candidates have distinct ids (an id listed twice is never one), so the id decides every tie.
   const byLaunch = (left: InstanceView, right: InstanceView) =>
-    left.launchedAtMs - right.launchedAtMs || (left.id < right.id ? -1 : left.id > right.id ? 1 : 0);
+    left.launchedAtMs - right.launchedAtMs || (left.id < right.id ? -1 : 1);
   if (order === 'newest-first') return (left, right) => byLaunch(right, left);
   if (order === 'longest-idle-first') {
     return (left, right) =>
@@ -51,20 +52,29 @@ const idleSlotsOf = (instance: InstanceView) =>
   Number.isFinite(instance.idleAgents) && instance.idleAgents > 0 ? instance.idleAgents : 0;
 
 /**
- * Chooses which instances to drain for a graceful scale-in: never a busy one, in the configured order, skipping any
- * whose removal would leave fewer idle slots than the floor. May return fewer than `count` ids (even none).
+ * Chooses which instances to drain for a graceful scale-in: never a busy one nor one listed more than once, in the
+ * configured order, skipping any whose removal would leave fewer idle slots than the floor. May return fewer than `count` ids (even none).
  */
 export function planScaleIn(instances: readonly InstanceView[], options: ScaleInPlanOptions): string[] {
   const minRunningTimeSec = options.minRunningTimeSec ?? 0;
   const minIdleSec = options.minIdleSec ?? 0;
   const idleFloorSlots = options.idleFloorSlots ?? 0;
   if (options.count <= 0) return [];
+  // An id listed more than once has an ambiguous view (one listing may be busy): it is never drained, and its idle
+  // slots count once. Draining it "twice" lowered desired by two for one drained instance, and the group then
+  // terminated another, possibly busy, one.
+  const listings = new Map<string, number>();
   let idleSlotsLeft = 0;
   for (const instance of instances) {
-    if (instance.lifecycleState === 'InService') idleSlotsLeft += idleSlotsOf(instance);
+    const seen = listings.get(instance.id) ?? 0;
+    listings.set(instance.id, seen + 1);
+    if (seen === 0 && instance.lifecycleState === 'InService') idleSlotsLeft += idleSlotsOf(instance);
   }
   const candidates = instances
-    .filter((instance) => isDrainable(instance, options.nowMs, minRunningTimeSec, minIdleSec))
+    .filter(
+      (instance) =>
+        listings.get(instance.id) === 1 && isDrainable(instance, options.nowMs, minRunningTimeSec, minIdleSec),
+    )
     .sort(compareBy(options.order ?? 'oldest-first'));
   const chosen: string[] = [];
   for (const instance of candidates) {

@@ -36,6 +36,18 @@ describe('Function: recordWaiting', () => {
     expect(memory.cohorts).toEqual([]);
   });
 
+  it('keeps its memory when the clock steps back between a rise and its release', () => {
+    // Prepare: 5 jobs seen waiting, then released on a clock an hour behind
+    const waiting = recordWaiting(emptyWaitingMemory(), T0, 5);
+
+    // Act
+    const released = recordWaiting(waiting, T0 - 3600 * SECOND_MS, 0);
+
+    // Assess: a wait of 0, not -3600 s (which made the whole memory invalid and dropped on the next pass)
+    expect(released.blockSec).toEqual([0]);
+    expect(isWaitingMemory(released)).toBe(true);
+  });
+
   it('returns the same memory while the count holds', () => {
     const memory = recordWaiting(emptyWaitingMemory(), T0, 3);
 

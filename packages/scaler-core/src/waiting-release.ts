@@ -39,7 +39,10 @@ export function recordWaiting(memory: WaitingMemory, nowMs: number, waitingJobs:
     while (released > 0 && cohorts.length > 0) {
       const jobs = cohorts[1] as number;
       if (cohorts[2] === 0) {
-        blockSec = [...blockSec.slice(1 - MAX_SAMPLES), Math.round((nowMs - (cohorts[0] as number)) / 1000)];
+        // A clock that stepped back would give a negative wait, which `isWaitingMemory` rejects: the whole memory
+        // was dropped on the next pass. The release was seen at once, so it counts as a wait of 0.
+        const waitedSec = Math.round(Math.max(0, nowMs - (cohorts[0] as number)) / 1000);
+        blockSec = [...blockSec.slice(1 - MAX_SAMPLES), waitedSec];
         cohorts[2] = 1;
       }
       const taken = Math.min(jobs, released);
