@@ -68,3 +68,36 @@ verify() {
     "$repo/packer/linux/conf/systemd/buildkite-agent.service.d"
   [ "$output" = "" ]
 }
+
+# A unit setting in seconds ("90s", "5min", "90"), or empty when absent.
+seconds_of() { # $1 = unit file, $2 = key
+  local value
+  value="$(sed -n "s/^$2=//p" "$1" | tail -1)"
+  case "$value" in
+    '') echo "" ;;
+    *min) echo $((${value%min} * 60)) ;;
+    *s) echo "${value%s}" ;;
+    *) echo "$value" ;;
+  esac
+}
+
+@test "the binfmt registration cannot hold up the agent's start forever" {
+  # The agent is ordered after it, and its image is pulled again when the boot moves Docker's data root: a pull that
+  # fails (Docker Hub's rate limit, no route) or hangs must end, so the agent starts without qemu handlers.
+  unit="$repo/packer/linux/conf/systemd/elastic-ci-binfmt.service"
+  grep -q '^After=.*elastic-ci-binfmt.service' "$repo/packer/linux/conf/systemd/buildkite-agent.service"
+  ! grep -q '^\(Requires\|Requisite\|BindsTo\)=.*elastic-ci-binfmt' "$repo/packer/linux/conf/systemd/buildkite-agent.service"
+  # A oneshot has no start timeout unless it sets one.
+  timeout="$(seconds_of "$unit" TimeoutStartSec)"
+  [[ "$timeout" =~ ^[0-9]+$ ]]
+  [ "$timeout" -le 300 ]
+  # Restarts end: the start limit is reached even when every attempt takes its whole timeout.
+  restart="$(seconds_of "$unit" RestartSec)"
+  interval="$(seconds_of "$unit" StartLimitIntervalSec)"
+  burst="$(sed -n 's/^StartLimitBurst=//p' "$unit")"
+  [[ "$interval" =~ ^[0-9]+$ ]]
+  [[ "$burst" =~ ^[0-9]+$ ]]
+  [[ "$restart" =~ ^[0-9]+$ ]]
+  [ "$interval" -ge $((burst * (restart + timeout))) ]
+  [ $((burst * (restart + timeout))) -le 600 ]
+}
