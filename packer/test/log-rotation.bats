@@ -36,7 +36,8 @@ rotated() { # $1 = path: matched by one of the patterns
   while read -r file; do
     rotated "$file" || { echo "not rotated: $file" >&2; return 1; }
   done <<<"$files"
-  ! rotated /var/log/messages
+  run rotated /var/log/messages
+  [ "$status" -eq 1 ]
 }
 
 @test "rotation is bounded by size and count, and rsyslog reopens its files afterwards" {

@@ -86,7 +86,8 @@ seconds_of() { # $1 = unit file, $2 = key
   # fails (Docker Hub's rate limit, no route) or hangs must end, so the agent starts without qemu handlers.
   unit="$repo/packer/linux/conf/systemd/elastic-ci-binfmt.service"
   grep -q '^After=.*elastic-ci-binfmt.service' "$repo/packer/linux/conf/systemd/buildkite-agent.service"
-  ! grep -q '^\(Requires\|Requisite\|BindsTo\)=.*elastic-ci-binfmt' "$repo/packer/linux/conf/systemd/buildkite-agent.service"
+  run grep -c '^\(Requires\|Requisite\|BindsTo\)=.*elastic-ci-binfmt' "$repo/packer/linux/conf/systemd/buildkite-agent.service"
+  [ "$output" = 0 ]
   # A oneshot has no start timeout unless it sets one.
   timeout="$(seconds_of "$unit" TimeoutStartSec)"
   [[ "$timeout" =~ ^[0-9]+$ ]]

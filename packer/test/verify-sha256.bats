@@ -43,7 +43,8 @@ teardown() {
   grep -q 'verify_sha256 "$work/$2" "$3" "$2"' "$scripts/install-docker.sh"
   grep -q '"${DOCKER_BUILDX_SHA256:-}"' "$scripts/install-docker.sh"
   grep -q '"${DOCKER_COMPOSE_SHA256:-}"' "$scripts/install-docker.sh"
-  ! grep -Eq 'SHA256SUMS|checksums\.txt' "$scripts/install-buildkite-agent.sh" "$scripts/install-docker.sh"
+  run grep -Eq 'SHA256SUMS|checksums\.txt' "$scripts/install-buildkite-agent.sh" "$scripts/install-docker.sh"
+  [ "$status" -eq 1 ]
 }
 
 @test "the three pins are required packer variables (no default), validated per architecture" {
@@ -51,7 +52,8 @@ teardown() {
   for name in buildkite_agent_sha256 docker_buildx_sha256 docker_compose_sha256; do
     block="$(sed -n "/^variable \"$name\" {/,/^}/p" "$variables")"
     [ -n "$block" ]
-    ! grep -q 'default' <<<"$block"
+    # (`! cmd` before a test's last line never fails it: bats' errexit ignores negated commands.)
+    [[ "$block" != *default* ]]
     grep -q 'regex("^\[0-9a-f\]{64}\$"' <<<"$block"
     grep -q "var.$name\[source.name\]" "$repo/packer/linux/elastic-ci-agent.pkr.hcl"
   done
@@ -82,15 +84,15 @@ teardown() {
 @test "binfmt_image is a required packer variable whose validation accepts only a digest-pinned reference" {
   block="$(sed -n '/^variable "binfmt_image" {/,/^}/p' "$repo/packer/linux/variables.pkr.hcl")"
   [ -n "$block" ]
-  ! grep -q 'default' <<<"$block"
+  [[ "$block" != *default* ]]
   # The pattern packer applies (RE2; this one is also a valid ERE), checked against references.
   pattern="$(sed -n 's/.*can(regex("\(.*\)", var.binfmt_image)).*/\1/p' <<<"$block" | sed 's/\\\\/\\/g')"
   [ -n "$pattern" ]
   [[ "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28@sha256:$pinned" =~ $pattern ]]
   [[ "docker.io/tonistiigi/binfmt@sha256:$pinned" =~ $pattern ]]
-  ! [[ "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28" =~ $pattern ]]
-  ! [[ "docker.io/tonistiigi/binfmt@sha256:${pinned:0:63}" =~ $pattern ]]
-  ! [[ "docker.io/tonistiigi/binfmt:latest@sha256:${pinned^^}" =~ $pattern ]]
+  [[ ! "docker.io/tonistiigi/binfmt:qemu-v7.0.0-28" =~ $pattern ]]
+  [[ ! "docker.io/tonistiigi/binfmt@sha256:${pinned:0:63}" =~ $pattern ]]
+  [[ ! "docker.io/tonistiigi/binfmt:latest@sha256:${pinned^^}" =~ $pattern ]]
 }
 
 @test "every download fails on HTTP errors and is retried on any transient failure, not only timeouts and 5xx" {
