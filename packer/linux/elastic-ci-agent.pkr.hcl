@@ -5,8 +5,10 @@
 packer {
   required_version = ">= 1.9.5"
   required_plugins {
+    # One exact release: the plugin runs with the build's AWS credentials, and a range would let `packer init` take
+    # whatever release is newest on the day of the build. Change it deliberately (and read its changelog).
     amazon = {
-      version = "~> 1.3"
+      version = "= 1.3.10"
       source  = "github.com/hashicorp/amazon"
     }
   }

@@ -27,3 +27,11 @@ setup() {
   [[ "$output" == *'elastic-ci-agent-0.0.0-test-arm64-0123456789ab'* ]]
   [[ "$output" == *'al2023-ami-2023.*-kernel-6.1-arm64'* ]]
 }
+
+@test "the amazon plugin (it runs with the build's AWS credentials) is pinned to one exact version" {
+  # `~> 1.3` let `packer init` take any later 1.x release, so two builds of the same sources could run different
+  # plugin code.
+  constraint="$(sed -n '/required_plugins {/,/^  }/s/^ *version *= *"\(.*\)"$/\1/p' "$template")"
+  [ -n "$constraint" ]
+  [[ "$constraint" =~ ^=?\ ?[0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
