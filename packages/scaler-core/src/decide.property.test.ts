@@ -130,6 +130,87 @@ const decisionInput = (options: { factors?: boolean; throttle?: boolean } = {}):
     });
   });
 
+/**
+ * Inputs at the edges the schema still accepts: instances listed twice, in unknown states, with unknown or infinite
+ * agent counts; a group above its max; state times from a clock up to a day ahead or behind.
+ */
+const edgeInput = (): fc.Arbitrary<DecisionInput> =>
+  fc.integer({ min: 0, max: 7 * DAY_MS }).chain((offsetMs) => {
+    const nowMs = NOW_MS + offsetMs;
+    const edgeInstance = fc.record({
+      id: fc.constantFrom('i-a', 'i-b', 'i-c', 'i-d'),
+      launchedAtMs: fc.integer({ min: nowMs - DAY_MS, max: nowMs + DAY_MS }),
+      lifecycleState: fc.constantFrom('InService', 'InService', 'Pending', 'Standby', 'Rebooting'),
+      busyAgents: fc.constantFrom(0, 0, 1, Number.NaN, Number.POSITIVE_INFINITY),
+      idleAgents: fc.constantFrom(0, 1, 4, Number.NaN),
+      idleSinceMs: fc.integer({ min: nowMs - DAY_MS, max: nowMs + DAY_MS }),
+    });
+    const group = fc
+      .record({
+        min: fc.integer({ min: 0, max: 5 }),
+        span: fc.integer({ min: 0, max: 20 }),
+        desired: fc.integer({ min: 0, max: 40 }),
+        inService: fc.integer({ min: 0, max: 40 }),
+        pending: fc.integer({ min: 0, max: 3 }),
+        instances: fc.array(edgeInstance, { maxLength: 8 }),
+      })
+      .map(({ min, span, ...rest }): GroupState => ({ min, max: min + span, ...rest }));
+    const clockStep = fc.integer({ min: -DAY_MS, max: DAY_MS });
+    const state = fc
+      .record({
+        out: clockStep,
+        in: clockStep,
+        throttle: clockStep,
+        tokens: fc.double({ min: 0, max: 3, noNaN: true }),
+      })
+      .map(
+        (times): ScalerState => ({
+          lastScaleOutAtMs: nowMs + times.out,
+          lastScaleInAtMs: nowMs + times.in,
+          throttleUpdatedAtMs: nowMs + times.throttle,
+          throttleTokens: times.tokens,
+        }),
+      );
+    return fc.record({
+      config: configInput({ out: factor, in: factor }, true).map(parseScalerConfig),
+      nowMs: fc.constant(nowMs),
+      metrics: metricsArbitrary(nowMs),
+      group,
+      state,
+    });
+  });
+
+describe('Function: decide (properties at the edges)', () => {
+  it('is total on edge inputs: never drains an ambiguous or busy instance, never sets desired outside [min, max]', () => {
+    fc.assert(
+      fc.property(edgeInput(), (input) => {
+        const decision = decide(input);
+        const { group } = input;
+        const listings = group.instances ?? [];
+
+        expect(decision.reasons.length).toBeGreaterThan(0);
+        expect(new Set(decision.instancesToDrain).size).toBe(decision.instancesToDrain.length);
+        for (const id of decision.instancesToDrain) {
+          const listed = listings.filter((instance) => instance.id === id);
+          expect(listed).toHaveLength(1);
+          expect(listed[0]).toMatchObject({ lifecycleState: 'InService', busyAgents: 0 });
+        }
+        if (decision.instancesToDrain.length > 0) {
+          expect(decision.desired).toBe(group.desired - decision.instancesToDrain.length);
+        } else if (decision.action !== 'hold') {
+          expect(decision.desired).toBeGreaterThanOrEqual(group.min);
+          expect(decision.desired).toBeLessThanOrEqual(group.max);
+        }
+        // A time ahead of the clock is persisted as now at the latest, so no cooldown outlasts its length.
+        for (const key of ['lastScaleOutAtMs', 'lastScaleInAtMs', 'throttleUpdatedAtMs'] as const) {
+          expect(decision.nextState[key] ?? 0).toBeLessThanOrEqual(input.nowMs);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('Function: decide (properties)', () => {
   it('always answers a desired capacity within [min, max]', () => {
     fc.assert(

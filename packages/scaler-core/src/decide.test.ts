@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScalerConfig } from './config.js';
+import { parseScalerConfig, type ScalerConfigInput } from './config.js';
 import { decide, initialScalerState, inputIssues } from './decide.js';
 import { InvalidInputError } from './errors.js';
 import { group, input, instance, MINUTE_MS, metrics, NOW_MS } from './test-fixtures.js';
@@ -184,6 +184,22 @@ describe('Function: decide (inputs at the edges)', () => {
       'capped at max 10',
       'scale in 20 → 10',
     ]);
+  });
+
+  it('scales a group below its min up to min, even with a partial scale-out factor or an empty throttle', () => {
+    // Prepare: min raised to 4 over a group of 0
+    const below = (config: ScalerConfigInput) =>
+      decide(input({ config, group: { desired: 0, min: 4, max: 10 }, state: { throttleTokens: 1 } }));
+
+    // Act
+    const factored = below({ scaleOutFactor: 0.1 });
+    const throttled = below({ growthThrottle: { launchesPerSec: 0.001, burst: 5 } });
+
+    // Assess: 0 + ceil(4 × 0.1) = 1, or one launch token, is below min, which SetDesiredCapacity refuses
+    expect(factored).toMatchObject({ action: 'scale-out', desired: 4 });
+    expect(factored.reasons.slice(-3)).toEqual(['scale-out factor 0.1: 0 → 1', 'raised to min 4', 'scale out 0 → 4']);
+    expect(throttled).toMatchObject({ action: 'scale-out', desired: 4 });
+    expect(throttled.nextState.throttleTokens).toBe(0);
   });
 
   it('lowers desired only by the instances it drains when one is listed twice', () => {

@@ -534,12 +534,26 @@ function scaleOut(input: DecisionInput, target: number, trace: ReasonTrace): Dec
       desired = group.desired + allowed;
       note(trace, Reason.throttleLimited, allowed, desired);
     }
-    throttleTokens = available - (desired - group.desired);
+    desired = atLeastMin(desired, group.min, trace);
+    // Never below 0 (an invalid state on the next pass), even when reaching min took more than the bucket held.
+    throttleTokens = Math.max(0, available - (desired - group.desired));
     throttleUpdatedAtMs = nowMs;
+  } else {
+    desired = atLeastMin(desired, group.min, trace);
   }
   note(trace, Reason.scaleOut, group.desired, desired);
   const nextState = nextStateOf(state, nowMs, state.lastScaleInAtMs, throttleTokens, throttleUpdatedAtMs);
   return decision(input, 'scale-out', desired, target, trace, nextState);
+}
+
+/**
+ * A group below its min (min raised over it): a partial step (factor, throttle) would still be below min, which
+ * SetDesiredCapacity refuses on every pass. The group's own min is neither factored nor throttled.
+ */
+function atLeastMin(desired: number, min: number, trace: ReasonTrace): number {
+  if (desired >= min) return desired;
+  note(trace, Reason.raisedToMin, min);
+  return min;
 }
 
 function scaleIn(input: DecisionInput, target: number, floor: number, idleSlots: number, trace: ReasonTrace): Decision {
