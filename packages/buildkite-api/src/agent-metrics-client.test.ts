@@ -5,6 +5,7 @@ import {
   createAgentMetricsClient,
   DEFAULT_USER_AGENT,
   MAX_REQUEST_TIMEOUT_MS,
+  MAX_RESPONSE_BYTES,
   parseRetryAfter,
   queueMetricsUrl,
 } from './agent-metrics-client';
@@ -317,6 +318,48 @@ describe('Function: createAgentMetricsClient without a server', () => {
     expect((error as MalformedResponseError).problems).toEqual(
       expect.arrayContaining([expect.stringMatching(/^jobs\.scheduled/), expect.stringMatching(/^jobs\.waiting/)]),
     );
+  });
+
+  it('stops reading a body larger than MAX_RESPONSE_BYTES instead of buffering it whole', async () => {
+    // Prepare: 8 MiB of spaces in 64 KiB chunks, produced only as they are read
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let chunksRead = 0;
+    let cancelled = false;
+    const hugeBody: typeof fetch = async () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            chunksRead++;
+            if (chunksRead > 128) controller.close();
+            else controller.enqueue(chunk);
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+      );
+    const client = createAgentMetricsClient({ fetch: hugeBody });
+
+    // Act
+    const error = await client.getQueueMetrics(TOKEN, 'default').catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect((error as MalformedResponseError).problems).toEqual([`body is larger than ${MAX_RESPONSE_BYTES} bytes`]);
+    expect(cancelled).toBe(true);
+    expect(chunksRead).toBeLessThan(32);
+  });
+
+  it('reads an empty 200 body as malformed, not as zero jobs', async () => {
+    // Prepare
+    const client = createAgentMetricsClient({ fetch: async () => new Response(null) });
+
+    // Act
+    const error = await client.getQueueMetrics(TOKEN, 'default').catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(MalformedResponseError);
+    expect((error as MalformedResponseError).problems).toEqual(['not valid JSON (0 bytes)']);
   });
 
   it('treats an abort raised while reading the body as a timeout', async () => {

@@ -15,6 +15,8 @@ import { type QueueMetricsResponse, queueMetricsResponseSchema } from './queue-m
 export const DEFAULT_AGENT_ENDPOINT = 'https://agent.buildkite.com/v3';
 /** The issue caps the request at 5 s so one poll can never eat a Lambda invocation. */
 export const MAX_REQUEST_TIMEOUT_MS = 5_000;
+/** A queue's metrics are a few hundred bytes; a body past this is not one, and is not buffered whole. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
 export const POLL_DURATION_HEADER = 'Buildkite-Agent-Metrics-Poll-Duration';
 export const DEFAULT_USER_AGENT = `elastic-ci-buildkite-api/${packageJson.version}`;
 
@@ -100,13 +102,16 @@ export function createAgentMetricsClient(options: AgentMetricsClientOptions = {}
           await response.body?.cancel().catch(() => undefined);
           throw statusError(request, response, now());
         }
-        let text: string;
+        let text: string | undefined;
         try {
-          text = await response.text();
+          text = await readBodyText(response, MAX_RESPONSE_BYTES);
         } catch (error) {
           throw abort.signal.aborted
             ? new RequestTimeoutError(request, timeoutMs, error)
             : new MalformedResponseError(request, ['body could not be read completely'], error);
+        }
+        if (text === undefined) {
+          throw new MalformedResponseError(request, [`body is larger than ${MAX_RESPONSE_BYTES} bytes`]);
         }
         const parsed = parseBody(request, text);
         const warnings: string[] = [];
@@ -125,6 +130,29 @@ export function createAgentMetricsClient(options: AgentMetricsClientOptions = {}
       }
     },
   };
+}
+
+/**
+ * The body as text, or `undefined` once it passes `limitBytes` (reading stops there and the rest is cancelled):
+ * `response.text()` buffered whatever a broken proxy or a hostile endpoint sent, within the timeout, in a Lambda's
+ * memory.
+ */
+async function readBodyText(response: Response, limitBytes: number): Promise<string | undefined> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limitBytes) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /**

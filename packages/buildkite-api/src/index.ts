@@ -5,6 +5,7 @@ export {
   DEFAULT_AGENT_ENDPOINT,
   DEFAULT_USER_AGENT,
   MAX_REQUEST_TIMEOUT_MS,
+  MAX_RESPONSE_BYTES,
   POLL_DURATION_HEADER,
   parseRetryAfter,
   type QueueMetricsResult,
