@@ -98,7 +98,7 @@ describe('agent token', () => {
     const statements = statementsOfFunction(existingSecrets, 'scheduled.handler');
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Action: expect.arrayContaining(['secretsmanager:GetSecretValue']),
+        Action: 'secretsmanager:GetSecretValue',
         Resource: SECRET_ARN,
       }),
     );

@@ -142,3 +142,27 @@ describe('least privilege (agent token in a SecureString with its own KMS key)',
     }
   });
 });
+
+describe.each<[string, () => SynthesizedStack]>([
+  ['token from the deploy parameter, webhook on', () => synthesizeStack(MAXIMAL_PROPS)],
+  [
+    'token in an existing secret',
+    () =>
+      synthesizeStack({
+        agentTokenSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:buildkite/agent-token-AbCdEf',
+      }),
+  ],
+])('least privilege on secrets (%s)', (_name, synthesize) => {
+  let grants: Grant[];
+  beforeAll(() => {
+    grants = grantsOf(synthesize());
+  }, 300_000);
+
+  it('grants only secretsmanager:GetSecretValue, the one call the Parameter Store reference and the instances make', () => {
+    const secretActions = grants.flatMap((grant) =>
+      grant.actions.filter((action) => action.startsWith('secretsmanager:')),
+    );
+    expect(secretActions.length).toBeGreaterThan(0);
+    expect(new Set(secretActions)).toEqual(new Set(['secretsmanager:GetSecretValue']));
+  });
+});

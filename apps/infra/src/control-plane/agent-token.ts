@@ -124,7 +124,7 @@ export class AgentToken extends Construct {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.parameterArn] }),
     );
-    this.secret?.grantRead(grantee);
+    if (this.secret !== undefined) grantGetSecretValue(grantee, this.secret.secretArn);
     if (this.kmsKeyArn !== undefined) {
       grantee.grantPrincipal.addToPrincipalPolicy(
         // Only as Parameter Store decrypting this very parameter: the key is the customer's and may protect other
@@ -142,6 +142,16 @@ export class AgentToken extends Construct {
       );
     }
   }
+}
+
+/**
+ * `secretsmanager:GetSecretValue` on the secret, the one call that reading it makes (the Parameter Store reference or
+ * the SDK): `Secret.grantRead` adds `DescribeSecret`, which nothing here calls.
+ */
+export function grantGetSecretValue(grantee: iam.IGrantable, secretArn: string): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }),
+  );
 }
 
 /**

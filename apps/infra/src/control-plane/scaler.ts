@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { LambdaArchitectureName } from '../elastic-ci-stack-props';
 import {
   type AgentToken,
+  grantGetSecretValue,
   parameterArnFor,
   SECRETS_MANAGER_REFERENCE_PREFIX,
   stackScopedSecretName,
@@ -180,7 +181,8 @@ export class Scaler extends Construct {
       this.webhookFunction.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [webhookSecretArn] }),
       );
-      this.webhookSecret?.grantRead(this.webhookFunction.role);
+      if (this.webhookSecret !== undefined)
+        grantGetSecretValue(this.webhookFunction.role, this.webhookSecret.secretArn);
       functions.push(this.webhookFunction);
     }
 
