@@ -22,7 +22,7 @@ export interface AgentTokenOptions {
   readonly agentTokenParameterName?: string | undefined;
   /**
    * The KMS key (ARN) that encrypts `agentTokenParameterName`, when it is not the AWS-managed `aws/ssm` key; the
-   * scaler and the instance role get `kms:Decrypt` on it.
+   * scaler and the instance role get `kms:Decrypt` on it through Parameter Store, for that parameter only.
    * @default - the AWS-managed key (no extra grant)
    */
   readonly agentTokenParameterKmsKeyArn?: string | undefined;

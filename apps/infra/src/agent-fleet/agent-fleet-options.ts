@@ -360,8 +360,8 @@ export interface AgentFleetOptions {
    */
   readonly secretsBucketRegion?: string | undefined;
   /**
-   * KMS key of the secrets bucket: encrypts a created bucket (SSE-KMS) and is granted `kms:Decrypt` for an existing
-   * one. Buildkite's `SecretsBucketEncryption` only chose SSE-S3; a created bucket is always encrypted.
+   * KMS key of the secrets bucket: encrypts a created bucket (SSE-KMS) and is granted `kms:Decrypt` (through S3 in
+   * the bucket's region only). Buildkite's `SecretsBucketEncryption` only chose SSE-S3; a created bucket is always encrypted.
    * @default SSE-S3
    */
   readonly secretsBucketEncryptionKey?: kms.IKey | undefined;
