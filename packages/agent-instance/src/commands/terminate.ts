@@ -74,6 +74,10 @@ export const terminateCommand: Command = {
       },
     );
     log.info('terminate', { result: outcome.result });
-    return outcome.result === 'refused-busy' || outcome.result === 'poweroff-failed' ? 1 : 0;
+    return outcome.result === 'refused-busy' ||
+      outcome.result === 'poweroff-failed' ||
+      outcome.result === 'await-failed'
+      ? 1
+      : 0;
   },
 };

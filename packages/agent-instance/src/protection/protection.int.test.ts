@@ -1,7 +1,7 @@
 // Busy protection and terminate exactly as installed on agents: the tsup bundle run as a child process in a scratch
 // root, Auto Scaling and EC2 at moto, instance metadata at the IMDS stand-in.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -216,7 +216,7 @@ describe('terminate against moto', () => {
     expect((await instanceState(crashed)).health?.toUpperCase()).toBe('UNHEALTHY');
   }, 120_000);
 
-  it('refuses to act while a job still runs, and does nothing on a warm-pool stop', async () => {
+  it('refuses to act while a job still runs, and stays in the group on a return to the warm pool', async () => {
     const { ids, root, imdsFor } = await instanceWithImds(1);
     const instanceId = ids[0] as string;
     const imds = await imdsFor(instanceId);
@@ -234,9 +234,16 @@ describe('terminate against moto', () => {
     expect(await groupInstances()).toContain(instanceId);
 
     imds.setTargetLifecycleState('Warmed:Stopped');
-    const warm = await cli(await mkdtemp(join(tmpdir(), 'elastic-ci-protection-root-')), imds, terminate);
+    // systemctl stand-in recording its arguments: the waiter that starts the agent again on InService is re-armed.
+    const bin = await mkdtemp(join(tmpdir(), 'elastic-ci-protection-bin-'));
+    const calls = join(bin, 'calls');
+    await writeFile(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`, { mode: 0o755 });
+    const warm = await cli(await mkdtemp(join(tmpdir(), 'elastic-ci-protection-root-')), imds, terminate, {
+      PATH: `${bin}:${process.env.PATH}`,
+    });
     expect(warm.code).toBe(0);
-    expect(warm.stderr).toContain('warm-pool');
+    expect(warm.stderr).toContain('back into the warm pool');
+    expect(await readFile(calls, 'utf8')).toBe('--no-block restart elastic-ci-start-agent.service\n');
     expect(await desiredCapacity()).toBe(1);
     expect((await instanceState(instanceId)).health?.toUpperCase()).toBe('HEALTHY');
   }, 120_000);

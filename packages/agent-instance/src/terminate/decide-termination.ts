@@ -12,9 +12,12 @@
  * cannot tell: a graceful stop, `disconnect-after-job` and an idle timeout all exit 0. When in doubt the instance is
  * replaced, never lost: a wrong replacement costs one boot, a wrong decrement leaves the fleet short.
  *
- * Nothing happens at all when the instance is going into the warm pool (`Warmed:*`: the agent starts again on
- * `InService`), when Auto Scaling is already terminating it (`Terminated`: lifecycled drains and completes the
- * lifecycle action), or when lifecycled has told the agent to stop. And nothing happens while a job still runs on
+ * When the instance goes back into the warm pool (`Warmed:Stopped`/`Hibernated`/`Running`: a scale-in under the
+ * pool's reuse policy, which lifecycled drains) it stays in the group: the agent must start again when the instance
+ * returns `InService`, so the start-agent waiter is armed again — a hibernated instance wakes without a boot, and the
+ * waiter of its first boot has long ended. Nothing happens at all when Auto Scaling is already terminating it
+ * (`Terminated`, `Warmed:Terminated`: lifecycled drains and completes the lifecycle action), or when lifecycled has
+ * told the agent to stop. And nothing happens while a job still runs on
  * the instance: the caller waits, it never kills a busy job.
  */
 export interface TerminationInput {
@@ -35,17 +38,21 @@ export interface TerminationInput {
 
 export type TerminationDecision =
   | { readonly action: 'none'; readonly reason: string }
+  | { readonly action: 'await-in-service'; readonly reason: string }
   | { readonly action: 'wait-for-jobs'; readonly reason: string }
   | { readonly action: 'terminate-decrement'; readonly reason: string }
   | { readonly action: 'replace'; readonly reason: string };
 
 export function decideTermination(input: TerminationInput): TerminationDecision {
   const state = input.targetLifecycleState;
-  if (state?.startsWith('Warmed:')) {
-    return { action: 'none', reason: `target lifecycle state is ${state}: a warm-pool transition, not an exit` };
-  }
-  if (state === 'Terminated') {
+  if (state === 'Terminated' || state === 'Warmed:Terminated') {
     return { action: 'none', reason: 'Auto Scaling is already terminating this instance (lifecycled drains it)' };
+  }
+  if (state?.startsWith('Warmed:')) {
+    return {
+      action: 'await-in-service',
+      reason: `target lifecycle state is ${state}: back into the warm pool, the agent starts again when it is InService`,
+    };
   }
   if (input.lifecycledDraining) {
     return { action: 'none', reason: 'lifecycled is draining this instance' };

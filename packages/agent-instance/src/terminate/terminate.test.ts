@@ -109,15 +109,37 @@ describe('terminate after the agent exited', () => {
     expect(control.calls).toEqual([{ call: 'setUnhealthy' }, { call: 'terminate', decrementDesiredCapacity: false }]);
   });
 
-  it.each(['Warmed:Stopped', 'Warmed:Hibernated', 'Warmed:Terminated', 'Terminated'])(
-    'does nothing when the target lifecycle state is %s',
+  it.each(['Warmed:Terminated', 'Terminated'])('does nothing when the target lifecycle state is %s', async (state) => {
+    lifecycleState = state;
+    expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'none' });
+    expect(control.calls).toEqual([]);
+    expect(commands).toEqual([]);
+  });
+
+  it.each(['Warmed:Stopped', 'Warmed:Hibernated', 'Warmed:Running'])(
+    'stays in the group and arms the start-agent waiter again when the instance goes back into the pool (%s)',
     async (state) => {
+      // lifecycled drained the agent for the return to the pool (its SIGTERM marker is there too).
       lifecycleState = state;
-      expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'none' });
+      await mkdir(join(root, 'run/lifecycled'), { recursive: true });
+      await writeFile(join(root, 'run/lifecycled/agent-sigterm-sent-4242'), 'now\n');
+
+      expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'awaiting-in-service' });
       expect(control.calls).toEqual([]);
-      expect(commands).toEqual([]);
+      expect(commands).toEqual([['systemctl', '--no-block', 'restart', 'elastic-ci-start-agent.service']]);
     },
   );
+
+  it('says so and fails when the start-agent waiter cannot be armed again', async () => {
+    lifecycleState = 'Warmed:Hibernated';
+    const failing: CommandRunner = async (program, args) => {
+      commands.push([program, ...args]);
+      return { exitCode: 1, stdout: '', stderr: 'Failed to restart' };
+    };
+
+    expect(await terminateAfterAgentExit(idleExit, deps({ runner: failing }))).toEqual({ result: 'await-failed' });
+    expect(control.calls).toEqual([]);
+  });
 
   it('does nothing when lifecycled is draining the instance', async () => {
     await mkdir(join(root, 'run/lifecycled'), { recursive: true });

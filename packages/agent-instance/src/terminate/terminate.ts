@@ -41,8 +41,12 @@ export interface TerminateDeps {
   readonly lifecycledStateDir?: string;
 }
 
+/** The unit that waits for `InService` and then starts the agent (packer/linux/conf/systemd). */
+export const START_AGENT_UNIT = 'elastic-ci-start-agent.service';
+
 export type TerminateOutcome =
   | { readonly result: 'none' | 'terminated-decrement' | 'marked-unhealthy' | 'terminated-replace' }
+  | { readonly result: 'awaiting-in-service' | 'await-failed' }
   | { readonly result: 'refused-busy' }
   | { readonly result: 'powered-off' | 'poweroff-failed' };
 
@@ -65,6 +69,16 @@ export async function terminateAfterAgentExit(exit: AgentExit, deps: TerminateDe
   }
   deps.log.info(`decision: ${decision.action}`, { reason: decision.reason });
   if (decision.action === 'none') return { result: 'none' };
+  if (decision.action === 'await-in-service') {
+    // `--no-block`: this runs inside the agent unit's stop; the waiter (a oneshot that has long exited) runs on its
+    // own, through the pool's stop or hibernation, and starts the agent once the instance is InService again.
+    const rearm = await deps.runner('systemctl', ['--no-block', 'restart', START_AGENT_UNIT]);
+    if (rearm.exitCode === 0) return { result: 'awaiting-in-service' };
+    deps.log.error(`could not restart ${START_AGENT_UNIT}: the agent will not start when the instance is InService`, {
+      exitCode: rearm.exitCode,
+    });
+    return { result: 'await-failed' };
+  }
 
   const attempt = async (what: string, operation: () => Promise<void>): Promise<boolean> => {
     try {
