@@ -299,7 +299,11 @@ describe('Function: decideDuringDrain', () => {
     });
   });
 
-  it('takes on the lifecycle action when the target state becomes Terminated during a spot drain', () => {
+  it.each([
+    'Terminated',
+    // Back into the warm pool: the termination hook holds the instance the same way.
+    'Warmed:Stopped',
+  ])('takes on the lifecycle action when the target state becomes %s during a spot drain', (state) => {
     // Prepare
     const spotDrain: DrainInProgress = {
       source: 'spot',
@@ -311,7 +315,7 @@ describe('Function: decideDuringDrain', () => {
     const { effect, drain } = decideDuringDrain(
       spotDrain,
       { ...initialMemory, lifecycleState: 'InService' },
-      { source: 'lifecycle-state', state: 'Terminated', observedAtMs: at },
+      { source: 'lifecycle-state', state, observedAtMs: at },
       context,
     );
 
@@ -370,12 +374,20 @@ describe('Function: decideDuringDrain', () => {
           const spotPaths = kinds.filter((kind) => kind === 'spot-deadline').length;
           const actions = kinds.filter((kind) => kind === 'lifecycle-action').length;
           const sawSpot = observations.includes(spotObservation);
-          const sawTerminal = observations.some(
-            (next) =>
-              next.source === 'lifecycle-state' && (next.state === 'Terminated' || next.state === 'Warmed:Terminated'),
-          );
+          // A termination hook's action appears on a terminal state, or on a return to the warm pool: a Warmed:* state
+          // right after InService (repeated reads of one state are one state).
+          let previousState: string | undefined;
+          let sawTerminationHook = false;
+          for (const next of observations) {
+            if (next.source !== 'lifecycle-state' || next.state === previousState) continue;
+            const terminal = next.state === 'Terminated' || next.state === 'Warmed:Terminated';
+            if (terminal || (previousState === 'InService' && next.state.startsWith('Warmed:'))) {
+              sawTerminationHook = true;
+            }
+            previousState = next.state;
+          }
           expect(spotPaths).toBe(source !== 'spot' && sawSpot ? 1 : 0);
-          expect(actions).toBe(source === 'spot' && sawTerminal ? 1 : 0);
+          expect(actions).toBe(source === 'spot' && sawTerminationHook ? 1 : 0);
         },
       ),
     );
