@@ -41,3 +41,9 @@ export class LifecycleHookLookupError extends LifecycledError {
 export class HeartbeatTimeoutError extends LifecycledError {
   override name = 'HeartbeatTimeoutError';
 }
+
+/** Thrown when CompleteLifecycleAction got no answer in time; the call is abandoned and tried again. */
+export class CompleteLifecycleActionTimeoutError extends LifecycledError {
+  override name = 'CompleteLifecycleActionTimeoutError';
+  readonly $retryable = true;
+}

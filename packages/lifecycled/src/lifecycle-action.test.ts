@@ -16,6 +16,7 @@ import {
   type TerminationHook,
 } from './aws-adapters';
 import {
+  COMPLETE_CALL_LIMIT_MS,
   completeLifecycleAction,
   LOOKUP_CALL_LIMIT_MS,
   MAX_GLOBAL_TIMEOUT_MS,
@@ -189,6 +190,33 @@ describe('Function: completeLifecycleAction', () => {
     // Assess
     expect(await completing).toBe(true);
     expect(autoScaling.commandCalls(CompleteLifecycleActionCommand)).toHaveLength(3);
+  });
+
+  it('tries CompleteLifecycleAction again when a call never answers, instead of leaving the instance held', async () => {
+    // Prepare
+    // The first call hangs for good (a black-holed connection, its abort ignored): without a bound on the injected
+    // clock the job has finished but the instance would stay held until the hook's timeout, paid for and useless.
+    const clock = new FakeClock(0);
+    const calls: number[] = [];
+    const hangingOnce: LifecycleActionPort = {
+      recordHeartbeat: async () => {},
+      complete: () => {
+        calls.push(clock.now());
+        return calls.length === 1 ? new Promise<void>(() => {}) : Promise.resolve();
+      },
+    };
+    const { logger, entries } = memoryLogger();
+
+    // Act
+    const completing = completeLifecycleAction({ resolved, port: hangingOnce, clock, logger });
+    await clock.advance(COMPLETE_CALL_LIMIT_MS + 5_000);
+
+    // Assess
+    expect(await completing).toBe(true);
+    expect(calls).toEqual([0, COMPLETE_CALL_LIMIT_MS + 1_000]);
+    expect(entries.find((entry) => entry.msg === 'CompleteLifecycleAction failed, retrying')).toMatchObject({
+      level: 'warn',
+    });
   });
 
   it('logs a failure and never throws when the action is gone', async () => {

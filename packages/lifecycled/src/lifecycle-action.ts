@@ -2,7 +2,7 @@ import type { GroupLookupPort, LifecycleAction, LifecycleActionPort } from './aw
 import { type Clock, sleepUnlessAborted, withinClockTime } from './clock';
 import { type LifecycleActionTarget, nextHeartbeat } from './decide';
 import { formatDurationMs } from './duration';
-import { HeartbeatTimeoutError, LifecycleHookLookupError } from './errors';
+import { CompleteLifecycleActionTimeoutError, HeartbeatTimeoutError, LifecycleHookLookupError } from './errors';
 import type { Logger } from './logger';
 import { isRetryableAwsError, withRetries } from './retry';
 
@@ -11,6 +11,9 @@ export const MAX_GLOBAL_TIMEOUT_MS = 172_800_000;
 
 /** How long one lookup call (DescribeAutoScalingInstances, DescribeLifecycleHooks) may take before it is tried again. */
 export const LOOKUP_CALL_LIMIT_MS = 30_000;
+
+/** How long one CompleteLifecycleAction call may take before it is abandoned and tried again. */
+export const COMPLETE_CALL_LIMIT_MS = 10_000;
 
 export interface ResolvedLifecycleAction {
   action: LifecycleAction;
@@ -150,7 +153,7 @@ export async function sendHeartbeats(input: {
   }
 }
 
-/** CompleteLifecycleAction(CONTINUE), retried on throttling and 5xx within about 30 s. Never throws. */
+/** CompleteLifecycleAction(CONTINUE), retried on throttling, 5xx and unanswered calls within about a minute. Never throws. */
 export async function completeLifecycleAction(input: {
   resolved: ResolvedLifecycleAction;
   port: LifecycleActionPort;
@@ -159,7 +162,19 @@ export async function completeLifecycleAction(input: {
 }): Promise<boolean> {
   const { logger } = input;
   try {
-    await withRetries(() => input.port.complete(input.resolved.action, AbortSignal.timeout(10_000)), {
+    // Bounded on the injected clock like heartbeats and lookups: a call that never answers (its abort ignored) is
+    // abandoned and tried again instead of holding the finished instance until the hook times out.
+    const completeOnce = () =>
+      withinClockTime(
+        input.clock,
+        COMPLETE_CALL_LIMIT_MS,
+        (signal) => input.port.complete(input.resolved.action, signal),
+        () =>
+          new CompleteLifecycleActionTimeoutError(
+            `CompleteLifecycleAction did not answer within ${COMPLETE_CALL_LIMIT_MS} ms`,
+          ),
+      );
+    await withRetries(completeOnce, {
       clock: input.clock,
       attempts: 5,
       baseDelayMs: 1_000,
