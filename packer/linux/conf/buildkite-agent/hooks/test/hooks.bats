@@ -47,6 +47,7 @@ ENV
 }
 
 teardown() {
+  if [[ -f "$WORK/ssh-agent.pid" ]]; then kill "$(cat "$WORK/ssh-agent.pid")" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 
@@ -84,6 +85,68 @@ elastic-ci-docker-login ecr" ]
   [ "$status" -eq 0 ]
   [[ "$output" == *"Evaluating"* ]]
   no_canary_in_output
+}
+
+# The s3secrets CLI as it is when the job has an SSH key: it starts an ssh-agent for the job (a stand-in named
+# ssh-agent, which is what the s3secrets pre-exit hook checks before it kills) and exports its pid.
+with_job_ssh_agent() {
+  cp "$(command -v sleep)" "$WORK/bin/ssh-agent"
+  cat >"$WORK/bin/s3secrets" <<STUB
+#!/usr/bin/env bash
+"$WORK/bin/ssh-agent" 300 >/dev/null 2>&1 </dev/null &
+echo "\$!" >"$WORK/ssh-agent.pid"
+printf "export SSH_AUTH_SOCK='$WORK/agent.sock'\nexport S3SECRETS_SSH_AGENT_PID='%s'\nexport NPM_TOKEN='canary-secret-value-1f3a'\n" "\$!"
+STUB
+}
+
+# A process that has exited (a zombie not yet reaped by whoever adopted it counts as exited).
+process_gone() {
+  [[ ! -e "/proc/$1/stat" ]] || [[ "$(cut -d ' ' -f 3 "/proc/$1/stat")" == Z ]]
+}
+
+@test "environment: a failure after the secrets loaded stops the job's ssh-agent and removes its Docker config" {
+  # The agent keeps a hook's exports only when it ends well, so after this failure the pre-exit hook sees neither
+  # S3SECRETS_SSH_AGENT_PID nor the Docker config: whatever the hook set up would outlive the job, the pipeline's
+  # SSH key loaded for every later job on the instance.
+  with_job_ssh_agent
+  fail_with elastic-ci-docker-login-ecr 1
+  source_hook environment
+
+  [ "$status" -eq 1 ]
+  pid="$(cat "$WORK/ssh-agent.pid")"
+  for _ in $(seq 1 100); do process_gone "$pid" && break; sleep 0.1; done
+  process_gone "$pid"
+  [ ! -e "$WORK/builds/.docker-config/$BUILDKITE_JOB_ID" ]
+  [[ "$output" == *"Logging in to ECR failed (exit 1)"* ]]
+  no_canary_in_output
+}
+
+@test "environment: a failure undoes only what the hook made, never a directory the job named" {
+  mkdir -p "$WORK/precious"
+  export BUILDKITE_DOCKER_CONFIG_TEMP_DIRECTORY="$WORK/precious" ELASTIC_CI_AGENT_ENV="$WORK/missing.env"
+  # Sourced as the agent's hook wrapper does: a plain statement, so the hook's errexit holds.
+  run bash -c 'source "$1"' bash "$HOOKS/environment"
+
+  [ "$status" -ne 0 ]
+  [ -d "$WORK/precious" ]
+}
+
+@test "environment: a disk check failure removes the job's Docker config the hook made" {
+  fail_with elastic-ci-instance-disk-check 53
+  source_hook environment
+
+  [ "$status" -eq 53 ]
+  [ ! -e "$WORK/builds/.docker-config/$BUILDKITE_JOB_ID" ]
+}
+
+@test "environment: a hook that ends well leaves the job's ssh-agent and Docker config to the job" {
+  with_job_ssh_agent
+  run bash -c 'source "$1" >/dev/null 2>&1; status=$?; exit "$status"' bash "$HOOKS/environment"
+
+  [ "$status" -eq 0 ]
+  pid="$(cat "$WORK/ssh-agent.pid")"
+  [ "$(cat "/proc/$pid/comm")" = ssh-agent ]
+  [ -d "$WORK/builds/.docker-config/$BUILDKITE_JOB_ID" ]
 }
 
 @test "environment: a pipeline may turn a plugin off" {
