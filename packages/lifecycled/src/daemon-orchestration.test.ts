@@ -151,6 +151,85 @@ describe('Function: runDaemon', () => {
   });
 });
 
+describe('Function: runDaemon (return to the warm pool)', () => {
+  /** A target-lifecycle-state listener that emits one script per run (the daemon runs it again after a drain). */
+  function perRunListener(scripts: string[][]): { listener: Listener; runs: () => number } {
+    let runs = 0;
+    const listener: Listener = {
+      name: 'target-lifecycle-state',
+      async run(emit, signal) {
+        const states = scripts[runs] ?? [];
+        runs++;
+        for (const state of states) emit({ source: 'lifecycle-state', state, observedAtMs: 0 });
+        if (signal.aborted) return;
+        await new Promise((resolveStop) => signal.addEventListener('abort', resolveStop, { once: true }));
+      },
+    };
+    return { listener, runs: () => runs };
+  }
+
+  it.each(['Warmed:Running', 'Warmed:Hibernated'])(
+    'keeps watching after draining a return to the pool as %s, so the next termination is drained too',
+    async (warmed) => {
+      // Prepare: the instance goes back into the pool without a reboot (running, or hibernated with its memory), so
+      // no new lifecycled is started for it: this one must see it come back InService and be terminated later.
+      const { calls, lifecycleActions, groupLookup } = recordingPorts();
+      const handled: string[][] = [];
+      const runHandler: HandlerRunner = async (invocation) => {
+        handled.push(invocation.args);
+        return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+      };
+      const states = perRunListener([
+        ['InService', warmed],
+        [warmed, 'InService', 'Terminated'],
+      ]);
+
+      // Act
+      const result = await runDaemon(
+        dependencies({ listeners: [states.listener], runHandler, lifecycleActions, groupLookup }),
+        new AbortController().signal,
+      );
+
+      // Assess
+      expect(result).toMatchObject({
+        kind: 'drained',
+        completed: true,
+        notice: { env: { LIFECYCLED_TARGET_LIFECYCLE_STATE: 'Terminated' } },
+      });
+      expect(handled).toEqual([
+        ['autoscaling:TARGET_LIFECYCLE_STATE', INSTANCE_ID, 'InService'],
+        ['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID],
+        ['autoscaling:TARGET_LIFECYCLE_STATE', INSTANCE_ID, 'InService'],
+        ['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID],
+      ]);
+      expect(calls).toEqual(['complete', 'complete']);
+      expect(states.runs()).toBe(2);
+    },
+  );
+
+  it('ends after the drain of a return to the pool when a stop signal came during it', async () => {
+    // Prepare
+    const { calls, lifecycleActions, groupLookup } = recordingPorts();
+    const stop = new AbortController();
+    const runHandler: HandlerRunner = async () => {
+      stop.abort();
+      return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+    };
+    const states = perRunListener([['InService', 'Warmed:Running'], ['Warmed:Running']]);
+
+    // Act
+    const result = await runDaemon(
+      dependencies({ listeners: [states.listener], runHandler, lifecycleActions, groupLookup }),
+      stop.signal,
+    );
+
+    // Assess: the handler had finished, so the action is completed; then the daemon stops as it was told.
+    expect(result).toMatchObject({ kind: 'drained', completed: true });
+    expect(calls).toEqual(['complete']);
+    expect(states.runs()).toBe(1);
+  });
+});
+
 describe('Function: runDaemon (spot notice during a drain)', () => {
   /** A spot listener the test fires by hand; it records being stopped. */
   function manualSpotListener() {

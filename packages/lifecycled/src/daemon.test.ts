@@ -127,6 +127,22 @@ describe('Function: runLifecycled (target-lifecycle-state)', () => {
       await waitFor(() => agent?.events().some((event) => event.event === 'sigterm') === true, 'the agent SIGTERM');
       await waitFor(() => heartbeatsAt.length >= 2, 'two heartbeats during the drain');
       agent.finishJob();
+      if (target === 'Terminated') {
+        await daemon.exit;
+      } else {
+        // The instance stays in the group (and may come back InService without a boot): the daemon listens on
+        // until it is stopped.
+        await waitFor(
+          () =>
+            daemon
+              .logs()
+              .some(
+                (entry) => entry.msg === 'Back into the warm pool: listening again for the next termination notice',
+              ),
+          'the daemon to listen again',
+        );
+        daemon.stop.abort();
+      }
       const exitCode = await daemon.exit;
 
       // Assess

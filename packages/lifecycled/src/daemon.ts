@@ -11,6 +11,7 @@ import {
   initialMemory,
   keepsWatchingDuringDrain,
   type LifecycleActionTarget,
+  type ListenerMemory,
   type Observation,
 } from './decide';
 import type { HandlerOutcome, HandlerRunner } from './handler-runner';
@@ -52,9 +53,31 @@ export type DaemonResult =
  * recommendations) run the handler while listening goes on. A drain first stops every listener that has nothing more
  * to tell it (so the SQS queue is gone before the handler runs), then runs the handler with heartbeats and completes
  * the action exactly once. The listener that can still matter keeps watching during the drain (see
- * `keepsWatchingDuringDrain`): a spot notice then brings its deadline to the running drain.
+ * `keepsWatchingDuringDrain`): a spot notice then brings its deadline to the running drain. After the drain of a
+ * return to the warm pool (`notice.staysInGroup`) it listens again; it resolves with the last drain's result.
  */
 export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSignal): Promise<DaemonResult> {
+  let memory = initialMemory;
+  for (;;) {
+    const round = await listenThenDrain(dependencies, stop, memory);
+    const { result } = round;
+    // A return to the warm pool keeps the instance in the group, and a running or hibernated one comes back
+    // InService without a boot, so nothing would start a new lifecycled for it: listen on, remembering the state,
+    // so its next termination (or return to the pool) is drained too. A stop signal still ends the daemon.
+    if (result.kind !== 'drained' || !result.notice.staysInGroup || stop.aborted) return result;
+    memory = round.memory;
+    dependencies.logger.info('Back into the warm pool: listening again for the next termination notice', {
+      state: memory.lifecycleState,
+      completed: result.completed,
+    });
+  }
+}
+
+async function listenThenDrain(
+  dependencies: DaemonDependencies,
+  stop: AbortSignal,
+  startMemory: ListenerMemory,
+): Promise<{ result: DaemonResult; memory: ListenerMemory }> {
   const { logger } = dependencies;
   const context = {
     instanceId: dependencies.instanceId,
@@ -64,7 +87,7 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
   const stopListening = () => listening.abort();
   stop.addEventListener('abort', stopListening, { once: true });
 
-  let memory = initialMemory;
+  let memory = startMemory;
   let drainNotice: DrainNotice | undefined;
   let failure: { error: unknown } | undefined;
   let reports = Promise.resolve();
@@ -156,9 +179,9 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
 
   if (!drainNotice) {
     stop.removeEventListener('abort', stopWatching);
-    if (failure) return { kind: 'listener-failed', error: failure.error };
+    if (failure) return { result: { kind: 'listener-failed', error: failure.error }, memory };
     logger.info('Stopped before any termination notice');
-    return { kind: 'stopped' };
+    return { result: { kind: 'stopped' }, memory };
   }
   let drainState = drainInProgress(drainNotice);
   const session = startDrain(dependencies, drainNotice, stop);
@@ -173,7 +196,7 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
   const result = await session.finish(() => watching.abort());
   stop.removeEventListener('abort', stopWatching);
   await Promise.all(runs.map((run) => run.finished));
-  return result;
+  return { result, memory };
 }
 
 /**

@@ -39,6 +39,11 @@ export interface DrainNotice extends HandlerInvocation {
   deadlineMs: number | undefined;
   /** Absent for spot: there is no lifecycle action to hold the instance. */
   lifecycleAction: LifecycleActionTarget | undefined;
+  /**
+   * A return to the warm pool: the instance stays in the group and may come back `InService` without a boot (a pool
+   * of running or hibernated instances), so the daemon must listen again after the drain instead of exiting.
+   */
+  staysInGroup: boolean;
 }
 
 export type Effect =
@@ -111,6 +116,7 @@ export function decide(
                 lifecycleActionToken: undefined,
                 startedAtMs: observation.observedAtMs - context.lifecycleStateIntervalMs,
               },
+              staysInGroup: !TERMINAL_LIFECYCLE_STATES.has(state),
             },
           },
         };
@@ -147,6 +153,7 @@ export function decide(
             },
             deadlineMs: interruption.deadlineMs,
             lifecycleAction: undefined,
+            staysInGroup: false,
           },
         },
       };
@@ -199,6 +206,8 @@ export function decide(
                 ? Math.min(started.value.epochMs, observation.observedAtMs)
                 : observation.observedAtMs,
             },
+            // The notification cannot tell a return to the warm pool from a termination: as upstream, one drain.
+            staysInGroup: false,
           },
         },
       };
