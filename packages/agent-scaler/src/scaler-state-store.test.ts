@@ -233,6 +233,54 @@ describe('Function: createSsmStateStore', () => {
     await expect(stateStore.save({ lastScaleInAtMs: 1 })).rejects.toBeInstanceOf(StateStoreError);
   });
 
+  it('keeps the scale events another container wrote after this one loaded (scheduled and webhook passes without a lease)', async () => {
+    // Prepare: both containers load the same state; the scheduled pass then scales out and writes first
+    const shared = new FakeParameterStore();
+    shared.values.set(
+      '/scaler/state',
+      serializeScalerState({ lastScaleInAtMs: 1_000, throttleTokens: 3, throttleUpdatedAtMs: 1_000 }, 1_000),
+    );
+    const scheduled = store(shared);
+    const webhook = store(shared);
+    const seenByScheduled = await scheduled.stateStore.load();
+    const seenByWebhook = await webhook.stateStore.load();
+    await scheduled.stateStore.save({
+      ...seenByScheduled,
+      lastScaleOutAtMs: 5_000,
+      throttleTokens: 1,
+      throttleUpdatedAtMs: 5_000,
+    });
+    const waitingMemory: WaitingMemory = { ...emptyWaitingMemory(), waiting: 3, cohorts: [4_000, 3, 0] };
+
+    // Act: the webhook pass held, and writes what it learned on the state it loaded before that scale-out
+    await webhook.stateStore.save({ ...seenByWebhook, waitingMemory });
+
+    // Assess: the scale-out (its cooldown, the throttle it spent) survives, and so does what the webhook learned
+    expect(await store(shared).stateStore.load()).toEqual({
+      lastScaleOutAtMs: 5_000,
+      lastScaleInAtMs: 1_000,
+      throttleTokens: 1,
+      throttleUpdatedAtMs: 5_000,
+      waitingMemory,
+    });
+  });
+
+  it('keeps the later of two scale events of one direction, whichever container wrote it', async () => {
+    // Prepare
+    const shared = new FakeParameterStore();
+    const first = store(shared);
+    const second = store(shared);
+    await first.stateStore.load();
+    await second.stateStore.load();
+    await first.stateStore.save({ lastScaleInAtMs: 7_000 });
+
+    // Act: an older event must not replace a newer one either
+    await second.stateStore.save({ lastScaleInAtMs: 6_000, lastScaleOutAtMs: 2_000 });
+
+    // Assess
+    expect(await store(shared).stateStore.load()).toEqual({ lastScaleInAtMs: 7_000, lastScaleOutAtMs: 2_000 });
+  });
+
   it.each([
     'not json',
     '[]',

@@ -177,10 +177,24 @@ export function createSsmStateStore(options: {
       return (await scanActivities(options.activityScan)).state;
     },
     async save(state, saveOptions) {
-      const text = serializeScalerState(state, options.clock.now());
-      const comparable = (value: string | undefined) =>
-        value === undefined ? undefined : JSON.stringify({ ...JSON.parse(value), savedAtMs: 0 });
-      if (comparable(text) === comparable(lastSaved)) return;
+      // Unchanged since this pass loaded it: nothing to write, whatever another container wrote meanwhile.
+      if (sameState(serializeScalerState(state, 0), lastSaved)) return;
+      // Another container's pass (the scheduled and the webhook function, without a scaling lease) may have written
+      // since this pass loaded: written over as it is, its scale-out or scale-in would be forgotten, and with it the
+      // cooldown and the throttle it spent. Its newer scale events are kept; the memories are this pass's (newer).
+      let stored: string | undefined;
+      try {
+        stored = await options.parameterStore.getString(options.parameterName);
+      } catch (error) {
+        throw new StateStoreError(`could not read scaler state parameter ${options.parameterName}`, error);
+      }
+      const nowMs = options.clock.now();
+      const written = stored === undefined || stored === lastSaved ? undefined : parseState(stored, nowMs)?.state;
+      const text = serializeScalerState(written === undefined ? state : withNewerScaleEvents(state, written), nowMs);
+      if (sameState(text, stored)) {
+        lastSaved = stored;
+        return;
+      }
       try {
         await options.parameterStore.putString(options.parameterName, text, saveOptions);
         lastSaved = text;
@@ -189,6 +203,43 @@ export function createSsmStateStore(options: {
       }
     },
   };
+}
+
+/** Whether two stored texts hold the same state (when each was saved aside); `false` for text that is no JSON. */
+function sameState(text: string, other: string | undefined): boolean {
+  if (other === undefined) return false;
+  const comparable = (value: string) => {
+    try {
+      return JSON.stringify({ ...JSON.parse(value), savedAtMs: 0 });
+    } catch {
+      return undefined;
+    }
+  };
+  const left = comparable(text);
+  return left !== undefined && left === comparable(other);
+}
+
+/**
+ * `mine` with the scale events of `theirs` (a state another container wrote meanwhile) where they are newer: the later
+ * scale-out and scale-in of the two, and the growth-throttle bucket last updated later. Everything else is `mine`.
+ */
+export function withNewerScaleEvents(mine: ScalerState, theirs: ScalerState): ScalerState {
+  const later = (left: number | undefined, right: number | undefined) =>
+    left === undefined ? right : right === undefined ? left : Math.max(left, right);
+  const merged: ScalerState = { ...mine };
+  const lastScaleOutAtMs = later(mine.lastScaleOutAtMs, theirs.lastScaleOutAtMs);
+  const lastScaleInAtMs = later(mine.lastScaleInAtMs, theirs.lastScaleInAtMs);
+  if (lastScaleOutAtMs !== undefined) merged.lastScaleOutAtMs = lastScaleOutAtMs;
+  if (lastScaleInAtMs !== undefined) merged.lastScaleInAtMs = lastScaleInAtMs;
+  if (
+    theirs.throttleUpdatedAtMs !== undefined &&
+    (mine.throttleUpdatedAtMs === undefined || theirs.throttleUpdatedAtMs > mine.throttleUpdatedAtMs)
+  ) {
+    merged.throttleUpdatedAtMs = theirs.throttleUpdatedAtMs;
+    if (theirs.throttleTokens === undefined) delete merged.throttleTokens;
+    else merged.throttleTokens = theirs.throttleTokens;
+  }
+  return merged;
 }
 
 /**
