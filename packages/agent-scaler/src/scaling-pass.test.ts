@@ -304,6 +304,23 @@ describe('Function: runScalingPass', () => {
       reasons: expect.arrayContaining([expect.stringMatching(/scal/)]),
     });
   });
+
+  it('counts the scale-out and the new desired capacity in its metrics record when only the state write fails', async () => {
+    // Prepare
+    const { runtime, metricsClient, parameterStore } = setup({ SCALER_STATE_PARAMETER: '/scaler/state' });
+    metricsClient.jobs = { scheduled: 3 };
+    parameterStore.putString = async () => {
+      throw new Error('ssm down');
+    };
+
+    // Act
+    const { lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess: the group is at 3 now, whatever happened to the state write
+    const emf = jsonRecords(lines).filter((record) => record._aws !== undefined);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ DesiredCapacity: 3, ScaleOutDecisions: 1, ScalingErrors: 1 });
+  });
 });
 
 describe('Function: runScalingPass with the warm-pool policy', () => {
@@ -671,6 +688,27 @@ describe('Function: runScalingPass with idle times from instance tags', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ stage: 'apply', action: 'scale-in', drainedBeforeFailure: ['i-d-idle-30m'] });
     expect(String(failures[0]?.message)).toMatch(/^scaling pass failed while applying its decision; what took effect/);
+  });
+
+  it('counts the instances terminated before a drain failed in its metrics record, with the error', async () => {
+    // Prepare: two instances to drain; the second termination is throttled
+    const { runtime, group, metricsClient } = taggedGroup({ SCALE_IN_ORDER: 'longest-idle-first' });
+    metricsClient.jobs = { running: 2 };
+    const terminate = group.terminateInstanceAndDecrement.bind(group);
+    let terminations = 0;
+    group.terminateInstanceAndDecrement = async (instanceId, options) => {
+      terminations += 1;
+      if (terminations === 2) throw new Error('Rate exceeded');
+      return terminate(instanceId, options);
+    };
+
+    // Act
+    const { lines } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess: one instance is gone; a dashboard summing DrainedInstances must see it
+    const emf = jsonRecords(lines).filter((record) => record._aws !== undefined);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ DrainedInstances: 1, ScaleInDecisions: 1, ScalingErrors: 1 });
   });
 
   it('keeps an instance idle for less than SCALE_IN_MIN_IDLE and never the one running a job', async () => {

@@ -266,6 +266,14 @@ export async function runScalingPass(
       organizationSlug: reading?.organizationSlug ?? lastOrganizationSlug,
       queue: config.queue,
       jobs: reading?.jobs,
+      // A pass that failed while or after acting still changed the group: its metrics say what took effect, as its
+      // log record does (instances terminated before the failure; the action and capacity that stand).
+      ...(stage === 'apply' && decided !== undefined
+        ? { action: decided.action, drainedInstances: drainedBeforeFailure.length }
+        : {}),
+      ...(stage === 'persist' && decided !== undefined && applied !== undefined
+        ? { action: decided.action, desiredCapacity: applied.desired, drainedInstances: applied.drained.length }
+        : {}),
       error: true,
     });
     return {
