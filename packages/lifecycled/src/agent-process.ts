@@ -17,6 +17,33 @@ export interface AgentPort {
 /** Runs `systemctl` with these arguments and resolves with its stdout (rejects on a non-zero exit). */
 export type Systemctl = (args: readonly string[]) => Promise<string>;
 
+/**
+ * `systemctl` ran but failed (a non-zero exit, or killed): on a loaded host that is typically a D-Bus timeout, gone
+ * a moment later, so the caller tries again. Not thrown when it could not run at all (missing, not executable).
+ */
+export class TransientAgentError extends Error {
+  override name = 'TransientAgentError';
+}
+
+function ranButFailed(error: unknown): boolean {
+  const { code, signal } = (error ?? {}) as { code?: unknown; signal?: unknown };
+  return typeof code === 'number' || (typeof signal === 'string' && signal !== '');
+}
+
+/** `systemctl` whose run-but-failed rejections are {@link TransientAgentError}s (the message keeps systemctl's). */
+function classified(systemctl: Systemctl): Systemctl {
+  return async (args) => {
+    try {
+      return await systemctl(args);
+    } catch (error) {
+      if (!ranButFailed(error)) throw error;
+      throw new TransientAgentError(`systemctl ${args[0] ?? ''} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+}
+
 const execFileAsync = promisify(execFile);
 
 /** The host's `systemctl`, looked up on the given environment's PATH. */
@@ -45,7 +72,8 @@ function positivePid(text: string): number | undefined {
  * however many stop requests arrive, so the agent gets one SIGTERM (KillSignal, to the main process: KillMode=mixed).
  * A SIGTERM sent beside systemd's would be the second one, which makes the agent cancel its running job.
  */
-export function systemdAgent(unit: string, systemctl: Systemctl = execSystemctl()): AgentPort {
+export function systemdAgent(unit: string, runSystemctl: Systemctl = execSystemctl()): AgentPort {
+  const systemctl = classified(runSystemctl);
   return {
     description: `systemd unit ${unit}`,
     async mainPid() {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FakeClock } from '@elastic-ci/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentPort, Systemctl } from './agent-process';
-import { runStopAgent } from './run-stop-agent';
+import { runStopAgent, TRANSIENT_RETRY_WINDOW_MS } from './run-stop-agent';
 import { type FakeAgent, startFakeAgent } from './test-support/fake-agent';
 import { captureStream, temporaryDirectory } from './test-support/harness';
 
@@ -233,6 +233,77 @@ describe('Function: runStopAgent (systemd unit)', () => {
       ['stop', '--no-block', 'buildkite-agent'],
     ]);
     expect(running.events().map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
+  });
+
+  it('retries systemctl when it runs but fails (a D-Bus timeout), instead of failing the drain', async () => {
+    // Prepare: a loaded host where systemctl's first calls time out on the bus. Failing here made lifecycled
+    // complete the lifecycle action with the agent never told to stop: the instance went with its job.
+    const directory = temporaryDirectory();
+    const running = await startFakeAgent({ directory, jobMs: 300 });
+    agent = running;
+    const recording = recordingSystemctl(() => running.process.pid);
+    const failures = new Map([
+      ['show', 1],
+      ['stop', 2],
+    ]);
+    const flaky: Systemctl = async (args) => {
+      const left = failures.get(args[0] ?? '') ?? 0;
+      if (left > 0) {
+        failures.set(args[0] ?? '', left - 1);
+        // What execFile rejects with when systemctl exits non-zero.
+        throw Object.assign(new Error('Command failed: Failed to connect to bus: Connection timed out'), { code: 1 });
+      }
+      return recording.systemctl(args);
+    };
+
+    // Act
+    const { run, stdout } = io(
+      ['autoscaling:EC2_INSTANCE_TERMINATING', 'i-0123456789abcdef0'],
+      { STOP_AGENT_POLL_INTERVAL: '20ms', STOP_AGENT_STATE_DIR: join(directory, 'state') },
+      { systemctl: flaky },
+    );
+    const exitCode = await run;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(recording.calls).toEqual([
+      ['show', '--property=MainPID', '--value', 'buildkite-agent'],
+      ['stop', '--no-block', 'buildkite-agent'],
+    ]);
+    expect(running.events().map((event) => event.event)).toEqual(['job-started', 'sigterm', 'job-finished']);
+    expect(stdout.entries().filter((entry) => entry.msg === 'systemctl failed, retrying')).toHaveLength(3);
+  });
+
+  it('gives up with exit 1 once systemctl has kept failing for the whole retry window', async () => {
+    // Prepare
+    const clock = new FakeClock(0);
+    const calls: string[][] = [];
+    const alwaysFailing: Systemctl = async (args) => {
+      calls.push([...args]);
+      throw Object.assign(new Error('Command failed: Failed to connect to bus'), { code: 1 });
+    };
+    const { run, stdout } = io(
+      ['autoscaling:EC2_INSTANCE_TERMINATING', 'i-0123456789abcdef0'],
+      { STOP_AGENT_STATE_DIR: join(temporaryDirectory(), 'state') },
+      { systemctl: alwaysFailing, clock },
+    );
+    let exitCode: number | undefined;
+    void run.then((code) => {
+      exitCode = code;
+    });
+
+    // Act
+    for (let waitedMs = 0; exitCode === undefined && waitedMs <= TRANSIENT_RETRY_WINDOW_MS; waitedMs += 1_000) {
+      while (clock.pendingSleeps === 0 && exitCode === undefined) {
+        await new Promise((resolveWait) => setImmediate(resolveWait));
+      }
+      await clock.advance(1_000);
+    }
+
+    // Assess
+    expect(await run).toBe(1);
+    expect(calls).toHaveLength(TRANSIENT_RETRY_WINDOW_MS / 1_000 + 1);
+    expect(stdout.entries().at(-1)).toMatchObject({ level: 'error', msg: 'Failed to stop the agent' });
   });
 
   it('SIGQUITs the unit’s main process through systemctl kill before the spot deadline', async () => {

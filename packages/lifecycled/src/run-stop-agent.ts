@@ -1,7 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { type AgentPort, execSystemctl, pidFileAgent, type Systemctl, systemdAgent } from './agent-process';
+import {
+  type AgentPort,
+  execSystemctl,
+  pidFileAgent,
+  type Systemctl,
+  systemdAgent,
+  TransientAgentError,
+} from './agent-process';
 import { type Clock, systemClock } from './clock';
 import { TRANSITIONS } from './decide';
 import { parseDurationMs } from './duration';
@@ -48,6 +55,13 @@ const stopAgentSchema = z.object({
 });
 
 const DRAIN_TRANSITIONS = new Set<string>([TRANSITIONS.terminating, TRANSITIONS.spotTermination]);
+
+/**
+ * How long failures of `systemctl` that ran (a D-Bus timeout on a loaded host) are retried, every poll interval,
+ * before the handler gives up. Failing at once made lifecycled complete the lifecycle action with the agent never
+ * told to stop, so the instance went with its running job; lifecycled heartbeats the action while this retries.
+ */
+export const TRANSIENT_RETRY_WINDOW_MS = 300_000;
 
 /**
  * `stop-agent-gracefully <transition> <instance-id> [time]`: our default lifecycled handler. Exit 0 when the agent is
@@ -125,7 +139,8 @@ async function stopAgent(input: {
   sigtermByRunningDrain: boolean;
 }): Promise<number> {
   const { agent, clock, logger } = input;
-  const pid = await agent.mainPid();
+  const retrying = <T>(call: () => Promise<T>) => retryingTransient(call, { clock, logger, pollMs: input.pollMs });
+  const pid = await retrying(() => agent.mainPid());
   if (pid === undefined) {
     logger.info('Agent is not running', { agent: agent.description });
     return 0;
@@ -161,7 +176,8 @@ async function stopAgent(input: {
         logger.info('Agent stopped', { pid });
         return 0;
       case 'sigterm':
-        await agent.stopGracefully(pid);
+        // Asking again is safe: systemd runs one stop job per unit however many stops arrive (one SIGTERM).
+        await retrying(() => agent.stopGracefully(pid));
         sigtermSent = true;
         await mkdir(input.stateDir, { recursive: true })
           .then(() => writeFile(marker, `${new Date(clock.now()).toISOString()}\n`))
@@ -169,13 +185,31 @@ async function stopAgent(input: {
         logger.info('Sent SIGTERM: the agent finishes its running job, then exits', { pid, via: agent.description });
         break;
       case 'sigquit':
-        await agent.cancelJobs(pid);
+        await retrying(() => agent.cancelJobs(pid));
         sigquitSent = true;
         logger.warn('Spot deadline is near: sent SIGQUIT, the agent cancels its job', { pid });
         break;
       case 'wait':
         await clock.sleep(step.ms);
         break;
+    }
+  }
+}
+
+/** Runs `call`, retrying {@link TransientAgentError}s every `pollMs` for up to {@link TRANSIENT_RETRY_WINDOW_MS}. */
+async function retryingTransient<T>(
+  call: () => Promise<T>,
+  options: { clock: Clock; logger: Logger; pollMs: number },
+): Promise<T> {
+  const startedAt = options.clock.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof TransientAgentError)) throw error;
+      if (options.clock.now() - startedAt >= TRANSIENT_RETRY_WINDOW_MS) throw error;
+      options.logger.warn('systemctl failed, retrying', { error, attempt });
+      await options.clock.sleep(options.pollMs);
     }
   }
 }
