@@ -1,4 +1,5 @@
 import type { BusyJob } from './busy-jobs.js';
+import type { JobProcesses } from './job-processes.js';
 
 export interface ProtectionSettings {
   /** `lifecycle.protectWhileBusy`: protect from scale-in while a job runs. */
@@ -20,31 +21,36 @@ export interface JobsPartition {
 }
 
 /**
- * Splits job files into live and stale. A job is live while one of its processes runs (when `runningJobIds` is given)
+ * Splits job files into live and stale. A job is live while one of its processes runs (when `running` is given)
  * or while its agent process is (in this boot: after a reboot the
  * same pid names another process). One agent runs one job at a time,
  * so of several files naming the same agent only the newest is live: the others are jobs whose pre-exit hook never
  * ran (a killed job process), which would otherwise keep the instance protected for as long as that agent lives.
  * "The same agent" is the same agent id, never the same pid: with spawn > 1 all agents share one process, and their
  * jobs run side by side. A record without an agent id is never taken for an older job.
+ *
+ * A complete scan of the processes (`running.complete`) that finds no process with the job's id makes the job stale
+ * even while its agent lives: the job's bootstrap carries the id from before its environment hook recorded it until
+ * after its pre-exit hook forgot it, so the job was killed before pre-exit ran (a cancel past its grace period, the
+ * OOM killer), and the idle agent would otherwise hold the protection until it runs another job.
  */
 export function partitionJobs(
   jobs: readonly BusyJob[],
   isAlive: (pid: number) => boolean,
   currentBootId: string | undefined,
-  /** Job ids live processes still carry (see `procRunningJobIds`): such a job is live even if its agent is gone. */
-  runningJobIds?: ReadonlySet<string>,
+  /** What live processes still carry (see `procRunningJobIds`): such a job is live even if its agent is gone. */
+  running?: JobProcesses,
 ): JobsPartition {
   const live: BusyJob[] = [];
   const stale: BusyJob[] = [];
   const newestByAgent = new Map<string, BusyJob>();
   for (const job of jobs) {
-    if (runningJobIds?.has(job.jobId)) {
+    if (running?.ids.has(job.jobId)) {
       live.push(job);
       continue;
     }
     const otherBoot = currentBootId !== undefined && job.bootId !== currentBootId;
-    if (job.agentPid === undefined || otherBoot || !isAlive(job.agentPid)) {
+    if (job.agentPid === undefined || otherBoot || !isAlive(job.agentPid) || running?.complete === true) {
       stale.push(job);
       continue;
     }

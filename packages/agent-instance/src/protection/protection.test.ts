@@ -180,6 +180,30 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('drops a job whose processes are all gone while its agent lives on, and releases the protection', async () => {
+    // A cancel past its grace period (or the OOM killer) kills the job's bootstrap before its pre-exit hook runs; the
+    // agent lives on, idle, and without this the record held the protection until that agent's next job.
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101, agentId: 'agent-1' }, deps());
+    control.calls.length = 0;
+    const noJobProcesses = async () => ({ ids: new Set<string>(), complete: true });
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps({ runningJobIds: noJobProcesses }));
+    expect(outcome.staleJobsRemoved).toEqual(['job-a']);
+    expect(outcome.liveJobs).toBe(0);
+    expect(control.calls).toEqual([
+      { call: 'setProtection', value: false },
+      { call: 'setIdleSinceTag', value: '2026-01-05T09:00:00Z' },
+    ]);
+  });
+
+  it('keeps the job of a live agent while a process carries its id, or when not every process could be read', async () => {
+    await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101, agentId: 'agent-1' }, deps());
+    const jobRuns = async () => ({ ids: new Set(['job-a']), complete: true });
+    expect((await applyProtectionEvent({ kind: 'reconcile' }, deps({ runningJobIds: jobRuns }))).liveJobs).toBe(1);
+    // Not root, or /proc unreadable: a missing id proves nothing, so the agent's life decides as before.
+    const partialScan = async () => ({ ids: new Set<string>(), complete: false });
+    expect((await applyProtectionEvent({ kind: 'reconcile' }, deps({ runningJobIds: partialScan }))).liveJobs).toBe(1);
+  });
+
   it('leaves busy-jobs/ to the owner of the state directory when root makes it (the hooks run as buildkite-agent)', async () => {
     // The image makes the state directory buildkite-agent's; the reconcile timer (root) often runs before any job.
     // Run as root (as CI does) this proves the hand-over; run as another user, every owner is that user anyway.

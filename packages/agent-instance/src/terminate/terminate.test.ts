@@ -38,7 +38,7 @@ function deps(overrides: Partial<TerminateDeps> = {}): TerminateDeps {
     control,
     runner,
     isProcessAlive: () => false, // the agent has exited
-    runningJobIds: async () => runningJobIds,
+    runningJobIds: async () => ({ ids: runningJobIds, complete: true }),
     bootId: 'boot-1',
     readAgentLog: async () => IDLE_LOG,
     terminateOnIdle: true,
@@ -177,7 +177,7 @@ describe('terminate after the agent exited', () => {
         runningJobIds: async () => {
           polls++;
           if (polls === 3) runningJobIds.clear(); // the job's processes end while we wait
-          return new Set(runningJobIds);
+          return { ids: new Set(runningJobIds), complete: true };
         },
       }),
     );
