@@ -267,6 +267,16 @@ export interface WebhookOptions {
    * @default 300
    */
   readonly webhookReplayWindowSec?: number | undefined;
+  /**
+   * Reserved concurrency of the webhook function, 1–1000: the most webhook invocations that run at once, and capacity
+   * no other function can take. The function URL is public, so without it a flood of requests (even unsigned ones,
+   * refused by the handler) can use up the account's concurrency and throttle every other Lambda in the region; with
+   * it, the excess gets 429 and the scheduled scaler still scales within a minute. Off by default: Lambda refuses a
+   * deploy that would leave the account fewer than 100 unreserved executions (the default account limit of 1000 has
+   * room; a new account's limit of 10 has none).
+   * @default - no reservation (the function shares the account's unreserved concurrency)
+   */
+  readonly webhookReservedConcurrency?: number | undefined;
 }
 
 /** The custom resources around the group. */

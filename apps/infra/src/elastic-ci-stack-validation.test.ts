@@ -47,6 +47,36 @@ describe('ElasticCiStack validation', () => {
     for (const problem of error.problems) expect(problem[0]).toBe(problem[0]?.toLowerCase());
   });
 
+  it('refuses a webhookReservedConcurrency outside 1–1000 or without the webhook', () => {
+    // Prepare: 0 would throttle every webhook request; a fraction or a huge reservation is a typo
+    const cases: [ElasticCiStackProps, string][] = [
+      [
+        { agentTokenParameterName: '/ci/token', webhookEnabled: true, webhookReservedConcurrency: 0 },
+        'webhookReservedConcurrency is 0; it must be a whole number from 1 to 1000',
+      ],
+      [
+        { agentTokenParameterName: '/ci/token', webhookEnabled: true, webhookReservedConcurrency: 2.5 },
+        'webhookReservedConcurrency is 2.5',
+      ],
+      [
+        { agentTokenParameterName: '/ci/token', webhookEnabled: true, webhookReservedConcurrency: 5000 },
+        'webhookReservedConcurrency is 5000',
+      ],
+      [
+        { agentTokenParameterName: '/ci/token', webhookReservedConcurrency: 10 },
+        'webhookReservedConcurrency has no effect without webhookEnabled: true',
+      ],
+    ];
+
+    for (const [props, expected] of cases) {
+      // Act
+      const error = constructionError(props);
+
+      // Assess
+      expect(error.problems).toEqual([expect.stringContaining(expected)]);
+    }
+  });
+
   it('never echoes a value given where the token belongs: the token pasted there is refused, not built into the template', () => {
     // Prepare: Buildkite agent tokens are plain letters and digits, a valid bare SSM parameter name
     const canary = 'bkua_CANARY_pasted_token_0123456789abcdef';

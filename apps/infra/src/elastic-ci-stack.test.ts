@@ -340,6 +340,32 @@ describe('webhook', () => {
   });
 });
 
+describe('webhook reserved concurrency', () => {
+  const webhookFunction = (synthesized: SynthesizedStack) => functionByHandler(synthesized, 'webhook.handler');
+
+  it('webhookReservedConcurrency (default none): the webhook function reserves that many executions, nothing else changes', () => {
+    // Prepare: the same webhook stack with and without the reservation
+    const reserved = synthesizeStack({ ...MINIMAL_PROPS, webhookEnabled: true, webhookReservedConcurrency: 25 });
+
+    // Assess: off by default (a reservation fails deploys in accounts with little concurrency)
+    expect(webhookFunction(existingSecrets).Properties.ReservedConcurrentExecutions).toBeUndefined();
+    expect(webhookFunction(reserved).Properties.ReservedConcurrentExecutions).toBe(25);
+    // The scheduled scaler keeps its single execution; the custom resources reserve nothing
+    expect(functionByHandler(reserved, 'scheduled.handler').Properties.ReservedConcurrentExecutions).toBe(1);
+    const reservations = Object.values(functionsOf(reserved))
+      .map((fn) => fn.Properties.ReservedConcurrentExecutions)
+      .filter((value) => value !== undefined)
+      .sort();
+    expect(reservations).toEqual([1, 25]);
+  });
+
+  it('the maximal stack sets it too (cfn-lint and cdk-nag see a reserved webhook)', () => {
+    expect(webhookFunction(maximal).Properties.ReservedConcurrentExecutions).toBe(
+      MAXIMAL_PROPS.webhookReservedConcurrency,
+    );
+  });
+});
+
 describe('custom resources', () => {
   it("stop-agents takes !Ref of the group, so its Delete runs before the old group's deletion", () => {
     const [stopAgents] = Object.values(resourcesOfType(defaults.json, 'Custom::StopAgents'));

@@ -100,6 +100,7 @@ export class ElasticCiStack extends cdk.Stack {
         webhookSecretParameterName: props.webhookSecretParameterName,
         webhookAllowTokenHeader: props.webhookAllowTokenHeader ?? d.webhookAllowTokenHeader,
         webhookReplayWindowSec: props.webhookReplayWindowSec ?? d.webhookReplayWindowSec,
+        webhookReservedConcurrency: props.webhookReservedConcurrency,
         architecture,
         logRetentionDays,
         permissionsBoundaryArn,

@@ -80,6 +80,7 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
     webhookSecretParameterName: webhook.secretParameterName,
     webhookAllowTokenHeader: webhook.allowTokenHeader,
     webhookReplayWindowSec: webhook.replayWindowSec,
+    webhookReservedConcurrency: webhook.reservedConcurrency,
     // scaling
     scalingProfile: scaling.profile,
     minSize: scaling.minSize,

@@ -64,6 +64,21 @@ describe('Function: loadStackConfig with a typed config', () => {
     expect(props.dockerPruneUntil?.toSeconds()).toBe(7200);
   });
 
+  it('reads buildkite.webhook.reservedConcurrency into webhookReservedConcurrency, and refuses 0 naming the field', () => {
+    // Act
+    const { props } = fromDocument({
+      buildkite: { agentToken: { fromDeployParameter: true }, webhook: { enabled: true, reservedConcurrency: 20 } },
+    });
+
+    // Assess
+    expect(props.webhookReservedConcurrency).toBe(20);
+    expect(() =>
+      fromDocument({
+        buildkite: { agentToken: { fromDeployParameter: true }, webhook: { enabled: true, reservedConcurrency: 0 } },
+      }),
+    ).toThrow(/buildkite\.webhook\.reservedConcurrency/);
+  });
+
   it('reads the same config written as JSON, and a Buildkite file written as YAML', () => {
     // Prepare
     const json = writeConfig(

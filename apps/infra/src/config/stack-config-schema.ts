@@ -101,6 +101,11 @@ export const stackConfigSchema = z
             secretParameterName: text('Existing SSM SecureString with the webhook token.').optional(),
             allowTokenHeader: flag('Accept `X-Buildkite-Token` without a signature.').optional(),
             replayWindowSec: seconds('Accepted signature age').optional(),
+            reservedConcurrency: count(
+              1,
+              1000,
+              'Reserved concurrency of the webhook function (caps what the public URL can use; needs 100 unreserved left in the account).',
+            ).optional(),
           })
           .strict()
           .optional()

@@ -49,6 +49,8 @@ export interface ScalerProps {
   readonly webhookSecretParameterName: string | undefined;
   readonly webhookAllowTokenHeader: boolean;
   readonly webhookReplayWindowSec: number;
+  /** Reserved concurrency of the webhook function; `undefined`: none (the account's unreserved pool). */
+  readonly webhookReservedConcurrency: number | undefined;
   readonly architecture: LambdaArchitectureName;
   readonly logRetentionDays: number;
   readonly permissionsBoundaryArn: string | undefined;
@@ -172,6 +174,8 @@ export class Scaler extends Construct {
           WEBHOOK_REPLAY_WINDOW: `${props.webhookReplayWindowSec}s`,
         },
         timeout: cdk.Duration.seconds(WEBHOOK_TIMEOUT_SEC),
+        // A cap on what the public URL can take from the account's concurrency (other functions keep theirs).
+        reservedConcurrentExecutions: props.webhookReservedConcurrency,
       });
       // Auth NONE on purpose: Buildkite cannot sign AWS requests; the handler verifies every request's signature.
       this.webhookUrl = this.webhookFunction.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });

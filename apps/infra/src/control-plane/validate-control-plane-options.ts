@@ -93,6 +93,7 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
     ...range('scalerLeaseTtlSec', props.scalerLeaseTtlSec, 10, 900),
     ...range('scalerLeaseWaitSec', props.scalerLeaseWaitSec, 0, 25),
     ...range('webhookReplayWindowSec', props.webhookReplayWindowSec, 1, 3600),
+    ...range('webhookReservedConcurrency', props.webhookReservedConcurrency, 1, 1000),
     ...range('stopAgentsDrainTimeoutSec', props.stopAgentsDrainTimeoutSec, 60, 3540),
     ...range('stopAgentsPollIntervalSec', props.stopAgentsPollIntervalSec, 5, 300),
   ];
@@ -141,7 +142,12 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
   }
   problems.push(...zombieCheckProblems(props));
   if (props.webhookEnabled !== true) {
-    for (const name of ['webhookSecretParameterName', 'webhookAllowTokenHeader', 'webhookReplayWindowSec'] as const) {
+    for (const name of [
+      'webhookSecretParameterName',
+      'webhookAllowTokenHeader',
+      'webhookReplayWindowSec',
+      'webhookReservedConcurrency',
+    ] as const) {
       if (props[name] !== undefined) problems.push(`${name} has no effect without webhookEnabled: true`);
     }
   }

@@ -89,6 +89,7 @@ export const MAXIMAL_CONTROL_PLANE_PROPS: ElasticCiStackProps = {
   webhookEnabled: true,
   webhookAllowTokenHeader: true,
   webhookReplayWindowSec: 120,
+  webhookReservedConcurrency: 50,
   azRebalancingSuspenderEnabled: true,
   stopAgentsEnabled: true,
   stopAgentsDrainTimeoutSec: 1800,
