@@ -16,7 +16,7 @@ import type { AutoScalingPort, InstanceDetailsPort, ParameterStorePort, ScalingL
 import { createQueueMetricsSource } from './queue-metrics-source';
 import { createActivityDerivedStateStore, createSsmStateStore, type ScalerStateStore } from './scaler-state-store';
 import { createLeasedPassRunner } from './scaling-lease';
-import { type PassOutcome, type PassTrigger, runScalingPass } from './scaling-pass';
+import { lastSeenOrganizationSlug, type PassOutcome, type PassTrigger, runScalingPass } from './scaling-pass';
 import { SingleFlight } from './single-flight';
 import { deterministicJitterMs } from './startup-jitter';
 import { createTelemetry, type Telemetry } from './telemetry';
@@ -118,15 +118,24 @@ export function createScalerRuntime(config: AgentScalerConfig, ports: ScalerRunt
         });
   // The in-container single-flight comes first: passes this container coalesces never ask DynamoDB at all.
   const pass = (trigger: PassTrigger, options: { leaseWaitUntilMs?: number | undefined } = {}) =>
-    singleFlight.run(config.groupName, () =>
-      leased === undefined
-        ? runScalingPass(dependencies, trigger)
-        : leased(
-            trigger,
-            (actBeforeMs, callsEndByMs) => runScalingPass(dependencies, trigger, { actBeforeMs, callsEndByMs }),
-            options.leaseWaitUntilMs,
-          ),
-    );
+    singleFlight.run(config.groupName, async () => {
+      if (leased === undefined) return runScalingPass(dependencies, trigger);
+      const outcome = await leased(
+        trigger,
+        (actBeforeMs, callsEndByMs) => runScalingPass(dependencies, trigger, { actBeforeMs, callsEndByMs }),
+        options.leaseWaitUntilMs,
+      );
+      // A lease store that fails (a wrong table, a missing permission) stops all scaling: counted as a scaling error
+      // like any failed pass, so an alarm on ScalingErrors sees it. A lease held by another pass is no error.
+      if (outcome.status === 'skipped' && outcome.reason === 'lease-unavailable') {
+        telemetry.publishPassMetrics({
+          organizationSlug: lastSeenOrganizationSlug(),
+          queue: config.queue,
+          error: true,
+        });
+      }
+      return outcome;
+    });
 
   return {
     config,

@@ -556,3 +556,42 @@ describe('Cross-container passes (two runtimes sharing one lease)', () => {
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 });
+
+describe('A lease store that fails (e.g. no dynamodb:PutItem on the table)', () => {
+  it('ends the pass with one error record and a ScalingErrors metric, however often a webhook retried', async () => {
+    // Prepare: every acquire fails; the webhook waits up to 5 s, so it tries several times
+    const clock = new FakeClock(START_MS);
+    const group = new FakeAutoScaling(GROUP, { desired: 1 });
+    const metrics = new ScriptedMetricsClient();
+    const lease = new FakeScalingLease();
+    const denied = Object.assign(new Error('User is not authorized to perform: dynamodb:PutItem'), {
+      name: 'AccessDeniedException',
+    });
+    lease.acquire = async () => {
+      throw denied;
+    };
+    const webhook = container('webhook', { clock, group, metrics, lease });
+
+    // Act
+    const { result, lines } = await captureOutput(async () => {
+      const passing = webhook.pass('webhook', { leaseWaitUntilMs: START_MS + 5_000 });
+      await clock.advance(5_000);
+      return passing;
+    });
+
+    // Assess: nothing scaled; an alarm on ScalingErrors sees the scaler is not working
+    expect(result).toMatchObject({ status: 'skipped', reason: 'lease-unavailable' });
+    expect(result.status === 'skipped' && result.attempts).toBeGreaterThan(1);
+    expect(group.calls).toEqual([]);
+    const records = jsonRecords(lines);
+    const errors = records.filter((record) => record.level === 'ERROR');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      reason: 'lease-unavailable',
+      error: { name: 'AccessDeniedException' },
+    });
+    const emf = records.filter((record) => record._aws !== undefined);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ Queue: 'default', ScalingErrors: 1 });
+  });
+});

@@ -36,15 +36,16 @@ export function createLeasedPassRunner(options: LeasedPassOptions) {
   const containerId = options.containerId ?? randomUUID();
   let sequence = 0;
 
-  const tryAcquire = async (owner: string, nowMs: number): Promise<'acquired' | 'held' | 'unavailable'> => {
+  // A failure is logged once, with the pass's outcome: a webhook retrying against a failing table for its whole
+  // wait logged one error record per try.
+  const tryAcquire = async (
+    owner: string,
+    nowMs: number,
+  ): Promise<{ result: 'acquired' | 'held' } | { result: 'unavailable'; error: unknown }> => {
     try {
-      return (await lease.acquire(groupName, owner, ttlMs, nowMs)) ? 'acquired' : 'held';
+      return { result: (await lease.acquire(groupName, owner, ttlMs, nowMs)) ? 'acquired' : 'held' };
     } catch (error) {
-      logger.error('scaling lease could not be read or written; treated as held by another pass', {
-        groupName,
-        error: describeError(error),
-      });
-      return 'unavailable';
+      return { result: 'unavailable', error };
     }
   };
 
@@ -54,10 +55,13 @@ export function createLeasedPassRunner(options: LeasedPassOptions) {
     const startedAtMs = clock.now();
     let attempts = 0;
     let delayMs = FIRST_RETRY_DELAY_MS;
+    let leaseError: unknown;
     for (;;) {
       const acquiredAtMs = clock.now();
       attempts += 1;
-      const result = await tryAcquire(owner, acquiredAtMs);
+      const attempt = await tryAcquire(owner, acquiredAtMs);
+      const { result } = attempt;
+      if (attempt.result === 'unavailable') leaseError = attempt.error;
       if (result === 'acquired') {
         try {
           return await pass(
@@ -77,14 +81,23 @@ export function createLeasedPassRunner(options: LeasedPassOptions) {
       const nowMs = clock.now();
       if (waitUntilMs === undefined || nowMs + delayMs > waitUntilMs) {
         const waitedMs = nowMs - startedAtMs;
-        const reason = result === 'held' ? 'lease-held' : 'lease-unavailable';
-        logger.info(
-          result === 'held'
-            ? 'scaling lease held by another pass; no scaling action here (that pass or the next scheduled one covers it)'
-            : 'scaling lease unavailable; no scaling action taken',
-          { trigger, groupName, reason, attempts, waitedMs },
-        );
-        return { status: 'skipped', reason, attempts, waitedMs, pollDurationMs: undefined };
+        const error = leaseError === undefined ? {} : { error: describeError(leaseError) };
+        if (result === 'held') {
+          logger.info(
+            'scaling lease held by another pass; no scaling action here (that pass or the next scheduled one covers it)',
+            { trigger, groupName, reason: 'lease-held', attempts, waitedMs, ...error },
+          );
+          return { status: 'skipped', reason: 'lease-held', attempts, waitedMs, pollDurationMs: undefined };
+        }
+        logger.error('scaling lease could not be read or written; no scaling action taken', {
+          trigger,
+          groupName,
+          reason: 'lease-unavailable',
+          attempts,
+          waitedMs,
+          ...error,
+        });
+        return { status: 'skipped', reason: 'lease-unavailable', attempts, waitedMs, pollDurationMs: undefined };
       }
       await clock.sleep(delayMs);
       delayMs = Math.min(delayMs * 2, MAX_RETRY_DELAY_MS);

@@ -99,6 +99,11 @@ export interface ScalingPassOptions {
 /** Organisation slug last seen, for metrics of passes that failed before reading it. */
 let lastOrganizationSlug = 'unknown';
 
+/** The organisation slug the last metrics read named (`unknown` before one), for a metrics record without a read. */
+export function lastSeenOrganizationSlug(): string {
+  return lastOrganizationSlug;
+}
+
 /**
  * One scaling pass: queue metrics → group state → `decide` → act. Any failure before the decision ends the pass with
  * no action at all, so an error, a timeout or a malformed answer can never shrink the group. Scale-in removes only
