@@ -50,6 +50,8 @@ export interface DemoSandbox {
   readonly agentPingIntervalSec: number | undefined;
   /** Settings the product could not take at this speed (raised to its minimum), in words. */
   readonly distortions: readonly string[];
+  /** The directory every process of the run logs to; it is kept after the run (the report says where). */
+  readonly logDir: string;
   logs(): string[];
   /** Stops every process the sandbox started; safe to call twice. */
   stop(): Promise<void>;

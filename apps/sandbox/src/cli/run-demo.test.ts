@@ -75,7 +75,8 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
     deliverWebhook: undefined,
     agentPingIntervalSec: 60,
     distortions: [],
-    logs: () => ['/tmp/sandbox.log'],
+    logDir: '/tmp/demo-logs-x',
+    logs: () => ['/tmp/demo-logs-x/sandbox.log'],
     stop,
   };
   const startSandbox = vi.fn(async (_options: DemoSandboxOptions) => sandbox);
@@ -158,6 +159,8 @@ describe('runDemo', () => {
     expect(text).toMatch(/^jobs interrupted +0 +0 +must be 0: ok$/m);
     expect(text).toMatch(/ · queue \d+ scheduled \/ \d+ running \/ 0 waiting · fleet desired/);
     expect(written.get('/out/chart.svg')).toMatch(/^<svg/);
+    // The run's logs outlive it (each process's, to see why a figure differs): the user is told where they are.
+    expect(text).toMatch(/^logs of every process of the run: \/tmp\/demo-logs-x$/m);
   });
 
   it('with --json prints only the report as JSON on stdout, progress on stderr', async () => {
@@ -172,6 +175,7 @@ describe('runDemo', () => {
     expect(report.predicted.jobs).toBe(3);
     expect(report.figures).toHaveLength(6);
     expect(report.chart).toBe('c.html');
+    expect(report.logDir).toBe('/tmp/demo-logs-x');
     expect(err.join('')).toContain('demo: replaying');
   });
 

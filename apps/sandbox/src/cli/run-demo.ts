@@ -421,12 +421,13 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
   }
   if (options.json) {
     io.stdout(
-      `${JSON.stringify({ ...report, adjustments: world.adjustments, distortions: sandbox.distortions, chart: options.chartPath }, null, 2)}\n`,
+      `${JSON.stringify({ ...report, adjustments: world.adjustments, distortions: sandbox.distortions, chart: options.chartPath, logDir: sandbox.logDir }, null, 2)}\n`,
     );
   } else {
     io.stdout(`\n${formatDemoReport(report)}\n`);
     if (world.adjustments.length > 0) io.stdout(`policy as deployed (both sides): ${world.adjustments.join('; ')}\n`);
     io.stdout(`chart (measured vs predicted): ${options.chartPath}\n`);
+    io.stdout(`logs of every process of the run: ${sandbox.logDir}\n`);
   }
   if (report.interruptedJobs > 0) {
     io.stderr(

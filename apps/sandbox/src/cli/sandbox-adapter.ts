@@ -99,6 +99,7 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
       (clamp) =>
         `${clamp.field} ${clamp.worldSec} world s would be ${clamp.scaledSec.toFixed(2)} s real; the product's minimum ${clamp.usedSec} s is used (${clamp.usedSec * timeScale} world s)`,
     ),
+    logDir,
     logs: () => sandbox.logs(),
     async stop() {
       autoScaling.destroy();
