@@ -365,6 +365,32 @@ describe('Function: parseAgentScalerConfig', () => {
     expect(error.issues.map((issue) => issue.variable)).toEqual([variable]);
   });
 
+  it.each([
+    ['an ARN (PutParameter takes names only)', 'arn:aws:ssm:eu-west-1:123456789012:parameter/buildkite/scaler-state'],
+    ['a path without its leading slash', 'buildkite/scaler-state'],
+    ['a name with a space', '/buildkite/scaler state'],
+    ['a trailing slash', '/buildkite/'],
+  ])('refuses a SCALER_STATE_PARAMETER the state cannot be written to: %s', (_label, value) => {
+    // Act
+    const error = configurationIssues({ ...MINIMAL, SCALER_STATE_PARAMETER: value });
+
+    // Assess: every pass that acted failed at the state write, and no cooldown was ever kept
+    expect(error.issues).toEqual([
+      { variable: 'SCALER_STATE_PARAMETER', message: expect.stringMatching(/parameter name/) },
+    ]);
+  });
+
+  it.each(['/buildkite/scaler-state', 'scaler-state', '/a/b_c.d-e/F9'])(
+    'accepts the parameter name SCALER_STATE_PARAMETER=%j',
+    (value) => {
+      // Act
+      const config = parseAgentScalerConfig({ ...MINIMAL, SCALER_STATE_PARAMETER: value });
+
+      // Assess
+      expect(config.stateParameter).toBe(value);
+    },
+  );
+
   it('turns the cross-container scaling lease on with SCALER_LOCK_TABLE, with a TTL above a slow pass', () => {
     // Act
     const byName = parseAgentScalerConfig({ ...MINIMAL, SCALER_LOCK_TABLE: 'agent-scaler-locks' });

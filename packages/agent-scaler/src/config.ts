@@ -179,6 +179,15 @@ const dynamoDbTable = z.union([
   z.string().regex(/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/),
 ]);
 
+/**
+ * A name PutParameter takes: `name` or `/path/to/name` of A-Z a-z 0-9 _ . -, at most 1011 characters. Unlike
+ * GetParameter it takes no ARN, and a path needs its leading slash: the state could be read but never written.
+ */
+const writableParameterName = z
+  .string()
+  .max(1011)
+  .regex(/^(?:[A-Za-z0-9_.-]+|(?:\/[A-Za-z0-9_.-]+)+)$/);
+
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 type Issue = { variable: string; message: string };
@@ -578,7 +587,7 @@ export function parseAgentScalerConfig(
     // Buildkite's off-by-one (N pages means N−1) is not copied: N means N.
     maxActivityPages: maxActivityPages >= 0 ? maxActivityPages : undefined,
     publishMetrics: env.bool('CLOUDWATCH_METRICS', true),
-    stateParameter: env.string('SCALER_STATE_PARAMETER'),
+    stateParameter: readStateParameter(env),
     webhook: {
       secretParameter: webhookSecretParameter,
       replayWindowSec: replayWindowMs / 1000,
@@ -600,6 +609,15 @@ export function parseAgentScalerConfig(
   }
   if (env.issues.length > 0 || scaler === undefined) throw new ConfigurationError(dedupe(env.issues));
   return { ...partial, scaler };
+}
+
+function readStateParameter(env: EnvironmentReader): string | undefined {
+  const name = env.string('SCALER_STATE_PARAMETER');
+  if (name === undefined || writableParameterName.safeParse(name).success) return name;
+  return env.problem(
+    'SCALER_STATE_PARAMETER',
+    `must be an SSM parameter name, e.g. /buildkite/scaler-state (A-Z a-z 0-9 _ . -, a path with its leading /), not an ARN: the state is written with PutParameter, which takes names only; got ${quote(name)}`,
+  );
 }
 
 function readLeaseConfig(
