@@ -4,7 +4,7 @@ import { loadConfig as loadStopAgentsConfig, planRequest } from '@elastic-ci/sto
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_TAG } from './control-plane/control-plane-function';
 import { type DeployedFunction, deployedFunctions } from './test-support/deployed-functions';
-import { resolvePlaceholders } from './test-support/resolve-placeholders';
+import { LAMBDA_RUNTIME_ENVIRONMENT, resolvePlaceholders } from './test-support/resolve-placeholders';
 import {
   MAXIMAL_PROPS,
   MINIMAL_PROPS,
@@ -19,27 +19,58 @@ import {
 
 type Resources = Record<string, { Type: string; Properties: Record<string, TemplateValue> }>;
 
-/** Parses one function's environment with its package's parser; returns the parser's verdict. */
-function parseWithOwnParser(fn: DeployedFunction): { ok: true } | { ok: false; error: string } {
+/** The environment as a parser sees it, and the names the parser looked up in it. */
+function recordingReads(environment: Record<string, string>): {
+  environment: Record<string, string>;
+  read: Set<string>;
+} {
+  const read = new Set<string>();
+  const recording = new Proxy(environment, {
+    get(target, name, receiver) {
+      if (typeof name === 'string') read.add(name);
+      return Reflect.get(target, name, receiver);
+    },
+  });
+  return { environment: recording, read };
+}
+
+/** The package's own parser: `undefined` when it accepts the environment, else its message. */
+function parserError(fn: DeployedFunction, environment: Record<string, string>): string | undefined {
   try {
     switch (fn.packageName) {
       case '@elastic-ci/agent-scaler':
-        parseAgentScalerConfig(fn.environment, { requireWebhook: fn.handler === 'webhook.handler' });
-        return { ok: true };
+        parseAgentScalerConfig(environment, { requireWebhook: fn.handler === 'webhook.handler' });
+        return undefined;
       case '@elastic-ci/az-rebalancing-suspender': {
-        const result = loadSuspenderConfig(fn.environment);
-        return result.ok ? { ok: true } : { ok: false, error: result.error.message };
+        const result = loadSuspenderConfig(environment);
+        return result.ok ? undefined : result.error.message;
       }
       case '@elastic-ci/stop-agents': {
-        const result = loadStopAgentsConfig(fn.environment);
-        return result.ok ? { ok: true } : { ok: false, error: result.error.message };
+        const result = loadStopAgentsConfig(environment);
+        return result.ok ? undefined : result.error.message;
       }
       default:
-        return { ok: false, error: `function ${fn.logicalId} has no ${PACKAGE_TAG} tag naming a known package` };
+        return `function ${fn.logicalId} has no ${PACKAGE_TAG} tag naming a known package`;
     }
   } catch (error) {
-    return { ok: false, error: String(error) };
+    return String(error);
   }
+}
+
+/**
+ * Parses one function's environment with its package's parser; returns the parser's verdict. Every variable the
+ * template sets must also be one the parser reads: the parsers ignore names they do not know, so an optional
+ * variable renamed on one side would pass them and silently deploy its default.
+ */
+function parseWithOwnParser(fn: DeployedFunction): { ok: true } | { ok: false; error: string } {
+  const { environment, read } = recordingReads(fn.environment);
+  const error = parserError(fn, environment);
+  if (error !== undefined) return { ok: false, error };
+  const unread = Object.keys(fn.environment).filter((name) => !(name in LAMBDA_RUNTIME_ENVIRONMENT) && !read.has(name));
+  if (unread.length > 0) {
+    return { ok: false, error: `${fn.packageName} never reads ${unread.join(', ')} (renamed or misspelled?)` };
+  }
+  return { ok: true };
 }
 
 const variants: [string, () => SynthesizedStack][] = [
@@ -105,6 +136,44 @@ describe('the contract check itself', () => {
     const verdict = parseWithOwnParser(renamed);
     expect(verdict.ok).toBe(false);
     expect(verdict.ok === false && verdict.error).toContain('BUILDKITE_AGENT_TOKEN_SSM_KEY');
+  });
+
+  it('refuses a renamed optional variable, which the parser would ignore and replace by its default', () => {
+    // Prepare: WEBHOOK_ALLOW_TOKEN_HEADER defaults to true in agent-scaler; the stack turns it off. A renamed
+    // variable is simply unread, so the parser succeeds and the deployed webhook accepts the bare token header.
+    const renamed: DeployedFunction = {
+      logicalId: 'Renamed',
+      packageName: '@elastic-ci/agent-scaler',
+      handler: 'webhook.handler',
+      environment: {
+        BUILDKITE_QUEUE: 'default',
+        ASG_NAME: 'group',
+        AGENTS_PER_INSTANCE: '1',
+        BUILDKITE_AGENT_TOKEN_SSM_KEY: '/ci/token',
+        WEBHOOK_SECRET_SSM_KEY: '/ci/webhook',
+        WEBHOOK_ALLOW_TOKEN_HEADERS: 'false',
+      },
+    };
+
+    // Act
+    const verdict = parseWithOwnParser(renamed);
+
+    // Assess
+    expect(verdict).toMatchObject({ ok: false, error: expect.stringContaining('WEBHOOK_ALLOW_TOKEN_HEADERS') });
+    const { WEBHOOK_ALLOW_TOKEN_HEADERS: value = '', ...others } = renamed.environment;
+    expect(parseWithOwnParser({ ...renamed, environment: { ...others, WEBHOOK_ALLOW_TOKEN_HEADER: value } })).toEqual({
+      ok: true,
+    });
+  });
+
+  it('refuses a renamed optional variable of a custom resource too', () => {
+    const verdict = parseWithOwnParser({
+      logicalId: 'StopAgents',
+      packageName: '@elastic-ci/stop-agents',
+      handler: 'lambda.handler',
+      environment: { AWS_REGION: 'eu-west-1', DRAIN_TIMEOUT: '600' },
+    });
+    expect(verdict).toEqual({ ok: false, error: expect.stringContaining('never reads DRAIN_TIMEOUT') });
   });
 
   it('refuses a custom-resource environment out of range', () => {
