@@ -49,6 +49,18 @@ describe('Function: parseConfig', () => {
     });
   });
 
+  it('keeps no lifecycle state across restarts unless --state-dir names an absolute directory', () => {
+    // Act
+    const unset = run([]);
+    const fromEnv = run([], { LIFECYCLED_STATE_DIR: '/run/lifecycled' });
+    const problems = problemsOf(['--state-dir=run/lifecycled']);
+
+    // Assess
+    expect(unset.stateDir).toBeUndefined();
+    expect(fromEnv.stateDir).toBe('/run/lifecycled');
+    expect(problems).toEqual(['--state-dir (LIFECYCLED_STATE_DIR): expected an absolute path like /run/lifecycled']);
+  });
+
   it('reads LIFECYCLED_* variables and lets flags win over them', () => {
     // Prepare
     const env = {

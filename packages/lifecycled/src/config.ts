@@ -1,5 +1,5 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { parseDurationMs } from './duration';
@@ -28,6 +28,8 @@ export interface LifecycledConfig {
   sqsWaitTimeSeconds: number;
   imdsEndpoint: string;
   imdsTimeoutMs: number;
+  /** Where the last settled target lifecycle state is remembered across restarts; none when unset. */
+  stateDir: string | undefined;
 }
 
 export type ParsedCommandLine = { kind: 'run'; config: LifecycledConfig } | { kind: 'help' } | { kind: 'version' };
@@ -71,6 +73,10 @@ export const FLAGS = {
   },
   'sqs-wait-time': { kind: 'string', default: '20s', help: 'SQS long-poll wait (1s to 20s)' },
   'imds-timeout': { kind: 'string', default: '2s', help: 'per-request instance metadata timeout' },
+  'state-dir': {
+    kind: 'string',
+    help: 'directory (on a tmpfs such as /run/lifecycled) where the last target lifecycle state is kept across restarts',
+  },
 } as const satisfies Record<string, FlagDefinition>;
 
 type FlagName = keyof typeof FLAGS;
@@ -181,6 +187,9 @@ function buildSchema(dependencies: Required<ConfigDependencies>) {
       'handler-kill-timeout': duration('handler-kill-timeout', { minMs: 0, maxMs: 3_600_000 }),
       'sqs-wait-time': duration('sqs-wait-time', { minMs: 1_000, maxMs: 20_000 }),
       'imds-timeout': duration('imds-timeout', { minMs: 10, maxMs: 60_000 }),
+      'state-dir': optionalText.refine((path) => path === undefined || isAbsolute(path), {
+        message: `${label('state-dir')}: expected an absolute path like /run/lifecycled`,
+      }),
       imdsEndpoint: z.string().refine(
         (endpoint) => {
           try {
@@ -213,6 +222,7 @@ function buildSchema(dependencies: Required<ConfigDependencies>) {
         sqsWaitTimeSeconds: Math.round(raw['sqs-wait-time'] / 1000),
         imdsEndpoint: raw.imdsEndpoint.replace(/\/+$/, ''),
         imdsTimeoutMs: raw['imds-timeout'],
+        stateDir: raw['state-dir'],
       }),
     );
 }

@@ -1,7 +1,7 @@
 import { FakeClock } from '@elastic-ci/testing';
 import { describe, expect, it } from 'vitest';
 import type { GroupLookupPort, LifecycleActionPort } from './aws-adapters';
-import { type DaemonDependencies, runDaemon } from './daemon';
+import { type DaemonDependencies, type LifecycleStateStore, runDaemon } from './daemon';
 import type { HandlerInvocation, Observation } from './decide';
 import type { HandlerRunner } from './handler-runner';
 import type { Listener } from './listeners';
@@ -206,6 +206,68 @@ describe('Function: runDaemon (return to the warm pool)', () => {
       expect(states.runs()).toBe(2);
     },
   );
+
+  it('resumes the drain of a return to the pool after a restart mid-drain, from the state it last settled', async () => {
+    // Prepare: the first daemon sees InService, then the return to the pool, and is stopped while the agent still
+    // runs its job (the action is left pending). The restarted daemon's first read is Warmed:Running, which alone
+    // looks like an instance launched into the pool: only the remembered InService says it is a return to drain.
+    const saved: string[] = [];
+    const stateStore: LifecycleStateStore = {
+      load: async () => saved.at(-1),
+      save: async (state) => {
+        saved.push(state);
+      },
+    };
+    const first = recordingPorts();
+    const stopFirst = new AbortController();
+    const firstRun = runDaemon(
+      dependencies({
+        listeners: [perRunListener([['InService', 'Warmed:Running']]).listener],
+        runHandler: async (invocation, signal) => {
+          if (invocation.transition !== 'autoscaling:EC2_INSTANCE_TERMINATING') {
+            return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+          }
+          stopFirst.abort();
+          return { ok: !signal.aborted, exitCode: null, signal: 'SIGTERM', durationMs: 1 };
+        },
+        lifecycleActions: first.lifecycleActions,
+        groupLookup: first.groupLookup,
+        stateStore,
+      }),
+      stopFirst.signal,
+    );
+    expect(await firstRun).toMatchObject({ kind: 'drained', completed: 'left-pending' });
+    const second = recordingPorts();
+    const handled: string[][] = [];
+    const stopSecond = new AbortController();
+
+    // Act
+    const secondRun = runDaemon(
+      dependencies({
+        listeners: [perRunListener([['Warmed:Running'], []]).listener],
+        runHandler: async (invocation) => {
+          handled.push(invocation.args);
+          return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+        },
+        lifecycleActions: second.lifecycleActions,
+        groupLookup: second.groupLookup,
+        stateStore,
+      }),
+      stopSecond.signal,
+    );
+    for (let turn = 0; turn < 1_000 && !second.calls.includes('complete'); turn++) {
+      await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    }
+    stopSecond.abort();
+    await secondRun;
+
+    // Assess
+    expect(first.calls).toEqual([]);
+    expect(handled).toEqual([['autoscaling:EC2_INSTANCE_TERMINATING', INSTANCE_ID]]);
+    expect(second.calls).toEqual(['complete']);
+    // Settled states only: InService, then the return to the pool once its drain was over.
+    expect(saved).toEqual(['InService', 'Warmed:Running']);
+  });
 
   it('ends after the drain of a return to the pool when a stop signal came during it', async () => {
     // Prepare

@@ -24,6 +24,17 @@ import {
 import type { Listener } from './listeners';
 import type { Logger } from './logger';
 
+/**
+ * Where the daemon keeps the last target lifecycle state it has settled (reported, or drained to the end), so a
+ * restarted daemon can tell a return to the warm pool (`InService` → `Warmed:*`) whose drain it must resume from an
+ * instance launched into the pool. Lives on a tmpfs (`/run`): a reboot starts a new lifecycle with nothing remembered.
+ */
+export interface LifecycleStateStore {
+  /** The remembered state, or `undefined` when there is none (or it is unreadable). */
+  load(): Promise<string | undefined>;
+  save(state: string): Promise<void>;
+}
+
 export interface DaemonDependencies {
   instanceId: string;
   listeners: Listener[];
@@ -35,6 +46,8 @@ export interface DaemonDependencies {
   heartbeatIntervalMs: number;
   lifecycleStateIntervalMs: number;
   configured: { autoScalingGroupName: string | undefined; lifecycleHookName: string | undefined };
+  /** Optional: without one, a restart mid-drain of a return to the warm pool cannot resume that drain. */
+  stateStore?: LifecycleStateStore | undefined;
 }
 
 export type DaemonResult =
@@ -57,10 +70,20 @@ export type DaemonResult =
  * return to the warm pool (`notice.staysInGroup`) it listens again; it resolves with the last drain's result.
  */
 export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSignal): Promise<DaemonResult> {
-  let memory = initialMemory;
+  const remembered = rememberedStates(dependencies);
+  let memory: ListenerMemory = { ...initialMemory, lifecycleState: await remembered.load() };
   for (;;) {
-    const round = await listenThenDrain(dependencies, stop, memory);
+    const round = await listenThenDrain(dependencies, stop, memory, remembered.save);
     const { result } = round;
+    // A drain of a return to the pool that ran to its end is settled; one left pending is not, so a restarted
+    // daemon sees the return again (from the state before it) and resumes it.
+    if (result.kind === 'drained' && result.notice.staysInGroup && result.completed !== 'left-pending') {
+      remembered.save(round.memory.lifecycleState);
+    }
+    if (result.kind !== 'drained' || !result.notice.staysInGroup || stop.aborted) {
+      await remembered.flushed();
+      return result;
+    }
     // A return to the warm pool keeps the instance in the group, and a running or hibernated one comes back
     // InService without a boot, so nothing would start a new lifecycled for it: listen on, remembering the state,
     // so its next termination (or return to the pool) is drained too. A stop signal still ends the daemon.
@@ -73,10 +96,37 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
   }
 }
 
+/** The state store made safe: writes in order, failures logged (never fatal), and a way to wait for the last one. */
+function rememberedStates(dependencies: DaemonDependencies) {
+  const { stateStore, logger } = dependencies;
+  let writes = Promise.resolve();
+  return {
+    load: async (): Promise<string | undefined> => {
+      if (!stateStore) return undefined;
+      try {
+        const state = await stateStore.load();
+        if (state !== undefined) logger.info('Remembered target lifecycle state', { state });
+        return state;
+      } catch (error) {
+        logger.warn('Could not read the remembered target lifecycle state', { error });
+        return undefined;
+      }
+    },
+    save: (state: string | undefined): void => {
+      if (!stateStore || state === undefined) return;
+      writes = writes
+        .then(() => stateStore.save(state))
+        .catch((error: unknown) => logger.warn('Could not remember the target lifecycle state', { state, error }));
+    },
+    flushed: () => writes,
+  };
+}
+
 async function listenThenDrain(
   dependencies: DaemonDependencies,
   stop: AbortSignal,
   startMemory: ListenerMemory,
+  settle: (state: string | undefined) => void,
 ): Promise<{ result: DaemonResult; memory: ListenerMemory }> {
   const { logger } = dependencies;
   const context = {
@@ -105,7 +155,10 @@ async function listenThenDrain(
     }
     if (listening.signal.aborted) return;
     const decision = decide(memory, observation, context);
+    const changed = decision.memory.lifecycleState !== memory.lifecycleState;
     memory = decision.memory;
+    // A drain's state is settled only once the drain has run to its end (see runDaemon).
+    if (changed && decision.effect.kind !== 'drain') settle(memory.lifecycleState);
     handleEffect(decision.effect, observation);
   };
 

@@ -30,6 +30,8 @@ describe('File: lifecycled.service', () => {
     expect(unit.Service).toMatchObject({
       ExecStart: ['/usr/local/bin/lifecycled'],
       EnvironmentFile: ['-/etc/lifecycled'],
+      // A restart mid-drain of a return to the warm pool resumes it only with the last state remembered.
+      Environment: ['LIFECYCLED_STATE_DIR=/run/lifecycled'],
       // Exit 0 after a drain must not restart into a second drain; failures must.
       Restart: ['on-failure'],
       // SIGTERM reaches the daemon first so it can stop its handler and decide about the action itself.

@@ -16,6 +16,7 @@ import { runDaemon } from './daemon';
 import { ConfigError } from './errors';
 import { processHandlerRunner } from './handler-runner';
 import { ImdsClient } from './imds-client';
+import { lifecycleStateFile } from './lifecycle-state-file';
 import { type Listener, spotListener, targetLifecycleStateListener } from './listeners';
 import { createLogger, formatJson, formatText, type Logger, type LogSink, streamSink } from './logger';
 import { isSdkNodeVersionNotice, routeProcessWarnings, type WarningEmitter, warningFields } from './process-warnings';
@@ -116,6 +117,7 @@ export async function runLifecycled(io: LifecycledIo): Promise<number> {
           autoScalingGroupName: config.autoscalingGroupName,
           lifecycleHookName: config.lifecycleHookName,
         },
+        stateStore: config.stateDir === undefined ? undefined : lifecycleStateFile(config.stateDir),
       },
       io.stop,
     );
