@@ -30,6 +30,25 @@ export class UnusableSecretError extends S3SecretsError {
   override name = 'UnusableSecretError';
 }
 
+/**
+ * Thrown when a signal (a cancelled job: the agent sends SIGTERM to the hook's process group) stops `env` before it
+ * printed the script. Exits 128 + the signal's number, as a shell reports a process the signal ended.
+ */
+export class RunStoppedError extends S3SecretsError {
+  override name = 'RunStoppedError';
+  override readonly exitCode: number;
+  constructor(
+    readonly signal: NodeJS.Signals,
+    signalNumber: number,
+  ) {
+    super(
+      `stopped by ${signal} before the job's secrets were loaded: no script was printed, and the ssh-agent this ` +
+        'run started (if any) was stopped',
+    );
+    this.exitCode = 128 + signalNumber;
+  }
+}
+
 /** Thrown when ssh-agent cannot be started or refuses a key. */
 export class SshAgentError extends S3SecretsError {
   override name = 'SshAgentError';

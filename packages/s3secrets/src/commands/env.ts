@@ -1,6 +1,7 @@
+import { constants } from 'node:os';
 import { readEnvCommandConfig } from '../config';
 import { buildEnvScript, type SshAgentExports } from '../env-script';
-import { BucketUnavailableError, SecretDownloadError } from '../errors';
+import { BucketUnavailableError, RunStoppedError, SecretDownloadError } from '../errors';
 import {
   collectFetches,
   type FetchedSecrets,
@@ -31,11 +32,46 @@ export async function runEnvCommand(context: CommandContext): Promise<number> {
   const config = readEnvCommandConfig(context.environment);
   if (!config.bucket) return 0;
   const bucket = config.bucket;
-  const { logger } = context;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), config.deadlineMs);
   timer.unref();
+  // A cancelled job's hook gets SIGTERM (or SIGINT/SIGHUP) with this process. Node's default is to die on the spot,
+  // which left an ssh-agent holding the pipeline's deploy keys running for every later job on the instance (its pid
+  // is only ever printed in the script). Instead the reads are cancelled and the run fails the way any failure does.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const removeSignalHandlers = onStopSignals((signal) => {
+    stoppedBy ??= signal;
+    deadline.abort();
+  });
+  const stopped = () => (stoppedBy ? new RunStoppedError(stoppedBy, constants.signals[stoppedBy]) : undefined);
+  try {
+    return await fetchAndPrint(context, config, bucket, deadline, stopped);
+  } catch (error) {
+    throw stopped() ?? error;
+  } finally {
+    clearTimeout(timer);
+    removeSignalHandlers();
+  }
+}
 
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+/** Calls `handler` on any of the signals that stop a job's hook, instead of Node's exit; returns the undo. */
+function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
+  return () => {
+    for (const signal of STOP_SIGNALS) process.off(signal, handler);
+  };
+}
+
+async function fetchAndPrint(
+  context: CommandContext,
+  config: ReturnType<typeof readEnvCommandConfig>,
+  bucket: string,
+  deadline: AbortController,
+  stopped: () => RunStoppedError | undefined,
+): Promise<number> {
+  const { logger } = context;
   logger.info(`~~~ Downloading secrets from :s3: ${bucket}`);
   const storeIn = await perJobStores(bucket, config, context.environment, deadline.signal, logger);
   const { store, probe } = await openSecretStoreEagerly(storeIn, config, context.environment, logger);
@@ -86,11 +122,13 @@ export async function runEnvCommand(context: CommandContext): Promise<number> {
     for (const line of result.info) logger.info(line);
     for (const line of result.warnings) logger.warn(line);
     await redactWithAgent(result.redactions, logger);
+    // A signal during the last steps: the hook is going away, so the script (and the agent's pid) would be lost.
+    const stop = stopped();
+    if (stop) throw stop;
     context.writeStdout(result.script);
     succeeded = true;
     return 0;
   } finally {
-    clearTimeout(timer);
     // Cancels reads still in flight after a failure; after success there are none.
     deadline.abort();
     if (!succeeded) {
