@@ -93,7 +93,12 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
     deliverWebhook:
       sandbox.lambdas.webhook === undefined
         ? undefined
-        : async ({ body, headers }) => ({ statusCode: (await sandbox.deliverWebhook(headers, body)).statusCode }),
+        : async ({ body, headers }) => {
+            const answer = await sandbox.deliverWebhook(headers, body);
+            return answer.outcome.status === 'succeeded'
+              ? { statusCode: answer.statusCode }
+              : { statusCode: answer.statusCode, functionOutcome: answer.outcome.status };
+          },
     agentPingIntervalSec: pingIntervalRealSec * timeScale,
     distortions: sandbox.world.clamped.map(
       (clamp) =>

@@ -66,4 +66,20 @@ describe('createWebhookForwarder', () => {
     await forwarder.settled();
     expect(forwarder.tally).toEqual({ sent: 0, failed: 1, lastFailure: 'connection refused' });
   });
+
+  it('says why the function did not answer (a 502 is a timeout, a failed start or a crash: the fixes differ)', async () => {
+    const forwarder = createWebhookForwarder({
+      queue: 'default',
+      secret: 's',
+      sign: () => ({}),
+      deliver: async () => ({ statusCode: 502, functionOutcome: 'timed-out' }),
+      nowEpochSec: () => 0,
+      latencyMs: 0,
+      delay: async () => {},
+    });
+    forwarder.jobScheduled({ id: 'a', queue: 'default' });
+    forwarder.jobScheduled({ id: 'b', queue: 'default' });
+    await forwarder.settled();
+    expect(forwarder.tally).toEqual({ sent: 2, failed: 2, lastFailure: 'HTTP 502 (the function timed-out)' });
+  });
 });

@@ -33,6 +33,8 @@ export type SignWebhook = (input: {
 /** The sandbox's webhook entry: invokes the `webhook` bundle as a Lambda function URL would. */
 export type DeliverWebhook = (request: { body: string; headers: Record<string, string> }) => Promise<{
   statusCode: number;
+  /** How the function ended when it gave no answer of its own (`timed-out`, `init-failed`, `failed`, `killed`, …). */
+  functionOutcome?: string;
 }>;
 
 export interface WebhookForwarderOptions {
@@ -67,11 +69,12 @@ export function createWebhookForwarder(options: WebhookForwarderOptions) {
     const body = jobScheduledWebhookBody(job);
     const headers = options.sign({ body, secret: options.secret, timestamp: Math.floor(options.nowEpochSec()) });
     try {
-      const { statusCode } = await options.deliver({ body, headers });
+      const { statusCode, functionOutcome } = await options.deliver({ body, headers });
       tally.sent += 1;
       if (statusCode < 200 || statusCode >= 300) {
         tally.failed += 1;
-        tally.lastFailure = `HTTP ${statusCode}`;
+        // A function URL's 502 covers a timeout, a failed start and a crash alike: the report says which it was.
+        tally.lastFailure = `HTTP ${statusCode}${functionOutcome === undefined ? '' : ` (the function ${functionOutcome})`}`;
       }
     } catch (error) {
       tally.failed += 1;
