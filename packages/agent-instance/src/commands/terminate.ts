@@ -4,7 +4,7 @@ import { currentBootId, instanceMetadataFor, readBootContract } from '../protect
 import { procRunningJobIds } from '../protection/job-processes.js';
 import { isProcessAlive } from '../protection/process-table.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
-import { journalAgentLog, readLogFile, terminateAfterAgentExit } from '../terminate/terminate.js';
+import { journalAgentLog, readLogFile, systemdAgentMainPid, terminateAfterAgentExit } from '../terminate/terminate.js';
 import { type Command, UsageError } from './command.js';
 
 const USAGE =
@@ -69,6 +69,7 @@ export const terminateCommand: Command = {
           options.agentLog === undefined
             ? journalAgentLog(spawnCommandRunner, env)
             : () => readLogFile(options.agentLog as string),
+        agentMainPid: systemdAgentMainPid(spawnCommandRunner),
         terminateOnIdle: contract?.lifecycle.terminateOnIdle ?? true,
         waitForJobsMs: options.waitForJobsMs,
       },

@@ -8,7 +8,7 @@ import { protectionPaths } from '../protection/protection.js';
 import { FakeInstanceControl, recordingLogger, SteppingClock, throttling } from '../protection/test-fakes.js';
 import type { CommandRunner } from './command-runner.js';
 import { decideTermination, logShowsIdleExit, type TerminationInput } from './decide-termination.js';
-import { type TerminateDeps, terminateAfterAgentExit } from './terminate.js';
+import { systemdAgentMainPid, type TerminateDeps, terminateAfterAgentExit } from './terminate.js';
 
 const IDLE_LOG = 'agent started\nAll agents have been idle for 10m0s. Disconnecting...\nGood bye!\n';
 const idleExit = { serviceResult: 'success', exitStatus: '0' };
@@ -146,6 +146,33 @@ describe('terminate after the agent exited', () => {
     await writeFile(join(root, 'run/lifecycled/agent-sigterm-sent-1234'), 'x');
     expect(await terminateAfterAgentExit(idleExit, deps())).toEqual({ result: 'none' });
     expect(control.calls).toEqual([]);
+  });
+
+  it('takes only the SIGTERM marker of the agent run that just ended for a drain', async () => {
+    // Back from a Warmed:Running or Warmed:Hibernated pool (no boot, /run kept), the marker of the drain that sent the
+    // instance there is still in lifecycled's state directory: the agent started since (another pid) exits idle later.
+    await mkdir(join(root, 'run/lifecycled'), { recursive: true });
+    await writeFile(join(root, 'run/lifecycled/agent-sigterm-sent-1234'), 'x');
+    const later = await terminateAfterAgentExit(idleExit, deps({ agentMainPid: async () => 5678 }));
+    expect(later).toEqual({ result: 'terminated-decrement' });
+
+    control.calls.length = 0;
+    const drained = await terminateAfterAgentExit(idleExit, deps({ agentMainPid: async () => 1234 }));
+    expect(drained).toEqual({ result: 'none' });
+    expect(control.calls).toEqual([]);
+  });
+
+  it("reads the exited agent's pid from systemd, and nothing it cannot trust", async () => {
+    const answering =
+      (exitCode: number, stdout: string): CommandRunner =>
+      async (program, args) => {
+        commands.push([program, ...args]);
+        return { exitCode, stdout, stderr: '' };
+      };
+    expect(await systemdAgentMainPid(answering(0, '4242\n'))()).toBe(4242);
+    expect(commands).toEqual([['systemctl', 'show', '--property=ExecMainPID', '--value', 'buildkite-agent.service']]);
+    expect(await systemdAgentMainPid(answering(0, '0\n'))()).toBeUndefined();
+    expect(await systemdAgentMainPid(answering(1, '4242\n'))()).toBeUndefined();
   });
 
   it('refuses to act while a job still runs on the instance', async () => {

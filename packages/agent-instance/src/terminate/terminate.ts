@@ -39,6 +39,11 @@ export interface TerminateDeps {
   readonly attempts?: number;
   /** lifecycled's `STOP_AGENT_STATE_DIR` (under the root). @default /run/lifecycled */
   readonly lifecycledStateDir?: string;
+  /**
+   * The pid of the agent process that just exited (systemd's `ExecMainPID`): only lifecycled's SIGTERM marker for
+   * that process tells that lifecycled stopped it. Undefined (or absent) when unknown: any marker counts.
+   */
+  readonly agentMainPid?: () => Promise<number | undefined>;
 }
 
 /** The unit that waits for `InService` and then starts the agent (packer/linux/conf/systemd). */
@@ -123,7 +128,10 @@ async function decide(exit: AgentExit, deps: TerminateDeps): Promise<Termination
       deps.log.error('could not read the target lifecycle state', { error: describe(error) });
       return undefined;
     }),
-    lifecycledHasStoppedTheAgent(join(deps.root || '/', deps.lifecycledStateDir ?? 'run/lifecycled')),
+    lifecycledHasStoppedTheAgent(
+      join(deps.root || '/', deps.lifecycledStateDir ?? 'run/lifecycled'),
+      deps.agentMainPid,
+    ),
     deps.runningJobIds(),
     listBusyJobs(paths.busyJobsDir),
     deps.readAgentLog().catch((error: unknown) => {
@@ -143,10 +151,30 @@ async function decide(exit: AgentExit, deps: TerminateDeps): Promise<Termination
   });
 }
 
-/** lifecycled's `stop-agent-gracefully` leaves `agent-sigterm-sent-<pid>` in its state directory. */
-async function lifecycledHasStoppedTheAgent(stateDir: string): Promise<boolean> {
+/**
+ * lifecycled's `stop-agent-gracefully` leaves `agent-sigterm-sent-<pid>` in its state directory, and never removes it.
+ * Its directory is on /run, which a pool instance kept running or hibernated keeps: the marker of the drain that sent
+ * it back into the warm pool is still there when the agent started since then exits. So only the marker of the
+ * process that exited counts; any marker only when that pid is unknown.
+ */
+async function lifecycledHasStoppedTheAgent(
+  stateDir: string,
+  agentMainPid: TerminateDeps['agentMainPid'],
+): Promise<boolean> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
-  return names.some((name) => name.startsWith('agent-sigterm-sent-'));
+  const markers = names.filter((name) => name.startsWith('agent-sigterm-sent-'));
+  if (markers.length === 0) return false;
+  const pid = await agentMainPid?.().catch(() => undefined);
+  return pid === undefined || markers.includes(`agent-sigterm-sent-${pid}`);
+}
+
+/** `ExecMainPID` of the agent unit: in its `ExecStopPost`, the main process that has just exited. */
+export function systemdAgentMainPid(runner: CommandRunner, unit = 'buildkite-agent.service') {
+  return async (): Promise<number | undefined> => {
+    const result = await runner('systemctl', ['show', '--property=ExecMainPID', '--value', unit]);
+    const pid = Number(result.stdout.trim());
+    return result.exitCode === 0 && Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  };
 }
 
 /**
