@@ -76,6 +76,7 @@ export function createScalerRuntime(config: AgentScalerConfig, ports: ScalerRunt
     maxPages: config.maxActivityPages,
     wantScaleOut: !config.scaler.disableScaleOut,
     wantScaleIn: !config.scaler.disableScaleIn || config.scaler.elasticCiMode,
+    drains: config.scaler.scaleIn.strategy === 'drain',
     clock,
     onWarning: (message: string, details: Record<string, unknown>) => telemetry.logger.warn(message, details),
   };

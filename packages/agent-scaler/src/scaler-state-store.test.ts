@@ -91,6 +91,41 @@ describe('Function: lastScaleTimesFromActivities', () => {
     expect(served).toEqual([]);
     expect(outOnly).toEqual({ lastScaleOutAtMs: 600 });
   });
+
+  it('finds a drain (TerminateInstanceInAutoScalingGroup with a decrement) as a scale-in', async () => {
+    // Prepare: SCALE_IN_STRATEGY=drain scales in by terminating instances, never by setting the desired capacity
+    const drained = [
+      [
+        activity(
+          950,
+          'At 2026-11-23T11:59:00Z instance i-0abc was taken out of service in response to a user request, shrinking the capacity from 3 to 2.',
+        ),
+        activity(
+          940,
+          'At 2026-11-23T11:58:00Z instance i-0def was moved to standby in response to a user request, shrinking the capacity from 4 to 3.',
+        ),
+      ],
+      ...pages,
+    ];
+
+    // Act
+    const times = await lastScaleTimesFromActivities(pagesOf(drained, []), {
+      maxPages: undefined,
+      wantScaleOut: true,
+      wantScaleIn: true,
+      drains: true,
+    });
+    const withBuildkiteStrategy = await lastScaleTimesFromActivities(pagesOf(drained, []), {
+      maxPages: undefined,
+      wantScaleOut: true,
+      wantScaleIn: true,
+    });
+
+    // Assess: the drain's time, not the older set-desired scale-in (700); an operator's standby is no scale-in; the
+    // set-desired strategy matches only what Buildkite's scaler matches
+    expect(times).toEqual({ lastScaleInAtMs: 950, lastScaleOutAtMs: 600 });
+    expect(withBuildkiteStrategy).toEqual({ lastScaleInAtMs: 700, lastScaleOutAtMs: 600 });
+  });
 });
 
 describe('Function: createSsmStateStore', () => {

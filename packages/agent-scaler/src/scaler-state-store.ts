@@ -42,15 +42,22 @@ const persistedStateSchema = (nowMs: number) => {
 };
 
 const USER_SET_DESIRED = 'a user request explicitly set group desired capacity changing the desired capacity';
+/**
+ * The cause of a TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity, how the drain strategy scales
+ * in: `At … instance i-… was taken out of service in response to a user request, shrinking the capacity from 3 to 2.`
+ * It never says the desired capacity was set, so Buildkite's match alone missed every drain.
+ */
+const USER_TERMINATED_WITH_DECREMENT = 'was taken out of service in response to a user request, shrinking the capacity';
 
 /**
  * Finds the last successful scale-out and scale-in the way Buildkite's scaler does on a cold start: the newest
  * `Successful` activity whose cause says a user request set the desired capacity, "increasing" or "shrinking" it.
+ * With `drains` (the drain strategy), a termination that shrank the capacity on a user request is a scale-in too.
  * Stops reading pages as soon as both are found.
  */
 export async function lastScaleTimesFromActivities(
   pages: AsyncIterable<ScalingActivity[]>,
-  options: { maxPages: number | undefined; wantScaleOut: boolean; wantScaleIn: boolean },
+  options: { maxPages: number | undefined; wantScaleOut: boolean; wantScaleIn: boolean; drains?: boolean },
 ): Promise<Pick<ScalerState, 'lastScaleOutAtMs' | 'lastScaleInAtMs'>> {
   const found: Pick<ScalerState, 'lastScaleOutAtMs' | 'lastScaleInAtMs'> = {};
   const done = () =>
@@ -61,7 +68,18 @@ export async function lastScaleTimesFromActivities(
   for await (const page of pages) {
     pageCount += 1;
     for (const activity of page) {
-      if (activity.statusCode !== 'Successful' || !activity.cause.includes(USER_SET_DESIRED)) continue;
+      if (activity.statusCode !== 'Successful') continue;
+      if (
+        options.drains === true &&
+        options.wantScaleIn &&
+        found.lastScaleInAtMs === undefined &&
+        activity.cause.includes(USER_TERMINATED_WITH_DECREMENT)
+      ) {
+        found.lastScaleInAtMs = activity.startTimeMs;
+        if (done()) return found;
+        continue;
+      }
+      if (!activity.cause.includes(USER_SET_DESIRED)) continue;
       if (
         options.wantScaleOut &&
         found.lastScaleOutAtMs === undefined &&
@@ -90,6 +108,8 @@ export interface ActivityScanOptions {
   maxPages: number | undefined;
   wantScaleOut: boolean;
   wantScaleIn: boolean;
+  /** The drain strategy scales in by terminating instances: such a termination counts as a scale-in. */
+  drains?: boolean;
   clock: Clock;
   onWarning?: ((message: string, details: Record<string, unknown>) => void) | undefined;
 }

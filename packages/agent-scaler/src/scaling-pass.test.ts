@@ -642,6 +642,29 @@ describe('Function: runScalingPass with idle times from instance tags', () => {
 
   const terminations = (group: FakeAutoScaling) => group.calls.filter((call) => call.startsWith('terminate'));
 
+  it('keeps the scale-in cooldown of a drain another container made, rebuilt from scaling activities', async () => {
+    // Prepare: ten minutes ago a pass of another container drained an instance; the cooldown is an hour
+    const { runtime, group, metricsClient, clock } = taggedGroup({ SCALE_IN_COOLDOWN_PERIOD: '1h' });
+    group.activities = [
+      [
+        {
+          startTimeMs: clock.now() - 10 * MINUTE_MS,
+          statusCode: 'Successful',
+          cause:
+            'At 2026-11-23T11:50:00Z instance i-0abc was taken out of service in response to a user request, shrinking the capacity from 5 to 4.',
+        },
+      ],
+    ];
+    metricsClient.jobs = { running: 1 };
+
+    // Act
+    const { result } = await captureOutput(() => runtime.pass('schedule'));
+
+    // Assess
+    expect(result).toMatchObject({ action: 'hold', desired: 4 });
+    expect(terminations(group)).toEqual([]);
+  });
+
   it('drains the longest idle instances first with longest-idle-first', async () => {
     // Prepare: two jobs running → two instances wanted, two to drain
     const { runtime, group, metricsClient, clock } = taggedGroup({ SCALE_IN_ORDER: 'longest-idle-first' });
