@@ -292,6 +292,16 @@ describe('Construct: AgentFleet', () => {
       ]);
     });
 
+    it('keeps a scheduled action in effect through a stack update that leaves the group sizes alone', () => {
+      // Without IgnoreUnmodifiedGroupSizeProperties, any update of the group resets MinSize/MaxSize to the template's,
+      // undoing the morning's scheduled minimum (or the night's lower maximum) until the action's next recurrence.
+      const { id } = onlyResource(maximal.template, 'AWS::AutoScaling::AutoScalingGroup');
+      expect(maximal.template.toJSON().Resources[id].UpdatePolicy).toEqual({
+        AutoScalingReplacingUpdate: { WillReplace: true },
+        AutoScalingScheduledAction: { IgnoreUnmodifiedGroupSizeProperties: true },
+      });
+    });
+
     it('creates each scheduled action with its cron and time zone', () => {
       maximal.template.resourceCountIs('AWS::AutoScaling::ScheduledAction', 2);
       maximal.template.hasResourceProperties('AWS::AutoScaling::ScheduledAction', {

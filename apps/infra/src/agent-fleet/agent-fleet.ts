@@ -238,7 +238,14 @@ export class AgentFleet extends Construct {
       ],
     });
     // Launch-template changes bring a new group; the old one is drained (stop-agents, lifecycle hook) and deleted.
-    group.cfnOptions.updatePolicy = { autoScalingReplacingUpdate: { willReplace: true } };
+    group.cfnOptions.updatePolicy = {
+      autoScalingReplacingUpdate: { willReplace: true },
+      // Otherwise any update of the group puts MinSize/MaxSize back to the template's values while a scheduled action
+      // is in effect (the office-hours minimum drops to the night's until the action's next recurrence).
+      ...((props.scheduledScalingActions ?? []).length > 0
+        ? { autoScalingScheduledAction: { ignoreUnmodifiedGroupSizeProperties: true } }
+        : {}),
+    };
     // Instances boot only once their role may do what the boot needs.
     group.node.addDependency(role);
     if (network.vpc instanceof ec2.Vpc) {
