@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_LOGIN_FAILED, EXIT_OK, EXIT_USAGE, main } from './cli';
-import { fakeAws, rejection } from './test-doubles.test-support';
+import { fakeAws, recordingDockerCli, rejection } from './test-doubles.test-support';
 
 async function run(argv: string[], env: Record<string, string>, overrides: Parameters<typeof main>[3] = {}) {
   const stdout: string[] = [];
@@ -21,6 +21,50 @@ async function run(argv: string[], env: Record<string, string>, overrides: Param
 const CANARY = 'canary-Zq9-secret-value';
 
 describe('Function: main', () => {
+  it('undoes the logins made with --docker-login with docker logout, so a credential store forgets them too', async () => {
+    // Prepare: a shared Docker config whose credsStore keeps what `docker login` is given (the reason to use
+    // --docker-login); editing config.json alone would leave those credentials in the store.
+    const dockerConfig = await mkdtemp(join(tmpdir(), 'cli-docker-login-'));
+    const docker = recordingDockerCli();
+    const env = {
+      HOME: '/nonexistent',
+      PATH: '/usr/bin',
+      DOCKER_CONFIG: dockerConfig,
+      BUILDKITE_PLUGIN_DOCKER_LOGIN_ISOLATE_CONFIG: 'false',
+    };
+    const ecr = await run(
+      ['ecr', '--docker-login'],
+      { ...env, BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS: '111111111111,public.ecr.aws', AWS_DEFAULT_REGION: 'us-west-2' },
+      { aws: fakeAws().factory, dockerCli: docker.dockerCli },
+    );
+    const registry = await run(
+      ['registry', '--docker-login'],
+      {
+        ...env,
+        DOCKER_LOGIN_USER: 'ci',
+        DOCKER_LOGIN_PASSWORD: CANARY,
+        DOCKER_LOGIN_SERVER: 'http://Registry.example:5000',
+      },
+      { dockerCli: docker.dockerCli },
+    );
+
+    // Act: pre-exit, where the job's settings (the server) may no longer be set.
+    const loggedOut = await run(['logout'], env, { dockerCli: docker.dockerCli });
+
+    // Assess
+    expect([ecr.exitCode, registry.exitCode, loggedOut.exitCode]).toEqual([EXIT_OK, EXIT_OK, EXIT_OK]);
+    expect(docker.logouts).toEqual([
+      { server: '111111111111.dkr.ecr.us-west-2.amazonaws.com', dockerConfigDir: dockerConfig },
+      { server: 'public.ecr.aws', dockerConfigDir: dockerConfig },
+      { server: 'http://Registry.example:5000', dockerConfigDir: dockerConfig },
+    ]);
+    expect(loggedOut.stdout).toContain('Logged out of public.ecr.aws with docker logout');
+    // Done once: a second logout has nothing left to undo.
+    expect((await run(['logout'], env, { dockerCli: docker.dockerCli })).exitCode).toBe(EXIT_OK);
+    expect(docker.logouts).toHaveLength(3);
+    expect(ecr.stdout + ecr.stderr + registry.stdout + registry.stderr + loggedOut.stdout).not.toContain(CANARY);
+  });
+
   it('prints usage with exit 0 for --help and exit 2 for no command, unknown commands or flags', async () => {
     expect(await run(['--help'], {})).toMatchObject({
       exitCode: EXIT_OK,

@@ -178,7 +178,8 @@ export async function main(
         }
         break;
       case 'logout':
-        if (config.logout !== undefined) await logout(config.logout, config.dockerConfigDir, output);
+        if (config.logout !== undefined)
+          await logout(config.logout, config.dockerConfigDir, output, dependencies.dockerCli);
         break;
       case 'env':
         if (config.env !== undefined) {

@@ -104,8 +104,18 @@ export function credsStoreWarning(directory: string, config: DockerConfig): stri
   );
 }
 
-/** Registries this helper wrote into a config directory, so `logout` removes exactly those. */
-const stateSchema = z.object({ registries: z.array(z.string()) });
+/**
+ * What this helper did in a config directory, so `logout` undoes exactly that: the registries it wrote (config.json
+ * keys) and, of those, the servers it handed to `docker login` (`--docker-login`), whose credentials Docker may keep in
+ * a credential store that only `docker logout` empties.
+ */
+const stateSchema = z.object({ registries: z.array(z.string()), dockerLogins: z.optional(z.array(z.string())) });
+
+interface LoginState {
+  registries: string[];
+  /** Server arguments given to `docker login` ('' for Docker Hub), as `docker logout` takes them back. */
+  dockerLogins: string[];
+}
 
 /** Writes a file so readers see either the old or the new content: temp file (mode 0600) in the same dir, then rename. */
 export async function writeFileAtomically(path: string, content: string): Promise<void> {
@@ -134,25 +144,49 @@ async function readOptionalFile(path: string): Promise<string | undefined> {
   }
 }
 
-async function readState(directory: string): Promise<string[]> {
+async function readState(directory: string): Promise<LoginState> {
   const path = join(directory, STATE_FILE_NAME);
   const text = await readOptionalFile(path);
-  if (text === undefined) return [];
+  const empty = { registries: [], dockerLogins: [] };
+  if (text === undefined) return empty;
   try {
     const parsed = stateSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.registries : [];
+    return parsed.success
+      ? { registries: parsed.data.registries, dockerLogins: parsed.data.dockerLogins ?? [] }
+      : empty;
   } catch {
-    return [];
+    return empty;
   }
 }
 
-export interface DockerConfigUpdate {
-  /** Returns the new config. Runs under the directory's lock, with the current content. */
-  change: (config: DockerConfig) => DockerConfig;
+/** Records and forgets logins in the state file; runs under the directory's lock. */
+async function updateState(directory: string, update: LoginStateUpdate): Promise<void> {
+  const state = await readState(directory);
+  const forget = new Set(update.forget ?? []);
+  const forgetDockerLogins = new Set(update.forgetDockerLogins ?? []);
+  const next: LoginState = {
+    registries: [...new Set([...state.registries, ...(update.remember ?? [])])].filter((key) => !forget.has(key)),
+    dockerLogins: [...new Set([...state.dockerLogins, ...(update.rememberDockerLogins ?? [])])].filter(
+      (server) => !forgetDockerLogins.has(server),
+    ),
+  };
+  await writeFileAtomically(join(directory, STATE_FILE_NAME), `${JSON.stringify(next)}\n`);
+}
+
+export interface LoginStateUpdate {
   /** Registries to remember as written by this helper (for `logout`). */
   remember?: readonly string[];
   /** Registries to forget (after `logout` removed them). */
   forget?: readonly string[];
+  /** Servers given to `docker login`, for `logout` to hand to `docker logout`. */
+  rememberDockerLogins?: readonly string[];
+  /** Servers `docker logout` has logged out of. */
+  forgetDockerLogins?: readonly string[];
+}
+
+export interface DockerConfigUpdate extends Pick<LoginStateUpdate, 'remember' | 'forget'> {
+  /** Returns the new config. Runs under the directory's lock, with the current content. */
+  change: (config: DockerConfig) => DockerConfig;
 }
 
 /**
@@ -175,11 +209,7 @@ export async function updateDockerConfigFile(
     const next = update.change(current);
     await writeFileAtomically(path, serializeDockerConfig(next));
     if (update.remember !== undefined || update.forget !== undefined) {
-      const forget = new Set(update.forget ?? []);
-      const registries = [...new Set([...(await readState(directory)), ...(update.remember ?? [])])].filter(
-        (key) => !forget.has(key),
-      );
-      await writeFileAtomically(join(directory, STATE_FILE_NAME), `${JSON.stringify({ registries })}\n`);
+      await updateState(directory, { remember: update.remember ?? [], forget: update.forget ?? [] });
     }
     return next;
   } finally {
@@ -187,9 +217,35 @@ export async function updateDockerConfigFile(
   }
 }
 
+/**
+ * Records or forgets logins without touching config.json (`docker login` and `docker logout` write that themselves),
+ * under the same lock as {@link updateDockerConfigFile}.
+ */
+export async function updateLoginState(
+  directory: string,
+  update: LoginStateUpdate,
+  lockOptions: FileLockOptions = {},
+  lockPorts: FileLockPorts = systemLockPorts,
+): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw new DockerConfigFileError(`cannot create Docker config directory ${directory}`, directory, { cause: error });
+  });
+  const release = await acquireFileLock(join(directory, LOCK_FILE_NAME), lockOptions, lockPorts);
+  try {
+    await updateState(directory, update);
+  } finally {
+    await release();
+  }
+}
+
 /** Registries a previous run of this helper wrote into `directory`. */
-export function rememberedRegistries(directory: string): Promise<string[]> {
-  return readState(directory);
+export async function rememberedRegistries(directory: string): Promise<string[]> {
+  return (await readState(directory)).registries;
+}
+
+/** Servers a previous run of this helper handed to `docker login` for `directory`. */
+export async function rememberedDockerLogins(directory: string): Promise<string[]> {
+  return (await readState(directory)).dockerLogins;
 }
 
 /** Marks a directory `env` created, so `logout` only ever deletes directories this helper made. */

@@ -1,5 +1,11 @@
 import type { AwsCredentials, EcrLoginConfig } from './config';
-import { credsStoreWarning, updateDockerConfigFile, withCredentialHelpers, withRegistryAuths } from './docker-config';
+import {
+  credsStoreWarning,
+  updateDockerConfigFile,
+  updateLoginState,
+  withCredentialHelpers,
+  withRegistryAuths,
+} from './docker-config';
 import { MissingProgramError } from './errors';
 import type { AwsGateway, Dependencies } from './ports';
 import { decodeAuthorizationToken, encodeAuth, type UsernamePassword } from './registry-credentials';
@@ -135,6 +141,11 @@ export async function loginToEcr(request: EcrLoginRequest, dependencies: Depende
           dockerConfigDir: request.dockerConfigDir,
         }),
       );
+      // Docker may keep it in a credential store that editing config.json never empties: logout runs docker logout.
+      await updateLoginState(request.dockerConfigDir, {
+        remember: [login.registry],
+        rememberDockerLogins: [login.registry],
+      });
       output.info(`Logged in to ${login.registry} with docker login`);
     }
     return { registries, mode: 'docker-cli' };

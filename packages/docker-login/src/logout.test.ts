@@ -6,7 +6,7 @@ import { parseConfig } from './config';
 import { updateDockerConfigFile, withRegistryAuths } from './docker-config';
 import { DockerConfigFileError } from './errors';
 import { createIsolatedConfig, logout, shellQuote } from './logout';
-import { capturedOutput } from './test-doubles.test-support';
+import { capturedOutput, recordingDockerCli } from './test-doubles.test-support';
 
 const exists = (path: string) =>
   access(path).then(
@@ -21,6 +21,9 @@ async function isolatedDirectory(): Promise<string> {
   if (match?.[1] === undefined) throw new Error(`unexpected env output: ${lines.join('\n')}`);
   return match[1];
 }
+
+/** No test here logs in with --docker-login, so logout has nothing to hand to docker logout. */
+const docker = recordingDockerCli().dockerCli;
 
 function logoutConfig(env: Record<string, string>) {
   const config = parseConfig('logout', { HOME: '/nonexistent', ...env });
@@ -67,6 +70,7 @@ describe('Function: logout', () => {
       logoutConfig({ DOCKER_LOGIN_SERVER: 'ghcr.io', BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory }),
       directory,
       output,
+      docker,
     );
 
     // Assess
@@ -86,7 +90,7 @@ describe('Function: logout', () => {
     const { output } = capturedOutput();
 
     // Act
-    await logout(logoutConfig({ BUILDKITE_PLUGIN_DOCKER_LOGIN_ISOLATE_CONFIG: 'false' }), directory, output);
+    await logout(logoutConfig({ BUILDKITE_PLUGIN_DOCKER_LOGIN_ISOLATE_CONFIG: 'false' }), directory, output, docker);
 
     // Assess
     expect(JSON.parse(await readFile(join(directory, 'config.json'), 'utf8'))).toEqual({
@@ -108,6 +112,7 @@ describe('Function: logout', () => {
       }),
       directory,
       output,
+      docker,
     );
 
     // Assess
@@ -132,6 +137,7 @@ describe('Function: logout', () => {
       }),
       directory,
       output,
+      docker,
     );
 
     // Assess
@@ -146,7 +152,7 @@ describe('Function: logout', () => {
     const { output, captured } = capturedOutput();
 
     // Act
-    await logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory }), directory, output);
+    await logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory }), directory, output, docker);
 
     // Assess
     expect(await exists(directory)).toBe(true);
@@ -160,7 +166,7 @@ describe('Function: logout', () => {
     const { output, captured } = capturedOutput();
 
     // Act
-    await logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory }), directory, output);
+    await logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: directory }), directory, output, docker);
 
     // Assess
     expect(await exists(directory)).toBe(false);
@@ -177,7 +183,7 @@ describe('Function: logout', () => {
     const { output, captured } = capturedOutput();
 
     // Act
-    const loggingOut = logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: temporary }), shared, output);
+    const loggingOut = logout(logoutConfig({ BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: temporary }), shared, output, docker);
 
     // Assess
     await expect(loggingOut).rejects.toThrow(DockerConfigFileError);

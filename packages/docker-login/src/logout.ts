@@ -3,12 +3,14 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EnvConfig, LogoutConfig } from './config';
 import {
   CONFIG_FILE_NAME,
+  rememberedDockerLogins,
   rememberedRegistries,
   TEMPORARY_DIRECTORY_MARKER,
   updateDockerConfigFile,
+  updateLoginState,
   withoutRegistries,
 } from './docker-config';
-import type { Output } from './ports';
+import type { DockerCli, Output } from './ports';
 import { registryAddress } from './registry-hosts';
 
 const exists = (path: string) =>
@@ -41,12 +43,17 @@ export async function createIsolatedConfig(config: EnvConfig): Promise<string[]>
  * config.json, then delete the per-job directory `env` created. Follows the plugin's disable-logout / isolate-config
  * rules and messages.
  */
-export async function logout(config: LogoutConfig, dockerConfigDir: string, output: Output): Promise<void> {
+export async function logout(
+  config: LogoutConfig,
+  dockerConfigDir: string,
+  output: Output,
+  dockerCli: DockerCli,
+): Promise<void> {
   // The per-job directory goes whatever happens to the config edit: it holds every credential this job got.
   let editFailure: unknown;
   if (!config.disableLogout) {
     try {
-      await removeLogins(config, dockerConfigDir, output);
+      await removeLogins(config, dockerConfigDir, output, dockerCli);
     } catch (error) {
       editFailure = error;
     }
@@ -76,8 +83,37 @@ export async function logout(config: LogoutConfig, dockerConfigDir: string, outp
   throw editFailure;
 }
 
+/**
+ * Runs `docker logout` for every server this helper gave to `docker login` (Docker's credential store, if the config
+ * names one, keeps those credentials otherwise), then removes the registries this helper wrote (and the configured
+ * server) from `dockerConfigDir`'s config.json.
+ */
+async function removeLogins(
+  config: LogoutConfig,
+  dockerConfigDir: string,
+  output: Output,
+  dockerCli: DockerCli,
+): Promise<void> {
+  const servers = await rememberedDockerLogins(dockerConfigDir);
+  const loggedOut: string[] = [];
+  let dockerFailure: unknown;
+  for (const server of servers) {
+    try {
+      await dockerCli.logout({ server, dockerConfigDir });
+      loggedOut.push(server);
+      output.info(`Logged out of ${server === '' ? 'Docker Hub' : server} with docker logout`);
+    } catch (error) {
+      dockerFailure ??= error;
+    }
+  }
+  // Forgotten only once undone: a failed docker logout is tried again by the next logout.
+  if (loggedOut.length > 0) await updateLoginState(dockerConfigDir, { forgetDockerLogins: loggedOut });
+  await removeConfigEntries(config, dockerConfigDir, output);
+  if (dockerFailure !== undefined) throw dockerFailure;
+}
+
 /** Removes the registries this helper wrote (and the configured server) from `dockerConfigDir`'s config.json. */
-async function removeLogins(config: LogoutConfig, dockerConfigDir: string, output: Output): Promise<void> {
+async function removeConfigEntries(config: LogoutConfig, dockerConfigDir: string, output: Output): Promise<void> {
   if (!(await exists(join(dockerConfigDir, CONFIG_FILE_NAME)))) return;
   const remembered = await rememberedRegistries(dockerConfigDir);
   const keys = [...new Set([...remembered, ...(config.server === '' ? [] : [registryAddress(config.server).authKey])])];

@@ -1,5 +1,5 @@
 import type { RegistryLoginConfig } from './config';
-import { credsStoreWarning, updateDockerConfigFile, withRegistryAuths } from './docker-config';
+import { credsStoreWarning, updateDockerConfigFile, updateLoginState, withRegistryAuths } from './docker-config';
 import type { Dependencies } from './ports';
 import { encodeAuth } from './registry-credentials';
 import { registryAddress } from './registry-hosts';
@@ -37,7 +37,13 @@ export async function loginToRegistry(request: RegistryLoginRequest, dependencie
     },
     { retries: config.retries, sleep: dependencies.sleep, warn: output.warn },
   );
-  if (!request.useDockerCli) {
+  if (request.useDockerCli) {
+    // Docker may keep it in a credential store that editing config.json never empties: logout runs docker logout.
+    await updateLoginState(request.dockerConfigDir, {
+      remember: [address.authKey],
+      rememberDockerLogins: [config.server],
+    });
+  } else {
     const written = await updateDockerConfigFile(request.dockerConfigDir, {
       change: (dockerConfig) =>
         withRegistryAuths(dockerConfig, [
