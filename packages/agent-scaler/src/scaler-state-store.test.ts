@@ -126,6 +126,27 @@ describe('Function: lastScaleTimesFromActivities', () => {
     expect(times).toEqual({ lastScaleInAtMs: 950, lastScaleOutAtMs: 600 });
     expect(withBuildkiteStrategy).toEqual({ lastScaleInAtMs: 700, lastScaleOutAtMs: 600 });
   });
+
+  it('counts a drain still held by the termination lifecycle hook (the capacity shrank when it began)', async () => {
+    // Prepare: lifecycled drains the agent for as long as its job runs; the activity stays in progress meanwhile
+    const cause = (id: string) =>
+      `At 2026-11-23T11:59:00Z instance ${id} was taken out of service in response to a user request, shrinking the capacity from 3 to 2.`;
+    const draining = [
+      [activity(990, cause('i-failed'), 'Failed'), activity(980, cause('i-draining'), 'MidLifecycleAction')],
+      ...pages,
+    ];
+
+    // Act
+    const times = await lastScaleTimesFromActivities(pagesOf(draining, []), {
+      maxPages: undefined,
+      wantScaleOut: true,
+      wantScaleIn: true,
+      drains: true,
+    });
+
+    // Assess: the drain in progress counts; the failed one shrank nothing
+    expect(times).toEqual({ lastScaleInAtMs: 980, lastScaleOutAtMs: 600 });
+  });
 });
 
 describe('Function: createSsmStateStore', () => {

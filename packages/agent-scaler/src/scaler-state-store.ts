@@ -48,6 +48,8 @@ const USER_SET_DESIRED = 'a user request explicitly set group desired capacity c
  * It never says the desired capacity was set, so Buildkite's match alone missed every drain.
  */
 const USER_TERMINATED_WITH_DECREMENT = 'was taken out of service in response to a user request, shrinking the capacity';
+/** A termination activity in these states shrank nothing; in any other (in progress, in the hook, done) it did. */
+const DRAIN_UNDONE_STATUSES: ReadonlySet<string> = new Set(['Failed', 'Cancelled']);
 
 /**
  * Finds the last successful scale-out and scale-in the way Buildkite's scaler does on a cold start: the newest
@@ -68,18 +70,20 @@ export async function lastScaleTimesFromActivities(
   for await (const page of pages) {
     pageCount += 1;
     for (const activity of page) {
-      if (activity.statusCode !== 'Successful') continue;
       if (
         options.drains === true &&
         options.wantScaleIn &&
         found.lastScaleInAtMs === undefined &&
-        activity.cause.includes(USER_TERMINATED_WITH_DECREMENT)
+        activity.cause.includes(USER_TERMINATED_WITH_DECREMENT) &&
+        !DRAIN_UNDONE_STATUSES.has(activity.statusCode)
       ) {
+        // The desired capacity fell when the termination began; the activity stays in progress for as long as the
+        // termination lifecycle hook holds the instance (lifecycled lets its job finish), the whole cooldown or more.
         found.lastScaleInAtMs = activity.startTimeMs;
         if (done()) return found;
         continue;
       }
-      if (!activity.cause.includes(USER_SET_DESIRED)) continue;
+      if (activity.statusCode !== 'Successful' || !activity.cause.includes(USER_SET_DESIRED)) continue;
       if (
         options.wantScaleOut &&
         found.lastScaleOutAtMs === undefined &&
