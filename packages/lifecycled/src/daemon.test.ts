@@ -1,6 +1,6 @@
 // moto implements neither CompleteLifecycleAction nor RecordLifecycleActionHeartbeat: these two calls go to
 // aws-sdk-client-mock here (and to a recording stand-in in the process tests). Instance metadata is the IMDS stand-in.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AutoScalingClient,
@@ -140,6 +140,11 @@ describe('Function: runLifecycled (target-lifecycle-state)', () => {
                 (entry) => entry.msg === 'Back into the warm pool: listening again for the next termination notice',
               ),
           'the daemon to listen again',
+        );
+        // The SIGTERM marker of the drained agent is gone: the agent that starts when the instance is InService again
+        // is a new one, and a stale marker reads as "lifecycled is draining" to agent-instance's terminate.
+        expect(readdirSync(join(directory, 'state')).filter((name) => name.startsWith('agent-sigterm-sent-'))).toEqual(
+          [],
         );
         daemon.stop.abort();
       }

@@ -48,6 +48,11 @@ export interface DaemonDependencies {
   configured: { autoScalingGroupName: string | undefined; lifecycleHookName: string | undefined };
   /** Optional: without one, a restart mid-drain of a return to the warm pool cannot resume that drain. */
   stateStore?: LifecycleStateStore | undefined;
+  /**
+   * Called once the drain of a return to the warm pool is over with the agent gone, before listening again: clears
+   * what the handler kept about that drain (the default handler's SIGTERM markers).
+   */
+  forgetFinishedDrain?: (() => Promise<void>) | undefined;
 }
 
 export type DaemonResult =
@@ -89,6 +94,11 @@ export async function runDaemon(dependencies: DaemonDependencies, stop: AbortSig
     // so its next termination (or return to the pool) is drained too. A stop signal still ends the daemon.
     if (result.kind !== 'drained' || !result.notice.staysInGroup || stop.aborted) return result;
     memory = round.memory;
+    if (result.handler.ok && dependencies.forgetFinishedDrain) {
+      await dependencies.forgetFinishedDrain().catch((error: unknown) => {
+        dependencies.logger.warn('Could not clear what the handler kept about the finished drain', { error });
+      });
+    }
     dependencies.logger.info('Back into the warm pool: listening again for the next termination notice', {
       state: memory.lifecycleState,
       completed: result.completed,

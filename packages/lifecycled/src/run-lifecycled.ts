@@ -21,6 +21,7 @@ import { type Listener, spotListener, targetLifecycleStateListener } from './lis
 import { createLogger, formatJson, formatText, type Logger, type LogSink, streamSink } from './logger';
 import { isSdkNodeVersionNotice, routeProcessWarnings, type WarningEmitter, warningFields } from './process-warnings';
 import { withRetries } from './retry';
+import { DEFAULT_STOP_AGENT_STATE_DIR, forgetSigtermMarkers } from './run-stop-agent';
 import { sqsListener } from './sqs-listener';
 import { VERSION } from './version';
 
@@ -118,6 +119,8 @@ export async function runLifecycled(io: LifecycledIo): Promise<number> {
           lifecycleHookName: config.lifecycleHookName,
         },
         stateStore: config.stateDir === undefined ? undefined : lifecycleStateFile(config.stateDir),
+        // The default handler's markers live here (its STOP_AGENT_STATE_DIR comes from this same environment).
+        forgetFinishedDrain: () => forgetSigtermMarkers(io.env.STOP_AGENT_STATE_DIR || DEFAULT_STOP_AGENT_STATE_DIR),
       },
       io.stop,
     );

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import {
@@ -40,6 +40,32 @@ const durationText = (name: string, fallback: string) =>
       return ms;
     });
 
+/** `STOP_AGENT_STATE_DIR` when unset: a tmpfs, so the markers go with a reboot. */
+export const DEFAULT_STOP_AGENT_STATE_DIR = '/run/lifecycled';
+
+/** The marker's name is this plus the agent's PID; agent-instance's terminate reads it as "lifecycled is draining". */
+export const SIGTERM_MARKER_PREFIX = 'agent-sigterm-sent-';
+
+/**
+ * Removes the SIGTERM markers once the drain they belong to is over and the instance stays (a return to the warm
+ * pool): the agent that starts when it is InService again is a new one, and a stale marker would read as a drain in
+ * progress to agent-instance's terminate, which then left an instance whose agent exited idle or crashed in place.
+ */
+export async function forgetSigtermMarkers(stateDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(stateDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(SIGTERM_MARKER_PREFIX))
+      .map((name) => rm(join(stateDir, name), { force: true })),
+  );
+}
+
 /** The handler's whole configuration: arguments from lifecycled, knobs from the environment. */
 const stopAgentSchema = z.object({
   transition: z.string({ error: 'argument 1 (transition) is missing' }).min(1, 'argument 1 (transition) is empty'),
@@ -49,7 +75,7 @@ const stopAgentSchema = z.object({
   unit: z.string().default('buildkite-agent'),
   sigquitLeadMs: durationText('STOP_AGENT_SIGQUIT_LEAD', '20s'),
   pollMs: durationText('STOP_AGENT_POLL_INTERVAL', '1s'),
-  stateDir: z.string().default('/run/lifecycled'),
+  stateDir: z.string().default(DEFAULT_STOP_AGENT_STATE_DIR),
   /** Set by lifecycled when a spot notice arrives during another drain, whose handler already sent the SIGTERM. */
   drainInProgress: z.string().optional(),
 });
@@ -146,7 +172,7 @@ async function stopAgent(input: {
     return 0;
   }
   // A restarted lifecycled re-runs the handler: remember the SIGTERM so the agent never gets a second one.
-  const marker = join(input.stateDir, `agent-sigterm-sent-${pid}`);
+  const marker = join(input.stateDir, `${SIGTERM_MARKER_PREFIX}${pid}`);
   let sigtermSent =
     input.sigtermByRunningDrain ||
     (await readFile(marker).then(
