@@ -10,12 +10,25 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 chart="${ELASTIC_CI_DEMO_CHART:-${TMPDIR:-/tmp}/elastic-ci-demo-sandbox.svg}"
+# A --chart of the caller's is the chart: passed as given, and the one named at the end.
+chart_options=(--chart "$chart")
+previous=""
+for arg in "$@"; do
+  case "$arg" in
+    --chart=*) chart="${arg#--chart=}" chart_options=() ;;
+    *) if [[ "$previous" == --chart ]]; then chart="$arg" chart_options=(); fi ;;
+  esac
+  previous="$arg"
+done
+
+# The script's own lines go to stderr: with --json, stdout holds the demo's report alone.
+say() { echo "$@" >&2; }
 
 # build:js is each package's tsup build without type declarations (`tsup --no-dts`): the same JS bundles the demo runs,
 # in seconds instead of minutes. It is its own turbo task, so its cache entries never stand in for make test's build.
-echo "make demo: building the sandbox and what it depends on (JavaScript only, no type declarations)..."
-pnpm exec turbo run build:js --filter=@elastic-ci/sandbox... --output-logs=errors-only
+say "make demo: building the sandbox and what it depends on (JavaScript only, no type declarations)..."
+pnpm exec turbo run build:js --filter=@elastic-ci/sandbox... --output-logs=errors-only >&2
 
-echo "make demo: running the real control plane against moto and the Buildkite stand-in..."
-node apps/sandbox/dist/bin/sandbox.js demo --chart "$chart" "$@"
-echo "make demo: open the chart in a browser: $chart"
+say "make demo: running the real control plane against moto and the Buildkite stand-in..."
+node apps/sandbox/dist/bin/sandbox.js demo "${chart_options[@]}" "$@"
+say "make demo: open the chart in a browser: $chart"

@@ -48,6 +48,25 @@ setup() {
   [[ "$(cat "$BATS_TEST_TMPDIR/node.calls")" == *"--chart $BATS_TEST_TMPDIR/chart.svg --policy buildkite-default --speed 30" ]]
 }
 
+@test "a chart chosen with --chart is the one the demo writes and the one named at the end" {
+  run "$repo_root/scripts/demo.sh" --speed 30 --chart "$BATS_TEST_TMPDIR/mine.html"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "apps/sandbox/dist/bin/sandbox.js demo --speed 30 --chart $BATS_TEST_TMPDIR/mine.html" ]
+  [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/mine.html"* ]]
+  run "$repo_root/scripts/demo.sh" "--chart=$BATS_TEST_TMPDIR/eq.svg"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/eq.svg"* ]]
+}
+
+@test "with --json stdout holds only the demo's own output (the script's lines go to stderr)" {
+  local stdout_file="$BATS_TEST_TMPDIR/stdout"
+  "$repo_root/scripts/demo.sh" --json >"$stdout_file" 2>"$BATS_TEST_TMPDIR/stderr"
+  run grep -c "make demo:" "$stdout_file"
+  [ "$output" = "0" ]
+  grep -q "make demo: open the chart" "$BATS_TEST_TMPDIR/stderr"
+}
+
 @test "fails when the build fails, without running the demo" {
   STUB_PNPM_EXIT=1 run "$repo_root/scripts/demo.sh"
   [ "$status" -ne 0 ]

@@ -16,6 +16,6 @@ describe('Script: scripts/sim.sh', () => {
       );
     }
     expect(bats.status, `${bats.stdout}${bats.stderr}`).toBe(0);
-    expect(bats.stdout).toContain('1..6');
+    expect(bats.stdout).toContain('1..8');
   });
 });

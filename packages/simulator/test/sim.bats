@@ -30,6 +30,24 @@ setup() {
   [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "packages/simulator/dist/cli.js --chart $BATS_TEST_TMPDIR/chart.svg --policy buildkite-tuned" ]
 }
 
+@test "a chart chosen with --chart is the one the simulator writes and the one named at the end" {
+  run "$repo_root/scripts/sim.sh" --chart "$BATS_TEST_TMPDIR/mine.html"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/node.calls")" = "packages/simulator/dist/cli.js --policy buildkite-default,elastic-ci --chart $BATS_TEST_TMPDIR/mine.html" ]
+  [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/mine.html"* ]]
+  run "$repo_root/scripts/sim.sh" "--chart=$BATS_TEST_TMPDIR/eq.svg"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"open the chart in a browser: $BATS_TEST_TMPDIR/eq.svg"* ]]
+}
+
+@test "with --json stdout holds only the simulator's own output (the script's lines go to stderr)" {
+  "$repo_root/scripts/sim.sh" --json >"$BATS_TEST_TMPDIR/stdout" 2>"$BATS_TEST_TMPDIR/stderr"
+  run grep -c "make sim:" "$BATS_TEST_TMPDIR/stdout"
+  [ "$output" = "0" ]
+  grep -q "make sim: open the chart" "$BATS_TEST_TMPDIR/stderr"
+}
+
 @test "fails when the build fails, without running the simulator" {
   STUB_PNPM_EXIT=1 run "$repo_root/scripts/sim.sh"
   [ "$status" -ne 0 ]
