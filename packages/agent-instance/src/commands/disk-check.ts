@@ -7,7 +7,7 @@ import { purgeBuilds } from '../disk/purge-builds.js';
 import { listBusyJobs } from '../protection/busy-jobs.js';
 import { withFileLock } from '../protection/file-lock.js';
 import { awsInstanceControl } from '../protection/instance-control.js';
-import { instanceMetadataFor, readBootContract } from '../protection/instance-runtime.js';
+import { currentBootId, instanceMetadataFor, readBootContract } from '../protection/instance-runtime.js';
 import { isProcessAlive } from '../protection/process-table.js';
 import { protectionPaths } from '../protection/protection.js';
 import { withRetries } from '../protection/retry.js';
@@ -100,7 +100,8 @@ export const diskCheckCommand: Command = {
                 listBusyJobs: () => listBusyJobs(protection.busyJobsDir),
                 holdingLock: async (body) => {
                   await mkdir(protection.stateDir, { recursive: true, mode: 0o755 });
-                  return withFileLock(protection.lock, { clock: systemClock, isProcessAlive }, body);
+                  const bootId = await currentBootId();
+                  return withFileLock(protection.lock, { clock: systemClock, isProcessAlive, bootId }, body);
                 },
                 log,
               });

@@ -59,3 +59,30 @@ it('never deletes a lock it does not hold', async () => {
   });
   expect(await readFile(lock, 'utf8')).toBe('999 successor\n');
 });
+
+it('takes over a lock left by an earlier boot, whatever process now has its pid', async () => {
+  // /var/lib survives a stop: a warm-pool instance stopped while the reconcile held the lock keeps the file, and after
+  // the resume its pid (an early-boot one) may well name a live daemon.
+  const lock = join(dir, 'lock');
+  await writeFile(lock, '4243 old-token boot-0\n');
+  const result = await withFileLock(
+    lock,
+    { clock: new SteppingClock(), isProcessAlive: () => true, bootId: 'boot-1', timeoutMs: 1000 },
+    async () => readFile(lock, 'utf8'),
+  );
+  expect(result).toMatch(/^\d+ [0-9a-f-]{36} boot-1\n$/);
+});
+
+it('waits for a live holder of this boot, and for one whose boot is unknown', async () => {
+  const lock = join(dir, 'lock');
+  for (const content of ['4243 live-token boot-1\n', '4243 live-token\n']) {
+    await writeFile(lock, content);
+    await expect(
+      withFileLock(
+        lock,
+        { clock: new SteppingClock(), isProcessAlive: () => true, bootId: 'boot-1', timeoutMs: 1000 },
+        async () => 'ran',
+      ),
+    ).rejects.toBeInstanceOf(LockTimeoutError);
+  }
+});

@@ -16,11 +16,16 @@ export interface FileLockOptions {
   readonly pollMs?: number;
   /** This process's pid, recorded in the lock. @default process.pid */
   readonly pid?: number;
+  /**
+   * `/proc/sys/kernel/random/boot_id`, recorded in the lock: a lock left by an earlier boot (the file survives a stop)
+   * is stale whatever process now has its pid. Undefined: the pid alone decides.
+   */
+  readonly bootId?: string | undefined;
 }
 
 /**
- * Holding a lock whose file is created with `O_EXCL`. The file records `<pid> <token>`; a holder that died (its pid
- * is gone) leaves it behind, and the next taker breaks it. Breaking is serialised by a second `O_EXCL` file
+ * Holding a lock whose file is created with `O_EXCL`. The file records `<pid> <token> [<boot id>]`; a holder that died
+ * (its pid is gone, or it ran in an earlier boot) leaves it behind, and the next taker breaks it. Breaking is serialised by a second `O_EXCL` file
  * (`<lock>.break`) so two waiters that find the same dead holder cannot delete each other's fresh lock; a break file
  * older than `BREAK_STALE_MS` belongs to a breaker that died mid-break (a break takes microseconds) and is removed.
  */
@@ -39,7 +44,8 @@ export async function withFileLock<T>(path: string, options: FileLockOptions, bo
 
 async function acquire(path: string, options: FileLockOptions): Promise<() => Promise<void>> {
   const { clock } = options;
-  const token = `${options.pid ?? process.pid} ${randomUUID()}`;
+  const bootId = options.bootId !== undefined && /^\S+$/.test(options.bootId) ? options.bootId : undefined;
+  const token = `${options.pid ?? process.pid} ${randomUUID()}${bootId === undefined ? '' : ` ${bootId}`}`;
   const deadline = clock.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
     try {
@@ -70,20 +76,29 @@ async function acquire(path: string, options: FileLockOptions): Promise<() => Pr
 interface LockHolder {
   readonly content: string;
   readonly pid: number | undefined;
+  readonly bootId: string | undefined;
   readonly modifiedAt: number;
 }
 
 async function readLock(path: string): Promise<LockHolder | undefined> {
   try {
     const [content, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    const pid = Number(content.trim().split(' ')[0]);
-    return { content, pid: Number.isInteger(pid) && pid > 0 ? pid : undefined, modifiedAt: info.mtimeMs };
+    const [pidField, , bootId] = content.trim().split(' ');
+    const pid = Number(pidField);
+    return {
+      content,
+      pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
+      bootId: bootId || undefined,
+      modifiedAt: info.mtimeMs,
+    };
   } catch {
     return undefined; // released between our open and read: try again at once
   }
 }
 
 async function isStale(holder: LockHolder, options: FileLockOptions): Promise<boolean> {
+  // After a reboot every pid names another process: a holder of an earlier boot is dead whatever runs under its pid.
+  if (holder.bootId !== undefined && options.bootId !== undefined && holder.bootId !== options.bootId) return true;
   if (holder.pid !== undefined) return !options.isProcessAlive(holder.pid);
   return options.clock.now() - holder.modifiedAt > EMPTY_STALE_MS;
 }

@@ -81,7 +81,8 @@ export interface ProtectionOutcome {
 export async function applyProtectionEvent(event: ProtectionEvent, deps: ProtectionDeps): Promise<ProtectionOutcome> {
   const paths = protectionPaths(deps.root);
   await ensureBusyJobsDir(paths);
-  return withFileLock(paths.lock, { clock: deps.clock, isProcessAlive: deps.isProcessAlive }, async () => {
+  const lockOptions = { clock: deps.clock, isProcessAlive: deps.isProcessAlive, bootId: deps.bootId };
+  return withFileLock(paths.lock, lockOptions, async () => {
     const now = formatIdleSinceTag(deps.clock.now());
     if (event.kind === 'job-started') {
       await addBusyJob(paths.busyJobsDir, {
