@@ -37,6 +37,26 @@ describe('runStartAgentWhenInService', () => {
     expect(fake.commands).toEqual(['systemctl restart docker.service', 'systemctl start buildkite-agent.service']);
   });
 
+  it('forgets the idle-since time of before the warm pool when it starts the agent', async () => {
+    // The instance was idle since before it went into the pool: kept, the scaler would take the instance that has just
+    // come InService for demand for its longest-idle one. The agent's start (ExecStartPost reconcile) counts from now.
+    const idleSince = '/var/lib/elastic-ci/protection/idle-since';
+    let idleSinceAtAgentStart: string | undefined;
+    const fake = createFakeBootPorts({
+      files: { ...booted, [idleSince]: '2026-01-01T00:00:00Z\n' },
+      lifecycleState: 'InService',
+      onCommand: (command, args, files) => {
+        if (command === 'systemctl' && args.join(' ') === 'start buildkite-agent.service') {
+          idleSinceAtAgentStart = files.get(idleSince)?.content ?? 'none';
+        }
+      },
+    });
+    expect((await runStartAgentWhenInService({ contractPath: CONTRACT, root: '' }, fake.ports)).status).toBe(
+      'agent-started',
+    );
+    expect(idleSinceAtAgentStart).toBe('none');
+  });
+
   it('completes the launch hook again when the instance leaves the warm pool, then starts the agent', async () => {
     const withHook = JSON.stringify({
       ...JSON.parse(contract),

@@ -1,4 +1,5 @@
 import type { BootContract } from '../boot-contract.js';
+import { protectionPaths } from '../protection/protection.js';
 import { instancePaths } from './paths.js';
 import type { BootPorts } from './ports.js';
 import {
@@ -101,6 +102,12 @@ export async function runStartAgentWhenInService(options: WaitOptions, ports: Bo
             );
           });
         }
+        // Idle since before the warm pool (kept across a stop, a hibernation or a Warmed:Running wait): the scaler
+        // would take the instance that has just come InService for demand for its longest-idle one. The agent's
+        // start (its ExecStartPost reconcile) tags it idle from now.
+        await ports.fs.remove(protectionPaths(options.root).idleSince).catch((cause: unknown) => {
+          throw new BootStepError('start agent', (cause as Error).message, undefined, { cause });
+        });
         await ports.commands.run('systemctl', ['start', AGENT_SERVICE]).catch((cause: unknown) => {
           throw new BootStepError('start agent', (cause as Error).message, undefined, { cause });
         });
