@@ -93,13 +93,11 @@ synth: ## template + assets under apps/infra/dist/cdk.out/<stack>/ (CONFIG=file)
 	@pnpm --filter @elastic-ci/infra run --silent build:app >&2
 	@node $(INFRA_APP) $(if $(CONFIG),"$(abspath $(CONFIG))")
 
-deploy: ## synth, then cdk deploy (CONFIG=file; BUILDKITE_AGENT_TOKEN fills a BuildkiteAgentToken parameter)
+# The launcher runs the CDK CLI in its own process and hands it BUILDKITE_AGENT_TOKEN there: as a --parameters
+# argument on a command line, every user of the machine could read the token (ps).
+deploy: ## synth, then cdk deploy (CONFIG=file; BUILDKITE_AGENT_TOKEN fills a BuildkiteAgentToken parameter, never on a command line)
 	@$(INFRA_SYNTH); \
-	token_args=(); \
-	if [ -n "$${BUILDKITE_AGENT_TOKEN:-}" ] && grep -q '"BuildkiteAgentToken"' "$$assembly"/*.template.json; then \
-	  token_args=(--parameters "BuildkiteAgentToken=$$BUILDKITE_AGENT_TOKEN"); \
-	fi; \
-	$(CDK) deploy --app "$$assembly" --all "$${token_args[@]}" $(CDK_ARGS)
+	pnpm --filter @elastic-ci/infra exec node dist/bin/cdk-deploy.js deploy --app "$$assembly" --all $(CDK_ARGS)
 
 diff: ## synth, then cdk diff against the deployed stack (CONFIG=file)
 	@$(INFRA_SYNTH); $(CDK) diff --app "$$assembly" --all $(CDK_ARGS)

@@ -36,8 +36,9 @@ export interface AgentTokenOptions {
   /**
    * Take the token at deploy time: the template declares a `NoEcho` CloudFormation parameter `BuildkiteAgentToken`
    * and stores its value in a Secrets Manager secret the stack creates (encrypted at rest; the token never appears
-   * in the template, the asset files or the outputs). Pass it with `make deploy CONFIG=… BUILDKITE_AGENT_TOKEN=…`
-   * or `--parameter-overrides BuildkiteAgentToken=…`.
+   * in the template, the asset files or the outputs). `make deploy` takes it from the environment variable
+   * `BUILDKITE_AGENT_TOKEN` and keeps it off every command line; `--parameter-overrides BuildkiteAgentToken=…` of
+   * other tools puts it on theirs.
    * @default false
    */
   readonly agentTokenFromDeployParameter?: boolean | undefined;

@@ -456,7 +456,7 @@ const RULES: readonly Rule[] = [
     status: 'mapped',
     fields: ['buildkite.agentToken.fromDeployParameter'],
     notes:
-      'The value is never read into the template: a non-empty token sets `fromDeployParameter`, and the token is passed at deploy time (`make deploy … BUILDKITE_AGENT_TOKEN=…`) into a NoEcho parameter stored in Secrets Manager.',
+      'The value is never read into the template: a non-empty token sets `fromDeployParameter`, and the token is passed at deploy time (`BUILDKITE_AGENT_TOKEN=… make deploy …`) into a NoEcho parameter stored in Secrets Manager.',
     apply: (value, context) => {
       if (!isEmpty(value)) context.set('buildkite.agentToken.fromDeployParameter', true);
     },
