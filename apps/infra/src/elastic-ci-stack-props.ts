@@ -289,7 +289,10 @@ export interface LifecycleResourceOptions {
    */
   readonly azRebalancingSuspenderEnabled?: boolean | undefined;
   /**
-   * Drain a replaced or deleted group gracefully (stop-agents) before CloudFormation deletes it.
+   * Drain a replaced or deleted group gracefully (stop-agents) before CloudFormation deletes it. Turning it off on a
+   * deployed stack removes the custom resource, and CloudFormation's Delete of it drains the *current* group once:
+   * every agent stops after its job and capacity is held at 0 until the drain ends (up to
+   * `stopAgentsDrainTimeoutSec`). Do that when the queue may stand still.
    * @default true
    */
   readonly stopAgentsEnabled?: boolean | undefined;
