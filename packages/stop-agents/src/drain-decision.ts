@@ -124,16 +124,36 @@ export function decideDrainStep(input: DrainInput): DrainStep {
     actions.push({ kind: 'send-stop-command', uncoveredInstanceIds, targetInstanceIds: agentInstanceIds });
   }
 
-  // Wait a poll interval, or as much of it as this invocation has left (so every invocation spends its time
-  // waiting and a chain of continuations always moves time forward); hand over when less than a second is left.
-  const wanted = Math.min(input.pollIntervalMs, input.drainDeadlineAt - input.now);
-  const available = input.invocationDeadlineAt - input.now - TICK_ALLOWANCE_MS;
-  const waitMs = Math.min(wanted, available);
   return {
     kind: 'in-progress',
     actions,
-    next: waitMs >= MIN_WAIT_MS ? { kind: 'wait', ms: waitMs } : { kind: 'continue' },
+    next: nextLook(input),
     remainingInstanceIds,
     reason: `${remaining.length} instance(s) still draining; ${uncoveredInstanceIds.length} not yet told to stop`,
   };
+}
+
+/**
+ * When to look at the group again: after a poll interval, or as much of it as this invocation has left (so every
+ * invocation spends its time waiting and a chain of continuations always moves time forward); hand over to a new
+ * invocation when less than a second is left.
+ */
+export function nextLook(
+  input: Pick<DrainInput, 'now' | 'drainDeadlineAt' | 'invocationDeadlineAt' | 'pollIntervalMs'>,
+): { kind: 'wait'; ms: number } | { kind: 'continue' } {
+  const wanted = Math.min(input.pollIntervalMs, input.drainDeadlineAt - input.now);
+  const available = input.invocationDeadlineAt - input.now - TICK_ALLOWANCE_MS;
+  const waitMs = Math.min(wanted, available);
+  return waitMs >= MIN_WAIT_MS ? { kind: 'wait', ms: waitMs } : { kind: 'continue' };
+}
+
+/**
+ * After an AWS call of the drain failed for a passing reason (`AwsCallError.transient`): look again later like any
+ * other step, or give up with that error once the drain deadline has passed (the answer is then FAILED).
+ */
+export function afterTransientFailure(
+  input: Pick<DrainInput, 'now' | 'drainDeadlineAt' | 'invocationDeadlineAt' | 'pollIntervalMs'>,
+): { kind: 'give-up' } | { kind: 'wait'; ms: number } | { kind: 'continue' } {
+  if (input.now >= input.drainDeadlineAt) return { kind: 'give-up' };
+  return nextLook(input);
 }

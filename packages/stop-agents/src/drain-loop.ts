@@ -1,8 +1,8 @@
 import { type Clock, type CustomResourceOutcome, describeIssues, type RunnerLogger } from '@elastic-ci/custom-resource';
 import * as z from 'zod/mini';
 import type { StopAgentsConfig } from './config';
-import { decideDrainStep, type SentCommand } from './drain-decision';
-import { ResourcePropertiesError } from './errors';
+import { afterTransientFailure, type DrainStep, decideDrainStep, type SentCommand } from './drain-decision';
+import { AwsCallError, ResourcePropertiesError } from './errors';
 import type { AgentGroup, AgentStopper } from './ports';
 import { stopCommandFor } from './stop-command';
 
@@ -31,6 +31,8 @@ export function parseDrainState(state: unknown): DrainState {
   if (!parsed.success) throw new ResourcePropertiesError(`malformed drain state: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }
+
+type NextLook = Extract<DrainStep, { kind: 'in-progress' }>['next'];
 
 export interface DrainDependencies {
   config: StopAgentsConfig;
@@ -72,9 +74,8 @@ export async function drainGroup(
   };
   const command = stopCommandFor(config.platform, config.agentServiceName);
 
-  for (;;) {
-    // After the runner answered FAILED for a timeout, a late-settling call must not lead to more actions.
-    if (request.signal.aborted) throw new Error('the invocation deadline passed');
+  /** One look at the group and the actions it calls for: the answer once the drain is over, else when to look again. */
+  const look = async (): Promise<{ answer: CustomResourceOutcome } | { next: NextLook }> => {
     const snapshot = await group.describe(groupName);
     const invocations =
       snapshot.exists && state.commands.length > 0
@@ -104,10 +105,12 @@ export async function drainGroup(
     if (step.kind === 'finished') {
       if (step.outcome === 'drained') {
         return {
-          status: 'SUCCESS',
-          physicalResourceId: request.physicalResourceId,
-          reason: `${groupName} drained: ${step.reason}`,
-          data: { Drained: true, RemainingInstances: 0, StopCommandsSent: state.commands.length },
+          answer: {
+            status: 'SUCCESS',
+            physicalResourceId: request.physicalResourceId,
+            reason: `${groupName} drained: ${step.reason}`,
+            data: { Drained: true, RemainingInstances: 0, StopCommandsSent: state.commands.length },
+          },
         };
       }
       const reason =
@@ -115,20 +118,24 @@ export async function drainGroup(
         'Raise DRAIN_TIMEOUT_SECONDS (and the custom resource ServiceTimeout) for longer jobs';
       if (config.onDrainTimeout === 'fail') {
         return {
-          status: 'FAILED',
-          physicalResourceId: request.physicalResourceId,
-          reason: `${reason}; CloudFormation keeps the group until a retried delete finds it empty`,
+          answer: {
+            status: 'FAILED',
+            physicalResourceId: request.physicalResourceId,
+            reason: `${reason}; CloudFormation keeps the group until a retried delete finds it empty`,
+          },
         };
       }
       logger.warn('drain deadline passed; answering SUCCESS as ON_DRAIN_TIMEOUT=succeed asks', { reason });
       return {
-        status: 'SUCCESS',
-        physicalResourceId: request.physicalResourceId,
-        reason,
-        data: {
-          Drained: false,
-          RemainingInstances: step.remainingInstanceIds.length,
-          StopCommandsSent: state.commands.length,
+        answer: {
+          status: 'SUCCESS',
+          physicalResourceId: request.physicalResourceId,
+          reason,
+          data: {
+            Drained: false,
+            RemainingInstances: step.remainingInstanceIds.length,
+            StopCommandsSent: state.commands.length,
+          },
         },
       };
     }
@@ -149,7 +156,36 @@ export async function drainGroup(
         });
       }
     }
-    if (step.next.kind === 'continue') return { status: 'CONTINUE', state };
-    await clock.sleep(step.next.ms, request.signal);
+    return { next: step.next };
+  };
+
+  for (;;) {
+    // After the runner answered FAILED for a timeout, a late-settling call must not lead to more actions.
+    if (request.signal.aborted) throw new Error('the invocation deadline passed');
+    let next: NextLook;
+    try {
+      const looked = await look();
+      if ('answer' in looked) return looked.answer;
+      next = looked.next;
+    } catch (error) {
+      // One throttled or briefly failing call must not end a drain that may run for an hour: answering FAILED left
+      // an update's replaced group behind outside the stack, at full capacity, with its agents still taking jobs.
+      if (!(error instanceof AwsCallError && error.transient)) throw error;
+      const after = afterTransientFailure({
+        now: clock.now(),
+        drainDeadlineAt: state.drainDeadlineAt,
+        invocationDeadlineAt: request.invocationDeadlineAt,
+        pollIntervalMs: config.pollIntervalMs,
+      });
+      if (after.kind === 'give-up') throw error;
+      logger.warn('AWS call failed for a passing reason; looking again', {
+        autoScalingGroupName: groupName,
+        error: `${error.name}: ${error.message}`,
+        next: after,
+      });
+      next = after;
+    }
+    if (next.kind === 'continue') return { status: 'CONTINUE', state };
+    await clock.sleep(next.ms, request.signal);
   }
 }

@@ -136,6 +136,71 @@ describe('Function: createStopAgentsHandler', () => {
     expect(responder.bodies[0]?.Reason).toMatch(/^Delete failed: AwsCallError: UpdateAutoScalingGroup.*AccessDenied/);
   });
 
+  it.each([
+    [
+      'describe',
+      'DescribeAutoScalingGroups',
+      Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $retryable: { throttling: true } }),
+    ],
+    [
+      'zeroCapacity',
+      'UpdateAutoScalingGroup',
+      Object.assign(new Error('Scaling activity in progress'), {
+        name: 'ScalingActivityInProgressFault',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    ],
+    ['listInvocations', 'ListCommandInvocations', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+    [
+      'sendStop',
+      'SendCommand',
+      Object.assign(new Error('Internal error'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }),
+    ],
+  ] as const)(
+    'looks again at the next poll when %s fails for a passing reason, instead of giving the drain up',
+    async (call, operation, cause) => {
+      // Prepare: a FAILED answer here lost the whole drain on one throttled call; in an update's cleanup phase the
+      // old group was then left behind outside the stack, at full capacity and with its agents still taking jobs.
+      const { clock, fleet, responder, invoker, handler, deleteEvent, logger } = setUp({
+        instances: [{ busyForMs: 4 * MINUTE }, {}],
+      });
+      fleet.failNext(call, new AwsCallError(`${operation}(agents-old) failed: ${cause.name}`, { cause }));
+
+      // Act
+      await simulateLambda(handler, deleteEvent, { clock, timeoutMs: 15 * MINUTE, invoker });
+
+      // Assess
+      expect(responder.bodies).toHaveLength(1);
+      expect(responder.bodies[0]).toMatchObject({ Status: 'SUCCESS', Data: { Drained: true } });
+      expect(fleet.terminatedWhileBusy).toEqual([]);
+      expect({ min: fleet.minSize, desired: fleet.desiredCapacity }).toEqual({ min: 0, desired: 0 });
+      expect(logger.text).toMatch(/AWS call failed for a passing reason; looking again/);
+    },
+  );
+
+  it('answers FAILED with the last passing AWS error when it lasts until the drain deadline', async () => {
+    // Prepare
+    const { clock, fleet, responder, invoker, handler, deleteEvent } = setUp({
+      instances: [{ busyForMs: 90 * MINUTE }],
+      environment: { DRAIN_TIMEOUT_SECONDS: '600' },
+    });
+    const start = clock.now();
+    const throttled = () =>
+      new AwsCallError('DescribeAutoScalingGroups(agents-old) failed: Throttling: Rate exceeded', {
+        cause: Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $retryable: { throttling: true } }),
+      });
+    fleet.failAlways('describe', throttled);
+
+    // Act
+    await simulateLambda(handler, deleteEvent, { clock, timeoutMs: 15 * MINUTE, invoker });
+
+    // Assess
+    expect(responder.bodies).toHaveLength(1);
+    expect(responder.bodies[0]?.Status).toBe('FAILED');
+    expect(responder.bodies[0]?.Reason).toMatch(/Throttling: Rate exceeded/);
+    expect(responder.answeredAt[0]).toBeGreaterThanOrEqual(start + 10 * MINUTE);
+  });
+
   it('answers FAILED before the Lambda dies when an AWS call hangs', async () => {
     const { clock, fleet, responder, invoker, handler, deleteEvent } = setUp({ instances: [{ busyForMs: MINUTE }] });
     fleet.hang('describe');
@@ -301,7 +366,9 @@ describe('Function: createStopAgentsHandler', () => {
         fc.integer({ min: 3, max: 15 }).map((minutes) => minutes * MINUTE),
         fc.integer({ min: 1, max: 59 }).map((minutes) => String(minutes * 60)),
         fc.option(fc.constantFrom('describe', 'zeroCapacity', 'sendStop', 'listInvocations'), { nil: undefined }),
-        async (instances, timeoutMs, drainTimeoutSeconds, failingCall) => {
+        // A passing failure (throttling) is looked at again; any other fails the drain at once.
+        fc.boolean(),
+        async (instances, timeoutMs, drainTimeoutSeconds, failingCall, passing) => {
           const specs = instances.map((spec) => ({
             ...(spec.busyForMs === undefined ? {} : { busyForMs: spec.busyForMs }),
             ...(spec.joinsAfterMs === undefined ? {} : { joinsAfterMs: spec.joinsAfterMs }),
@@ -310,7 +377,10 @@ describe('Function: createStopAgentsHandler', () => {
             instances: specs,
             environment: { DRAIN_TIMEOUT_SECONDS: drainTimeoutSeconds },
           });
-          if (failingCall) fleet.failNext(failingCall, new AwsCallError(`${failingCall} failed: Throttling`));
+          if (failingCall) {
+            const cause = passing ? { cause: Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }) } : {};
+            fleet.failNext(failingCall, new AwsCallError(`${failingCall} failed: Throttling`, cause));
+          }
           const start = clock.now();
 
           const run = await simulateLambda(handler, deleteEvent, { clock, timeoutMs, invoker });
@@ -320,6 +390,7 @@ describe('Function: createStopAgentsHandler', () => {
           expect(fleet.terminatedWhileBusy).toEqual([]);
           const answer = responder.bodies[0] as { Status: string; Data: { Drained?: boolean } };
           if (answer.Status === 'SUCCESS') expect(fleet.liveInstanceIds).toEqual([]);
+          if (passing) expect(String(responder.bodies[0]?.Reason)).not.toMatch(/Throttling/);
           if (answer.Status === 'FAILED' && !/Throttling|timed out/.test(String(responder.bodies[0]?.Reason))) {
             expect(responder.answeredAt[0]).toBeGreaterThanOrEqual(start + Number(drainTimeoutSeconds) * 1_000);
           }

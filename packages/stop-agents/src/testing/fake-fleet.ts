@@ -32,6 +32,7 @@ export class FakeFleet implements AgentGroup, AgentStopper {
   readonly #instances: FakeInstance[];
   readonly #commands = new Map<string, string[]>();
   #failures = new Map<string, Error>();
+  #failingAlways = new Map<string, () => Error>();
   #hangOn: string | undefined;
 
   constructor(clock: Clock, options: { minSize?: number; maxSize?: number; instances: FakeInstanceSpec[] }) {
@@ -52,6 +53,11 @@ export class FakeFleet implements AgentGroup, AgentStopper {
   /** The next call named `call` throws `error`. */
   failNext(call: 'describe' | 'zeroCapacity' | 'sendStop' | 'listInvocations', error: Error): void {
     this.#failures.set(call, error);
+  }
+
+  /** Every later call named `call` throws what `makeError` makes (a throttling that does not let up). */
+  failAlways(call: 'describe' | 'zeroCapacity' | 'sendStop' | 'listInvocations', makeError: () => Error): void {
+    this.#failingAlways.set(call, makeError);
   }
 
   /** Every later call named `call` never settles (an SDK call stuck on the network). */
@@ -128,6 +134,8 @@ export class FakeFleet implements AgentGroup, AgentStopper {
       this.#failures.delete(call);
       throw failure;
     }
+    const makeError = this.#failingAlways.get(call);
+    if (makeError) throw makeError();
   }
 
   #settle(): void {
