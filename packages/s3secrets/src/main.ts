@@ -22,17 +22,20 @@ commands:
 Variables: see the README (BUILDKITE_PLUGIN_S3_SECRETS_BUCKET, ..._REGION, ..._BUCKET_PREFIX, AWS_ENDPOINT_URL, ...).
 Exit codes: 0 success, 1 failure, 2 bad arguments or configuration.`;
 
-function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return Promise.resolve('');
+function readStdinBytes(): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    let text = '';
-    process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk: string) => {
-      text += chunk;
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
     });
-    process.stdin.once('end', () => resolve(text));
+    process.stdin.once('end', () => resolve(Buffer.concat(chunks)));
     process.stdin.once('error', reject);
   });
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  return Buffer.from(await readStdinBytes()).toString('utf8');
 }
 
 function selfCommand(): string[] {
@@ -46,6 +49,8 @@ async function main(argv: readonly string[], invokedAs: string, logger: Logger):
     environment: process.env,
     writeStdout: (text) => process.stdout.write(text),
     readStdin,
+    readStdinBytes,
+    stdinIsTerminal: process.stdin.isTTY === true,
     logger,
     selfCommand: selfCommand(),
   };

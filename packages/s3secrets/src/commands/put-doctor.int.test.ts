@@ -93,6 +93,23 @@ describe('Command: s3secrets put', () => {
     expect(good.code).toBe(0);
   });
 
+  it('uploads a secret read from stdin as its exact bytes, and refuses an empty one', async () => {
+    // Prepare: random bytes as `openssl rand 32 | s3secrets put … -` gives them, not UTF-8 (and no NUL byte).
+    const secret = Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1, 0xf0, 0x90, 0x28, 0xbc, 0xff, 0x41, 0x0a]);
+    const args = [cli, 'put', '--kind', 'secret-file', '--pipeline', 'web', '--name', 'RANDOM_SECRET', '-'];
+
+    // Act
+    const uploaded = await runProcess(process.execPath, args, { env: environment(), input: secret });
+    const empty = await runProcess(process.execPath, args, { env: environment(), input: '' });
+    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'web/secret-files/RANDOM_SECRET' }));
+
+    // Assess: the empty upload was refused, so the object still holds the first upload's bytes.
+    expect(uploaded.code).toBe(0);
+    expect(Buffer.from((await object.Body?.transformToByteArray()) ?? [])).toEqual(secret);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('stdin is empty');
+  });
+
   it('exits 2 on bad arguments', async () => {
     // Act
     const noKind = await runProcess(process.execPath, [cli, 'put', 'file'], { env: environment() });

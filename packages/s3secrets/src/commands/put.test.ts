@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnsafeUploadError, UsageError } from '../errors';
-import { keyForUpload, validateUpload } from './put';
+import { createLogger } from '../logger';
+import type { CommandContext } from './context';
+import { keyForUpload, runPutCommand, validateUpload } from './put';
 
 describe('Function: keyForUpload', () => {
   it('maps each kind to the key the hooks read, pipeline-level or global', () => {
@@ -86,6 +88,53 @@ describe('Function: validateUpload', () => {
     expect(() => validateUpload('secret-file', bytes('x'.repeat(131_061)), 'f', 'NPM_TOKEN')).not.toThrow();
     expect(() => validateUpload('env', bytes(`A=1\nNPM_TOKEN=${'x'.repeat(131_062)}\n`), 'e')).toThrow(
       /e line 2: the value of NPM_TOKEN is too long/,
+    );
+  });
+
+  it('refuses an empty object, which would replace the secret at its key with nothing', () => {
+    // Act / Assess
+    for (const kind of ['env', 'ssh-key', 'git-credentials'] as const) {
+      expect(() => validateUpload(kind, bytes(''), 'stdin')).toThrow(
+        new UnsafeUploadError('stdin is empty: there is nothing to upload, and the secret at its key would be lost'),
+      );
+    }
+    expect(() => validateUpload('secret-file', bytes(''), 'stdin', 'NPM_TOKEN')).toThrow(/stdin is empty/);
+  });
+
+  it('refuses a secret file with a NUL byte, which env would skip (no shell variable holds one)', () => {
+    // Act / Assess
+    expect(() => validateUpload('secret-file', Buffer.from([0x61, 0x00, 0x62]), 'f', 'NPM_TOKEN')).toThrow(
+      new UnsafeUploadError('f holds a NUL byte, which no environment variable can hold: env would skip NPM_TOKEN'),
+    );
+    expect(() => validateUpload('secret-file', Buffer.from([0xff, 0xfe, 0x01]), 'f', 'NPM_TOKEN')).not.toThrow();
+  });
+});
+
+describe('Function: runPutCommand', () => {
+  /** A context whose stdin is `stdin`; nothing here reaches S3 (the case fails before the upload). */
+  function context(stdin: { bytes?: Uint8Array; terminal?: boolean }): CommandContext & { stderr: string[] } {
+    const stderr: string[] = [];
+    return {
+      environment: { BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: 'secrets', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      writeStdout: () => undefined,
+      readStdin: async () => new TextDecoder().decode(stdin.bytes ?? new Uint8Array()),
+      readStdinBytes: async () => stdin.bytes ?? new Uint8Array(),
+      stdinIsTerminal: stdin.terminal ?? false,
+      logger: createLogger((text) => stderr.push(text)),
+      selfCommand: ['node', 's3secrets'],
+      stderr,
+    };
+  }
+
+  it('refuses to read a secret from a terminal, where it would not wait for one and upload nothing', async () => {
+    // Act
+    const reading = runPutCommand(['--kind', 'env', '--pipeline', 'web', '-'], context({ terminal: true }));
+
+    // Assess
+    await expect(reading).rejects.toThrow(
+      new UsageError(
+        'stdin is a terminal: pipe the secret in (s3secrets put … - < FILE) or name the file instead of -',
+      ),
     );
   });
 });

@@ -51,7 +51,17 @@ export function validateUpload(kind: Kind, body: Uint8Array, source: string, nam
       `${source} is ${body.byteLength} bytes; the hooks read objects of at most ${MAX_OBJECT_BYTES} bytes (1 MiB)`,
     );
   }
+  if (body.byteLength === 0) {
+    throw new UnsafeUploadError(
+      `${source} is empty: there is nothing to upload, and the secret at its key would be lost`,
+    );
+  }
   const text = new TextDecoder().decode(body);
+  if (kind === 'secret-file' && name !== undefined && body.includes(0)) {
+    throw new UnsafeUploadError(
+      `${source} holds a NUL byte, which no environment variable can hold: env would skip ${name}`,
+    );
+  }
   if (kind === 'secret-file' && name !== undefined && !fitsInEnvironment(name, body.byteLength)) {
     throw new UnsafeUploadError(
       `${source} is ${body.byteLength} bytes: too long for one environment variable ${name} ` +
@@ -98,8 +108,15 @@ export function validateUpload(kind: Kind, body: Uint8Array, source: string, nam
 }
 
 async function readSource(file: string, context: CommandContext): Promise<Uint8Array> {
-  if (file === '-') return Buffer.from(await context.readStdin(), 'utf8');
-  return readFile(file);
+  if (file !== '-') return readFile(file);
+  // Nothing would wait for the secret to be typed (and it would show on the screen): refuse instead of uploading ''.
+  if (context.stdinIsTerminal) {
+    throw new UsageError(
+      'stdin is a terminal: pipe the secret in (s3secrets put … - < FILE) or name the file instead of -',
+    );
+  }
+  // Bytes, not text: a secret that is not UTF-8 (`openssl rand 32 | s3secrets put … -`) must arrive unchanged.
+  return context.readStdinBytes();
 }
 
 /** `s3secrets put`: uploads one secret to the key the hooks read, encrypted with SSE-KMS. */

@@ -46,7 +46,7 @@ export interface CliResult {
 export function runProcess(
   command: string,
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string },
+  options: { env: NodeJS.ProcessEnv; input?: string | Uint8Array; cwd?: string },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
