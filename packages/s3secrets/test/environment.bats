@@ -31,8 +31,8 @@ STUB
   stub_cli "$script"
   without_trailing_newline="${script%$'\n'}"
 
-  # printenv, not `env | grep -q`: the hook turns on pipefail, and grep -q exiting at the match while env still
-  # writes (B comes after A) fails the pipeline with env's SIGPIPE — a clean clone's `make test` did once.
+  # printenv, not `env | grep -q`: under pipefail (the agent's hook may have it on), grep -q exiting at the match
+  # while env still writes (B comes after A) fails the pipeline with env's SIGPIPE — a clean clone's `make test` did once.
   run bash -c 'source "$1"; printf "%s|%s" "$A" "$B"; [ "$(printenv A)" = hello ]' bash "$HOOK"
 
   [ "$status" -eq 0 ]
@@ -81,4 +81,28 @@ STUB
   [ "$status" -eq 0 ]
   [[ "$output" == *"Evaluating 0 bytes of env"* ]]
   [[ "$output" == *"unchanged"* ]]
+}
+
+@test "leaves the sourcing hook's shell options as they were" {
+  stub_cli $'export A=\'hello\'\n'
+
+  # The agent's hook goes on after sourcing this one: a cleanup step there that may fail must still run.
+  run bash -c 'set +euo pipefail; source "$1"; echo "flags=[$-]"; shopt -qo pipefail && echo pipefail; false; echo "after $A"' bash "$HOOK"
+
+  [ "$status" -eq 0 ]
+  [[ ! "$output" =~ flags=\[[^]]*e ]]
+  [[ ! "$output" =~ flags=\[[^]]*u ]]
+  [[ "$output" != *pipefail* ]]
+  [[ "$output" == *"after hello"* ]]
+}
+
+@test "keeps the options of a sourcing hook that had them on" {
+  stub_cli $'export A=\'hello\'\n'
+
+  run bash -c 'set -euo pipefail; source "$1"; echo "flags=[$-]"; shopt -qo pipefail && echo pipefail' bash "$HOOK"
+
+  [ "$status" -eq 0 ]
+  [[ "$output" =~ flags=\[[^]]*e ]]
+  [[ "$output" =~ flags=\[[^]]*u ]]
+  [[ "$output" == *pipefail* ]]
 }

@@ -54,3 +54,16 @@ alive() {
   [ "$status" -eq 0 ]
   [ -z "$output" ]
 }
+
+@test "leaves the sourcing hook's shell options as they were" {
+  pid="$(start_agent)"
+
+  # The agent's pre-exit hook goes on after sourcing this one: each cleanup step there must still run.
+  run bash -c 'set +euo pipefail; S3SECRETS_SSH_AGENT_PID="$1"; source "$2"; echo "flags=[$-]"; shopt -qo pipefail && echo pipefail; false; echo "after"; echo "$UNSET_VARIABLE"' bash "$pid" "$HOOK"
+
+  [ "$status" -eq 0 ]
+  [[ ! "$output" =~ flags=\[[^]]*e ]]
+  [[ ! "$output" =~ flags=\[[^]]*u ]]
+  [[ "$output" != *pipefail* ]]
+  [[ "$output" == *"after"* ]]
+}
