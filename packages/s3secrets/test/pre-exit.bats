@@ -22,7 +22,8 @@ alive() {
 
   [ "$status" -eq 0 ]
   [[ "$output" == *"Stopping ssh-agent $pid"* ]]
-  sleep 0.2
+  # Polled, not a fixed pause: a loaded machine may take longer than any guess to end it; 20 s only catches a hang.
+  for _ in $(seq 200); do alive "$pid" || break; sleep 0.1; done
   run alive "$pid"
   [ "$status" -ne 0 ]
 }
