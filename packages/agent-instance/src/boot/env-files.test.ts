@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderSsmEnvFile } from './env-files.js';
+import { parseBootContract } from '../boot-contract.js';
+import { renderLifecycledEnv, renderSsmEnvFile } from './env-files.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'env-files-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -58,5 +59,29 @@ describe('renderSsmEnvFile', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('renderLifecycledEnv', () => {
+  const contractWith = (cancelGracePeriodSeconds?: number) =>
+    parseBootContract(
+      JSON.stringify({
+        version: 1,
+        stack: { name: 'ci', region: 'eu-west-1', version: '1.0.0' },
+        agent: {
+          token: { kind: 'ssm-parameter', name: '/ci/token' },
+          ...(cancelGracePeriodSeconds === undefined ? {} : { cancelGracePeriodSeconds }),
+        },
+      }),
+    );
+
+  it("sends the spot SIGQUIT early enough for the job's cancel grace period to run out before the deadline", () => {
+    // The default lead (20 s) cut a cancelled job's 60 s grace after a third: the instance was gone mid-cleanup.
+    expect(renderLifecycledEnv(contractWith(), 'i-0123456789abcdef0')).toContain('STOP_AGENT_SIGQUIT_LEAD="70s"');
+    expect(renderLifecycledEnv(contractWith(5), 'i-0123456789abcdef0')).toContain('STOP_AGENT_SIGQUIT_LEAD="15s"');
+  });
+
+  it('never asks for more than the two minutes of a spot notice can give', () => {
+    expect(renderLifecycledEnv(contractWith(3600), 'i-0123456789abcdef0')).toContain('STOP_AGENT_SIGQUIT_LEAD="110s"');
   });
 });

@@ -63,6 +63,20 @@ export function renderStackEnv(contract: BootContract, instanceId: string): stri
   ]);
 }
 
+/** Seconds the agent needs after its job's cancel grace period to report the job and exit. */
+const CANCEL_REPORT_MARGIN_SECONDS = 10;
+/** A spot notice comes two minutes before the deadline and is seen a few seconds late: no lead beyond this is given. */
+const SPOT_NOTICE_USABLE_SECONDS = 110;
+
+/**
+ * How long before a spot deadline lifecycled's handler sends the agent SIGQUIT (cancel the running job): the job's
+ * cancel grace period and the agent's report must fit before the instance is gone, else the cancel is itself cut
+ * short (lifecycled's own default, 20 s, cut the default 60 s grace after a third).
+ */
+export function spotSigquitLeadSeconds(contract: BootContract): number {
+  return Math.min(contract.agent.cancelGracePeriodSeconds + CANCEL_REPORT_MARGIN_SECONDS, SPOT_NOTICE_USABLE_SECONDS);
+}
+
 /** `/etc/lifecycled`: lifecycled's settings from the contract (see packages/lifecycled/README.md). */
 export function renderLifecycledEnv(contract: BootContract, instanceId: string): string {
   const { lifecycled, stack, logs } = contract;
@@ -76,6 +90,8 @@ export function renderLifecycledEnv(contract: BootContract, instanceId: string):
     ['LIFECYCLED_NO_LIFECYCLE_STATE', lifecycled.mode === 'sqs' ? true : undefined],
     ['LIFECYCLED_NO_SPOT', lifecycled.spotListener ? undefined : true],
     ['LIFECYCLED_CLOUDWATCH_GROUP', logs.cloudWatchAgentEnabled ? logs.groups.lifecycled : undefined],
+    // Read by the default handler (stop-agent-gracefully), which runs with lifecycled's environment.
+    ['STOP_AGENT_SIGQUIT_LEAD', `${spotSigquitLeadSeconds(contract)}s`],
     ['LIFECYCLED_JSON', true],
   ]);
 }
