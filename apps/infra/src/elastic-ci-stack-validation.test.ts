@@ -208,6 +208,12 @@ describe('ElasticCiStack validation', () => {
       'zombieCheckEnabled needs the scaler',
     ],
     [
+      // The stack deployed no webhook and no WebhookUrl output, without a word
+      'webhook on a fixed-size fleet (no scaler)',
+      { agentTokenParameterName: '/a', webhookEnabled: true, minSize: 2, maxSize: 2 },
+      'webhookEnabled needs the scaler, which a fixed-size fleet (minSize equal to maxSize) does not deploy',
+    ],
+    [
       'not a policy ARN',
       { agentTokenParameterName: '/a', rolePermissionsBoundaryArn: 'ci-boundary' },
       'rolePermissionsBoundaryArn is "ci-boundary"',

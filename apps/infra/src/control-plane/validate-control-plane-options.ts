@@ -4,6 +4,7 @@ import { AGENT_FLEET_DEFAULTS } from '../agent-fleet/agent-fleet-defaults';
 import type { ControlPlaneOptions, ElasticCiStackProps } from '../elastic-ci-stack-props';
 import { SCALING_PROFILES } from '../scaling-profile';
 import { agentTokenProblems } from './agent-token';
+import { deploysScaler } from './scaler-policy-environment';
 
 /** Retention values CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [
@@ -150,6 +151,12 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
     ] as const) {
       if (props[name] !== undefined) problems.push(`${name} has no effect without webhookEnabled: true`);
     }
+  }
+  if (props.webhookEnabled === true && !deploysScaler(props)) {
+    // The webhook is a scaler function: without the scaler there would be no function and no WebhookUrl output.
+    problems.push(
+      'webhookEnabled needs the scaler, which a fixed-size fleet (minSize equal to maxSize) does not deploy; set maxSize above minSize or leave the webhook off',
+    );
   }
   const webhookSecret = props.webhookSecretParameterName;
   if (webhookSecret !== undefined && !Token.isUnresolved(webhookSecret) && !SSM_PARAMETER.test(webhookSecret)) {
