@@ -273,8 +273,8 @@ export interface WebhookOptions {
    * no other function can take. The function URL is public, so without it a flood of requests (even unsigned ones,
    * refused by the handler) can use up the account's concurrency and throttle every other Lambda in the region; with
    * it, the excess gets 429 and the scheduled scaler still scales within a minute. Off by default: Lambda refuses a
-   * deploy that would leave the account fewer than 100 unreserved executions (the default account limit of 1000 has
-   * room; a new account's limit of 10 has none).
+   * deploy that would leave the account fewer than 100 unreserved executions (the default quota of 1000 has room for
+   * it beside the scheduled scaler's 1; a new account's quota of 10 or 50 has room for neither).
    * @default - no reservation (the function shares the account's unreserved concurrency)
    */
   readonly webhookReservedConcurrency?: number | undefined;
