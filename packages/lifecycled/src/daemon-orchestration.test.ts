@@ -269,6 +269,43 @@ describe('Function: runDaemon (return to the warm pool)', () => {
     expect(saved).toEqual(['InService', 'Warmed:Running']);
   });
 
+  it('clears what the handler kept only when it succeeded: a failed one may have left the agent running', async () => {
+    // Prepare
+    const forgotten: number[] = [];
+    let drains = 0;
+    const runHandler: HandlerRunner = async (invocation) => {
+      if (invocation.transition !== 'autoscaling:EC2_INSTANCE_TERMINATING') {
+        return { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+      }
+      drains++;
+      // The first drain's handler fails (its agent may still run, with its SIGTERM marker); the second succeeds.
+      return drains === 1
+        ? { ok: false, exitCode: 1, signal: null, durationMs: 1 }
+        : { ok: true, exitCode: 0, signal: null, durationMs: 1 };
+    };
+    const states = perRunListener([
+      ['InService', 'Warmed:Running'],
+      ['Warmed:Running', 'InService', 'Warmed:Running'],
+      ['Warmed:Running', 'InService', 'Terminated'],
+    ]);
+
+    // Act
+    await runDaemon(
+      dependencies({
+        listeners: [states.listener],
+        runHandler,
+        forgetFinishedDrain: async () => {
+          forgotten.push(drains);
+        },
+      }),
+      new AbortController().signal,
+    );
+
+    // Assess: cleared after the second return only (never after the failed first, nor after the final termination).
+    expect(drains).toBe(3);
+    expect(forgotten).toEqual([2]);
+  });
+
   it('ends after the drain of a return to the pool when a stop signal came during it', async () => {
     // Prepare
     const { calls, lifecycleActions, groupLookup } = recordingPorts();
