@@ -21,6 +21,51 @@ async function run(argv: string[], env: Record<string, string>, overrides: Param
 const CANARY = 'canary-Zq9-secret-value';
 
 describe('Function: main', () => {
+  it('logs one job out of a shared Docker config without removing what another job on the host still uses', async () => {
+    // Prepare: two agents on one instance, isolate-config off, so both jobs share one config.json.
+    const dockerConfig = await mkdtemp(join(tmpdir(), 'cli-shared-config-'));
+    const shared = {
+      HOME: '/nonexistent',
+      PATH: '/usr/bin',
+      DOCKER_CONFIG: dockerConfig,
+      BUILDKITE_PLUGIN_DOCKER_LOGIN_ISOLATE_CONFIG: 'false',
+      AWS_DEFAULT_REGION: 'us-west-2',
+    };
+    const jobA = { ...shared, BUILDKITE_JOB_ID: 'job-a', BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS: '111111111111' };
+    const jobB = {
+      ...shared,
+      BUILDKITE_JOB_ID: 'job-b',
+      BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS: '111111111111,222222222222',
+      DOCKER_LOGIN_USER: 'ci',
+      DOCKER_LOGIN_PASSWORD: CANARY,
+      DOCKER_LOGIN_SERVER: 'ghcr.io',
+    };
+    const aws = { aws: fakeAws().factory };
+    const verifier = { verifier: { verify: async () => undefined } };
+    expect((await run(['ecr'], jobA, aws)).exitCode).toBe(EXIT_OK);
+    expect((await run(['ecr'], jobB, aws)).exitCode).toBe(EXIT_OK);
+    expect((await run(['registry'], jobB, verifier)).exitCode).toBe(EXIT_OK);
+    const registries = async () =>
+      Object.keys(JSON.parse(await readFile(join(dockerConfig, 'config.json'), 'utf8')).auths ?? {}).sort();
+
+    // Act: job A ends while job B still pulls.
+    const first = await run(['logout'], jobA);
+    const whileBRuns = await registries();
+    const second = await run(['logout'], jobB);
+
+    // Assess: A's logout left every registry B logged in to; B's logout removed them.
+    expect([first.exitCode, second.exitCode]).toEqual([EXIT_OK, EXIT_OK]);
+    expect(whileBRuns).toEqual([
+      '111111111111.dkr.ecr.us-west-2.amazonaws.com',
+      '222222222222.dkr.ecr.us-west-2.amazonaws.com',
+      'ghcr.io',
+    ]);
+    expect(first.stdout).toContain(
+      'Kept 111111111111.dkr.ecr.us-west-2.amazonaws.com: another job on this host uses it',
+    );
+    expect(await registries()).toEqual([]);
+  });
+
   it('undoes the logins made with --docker-login with docker logout, so a credential store forgets them too', async () => {
     // Prepare: a shared Docker config whose credsStore keeps what `docker login` is given (the reason to use
     // --docker-login); editing config.json alone would leave those credentials in the store.

@@ -164,6 +164,7 @@ export async function main(
               dockerConfigDir: config.dockerConfigDir,
               path: config.path,
               useDockerCli: parsed.useDockerCli,
+              jobId: config.jobId,
             },
             dependencies,
           );
@@ -172,7 +173,12 @@ export async function main(
       case 'registry':
         if (config.registry !== undefined) {
           await loginToRegistry(
-            { config: config.registry, dockerConfigDir: config.dockerConfigDir, useDockerCli: parsed.useDockerCli },
+            {
+              config: config.registry,
+              dockerConfigDir: config.dockerConfigDir,
+              useDockerCli: parsed.useDockerCli,
+              jobId: config.jobId,
+            },
             dependencies,
           );
         }

@@ -60,6 +60,8 @@ export interface RegistryLoginConfig {
 
 export interface LogoutConfig {
   server: string;
+  /** `BUILDKITE_JOB_ID`: whose logins to take back when jobs share a config directory. */
+  jobId?: string;
   disableLogout: boolean;
   isolateConfig: boolean;
   /** The per-job directory `env` created (`BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG`). */
@@ -76,6 +78,8 @@ export interface HelperConfig {
   command: Command;
   dockerConfigDir: string;
   path: string;
+  /** `BUILDKITE_JOB_ID`: logins are recorded per job, so one job's logout leaves what another job still uses. */
+  jobId?: string;
   ecr?: EcrLoginConfig;
   registry?: RegistryLoginConfig;
   logout?: LogoutConfig;
@@ -217,6 +221,7 @@ function environmentSchema() {
     BUILDKITE_PLUGIN_DOCKER_LOGIN_ISOLATE_CONFIG: flag,
     BUILDKITE_PLUGIN_DOCKER_LOGIN_DISABLE_LOGOUT: flag,
     BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG: optionalText,
+    BUILDKITE_JOB_ID: optionalText,
   });
 }
 
@@ -385,6 +390,7 @@ export function parseConfig(command: Command, env: Environment, options: ParseOp
     command,
     dockerConfigDir: variables.DOCKER_CONFIG ?? join(variables.HOME ?? '', '.docker'),
     path: variables.PATH ?? '',
+    ...(variables.BUILDKITE_JOB_ID === undefined ? {} : { jobId: variables.BUILDKITE_JOB_ID }),
   };
   if (command === 'ecr') config.ecr = ecrConfig(variables, env, problems);
   if (command === 'registry') config.registry = registryConfig(variables, env, options, problems);
@@ -393,6 +399,7 @@ export function parseConfig(command: Command, env: Environment, options: ParseOp
       server: variables.BUILDKITE_PLUGIN_DOCKER_LOGIN_SERVER ?? variables.DOCKER_LOGIN_SERVER ?? '',
       disableLogout: variables.BUILDKITE_PLUGIN_DOCKER_LOGIN_DISABLE_LOGOUT ?? false,
       isolateConfig: variables.BUILDKITE_PLUGIN_DOCKER_LOGIN_ISOLATE_CONFIG ?? true,
+      ...(variables.BUILDKITE_JOB_ID === undefined ? {} : { jobId: variables.BUILDKITE_JOB_ID }),
       ...(variables.BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG === undefined
         ? {}
         : { temporaryConfigDir: variables.BUILDKITE_DOCKER_LOGIN_TEMP_CONFIG }),

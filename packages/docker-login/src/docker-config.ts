@@ -109,12 +109,21 @@ export function credsStoreWarning(directory: string, config: DockerConfig): stri
  * keys) and, of those, the servers it handed to `docker login` (`--docker-login`), whose credentials Docker may keep in
  * a credential store that only `docker logout` empties.
  */
-const stateSchema = z.object({ registries: z.array(z.string()), dockerLogins: z.optional(z.array(z.string())) });
+const stateSchema = z.object({
+  registries: z.array(z.string()),
+  dockerLogins: z.optional(z.array(z.string())),
+  users: z.optional(z.record(z.string(), z.array(z.string()))),
+});
 
 interface LoginState {
   registries: string[];
   /** Server arguments given to `docker login` ('' for Docker Hub), as `docker logout` takes them back. */
   dockerLogins: string[];
+  /**
+   * Per registry, the jobs (`BUILDKITE_JOB_ID`) that logged in to it and have not logged out yet: jobs of several
+   * agents on one host may share a config directory, and one job's logout must not remove what another still uses.
+   */
+  users: Record<string, string[]>;
 }
 
 /** Writes a file so readers see either the old or the new content: temp file (mode 0600) in the same dir, then rename. */
@@ -147,12 +156,16 @@ async function readOptionalFile(path: string): Promise<string | undefined> {
 async function readState(directory: string): Promise<LoginState> {
   const path = join(directory, STATE_FILE_NAME);
   const text = await readOptionalFile(path);
-  const empty = { registries: [], dockerLogins: [] };
+  const empty = { registries: [], dockerLogins: [], users: {} };
   if (text === undefined) return empty;
   try {
     const parsed = stateSchema.safeParse(JSON.parse(text));
     return parsed.success
-      ? { registries: parsed.data.registries, dockerLogins: parsed.data.dockerLogins ?? [] }
+      ? {
+          registries: parsed.data.registries,
+          dockerLogins: parsed.data.dockerLogins ?? [],
+          users: parsed.data.users ?? {},
+        }
       : empty;
   } catch {
     return empty;
@@ -160,15 +173,21 @@ async function readState(directory: string): Promise<LoginState> {
 }
 
 /** Records and forgets logins in the state file; runs under the directory's lock. */
-async function updateState(directory: string, update: LoginStateUpdate): Promise<void> {
-  const state = await readState(directory);
+async function updateState(directory: string, update: LoginStateUpdate, state?: LoginState): Promise<void> {
+  const current = state ?? (await readState(directory));
   const forget = new Set(update.forget ?? []);
   const forgetDockerLogins = new Set(update.forgetDockerLogins ?? []);
+  const users = { ...current.users };
+  if (update.job !== undefined) {
+    for (const key of update.remember ?? []) users[key] = [...new Set([...(users[key] ?? []), update.job])];
+  }
+  for (const key of forget) delete users[key];
   const next: LoginState = {
-    registries: [...new Set([...state.registries, ...(update.remember ?? [])])].filter((key) => !forget.has(key)),
-    dockerLogins: [...new Set([...state.dockerLogins, ...(update.rememberDockerLogins ?? [])])].filter(
+    registries: [...new Set([...current.registries, ...(update.remember ?? [])])].filter((key) => !forget.has(key)),
+    dockerLogins: [...new Set([...current.dockerLogins, ...(update.rememberDockerLogins ?? [])])].filter(
       (server) => !forgetDockerLogins.has(server),
     ),
+    users,
   };
   await writeFileAtomically(join(directory, STATE_FILE_NAME), `${JSON.stringify(next)}\n`);
 }
@@ -182,9 +201,11 @@ export interface LoginStateUpdate {
   rememberDockerLogins?: readonly string[];
   /** Servers `docker logout` has logged out of. */
   forgetDockerLogins?: readonly string[];
+  /** The job (`BUILDKITE_JOB_ID`) the remembered registries are recorded for, when known. */
+  job?: string | undefined;
 }
 
-export interface DockerConfigUpdate extends Pick<LoginStateUpdate, 'remember' | 'forget'> {
+export interface DockerConfigUpdate extends Pick<LoginStateUpdate, 'remember' | 'forget' | 'job'> {
   /** Returns the new config. Runs under the directory's lock, with the current content. */
   change: (config: DockerConfig) => DockerConfig;
 }
@@ -209,7 +230,7 @@ export async function updateDockerConfigFile(
     const next = update.change(current);
     await writeFileAtomically(path, serializeDockerConfig(next));
     if (update.remember !== undefined || update.forget !== undefined) {
-      await updateState(directory, { remember: update.remember ?? [], forget: update.forget ?? [] });
+      await updateState(directory, { remember: update.remember ?? [], forget: update.forget ?? [], job: update.job });
     }
     return next;
   } finally {
@@ -233,6 +254,37 @@ export async function updateLoginState(
   const release = await acquireFileLock(join(directory, LOCK_FILE_NAME), lockOptions, lockPorts);
   try {
     await updateState(directory, update);
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * One job's logout, under the lock: takes `job` off each of `keys` and removes from config.json (and forgets) every key
+ * no other job still uses. Without a job id every key is removed, as before jobs were recorded.
+ */
+export async function releaseRegistries(
+  directory: string,
+  keys: readonly string[],
+  job: string | undefined,
+  lockOptions: FileLockOptions = {},
+  lockPorts: FileLockPorts = systemLockPorts,
+): Promise<{ removed: string[]; kept: string[] }> {
+  const release = await acquireFileLock(join(directory, LOCK_FILE_NAME), lockOptions, lockPorts);
+  try {
+    const state = await readState(directory);
+    const otherUsers = (key: string) => (state.users[key] ?? []).filter((user) => user !== job);
+    const kept = job === undefined ? [] : keys.filter((key) => otherUsers(key).length > 0);
+    const removed = keys.filter((key) => !kept.includes(key));
+    const path = join(directory, CONFIG_FILE_NAME);
+    const text = await readOptionalFile(path);
+    if (text !== undefined) {
+      await writeFileAtomically(path, serializeDockerConfig(withoutRegistries(parseDockerConfig(text, path), removed)));
+    }
+    const users = { ...state.users };
+    for (const key of kept) users[key] = otherUsers(key);
+    await updateState(directory, { forget: removed }, { ...state, users });
+    return { removed, kept };
   } finally {
     await release();
   }

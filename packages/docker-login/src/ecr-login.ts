@@ -23,6 +23,8 @@ export interface EcrLoginRequest {
   path: string;
   /** `--docker-login`: hand each credential to `docker login` instead of writing config.json. */
   useDockerCli: boolean;
+  /** `BUILDKITE_JOB_ID`, recorded with each registry so another job's logout leaves it while this job runs. */
+  jobId?: string | undefined;
 }
 
 export interface EcrLoginResult {
@@ -104,6 +106,7 @@ export async function loginToEcr(request: EcrLoginRequest, dependencies: Depende
     await updateDockerConfigFile(request.dockerConfigDir, {
       change: (dockerConfig) => withCredentialHelpers(dockerConfig, registries, CREDENTIAL_HELPER_NAME),
       remember: registries,
+      job: request.jobId,
     });
     for (const registry of registries) output.info(`Configured ECR credential helper for ${registry}`);
     output.info('ECR credential helper configured successfully');
@@ -145,6 +148,7 @@ export async function loginToEcr(request: EcrLoginRequest, dependencies: Depende
       await updateLoginState(request.dockerConfigDir, {
         remember: [login.registry],
         rememberDockerLogins: [login.registry],
+        job: request.jobId,
       });
       output.info(`Logged in to ${login.registry} with docker login`);
     }
@@ -158,6 +162,7 @@ export async function loginToEcr(request: EcrLoginRequest, dependencies: Depende
         logins.map((login) => ({ key: login.registry, auth: encodeAuth(login.credentials) })),
       ),
     remember: registries,
+    job: request.jobId,
   });
   for (const login of logins) output.info(`Logged in to ${login.registry}`);
   const hidden = credsStoreWarning(request.dockerConfigDir, written);

@@ -3,12 +3,11 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { EnvConfig, LogoutConfig } from './config';
 import {
   CONFIG_FILE_NAME,
+  releaseRegistries,
   rememberedDockerLogins,
   rememberedRegistries,
   TEMPORARY_DIRECTORY_MARKER,
-  updateDockerConfigFile,
   updateLoginState,
-  withoutRegistries,
 } from './docker-config';
 import type { DockerCli, Output } from './ports';
 import { registryAddress } from './registry-hosts';
@@ -84,9 +83,10 @@ export async function logout(
 }
 
 /**
- * Runs `docker logout` for every server this helper gave to `docker login` (Docker's credential store, if the config
- * names one, keeps those credentials otherwise), then removes the registries this helper wrote (and the configured
- * server) from `dockerConfigDir`'s config.json.
+ * Takes this job's logins back: removes from config.json the registries this helper wrote (and the configured server)
+ * that no other job on the host still uses, then runs `docker logout` for every server this helper gave to
+ * `docker login` whose registry is going (Docker's credential store, if the config names one, keeps those
+ * credentials otherwise).
  */
 async function removeLogins(
   config: LogoutConfig,
@@ -95,9 +95,17 @@ async function removeLogins(
   dockerCli: DockerCli,
 ): Promise<void> {
   const servers = await rememberedDockerLogins(dockerConfigDir);
+  if (servers.length === 0 && !(await exists(join(dockerConfigDir, CONFIG_FILE_NAME)))) return;
+  const remembered = await rememberedRegistries(dockerConfigDir);
+  const keys = [...new Set([...remembered, ...(config.server === '' ? [] : [registryAddress(config.server).authKey])])];
+  const { removed, kept } = await releaseRegistries(dockerConfigDir, keys, config.jobId);
+  for (const key of kept) output.info(`Kept ${key}: another job on this host uses it`);
+  for (const key of removed) output.info(`Logged out of ${key}`);
+
   const loggedOut: string[] = [];
   let dockerFailure: unknown;
   for (const server of servers) {
+    if (kept.includes(registryAddress(server).authKey)) continue;
     try {
       await dockerCli.logout({ server, dockerConfigDir });
       loggedOut.push(server);
@@ -108,20 +116,7 @@ async function removeLogins(
   }
   // Forgotten only once undone: a failed docker logout is tried again by the next logout.
   if (loggedOut.length > 0) await updateLoginState(dockerConfigDir, { forgetDockerLogins: loggedOut });
-  await removeConfigEntries(config, dockerConfigDir, output);
   if (dockerFailure !== undefined) throw dockerFailure;
-}
-
-/** Removes the registries this helper wrote (and the configured server) from `dockerConfigDir`'s config.json. */
-async function removeConfigEntries(config: LogoutConfig, dockerConfigDir: string, output: Output): Promise<void> {
-  if (!(await exists(join(dockerConfigDir, CONFIG_FILE_NAME)))) return;
-  const remembered = await rememberedRegistries(dockerConfigDir);
-  const keys = [...new Set([...remembered, ...(config.server === '' ? [] : [registryAddress(config.server).authKey])])];
-  await updateDockerConfigFile(dockerConfigDir, {
-    change: (dockerConfig) => withoutRegistries(dockerConfig, keys),
-    forget: keys,
-  });
-  for (const key of keys) output.info(`Logged out of ${key}`);
 }
 
 function isSameOrInside(path: string, directory: string): boolean {

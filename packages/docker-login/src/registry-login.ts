@@ -10,6 +10,8 @@ export interface RegistryLoginRequest {
   dockerConfigDir: string;
   /** `--docker-login`: run `docker login --password-stdin` instead of writing config.json. */
   useDockerCli: boolean;
+  /** `BUILDKITE_JOB_ID`, recorded with the registry so another job's logout leaves it while this job runs. */
+  jobId?: string | undefined;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function loginToRegistry(request: RegistryLoginRequest, dependencie
     await updateLoginState(request.dockerConfigDir, {
       remember: [address.authKey],
       rememberDockerLogins: [config.server],
+      job: request.jobId,
     });
   } else {
     const written = await updateDockerConfigFile(request.dockerConfigDir, {
@@ -50,6 +53,7 @@ export async function loginToRegistry(request: RegistryLoginRequest, dependencie
           { key: address.authKey, auth: encodeAuth({ username: config.username, password: config.password }) },
         ]),
       remember: [address.authKey],
+      job: request.jobId,
     });
     const hidden = credsStoreWarning(request.dockerConfigDir, written);
     if (hidden !== undefined) output.warn(hidden);
