@@ -620,7 +620,9 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
           buildxDefaultBuilder: z
             .boolean()
             .default(true)
-            .describe('Make buildx (BuildKit) the builder behind `docker build`.'),
+            .describe(
+              'Make buildx (BuildKit) the builder behind `docker build`; false: the classic builder (daemon.json `features.buildkit: false`).',
+            ),
           builderPruneEnabled: z
             .boolean()
             .default(false)

@@ -58,6 +58,21 @@ describe('mergeDockerDaemonConfig', () => {
     expect(merged.experimental).toBe(true);
   });
 
+  it('docker.buildxDefaultBuilder false puts the classic builder behind `docker build`, keeping other features', () => {
+    // The setting was read and then ignored: `docker build` used BuildKit whatever it said.
+    const classic = contract({ docker: { buildxDefaultBuilder: false } });
+    expect(mergeDockerDaemonConfig({ features: { 'containerd-snapshotter': true } }, classic).features).toEqual({
+      'containerd-snapshotter': true,
+      buildkit: false,
+    });
+    expect(mergeDockerDaemonConfig({}, classic).features).toEqual({ buildkit: false });
+    // Back to the default: BuildKit again, the image's other features untouched.
+    const back = mergeDockerDaemonConfig({ features: { buildkit: false, cdi: true } }, contract());
+    expect(back.features).toEqual({ cdi: true });
+    expect(mergeDockerDaemonConfig({ features: { buildkit: false } }, contract())).not.toHaveProperty('features');
+    expect(mergeDockerDaemonConfig({}, contract())).not.toHaveProperty('features');
+  });
+
   it('is idempotent and never drops a key it does not own (property)', () => {
     const owned = new Set([
       'userns-remap',
@@ -70,14 +85,27 @@ describe('mergeDockerDaemonConfig', () => {
       'data-root',
     ]);
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.jsonValue()), fc.boolean(), (existing, dual) => {
-        const c = contract({ docker: { networkingProtocol: dual ? 'dualstack' : 'ipv4' } });
-        const once = mergeDockerDaemonConfig(existing, c);
-        expect(mergeDockerDaemonConfig(once, c)).toEqual(once);
-        for (const [key, value] of Object.entries(existing)) {
-          if (!owned.has(key)) expect(once[key]).toEqual(value);
-        }
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ minLength: 1 }), fc.jsonValue()),
+        fc.option(fc.dictionary(fc.string({ minLength: 1 }), fc.jsonValue())),
+        fc.boolean(),
+        fc.boolean(),
+        (image, features, dual, buildx) => {
+          const existing = features === null ? image : { ...image, features };
+          const c = contract({
+            docker: { networkingProtocol: dual ? 'dualstack' : 'ipv4', buildxDefaultBuilder: buildx },
+          });
+          const once = mergeDockerDaemonConfig(existing, c);
+          expect(mergeDockerDaemonConfig(once, c)).toEqual(once);
+          for (const [key, value] of Object.entries(existing)) {
+            if (!owned.has(key) && key !== 'features') expect(once[key]).toEqual(value);
+          }
+          // Of `features`, only `buildkit` is the contract's.
+          for (const [key, value] of Object.entries(features ?? {})) {
+            if (key !== 'buildkit') expect((once.features as Record<string, unknown>)[key]).toEqual(value);
+          }
+        },
+      ),
     );
   });
 });

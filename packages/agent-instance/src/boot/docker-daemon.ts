@@ -33,11 +33,23 @@ export function mergeDockerDaemonConfig(
   // Dualstack networking needs experimental features on the daemons this image ships (as Buildkite's stack does).
   if (docker.experimental || dualstack) merged.experimental = true;
   else delete merged.experimental;
+  // `docker build` uses BuildKit (buildx) unless the daemon says its builder is the classic one: of `features`, only
+  // `buildkit` is the contract's (docker.buildxDefaultBuilder); the image's other features stay.
+  const features = isPlainObject(merged.features) ? { ...merged.features } : undefined;
+  if (!docker.buildxDefaultBuilder) merged.features = { ...features, buildkit: false };
+  else if (features !== undefined && features.buildkit === false) {
+    delete features.buildkit;
+    if (Object.keys(features).length > 0) merged.features = features;
+    else delete merged.features;
+  }
   const dataRoot = dockerDataRoot(contract);
   if (dataRoot !== undefined) merged['data-root'] = dataRoot;
   else delete merged['data-root'];
   return merged;
 }
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Where Docker keeps images and containers: the contract's, else on the instance store when it is used. */
 export function dockerDataRoot(contract: Pick<BootContract, 'docker' | 'storage'>): string | undefined {
