@@ -140,6 +140,26 @@ describe('Function: main', () => {
     expect(result.stdout + result.stderr).not.toContain(CANARY);
   });
 
+  it('never prints a password put in BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV instead of a variable name', async () => {
+    // Prepare: `password-env: "$DOCKER_PASSWORD"` in pipeline YAML is interpolated at upload time, so the option holds
+    // the password itself; an alphanumeric one is also a valid variable name, which no job has set.
+    const password = 'canaryZq9PasswordNotAName';
+
+    // Act
+    const result = await run(['registry'], {
+      HOME: '/x',
+      DOCKER_LOGIN_USER: 'ci',
+      BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV: password,
+    });
+
+    // Assess
+    expect(result.exitCode).toBe(EXIT_USAGE);
+    expect(result.stderr).toContain(
+      'BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV: names a variable that is unset or empty',
+    );
+    expect(result.stdout + result.stderr).not.toContain(password);
+  });
+
   it('exits 1 when the registry rejects the credentials, with no secret in any output', async () => {
     // Prepare
     const dockerConfig = await mkdtemp(join(tmpdir(), 'cli-test-'));

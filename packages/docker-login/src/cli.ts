@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type Command, type Environment, parseConfig } from './config';
+import { type Command, type Environment, mayBeAPassword, parseConfig } from './config';
 import { dockerCommandLine } from './docker-cli';
 import { loginToEcr } from './ecr-login';
 import { ConfigurationError, DockerLoginError } from './errors';
@@ -134,8 +134,12 @@ export async function main(
 ): Promise<number> {
   const output = redactingOutput(io.stdout, io.stderr);
   // Register the configured secrets before anything can print, whatever happens next.
-  const passwordVariable = env.BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV?.trim() || 'DOCKER_LOGIN_PASSWORD';
-  for (const secret of [env[passwordVariable], env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN]) {
+  const passwordEnv = env.BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV?.trim();
+  const passwordVariable = passwordEnv || 'DOCKER_LOGIN_PASSWORD';
+  // A password-env naming no set variable may hold the password itself (see mayBeAPassword): never print it either.
+  const misplacedPassword =
+    passwordEnv && !env[passwordVariable] && mayBeAPassword(passwordEnv) ? passwordEnv : undefined;
+  for (const secret of [env[passwordVariable], misplacedPassword, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN]) {
     if (secret !== undefined && secret !== '') output.addSecret(secret);
   }
   // Not undone on return: a warning emitted while the process winds down must not reach the job log as Node's text.

@@ -332,11 +332,26 @@ function ecrConfig(variables: ParsedVariables, env: Environment, problems: strin
   return config;
 }
 
+/**
+ * Whether a `BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV` value may be the password rather than a variable's name:
+ * `password-env: "$DOCKER_PASSWORD"` in pipeline YAML is interpolated at upload, and an alphanumeric password is a
+ * valid name too. Only names in the environment's upper-case convention are ever shown.
+ */
+export function mayBeAPassword(passwordEnv: string): boolean {
+  return !/^[A-Z_][A-Z0-9_]*$/.test(passwordEnv.trim());
+}
+
 function passwordProblems(env: Environment, problems: string[]): { passwordVariable: string; password: string } {
   const named = blankToUndefined(env.BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV)?.trim();
   const passwordVariable = named !== undefined && VARIABLE_NAME.test(named) ? named : 'DOCKER_LOGIN_PASSWORD';
   const password = env[passwordVariable] ?? '';
-  if (password === '') {
+  if (password === '' && named !== undefined && mayBeAPassword(named)) {
+    problems.push(
+      'BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV: names a variable that is unset or empty (not shown: it is not an ' +
+        'upper-case NAME, so it may be the password itself); set it to the name of the variable that holds the ' +
+        'password, such as DOCKER_LOGIN_PASSWORD',
+    );
+  } else if (password === '') {
     problems.push(
       `${passwordVariable}: no docker-login password found; set ${passwordVariable}` +
         ' (or name another variable with BUILDKITE_PLUGIN_DOCKER_LOGIN_PASSWORD_ENV)',
