@@ -74,6 +74,35 @@ describe('Function: sendHeartbeats', () => {
     });
   });
 
+  it('beats at least three times per hook heartbeat timeout when the configured interval is longer', async () => {
+    // Prepare
+    // A 60 s interval against a hook that expires after 30 s without a beat: each action would run out between two
+    // beats, and Auto Scaling would apply the default result under the running job.
+    autoScaling.on(RecordLifecycleActionHeartbeatCommand).resolves({});
+    const clock = new FakeClock(0);
+    const { logger, entries } = memoryLogger();
+    const stop = new AbortController();
+    const beating = sendHeartbeats({
+      resolved: { ...resolved, globalTimeoutMs: MAX_GLOBAL_TIMEOUT_MS, heartbeatTimeoutMs: 30_000 },
+      port,
+      clock,
+      intervalMs: 60_000,
+      logger,
+      signal: stop.signal,
+    });
+
+    // Act
+    await clock.advance(65_000);
+    stop.abort();
+    const beats = await beating;
+
+    // Assess
+    expect(beats).toBe(6);
+    expect(entries.find((entry) => entry.level === 'warn')?.msg).toBe(
+      "Heartbeat interval (1m) is not below a third of the hook's heartbeat timeout (30s): beating every 10s instead",
+    );
+  });
+
   it('keeps beating after a throttled heartbeat', async () => {
     // Prepare
     autoScaling.on(RecordLifecycleActionHeartbeatCommand).rejectsOnce(throttling()).resolves({});
@@ -277,6 +306,7 @@ describe('Function: resolveLifecycleAction', () => {
         lifecycleActionToken: undefined,
       },
       globalTimeoutMs: 30_000_000,
+      heartbeatTimeoutMs: 300_000,
       startedAtMs: 5,
     });
   });

@@ -18,8 +18,13 @@ export const COMPLETE_CALL_LIMIT_MS = 10_000;
 export interface ResolvedLifecycleAction {
   action: LifecycleAction;
   globalTimeoutMs: number;
+  /** The hook's heartbeat timeout, when the lookup found it: heartbeats must come well within it. */
+  heartbeatTimeoutMs?: number;
   startedAtMs: number;
 }
+
+/** Beats per hook heartbeat timeout at the least, so one lost or late beat never lets the action run out. */
+export const MIN_BEATS_PER_HEARTBEAT_TIMEOUT = 3;
 
 /**
  * Fills in the group and hook names a notice left out (the target-lifecycle-state path knows neither): configured
@@ -92,6 +97,7 @@ export async function resolveLifecycleAction(input: {
         lifecycleActionToken: target.lifecycleActionToken,
       },
       globalTimeoutMs,
+      ...(heartbeatTimeoutMs > 0 ? { heartbeatTimeoutMs } : {}),
       startedAtMs: target.startedAtMs,
     };
   } catch (error) {
@@ -100,9 +106,16 @@ export async function resolveLifecycleAction(input: {
   }
 }
 
+/** The configured interval, or a third of the hook's heartbeat timeout when that is shorter. */
+export function heartbeatIntervalFor(configuredMs: number, heartbeatTimeoutMs: number | undefined): number {
+  if (heartbeatTimeoutMs === undefined || heartbeatTimeoutMs <= 0) return configuredMs;
+  return Math.min(configuredMs, Math.floor(heartbeatTimeoutMs / MIN_BEATS_PER_HEARTBEAT_TIMEOUT));
+}
+
 /**
- * Sends RecordLifecycleActionHeartbeat every `intervalMs` (first beat one interval in) until `signal` aborts or the
- * hook's global timeout is reached, when it logs that heartbeats stop and Auto Scaling will apply the default result.
+ * Sends RecordLifecycleActionHeartbeat every `intervalMs` (at most a third of the hook's heartbeat timeout; first beat
+ * one interval in) until `signal` aborts or the hook's global timeout is reached, when it logs that heartbeats stop and
+ * Auto Scaling will apply the default result.
  */
 export async function sendHeartbeats(input: {
   resolved: ResolvedLifecycleAction;
@@ -113,12 +126,18 @@ export async function sendHeartbeats(input: {
   signal: AbortSignal;
 }): Promise<number> {
   const { resolved, clock, logger, signal } = input;
+  const intervalMs = heartbeatIntervalFor(input.intervalMs, resolved.heartbeatTimeoutMs);
+  if (intervalMs !== input.intervalMs && resolved.heartbeatTimeoutMs !== undefined) {
+    logger.warn(
+      `Heartbeat interval (${formatDurationMs(input.intervalMs)}) is not below a third of the hook's heartbeat timeout (${formatDurationMs(resolved.heartbeatTimeoutMs)}): beating every ${formatDurationMs(intervalMs)} instead`,
+    );
+  }
   let previousBeatAtMs = clock.now();
   let beats = 0;
   for (;;) {
     const step = nextHeartbeat({
       previousBeatAtMs,
-      intervalMs: input.intervalMs,
+      intervalMs,
       actionStartedAtMs: resolved.startedAtMs,
       globalTimeoutMs: resolved.globalTimeoutMs,
     });
@@ -139,9 +158,9 @@ export async function sendHeartbeats(input: {
       // or the hook's heartbeat timeout would end the instance under a running job.
       await withinClockTime(
         clock,
-        input.intervalMs,
+        intervalMs,
         (callSignal) => input.port.recordHeartbeat(resolved.action, callSignal),
-        () => new HeartbeatTimeoutError(`RecordLifecycleActionHeartbeat did not answer within ${input.intervalMs} ms`),
+        () => new HeartbeatTimeoutError(`RecordLifecycleActionHeartbeat did not answer within ${intervalMs} ms`),
         signal,
       );
       beats++;
