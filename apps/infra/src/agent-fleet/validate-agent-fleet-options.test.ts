@@ -310,6 +310,37 @@ describe('Function: validateAgentFleetOptions', () => {
       ]);
     });
 
+    it("refuses a scheduled minimum above the group's maximum when no action raises that maximum", () => {
+      // Auto Scaling accepts such an action and fails it at every recurrence: the morning scale-up never happens.
+      expect(
+        problemsOf({
+          maxSize: 10,
+          scheduledScalingActions: [
+            { name: 'scale-up', schedule: '0 8 * * MON-FRI', minSize: 20 },
+            { name: 'scale-down', schedule: '0 18 * * MON-FRI', minSize: 0 },
+          ],
+        }),
+      ).toEqual([
+        'scheduled action "scale-up" minSize 20 is greater than the group\'s maxSize 10, which no scheduled action raises; Auto Scaling would fail the action each time (raise maxSize or the action\'s own maxSize)',
+      ]);
+      // With a maximum of its own, or another action that raises the maximum, it is the user's plan
+      expect(
+        problemsOf({
+          maxSize: 10,
+          scheduledScalingActions: [{ name: 'scale-up', schedule: '0 8 * * MON-FRI', minSize: 20, maxSize: 30 }],
+        }),
+      ).toEqual([]);
+      expect(
+        problemsOf({
+          maxSize: 10,
+          scheduledScalingActions: [
+            { name: 'raise', schedule: '50 7 * * MON-FRI', maxSize: 40 },
+            { name: 'scale-up', schedule: '0 8 * * MON-FRI', minSize: 20 },
+          ],
+        }),
+      ).toEqual([]);
+    });
+
     it('accepts UTC and current IANA zone names, also those ICU still calls by an older name', () => {
       for (const timeZone of [
         'UTC',

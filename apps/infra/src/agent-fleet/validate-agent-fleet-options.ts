@@ -620,6 +620,20 @@ function scheduleProblems(options: AgentFleetOptions): string[] {
       problems.push(`${label} minSize ${action.minSize} is greater than its maxSize ${action.maxSize}`);
     }
   }
+  // A minimum above the group's maximum, which no action raises: Auto Scaling refuses min > max, so the action fails
+  // at every recurrence (Buildkite's ScaleUpMinSize above MaxSize deployed a scale-up that never happened).
+  const actions = options.scheduledScalingActions ?? [];
+  const maxSize = options.maxSize ?? AGENT_FLEET_DEFAULTS.maxSize;
+  const maximaRaised = actions.some((action) => action.maxSize !== undefined && action.maxSize > maxSize);
+  if (!maximaRaised && !Token.isUnresolved(maxSize)) {
+    for (const action of actions) {
+      if (action.minSize !== undefined && action.maxSize === undefined && action.minSize > maxSize) {
+        problems.push(
+          `scheduled action ${quoted(action.name)} minSize ${action.minSize} is greater than the group's maxSize ${maxSize}, which no scheduled action raises; Auto Scaling would fail the action each time (raise maxSize or the action's own maxSize)`,
+        );
+      }
+    }
+  }
   return problems;
 }
 
