@@ -131,6 +131,29 @@ process_gone() {
   [ -d "$WORK/precious" ]
 }
 
+@test "environment: a job cancelled while the hook runs still stops the job's ssh-agent and removes its Docker config" {
+  with_job_ssh_agent
+  # The ECR login hangs until the job is cancelled (the agent signals the hook's shell).
+  cat >"$WORK/bin/elastic-ci-docker-login" <<STUB
+#!/usr/bin/env bash
+echo "\$\$" >"$WORK/ecr-login.pid"
+exec sleep 300
+STUB
+  bash -c 'source "$1"' bash "$HOOKS/environment" >"$WORK/log" 2>&1 &
+  hook=$!
+  for _ in $(seq 1 100); do [[ -s "$WORK/ecr-login.pid" ]] && break; sleep 0.1; done
+  [ -s "$WORK/ecr-login.pid" ]
+  kill -TERM "$hook"
+  run wait "$hook"
+  kill "$(cat "$WORK/ecr-login.pid")" 2>/dev/null || true
+
+  [ "$status" -ne 0 ]
+  pid="$(cat "$WORK/ssh-agent.pid")"
+  for _ in $(seq 1 100); do process_gone "$pid" && break; sleep 0.1; done
+  process_gone "$pid"
+  [ ! -e "$WORK/builds/.docker-config/$BUILDKITE_JOB_ID" ]
+}
+
 @test "environment: a disk check failure removes the job's Docker config the hook made" {
   fail_with elastic-ci-instance-disk-check 53
   source_hook environment
