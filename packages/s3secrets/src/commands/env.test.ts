@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bucketCheckFromListings } from './env';
+import { createLogger } from '../logger';
+import { bucketCheckFromListings, runEnvCommand } from './env';
 
 const listed = (prefix: string) => ({ prefix, result: { status: 'listed' as const, keys: [] } });
 const denied = (prefix: string) => ({ prefix, result: { status: 'access-denied' as const } });
@@ -25,5 +26,28 @@ describe('Function: bucketCheckFromListings', () => {
     expect(bucketCheckFromListings([denied('secret-files/'), denied('web/secret-files/')])).toEqual({
       status: 'access-denied',
     });
+  });
+});
+
+describe('Function: runEnvCommand', () => {
+  it('is a silent no-op without a bucket, whatever the other variables hold', async () => {
+    // Prepare: settings that only matter once there is a bucket to read (a LocalStack-style region, a bad endpoint).
+    const output: string[] = [];
+    const context = {
+      environment: { AWS_REGION: 'local', AWS_ENDPOINT_URL: 'localstack:4566', BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: '' },
+      writeStdout: (text: string) => output.push(text),
+      readStdin: async () => '',
+      readStdinBytes: async () => new Uint8Array(),
+      stdinIsTerminal: false,
+      logger: createLogger((text) => output.push(text)),
+      selfCommand: ['node', 's3secrets'],
+    };
+
+    // Act
+    const code = await runEnvCommand(context);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(output).toEqual([]);
   });
 });

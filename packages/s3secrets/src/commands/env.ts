@@ -29,6 +29,8 @@ const decoder = new TextDecoder();
  * @returns the exit code (0); failures throw `S3SecretsError`s carrying their own exit code.
  */
 export async function runEnvCommand(context: CommandContext): Promise<number> {
+  // No bucket, nothing to do (as upstream): the other settings only matter for reading one, so they are not checked.
+  if (!context.environment.BUILDKITE_PLUGIN_S3_SECRETS_BUCKET) return 0;
   const config = readEnvCommandConfig(context.environment);
   if (!config.bucket) return 0;
   const bucket = config.bucket;
