@@ -1,4 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ElasticCiStack, ElasticCiStackOptionsError, validateElasticCiStackProps } from './elastic-ci-stack';
 import type { ElasticCiStackProps } from './elastic-ci-stack-props';
@@ -75,6 +76,21 @@ describe('ElasticCiStack validation', () => {
       // Assess
       expect(error.problems).toEqual([expect.stringContaining(expected)]);
     }
+  });
+
+  it('refuses stack tag keys EC2 refuses on instances with tags in instance metadata (stack tags reach the instances)', () => {
+    // Prepare: StackProps.tags go on every resource, the group included, which propagates them at launch
+    const props: ElasticCiStackProps = { agentTokenParameterName: '/ci/token', tags: { 'cost center': 'ci' } };
+    const stack = new ElasticCiStack(new cdk.App(), 'premise', { ...props, instanceMetadataTags: false });
+    const groups = Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup');
+    const [group] = Object.values(groups) as { Properties: { Tags: unknown[] } }[];
+    expect(group?.Properties.Tags).toContainEqual({ Key: 'cost center', Value: 'ci', PropagateAtLaunch: true });
+
+    // Act + Assess: with tags in instance metadata (the default) every launch would fail
+    expect(validateElasticCiStackProps(props)).toEqual([
+      'tags key "cost center" reaches the instances, whose tags are in instance metadata: use only letters, digits and + - = . , _ : @ (no spaces or /), or set instanceMetadataTags: false',
+    ]);
+    expect(validateElasticCiStackProps({ ...props, instanceMetadataTags: false })).toEqual([]);
   });
 
   it('never echoes a value given where the token belongs: the token pasted there is refused, not built into the template', () => {

@@ -1,4 +1,4 @@
-import { validateAgentFleetOptions } from './agent-fleet/validate-agent-fleet-options';
+import { instanceTagKeyProblems, validateAgentFleetOptions } from './agent-fleet/validate-agent-fleet-options';
 import { shadowedScalerPolicyProblems } from './control-plane/scaler-policy-environment';
 import { validateControlPlaneOptions } from './control-plane/validate-control-plane-options';
 import type { ElasticCiStackProps } from './elastic-ci-stack-props';
@@ -28,5 +28,9 @@ export function problemsOfResolvedProps(resolved: ElasticCiStackProps): string[]
 /** CloudFormation's own limit on the stack props we pass through (CDK throws on it, without naming the fix). */
 function stackPropsProblems(props: ElasticCiStackProps): string[] {
   const bytes = props.description === undefined ? 0 : Buffer.byteLength(props.description, 'utf8');
-  return bytes > 1024 ? [`description is ${bytes} bytes; CloudFormation takes at most 1024`] : [];
+  return [
+    ...(bytes > 1024 ? [`description is ${bytes} bytes; CloudFormation takes at most 1024`] : []),
+    // The stack's tags go on the group, which propagates them to every instance it launches.
+    ...instanceTagKeyProblems('tags', props.tags, props),
+  ];
 }

@@ -652,11 +652,23 @@ function tagProblems(name: string, tags: Readonly<Record<string, string>> | unde
 const INSTANCE_METADATA_TAG_KEY = /^[A-Za-z0-9+\-=.,_:@]+$/;
 
 function instanceMetadataTagProblems(options: AgentFleetOptions): string[] {
+  return instanceTagKeyProblems('costAllocationTags', options.costAllocationTags, options);
+}
+
+/**
+ * Keys of tags that reach the instances (`name`: the option giving them) which EC2 refuses at launch while instance
+ * tags are in instance metadata. The stack's own `tags` reach them too: the group propagates every tag it carries.
+ */
+export function instanceTagKeyProblems(
+  name: string,
+  tags: Readonly<Record<string, string>> | undefined,
+  options: Pick<AgentFleetOptions, 'instanceMetadataTags'>,
+): string[] {
   if (options.instanceMetadataTags === false) return [];
-  return Object.keys(options.costAllocationTags ?? {})
+  return Object.keys(tags ?? {})
     .filter((key) => !INSTANCE_METADATA_TAG_KEY.test(key))
     .map(
       (key) =>
-        `costAllocationTags key ${quoted(key)} reaches the instances, whose tags are in instance metadata: use only letters, digits and + - = . , _ : @ (no spaces or /), or set instanceMetadataTags: false`,
+        `${name} key ${quoted(key)} reaches the instances, whose tags are in instance metadata: use only letters, digits and + - = . , _ : @ (no spaces or /), or set instanceMetadataTags: false`,
     );
 }
