@@ -479,6 +479,16 @@ describe('Function: renderBootContract and parseBootContract', () => {
       'agent.gitMirrorSeedBucket: needs gitMirrorsEnabled: true (seeds are only used for git mirrors)',
     ],
     [
+      'a signal grace period not shorter than the cancel grace period (the agent refuses to start)',
+      { agent: { ...minimal.agent, cancelGracePeriodSeconds: 60, signalGracePeriodSeconds: 60 } },
+      'agent.signalGracePeriodSeconds: must be less than agent.cancelGracePeriodSeconds (the agent refuses to start otherwise): lower it, or use -1 for the cancel grace period minus one second',
+    ],
+    [
+      'a signal grace period the default cancel grace period cannot hold',
+      { agent: { ...minimal.agent, signalGracePeriodSeconds: 600 } },
+      'agent.signalGracePeriodSeconds: must be less than agent.cancelGracePeriodSeconds (the agent refuses to start otherwise): lower it, or use -1 for the cancel grace period minus one second',
+    ],
+    [
       'SQS mode without a topic',
       { lifecycled: { mode: 'sqs' } },
       'lifecycled.snsTopicArn: is required with mode "sqs"',

@@ -485,7 +485,7 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
           signalGracePeriodSeconds: integer(-1, 3600)
             .default(-1)
             .describe(
-              'Seconds between the cancel signal and SIGKILL for the job process (`signal-grace-period-seconds`); -1 derives it from the cancel grace period.',
+              'Seconds between the cancel signal and SIGKILL for the job process (`signal-grace-period-seconds`), less than cancelGracePeriodSeconds; -1 derives it from the cancel grace period (minus one second).',
             ),
           gitMirrorsEnabled: z
             .boolean()
@@ -512,6 +512,19 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
         })
         .strict()
         .superRefine((section, context) => {
+          // The agent computes the same (buildkite-agent start: signalGracePeriod) and exits at once when it fails:
+          // every instance would boot, fail to start its agent and be replaced.
+          if (
+            section.signalGracePeriodSeconds >= 0 &&
+            section.signalGracePeriodSeconds >= section.cancelGracePeriodSeconds
+          ) {
+            context.addIssue({
+              code: 'custom',
+              path: ['signalGracePeriodSeconds'],
+              message:
+                'must be less than agent.cancelGracePeriodSeconds (the agent refuses to start otherwise): lower it, or use -1 for the cancel grace period minus one second',
+            });
+          }
           if (section.gitMirrorSeedBucket !== undefined && !section.gitMirrorsEnabled) {
             context.addIssue({
               code: 'custom',

@@ -87,6 +87,13 @@ export const bootContractInputArbitrary: fc.Arbitrary<BootContractInput> = fc.re
         },
         { requiredKeys: ['token'] },
       )
+      // The agent refuses a signal grace period that is not shorter than the cancel grace period.
+      .filter(
+        (agent) =>
+          agent.signalGracePeriodSeconds === undefined ||
+          agent.signalGracePeriodSeconds < 0 ||
+          agent.signalGracePeriodSeconds < (agent.cancelGracePeriodSeconds ?? 60),
+      )
       .chain((agent) =>
         agent.gitMirrorsEnabled === true
           ? fc

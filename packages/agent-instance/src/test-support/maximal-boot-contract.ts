@@ -33,7 +33,7 @@ export const maximalBootContract: BootContractInput = {
     experiments: Array.from({ length: 16 }, (_, index) => `x${index}`.padEnd(48, 'x')),
     tracingBackend: 'opentelemetry',
     cancelGracePeriodSeconds: 3600,
-    signalGracePeriodSeconds: 3600,
+    signalGracePeriodSeconds: 3599,
     gitMirrorsEnabled: true,
     gitMirrorSeedBucket: longBucket,
     pluginsEnabled: false,
