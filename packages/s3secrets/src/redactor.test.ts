@@ -107,6 +107,25 @@ describe('Function: redactWithAgent', () => {
     ]);
   });
 
+  it('warns, never fails, when the batch file cannot be written (a full or missing TMPDIR)', async () => {
+    // Prepare: a missing directory stands in for a full one (root, which runs these tests, ignores permissions).
+    messages.length = 0;
+    const agent = await agentScript('exit 0');
+
+    // Act
+    const redacting = redactWithAgent(['first value', 'second value'], logger, {
+      agentCommand: agent,
+      temporaryDirectory: '/nonexistent/tmp',
+    });
+
+    // Assess
+    await expect(redacting).resolves.toBeUndefined();
+    expect(messages).toEqual([
+      '+++ :warning: cannot write the redaction batch under /nonexistent/tmp (ENOENT), so 2 secret values cannot be ' +
+        'redacted from the job log',
+    ]);
+  });
+
   it('registers a batch with one process on a current agent, the file readable only by us and removed after', async () => {
     // Prepare
     messages.length = 0;

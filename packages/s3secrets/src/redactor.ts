@@ -95,16 +95,38 @@ export async function redactWithAgent(
   const command = options.agentCommand ?? 'buildkite-agent';
   const agent = findExecutable(command, process.env.PATH);
   if (!agent) {
-    const count = values.length === 1 ? '1 secret value' : `${values.length} secret values`;
-    logger.warn(`+++ :warning: ${command} is not on PATH, so ${count} cannot be redacted from the job log`);
+    logger.warn(
+      `+++ :warning: ${command} is not on PATH, so ${secretValues(values.length)} cannot be redacted from the job log`,
+    );
     return;
   }
-  const directory = await mkdtemp(join(options.temporaryDirectory ?? tmpdir(), 's3secrets-redact-'));
+  // A full (tmpfs) or missing TMPDIR is a redaction failure like any other: a warning, never the job's end.
+  const root = options.temporaryDirectory ?? tmpdir();
+  const cannotWrite = (error: unknown, count: number) => {
+    const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    logger.warn(
+      `+++ :warning: cannot write the redaction batch under ${root} (${code}), so ${secretValues(count)} cannot be ` +
+        'redacted from the job log',
+    );
+  };
+  let directory: string;
+  try {
+    directory = await mkdtemp(join(root, 's3secrets-redact-'));
+  } catch (error) {
+    cannotWrite(error, values.length);
+    return;
+  }
   try {
     const chunks = chunkRedactions(values);
     for (const [index, chunk] of chunks.entries()) {
       const file = join(directory, `buildkite-secrets-chunk-${index}.json`);
-      await writeFile(file, JSON.stringify(chunk), { mode: 0o600, flag: 'wx' });
+      try {
+        await writeFile(file, JSON.stringify(chunk), { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        const left = chunks.slice(index).reduce((sum, later) => sum + Object.keys(later).length, 0);
+        cannotWrite(error, left);
+        return;
+      }
       const result = await runAgent(agent, ['redactor', 'add', '--format', 'json', file]).catch((error: unknown) => ({
         code: null,
         output: error instanceof Error ? error.message : String(error),
@@ -130,6 +152,8 @@ export async function redactWithAgent(
     await rm(directory, { recursive: true, force: true });
   }
 }
+
+const secretValues = (count: number) => (count === 1 ? '1 secret value' : `${count} secret values`);
 
 async function supportsRedaction(agent: string): Promise<boolean> {
   const help = await runAgent(agent, ['redactor', 'add', '--help']).catch(() => undefined);
