@@ -690,8 +690,10 @@ export interface AgentFleetOptions {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * How long a terminating instance may drain its job: the termination hook's heartbeat timeout, 30 s to 2 h
-   * (lifecycled heartbeats meanwhile, up to the hook's global timeout).
+   * The termination hook's heartbeat timeout, 30 s to 2 h: how long Auto Scaling waits for a sign of life from a
+   * terminating instance before it applies `terminationHookDefaultResult`. lifecycled heartbeats while it drains the
+   * job, so a drain may last up to the hook's global timeout: 100 × this value, at most 48 h. The default allows 48 h;
+   * 60 s allows only 100 minutes, after which a job still running is killed with its instance.
    * @default Duration.seconds(3600)
    */
   readonly terminationGracePeriod?: Duration | undefined;
