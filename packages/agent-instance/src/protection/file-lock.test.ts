@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
@@ -85,4 +85,14 @@ it('waits for a live holder of this boot, and for one whose boot is unknown', as
       ),
     ).rejects.toBeInstanceOf(LockTimeoutError);
   }
+});
+
+it('leaves a lock every user can read, so a job hook can break a dead root holder', async () => {
+  // The reconcile timer holds the lock as root, the job hooks take it as buildkite-agent: a lock they cannot read
+  // looked released to them, so one left by a root holder that died was never broken by a hook (each waited 2 min).
+  const lock = join(dir, 'lock');
+  const mode = await withFileLock(lock, { clock: new SteppingClock(), isProcessAlive: () => true }, async () =>
+    (await stat(lock)).mode & 0o777,
+  );
+  expect(mode).toBe(0o644);
 });

@@ -49,8 +49,11 @@ async function acquire(path: string, options: FileLockOptions): Promise<() => Pr
   const deadline = clock.now() + (options.timeoutMs ?? 120_000);
   for (;;) {
     try {
-      const handle = await open(path, 'wx', 0o600);
+      // Readable by all (it holds no secret): root (the reconcile timer) and buildkite-agent (the job hooks) take
+      // turns, and each must read the other's lock to break it when its holder has died.
+      const handle = await open(path, 'wx', 0o644);
       try {
+        await handle.chmod(0o644);
         await handle.writeFile(`${token}\n`);
       } finally {
         await handle.close();
