@@ -91,8 +91,10 @@ it('leaves a lock every user can read, so a job hook can break a dead root holde
   // The reconcile timer holds the lock as root, the job hooks take it as buildkite-agent: a lock they cannot read
   // looked released to them, so one left by a root holder that died was never broken by a hook (each waited 2 min).
   const lock = join(dir, 'lock');
-  const mode = await withFileLock(lock, { clock: new SteppingClock(), isProcessAlive: () => true }, async () =>
-    (await stat(lock)).mode & 0o777,
+  const mode = await withFileLock(
+    lock,
+    { clock: new SteppingClock(), isProcessAlive: () => true },
+    async () => (await stat(lock)).mode & 0o777,
   );
   expect(mode).toBe(0o644);
 });
