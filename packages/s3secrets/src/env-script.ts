@@ -65,6 +65,16 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
  * executed by the shell: every value is a single-quoted literal.
  */
 export function buildEnvScript(input: EnvScriptInput): EnvScript {
+  const { script, refusal } = assembleEnvScript(input);
+  if (refusal) throw refusal;
+  return script;
+}
+
+/**
+ * `buildEnvScript` without the throw: the script, and the error `env` fails with when a value cannot be exported.
+ * `doctor` reports both, so its verdict is the one the job gets.
+ */
+export function assembleEnvScript(input: EnvScriptInput): { script: EnvScript; refusal?: UnusableSecretError } {
   const out: EnvScript = { script: '', redactions: [], secretValues: [], info: [], warnings: [] };
   const lines: string[] = [];
   const redactionCandidates: { label: string; value: string | Uint8Array }[] = [];
@@ -159,16 +169,17 @@ export function buildEnvScript(input: EnvScriptInput): EnvScript {
     redactionCandidates.push({ label: location, value: text ?? result.body });
   }
 
+  out.redactions = selectRedactions(redactionCandidates, out.warnings);
+  out.script = lines.join('');
   if (tooLong.length > 0) {
-    throw new UnusableSecretError(
+    const refusal = new UnusableSecretError(
       `refusing ${tooLong.join(', ')}: a variable can hold at most ${MAX_ENVIRONMENT_STRING_BYTES} bytes ` +
         'counting "NAME=" and the terminating NUL (the kernel\'s MAX_ARG_STRLEN); with it exported every command of ' +
         'the job would fail with "Argument list too long"',
     );
+    return { script: out, refusal };
   }
-  out.redactions = selectRedactions(redactionCandidates, out.warnings);
-  out.script = lines.join('');
-  return out;
+  return { script: out };
 }
 
 /** Trimmed, non-empty, de-duplicated values; non-UTF-8 and oversized values are skipped with a warning. */

@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { readEnvCommandConfig } from '../config';
 import { parseEnvFile } from '../env-file';
+import { assembleEnvScript } from '../env-script';
 import { EnvFileSyntaxError, UsageError } from '../errors';
-import { selectSecretFileKeys } from '../fetch-secrets';
+import { type KeyResult, selectSecretFileKeys } from '../fetch-secrets';
 import { parseGitCredentials } from '../git-credentials';
 import { closeConnections } from '../http-agents';
 import { secretFileVariableName, secretKeysFor } from '../layout';
@@ -109,12 +110,14 @@ export async function runDoctorCommand(args: readonly string[], context: Command
       }
     };
     section('SSH keys (all found are loaded into ssh-agent):', sshKeys);
+    const unparsable = new Set<string>();
     section('Env files (later override earlier):', envFiles, (report) => {
       try {
         const names = parseEnvFile(decoder.decode(report.body), () => undefined).assignments.map(({ name }) => name);
         return { notes: [`defines ${names.length === 0 ? 'nothing' : [...new Set(names)].join(', ')}`] };
       } catch (error) {
         if (!(error instanceof EnvFileSyntaxError)) throw error;
+        unparsable.add(report.key);
         return { notes: [`will be skipped: ${error.message}`], problem: true };
       }
     });
@@ -144,6 +147,32 @@ export async function runDoctorCommand(args: readonly string[], context: Command
       else problem(`${name} ← ${report.key}: ${report.notes.join('; ')}`);
     }
     if (secretFiles.length === 0) print('  - none');
+
+    // What env itself refuses or skips once the files are read (a value too long for one variable, a NUL byte, an
+    // env file that is not UTF-8, a name bash owns), from the builder env uses, so "No problems found" holds for the
+    // job. Its messages name keys and variables, never values.
+    const found = (reports: readonly KeyReport[]): KeyResult[] =>
+      reports.flatMap((report) =>
+        report.state === 'readable' && report.body && !unparsable.has(report.key)
+          ? [{ key: report.key, result: { status: 'found' as const, body: report.body } }]
+          : [],
+      );
+    const assembled = assembleEnvScript({
+      bucket,
+      region: store.region,
+      envFiles: found(envFiles),
+      gitCredentials: [],
+      // Names that are not variables are reported above already.
+      secretFiles: found(secretFiles).filter(({ key }) => isShellIdentifier(secretFileVariableName(key))),
+      sshAgent: undefined,
+      selfCommand: [],
+      lookup: () => undefined,
+    });
+    const skipped = '+++ :warning: ';
+    for (const warning of assembled.script.warnings) {
+      if (warning.startsWith(skipped)) problem(warning.slice(skipped.length));
+    }
+    if (assembled.refusal) problem(assembled.refusal.message);
 
     if (kmsKeys.size > 0) {
       print('KMS keys used (decrypt already proven by the reads above):');

@@ -403,4 +403,39 @@ describe('Command: s3secrets doctor (against the stand-in)', () => {
     expect(result.stdout).toContain(`✗ web/env: exists but cannot be decrypted: grant kms:Decrypt on ${kmsKeyId}`);
     expect(result.stdout).toContain('- env: access denied (absent, or s3:GetObject not granted)');
   });
+
+  it('reports as problems what env would refuse or skip, so "No problems found" holds for the job', async () => {
+    // Prepare: a secret file too long for one variable (env fails the job), one with a NUL byte, an env file that is
+    // not UTF-8 and one assigning a read-only bash name (env skips each).
+    standIn = await startS3StandIn(BUCKET, {
+      'GET web/secret-files/CA_BUNDLE_SECRET': { kind: 'object', body: 'x'.repeat(131_100) },
+      'GET web/secret-files/RAW_TOKEN': { kind: 'object', body: Buffer.from([0x61, 0x00, 0x62]) },
+      'GET env': { kind: 'object', body: Buffer.from([0x41, 0x3d, 0xff, 0x0a]) },
+      'GET web/env': { kind: 'object', body: `UID=1000\nAPP_PASSWORD=${ENV_FILE_CANARY}\n` },
+    });
+
+    // Act
+    const result = await runProcess(process.execPath, [cli, 'doctor', '--pipeline', 'web'], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        AWS_ENDPOINT_URL: standIn.endpoint,
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_REGION: 'us-east-1',
+        BUILDKITE_PLUGIN_S3_SECRETS_BUCKET: BUCKET,
+      },
+    });
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      '✗ refusing CA_BUNDLE_SECRET from stand-in-secrets/web/secret-files/CA_BUNDLE_SECRET',
+    );
+    expect(result.stdout).toContain('✗ Skipping secret stand-in-secrets/web/secret-files/RAW_TOKEN: a shell variable');
+    expect(result.stdout).toContain('✗ Skipping env file stand-in-secrets/env: it is not UTF-8 text');
+    expect(result.stdout).toContain('✗ Skipping UID from stand-in-secrets/web/env');
+    expect(result.stdout).not.toContain('No problems found');
+    expect(result.stdout + result.stderr).not.toContain(ENV_FILE_CANARY);
+  });
 });
