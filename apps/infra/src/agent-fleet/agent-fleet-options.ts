@@ -366,7 +366,9 @@ export interface AgentFleetOptions {
    */
   readonly secretsBucketEncryptionKey?: kms.IKey | undefined;
   /**
-   * What happens to created buckets (secrets, access logs, build cache) when the stack is deleted.
+   * What happens to created buckets (secrets, access logs, build cache) when the stack is deleted. `DESTROY` deletes
+   * only empty buckets: CloudFormation fails the deletion of one that still holds objects or object versions (the
+   * access-log bucket always does, the secrets bucket is versioned), so empty them before deleting the stack.
    * @default RemovalPolicy.RETAIN
    */
   readonly bucketRemovalPolicy?: RemovalPolicy | undefined;
