@@ -72,6 +72,18 @@ STUB
   [[ "$output" != *"canary-value-123"* ]]
 }
 
+@test "dumps the names of variables the secrets changed, not only new ones, never their values" {
+  stub_cli $'export AWS_ACCESS_KEY_ID=\'canary-key-from-secrets\'\nexport UNCHANGED=\'same\'\n'
+
+  run bash -c 'export AWS_ACCESS_KEY_ID=agent-own-key UNCHANGED=same BUILDKITE_PLUGIN_S3_SECRETS_DUMP_ENV=true; source "$1"' bash "$HOOK"
+
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"AWS_ACCESS_KEY_ID"* ]]
+  [[ "$output" != *"UNCHANGED"* ]]
+  [[ "$output" != *"canary-key-from-secrets"* ]]
+  [[ "$output" != *"agent-own-key"* ]]
+}
+
 @test "an empty script changes nothing" {
   stub_cli ""
 
