@@ -70,6 +70,22 @@ describe('Function: lastScaleTimesFromActivities', () => {
     expect(times).toEqual({ lastScaleInAtMs: 700 });
   });
 
+  it('reads no page at all with maxPages 0 (N means N: MAX_DESCRIBE_SCALING_ACTIVITIES_PAGES=0 makes no call)', async () => {
+    // Prepare
+    const served: number[] = [];
+
+    // Act
+    const times = await lastScaleTimesFromActivities(pagesOf(pages, served), {
+      maxPages: 0,
+      wantScaleOut: true,
+      wantScaleIn: true,
+    });
+
+    // Assess
+    expect(times).toEqual({});
+    expect(served).toEqual([]);
+  });
+
   it('looks only for the directions that are enabled', async () => {
     // Prepare
     const served: number[] = [];

@@ -65,7 +65,8 @@ export async function lastScaleTimesFromActivities(
   const done = () =>
     (!options.wantScaleOut || found.lastScaleOutAtMs !== undefined) &&
     (!options.wantScaleIn || found.lastScaleInAtMs !== undefined);
-  if (done()) return found;
+  // `maxPages` 0 reads nothing: N means N, and the first page would otherwise be fetched before any count is checked.
+  if (done() || options.maxPages === 0) return found;
   let pageCount = 0;
   for await (const page of pages) {
     pageCount += 1;
