@@ -119,4 +119,40 @@ describe('Function: httpRegistryVerifier', () => {
     expect(failures[2]?.message).toContain('cannot reach 127.0.0.1:1');
     expect(failures[3]?.message).toContain('unsupported authentication scheme: negotiate');
   });
+
+  it('says why a registry cannot be reached, and gives up at once on a certificate it does not trust', async () => {
+    // Prepare: fetch's own errors, which say only "fetch failed" and keep the reason in `cause`.
+    const failing = (code: string, message: string) =>
+      httpRegistryVerifier({
+        fetch: async () => {
+          throw new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
+        },
+      });
+
+    // Act
+    const refused = await failureOf(
+      failing('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.5:443').verify(registryAddress('10.0.0.5'), 'u', 'p'),
+    );
+    const plain = await failureOf(
+      failing('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number').verify(registryAddress('r:5000'), 'u', 'p'),
+    );
+    const untrusted = await failureOf(
+      failing('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate').verify(
+        registryAddress('registry.internal:5000'),
+        'u',
+        'p',
+      ),
+    );
+
+    // Assess
+    expect(refused.message).toBe('cannot reach 10.0.0.5 at https://10.0.0.5/v2/: connect ECONNREFUSED 10.0.0.5:443');
+    expect(refused.retryable).toBe(true);
+    expect(untrusted.message).toBe(
+      'cannot reach registry.internal:5000 at https://registry.internal:5000/v2/: self-signed certificate ' +
+        '(DEPTH_ZERO_SELF_SIGNED_CERT): its TLS certificate is not trusted; add the CA with NODE_EXTRA_CA_CERTS',
+    );
+    expect(untrusted.retryable).toBe(false);
+    expect(plain.message).toContain('it does not speak TLS; give the server as http://host:port');
+    expect(plain.retryable).toBe(false);
+  });
 });

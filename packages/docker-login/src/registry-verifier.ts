@@ -18,6 +18,19 @@ export function parseAuthenticationChallenge(header: string): AuthenticationChal
   return { scheme: (match[1] ?? '').toLowerCase(), parameters };
 }
 
+/** Node's TLS verification failures: permanent until the CA is trusted or the certificate fixed. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 const basicAuthorization = (username: string, password: string) =>
   `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 
@@ -40,8 +53,20 @@ export function httpRegistryVerifier(options: HttpRegistryVerifierOptions = {}):
     try {
       return await fetchImplementation(url, { headers, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw new LoginFailedError(`cannot reach ${name} at ${url}: ${(error as Error).message}`, {
-        retryable: true,
+      // fetch says only "fetch failed": the reason (refused, DNS, TLS) is its cause.
+      const cause = (error as { cause?: unknown }).cause;
+      const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+      const reason = (cause instanceof Error ? cause.message : (error as Error).message).replace(/\s+/g, ' ').trim();
+      const untrusted = code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code);
+      const plainHttp = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG';
+      const hint = untrusted
+        ? ` (${code}): its TLS certificate is not trusted; add the CA with NODE_EXTRA_CA_CERTS`
+        : plainHttp
+          ? ` (${code}): it does not speak TLS; give the server as http://host:port for a plain-HTTP registry`
+          : '';
+      // Neither a certificate that is not trusted nor a server without TLS changes on a retry.
+      throw new LoginFailedError(`cannot reach ${name} at ${url}: ${reason}${hint}`, {
+        retryable: !untrusted && !plainHttp,
         cause: error,
       });
     }
