@@ -90,7 +90,7 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
     });
   });
 
-  it('lets an instance act only on its own group: stack-named ARN and the fleet tag', () => {
+  it('lets an instance act only on its own group: stack-named ARN, the fleet tag and the stack id', () => {
     // Act
     const statement = statementWithSid(fleet, 'OwnAutoScalingGroup');
     const group = onlyResource(fleet.template, 'AWS::AutoScaling::AutoScalingGroup').properties;
@@ -103,8 +103,13 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
       'autoscaling:TerminateInstanceInAutoScalingGroup',
     ]);
     expect(JSON.stringify(statement.Resource)).toContain(':autoScalingGroup:*:autoScalingGroupName/FleetTest-*');
+    // The fleet id is the construct path's, the same in two stacks built from one app ('ci' and 'ci-release', whose
+    // group also matches 'ci-*'): the stack id CloudFormation tags every group with keeps each fleet to its own.
     expect(statement.Condition).toEqual({
-      StringEquals: { 'autoscaling:ResourceTag/elastic-ci:fleet': fleet.fleet.fleetId },
+      StringEquals: {
+        'autoscaling:ResourceTag/elastic-ci:fleet': fleet.fleet.fleetId,
+        'autoscaling:ResourceTag/aws:cloudformation:stack-id': { Ref: 'AWS::StackId' },
+      },
     });
     expect(group.Tags).toEqual(
       expect.arrayContaining([{ Key: 'elastic-ci:fleet', Value: fleet.fleet.fleetId, PropagateAtLaunch: true }]),
@@ -214,7 +219,12 @@ describe('Construct: FleetInstanceRole (through AgentFleet)', () => {
     expect(JSON.stringify(role.ManagedPolicyArns)).toContain(':iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
     expect(role.ManagedPolicyArns).toEqual(expect.arrayContaining(['arn:aws:iam::123456789012:policy/ci-extra']));
     expect(JSON.stringify(statementWithSid(fleet, 'EcrPullThroughCache').Resource)).toContain(':repository/*');
-    expect(actionsOf(statementWithSid(fleet, 'EcrPullThroughCache'))).toContain('ecr:BatchImportUpstreamImage');
+    // What a pull through the cache needs on top of the read-only policy (AWS: "IAM permissions required to sync an
+    // upstream registry"); no push: a job could overwrite any repository's images with PutImage.
+    expect(actionsOf(statementWithSid(fleet, 'EcrPullThroughCache')).sort()).toEqual([
+      'ecr:BatchImportUpstreamImage',
+      'ecr:CreateRepository',
+    ]);
   });
 
   it('names, bounds and tags the role, trusted by EC2 only', () => {

@@ -43,20 +43,17 @@ const ECR_MANAGED_POLICY: Record<Exclude<EcrAccessPolicy, 'none'>, string> = {
   full: 'AmazonEC2ContainerRegistryFullAccess',
 };
 
-const PULL_THROUGH_ACTIONS = [
-  'ecr:CreateRepository',
-  'ecr:BatchImportUpstreamImage',
-  'ecr:GetImageCopyStatus',
-  'ecr:InitiateLayerUpload',
-  'ecr:UploadLayerPart',
-  'ecr:CompleteLayerUpload',
-  'ecr:PutImage',
-];
+/**
+ * What pulling through a cache rule needs on top of the read-only policy (AWS: "IAM permissions required to sync an
+ * upstream registry"): importing the upstream image, and creating its repository on the first pull. No push actions:
+ * with them any job could overwrite the images of every repository in the account (Buildkite's list has them).
+ */
+const PULL_THROUGH_ACTIONS = ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage'];
 
 /** Why each statement with a wildcard resource cannot be narrower (shown to cdk-nag, by `Sid`). */
 export const INSTANCE_ROLE_WILDCARD_REASONS: Readonly<Record<string, string>> = {
   OwnAutoScalingGroup:
-    'CloudFormation generates the group name ("<stack>-…"), and the launch template cannot refer to the group; the elastic-ci:fleet tag condition pins the one group.',
+    'CloudFormation generates the group name ("<stack>-…"), and the launch template cannot refer to the group; the elastic-ci:fleet and aws:cloudformation:stack-id tag conditions pin the one group.',
   DescribeOwnSurroundings: 'Describe calls have no resource-level permissions in AWS.',
   SessionManagerChannels:
     'ssmmessages and ec2messages (Session Manager, and Run Command for stop-agents) have no resource-level permissions in AWS.',
@@ -139,7 +136,9 @@ export class FleetInstanceRole extends Construct {
       role.addToPrincipalPolicy(new iam.PolicyStatement(statement));
 
     // The instance may act on its own group only: group names start with the stack name (CloudFormation generates
-    // them so), and the tag pins the one fleet. The launch template cannot name the group (the group refers to it).
+    // them so), and the tags pin the one fleet: the fleet id (the construct path's, so the same in two stacks of one
+    // app, whose names may also share a prefix: 'ci' and 'ci-release') and the stack id CloudFormation tags the group
+    // with. The launch template cannot name the group (the group refers to it).
     allow({
       sid: 'OwnAutoScalingGroup',
       actions: [
@@ -152,7 +151,12 @@ export class FleetInstanceRole extends Construct {
       resources: [
         `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*`,
       ],
-      conditions: { StringEquals: { [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId } },
+      conditions: {
+        StringEquals: {
+          [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId,
+          'autoscaling:ResourceTag/aws:cloudformation:stack-id': stack.stackId,
+        },
+      },
     });
     // The instance → scaler contract: an instance records its idle time and agent state in two tags on itself, and
     // may tag nothing else. Itself: the caller (`ec2:SourceInstanceARN`, set for calls signed with the instance
