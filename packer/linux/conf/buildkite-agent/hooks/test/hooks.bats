@@ -247,6 +247,24 @@ STUB
   grep -q '^elastic-ci-docker-login AWS_PROFILE=deploy' "$WORK/aws-env"
 }
 
+@test "environment and pre-exit: the stack's own calls take no AWS setting of the job at all (region, metadata endpoint, CA)" {
+  # A plugin or a hook of the job may point AWS_REGION at another region (a cross-region deploy), the metadata
+  # endpoint at a stand-in, or the SDK at its own CA: the instance's calls would ask the wrong region or service.
+  export AWS_REGION=us-west-2 AWS_DEFAULT_REGION=us-west-2 AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1338 \
+    AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 AWS_CA_BUNDLE=/tmp/ca.pem AWS_USE_FIPS_ENDPOINT=true
+  source_hook environment
+  [ "$status" -eq 0 ]
+  run bash -c 'source "$1"' bash "$HOOKS/pre-exit"
+  [ "$status" -eq 0 ]
+
+  grep -q '^elastic-ci-instance job-started' "$CALLS"
+  grep -q '^elastic-ci-instance job-finished' "$CALLS"
+  run grep '^elastic-ci-instance AWS_' "$WORK/aws-env"
+  [ "$status" -eq 1 ]
+  # The job keeps its own settings.
+  grep -q '^elastic-ci-docker-login AWS_CA_BUNDLE=/tmp/ca.pem' "$WORK/aws-env"
+}
+
 @test "pre-command: logs in with DOCKER_LOGIN_USER, the password never in the output" {
   export DOCKER_LOGIN_USER=ci-bot DOCKER_LOGIN_PASSWORD=canary-docker-password-9b2c DOCKER_LOGIN_PLUGIN_ENABLED=1
   run bash -c 'source "$1"' bash "$HOOKS/pre-command"
