@@ -137,4 +137,17 @@ describe('Function: runPutCommand', () => {
       ),
     );
   });
+
+  it('refuses a FILE it cannot read as a bad argument (exit 2), naming it, for every kind', async () => {
+    for (const kind of ['env', 'ssh-key', 'git-credentials', 'secret-file']) {
+      // Act
+      const reading = runPutCommand(
+        ['--kind', kind, '--pipeline', 'web', '--name', 'NPM_TOKEN', '/nonexistent/secret'],
+        context({}),
+      );
+
+      // Assess
+      await expect(reading).rejects.toThrow(new UsageError('cannot read /nonexistent/secret: no such file (ENOENT)'));
+    }
+  });
 });

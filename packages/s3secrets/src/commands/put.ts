@@ -107,8 +107,25 @@ export function validateUpload(kind: Kind, body: Uint8Array, source: string, nam
   }
 }
 
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+};
+
+/** A FILE argument that cannot be read is a bad argument (exit 2), named with why. */
+function unreadable(file: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const problem = code ? `${FILE_PROBLEMS[code] ?? (error as Error).message} (${code})` : String(error);
+  return new UsageError(`cannot read ${file}: ${problem}`);
+}
+
 async function readSource(file: string, context: CommandContext): Promise<Uint8Array> {
-  if (file !== '-') return readFile(file);
+  if (file !== '-') {
+    return readFile(file).catch((error: unknown) => {
+      throw unreadable(file, error);
+    });
+  }
   // Nothing would wait for the secret to be typed (and it would show on the screen): refuse instead of uploading ''.
   if (context.stdinIsTerminal) {
     throw new UsageError(
@@ -149,7 +166,10 @@ export async function runPutCommand(args: readonly string[], context: CommandCon
   const key = keyForUpload(kind, prefix, name);
 
   if (kind === 'ssh-key' && file !== '-') {
-    const mode = (await stat(file)).mode & 0o777;
+    const stats = await stat(file).catch((error: unknown) => {
+      throw unreadable(file, error);
+    });
+    const mode = stats.mode & 0o777;
     if (mode & 0o004) {
       throw new UnsafeUploadError(
         `refusing to upload ${file}: it is world-readable (mode ${mode.toString(8).padStart(4, '0')}), so the key ` +
