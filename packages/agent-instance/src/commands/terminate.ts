@@ -2,7 +2,7 @@ import { systemClock } from '../aws/clock.js';
 import { awsInstanceControl } from '../protection/instance-control.js';
 import { currentBootId, instanceMetadataFor, readBootContract } from '../protection/instance-runtime.js';
 import { procRunningJobIds } from '../protection/job-processes.js';
-import { isProcessAlive } from '../protection/process-table.js';
+import { isRecordedProcessAlive } from '../protection/process-table.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
 import { journalAgentLog, readLogFile, systemdAgentMainPid, terminateAfterAgentExit } from '../terminate/terminate.js';
 import { type Command, UsageError } from './command.js';
@@ -62,7 +62,7 @@ export const terminateCommand: Command = {
         metadata,
         control: awsInstanceControl({ env, metadata, groupName: contract?.stack.autoScalingGroupName }),
         runner: spawnCommandRunner,
-        isProcessAlive,
+        isProcessAlive: isRecordedProcessAlive,
         runningJobIds: procRunningJobIds(),
         bootId: await currentBootId(),
         readAgentLog:

@@ -15,6 +15,8 @@ export interface BusyJob {
    * tell them apart. Undefined in records written without it.
    */
   readonly agentId?: string | undefined;
+  /** The agent process's start time (`processStartTicks`): with the pid it names that one process for the boot. */
+  readonly agentStartTicks?: number | undefined;
   readonly startedAt: string | undefined;
   /** `/proc/sys/kernel/random/boot_id` when the job started: after a reboot every pid names another process. */
   readonly bootId: string | undefined;
@@ -49,11 +51,19 @@ export async function listBusyJobs(dir: string): Promise<BusyJob[]> {
 
 function parseJobFile(text: string): Omit<BusyJob, 'jobId'> {
   try {
-    const parsed = JSON.parse(text) as { agentPid?: unknown; agentId?: unknown; startedAt?: unknown; bootId?: unknown };
+    const parsed = JSON.parse(text) as {
+      agentPid?: unknown;
+      agentId?: unknown;
+      agentStartTicks?: unknown;
+      startedAt?: unknown;
+      bootId?: unknown;
+    };
     const pid = parsed.agentPid;
+    const ticks = parsed.agentStartTicks;
     return {
       agentPid: typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? pid : undefined,
       agentId: typeof parsed.agentId === 'string' && parsed.agentId !== '' ? parsed.agentId : undefined,
+      agentStartTicks: typeof ticks === 'number' && Number.isSafeInteger(ticks) && ticks >= 0 ? ticks : undefined,
       startedAt: typeof parsed.startedAt === 'string' ? parsed.startedAt : undefined,
       bootId: typeof parsed.bootId === 'string' ? parsed.bootId : undefined,
     };
@@ -65,13 +75,20 @@ function parseJobFile(text: string): Omit<BusyJob, 'jobId'> {
 /** Written to a temporary name and renamed, so a reader never sees half a file. */
 export async function addBusyJob(
   dir: string,
-  job: { jobId: string; agentPid: number; agentId?: string | undefined; startedAt: string; bootId: string | undefined },
+  job: {
+    jobId: string;
+    agentPid: number;
+    agentId?: string | undefined;
+    agentStartTicks?: number | undefined;
+    startedAt: string;
+    bootId: string | undefined;
+  },
 ): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const temporary = join(dir, `.${job.jobId}.tmp`);
   await writeFile(
     temporary,
-    `${JSON.stringify({ agentPid: job.agentPid, agentId: job.agentId, startedAt: job.startedAt, bootId: job.bootId })}\n`,
+    `${JSON.stringify({ agentPid: job.agentPid, agentId: job.agentId, agentStartTicks: job.agentStartTicks, startedAt: job.startedAt, bootId: job.bootId })}\n`,
     {
       mode: 0o644,
     },

@@ -36,7 +36,8 @@ export interface JobsPartition {
  */
 export function partitionJobs(
   jobs: readonly BusyJob[],
-  isAlive: (pid: number) => boolean,
+  /** Whether the agent process still runs: the pid, and the start time the record kept (when it kept one). */
+  isAlive: (pid: number, recordedStartTicks?: number) => boolean,
   currentBootId: string | undefined,
   /** What live processes still carry (see `procRunningJobIds`): such a job is live even if its agent is gone. */
   running?: JobProcesses,
@@ -50,7 +51,12 @@ export function partitionJobs(
       continue;
     }
     const otherBoot = currentBootId !== undefined && job.bootId !== currentBootId;
-    if (job.agentPid === undefined || otherBoot || !isAlive(job.agentPid) || running?.complete === true) {
+    if (
+      job.agentPid === undefined ||
+      otherBoot ||
+      !isAlive(job.agentPid, job.agentStartTicks) ||
+      running?.complete === true
+    ) {
       stale.push(job);
       continue;
     }

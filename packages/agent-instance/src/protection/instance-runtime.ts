@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { spawnCommandRunner } from '../terminate/command-runner.js';
 import { awsInstanceControl, type InstanceControl, type InstanceIdentity } from './instance-control.js';
 import { procRunningJobIds } from './job-processes.js';
-import { isProcessAlive } from './process-table.js';
+import { isRecordedProcessAlive, processStartTicks } from './process-table.js';
 import type { ProtectionDeps } from './protection.js';
 
 export const BOOT_CONTRACT_PATH = 'etc/elastic-ci/boot-contract.json';
@@ -82,7 +82,8 @@ export async function protectionDeps(input: {
   return {
     root: input.root,
     clock: systemClock,
-    isProcessAlive,
+    isProcessAlive: isRecordedProcessAlive,
+    processStartTicks: (pid) => processStartTicks(pid),
     bootId: await currentBootId(),
     runningJobIds: procRunningJobIds(),
     agentRunning: async () =>

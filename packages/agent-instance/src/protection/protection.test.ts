@@ -312,6 +312,49 @@ describe('pure decisions', () => {
     expect(stale.map((entry) => entry.jobId)).toEqual(['a-old']);
   });
 
+  it("drops a job whose agent pid now names another process (the kernel reused it), by the agent's start time", () => {
+    // Without a complete /proc scan (not root, a hidepid mount) the agent pid is all reconcile has: a crashed agent's
+    // pid given to any later process kept the job live, and the idle instance protected, for as long as that ran.
+    const job = (jobId: string, agentStartTicks: number | undefined) => ({
+      jobId,
+      agentPid: 7,
+      agentId: `agent-${jobId}`,
+      agentStartTicks,
+      startedAt: '2026-01-05T09:00:00.000Z',
+      bootId: BOOT,
+    });
+    const startTicksNow = 5_000;
+    const isAlive = (_pid: number, recordedStartTicks?: number) =>
+      recordedStartTicks === undefined || recordedStartTicks === startTicksNow;
+    const { live, stale } = partitionJobs(
+      [job('same-agent', 5_000), job('reused-pid', 4_200), job('older-record', undefined)],
+      isAlive,
+      BOOT,
+    );
+    expect(live.map((entry) => entry.jobId).sort()).toEqual(['older-record', 'same-agent']);
+    expect(stale.map((entry) => entry.jobId)).toEqual(['reused-pid']);
+  });
+
+  it('records the agent start time with the job, and reconcile then tells a reused pid from the agent', async () => {
+    const started = new Map<number, number>([[101, 7_000]]);
+    const identity = {
+      processStartTicks: (pid: number) => started.get(pid),
+      isProcessAlive: (pid: number, recordedStartTicks?: number) =>
+        pid === process.pid ||
+        (started.has(pid) && (recordedStartTicks === undefined || started.get(pid) === recordedStartTicks)),
+    };
+    await applyProtectionEvent(
+      { kind: 'job-started', jobId: 'job-a', agentPid: 101, agentId: 'agent-1' },
+      deps({ ...identity }),
+    );
+    expect((await applyProtectionEvent({ kind: 'reconcile' }, deps({ ...identity }))).liveJobs).toBe(1);
+
+    started.set(101, 9_000); // the agent crashed; the kernel gave its pid to a later process
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps({ ...identity }));
+    expect(outcome.staleJobsRemoved).toEqual(['job-a']);
+    expect(outcome.liveJobs).toBe(0);
+  });
+
   it('honours the lifecycle settings', () => {
     const now = '2026-01-05T09:00:00Z';
     expect(

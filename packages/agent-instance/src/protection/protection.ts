@@ -39,6 +39,8 @@ export interface ProtectionDeps {
   readonly root: string;
   readonly clock: Clock;
   readonly isProcessAlive: IsProcessAlive;
+  /** The agent's start time, recorded with each job so a reused pid is not taken for its agent. Undefined: not kept. */
+  readonly processStartTicks?: (pid: number) => number | undefined;
   readonly bootId: string | undefined;
   readonly control: InstanceControl;
   readonly settings: ProtectionSettings;
@@ -89,6 +91,7 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
         jobId: event.jobId,
         agentPid: event.agentPid,
         agentId: event.agentId,
+        agentStartTicks: deps.processStartTicks?.(event.agentPid),
         startedAt: new Date(deps.clock.now()).toISOString(),
         bootId: deps.bootId,
       });
