@@ -177,6 +177,28 @@ describe('Function: loginToEcr', () => {
     expect(captured.stdout.join('')).toContain('Configured ECR credential helper for public.ecr.aws');
   });
 
+  it('says in credential-helper mode that pulls will not use the assumed role or the profile', async () => {
+    // Prepare: docker-credential-ecr-login finds its own credentials when Docker pulls (the job's environment, the
+    // instance role); the role assumed here, and the plugin's profile, never reach it.
+    const { request, dependencies, captured } = await setUp({
+      BUILDKITE_PLUGIN_ECR_CREDENTIAL_HELPER: 'true',
+      BUILDKITE_PLUGIN_ECR_ACCOUNT_IDS: '222222222222',
+      BUILDKITE_PLUGIN_ECR_ASSUME_ROLE_ROLE_ARN: 'arn:aws:iam::222222222222:role/ecr-reader',
+      BUILDKITE_PLUGIN_ECR_PROFILE: 'deploy',
+      AWS_DEFAULT_REGION: 'us-east-1',
+    });
+
+    // Act
+    await loginToEcr(request, dependencies);
+
+    // Assess
+    expect(captured.stderr.join('\n')).toContain(
+      "Warning: docker-credential-ecr-login gets its own AWS credentials when Docker pulls (the job's environment, " +
+        'AWS_PROFILE or the instance role): it will not use arn:aws:iam::222222222222:role/ecr-reader or profile ' +
+        '"deploy". Turn off BUILDKITE_PLUGIN_ECR_CREDENTIAL_HELPER to log in with them.',
+    );
+  });
+
   it('fails in credential-helper mode when docker-credential-ecr-login is not installed', async () => {
     // Prepare
     const { request, dependencies } = await setUp({

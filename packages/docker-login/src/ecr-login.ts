@@ -110,6 +110,18 @@ export async function loginToEcr(request: EcrLoginRequest, dependencies: Depende
     });
     for (const registry of registries) output.info(`Configured ECR credential helper for ${registry}`);
     output.info('ECR credential helper configured successfully');
+    const unused = [
+      ...(config.assumeRole === undefined ? [] : [config.assumeRole.roleArn]),
+      ...(config.aws.profile === undefined ? [] : [`profile "${config.aws.profile}"`]),
+    ];
+    if (unused.length > 0) {
+      // The pulls happen later, in Docker's own process: nothing here can hand them these credentials.
+      output.warn(
+        "Warning: docker-credential-ecr-login gets its own AWS credentials when Docker pulls (the job's environment, " +
+          `AWS_PROFILE or the instance role): it will not use ${unused.join(' or ')}. ` +
+          'Turn off BUILDKITE_PLUGIN_ECR_CREDENTIAL_HELPER to log in with them.',
+      );
+    }
     return { registries, mode: 'credential-helper' };
   }
 
