@@ -90,6 +90,8 @@ describe('Function: runCli', () => {
     const help = cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: elastic-ci-sim');
+    // --print-policy takes a file as well as a preset name (the test above prints one): the help says so.
+    expect(help.stdout).toMatch(/--print-policy NAME\|FILE\s+print a policy with every default filled in/);
   });
 });
 

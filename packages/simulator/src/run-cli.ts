@@ -73,7 +73,8 @@ Options:
       --json              print the report as JSON instead of a table
       --chart FILE        write a chart of demand, capacity and wait over time (.svg or .html)
       --list-policies     print the preset names and what they do
-      --print-policy NAME print a policy with every default filled in (a starting point for a policy file)
+      --print-policy NAME|FILE
+                          print a policy with every default filled in (a starting point for a policy file)
   -h, --help              print this help
 
 generate writes a synthetic trace in the same format (deterministic per seed; default 3 days from a Monday, seed 1,
