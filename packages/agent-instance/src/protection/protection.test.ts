@@ -1,4 +1,4 @@
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -228,6 +228,54 @@ describe('reconcile', () => {
     await applyProtectionEvent({ kind: 'reconcile' }, deps());
 
     expect((await stat(busyJobsDir)).uid).toBe(agentUid);
+  });
+
+  describe("as root in a directory the job user owns (the state directory is buildkite-agent's)", () => {
+    // A job runs as buildkite-agent, the state directory's owner, and may plant symlinks there; the reconcile timer
+    // runs as root (as CI runs these tests; as another user every owner is that user, and the links are still refused).
+    const agentUid = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? 0);
+
+    it('replaces a busy-jobs symlink instead of handing its target to the job user', async () => {
+      const { stateDir, busyJobsDir } = protectionPaths(root);
+      await mkdir(stateDir, { recursive: true });
+      await chown(stateDir, agentUid, agentUid);
+      const target = join(root, 'etc-like');
+      await mkdir(target);
+      const targetOwner = (await stat(target)).uid;
+      await symlink(target, busyJobsDir);
+
+      await applyProtectionEvent({ kind: 'reconcile' }, deps());
+
+      expect((await stat(target)).uid).toBe(targetOwner);
+      const busy = await lstat(busyJobsDir);
+      expect(busy.isDirectory() && !busy.isSymbolicLink()).toBe(true);
+      expect(busy.uid).toBe(agentUid);
+    });
+
+    it('writes its state files through no planted link', async () => {
+      const { stateDir, idleSince, applied } = protectionPaths(root);
+      await mkdir(stateDir, { recursive: true });
+      const victim = join(root, 'victim');
+      await writeFile(victim, 'untouched\n');
+      // The temporary names a writer would use if they were predictable (path.pid.tmp).
+      for (const path of [idleSince, applied]) await symlink(victim, `${path}.${process.pid}.tmp`);
+
+      await applyProtectionEvent({ kind: 'reconcile' }, deps());
+
+      expect(await readFile(victim, 'utf8')).toBe('untouched\n');
+      expect(await readFile(idleSince, 'utf8')).toMatch(/^2026-01-05T/);
+    });
+  });
+
+  it('never tags what the idle-since file holds unless it is a time (a link to any file, as root, would be read)', async () => {
+    const { stateDir, idleSince } = protectionPaths(root);
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(idleSince, 'root:$6$canary-hash:19000:0:99999:7:::\n');
+
+    const outcome = await applyProtectionEvent({ kind: 'reconcile' }, deps());
+
+    expect(outcome.desired.idleSince).toMatch(/^2026-01-05T\d\d:\d\d:\d\dZ$/);
+    expect(JSON.stringify(control.calls)).not.toContain('canary');
   });
 
   it('tags the agent state for the scaler when it can tell', async () => {

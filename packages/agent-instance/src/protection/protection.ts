@@ -1,7 +1,8 @@
-import { chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lchown, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../aws/clock.js';
-import { AGENT_STATE_TAG, type AgentState, formatIdleSinceTag } from '../instance-state-tags.js';
+import { AGENT_STATE_TAG, type AgentState, formatIdleSinceTag, parseIdleSinceTag } from '../instance-state-tags.js';
 import type { Logger } from '../logger.js';
 import { addBusyJob, listBusyJobs, removeBusyJob } from './busy-jobs.js';
 import {
@@ -114,7 +115,9 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
       deps.log.info('removed a stale busy-job record (its agent is gone)', { job: job.jobId, agentPid: job.agentPid });
     }
 
-    const recordedIdleSince = (await readFile(paths.idleSince, 'utf8').catch(() => '')).trim() || undefined;
+    // Only a time counts: the file lies in a directory the job user owns, so it may be a link to any file root can read.
+    const idleSinceText = (await readFile(paths.idleSince, 'utf8').catch(() => '')).trim();
+    const recordedIdleSince = parseIdleSinceTag(idleSinceText) === undefined ? undefined : idleSinceText;
     const desired = desiredInstanceState({ liveJobs: live.length, recordedIdleSince, now, settings: deps.settings });
     if (desired.idleSince === undefined) await rm(paths.idleSince, { force: true });
     else if (desired.idleSince !== recordedIdleSince) await replaceFile(paths.idleSince, `${desired.idleSince}\n`);
@@ -175,10 +178,18 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
  * So root hands it over, also one it made before.
  */
 async function ensureBusyJobsDir(paths: ReturnType<typeof protectionPaths>): Promise<void> {
+  // The state directory is the job user's: a job may have put a symlink (or a file) where busy-jobs/ belongs, and root
+  // must not chown its target, list it or remove "stale records" from it (any file whose name looks like a job id).
+  const existing = await lstat(paths.busyJobsDir).catch(() => undefined);
+  if (existing !== undefined && !existing.isDirectory()) await rm(paths.busyJobsDir, { force: true });
   await mkdir(paths.busyJobsDir, { recursive: true, mode: 0o755 });
+  const busy = await lstat(paths.busyJobsDir);
+  if (!busy.isDirectory()) {
+    throw new Error(`${paths.busyJobsDir} is not a directory (a symlink put back meanwhile?): refusing to follow it`);
+  }
   if (process.getuid?.() !== 0) return;
-  const [state, busy] = await Promise.all([stat(paths.stateDir), stat(paths.busyJobsDir)]);
-  if (busy.uid !== state.uid || busy.gid !== state.gid) await chown(paths.busyJobsDir, state.uid, state.gid);
+  const state = await stat(paths.stateDir);
+  if (busy.uid !== state.uid || busy.gid !== state.gid) await lchown(paths.busyJobsDir, state.uid, state.gid);
 }
 
 /**
@@ -186,8 +197,10 @@ async function ensureBusyJobsDir(paths: ReturnType<typeof protectionPaths>): Pro
  * replaced by the agent user, who owns the directory but not the file.
  */
 async function replaceFile(path: string, content: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, content, { mode: 0o644 });
+  // An unguessable name created exclusively (O_EXCL follows no symlink): root never writes through a link a job
+  // planted in its own directory; the rename replaces whatever entry `path` is, a link included, without following it.
+  const temporary = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  await writeFile(temporary, content, { mode: 0o644, flag: 'wx' });
   await rename(temporary, path);
 }
 
