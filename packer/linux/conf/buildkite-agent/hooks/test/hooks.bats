@@ -222,6 +222,24 @@ STUB
   ! grep -q "disk-check" "$CALLS"
 }
 
+@test "environment: a Docker daemon that never answers fails the job instead of hanging it" {
+  # A wedged dockerd (it happens: a full disk under /var/lib/docker, a stuck containerd) took the check, and with it
+  # every job on the instance, until the job's own timeout, if it had one.
+  cat >"$WORK/bin/docker" <<STUB
+#!/usr/bin/env bash
+echo "docker \$*" >>"$CALLS"
+exec sleep 300
+STUB
+  chmod +x "$WORK/bin/docker"
+  export ELASTIC_CI_DOCKER_CHECK_TIMEOUT_SECONDS=1
+  source_hook environment
+
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"Docker did not answer within 1 s"* ]]
+  run grep -c "disk-check" "$CALLS"
+  [ "$output" = "0" ]
+}
+
 @test "environment: a failed job-started only warns" {
   fail_with elastic-ci-instance-job-started 1
   source_hook environment
