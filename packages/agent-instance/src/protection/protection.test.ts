@@ -1,10 +1,10 @@
-import { chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desiredInstanceState, partitionJobs, protectionCalls } from './decide-protection.js';
-import { applyProtectionEvent, type ProtectionDeps, protectionPaths } from './protection.js';
+import { applyProtectionEvent, type ProtectionDeps, protectionPaths, removeStaleRecord } from './protection.js';
 import { FakeInstanceControl, recordingLogger, SteppingClock, throttling } from './test-fakes.js';
 
 const settings = { protectWhileBusy: true, releaseProtectionWhenIdle: true };
@@ -265,6 +265,53 @@ describe('reconcile', () => {
       expect(await readFile(victim, 'utf8')).toBe('untouched\n');
       expect(await readFile(idleSince, 'utf8')).toMatch(/^2026-01-05T/);
     });
+  });
+
+  it('removes stale records as the state directory owner, so a busy-jobs swapped for a link deletes nothing of root', async () => {
+    // Between root's check of busy-jobs and its removal of a stale record the job user (who owns the state directory)
+    // can put a link there; removing as that user, a link to a root-owned directory gets EACCES instead of a deletion.
+    const agentUid = process.getuid?.() === 0 ? 65534 : (process.getuid?.() ?? 0);
+    const { stateDir, busyJobsDir } = protectionPaths(root);
+    // As on an instance (/var/lib is 0755), the owner can reach its directory: this run's scratch directory (0700,
+    // the test root's parent) lets others pass through for the test, and is put back.
+    const scratch = dirname(root);
+    const scratchMode = (await stat(scratch)).mode & 0o7777;
+    await chmod(scratch, scratchMode | 0o011);
+    await chmod(root, 0o755);
+    await mkdir(busyJobsDir, { recursive: true });
+    await chown(stateDir, agentUid, agentUid);
+    await chown(busyJobsDir, agentUid, agentUid);
+    await writeFile(join(busyJobsDir, 'job-gone'), '{}\n');
+    const log = recordingLogger();
+    let removedOwn: boolean;
+    try {
+      removedOwn = removeStaleRecord({ busyJobsDir, stateDir }, 'job-gone', log);
+    } finally {
+      await chmod(scratch, scratchMode);
+    }
+    expect(removedOwn, log.lines.join('\n')).toBe(true);
+    await expect(stat(join(busyJobsDir, 'job-gone'))).rejects.toThrow(/ENOENT/);
+    const rootsOwn = join(root, 'roots-own');
+    await mkdir(rootsOwn, { mode: 0o755 });
+    await writeFile(join(rootsOwn, 'passwd'), 'root-only\n');
+    const swapped = join(stateDir, 'swapped');
+    await symlink(rootsOwn, swapped);
+
+    await chmod(scratch, scratchMode | 0o011);
+    let removed: boolean;
+    try {
+      removed = removeStaleRecord({ busyJobsDir: swapped, stateDir }, 'passwd', log);
+    } finally {
+      await chmod(scratch, scratchMode);
+    }
+
+    if (process.getuid?.() === 0) {
+      expect(removed).toBe(false);
+      expect(await readFile(join(rootsOwn, 'passwd'), 'utf8')).toBe('root-only\n');
+    } else {
+      // Not root: the owner is this user already, who may remove what it owns; nothing above its rights happens.
+      expect(removed).toBe(true);
+    }
   });
 
   it('never tags what the idle-since file holds unless it is a time (a link to any file, as root, would be read)', async () => {

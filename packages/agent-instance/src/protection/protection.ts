@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync, unlinkSync } from 'node:fs';
 import { lchown, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../aws/clock.js';
@@ -111,8 +112,12 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
       running,
     );
     for (const job of stale) {
-      await removeBusyJob(paths.busyJobsDir, job.jobId);
-      deps.log.info('removed a stale busy-job record (its agent is gone)', { job: job.jobId, agentPid: job.agentPid });
+      if (removeStaleRecord(paths, job.jobId, deps.log)) {
+        deps.log.info('removed a stale busy-job record (its agent is gone)', {
+          job: job.jobId,
+          agentPid: job.agentPid,
+        });
+      }
     }
 
     // Only a time counts: the file lies in a directory the job user owns, so it may be a link to any file root can read.
@@ -169,6 +174,44 @@ export async function applyProtectionEvent(event: ProtectionEvent, deps: Protect
     });
     return { liveJobs: live.length, staleJobsRemoved: stale.map((job) => job.jobId), desired, applied: ok };
   });
+}
+
+/**
+ * Removes one busy-job record with the rights of the state directory's owner (buildkite-agent), also when root runs
+ * this (the reconcile timer): the owner can swap `busy-jobs` for a link at any moment, and root unlinking through it
+ * would delete whatever root-owned file has the name. The effective uid is dropped for this one synchronous call only,
+ * so no other work of this process runs meanwhile. Returns whether the record is gone; a failure is logged, and the
+ * record stays for the next event (it is stale, so it counts for nothing).
+ */
+export function removeStaleRecord(
+  paths: { readonly busyJobsDir: string; readonly stateDir: string },
+  jobId: string,
+  log: Logger,
+): boolean {
+  const path = join(paths.busyJobsDir, jobId);
+  let owner: number | undefined;
+  try {
+    const state = statSync(paths.stateDir);
+    owner = process.geteuid?.() === 0 && state.uid !== 0 ? state.uid : undefined;
+  } catch {
+    owner = undefined;
+  }
+  try {
+    if (owner !== undefined) process.seteuid?.(owner);
+    try {
+      unlinkSync(path);
+    } finally {
+      if (owner !== undefined) process.seteuid?.(0);
+    }
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    log.error('could not remove a stale busy-job record; it counts for nothing and is tried again', {
+      job: jobId,
+      error: describe(error),
+    });
+    return false;
+  }
 }
 
 /**
