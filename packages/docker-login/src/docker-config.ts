@@ -220,11 +220,7 @@ export async function updateDockerConfigFile(
   lockOptions: FileLockOptions = {},
   lockPorts: FileLockPorts = systemLockPorts,
 ): Promise<DockerConfig> {
-  await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
-    throw new DockerConfigFileError(`cannot create Docker config directory ${directory}`, directory, { cause: error });
-  });
-  const release = await acquireFileLock(join(directory, LOCK_FILE_NAME), lockOptions, lockPorts);
-  try {
+  return underDirectoryLock(directory, lockOptions, lockPorts, async () => {
     const path = join(directory, CONFIG_FILE_NAME);
     const current = parseDockerConfig((await readOptionalFile(path)) ?? '', path);
     const next = update.change(current);
@@ -233,9 +229,7 @@ export async function updateDockerConfigFile(
       await updateState(directory, { remember: update.remember ?? [], forget: update.forget ?? [], job: update.job });
     }
     return next;
-  } finally {
-    await release();
-  }
+  });
 }
 
 /**
@@ -248,12 +242,22 @@ export async function updateLoginState(
   lockOptions: FileLockOptions = {},
   lockPorts: FileLockPorts = systemLockPorts,
 ): Promise<void> {
+  await underDirectoryLock(directory, lockOptions, lockPorts, () => updateState(directory, update));
+}
+
+/** Runs `body` under the lock of the Docker config directory, creating the directory (mode 0700) when missing. */
+async function underDirectoryLock<T>(
+  directory: string,
+  lockOptions: FileLockOptions,
+  lockPorts: FileLockPorts,
+  body: () => Promise<T>,
+): Promise<T> {
   await mkdir(directory, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
     throw new DockerConfigFileError(`cannot create Docker config directory ${directory}`, directory, { cause: error });
   });
   const release = await acquireFileLock(join(directory, LOCK_FILE_NAME), lockOptions, lockPorts);
   try {
-    await updateState(directory, update);
+    return await body();
   } finally {
     await release();
   }

@@ -138,17 +138,17 @@ describe('Function: spotListener', () => {
     // Prepare
     const { options: listenerOptions, entries } = options();
     standIn.setMetadata('spot/instance-action', '{"action":"terminate","time":"soon"}');
-    const before = Date.now();
+    // The notice is read at a fixed "now" (polls still wait in real time), so its deadline is exact.
+    const readAtMs = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const clock = { now: () => readAtMs, sleep: systemClock.sleep };
 
     // Act
-    const seen = await observe(spotListener(listenerOptions), () => false);
-    const after = Date.now();
+    const seen = await observe(spotListener({ ...listenerOptions, clock }), () => false);
 
     // Assess
     expect(seen).toMatchObject([{ source: 'spot', interruption: { action: 'terminate' } }]);
     const interruption = seen[0]?.source === 'spot' ? seen[0].interruption : undefined;
-    expect(interruption?.deadlineMs).toBeGreaterThanOrEqual(before + 120_000);
-    expect(interruption?.deadlineMs).toBeLessThanOrEqual(after + 120_000);
+    expect(interruption?.deadlineMs).toBe(readAtMs + 120_000);
     expect(interruption?.time).toBe(new Date(interruption?.deadlineMs ?? 0).toISOString());
     expect(entries.find((entry) => entry.msg.startsWith('Spot interruption time unreadable'))).toMatchObject({
       level: 'warn',

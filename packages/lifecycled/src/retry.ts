@@ -49,6 +49,8 @@ export interface RetryOptions {
   /** Delay before the second try; doubles each time up to `maxDelayMs`. */
   baseDelayMs: number;
   maxDelayMs: number;
+  /** Also gives up once this long (on `clock`) has passed since the first try, whatever tries are left. */
+  giveUpAfterMs?: number;
   signal?: AbortSignal;
   isRetryable?: (error: unknown) => boolean;
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
@@ -58,11 +60,14 @@ export interface RetryOptions {
 export async function withRetries<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const isRetryable = options.isRetryable ?? isRetryableAwsError;
   const signal = options.signal ?? new AbortController().signal;
+  const startedAtMs = options.clock.now();
+  const outOfTime = () =>
+    options.giveUpAfterMs !== undefined && options.clock.now() - startedAtMs >= options.giveUpAfterMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation(attempt);
     } catch (error) {
-      if (attempt >= options.attempts || !isRetryable(error) || signal.aborted) throw error;
+      if (attempt >= options.attempts || !isRetryable(error) || signal.aborted || outOfTime()) throw error;
       const delayMs = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
       options.onRetry?.(error, attempt, delayMs);
       if (!(await sleepUnlessAborted(options.clock, delayMs, signal))) throw error;

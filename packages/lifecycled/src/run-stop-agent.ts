@@ -14,6 +14,7 @@ import { TRANSITIONS } from './decide';
 import { parseDurationMs } from './duration';
 import { createLogger, formatJson, type Logger, streamSink } from './logger';
 import { parseRfc3339 } from './metadata-parsers';
+import { withRetries } from './retry';
 import { nextStopStep } from './stop-agent-plan';
 
 export interface StopAgentIo {
@@ -165,7 +166,17 @@ async function stopAgent(input: {
   sigtermByRunningDrain: boolean;
 }): Promise<number> {
   const { agent, clock, logger } = input;
-  const retrying = <T>(call: () => Promise<T>) => retryingTransient(call, { clock, logger, pollMs: input.pollMs });
+  // Every poll interval, for the retry window (a D-Bus timeout alone takes ~25 s, so the window, not a count, bounds it).
+  const retrying = <T>(call: () => Promise<T>) =>
+    withRetries(call, {
+      clock,
+      attempts: Number.POSITIVE_INFINITY,
+      baseDelayMs: input.pollMs,
+      maxDelayMs: input.pollMs,
+      giveUpAfterMs: TRANSIENT_RETRY_WINDOW_MS,
+      isRetryable: (error) => error instanceof TransientAgentError,
+      onRetry: (error, attempt) => logger.warn('systemctl failed, retrying', { error, attempt }),
+    });
   const pid = await retrying(() => agent.mainPid());
   if (pid === undefined) {
     logger.info('Agent is not running', { agent: agent.description });
@@ -218,24 +229,6 @@ async function stopAgent(input: {
       case 'wait':
         await clock.sleep(step.ms);
         break;
-    }
-  }
-}
-
-/** Runs `call`, retrying {@link TransientAgentError}s every `pollMs` for up to {@link TRANSIENT_RETRY_WINDOW_MS}. */
-async function retryingTransient<T>(
-  call: () => Promise<T>,
-  options: { clock: Clock; logger: Logger; pollMs: number },
-): Promise<T> {
-  const startedAt = options.clock.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      if (!(error instanceof TransientAgentError)) throw error;
-      if (options.clock.now() - startedAt >= TRANSIENT_RETRY_WINDOW_MS) throw error;
-      options.logger.warn('systemctl failed, retrying', { error, attempt });
-      await options.clock.sleep(options.pollMs);
     }
   }
 }
