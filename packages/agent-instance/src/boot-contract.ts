@@ -203,6 +203,27 @@ function fetchUrlProblem(url: string, schemes: readonly FetchScheme[]): string |
   return expectation;
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** An instance broker URL: https (a Lambda function URL), or http to a loopback address (a local front in tests). */
+export function isInstanceBrokerUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const schemeAllowed =
+    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname));
+  return (
+    schemeAllowed &&
+    url.length <= 256 &&
+    parsed.username === '' &&
+    parsed.password === '' &&
+    parsed.search === '' &&
+    parsed.hash === ''
+  );
+}
 /**
  * Builds the schema. `bootContractSchema` is the strict one (the instance parses with it); the stack renders through
  * a token-tolerant copy built with `isToken`.
@@ -801,6 +822,21 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
             .boolean()
             .default(true)
             .describe('Clear scale-in protection when the last job ends, so the scaler may drain the instance.'),
+          instanceBrokerUrl: text(
+            z.string().superRefine((url, context) => {
+              if (!isInstanceBrokerUrl(url)) {
+                context.addIssue({
+                  code: 'custom',
+                  message:
+                    'must be an https:// function URL without credentials, query or fragment (at most 256 characters; http:// only to a loopback address, for local fronts in tests)',
+                });
+              }
+            }),
+          )
+            .optional()
+            .describe(
+              "Function URL of the stack's instance broker: the instance's Auto Scaling calls (scale-in protection, lifecycle actions, health, terminate) go through it, signed with the instance's credentials, and act on this instance only. Absent: the instance calls Auto Scaling itself (its role needs those permissions).",
+            ),
         })
         .strict()
         .prefault({})

@@ -1,0 +1,3 @@
+import { defineElasticCiTestConfig } from '@elastic-ci/testing/vitest-config';
+
+export default defineElasticCiTestConfig();
