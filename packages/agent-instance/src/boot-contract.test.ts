@@ -5,6 +5,7 @@ import {
   BootContractError,
   type BootContractInput,
   bootContractSchema,
+  isInstanceBrokerUrl,
   parseBootContract,
   renderBootContract,
   USER_DATA_MAX_BYTES,
@@ -150,6 +151,8 @@ const badValues: Record<string, unknown> = {
   'lifecycle.terminateOnIdle': 'true',
   'lifecycle.protectWhileBusy': 'true',
   'lifecycle.releaseProtectionWhenIdle': 'true',
+  // Plain http only to a loopback front: a signed request to any other host would travel in clear text.
+  'lifecycle.instanceBrokerUrl': 'http://broker.example.com/',
   'logs.cloudWatchAgentEnabled': 'true',
   'logs.retentionDays': 2,
   'logs.groups.boot': 'has space',
@@ -216,6 +219,36 @@ describe('docker.prePullImages', () => {
     expect(() => renderBootContract(withImages(Array.from({ length: 5 }, (_, i) => `node:${i}`)))).toThrow(
       /docker\.prePullImages: has more than 4 entries/,
     );
+  });
+});
+
+describe('Function: isInstanceBrokerUrl', () => {
+  it.each([
+    ['128 characters', `https://broker.example.com/${'u'.repeat(101)}`],
+    ['a function URL', 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/'],
+    ['a local front on 127.0.0.1', 'http://127.0.0.1:8123/'],
+    ['a local front on localhost', 'http://localhost:8123/'],
+    ['a local front on ::1', 'http://[::1]:8123/'],
+  ])('takes %s', (_what, url) => {
+    expect(isInstanceBrokerUrl(url)).toBe(true);
+  });
+
+  it.each([
+    ['plain http to another host', 'http://broker.example.com/'],
+    ['credentials in the URL', 'https://user:password@broker.example.com/'],
+    ['a query', 'https://broker.example.com/?x=1'],
+    ['a fragment', 'https://broker.example.com/#x'],
+    ['another scheme', 'ftp://broker.example.com/'],
+    ['no URL', 'broker.example.com'],
+    ['more than 128 characters', `https://broker.example.com/${'u'.repeat(102)}`],
+  ])('refuses %s', (_what, url) => {
+    expect(isInstanceBrokerUrl(url)).toBe(false);
+  });
+
+  it('carries the URL through render and parse', () => {
+    const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+    const input = { ...minimal, lifecycle: { instanceBrokerUrl: url } };
+    expect(parseBootContract(renderBootContract(input)).lifecycle.instanceBrokerUrl).toBe(url);
   });
 });
 
@@ -626,7 +659,7 @@ describe('Secrets in errors', () => {
     const error = errorOf(() => parseBootContract(JSON.stringify(withValue(minimal, 'agent.envFileUrl', url))));
 
     // Assess
-    expect(error.problems).toEqual(['agent.envFileUrl: is longer than 384 characters']);
+    expect(error.problems).toEqual(['agent.envFileUrl: is longer than 320 characters']);
     expect(everyOutputOf(error)).not.toContain(canary);
   });
 });

@@ -170,13 +170,26 @@ function unknownFieldsMessage(keys: readonly string[]): string {
 
 type FetchScheme = 's3' | 'ssm' | 'https';
 
+/**
+ * Longest fetch URL (env file, bootstrap script, authorized users). An s3:// or https:// location of such a file is
+ * far shorter; a presigned URL (with a session token, well over 1,000 characters) never fit. 320, not more: three of
+ * them sit in the 12 KB contract budget next to the tags and the broker URL.
+ */
+const FETCH_URL_MAX_LENGTH = 320;
+
+/**
+ * Longest instance broker URL. A Lambda function URL is `https://<32-character id>.lambda-url.<region>.<domain>/`,
+ * under 100 characters in every partition; the cap keeps a maximal contract within its budget.
+ */
+export const INSTANCE_BROKER_URL_MAX_LENGTH = 128;
+
 /** Why each scheme is accepted; `http:` and `file:` are refused (plaintext fetch of code, or a path the AMI lacks). */
 function fetchUrlProblem(url: string, schemes: readonly FetchScheme[]): string | undefined {
   const accepted = schemes
     .map((scheme) => ({ s3: 's3://bucket/key', ssm: 'ssm:/parameter/path', https: 'https://host/path' })[scheme])
     .join(', ');
   const expectation = `must be ${accepted} (http:// and file:// are refused)`;
-  if (url.length > 384) return `is longer than 384 characters`;
+  if (url.length > FETCH_URL_MAX_LENGTH) return `is longer than ${FETCH_URL_MAX_LENGTH} characters`;
   if (url.startsWith('s3://') && schemes.includes('s3')) {
     const [bucket = '', ...key] = url.slice('s3://'.length).split('/');
     if (!BUCKET.test(bucket)) return `${expectation}: the bucket name is not a valid S3 bucket name`;
@@ -217,7 +230,7 @@ export function isInstanceBrokerUrl(url: string): boolean {
     parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname));
   return (
     schemeAllowed &&
-    url.length <= 256 &&
+    url.length <= INSTANCE_BROKER_URL_MAX_LENGTH &&
     parsed.username === '' &&
     parsed.password === '' &&
     parsed.search === '' &&
@@ -827,8 +840,7 @@ export function createBootContractSchema(options: BootContractSchemaOptions = {}
               if (!isInstanceBrokerUrl(url)) {
                 context.addIssue({
                   code: 'custom',
-                  message:
-                    'must be an https:// function URL without credentials, query or fragment (at most 256 characters; http:// only to a loopback address, for local fronts in tests)',
+                  message: `must be an https:// function URL without credentials, query or fragment (at most ${INSTANCE_BROKER_URL_MAX_LENGTH} characters; http:// only to a loopback address, for local fronts in tests)`,
                 });
               }
             }),

@@ -23,7 +23,7 @@ const fetchUrl = (schemes: readonly ('s3' | 'ssm' | 'https')[]) =>
           ? parameterPath.map((path) => `ssm:${path}`)
           : fc
               .webUrl({ validSchemes: ['https'], withQueryParameters: true, withFragments: false })
-              .filter((url) => url.length <= 384),
+              .filter((url) => url.length <= 320),
     ),
   );
 const size = fc.oneof(
@@ -233,6 +233,10 @@ export const bootContractInputArbitrary: fc.Arbitrary<BootContractInput> = fc.re
         terminateOnIdle: fc.boolean(),
         protectWhileBusy: fc.boolean(),
         releaseProtectionWhenIdle: fc.boolean(),
+        instanceBrokerUrl: fc.oneof(
+          fc.stringMatching(/^[a-z0-9]{32}$/).map((id) => `https://${id}.lambda-url.us-east-1.on.aws/`),
+          fc.integer({ min: 1, max: 65_535 }).map((port) => `http://127.0.0.1:${port}/`),
+        ),
       },
       { requiredKeys: [] },
     ),

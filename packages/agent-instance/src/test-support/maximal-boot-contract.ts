@@ -4,8 +4,10 @@ const repeat = (character: string, length: number) => character.repeat(length);
 const longPath = (length: number) => `/${repeat('p', length - 1)}`;
 const longBucket = repeat('b', 63);
 const longParameter = `/${repeat('k', 255)}`;
-const longUrl = (prefix: string) => `${prefix}${repeat('u', 384 - prefix.length)}`;
+const longUrl = (prefix: string) => `${prefix}${repeat('u', 320 - prefix.length)}`;
 const longLogGroup = repeat('g', 128);
+const brokerHost = `https://${repeat('f', 32)}.lambda-url.ap-southeast-4.on.aws/`;
+const longBrokerUrl = `${brokerHost}${repeat('u', 128 - brokerHost.length)}`;
 
 /** Every field set, every string and list at its longest: the largest document the schema lets through. */
 export const maximalBootContract: BootContractInput = {
@@ -108,6 +110,8 @@ export const maximalBootContract: BootContractInput = {
     terminateOnIdle: false,
     protectWhileBusy: false,
     releaseProtectionWhenIdle: false,
+    // Function URLs end in `/`; the path pads the URL to the 128 characters the schema allows.
+    instanceBrokerUrl: longBrokerUrl,
   },
   logs: {
     cloudWatchAgentEnabled: false,
