@@ -10,6 +10,14 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { withRetries } from '../protection/retry.js';
+import { type Clock, systemClock } from './clock.js';
+import {
+  type BrokerCall,
+  type InstanceBrokerClient,
+  type InstanceBrokerClientFactory,
+  lazyInstanceBrokerClient,
+} from './instance-broker.js';
 
 /** The AWS calls the instance-side commands make, as a port (fakes in unit tests, moto in integration tests). */
 export interface InstanceAws {
@@ -23,8 +31,11 @@ export interface InstanceAws {
   listS3Keys(bucket: string, prefix: string): Promise<string[]>;
   /** Streams an object into a new file (mode 0600; refuses an existing file): archives may be large. */
   downloadS3Object(bucket: string, key: string, path: string): Promise<void>;
-  /** `SetInstanceHealth Unhealthy`, not waiting for the grace period: the group replaces the instance. */
-  setInstanceUnhealthy(instanceId: string): Promise<void>;
+  /**
+   * `SetInstanceHealth Unhealthy`, not waiting for the grace period: the group replaces the instance. Through the
+   * instance broker, the group is needed (`groupName`, else `DescribeAutoScalingInstances`).
+   */
+  setInstanceUnhealthy(instanceId: string, groupName?: string): Promise<void>;
   /**
    * `CompleteLifecycleAction` for the instance (group from `groupName`, else `DescribeAutoScalingInstances`).
    * `no-pending-action`: the instance waits in no action of that hook (a reboot, a later start, no group), which is
@@ -44,6 +55,16 @@ export interface LifecycleActionCompletion {
 export function isNoPendingLifecycleAction(error: unknown): boolean {
   const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
   return name === 'ValidationError' && typeof message === 'string' && /no active lifecycle action/i.test(message);
+}
+
+/** Where the instance's Auto Scaling writes go: Auto Scaling itself (absent), or the stack's instance broker. */
+export interface InstanceAwsOptions {
+  /** The boot contract's `lifecycle.instanceBrokerUrl`. */
+  readonly instanceBrokerUrl?: string | undefined;
+  /** Injected for tests; default: the real broker client, loaded on its first call. */
+  readonly brokerClient?: InstanceBrokerClientFactory;
+  /** The clock broker calls are retried on. @default systemClock */
+  readonly clock?: Clock;
 }
 
 export class AwsValueMissingError extends Error {
@@ -79,12 +100,17 @@ export function instanceRetrySettings(environment: NodeJS.ProcessEnv): InstanceA
 export function createInstanceAws(
   region: string,
   settings: InstanceAwsClientSettings = instanceRetrySettings(process.env),
+  options: InstanceAwsOptions = {},
 ): InstanceAws {
   const ssm = new SSMClient({ region, ...settings });
   const secrets = new SecretsManagerClient({ region, ...settings });
   const s3 = new S3Client({ region, ...settings, forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined });
   const autoScaling = new AutoScalingClient({ region, ...settings });
-  return {
+  const groupOf = async (instanceId: string) => {
+    const answer = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+    return answer.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+  };
+  const direct: InstanceAws = {
     async getParameter(name) {
       const answer = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
       const value = answer.Parameter?.Value;
@@ -142,12 +168,8 @@ export function createInstanceAws(
       );
     },
     async completeLifecycleAction({ instanceId, hookName, result, groupName }) {
-      let group = groupName;
-      if (group === undefined) {
-        const answer = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
-        group = answer.AutoScalingInstances?.[0]?.AutoScalingGroupName;
-        if (group === undefined) return 'no-pending-action';
-      }
+      const group = groupName ?? (await groupOf(instanceId));
+      if (group === undefined) return 'no-pending-action';
       try {
         await autoScaling.send(
           new CompleteLifecycleActionCommand({
@@ -159,6 +181,57 @@ export function createInstanceAws(
         );
         return 'completed';
       } catch (error) {
+        if (isNoPendingLifecycleAction(error)) return 'no-pending-action';
+        throw error;
+      }
+    },
+  };
+  const url = options.instanceBrokerUrl;
+  if (url === undefined) return direct;
+  return {
+    ...direct,
+    ...brokeredAutoScalingWrites({
+      broker: (options.brokerClient ?? lazyInstanceBrokerClient)({ url, region }),
+      groupOf,
+      clock: options.clock ?? systemClock,
+      // As many tries as the SDK clients get: a boot must not fail over a throttled broker.
+      attempts: settings.maxAttempts ?? 3,
+    }),
+  };
+}
+
+/**
+ * The Auto Scaling writes of the boot through the instance broker: it acts on the calling instance only, so the
+ * request names the group, never the instance. Each call is one HTTPS request; retried here (the SDK clients retry
+ * their own calls) on what the broker says is retryable, and on network trouble.
+ */
+function brokeredAutoScalingWrites(input: {
+  broker: InstanceBrokerClient;
+  groupOf: (instanceId: string) => Promise<string | undefined>;
+  clock: Clock;
+  attempts: number;
+}): Pick<InstanceAws, 'setInstanceUnhealthy' | 'completeLifecycleAction'> {
+  const call = (request: BrokerCall) =>
+    withRetries(() => input.broker.call(request), { clock: input.clock, attempts: input.attempts });
+  return {
+    async setInstanceUnhealthy(instanceId, groupName) {
+      const group = groupName ?? (await input.groupOf(instanceId));
+      if (group === undefined) throw new AwsValueMissingError(`instance ${instanceId} is in no Auto Scaling group`);
+      await call({ action: 'set-instance-unhealthy', autoScalingGroupName: group });
+    },
+    async completeLifecycleAction({ instanceId, hookName, result, groupName }) {
+      const group = groupName ?? (await input.groupOf(instanceId));
+      if (group === undefined) return 'no-pending-action';
+      try {
+        const answer = await call({
+          action: 'complete-lifecycle-action',
+          autoScalingGroupName: group,
+          lifecycleHookName: hookName,
+          lifecycleActionResult: result,
+        });
+        return answer.outcome === 'done' ? 'completed' : 'no-pending-action';
+      } catch (error) {
+        // The broker answers no-pending-action itself; Auto Scaling's own answer means the same if it comes through.
         if (isNoPendingLifecycleAction(error)) return 'no-pending-action';
         throw error;
       }

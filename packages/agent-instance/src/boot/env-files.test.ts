@@ -85,3 +85,32 @@ describe('renderLifecycledEnv', () => {
     expect(renderLifecycledEnv(contractWith(3600), 'i-0123456789abcdef0')).toContain('STOP_AGENT_SIGQUIT_LEAD="110s"');
   });
 });
+
+describe('renderLifecycledEnv and the instance broker', () => {
+  const contractWith = (lifecycle: object) =>
+    parseBootContract(
+      JSON.stringify({
+        version: 1,
+        stack: { name: 'ci', region: 'eu-west-1', version: '1.0.0', autoScalingGroupName: 'ci-agents' },
+        agent: { token: { kind: 'ssm-parameter', name: '/ci/token' } },
+        lifecycle,
+      }),
+    );
+
+  it("hands lifecycled the contract's broker URL, so its heartbeats and completion go through the broker", () => {
+    // Prepare
+    const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+
+    // Act
+    const text = renderLifecycledEnv(contractWith({ instanceBrokerUrl: url }), 'i-0123456789abcdef0');
+
+    // Assess
+    expect(sourcedByBash(text, 'LIFECYCLED_INSTANCE_BROKER_URL')).toBe(url);
+  });
+
+  it('leaves the variable out without a broker: lifecycled calls Auto Scaling itself', () => {
+    expect(renderLifecycledEnv(contractWith({}), 'i-0123456789abcdef0')).not.toContain(
+      'LIFECYCLED_INSTANCE_BROKER_URL',
+    );
+  });
+});

@@ -86,6 +86,8 @@ export function renderLifecycledEnv(contract: BootContract, instanceId: string):
     ['LIFECYCLED_HANDLER', lifecycled.handlerPath],
     ['LIFECYCLED_AUTOSCALING_HEARTBEAT_INTERVAL', `${lifecycled.heartbeatIntervalSeconds}s`],
     ['LIFECYCLED_AUTOSCALING_GROUP_NAME', stack.autoScalingGroupName],
+    // Heartbeats and the completion go through the broker (signed with the instance profile) when the stack has one.
+    ['LIFECYCLED_INSTANCE_BROKER_URL', contract.lifecycle.instanceBrokerUrl],
     ['LIFECYCLED_SNS_TOPIC', lifecycled.mode === 'sqs' ? lifecycled.snsTopicArn : undefined],
     ['LIFECYCLED_NO_LIFECYCLE_STATE', lifecycled.mode === 'sqs' ? true : undefined],
     ['LIFECYCLED_NO_SPOT', lifecycled.spotListener ? undefined : true],

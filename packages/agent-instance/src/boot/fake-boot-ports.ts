@@ -44,7 +44,11 @@ export function createFakeBootPorts(
   /** Commands and lifecycle-action completions in the order they happened. */
   const timeline: string[] = [];
   const unhealthy: string[] = [];
+  /** The group each unhealthy call named (the instance broker needs it). */
+  const unhealthyGroups: Array<string | undefined> = [];
   const awsCalls: string[] = [];
+  /** Each AWS port made: its region and where its Auto Scaling writes go. */
+  const awsPorts: Array<{ region: string; instanceBrokerUrl: string | undefined }> = [];
   const logLines: string[] = [];
   const clock = new FakeClock();
   let lifecycleState = options.lifecycleState;
@@ -156,8 +160,9 @@ export function createFakeBootPorts(
         throw Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
       files.set(path, { content: value, mode: 0o600, owner: undefined });
     },
-    async setInstanceUnhealthy(instanceId) {
+    async setInstanceUnhealthy(instanceId, groupName) {
       unhealthy.push(instanceId);
+      unhealthyGroups.push(groupName);
     },
     async completeLifecycleAction({ instanceId, hookName, result, groupName }) {
       const call = `completeLifecycleAction ${hookName} ${instanceId} ${result}${groupName ? ` ${groupName}` : ''}`;
@@ -192,7 +197,10 @@ export function createFakeBootPorts(
       },
     },
     metadata,
-    aws: () => aws,
+    aws: (region, awsOptions) => {
+      awsPorts.push({ region, instanceBrokerUrl: awsOptions?.instanceBrokerUrl });
+      return aws;
+    },
     httpsGet: async () => {
       throw new Error('no https in tests');
     },
@@ -207,7 +215,9 @@ export function createFakeBootPorts(
     commands,
     timeline,
     unhealthy,
+    unhealthyGroups,
     awsCalls,
+    awsPorts,
     logLines,
     clock,
     setLifecycleState: (state: string | undefined) => {

@@ -1,4 +1,4 @@
-import type { InstanceAws } from '../aws/aws-ports.js';
+import type { InstanceAws, InstanceAwsOptions } from '../aws/aws-ports.js';
 import type { Clock } from '../aws/clock.js';
 import type { InstanceMetadata } from '../aws/imds-client.js';
 import type { Logger } from '../logger.js';
@@ -48,8 +48,11 @@ export interface BootPorts {
   readonly commands: CommandRunner;
   readonly docker: DockerImages;
   readonly metadata: InstanceMetadata;
-  /** AWS in the contract's region (created after the contract is read). */
-  readonly aws: (region: string) => InstanceAws;
+  /**
+   * AWS in the contract's region (created after the contract is read); its Auto Scaling writes go through the
+   * instance broker when `instanceBrokerUrl` is given.
+   */
+  readonly aws: (region: string, options?: InstanceAwsOptions) => InstanceAws;
   readonly httpsGet: (url: string) => Promise<string>;
   readonly clock: Clock;
   readonly log: Logger;

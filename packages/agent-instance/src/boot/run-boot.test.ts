@@ -242,6 +242,38 @@ describe('runBoot', () => {
       expect(fake.logLines.join('\n')).toContain('no launch lifecycle action pending');
     });
 
+    it("is completed through the contract's instance broker when it names one; a failure names the broker in its fix", async () => {
+      // Prepare
+      const instanceBrokerUrl = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+      const fake = setUp({
+        contract: contractText({
+          stack: { name: 'ci', region: 'eu-west-1', version: '2.0.0', autoScalingGroupName: 'ci-agents' },
+          lifecycle: { launchHookName: 'elastic-ci-launch', instanceBrokerUrl },
+        }),
+        lifecycleAction: 'fail',
+      });
+
+      // Act
+      const outcome = await boot(fake);
+
+      // Assess
+      expect(fake.awsPorts.filter((port) => port.instanceBrokerUrl === undefined).length).toBeGreaterThan(0); // reads
+      expect(fake.timeline.filter((call) => call.startsWith('completeLifecycleAction'))).toEqual([
+        'completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 CONTINUE ci-agents',
+        'completeLifecycleAction elastic-ci-launch i-0123456789abcdef0 ABANDON ci-agents',
+      ]);
+      // Every port the launch hook and the unhealthy mark went through was made with the broker URL.
+      expect(fake.awsPorts.filter((port) => port.instanceBrokerUrl !== undefined)).toEqual([
+        { region: 'eu-west-1', instanceBrokerUrl },
+        { region: 'eu-west-1', instanceBrokerUrl },
+        { region: 'eu-west-1', instanceBrokerUrl },
+      ]);
+      expect(fake.unhealthyGroups).toEqual(['ci-agents']);
+      expect(outcome.status === 'failed' && outcome.error.fix).toMatch(
+        /lambda:InvokeFunctionUrl on the instance broker/,
+      );
+    });
+
     it('is not called without a hook name', async () => {
       const fake = setUp();
       await boot(fake);

@@ -377,7 +377,8 @@ export async function completeLaunchHook(
 ): Promise<void> {
   const hookName = contract.lifecycle.launchHookName;
   if (hookName === undefined) return;
-  const outcome = await ports.aws(contract.stack.region).completeLifecycleAction({
+  const aws = ports.aws(contract.stack.region, { instanceBrokerUrl: contract.lifecycle.instanceBrokerUrl });
+  const outcome = await aws.completeLifecycleAction({
     instanceId,
     hookName,
     result,
@@ -390,7 +391,9 @@ export async function completeLaunchHook(
 function completeLaunchHookStep(contract: BootContract, instanceId: string, ports: BootPorts): Promise<void> {
   return step(
     'launch lifecycle hook',
-    'the instance role needs autoscaling:CompleteLifecycleAction on its group; the hook must still be waiting (its heartbeat timeout must cover the boot)',
+    contract.lifecycle.instanceBrokerUrl === undefined
+      ? 'the instance role needs autoscaling:CompleteLifecycleAction on its group; the hook must still be waiting (its heartbeat timeout must cover the boot)'
+      : 'the instance role needs lambda:InvokeFunctionUrl on the instance broker, and the broker must accept this group; the hook must still be waiting (its heartbeat timeout must cover the boot)',
     () => completeLaunchHook(contract, instanceId, 'CONTINUE', ports),
   );
 }
@@ -499,7 +502,9 @@ export async function failClosed(
     try {
       // Without a (valid) contract the region comes from the instance metadata.
       const region = contract?.stack.region ?? (await ports.metadata.region());
-      await ports.aws(region).setInstanceUnhealthy(instanceId);
+      await ports
+        .aws(region, { instanceBrokerUrl: contract?.lifecycle.instanceBrokerUrl })
+        .setInstanceUnhealthy(instanceId, contract?.stack.autoScalingGroupName);
       ports.log.info('marked the instance Unhealthy: the Auto Scaling group replaces it', { instanceId });
     } catch (error) {
       ports.log.error(`could not mark the instance Unhealthy (${describe(error)}): powering off anyway`);

@@ -14,7 +14,7 @@ export function realBootPorts(context: CommandContext): BootPorts {
     commands: nodeCommandRunner,
     docker: commandDockerImages(nodeCommandRunner),
     metadata: createImdsClient({ endpoint: imdsEndpointFromEnv(context.env), clock: systemClock }),
-    aws: createInstanceAws,
+    aws: (region, options) => createInstanceAws(region, undefined, options),
     httpsGet,
     clock: systemClock,
     log: context.log,

@@ -115,7 +115,13 @@ export const diskCheckCommand: Command = {
     }
     if (contract.disk.terminateInstanceOnDiskFull) {
       const metadata = instanceMetadataFor(env);
-      const control = awsInstanceControl({ env, metadata, groupName: contract.stack.autoScalingGroupName });
+      const control = awsInstanceControl({
+        env,
+        metadata,
+        groupName: contract.stack.autoScalingGroupName,
+        region: contract.stack.region,
+        instanceBrokerUrl: contract.lifecycle.instanceBrokerUrl,
+      });
       await replaceInstanceWhenFull(outcome, {
         setUnhealthy: () => withRetries(() => control.setUnhealthy(), { clock: systemClock }),
         log,

@@ -57,3 +57,96 @@ describe('the AWS SDK of the instance control', () => {
     expect(loadedSdkClients.sort()).toEqual(['client-auto-scaling', 'client-ec2']);
   });
 });
+
+describe('the instance control with an instance broker', () => {
+  const brokerUrl = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+
+  async function brokeredControl() {
+    const { awsInstanceControl } = await importRecordingSdkLoads();
+    const { FakeInstanceBrokerClient } = await import('../test-support/fake-instance-broker-client.js');
+    const broker = new FakeInstanceBrokerClient();
+    const made: Array<{ url: string; region: string }> = [];
+    const control = awsInstanceControl({
+      env: {},
+      metadata,
+      groupName: 'agents',
+      instanceBrokerUrl: brokerUrl,
+      brokerClient: (options) => {
+        made.push(options);
+        return broker;
+      },
+    });
+    return { control, broker, made };
+  }
+
+  it('asks the broker to set scale-in protection, naming the group only, and never loads the Auto Scaling SDK', async () => {
+    // Prepare
+    const { control, broker, made } = await brokeredControl();
+
+    // Act
+    await control.setProtection(true);
+    await control.setProtection(false);
+
+    // Assess
+    expect(broker.calls).toEqual([
+      { action: 'set-instance-protection', autoScalingGroupName: 'agents', protectedFromScaleIn: true },
+      { action: 'set-instance-protection', autoScalingGroupName: 'agents', protectedFromScaleIn: false },
+    ]);
+    expect(made).toEqual([{ url: brokerUrl, region: 'eu-west-1' }]);
+    expect(loadedSdkClients).toEqual([]);
+  });
+
+  it('asks the broker to terminate the instance, keeping the decrement', async () => {
+    // Prepare
+    const { control, broker } = await brokeredControl();
+
+    // Act
+    await control.terminate({ decrementDesiredCapacity: true });
+    await control.terminate({ decrementDesiredCapacity: false });
+
+    // Assess
+    expect(broker.calls).toEqual([
+      { action: 'terminate-instance', autoScalingGroupName: 'agents', decrementDesiredCapacity: true },
+      { action: 'terminate-instance', autoScalingGroupName: 'agents', decrementDesiredCapacity: false },
+    ]);
+    expect(loadedSdkClients).toEqual([]);
+  });
+
+  it('asks the broker to mark the instance unhealthy', async () => {
+    // Prepare
+    const { control, broker } = await brokeredControl();
+
+    // Act
+    await control.setUnhealthy();
+
+    // Assess
+    expect(broker.calls).toEqual([{ action: 'set-instance-unhealthy', autoScalingGroupName: 'agents' }]);
+    expect(loadedSdkClients).toEqual([]);
+  });
+
+  it("passes the broker's failure on unchanged, for the caller's retry to classify", async () => {
+    // Prepare
+    const { InstanceBrokerError } = await import('@elastic-ci/instance-broker');
+    const { control, broker } = await brokeredControl();
+    const failure = new InstanceBrokerError('Auto Scaling throttled the call', 502, true, 'Throttling');
+    broker.answers.push(failure);
+
+    // Act
+    const outcome = control.setProtection(true);
+
+    // Assess
+    await expect(outcome).rejects.toBe(failure);
+  });
+
+  it('still tags the instance directly (EC2 tags are not Auto Scaling writes)', async () => {
+    // Prepare
+    const { control, broker } = await brokeredControl();
+
+    // Act: no endpoint answers here, the call fails after the client was loaded
+    await expect(control.setTag('elastic-ci:agent-state', 'running')).rejects.toThrow();
+
+    // Assess
+    expect(loadedSdkClients).toEqual(['client-ec2']);
+    expect(broker.calls).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@ import { type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderStackEnv } from '../boot/env-files.js';
 import { parseBootContract } from '../boot-contract.js';
+import { FakeInstanceBrokerClient } from '../test-support/fake-instance-broker-client.js';
 import { maximalBootContract } from '../test-support/maximal-boot-contract.js';
 import { bootInstanceId, instanceControlFor } from './instance-runtime.js';
 
@@ -65,5 +66,39 @@ describe('the instance identity of the job hooks', () => {
     ['an empty value', 'ELASTIC_CI_INSTANCE_ID=""\n'],
   ])('is not taken from a record with %s', async (_case, text) => {
     expect(await bootInstanceId(await scratchRoot(text))).toBeUndefined();
+  });
+});
+
+describe('the instance broker of the job hooks', () => {
+  it("is the boot contract's lifecycle.instanceBrokerUrl, like the group and the region", async () => {
+    // Prepare
+    imds = await startImdsStandIn({ instanceId: 'i-0aaaabbbbccccdddd', region: 'eu-west-1' });
+    const root = await scratchRoot(renderStackEnv(contract, BOOT_INSTANCE_ID));
+    const broker = new FakeInstanceBrokerClient(BOOT_INSTANCE_ID);
+    const made: Array<{ url: string; region: string }> = [];
+    const control = await instanceControlFor({
+      root,
+      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.endpoint },
+      contract,
+      brokerClient: (options) => {
+        made.push(options);
+        return broker;
+      },
+    });
+
+    // Act
+    await control.setProtection(true);
+
+    // Assess
+    expect(contract.lifecycle.instanceBrokerUrl).toBeDefined();
+    expect(made).toEqual([{ url: contract.lifecycle.instanceBrokerUrl, region: contract.stack.region }]);
+    expect(broker.calls).toEqual([
+      {
+        action: 'set-instance-protection',
+        autoScalingGroupName: contract.stack.autoScalingGroupName,
+        protectedFromScaleIn: true,
+      },
+    ]);
+    expect(imds.requests).toEqual([]);
   });
 });

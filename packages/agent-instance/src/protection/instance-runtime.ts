@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '../aws/clock.js';
 import { createImdsClient, imdsEndpointFromEnv } from '../aws/imds-client.js';
+import type { InstanceBrokerClientFactory } from '../aws/instance-broker.js';
 import { instancePaths } from '../boot/paths.js';
 import { type BootContract, parseBootContract } from '../boot-contract.js';
 import type { Logger } from '../logger.js';
@@ -56,13 +57,15 @@ export async function bootInstanceId(root: string): Promise<string | undefined> 
 }
 
 /**
- * This instance's Auto Scaling and EC2 calls, from what the boot recorded (instance id, the contract's region and
- * group) with IMDS only for what is missing.
+ * This instance's Auto Scaling and EC2 calls, from what the boot recorded (instance id, the contract's region, group
+ * and instance broker URL) with IMDS only for what is missing.
  */
 export async function instanceControlFor(input: {
   root: string;
   env: NodeJS.ProcessEnv;
   contract: BootContract | undefined;
+  /** Injected for tests; default: the real broker client, loaded on its first call. */
+  brokerClient?: InstanceBrokerClientFactory;
 }): Promise<InstanceControl & { identity(): Promise<InstanceIdentity> }> {
   return awsInstanceControl({
     env: input.env,
@@ -70,6 +73,8 @@ export async function instanceControlFor(input: {
     groupName: input.contract?.stack.autoScalingGroupName,
     region: input.contract?.stack.region,
     instanceId: await bootInstanceId(input.root),
+    instanceBrokerUrl: input.contract?.lifecycle.instanceBrokerUrl,
+    ...(input.brokerClient === undefined ? {} : { brokerClient: input.brokerClient }),
   });
 }
 

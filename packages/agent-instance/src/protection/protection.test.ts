@@ -1,6 +1,7 @@
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { InstanceBrokerError } from '@elastic-ci/instance-broker';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desiredInstanceState, partitionJobs, protectionCalls } from './decide-protection.js';
@@ -157,6 +158,38 @@ describe('busy protection across several agents', () => {
     expect(outcome.applied).toBe(true);
     expect(control.calls.filter((call) => call.call === 'setProtection')).toHaveLength(3);
     expect(clock.now() - start).toBe(250 + 500);
+  });
+
+  it('protects a starting job through a broker failure the broker calls retryable', async () => {
+    // Prepare: the instance broker relays Auto Scaling's throttling, then a timeout of its own
+    control.failures.setProtection = [
+      new InstanceBrokerError('Auto Scaling throttled the call', 502, true, 'Throttling'),
+      new InstanceBrokerError('Auto Scaling did not answer in time', 502, true),
+    ];
+
+    // Act
+    const outcome = await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+
+    // Assess
+    expect(outcome.applied).toBe(true);
+    expect(control.calls.filter((call) => call.call === 'setProtection')).toEqual([
+      { call: 'setProtection', value: true },
+      { call: 'setProtection', value: true },
+      { call: 'setProtection', value: true },
+    ]);
+  });
+
+  it('does not retry a broker failure the broker calls final, and keeps the job counted', async () => {
+    // Prepare
+    control.failures.setProtection = [new InstanceBrokerError('the caller is no instance of this fleet', 403, false)];
+
+    // Act
+    const outcome = await applyProtectionEvent({ kind: 'job-started', jobId: 'job-a', agentPid: 101 }, deps());
+
+    // Assess
+    expect(outcome.applied).toBe(false);
+    expect(control.calls.filter((call) => call.call === 'setProtection')).toHaveLength(1);
+    expect(await readdir(protectionPaths(root).busyJobsDir)).toContain('job-a');
   });
 
   it('does not retry an error that cannot pass', async () => {

@@ -25,11 +25,39 @@ const RETRYABLE_NAMES = new Set([
   'TimeoutError',
 ]);
 
-const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+/** Socket codes of the SDK's and of fetch's (undici: the `cause` of `TypeError: fetch failed`) network failures. */
+const RETRYABLE_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
-/** Throttling, 5xx and network trouble pass with time; validation and permission errors never do. */
+/**
+ * The instance broker's own verdict on a failure (`InstanceBrokerError.retryable`), or undefined for any other error.
+ * Recognised by shape, not `instanceof`: the classifier runs in every job hook, and importing the broker client for
+ * a class check would load it in hooks that never call the broker.
+ */
+export function brokerVerdict(error: unknown): boolean | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { retryable, status } = error as { retryable?: unknown; status?: unknown };
+  return typeof retryable === 'boolean' && typeof status === 'number' ? retryable : undefined;
+}
+
+/**
+ * Throttling, 5xx and network trouble pass with time; validation and permission errors never do. A failure the
+ * instance broker answered carries its verdict (`retryable`), which decides: its name may be Auto Scaling's, but the
+ * broker has already judged it.
+ */
 export function isRetryableAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  const verdict = brokerVerdict(error);
+  if (verdict !== undefined) return verdict;
   const candidate = error as {
     name?: unknown;
     code?: unknown;
