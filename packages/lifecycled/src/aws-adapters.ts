@@ -14,6 +14,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { BrokerCall, InstanceBrokerClient } from '@elastic-ci/instance-broker';
+import { NoPendingLifecycleActionError } from './errors';
 import type { QueueMessage, QueuePort, TopicPort } from './sqs-listener';
 
 /** The lifecycle action of this instance, fully named. */
@@ -24,7 +26,10 @@ export interface LifecycleAction {
   lifecycleActionToken: string | undefined;
 }
 
-/** RecordLifecycleActionHeartbeat and CompleteLifecycleAction (adapter: `AutoScalingLifecycleAdapter`). */
+/**
+ * RecordLifecycleActionHeartbeat and CompleteLifecycleAction (adapters: `AutoScalingLifecycleAdapter`, or
+ * `InstanceBrokerLifecycleAdapter` with `--instance-broker-url`).
+ */
 export interface LifecycleActionPort {
   recordHeartbeat(action: LifecycleAction, signal: AbortSignal): Promise<void>;
   /** Always CONTINUE: a drained instance is ready to go, and a failed drain must not keep it forever. */
@@ -70,6 +75,51 @@ export class AutoScalingLifecycleAdapter implements LifecycleActionPort {
       }),
       { abortSignal: signal },
     );
+  }
+}
+
+/**
+ * The two calls through the stack's instance broker (`--instance-broker-url`): it makes them for the calling
+ * instance only, so the request names the group, hook and token, never the instance. Failures come as
+ * `InstanceBrokerError` (its `retryable` decides retries) or fetch's network errors.
+ */
+export class InstanceBrokerLifecycleAdapter implements LifecycleActionPort {
+  constructor(private readonly broker: InstanceBrokerClient) {}
+
+  async recordHeartbeat(action: LifecycleAction, signal: AbortSignal): Promise<void> {
+    await this.call(
+      {
+        action: 'record-lifecycle-action-heartbeat',
+        autoScalingGroupName: action.autoScalingGroupName,
+        lifecycleHookName: action.lifecycleHookName,
+        ...(action.lifecycleActionToken ? { lifecycleActionToken: action.lifecycleActionToken } : {}),
+      },
+      action,
+      signal,
+    );
+  }
+
+  async complete(action: LifecycleAction, signal: AbortSignal): Promise<void> {
+    await this.call(
+      {
+        action: 'complete-lifecycle-action',
+        autoScalingGroupName: action.autoScalingGroupName,
+        lifecycleHookName: action.lifecycleHookName,
+        lifecycleActionResult: 'CONTINUE',
+        ...(action.lifecycleActionToken ? { lifecycleActionToken: action.lifecycleActionToken } : {}),
+      },
+      action,
+      signal,
+    );
+  }
+
+  private async call(request: BrokerCall, action: LifecycleAction, signal: AbortSignal): Promise<void> {
+    const answer = await this.broker.call(request, { signal });
+    if (answer.outcome === 'no-pending-action') {
+      throw new NoPendingLifecycleActionError(
+        `No active lifecycle action of hook ${action.lifecycleHookName} for this instance (the instance broker found none)`,
+      );
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import { isInstanceBrokerUrl } from '@elastic-ci/agent-instance/boot-contract';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ConfigDependencies, envName, parseConfig } from './config';
@@ -137,6 +138,70 @@ describe('Function: parseConfig', () => {
 
   it('derives variable names the way kingpin does', () => {
     expect(envName('autoscaling-heartbeat-interval')).toBe('LIFECYCLED_AUTOSCALING_HEARTBEAT_INTERVAL');
+  });
+});
+
+describe('Function: parseConfig (--instance-broker-url)', () => {
+  const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+
+  it('is off by default: lifecycled calls Auto Scaling itself', () => {
+    expect(run([]).instanceBrokerUrl).toBeUndefined();
+  });
+
+  it('reads the flag or LIFECYCLED_INSTANCE_BROKER_URL, the flag winning', () => {
+    expect(run([], { LIFECYCLED_INSTANCE_BROKER_URL: url }).instanceBrokerUrl).toBe(url);
+    expect(run([`--instance-broker-url=${url}`]).instanceBrokerUrl).toBe(url);
+    expect(
+      run(['--instance-broker-url', 'http://127.0.0.1:8123/'], { LIFECYCLED_INSTANCE_BROKER_URL: url })
+        .instanceBrokerUrl,
+    ).toBe('http://127.0.0.1:8123/');
+  });
+
+  it('refuses a URL the boot contract would refuse, naming both spellings and never echoing it', () => {
+    // Prepare
+    const secret = 'canary-7c1e-do-not-echo';
+
+    // Act
+    const problems = problemsOf([`--instance-broker-url=https://user:${secret}@broker.example.com/`]);
+
+    // Assess
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^--instance-broker-url \(LIFECYCLED_INSTANCE_BROKER_URL\): expected an https:\/\/ function URL/,
+      ),
+    ]);
+    expect(problems.join('\n')).not.toContain(secret);
+  });
+
+  it("accepts exactly what agent-instance's isInstanceBrokerUrl accepts (the URL comes from the boot contract)", () => {
+    const candidate = fc.oneof(
+      fc.webUrl({ validSchemes: ['https', 'http', 'ftp'], withQueryParameters: true, withFragments: true }),
+      fc.constantFrom(
+        'http://127.0.0.1:8123/',
+        'http://localhost/',
+        'http://[::1]:1/',
+        'http://10.0.0.1/',
+        'https://user:pw@host/',
+        `https://host/${'u'.repeat(120)}`,
+        'not a url',
+      ),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(candidate, (text) => {
+        const accepted = (() => {
+          try {
+            return run([`--instance-broker-url=${text}`]).instanceBrokerUrl === text.trim();
+          } catch (error) {
+            if (error instanceof ConfigError) return false;
+            throw error;
+          }
+        })();
+        // Blank means unset for every lifecycled flag; the contract never carries a blank URL.
+        if (text.trim() === '') return;
+        expect(accepted).toBe(isInstanceBrokerUrl(text.trim()));
+      }),
+    );
   });
 });
 

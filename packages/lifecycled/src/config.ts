@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { parseDurationMs } from './duration';
 import { ConfigError } from './errors';
+import { INSTANCE_BROKER_URL_MAX_LENGTH, isInstanceBrokerUrl } from './instance-broker';
 import { parseTags } from './tags';
 
 /** Everything the daemon needs, parsed once from flags and `LIFECYCLED_*` variables. */
@@ -30,6 +31,8 @@ export interface LifecycledConfig {
   imdsTimeoutMs: number;
   /** Where the last settled target lifecycle state is remembered across restarts; none when unset. */
   stateDir: string | undefined;
+  /** Heartbeats and completion go through the stack's instance broker at this URL; none: Auto Scaling directly. */
+  instanceBrokerUrl: string | undefined;
 }
 
 export type ParsedCommandLine = { kind: 'run'; config: LifecycledConfig } | { kind: 'help' } | { kind: 'version' };
@@ -76,6 +79,10 @@ export const FLAGS = {
   'state-dir': {
     kind: 'string',
     help: 'directory (on a tmpfs such as /run/lifecycled) where the last target lifecycle state is kept across restarts',
+  },
+  'instance-broker-url': {
+    kind: 'string',
+    help: "function URL of the stack's instance broker: heartbeats and completion go through it (default: Auto Scaling directly)",
   },
 } as const satisfies Record<string, FlagDefinition>;
 
@@ -190,6 +197,10 @@ function buildSchema(dependencies: Required<ConfigDependencies>) {
       'state-dir': optionalText.refine((path) => path === undefined || isAbsolute(path), {
         message: `${label('state-dir')}: expected an absolute path like /run/lifecycled`,
       }),
+      // Never echoed: a URL with credentials in it is exactly what this refuses.
+      'instance-broker-url': optionalText.refine((url) => url === undefined || isInstanceBrokerUrl(url), {
+        message: `${label('instance-broker-url')}: expected an https:// function URL like https://<id>.lambda-url.<region>.on.aws/ without credentials, query or fragment (at most ${INSTANCE_BROKER_URL_MAX_LENGTH} characters; http:// only to a loopback address)`,
+      }),
       imdsEndpoint: z.string().refine(
         (endpoint) => {
           try {
@@ -223,6 +234,7 @@ function buildSchema(dependencies: Required<ConfigDependencies>) {
         imdsEndpoint: raw.imdsEndpoint.replace(/\/+$/, ''),
         imdsTimeoutMs: raw['imds-timeout'],
         stateDir: raw['state-dir'],
+        instanceBrokerUrl: raw['instance-broker-url'],
       }),
     );
 }

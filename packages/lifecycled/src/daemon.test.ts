@@ -11,8 +11,10 @@ import { type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AutoScalingLifecycleAdapter, type GroupLookupPort } from './aws-adapters';
+import type { InstanceBrokerClientFactory } from './instance-broker';
 import { runLifecycled } from './run-lifecycled';
 import { type FakeAgent, startFakeAgent } from './test-support/fake-agent';
+import { FakeInstanceBrokerClient } from './test-support/fake-instance-broker-client';
 import { captureStream, recordingHandler, temporaryDirectory } from './test-support/harness';
 
 const INSTANCE_ID = 'i-0123456789abcdef0';
@@ -64,7 +66,13 @@ const FAST = [
 
 function start(
   argv: string[],
-  options: { stop?: AbortController; env?: Record<string, string>; groupLookup?: GroupLookupPort } = {},
+  options: {
+    stop?: AbortController;
+    env?: Record<string, string>;
+    groupLookup?: GroupLookupPort;
+    /** With --instance-broker-url: the broker client the daemon makes (the Auto Scaling stand-in is not given). */
+    instanceBrokerClient?: InstanceBrokerClientFactory;
+  } = {},
 ) {
   const stderr = captureStream();
   const stdout = captureStream();
@@ -86,7 +94,9 @@ function start(
     stdout: stdout.stream,
     stderr: stderr.stream,
     stop: stop.signal,
-    lifecycleActions: new AutoScalingLifecycleAdapter(new AutoScalingClient({ region: 'us-east-1' })),
+    ...(options.instanceBrokerClient
+      ? { instanceBrokerClient: options.instanceBrokerClient }
+      : { lifecycleActions: new AutoScalingLifecycleAdapter(new AutoScalingClient({ region: 'us-east-1' })) }),
     groupLookup: options.groupLookup ?? groupLookup,
   });
   return { exit, logs: stderr.entries, output: () => stderr.text() + stdout.text(), stop };
@@ -211,6 +221,40 @@ describe('Function: runLifecycled (target-lifecycle-state)', () => {
     // Causal order: the lookup answered after it saw the handler's record (both clocks are this machine's).
     expect(handlerStartedAt).toBeLessThanOrEqual(lookupAnsweredAt);
     expect(completeCalls()).toHaveLength(1);
+  });
+
+  it('with --instance-broker-url, completes the action through the broker and never calls Auto Scaling', async () => {
+    // Prepare
+    const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/';
+    const handler = recordingHandler(directory, { exitCode: 0 });
+    const broker = new FakeInstanceBrokerClient(INSTANCE_ID);
+    const made: Array<{ url: string; region: string }> = [];
+    standIn.setTargetLifecycleState('Terminated');
+
+    // Act
+    const daemon = start(['--no-spot', `--handler=${handler.path}`, `--instance-broker-url=${url}`], {
+      instanceBrokerClient: (options) => {
+        made.push(options);
+        return broker;
+      },
+    });
+    const exitCode = await daemon.exit;
+
+    // Assess
+    expect(exitCode).toBe(0);
+    expect(made).toEqual([{ url, region: 'us-east-1' }]);
+    expect(broker.calls.at(-1)).toEqual({
+      action: 'complete-lifecycle-action',
+      autoScalingGroupName: 'agents',
+      lifecycleHookName: 'drain',
+      lifecycleActionResult: 'CONTINUE',
+    });
+    expect(completeCalls()).toEqual([]);
+    expect(autoScaling.commandCalls(RecordLifecycleActionHeartbeatCommand)).toEqual([]);
+    expect(daemon.logs().find((entry) => entry.msg === 'lifecycled starting')).toMatchObject({
+      lifecycleActionsVia: 'instance-broker',
+    });
+    expect(daemon.output()).not.toContain(CANARY_SECRET);
   });
 
   it('still completes the action once, and logs a failure, when the handler fails', async () => {

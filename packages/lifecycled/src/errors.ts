@@ -47,3 +47,11 @@ export class CompleteLifecycleActionTimeoutError extends LifecycledError {
   override name = 'CompleteLifecycleActionTimeoutError';
   readonly $retryable = true;
 }
+
+/**
+ * Thrown when the instance broker finds no pending lifecycle action of the hook for this instance (completed, timed
+ * out, or never there): the same answer as Auto Scaling's `ValidationError` to the direct call, and as final.
+ */
+export class NoPendingLifecycleActionError extends LifecycledError {
+  override name = 'NoPendingLifecycleActionError';
+}

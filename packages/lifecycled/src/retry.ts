@@ -25,7 +25,25 @@ const TRANSIENT_NAMES = new Set([
   'ETIMEDOUT',
 ]);
 
-/** Whether an AWS SDK v3 error is throttling or a transient server/network failure worth another try. */
+/** Socket codes of fetch's (undici's) network failures: the `cause` of `TypeError: fetch failed`. */
+const TRANSIENT_FETCH_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/**
+ * Whether an AWS SDK v3 error is throttling or a transient server/network failure worth another try. A failure the
+ * instance broker answered (`InstanceBrokerError`) carries the broker's verdict, `retryable`, which decides: its name
+ * may be Auto Scaling's, but the broker has judged it already. A fetch to the broker that failed on the network is
+ * transient.
+ */
 export function isRetryableAwsError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const candidate = error as {
@@ -33,13 +51,25 @@ export function isRetryableAwsError(error: unknown): boolean {
     code?: string;
     $retryable?: unknown;
     $metadata?: { httpStatusCode?: number };
+    retryable?: unknown;
+    status?: unknown;
+    cause?: unknown;
   };
   if (candidate.name === 'AbortError') return false;
+  // InstanceBrokerError, by shape: the daemon loads the broker client only once it calls the broker.
+  if (typeof candidate.retryable === 'boolean' && typeof candidate.status === 'number') return candidate.retryable;
   if (candidate.$retryable) return true;
   if (THROTTLING_NAMES.has(candidate.name ?? '') || TRANSIENT_NAMES.has(candidate.name ?? '')) return true;
   if (TRANSIENT_NAMES.has(candidate.code ?? '')) return true;
   const status = candidate.$metadata?.httpStatusCode ?? 0;
-  return status === 429 || status >= 500;
+  if (status === 429 || status >= 500) return true;
+  return isFetchNetworkFailure(error);
+}
+
+function isFetchNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && TRANSIENT_FETCH_CODES.has(code);
 }
 
 export interface RetryOptions {

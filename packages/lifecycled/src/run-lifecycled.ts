@@ -6,6 +6,7 @@ import {
   AutoScalingGroupLookupAdapter,
   AutoScalingLifecycleAdapter,
   type GroupLookupPort,
+  InstanceBrokerLifecycleAdapter,
   type LifecycleActionPort,
   SqsSnsAdapter,
 } from './aws-adapters';
@@ -16,6 +17,7 @@ import { runDaemon } from './daemon';
 import { ConfigError } from './errors';
 import { processHandlerRunner } from './handler-runner';
 import { ImdsClient } from './imds-client';
+import { type InstanceBrokerClientFactory, lazyInstanceBrokerClient } from './instance-broker';
 import { lifecycleStateFile } from './lifecycle-state-file';
 import { type Listener, spotListener, targetLifecycleStateListener } from './listeners';
 import { createLogger, formatJson, formatText, type Logger, type LogSink, streamSink } from './logger';
@@ -38,6 +40,8 @@ export interface LifecycledIo {
   /** Overrides for the AutoScaling ports (tests: a recording stand-in for the two calls moto lacks). */
   lifecycleActions?: LifecycleActionPort;
   groupLookup?: GroupLookupPort;
+  /** The instance broker client with `--instance-broker-url` (tests: a local front's client). Default: the real one. */
+  instanceBrokerClient?: InstanceBrokerClientFactory;
 }
 
 /** Exit codes: 0 drained or stopped, 1 runtime failure (systemd restarts), 2 bad flags or environment. */
@@ -95,8 +99,16 @@ export async function runLifecycled(io: LifecycledIo): Promise<number> {
       version: VERSION,
       handler: config.handler.description,
       region,
+      lifecycleActionsVia: config.instanceBrokerUrl === undefined ? 'auto-scaling' : 'instance-broker',
     });
     const autoScaling = new AutoScalingClient(awsConfig);
+    const lifecycleActions =
+      io.lifecycleActions ??
+      (config.instanceBrokerUrl === undefined
+        ? new AutoScalingLifecycleAdapter(autoScaling)
+        : new InstanceBrokerLifecycleAdapter(
+            (io.instanceBrokerClient ?? lazyInstanceBrokerClient)({ url: config.instanceBrokerUrl, region }),
+          ));
     const result = await runDaemon(
       {
         instanceId,
@@ -108,7 +120,7 @@ export async function runLifecycled(io: LifecycledIo): Promise<number> {
           clock,
           killTimeoutMs: config.handlerKillTimeoutMs,
         }),
-        lifecycleActions: io.lifecycleActions ?? new AutoScalingLifecycleAdapter(autoScaling),
+        lifecycleActions,
         groupLookup: io.groupLookup ?? new AutoScalingGroupLookupAdapter(autoScaling),
         clock,
         logger: daemonLogger,
