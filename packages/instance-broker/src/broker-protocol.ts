@@ -70,7 +70,8 @@ export const brokerRequestSchema = z.discriminatedUnion(
       .strict(),
   ],
   {
-    error: 'must be one of set-instance-protection, set-instance-unhealthy, terminate-instance, record-lifecycle-action-heartbeat, complete-lifecycle-action',
+    error:
+      'must be one of set-instance-protection, set-instance-unhealthy, terminate-instance, record-lifecycle-action-heartbeat, complete-lifecycle-action',
   },
 );
 
@@ -113,6 +114,8 @@ export const BROKER_STATUS = {
   badRequest: 400,
   /** The caller is no instance of this fleet, or the group is not the fleet's. Not retryable. */
   forbidden: 403,
+  /** Not a POST (the only method the broker answers). Not retryable. */
+  methodNotAllowed: 405,
   /** Auto Scaling refused the call (`awsErrorName`, `retryable` as classified). */
   awsFailure: 502,
   /** The broker's own configuration is invalid (names the variable). Not retryable until redeployed. */
