@@ -14,7 +14,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { BrokerCall, InstanceBrokerClient } from '@elastic-ci/instance-broker';
+import type { BrokerCall, InstanceBrokerClient } from '@elastic-ci/instance-broker/client';
 import { NoPendingLifecycleActionError } from './errors';
 import type { QueueMessage, QueuePort, TopicPort } from './sqs-listener';
 

@@ -1,4 +1,4 @@
-import { InstanceBrokerError } from '@elastic-ci/instance-broker';
+import { InstanceBrokerError } from '@elastic-ci/instance-broker/client';
 import { FakeClock } from '@elastic-ci/testing';
 import { describe, expect, it } from 'vitest';
 import { InstanceBrokerLifecycleAdapter, type LifecycleAction } from './aws-adapters';

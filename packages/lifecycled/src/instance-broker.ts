@@ -1,4 +1,4 @@
-import type { InstanceBrokerClient } from '@elastic-ci/instance-broker';
+import type { InstanceBrokerClient } from '@elastic-ci/instance-broker/client';
 
 export type { InstanceBrokerClient };
 

@@ -1,6 +1,8 @@
 // The bundled daemon exactly as installed on agents (tsup output, AWS SDK inside), under the Node running the tests.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { awsEnvironment, type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
@@ -109,5 +111,114 @@ describe('Program: bundled lifecycled on this Node', () => {
           ]
         : [],
     );
+  }, 90_000);
+});
+
+describe('Program: bundled lifecycled with --instance-broker-url', () => {
+  // A recording stand-in for the broker's function URL: the point here is the bundle (the client is inside, signs,
+  // and sends what the contract says); the broker itself is tested in packages/instance-broker.
+  it('heartbeats while the handler runs and completes the action through the broker, signed for lambda', async () => {
+    // Prepare
+    const requests: Array<{
+      method: string | undefined;
+      authorization: string | undefined;
+      body: Record<string, unknown>;
+    }> = [];
+    const broker = createServer((request, response) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        requests.push({
+          method: request.method,
+          authorization: request.headers.authorization,
+          body: JSON.parse(text) as Record<string, unknown>,
+        });
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ outcome: 'done', instanceId: INSTANCE_ID }));
+      });
+    });
+    await new Promise<void>((resolveListen) => broker.listen(0, '127.0.0.1', resolveListen));
+    const brokerUrl = `http://127.0.0.1:${(broker.address() as AddressInfo).port}/`;
+    const directory = await mkdtemp(join(tmpdir(), 'lifecycled-broker-'));
+    const release = join(directory, 'job-finished');
+    // The job ends when the test says so (after two heartbeats went out), however slow the machine.
+    const handler = join(directory, 'handler.mjs');
+    await writeFile(
+      handler,
+      `#!${process.execPath}
+import { existsSync } from 'node:fs';
+const wait = setInterval(() => { if (existsSync(${JSON.stringify(release)})) { clearInterval(wait); process.exit(0); } }, 20);
+`,
+    );
+    await chmod(handler, 0o755);
+    standIn = await startImdsStandIn({ instanceId: INSTANCE_ID });
+    standIn.setTargetLifecycleState('Terminated');
+    const stderr = captureStream();
+    // A canary secret: moto and the stand-in verify no signature, and the secret must appear in no output.
+    const environment: Record<string, string> = {
+      ...awsEnvironment(),
+      AWS_SECRET_ACCESS_KEY: 'canary-secret-0b7c-do-not-log',
+    };
+    daemon = spawn(
+      process.execPath,
+      [
+        bundle,
+        '--json',
+        '--no-spot',
+        `--instance-id=${INSTANCE_ID}`,
+        `--handler=${handler}`,
+        '--autoscaling-group-name=agents',
+        '--lifecycle-hook-name=drain',
+        '--autoscaling-heartbeat-interval=100ms',
+        '--lifecycle-state-interval=50ms',
+        `--instance-broker-url=${brokerUrl}`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...environment,
+          AWS_REGION: 'us-east-1',
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: standIn.endpoint,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    daemon.stderr?.pipe(stderr.stream);
+    const exit = new Promise<number | null>((resolveExit) => daemon?.once('exit', (code) => resolveExit(code)));
+
+    try {
+      // Act
+      await waitUntil(() => requests.length >= 2, stderr.text);
+      const whileBusy = requests.map((request) => request.body.action);
+      await writeFile(release, '');
+      const exitCode = await exit;
+
+      // Assess
+      expect(exitCode).toBe(0);
+      expect(whileBusy.every((action) => action === 'record-lifecycle-action-heartbeat')).toBe(true);
+      expect(requests.at(-1)?.body).toEqual({
+        version: 1,
+        action: 'complete-lifecycle-action',
+        autoScalingGroupName: 'agents',
+        lifecycleHookName: 'drain',
+        lifecycleActionResult: 'CONTINUE',
+      });
+      expect(requests.filter((request) => request.body.action === 'complete-lifecycle-action')).toHaveLength(1);
+      for (const request of requests) {
+        expect(request.method).toBe('POST');
+        expect(request.authorization).toMatch(
+          new RegExp(
+            `^AWS4-HMAC-SHA256 Credential=${environment.AWS_ACCESS_KEY_ID}/\\d{8}/us-east-1/lambda/aws4_request,`,
+          ),
+        );
+        expect(JSON.stringify(request.body)).not.toContain(INSTANCE_ID);
+      }
+      expect(stderr.text()).not.toContain('canary-secret-0b7c-do-not-log');
+    } finally {
+      broker.closeAllConnections();
+      await new Promise((resolveClose) => broker.close(resolveClose));
+    }
   }, 90_000);
 });

@@ -1,6 +1,6 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { InstanceBrokerError } from '@elastic-ci/instance-broker';
+import { InstanceBrokerError } from '@elastic-ci/instance-broker/client';
 import { describe, expect, it } from 'vitest';
 import { SteppingClock } from '../protection/test-fakes.js';
 import { FakeInstanceBrokerClient } from '../test-support/fake-instance-broker-client.js';

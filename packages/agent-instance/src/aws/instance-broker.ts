@@ -1,4 +1,4 @@
-import type { BrokerCall, BrokerSuccess, InstanceBrokerClient } from '@elastic-ci/instance-broker';
+import type { BrokerCall, BrokerSuccess, InstanceBrokerClient } from '@elastic-ci/instance-broker/client';
 
 export type { BrokerCall, BrokerSuccess, InstanceBrokerClient };
 

@@ -126,7 +126,7 @@ describe('the instance control with an instance broker', () => {
 
   it("passes the broker's failure on unchanged, for the caller's retry to classify", async () => {
     // Prepare
-    const { InstanceBrokerError } = await import('@elastic-ci/instance-broker');
+    const { InstanceBrokerError } = await import('@elastic-ci/instance-broker/client');
     const { control, broker } = await brokeredControl();
     const failure = new InstanceBrokerError('Auto Scaling throttled the call', 502, true, 'Throttling');
     broker.answers.push(failure);

@@ -1,7 +1,7 @@
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { InstanceBrokerError } from '@elastic-ci/instance-broker';
+import { InstanceBrokerError } from '@elastic-ci/instance-broker/client';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desiredInstanceState, partitionJobs, protectionCalls } from './decide-protection.js';

@@ -1,4 +1,4 @@
-import { InstanceBrokerError } from '@elastic-ci/instance-broker';
+import { InstanceBrokerError } from '@elastic-ci/instance-broker/client';
 import { describe, expect, it } from 'vitest';
 import { isRetryableAwsError, withRetries } from './retry.js';
 import { SteppingClock } from './test-fakes.js';

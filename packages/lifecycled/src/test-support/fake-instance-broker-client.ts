@@ -1,4 +1,4 @@
-import type { BrokerCall, BrokerSuccess, InstanceBrokerClient } from '@elastic-ci/instance-broker';
+import type { BrokerCall, BrokerSuccess, InstanceBrokerClient } from '@elastic-ci/instance-broker/client';
 
 /** A broker client that records every call (and whether it carried a signal) and answers from a script. */
 export class FakeInstanceBrokerClient implements InstanceBrokerClient {
