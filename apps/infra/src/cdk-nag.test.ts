@@ -48,6 +48,14 @@ describe('cdk-nag AwsSolutions on the whole stack', () => {
   );
 
   it(
+    'finds nothing unacknowledged with instanceBroker: false (the instance role makes the Auto Scaling writes)',
+    () => {
+      expect(nagReport({ ...MINIMAL_PROPS, instanceBroker: false })).toBeUndefined();
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
     'still reports a control-plane wildcard nobody justified',
     () => {
       const report = nagReport(MINIMAL_PROPS, (stack) =>

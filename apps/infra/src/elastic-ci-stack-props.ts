@@ -280,8 +280,21 @@ export interface WebhookOptions {
   readonly webhookReservedConcurrency?: number | undefined;
 }
 
-/** The custom resources around the group. */
+/** The functions around the group's lifecycle: the instance broker and the custom resources. */
 export interface LifecycleResourceOptions {
+  /**
+   * Make the instances' Auto Scaling writes (scale-in protection, lifecycle-action completion and heartbeats, health,
+   * terminate) through the instance broker: a Lambda behind a function URL with IAM auth that acts only on the instance
+   * whose credentials signed the request. The instance role then has none of those actions; the broker's resource
+   * policy lets it (and only it) invoke the URL. It protects against a job acting on *another* instance of its fleet:
+   * IAM has no condition key for the target instance, so with direct calls any job can complete another instance's
+   * termination lifecycle action or unprotect it, and kill the job running there. It costs one Lambda invocation per
+   * job start and end and per lifecycle heartbeat (every 10 s while an instance drains: lifecycled's interval) and one
+   * log record each. `false` restores the direct calls (the role gets the five actions back, on the fleet's own group)
+   * and deploys no broker.
+   * @default true
+   */
+  readonly instanceBroker?: boolean | undefined;
   /**
    * Suspend `AZRebalance` on the group (az-rebalancing-suspender) so Auto Scaling never kills a busy instance to
    * even out zones.
@@ -386,6 +399,7 @@ export const CONTROL_PLANE_DEFAULTS = {
   webhookEnabled: false,
   webhookAllowTokenHeader: false,
   webhookReplayWindowSec: 300,
+  instanceBroker: true,
   azRebalancingSuspenderEnabled: true,
   stopAgentsEnabled: true,
   stopAgentsDrainTimeoutSec: 3000,

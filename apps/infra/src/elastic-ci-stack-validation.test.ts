@@ -124,6 +124,14 @@ describe('ElasticCiStack validation', () => {
     );
   });
 
+  it('refuses an instanceBroker that is not a boolean (untyped JavaScript: "false" would deploy the broker)', () => {
+    const error = constructionError({
+      agentTokenParameterName: '/ci/token',
+      instanceBroker: 'false' as unknown as boolean,
+    });
+    expect(error.problems).toEqual(['instanceBroker is "false"; it must be true or false']);
+  });
+
   it('accepts the minimal props', () => {
     expect(validateElasticCiStackProps({ agentTokenParameterName: '/buildkite/agent-token' })).toEqual([]);
   });

@@ -34,6 +34,7 @@ beforeAll(() => {
   minimalControlPlane = synthesizeStack({
     agentTokenParameterName: '/ci/token',
     agentTokenParameterKmsKeyArn: KMS_KEY_ARN,
+    instanceBroker: false,
     azRebalancingSuspenderEnabled: false,
     stopAgentsEnabled: false,
     dashboardEnabled: false,
@@ -303,7 +304,12 @@ describe('scaler', () => {
 
 describe('webhook', () => {
   it('webhookEnabled (default false): a function URL with auth NONE and its output', () => {
-    defaults.template.resourceCountIs('AWS::Lambda::Url', 0);
+    // The default stack's one function URL is the instance broker's (IAM auth); no public one without the webhook.
+    expect(
+      Object.values(resourcesOfType(defaults.json, 'AWS::Lambda::Url')).map((url) => url.Properties.AuthType),
+    ).toEqual(['AWS_IAM']);
+    expect(Object.keys(defaults.json.Outputs)).not.toContain('WebhookUrl');
+    minimalControlPlane.template.resourceCountIs('AWS::Lambda::Url', 0);
     maximal.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     expect(Object.keys(maximal.json.Outputs)).toContain('WebhookUrl');
   });

@@ -5,6 +5,7 @@ import { AGENT_FLEET_DEFAULTS } from './agent-fleet/agent-fleet-defaults';
 import { AgentToken } from './control-plane/agent-token';
 import type { ControlPlaneFunction } from './control-plane/control-plane-function';
 import { ElasticCiDashboard } from './control-plane/dashboard';
+import { InstanceBroker } from './control-plane/instance-broker';
 import { LifecycleResources } from './control-plane/lifecycle-resources';
 import { Scaler } from './control-plane/scaler';
 import {
@@ -36,13 +37,16 @@ export class ElasticCiStackOptionsError extends Error {
 
 /**
  * The whole elastic-ci deployment: the agent fleet (VPC, launch template, Auto Scaling group, lifecycle hook, warm
- * pool, buckets) and its control plane (agent-scaler, webhook, AZ-rebalancing suspender, stop-agents, dashboard).
+ * pool, buckets) and its control plane (agent-scaler, webhook, instance broker, AZ-rebalancing suspender, stop-agents,
+ * dashboard).
  * Options are validated before anything is built: one {@link ElasticCiStackOptionsError} names every problem.
  */
 export class ElasticCiStack extends cdk.Stack {
   readonly agentToken: AgentToken;
   readonly fleet: AgentFleet;
   readonly scaler: Scaler | undefined;
+  /** The instance broker (`instanceBroker`, on by default). */
+  readonly instanceBroker: InstanceBroker | undefined;
   readonly lifecycleResources: LifecycleResources;
   readonly dashboard: ElasticCiDashboard | undefined;
   readonly autoScalingGroupName: string;
@@ -64,7 +68,16 @@ export class ElasticCiStack extends cdk.Stack {
 
     this.agentToken = new AgentToken(this, 'AgentToken', props);
 
-    this.fleet = new AgentFleet(this, 'AgentFleet', { ...props, agentToken: this.agentToken });
+    // Made before the fleet, whose boot contract carries its URL; the fleet then tells it its role and fleet id.
+    this.instanceBroker =
+      (props.instanceBroker ?? d.instanceBroker)
+        ? new InstanceBroker(this, 'InstanceBroker', { architecture, logRetentionDays, permissionsBoundaryArn })
+        : undefined;
+    this.fleet = new AgentFleet(this, 'AgentFleet', {
+      ...props,
+      agentToken: this.agentToken,
+      instanceBrokerEndpoint: this.instanceBroker,
+    });
     this.autoScalingGroupName = this.fleet.autoScalingGroupName;
 
     const functions: ControlPlaneFunction[] = [];
@@ -121,7 +134,11 @@ export class ElasticCiStack extends cdk.Stack {
       logRetentionDays,
       permissionsBoundaryArn,
     });
-    for (const fn of [this.lifecycleResources.suspenderFunction, this.lifecycleResources.stopAgentsFunction]) {
+    for (const fn of [
+      this.instanceBroker?.function,
+      this.lifecycleResources.suspenderFunction,
+      this.lifecycleResources.stopAgentsFunction,
+    ]) {
       if (fn) functions.push(fn);
     }
 
@@ -159,6 +176,13 @@ export class ElasticCiStack extends cdk.Stack {
     ];
     for (const [id, description, bucket] of buckets) {
       if (bucket) new cdk.CfnOutput(this, id, { description, value: bucket.bucketName });
+    }
+    if (this.instanceBroker) {
+      new cdk.CfnOutput(this, 'InstanceBrokerUrl', {
+        description:
+          'Function URL (IAM auth) the instances make their Auto Scaling writes through, for themselves only',
+        value: this.instanceBroker.url,
+      });
     }
     new cdk.CfnOutput(this, 'AgentTokenParameterName', {
       description: 'Where the scaler and the instances read the agent token (SSM GetParameter with decryption)',

@@ -53,6 +53,7 @@ describe.each<[string, () => SynthesizedStack]>([
   ['default', () => synthesizeStack(MINIMAL_PROPS)],
   ['maximal', () => synthesizeStack(MAXIMAL_PROPS)],
   ['elastic-ci profile', () => synthesizeStack({ ...MINIMAL_PROPS, scalingProfile: 'elastic-ci' })],
+  ['no instance broker', () => synthesizeStack({ ...MINIMAL_PROPS, instanceBroker: false })],
 ])('least privilege (%s stack)', (_name, synthesize) => {
   let grants: Grant[];
   beforeAll(() => {
@@ -79,6 +80,9 @@ describe.each<[string, () => SynthesizedStack]>([
     const mutations = [
       'autoscaling:SetDesiredCapacity',
       'autoscaling:TerminateInstanceInAutoScalingGroup',
+      'autoscaling:CompleteLifecycleAction',
+      'autoscaling:RecordLifecycleActionHeartbeat',
+      'autoscaling:SetInstanceProtection',
       'autoscaling:SetInstanceHealth',
       'autoscaling:PutWarmPool',
       'autoscaling:SuspendProcesses',

@@ -1,5 +1,6 @@
 import { parseAgentScalerConfig } from '@elastic-ci/agent-scaler';
 import { loadConfig as loadSuspenderConfig, planSuspension } from '@elastic-ci/az-rebalancing-suspender';
+import { loadConfig as loadInstanceBrokerConfig } from '@elastic-ci/instance-broker';
 import { loadConfig as loadStopAgentsConfig, planRequest } from '@elastic-ci/stop-agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_TAG } from './control-plane/control-plane-function';
@@ -49,6 +50,10 @@ function parserError(fn: DeployedFunction, environment: Record<string, string>):
         const result = loadStopAgentsConfig(environment);
         return result.ok ? undefined : result.error.message;
       }
+      case '@elastic-ci/instance-broker': {
+        const result = loadInstanceBrokerConfig(environment);
+        return result.ok ? undefined : result.error.message;
+      }
       default:
         return `function ${fn.logicalId} has no ${PACKAGE_TAG} tag naming a known package`;
     }
@@ -95,6 +100,7 @@ describe.each(variants)('Lambda environment contract (%s stack)', (_name, synthe
       '@elastic-ci/agent-scaler scheduled.handler',
       '@elastic-ci/agent-scaler webhook.handler',
       '@elastic-ci/az-rebalancing-suspender lambda.handler',
+      '@elastic-ci/instance-broker lambda.handler',
       '@elastic-ci/stop-agents lambda.handler',
     ]);
   });
@@ -125,7 +131,60 @@ describe.each(variants)('Lambda environment contract (%s stack)', (_name, synthe
   });
 });
 
+describe('Lambda environment contract (instance broker)', () => {
+  const brokerOf = (synthesized: SynthesizedStack) =>
+    deployedFunctions(synthesized).find((fn) => fn.packageName === '@elastic-ci/instance-broker');
+
+  it('gives the broker the created role name and the fleet tag value the group carries', () => {
+    // Act
+    const synthesized = synthesizeStack(MINIMAL_PROPS);
+    const broker = brokerOf(synthesized);
+
+    // Assess: the names the broker compares callers and groups with are the ones deployed.
+    const resources = synthesized.json.Resources as Resources;
+    const roleId = Object.keys(resourcesOfType(synthesized.json, 'AWS::IAM::Role')).find((id) =>
+      id.startsWith('AgentFleetInstanceRole'),
+    );
+    expect(roleId).toBeDefined();
+    const [group] = Object.values(resourcesOfType(synthesized.json, 'AWS::AutoScaling::AutoScalingGroup'));
+    const fleetTag = (group.Properties.Tags as { Key: string; Value: string }[]).find(
+      (tag) => tag.Key === 'elastic-ci:fleet',
+    );
+    expect(broker?.environment.INSTANCE_ROLE_NAME).toBe(resolvePlaceholders({ Ref: roleId }, resources));
+    expect(broker?.environment.FLEET_ID).toBe(fleetTag?.Value);
+    expect(broker && parseWithOwnParser(broker)).toEqual({ ok: true });
+  }, 180_000);
+
+  it("names an imported role by its name without the path, as the callers' assumed-role ARNs do", () => {
+    const broker = brokerOf(
+      synthesizeStack({ ...MINIMAL_PROPS, instanceRoleArn: 'arn:aws:iam::123456789012:role/ci/agents/ci-agents' }),
+    );
+    expect(broker?.environment.INSTANCE_ROLE_NAME).toBe('ci-agents');
+    expect(broker && parseWithOwnParser(broker)).toEqual({ ok: true });
+  }, 180_000);
+
+  it('deploys no broker with instanceBroker: false', () => {
+    expect(brokerOf(synthesizeStack({ ...MINIMAL_PROPS, instanceBroker: false }))).toBeUndefined();
+  }, 180_000);
+});
+
 describe('the contract check itself', () => {
+  it('refuses a broker environment with a renamed variable', () => {
+    // Prepare: FLEET_TAG instead of FLEET_ID; the broker would answer every request 500.
+    const renamed: DeployedFunction = {
+      logicalId: 'InstanceBroker',
+      packageName: '@elastic-ci/instance-broker',
+      handler: 'lambda.handler',
+      environment: { AWS_REGION: 'eu-west-1', INSTANCE_ROLE_NAME: 'ci-agents', FLEET_TAG: 'AgentFleet1234' },
+    };
+
+    // Act
+    const verdict = parseWithOwnParser(renamed);
+
+    // Assess
+    expect(verdict).toMatchObject({ ok: false, error: expect.stringContaining('FLEET_ID') });
+  });
+
   it('refuses an environment the scaler would refuse (a renamed variable)', () => {
     const renamed: DeployedFunction = {
       logicalId: 'Renamed',

@@ -5,7 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, type IDependable } from 'constructs';
 import packageJson from '../../package.json' with { type: 'json' };
 import { AGENT_FLEET_DEFAULTS, DEFAULT_IMAGE_SSM_PARAMETER } from './agent-fleet-defaults.js';
 import { AgentFleetValidationError } from './agent-fleet-errors.js';
@@ -26,9 +26,39 @@ export interface AgentTokenSource {
   grantRead(grantee: iam.IGrantable): void;
 }
 
+/** What the instance broker needs to know of the fleet it serves. */
+export interface InstanceBrokerFleet {
+  /** The instance role's ARN: the principal the broker's function URL lets in. */
+  readonly instanceRoleArn: string;
+  /**
+   * The instance role's name without its path, as it appears in the callers' assumed-role ARNs
+   * (`arn:aws:sts::<account>:assumed-role/<name>/<instance id>`).
+   */
+  readonly instanceRoleName: string;
+  /** Value of the `elastic-ci:fleet` tag on the fleet's group. */
+  readonly fleetId: string;
+}
+
+/** Where the instances make their Auto Scaling writes (the control plane's `InstanceBroker` fits). */
+export interface InstanceBrokerEndpoint {
+  /** The broker's function URL (`AuthType: AWS_IAM`), given to the instances in the boot contract. */
+  readonly url: string;
+  /**
+   * Called once by the fleet when its role exists: lets the role's sessions call the URL and tells the broker which
+   * role and fleet it acts for. The group depends on what it returns, so no instance boots before the broker serves it.
+   */
+  serveFleet(fleet: InstanceBrokerFleet): IDependable;
+}
+
 export interface AgentFleetProps extends AgentFleetOptions {
   /** The agent registration token's location; the fleet's role is granted read access to it. */
   readonly agentToken: AgentTokenSource;
+  /**
+   * The instance broker: the instances make their Auto Scaling writes (scale-in protection, lifecycle actions,
+   * health, terminate) through it, for themselves only, and the instance role gets none of them.
+   * @default - none: the instance role may make those calls on the fleet's group itself
+   */
+  readonly instanceBrokerEndpoint?: InstanceBrokerEndpoint | undefined;
   /**
    * Version of the elastic-ci stack, agent tag `stack-version`.
    * @default the version of @elastic-ci/infra
@@ -140,10 +170,17 @@ export class AgentFleet extends Construct {
       fleetId: this.fleetId,
       logGroupPrefix: this.logGroupPrefix,
       signingKey,
+      autoScalingWritesThroughBroker: props.instanceBrokerEndpoint !== undefined,
     });
     this.instanceRole = role.role;
     this.instanceRoleCreated = role.created;
     if (role.created) props.agentToken.grantRead(role.role);
+    const brokerServingFleet = props.instanceBrokerEndpoint?.serveFleet({
+      instanceRoleArn: role.role.roleArn,
+      // A given IRole knows its own name (its ARN may be a token); an imported ARN's name is its last path segment.
+      instanceRoleName: props.instanceRole?.roleName ?? role.role.roleName,
+      fleetId: this.fleetId,
+    });
 
     this.renderedBootContract = renderBootContract(
       bootContractInputFor(props, {
@@ -162,6 +199,7 @@ export class AgentFleet extends Construct {
         logGroupPrefix: this.logGroupPrefix,
         warmPoolEnabled,
         launchHookName: this.launchHookName,
+        instanceBrokerUrl: props.instanceBrokerEndpoint?.url,
       }),
       { isToken: (value) => Token.isUnresolved(value) },
     );
@@ -246,8 +284,9 @@ export class AgentFleet extends Construct {
         ? { autoScalingScheduledAction: { ignoreUnmodifiedGroupSizeProperties: true } }
         : {}),
     };
-    // Instances boot only once their role may do what the boot needs.
+    // Instances boot only once their role may do what the boot needs, and the broker serves them.
     group.node.addDependency(role);
+    if (brokerServingFleet !== undefined) group.node.addDependency(brokerServingFleet);
     if (network.vpc instanceof ec2.Vpc) {
       // Created and deleted while the routes exist, so instances reach the internet at boot and drain at teardown.
       group.node.addDependency(network.vpc.internetConnectivityEstablished);

@@ -1,5 +1,5 @@
 import { parseBootContract, renderBootContract } from '@elastic-ci/agent-instance/boot-contract';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy, Token } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import type { AgentFleetOptions } from './agent-fleet-options.js';
@@ -174,6 +174,29 @@ describe('Function: bootContractInputFor', () => {
       launchHookName: 'elastic-ci-launch',
     });
     expect(roundTrip({}).lifecycle.launchHookName).toBeUndefined();
+  });
+
+  it("hands the instance the broker's URL when it has one, and none without (direct Auto Scaling calls)", () => {
+    const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws/';
+    expect(roundTrip({}, { instanceBrokerUrl: url }).lifecycle.instanceBrokerUrl).toBe(url);
+    expect(roundTrip({}).lifecycle.instanceBrokerUrl).toBeUndefined();
+  });
+
+  it('renders the deploy-time function URL token through the token-tolerant schema', () => {
+    // Prepare: a CDK token stands in for the URL, which CloudFormation knows only once the function URL exists.
+    const token = Lazy.string({ produce: () => 'resolved at synth' });
+    const isToken = (value: unknown) => Token.isUnresolved(value);
+
+    // Act
+    const rendered = renderBootContract(bootContractInputFor({}, { ...context, instanceBrokerUrl: token }), {
+      isToken,
+    });
+
+    // Assess: the strict schema would refuse the token; the token-tolerant one keeps it for synth to resolve.
+    expect(JSON.parse(rendered).lifecycle.instanceBrokerUrl).toBe(token);
+    expect(() => renderBootContract(bootContractInputFor({}, { ...context, instanceBrokerUrl: token }))).toThrow(
+      /instanceBrokerUrl/,
+    );
   });
 
   it('hands the instance the images to pull while warmed', () => {

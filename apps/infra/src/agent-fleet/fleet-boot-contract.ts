@@ -23,6 +23,8 @@ export interface FleetBootContext {
   readonly warmPoolEnabled: boolean;
   /** The group's launch lifecycle hook, which the boot completes (groups with a warm pool). */
   readonly launchHookName?: string | undefined;
+  /** The instance broker's function URL, when the instances make their Auto Scaling writes through it. */
+  readonly instanceBrokerUrl?: string | undefined;
 }
 
 const seconds = (duration: Duration | undefined): number | undefined => duration?.toSeconds();
@@ -136,7 +138,11 @@ export function bootContractInputFor(options: AgentFleetOptions, context: FleetB
         : undefined,
     // The group has a termination hook and no SNS topic: lifecycled's default mode (target-lifecycle-state).
     lifecycled: { mode: 'lifecycle-state' },
-    lifecycle: { warmPoolEnabled: context.warmPoolEnabled, launchHookName: context.launchHookName },
+    lifecycle: {
+      warmPoolEnabled: context.warmPoolEnabled,
+      launchHookName: context.launchHookName,
+      instanceBrokerUrl: context.instanceBrokerUrl,
+    },
     logs: {
       retentionDays: retentionDays === undefined || retentionDays === NEVER_EXPIRE ? undefined : retentionDays,
       groups: {

@@ -1,6 +1,10 @@
+import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { InstanceBrokerEndpoint, InstanceBrokerFleet } from './agent-fleet.js';
+import { bootContractFromUserData } from './fleet-boot-contract.js';
+import { launchTemplateUserData } from './test-support/decode-user-data.js';
 import { onlyResource, SYNTH_TIMEOUT_MS, type SynthesizedFleet, synthFleet } from './test-support/synth-fleet.js';
 
 interface Statement {
@@ -306,3 +310,88 @@ function onlyResourceId(fleet: SynthesizedFleet, pattern: RegExp): string {
   if (ids.length !== 1) throw new Error(`expected one resource id matching ${pattern}, found ${ids.join(', ')}`);
   return ids[0] as string;
 }
+
+describe('Construct: AgentFleet with an instance broker', () => {
+  const BROKER_URL = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/';
+  const AUTO_SCALING_WRITES = [
+    'autoscaling:CompleteLifecycleAction',
+    'autoscaling:RecordLifecycleActionHeartbeat',
+    'autoscaling:SetInstanceHealth',
+    'autoscaling:SetInstanceProtection',
+    'autoscaling:TerminateInstanceInAutoScalingGroup',
+  ];
+
+  /** A broker that records what the fleet told it, and hands back a resource for the group to wait for. */
+  function recordingBroker() {
+    const served: InstanceBrokerFleet[] = [];
+    let dependable: CfnWaitConditionHandle | undefined;
+    const endpoint = (stack: Stack): InstanceBrokerEndpoint => ({
+      url: BROKER_URL,
+      serveFleet(fleet) {
+        served.push(fleet);
+        dependable = new CfnWaitConditionHandle(stack, 'BrokerReady');
+        return dependable;
+      },
+    });
+    return { served, endpoint, dependableId: () => dependable && Stack.of(dependable).resolve(dependable.logicalId) };
+  }
+
+  it(
+    'gives the role none of the Auto Scaling writes, and the boot contract the broker URL',
+    () => {
+      // Prepare
+      const broker = recordingBroker();
+
+      // Act
+      const brokered = synthFleet((stack) => ({ instanceBrokerEndpoint: broker.endpoint(stack) }));
+
+      // Assess
+      const actions = statementsOf(brokered).flatMap(actionsOf);
+      expect(actions.filter((action) => AUTO_SCALING_WRITES.includes(action))).toEqual([]);
+      expect(actions).toContain('ec2:CreateTags');
+      const contract = JSON.parse(bootContractFromUserData(launchTemplateUserData(brokered.template)));
+      expect(contract.lifecycle.instanceBrokerUrl).toBe(BROKER_URL);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    'tells the broker its role and fleet once, and starts the group only once the broker serves it',
+    () => {
+      // Prepare
+      const broker = recordingBroker();
+
+      // Act
+      const brokered = synthFleet((stack) => ({ instanceBrokerEndpoint: broker.endpoint(stack) }));
+
+      // Assess
+      const role = onlyResource(brokered.template, 'AWS::IAM::Role');
+      expect(broker.served).toHaveLength(1);
+      expect(brokered.stack.resolve(broker.served[0])).toEqual({
+        instanceRoleArn: { 'Fn::GetAtt': [role.id, 'Arn'] },
+        instanceRoleName: { Ref: role.id },
+        fleetId: brokered.fleet.fleetId,
+      });
+      const { id } = onlyResource(brokered.template, 'AWS::AutoScaling::AutoScalingGroup');
+      expect(brokered.template.toJSON().Resources[id].DependsOn).toContain(broker.dependableId());
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  it(
+    "names an imported role to the broker by its name without the path (the assumed-role ARN's form)",
+    () => {
+      const broker = recordingBroker();
+      const roleArn = 'arn:aws:iam::123456789012:role/path/shared-ci';
+      const shared = synthFleet((stack) => ({
+        instanceRoleArn: roleArn,
+        instanceBrokerEndpoint: broker.endpoint(stack),
+      }));
+      expect(shared.stack.resolve(broker.served[0])).toMatchObject({
+        instanceRoleArn: roleArn,
+        instanceRoleName: 'shared-ci',
+      });
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+});

@@ -2,7 +2,7 @@ import { AGENT_STATE_TAG, AGENT_STATES, IDLE_SINCE_TAG } from '@elastic-ci/agent
 import { Aws, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { AGENT_FLEET_DEFAULTS } from './agent-fleet-defaults.js';
 import type { AgentFleetOptions, EcrAccessPolicy } from './agent-fleet-options.js';
 import type { FleetBuckets } from './fleet-buckets.js';
@@ -50,6 +50,43 @@ const ECR_MANAGED_POLICY: Record<Exclude<EcrAccessPolicy, 'none'>, string> = {
  */
 const PULL_THROUGH_ACTIONS = ['ecr:CreateRepository', 'ecr:BatchImportUpstreamImage'];
 
+/**
+ * The Auto Scaling writes of the instance programs (scale-in protection, lifecycle actions, health, terminate). With
+ * the instance broker they are the broker's, made for the calling instance only; without it, the instance role's.
+ */
+export const INSTANCE_AUTO_SCALING_WRITE_ACTIONS = [
+  'autoscaling:CompleteLifecycleAction',
+  'autoscaling:RecordLifecycleActionHeartbeat',
+  'autoscaling:SetInstanceHealth',
+  'autoscaling:SetInstanceProtection',
+  'autoscaling:TerminateInstanceInAutoScalingGroup',
+] as const;
+
+/**
+ * The fleet's own group, as IAM can name it: group names start with the stack name (CloudFormation generates them
+ * so), and the tags pin the one fleet: the fleet id (the construct path's, so the same in two stacks of one app,
+ * whose names may also share a prefix: 'ci' and 'ci-release') and the stack id CloudFormation tags the group with.
+ * The launch template cannot name the group (the group refers to it), and neither can the instance broker (a replaced
+ * group's instances still drain through it). One scope for both, so the broker can do no more than the role could.
+ */
+export function ownAutoScalingGroupScope(
+  scope: IConstruct,
+  fleetId: string,
+): { resources: string[]; conditions: Record<string, Record<string, string>> } {
+  const stack = Stack.of(scope);
+  return {
+    resources: [
+      `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*`,
+    ],
+    conditions: {
+      StringEquals: {
+        [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: fleetId,
+        'autoscaling:ResourceTag/aws:cloudformation:stack-id': stack.stackId,
+      },
+    },
+  };
+}
+
 /** Why each statement with a wildcard resource cannot be narrower (shown to cdk-nag, by `Sid`). */
 export const INSTANCE_ROLE_WILDCARD_REASONS: Readonly<Record<string, string>> = {
   OwnAutoScalingGroup:
@@ -81,6 +118,11 @@ export interface FleetInstanceRoleProps {
   readonly logGroupPrefix: string;
   /** The pipeline-signing key (ARN, or an id/alias of the user's key). */
   readonly signingKey: kms.IKey | string | undefined;
+  /**
+   * The instances make their Auto Scaling writes through the instance broker: the role gets none of
+   * {@link INSTANCE_AUTO_SCALING_WRITE_ACTIONS} (IAM cannot limit them to the calling instance; the broker does).
+   */
+  readonly autoScalingWritesThroughBroker: boolean;
 }
 
 /**
@@ -131,33 +173,19 @@ export class FleetInstanceRole extends Construct {
 
   private addStatements(role: iam.Role, props: FleetInstanceRoleProps): void {
     const { options, buckets } = props;
-    const stack = Stack.of(this);
     const allow = (statement: iam.PolicyStatementProps) =>
       role.addToPrincipalPolicy(new iam.PolicyStatement(statement));
 
-    // The instance may act on its own group only: group names start with the stack name (CloudFormation generates
-    // them so), and the tags pin the one fleet: the fleet id (the construct path's, so the same in two stacks of one
-    // app, whose names may also share a prefix: 'ci' and 'ci-release') and the stack id CloudFormation tags the group
-    // with. The launch template cannot name the group (the group refers to it).
-    allow({
-      sid: 'OwnAutoScalingGroup',
-      actions: [
-        'autoscaling:CompleteLifecycleAction',
-        'autoscaling:RecordLifecycleActionHeartbeat',
-        'autoscaling:SetInstanceHealth',
-        'autoscaling:SetInstanceProtection',
-        'autoscaling:TerminateInstanceInAutoScalingGroup',
-      ],
-      resources: [
-        `arn:${Aws.PARTITION}:autoscaling:${Aws.REGION}:${Aws.ACCOUNT_ID}:autoScalingGroup:*:autoScalingGroupName/${stack.stackName}-*`,
-      ],
-      conditions: {
-        StringEquals: {
-          [`autoscaling:ResourceTag/${FLEET_TAG_KEY}`]: props.fleetId,
-          'autoscaling:ResourceTag/aws:cloudformation:stack-id': stack.stackId,
-        },
-      },
-    });
+    // Without the broker the instance makes its Auto Scaling writes itself, on its own group only; IAM cannot narrow
+    // them to the calling instance (no condition key for the target), so any instance of the fleet may act on any other.
+    if (!props.autoScalingWritesThroughBroker) {
+      allow({
+        sid: 'OwnAutoScalingGroup',
+        actions: [...INSTANCE_AUTO_SCALING_WRITE_ACTIONS],
+        ...ownAutoScalingGroupScope(this, props.fleetId),
+      });
+    }
+
     // The instance → scaler contract: an instance records its idle time and agent state in two tags on itself, and
     // may tag nothing else. Itself: the caller (`ec2:SourceInstanceARN`, set for calls signed with the instance
     // profile's credentials) must be the target instance (`ec2:InstanceID` of the resource, as a policy variable);

@@ -193,6 +193,7 @@ export function configToStackProps(config: StackConfig): ElasticCiStackProps {
     rolePermissionsBoundaryArn: security.rolePermissionsBoundaryArn,
     ecrAccessPolicy: security.ecrAccessPolicy,
     authorizedUsersUrl: security.authorizedUsersUrl,
+    instanceBroker: security.instanceBroker,
     // secrets, artifacts, build cache
     secretsPluginEnabled: secrets.pluginEnabled,
     secretsBucketName: secrets.bucketName,

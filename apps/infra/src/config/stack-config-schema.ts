@@ -280,6 +280,9 @@ export const stackConfigSchema = z
           .optional()
           .describe('ECR access of the instance role.'),
         authorizedUsersUrl: text('`authorized_keys` URL for the login user.').optional(),
+        instanceBroker: flag(
+          'Instances make their Auto Scaling writes through the instance broker, for themselves only (false: the instance role makes them, on any instance of the fleet).',
+        ).optional(),
       })
       .strict()
       .optional()

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 export type LambdaPackageName =
   | '@elastic-ci/agent-scaler'
   | '@elastic-ci/az-rebalancing-suspender'
+  | '@elastic-ci/instance-broker'
   | '@elastic-ci/stop-agents';
 
 /** One deployable bundle: the package, the asset directory and the handler its README documents. */
@@ -27,6 +28,7 @@ export const LAMBDA_BUNDLES = {
     handler: 'lambda.handler',
   },
   stopAgents: { packageName: '@elastic-ci/stop-agents', file: 'lambda.mjs', handler: 'lambda.handler' },
+  instanceBroker: { packageName: '@elastic-ci/instance-broker', file: 'lambda.mjs', handler: 'lambda.handler' },
 } as const satisfies Record<string, { packageName: LambdaPackageName; file: string; handler: string }>;
 
 export type LambdaBundleRole = keyof typeof LAMBDA_BUNDLES;

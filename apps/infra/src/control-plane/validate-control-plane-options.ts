@@ -165,6 +165,11 @@ export function validateControlPlaneOptions(props: ElasticCiStackProps): string[
       "webhookSecretParameterName must be an SSM parameter path (/path/name) or ARN (the value is not shown: if it is the webhook token itself, store it in a SecureString and give that parameter's path)",
     );
   }
+  const instanceBroker: unknown = props.instanceBroker;
+  if (instanceBroker !== undefined && typeof instanceBroker !== 'boolean') {
+    // A string "false" from untyped JavaScript would otherwise deploy the broker: it is truthy.
+    problems.push(`instanceBroker is ${quoted(instanceBroker)}; it must be true or false`);
+  }
   if (props.stopAgentsEnabled === false) {
     for (const name of [
       'stopAgentsDrainTimeoutSec',

@@ -25,6 +25,9 @@ function refValue(logicalId: string, type: string | undefined): string {
     case 'AWS::S3::Bucket':
       // Bucket names CloudFormation generates are lowercase (S3 allows nothing else).
       return `elastic-ci-test-${logicalId.slice(0, 30)}-1a2b3c4d5e6f`.toLowerCase();
+    case 'AWS::IAM::Role':
+      // IAM role names are at most 64 characters: CloudFormation shortens the stack-and-logical-id part to fit.
+      return `${generated.slice(0, generated.lastIndexOf('-')).slice(0, 64 - 13)}-1A2B3C4D5E6F`;
     case 'AWS::AutoScaling::AutoScalingGroup':
     case 'AWS::DynamoDB::Table':
     case 'AWS::Lambda::Function':
@@ -39,6 +42,15 @@ function getAttValue(logicalId: string, attribute: string, type: string | undefi
   if (attribute === 'Arn') {
     const service = (type ?? 'AWS::Unknown::X').split('::')[1]?.toLowerCase() ?? 'unknown';
     return `arn:aws:${service}:${REGION}:${ACCOUNT}:${logicalId}`;
+  }
+  if (attribute === 'FunctionUrl' && type === 'AWS::Lambda::Url') {
+    // Lambda's form: a 32-character id of lowercase letters and digits.
+    const id = logicalId
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .padEnd(32, '0')
+      .slice(0, 32);
+    return `https://${id}.lambda-url.${REGION}.on.aws/`;
   }
   throw new Error(`no placeholder for Fn::GetAtt ${logicalId}.${attribute}: add one`);
 }

@@ -12,7 +12,7 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
 /**
  * Evaluates the intrinsics user data is made of (`Fn::Base64`, `Fn::Join`, `Ref`, `Fn::GetAtt`) the way
  * CloudFormation would, with fixed pseudo parameters and a placeholder per resource (its logical id in lower case,
- * a valid bucket name; `Fn::GetAtt` gives `<id>.<attribute>` lower-cased).
+ * a valid bucket name; `Fn::GetAtt` gives `<id>.<attribute>` lower-cased, or an https URL for a function URL).
  */
 export function evaluateIntrinsics(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -29,6 +29,14 @@ export function evaluateIntrinsics(value: unknown): string {
     }
     if (name === 'Fn::GetAtt') {
       const [resource, attribute] = argument as [string, string];
+      // A function URL as Lambda makes them (32 lowercase letters and digits): the contract accepts only https URLs.
+      if (attribute === 'FunctionUrl') {
+        return `https://${resource
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '')
+          .padEnd(32, '0')
+          .slice(0, 32)}.lambda-url.us-east-1.on.aws/`;
+      }
       return `${resource}.${attribute}`.toLowerCase();
     }
   }
