@@ -1,6 +1,7 @@
 export * from './agent-fleet/index';
 export * from './config/index';
 export { AgentToken } from './control-plane/agent-token';
+export { InstanceBroker, type InstanceBrokerProps } from './control-plane/instance-broker';
 export * from './elastic-ci-stack';
 export * from './elastic-ci-stack-props';
 export { SCALING_PROFILES, type ScalingProfile, withScalingProfile } from './scaling-profile';
