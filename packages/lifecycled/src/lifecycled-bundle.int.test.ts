@@ -5,7 +5,23 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { awsEnvironment, type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
+import { AutoScalingClient, CreateOrUpdateTagsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  type BrokerAutoScalingPort,
+  createAutoScalingPort,
+  createBrokerHandler,
+  FLEET_TAG_KEY,
+  type LifecycleActionCall,
+  loadConfig,
+} from '@elastic-ci/instance-broker';
+import { startLocalFunctionUrl } from '@elastic-ci/instance-broker/local-function-url';
+import {
+  awsClientConfig,
+  awsEnvironment,
+  createMotoAutoScalingGroup,
+  type RunningImdsStandIn,
+  startImdsStandIn,
+} from '@elastic-ci/testing';
 import { build, type Options } from 'tsup';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import tsupConfig from '../tsup.config';
@@ -219,6 +235,109 @@ const wait = setInterval(() => { if (existsSync(${JSON.stringify(release)})) { c
     } finally {
       broker.closeAllConnections();
       await new Promise((resolveClose) => broker.close(resolveClose));
+    }
+  }, 90_000);
+});
+
+describe('Program: bundled lifecycled through the real instance broker', () => {
+  it('drains and completes the action through the broker, which acts for the signed caller in a fleet group', async () => {
+    // Prepare: a fleet group in moto; the real broker handler behind the local function URL front (moto has no
+    // function URLs or IAM authentication); moto lacks the two lifecycle calls, so only those are recorded here.
+    const moto = awsClientConfig();
+    const autoScaling = new AutoScalingClient(moto);
+    const group = 'lifecycled-brokered';
+    await createMotoAutoScalingGroup({ name: group, minSize: 0, maxSize: 1, desiredCapacity: 0 });
+    await autoScaling.send(
+      new CreateOrUpdateTagsCommand({
+        Tags: [
+          {
+            ResourceId: group,
+            ResourceType: 'auto-scaling-group',
+            Key: FLEET_TAG_KEY,
+            Value: 'fleet',
+            PropagateAtLaunch: false,
+          },
+        ],
+      }),
+    );
+    const lifecycleCalls: Array<LifecycleActionCall & { call: string; lifecycleActionResult?: string }> = [];
+    const port: BrokerAutoScalingPort = {
+      ...createAutoScalingPort(autoScaling),
+      recordLifecycleActionHeartbeat: async (call) => {
+        lifecycleCalls.push({ call: 'heartbeat', ...call });
+      },
+      completeLifecycleAction: async (call) => {
+        lifecycleCalls.push({ call: 'complete', ...call });
+      },
+    };
+    const records: Array<Record<string, unknown>> = [];
+    const record = (message: string, attributes: Record<string, unknown>) => records.push({ message, ...attributes });
+    const front = await startLocalFunctionUrl({
+      handler: createBrokerHandler({
+        config: loadConfig({ AWS_REGION: moto.region, INSTANCE_ROLE_NAME: 'agent-role', FLEET_ID: 'fleet' }),
+        autoScaling: port,
+        logger: { info: record, warn: record, error: record },
+      }),
+      region: moto.region,
+      callers: {
+        [moto.credentials.accessKeyId]: {
+          secretAccessKey: moto.credentials.secretAccessKey,
+          userArn: `arn:aws:sts::123456789012:assumed-role/agent-role/${INSTANCE_ID}`,
+        },
+      },
+    });
+    const directory = await mkdtemp(join(tmpdir(), 'lifecycled-real-broker-'));
+    const handler = join(directory, 'handler.mjs');
+    await writeFile(handler, `#!${process.execPath}\nprocess.exit(0);\n`);
+    await chmod(handler, 0o755);
+    standIn = await startImdsStandIn({ instanceId: INSTANCE_ID });
+    standIn.setTargetLifecycleState('Terminated');
+    const stderr = captureStream();
+
+    try {
+      // Act
+      daemon = spawn(
+        process.execPath,
+        [
+          bundle,
+          '--json',
+          '--no-spot',
+          `--instance-id=${INSTANCE_ID}`,
+          `--handler=${handler}`,
+          `--autoscaling-group-name=${group}`,
+          '--lifecycle-hook-name=drain',
+          '--lifecycle-state-interval=50ms',
+          `--instance-broker-url=${front.url}`,
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            ...awsEnvironment(),
+            AWS_EC2_METADATA_SERVICE_ENDPOINT: standIn.endpoint,
+          },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      daemon.stderr?.pipe(stderr.stream);
+      const exitCode = await new Promise<number | null>((resolveExit) => daemon?.once('exit', resolveExit));
+
+      // Assess
+      expect(exitCode).toBe(0);
+      expect(lifecycleCalls).toEqual([
+        {
+          call: 'complete',
+          autoScalingGroupName: group,
+          lifecycleHookName: 'drain',
+          instanceId: INSTANCE_ID,
+          lifecycleActionResult: 'CONTINUE',
+        },
+      ]);
+      expect(records).toEqual([
+        expect.objectContaining({ action: 'complete-lifecycle-action', instanceId: INSTANCE_ID, status: 200 }),
+      ]);
+      expect(stderr.entries().some((entry) => entry.msg === 'Lifecycle action completed successfully')).toBe(true);
+    } finally {
+      await front.close();
     }
   }, 90_000);
 });
