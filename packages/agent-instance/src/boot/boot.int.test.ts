@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AutoScalingClient,
+  CreateOrUpdateTagsCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { createAutoScalingPort, createBrokerHandler, FLEET_TAG_KEY, loadConfig } from '@elastic-ci/instance-broker';
+import { type LocalFunctionUrl, startLocalFunctionUrl } from '@elastic-ci/instance-broker/local-function-url';
 import {
   awsClientConfig,
   awsEnvironment,
@@ -42,12 +45,15 @@ beforeAll(async () => {
 }, 180_000);
 
 let proxy: RecordingAutoScalingProxy | undefined;
+let front: LocalFunctionUrl | undefined;
 
 afterEach(async () => {
   await standIn?.close();
   standIn = undefined;
   await proxy?.close();
   proxy = undefined;
+  await front?.close();
+  front = undefined;
 });
 
 interface Scratch {
@@ -400,6 +406,73 @@ describe('Program: elastic-ci-instance boot (bundle, moto, IMDS stand-in)', () =
       expect(await commandsOf(s)).toEqual([`aws CompleteLifecycleAction ${HOOK} ABANDON`, 'systemctl poweroff']);
       expect(proxy.calls.map((call) => call.params.InstanceId)).toEqual([instanceId]);
       expect(await healthOf(instanceId)).toBe('Unhealthy');
+    });
+  });
+
+  describe('through the instance broker (its real handler behind the local function URL front: moto has no function URLs)', () => {
+    it('a failed boot abandons the launch hook and marks the instance Unhealthy through the broker, never calling Auto Scaling itself', async () => {
+      // Prepare: the group carries the fleet tag; the broker's own Auto Scaling client reaches moto through the
+      // recording proxy (moto lacks CompleteLifecycleAction), the instance's own calls reach moto directly, where a
+      // CompleteLifecycleAction would fail.
+      const instanceId = await groupWithOneInstance();
+      const group = `ci-linux-agents-${groupsCreated}`;
+      const moto = awsClientConfig();
+      await new AutoScalingClient(moto).send(
+        new CreateOrUpdateTagsCommand({
+          Tags: [
+            {
+              ResourceId: group,
+              ResourceType: 'auto-scaling-group',
+              Key: FLEET_TAG_KEY,
+              Value: 'ci-linux',
+              PropagateAtLaunch: false,
+            },
+          ],
+        }),
+      );
+      standIn = await startImdsStandIn({ instanceId, region: 'us-east-1' });
+      standIn.setTargetLifecycleState('Warmed:Stopped');
+      const s = await scratch();
+      proxy = await startRecordingAutoScalingProxy(awsEnvironment().AWS_ENDPOINT_URL as string, s.commandLog);
+      const records: Array<Record<string, unknown>> = [];
+      const record = (message: string, attributes: Record<string, unknown>) => records.push({ message, ...attributes });
+      front = await startLocalFunctionUrl({
+        handler: createBrokerHandler({
+          config: loadConfig({ AWS_REGION: moto.region, INSTANCE_ROLE_NAME: 'ci-linux-agent', FLEET_ID: 'ci-linux' }),
+          autoScaling: createAutoScalingPort(new AutoScalingClient({ ...moto, endpoint: proxy.endpoint })),
+          logger: { info: record, warn: record, error: record },
+        }),
+        region: moto.region,
+        callers: {
+          [moto.credentials.accessKeyId]: {
+            secretAccessKey: moto.credentials.secretAccessKey,
+            userArn: `arn:aws:sts::123456789012:assumed-role/ci-linux-agent/${instanceId}`,
+          },
+        },
+      });
+      await writeFile(
+        join(s.root, 'etc/elastic-ci/boot-contract.json'),
+        contract({
+          stack: { name: 'ci-linux', region: 'us-east-1', version: '0.4.0', autoScalingGroupName: group },
+          lifecycle: { warmPoolEnabled: true, launchHookName: 'elastic-ci-launch', instanceBrokerUrl: front.url },
+        }),
+      );
+
+      // Act: SSM is unreachable, so the boot fails
+      const run = await runCli(s, ['boot'], { AWS_ENDPOINT_URL_SSM: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
+
+      // Assess
+      expect(run.status).toBe(1);
+      expect(await commandsOf(s)).toEqual([
+        'aws CompleteLifecycleAction elastic-ci-launch ABANDON',
+        'systemctl poweroff',
+      ]);
+      expect(proxy.calls.map((call) => call.params.InstanceId)).toEqual([instanceId]);
+      expect(await healthOf(instanceId)).toBe('Unhealthy');
+      expect(records).toEqual([
+        expect.objectContaining({ action: 'complete-lifecycle-action', instanceId, status: 200 }),
+        expect.objectContaining({ action: 'set-instance-unhealthy', instanceId, status: 200 }),
+      ]);
     });
   });
 });
