@@ -150,3 +150,38 @@ describe('the instance control with an instance broker', () => {
     expect(broker.calls).toEqual([]);
   });
 });
+
+describe('the instance broker client of the job hooks', () => {
+  afterEach(() => {
+    vi.doUnmock('@elastic-ci/instance-broker/client');
+  });
+
+  it('is loaded by the first broker call, not with the command, and once', async () => {
+    // Prepare: the real lazy factory, its module replaced by one that records being loaded
+    const loads: string[] = [];
+    const made: Array<{ url: string; region: string }> = [];
+    vi.resetModules();
+    vi.doMock('@elastic-ci/instance-broker/client', () => {
+      loads.push('@elastic-ci/instance-broker/client');
+      return {
+        createInstanceBrokerClient: (options: { url: string; region: string }) => {
+          made.push(options);
+          return { call: async () => ({ outcome: 'done', instanceId: 'i-0aaaabbbbccccdddd' }) };
+        },
+      };
+    });
+    const { awsInstanceControl } = await import('./instance-control.js');
+    const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
+    const control = awsInstanceControl({ env: {}, metadata, groupName: 'agents', instanceBrokerUrl: url });
+
+    // Act / Assess: nothing loaded before a broker call
+    await control.identity();
+    expect(loads).toEqual([]);
+
+    // Act / Assess: two calls, one load, one client
+    await control.setProtection(true);
+    await control.setProtection(false);
+    expect(loads).toEqual(['@elastic-ci/instance-broker/client']);
+    expect(made).toEqual([{ url, region: 'eu-west-1' }]);
+  });
+});
