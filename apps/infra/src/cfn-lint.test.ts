@@ -13,6 +13,7 @@ const BUILDKITE_PARAMETER_FILE = resolve(import.meta.dirname, 'config/fixtures/b
 const ELASTIC_CI_PROFILE_FILE = resolve(import.meta.dirname, 'config/fixtures/elastic-ci-profile.yaml');
 /** Warnings CDK's own output always triggers (an explicit DependsOn next to a GetAtt), not ours to change. */
 const ACCEPTED_WARNINGS = new Set(['W3005']);
+const IMPORTED_ROLE_ARN = 'arn:aws:iam::123456789012:role/ci/shared-agents';
 
 interface LintMatch {
   Level: 'Error' | 'Warning' | 'Informational';
@@ -32,13 +33,25 @@ beforeAll(async () => {
   const profile = await synthesizeApp({ outRoot, configPath: ELASTIC_CI_PROFILE_FILE, loadConfig: loadStackConfig });
   const maximalPath = join(outRoot, 'maximal.template.json');
   writeFileSync(maximalPath, JSON.stringify(synthesizeStack(MAXIMAL_PROPS, 'elastic-ci-maximal').json));
+  // A role of the user's: the instance broker's function policy names its ARN (a literal) instead of a GetAtt.
+  const importedRolePath = join(outRoot, 'imported-role.template.json');
+  writeFileSync(
+    importedRolePath,
+    JSON.stringify(
+      synthesizeStack(
+        { agentTokenParameterName: '/buildkite/agent-token', instanceRoleArn: IMPORTED_ROLE_ARN },
+        'elastic-ci-imported-role',
+      ).json,
+    ),
+  );
   templates = {
     default: defaults.templatePath,
     maximal: maximalPath,
     buildkite: buildkite.templatePath,
     'elastic-ci profile': profile.templatePath,
+    'imported role': importedRolePath,
   };
-  // One cfn-lint run for all four (its start-up is most of its time). Exit codes are a bit mask of the levels
+  // One cfn-lint run for all five (its start-up is most of its time). Exit codes are a bit mask of the levels
   // found, so the JSON on stdout is the verdict, not the code.
   const run = await promisify(execFile)(CFN_LINT, ['--format', 'json', '--', ...Object.values(templates)], {
     maxBuffer: 64 * 1024 * 1024,
@@ -50,13 +63,16 @@ beforeAll(async () => {
 }, 600_000);
 
 describe('cfn-lint', () => {
-  it.each(['default', 'maximal', 'buildkite', 'elastic-ci profile'])('finds no error in the %s template', (name) => {
-    const file = templates[name];
-    const found = matches.filter((match) => resolve(match.Filename) === file && match.Level === 'Error');
-    expect(found.map((match) => `${match.Rule.Id} ${match.Message}`)).toEqual([]);
-  });
+  it.each(['default', 'maximal', 'buildkite', 'elastic-ci profile', 'imported role'])(
+    'finds no error in the %s template',
+    (name) => {
+      const file = templates[name];
+      const found = matches.filter((match) => resolve(match.Filename) === file && match.Level === 'Error');
+      expect(found.map((match) => `${match.Rule.Id} ${match.Message}`)).toEqual([]);
+    },
+  );
 
-  it('really linted all four templates (each shows the warning every CDK template has)', () => {
+  it('really linted all five templates (each shows the warning every CDK template has)', () => {
     for (const file of Object.values(templates)) {
       expect(matches.some((match) => resolve(match.Filename) === file && match.Rule.Id === 'W3005')).toBe(true);
     }
