@@ -1,3 +1,4 @@
+import * as cdk from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bootContractFromUserData } from '../agent-fleet/fleet-boot-contract';
 import {
@@ -7,7 +8,7 @@ import {
   synthesizeStack,
   type TemplateValue,
 } from '../test-support/synthesize';
-import { INSTANCE_BROKER_TIMEOUT_SEC } from './instance-broker';
+import { INSTANCE_BROKER_TIMEOUT_SEC, InstanceBroker } from './instance-broker';
 
 // Written out rather than imported: the test states the policy, the code must match it.
 const AUTO_SCALING_WRITES = [
@@ -233,5 +234,34 @@ describe('instanceBroker: false', () => {
     expect(statement.Condition.StringEquals).toMatchObject({
       'autoscaling:ResourceTag/elastic-ci:fleet': direct.stack.fleet.fleetId,
     });
+  });
+});
+
+describe('Construct: InstanceBroker', () => {
+  const fleet = {
+    instanceRoleArn: 'arn:aws:iam::123456789012:role/ci-agents',
+    instanceRoleName: 'ci-agents',
+    fleetId: 'CiAgentFleet1234',
+  };
+  const newBroker = () => {
+    const app = new cdk.App();
+    const stack = new cdk.Stack(app, 'BrokerTest');
+    const broker = new InstanceBroker(stack, 'InstanceBroker', {
+      architecture: 'arm64',
+      logRetentionDays: 30,
+      permissionsBoundaryArn: undefined,
+    });
+    return { app, broker };
+  };
+
+  it('refuses to synthesize while it serves no fleet (its environment would lack the role and the fleet id)', () => {
+    const { app } = newBroker();
+    expect(() => app.synth()).toThrow(/the instance broker serves no fleet/);
+  });
+
+  it('serves one fleet only: a second would share the first one’s role name and fleet id', () => {
+    const { broker } = newBroker();
+    broker.serveFleet(fleet);
+    expect(() => broker.serveFleet({ ...fleet, fleetId: 'OtherFleet5678' })).toThrow(/already serves a fleet/);
   });
 });
