@@ -115,6 +115,25 @@ describe('startSandbox', () => {
     expect(actions[0]).toMatchObject({ fromDesired: 0, toDesired: 1 });
     expect(actions.at(-1)).toMatchObject({ toDesired: 0 });
 
+    // Every Auto Scaling write of the host went through the instance broker (the template's default), signed with the
+    // host's own credentials and acted on that host only: protection on and off by the job hooks, the idle exit's
+    // terminate. One log record per request.
+    const brokerLog = await readFile(running.lambdas.instanceBroker?.logFile as string, 'utf8');
+    const brokerRequests = brokerLog
+      .split('\n')
+      .filter((line) => line.includes('"instance broker request"'))
+      .map((line) => JSON.parse(line) as { action?: string; instanceId?: string; outcome?: string });
+    expect(brokerRequests.filter((request) => request.instanceId === host.instanceId)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'set-instance-protection', outcome: 'done' }),
+        expect.objectContaining({ action: 'terminate-instance', outcome: 'done' }),
+      ]),
+    );
+    expect(brokerRequests.every((request) => request.instanceId === host.instanceId)).toBe(true);
+    expect(running.world.bootContract).toMatchObject({
+      lifecycle: { instanceBrokerUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) },
+    });
+
     // No secret in any log: the webhook token, and the agent token as stored in moto's SSM.
     const agentToken = (
       await new SSMClient(config).send(
@@ -127,6 +146,8 @@ describe('startSandbox', () => {
       const text = await readFile(path, 'utf8');
       expect(text).not.toContain(running.webhookSecret);
       expect(text).not.toContain(agentToken);
+      // The host's own credentials (what the broker tells instances apart by) as well.
+      for (const secret of running.secrets()) expect(text).not.toContain(secret.value);
     }
 
     const pids = running.startedPids();

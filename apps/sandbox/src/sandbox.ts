@@ -4,11 +4,17 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type LocalFunctionUrl,
+  type LocalFunctionUrlCaller,
+  startLocalFunctionUrl,
+} from '@elastic-ci/instance-broker/local-function-url';
+import {
   type BuildkiteApiStandIn,
   type BuildkiteApiStandInOptions,
   startBuildkiteApiStandIn,
 } from '@elastic-ci/testing/buildkite-api-stand-in';
 import { type RunningMotoServer, startMotoServer } from '@elastic-ci/testing/moto-server';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { HostFleet } from './hosts/host-fleet';
 import type { HostEvent, HostSummary, SimulatedHost } from './hosts/simulated-host';
 import { type InvocationOutcome, type InvocationRecord, LambdaFunction } from './lambdas/lambda-function';
@@ -20,7 +26,7 @@ import {
   type StackUpdateStep,
 } from './stack-update/simulate-stack-update';
 import { type AwsTarget, awsProcessEnvironment } from './world/aws-config';
-import { buildWorld, type SandboxFunction, type World } from './world/build-world';
+import { buildWorld, MOTO_ACCOUNT_ID, type SandboxFunction, type World } from './world/build-world';
 import { type LifecycleActionCall, type MotoGapProxy, startMotoGapProxy } from './world/moto-gap-proxy';
 import type { WorldSettings } from './world/world-config';
 
@@ -123,7 +129,12 @@ export interface Sandbox {
   deliverWebhook(headers: Readonly<Record<string, string>>, body: string): Promise<WebhookAnswer>;
   /** One scheduled invocation now (besides the schedule), with an EventBridge event. */
   invokeScheduled(): Promise<InvocationOutcome>;
-  readonly lambdas: { readonly scheduled: LambdaFunction; readonly webhook: LambdaFunction | undefined };
+  readonly lambdas: {
+    readonly scheduled: LambdaFunction;
+    readonly webhook: LambdaFunction | undefined;
+    /** The instance broker behind its local function URL (absent with `instanceBroker: false`). */
+    readonly instanceBroker: LambdaFunction | undefined;
+  };
   invocations(): readonly InvocationRecord[];
   /**
    * A stack update that replaces the group: the new group, the scaler pointed at it, then real custom-resource events
@@ -247,6 +258,20 @@ async function start(
   // Canary-shaped secrets: random per run, so the secret grep of the logs has something exact to look for.
   const agentToken = options.agentToken ?? `sandbox-agent-token-${randomBytes(12).toString('hex')}`;
   const webhookSecret = options.webhookSecret ?? `sandbox-webhook-secret-${randomBytes(12).toString('hex')}`;
+  // The instance broker's function URL (moto has none): a local front that checks each host's SigV4 signature as IAM
+  // would and puts the host's identity in the event; behind it, the broker bundle of the template runs as the other
+  // functions do. Its function is known only once the world is built, and the world needs the URL first (the boot
+  // contract carries it), so the front answers 503 until then — nothing calls it before a host boots.
+  const brokerCallers = new Map<string, LocalFunctionUrlCaller>();
+  const hostCredentials = new Map<string, { accessKeyId: string; secretAccessKey: string; sessionToken: string }>();
+  let brokerLambda: LambdaFunction | undefined;
+  const brokerFront: LocalFunctionUrl = await startLocalFunctionUrl({
+    region: moto.region,
+    callers: brokerCallers,
+    handler: (event) => invokeBehindFunctionUrl(brokerLambda, event),
+  });
+  cleanups.push(() => brokerFront.close());
+
   const standIn = await startBuildkiteApiStandIn({
     token: agentToken,
     registrationToken: agentToken,
@@ -261,6 +286,7 @@ async function start(
     timeScale,
     agentToken,
     webhookSecret,
+    instanceBrokerUrl: brokerFront.url,
   });
   const startedAt = Date.now();
   const worldNow = () => ((Date.now() - startedAt) / 1000) * timeScale;
@@ -292,6 +318,30 @@ async function start(
     cleanups.push(() => lambda.stop());
     return lambda;
   };
+  const brokerFunction = world.functions.instanceBroker;
+  brokerLambda =
+    brokerFunction === undefined ? undefined : lambdaFor(brokerFunction, brokerFunction.reservedConcurrency ?? 3);
+  // Each instance signs with credentials of its own, as each instance profile session is its own: the broker acts
+  // for the instance whose session signed, never for one a request names.
+  const credentialsOf = (instanceId: string) => {
+    let credentials = hostCredentials.get(instanceId);
+    if (credentials === undefined) {
+      credentials = {
+        accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
+        secretAccessKey: `sandbox-host-secret-${randomBytes(12).toString('hex')}`,
+        sessionToken: `sandbox-host-session-${randomBytes(12).toString('hex')}`,
+      };
+      hostCredentials.set(instanceId, credentials);
+      const roleName = brokerFunction?.resolvedEnvironment.INSTANCE_ROLE_NAME ?? 'elastic-ci-agents';
+      brokerCallers.set(credentials.accessKeyId, {
+        secretAccessKey: credentials.secretAccessKey,
+        sessionToken: credentials.sessionToken,
+        userArn: `arn:aws:sts::${MOTO_ACCOUNT_ID}:assumed-role/${roleName}/${instanceId}`,
+      });
+    }
+    return credentials;
+  };
+
   let currentGroup = world.groupName;
   const scheduled = lambdaFor(world.functions.scheduled, world.functions.scheduled.reservedConcurrency ?? 1);
   const webhook =
@@ -305,6 +355,7 @@ async function start(
   const contract = world.bootContract as {
     agent?: { agentsPerInstance?: number; idleDisconnectTimeoutSeconds?: number; queue?: string };
     lifecycled?: { heartbeatIntervalSeconds?: number };
+    lifecycle?: { instanceBrokerUrl?: string };
     stack?: { name?: string };
   };
   const queue = contract.agent?.queue ?? 'default';
@@ -320,6 +371,14 @@ async function start(
     ...(options.maxConcurrentHosts === undefined ? {} : { maxConcurrentHosts: options.maxConcurrentHosts }),
     ...(options.fleetPollIntervalMs === undefined ? {} : { pollIntervalMs: options.fleetPollIntervalMs }),
     onSpawn: trackChild,
+    hostAwsEnvironment: (instanceId) => {
+      const credentials = credentialsOf(instanceId);
+      return {
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SESSION_TOKEN: credentials.sessionToken,
+      };
+    },
     hostTemplate: {
       region: world.region,
       timeScale,
@@ -340,6 +399,7 @@ async function start(
         groupName: world.groupName,
         hookName: world.lifecycleHooks.find((hook) => hook.transition === 'autoscaling:EC2_INSTANCE_TERMINATING')?.name,
         heartbeatWorldSec: contract.lifecycled?.heartbeatIntervalSeconds ?? 10,
+        instanceBrokerUrl: contract.lifecycle?.instanceBrokerUrl,
       },
       bootContract: world.bootContract,
     },
@@ -483,7 +543,7 @@ async function start(
       return { statusCode: outcome.status === 'throttled' ? 429 : 502, body: outcome.status, outcome };
     },
     invokeScheduled,
-    lambdas: { scheduled, webhook },
+    lambdas: { scheduled, webhook, instanceBroker: brokerLambda },
     invocations: () =>
       [...scheduled.invocations(), ...(webhook?.invocations() ?? [])].sort((a, b) => a.startedAt - b.startedAt),
     simulateStackUpdate() {
@@ -512,7 +572,7 @@ async function start(
     customResourceSteps: () => customResources.steps(),
     logs() {
       return [
-        ...[scheduled, webhook].flatMap((lambda) => (lambda === undefined ? [] : [lambda.logFile])),
+        ...[scheduled, webhook, brokerLambda].flatMap((lambda) => (lambda === undefined ? [] : [lambda.logFile])),
         ...fleet.logs(),
         ...customResources.logs().filter((path) => existsSync(path)),
       ];
@@ -520,6 +580,10 @@ async function start(
     secrets: () => [
       { label: 'agent token', value: agentToken },
       { label: 'webhook secret', value: webhookSecret },
+      ...[...hostCredentials].flatMap(([instanceId, credentials]) => [
+        { label: `${instanceId}'s secret access key`, value: credentials.secretAccessKey },
+        { label: `${instanceId}'s session token`, value: credentials.sessionToken },
+      ]),
     ],
     pauseSchedule,
     resumeSchedule,
@@ -537,3 +601,27 @@ async function start(
 }
 
 export { repositoryRoot };
+
+/**
+ * What a function URL answers for an invocation: the function's result, 429 when it is throttled, 502 when it fails
+ * or times out (Lambda's own answers), 503 before the sandbox has the function.
+ */
+async function invokeBehindFunctionUrl(
+  lambda: LambdaFunction | undefined,
+  event: LambdaFunctionURLEvent,
+): Promise<LambdaFunctionURLResult> {
+  if (lambda === undefined) {
+    return { statusCode: 503, body: JSON.stringify({ Message: 'Service Unavailable' }) };
+  }
+  let outcome: InvocationOutcome;
+  try {
+    outcome = await lambda.invoke(event);
+  } catch {
+    // The sandbox is stopping (its functions are stopped): as a function URL whose function is gone.
+    return { statusCode: 502, body: JSON.stringify({ Message: 'Internal Server Error' }) };
+  }
+  if (outcome.status === 'succeeded') return (outcome.result ?? {}) as LambdaFunctionURLResult;
+  return outcome.status === 'throttled'
+    ? { statusCode: 429, body: JSON.stringify({ Message: 'Rate Exceeded.' }) }
+    : { statusCode: 502, body: JSON.stringify({ Message: 'Internal Server Error' }) };
+}

@@ -20,6 +20,11 @@ export interface HostFleetOptions {
   /** Groups whose instances get hosts: the stack's group, plus a replaced one during a stack update. */
   readonly groupNames: () => readonly string[];
   readonly hostTemplate: HostTemplate;
+  /**
+   * Environment of one instance on top of the template's: its own credentials, as each instance profile session is
+   * its own (the instance broker tells callers apart by them).
+   */
+  readonly hostAwsEnvironment?: (instanceId: string) => Readonly<Record<string, string>>;
   readonly rootDir: string;
   /**
    * At most this many hosts run processes at once (each is an agent, lifecycled and an IMDS stand-in): instances
@@ -268,6 +273,10 @@ export class HostFleet {
         : this.#options.hostTemplate.bootDelayMs,
       fromWarmPool,
       lifecycled: { ...this.#options.hostTemplate.lifecycled, groupName: group },
+      awsEnvironment: {
+        ...this.#options.hostTemplate.awsEnvironment,
+        ...this.#options.hostAwsEnvironment?.(instanceId),
+      },
       agent: {
         ...this.#options.hostTemplate.agent,
         name: this.#options.hostTemplate.agent.name.replace('%instance', instanceId),

@@ -40,6 +40,11 @@ export interface SimulatedHostOptions {
     readonly hookName: string | undefined;
     /** World seconds between heartbeats (the contract's `lifecycled.heartbeatIntervalSeconds`). */
     readonly heartbeatWorldSec: number;
+    /**
+     * The contract's `lifecycle.instanceBrokerUrl`, as the boot writes it into `/etc/lifecycled`
+     * (`LIFECYCLED_INSTANCE_BROKER_URL`): heartbeats and completions go through the broker.
+     */
+    readonly instanceBrokerUrl?: string | undefined;
   };
   /** The boot contract of the template, written where user data writes it. */
   readonly bootContract: Readonly<Record<string, unknown>>;
@@ -323,6 +328,7 @@ export class SimulatedHost {
       // finds it, so the group and hook are given (both are lifecycled's documented flags).
       `--autoscaling-group-name=${lifecycled.groupName}`,
       ...(lifecycled.hookName === undefined ? [] : [`--lifecycle-hook-name=${lifecycled.hookName}`]),
+      ...(lifecycled.instanceBrokerUrl === undefined ? [] : [`--instance-broker-url=${lifecycled.instanceBrokerUrl}`]),
     ];
     const child = this.#spawn(
       'lifecycled',

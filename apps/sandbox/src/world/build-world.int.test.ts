@@ -88,4 +88,27 @@ describe('buildWorld', () => {
     expect(replacement).not.toBe(world.groupName);
     expect(replaced).toMatchObject({ MinSize: 0, MaxSize: 4 });
   }, 120_000);
+
+  it("hands the hosts the sandbox's instance broker URL through the boot contract, and runs the broker with the template's environment", async () => {
+    const workDir = await mkdtemp(join(tmpdir(), 'sandbox-world-'));
+    const brokerUrl = 'http://127.0.0.1:45678/';
+
+    const world = await buildWorld({
+      aws: target(),
+      workDir,
+      timeScale: 10,
+      agentToken: 'canary-agent-token-broker',
+      webhookSecret: 'canary-webhook-secret-broker',
+      instanceBrokerUrl: brokerUrl,
+      world: { stackName: 'world-broker', config: { scaling: { minSize: 0, maxSize: 2 } } },
+    });
+
+    expect(world.bootContract).toMatchObject({ lifecycle: { instanceBrokerUrl: brokerUrl } });
+    const broker = world.functions.instanceBroker;
+    expect(broker?.bundlePath).toMatch(/lambda\.mjs$/);
+    // The role name the broker admits is the instance role's, as the launch template's instance profile names it.
+    expect(broker?.resolvedEnvironment.INSTANCE_ROLE_NAME).toMatch(/^world-broker-/);
+    expect(broker?.resolvedEnvironment.FLEET_ID).toEqual(expect.any(String));
+    expect(world.notCreated.map((resource) => resource.type)).toContain('AWS::Lambda::Url');
+  }, 120_000);
 });

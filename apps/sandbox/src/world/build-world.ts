@@ -28,6 +28,7 @@ import {
   rateSeconds,
   referencedLogicalIds,
   resolveIntrinsics,
+  resourcesOfType,
   singleResource,
   TemplateError,
   type TemplateFunction,
@@ -68,7 +69,8 @@ export const CREATED_TYPES = [
 /** Why a resource type of the template is not created in moto (the sandbox stands in for it, or nothing reads it). */
 const NOT_CREATED_BECAUSE: Readonly<Record<string, string>> = {
   'AWS::Lambda::Function': 'run by the sandbox as a child process with the template environment (src/lambdas)',
-  'AWS::Lambda::Url': 'the sandbox delivers webhook events to the webhook function itself',
+  'AWS::Lambda::Url':
+    "the sandbox delivers webhook events to the webhook function itself, and serves the instance broker's URL locally (IAM signatures checked)",
   'AWS::Lambda::Permission': 'no AWS service invokes the sandbox functions',
   'AWS::Events::Rule': 'the sandbox runs the schedule (rate / timeScale)',
   'Custom::StopAgents': 'answered through custom-resource events on a simulated stack update (src/stack-update)',
@@ -107,6 +109,8 @@ export interface World {
     readonly webhook: SandboxFunction | undefined;
     readonly stopAgents: SandboxFunction | undefined;
     readonly azRebalancingSuspender: SandboxFunction | undefined;
+    /** The instance broker (`instanceBroker`, on by default): the hosts' Auto Scaling writes go through it. */
+    readonly instanceBroker: SandboxFunction | undefined;
   };
   /** EventBridge rate of the scheduled function, seconds (real product value; the sandbox divides it). */
   readonly scheduleRateSec: number;
@@ -129,6 +133,11 @@ export interface BuildWorldOptions {
   /** Agent token stored as the SecureString the template names. */
   readonly agentToken: string;
   readonly webhookSecret: string;
+  /**
+   * Where the sandbox serves the instance broker's function URL (a local front: moto has no function URLs): the
+   * template's `Fn::GetAtt <Url>.FunctionUrl` of the broker resolves to it, so the boot contract hands it to the hosts.
+   */
+  readonly instanceBrokerUrl?: string;
 }
 
 /** Thrown when the world cannot be built; the message names the step and the fix. */
@@ -259,6 +268,15 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
   for (const fn of templateFunctions(template)) {
     const name = refs.get(fn.logicalId) as string;
     attributes.set(`${fn.logicalId}.Arn`, `arn:aws:lambda:${options.aws.region}:${MOTO_ACCOUNT_ID}:function:${name}`);
+  }
+  const brokerLogicalId = templateFunctions(template).find(isInstanceBrokerFunction)?.logicalId;
+  for (const [logicalId, resource] of resourcesOfType(template, 'AWS::Lambda::Url')) {
+    const [target] = [...referencedLogicalIds(resource.Properties?.TargetFunctionArn)];
+    const url =
+      target !== undefined && target === brokerLogicalId && options.instanceBrokerUrl !== undefined
+        ? options.instanceBrokerUrl
+        : `https://${(refs.get(logicalId) as string).toLowerCase()}.lambda-url.${options.aws.region}.on.aws/`;
+    attributes.set(`${logicalId}.FunctionUrl`, url);
   }
 
   const created: CreatedResource[] = [];
@@ -524,6 +542,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
   };
   const functions = templateFunctions(template);
   const webhook = functions.find((fn) => 'WEBHOOK_SECRET_SSM_KEY' in fn.environment);
+  const brokerFunction = functions.find(isInstanceBrokerFunction);
   const optionalCalledBy = (type: string) =>
     Object.values(template.Resources).some((resource) => resource.Type === type)
       ? toSandboxFunction(functionCalledBy(template, type))
@@ -550,6 +569,7 @@ export async function buildWorld(options: BuildWorldOptions): Promise<World> {
       webhook: webhook === undefined ? undefined : toSandboxFunction(webhook),
       stopAgents: optionalCalledBy('Custom::StopAgents'),
       azRebalancingSuspender: optionalCalledBy('Custom::AzRebalancingSuspender'),
+      instanceBroker: brokerFunction === undefined ? undefined : toSandboxFunction(brokerFunction),
     },
     scheduleRateSec: rateSeconds(String(rule.Properties?.ScheduleExpression ?? '')),
     bootContract: bootContractFromUserData(userData),
@@ -590,4 +610,9 @@ async function resolveImageId(ssm: SSMClient, ec2: EC2Client, imageId: string): 
   const fallback = images.Images?.[0]?.ImageId;
   if (fallback === undefined) throw new WorldBuildError(`moto resolves no image for ${imageId}`);
   return fallback;
+}
+
+/** The instance broker is the function whose environment names the instance role it serves. */
+function isInstanceBrokerFunction(fn: TemplateFunction): boolean {
+  return 'INSTANCE_ROLE_NAME' in fn.environment;
 }
