@@ -285,7 +285,7 @@ export interface LifecycleResourceOptions {
   /**
    * Make the instances' Auto Scaling writes (scale-in protection, lifecycle-action completion and heartbeats, health,
    * terminate) through the instance broker: a Lambda behind a function URL with IAM auth that acts only on the instance
-   * whose credentials signed the request. The instance role then has none of those actions; the broker's resource
+   * whose credentials signed the request. The instance role then has none of those actions on the stack's group (only on a group replaced by switching the broker on, until it is drained and deleted); the broker's resource
    * policy lets it (and only it) invoke the URL. It protects against a job acting on *another* instance of its fleet:
    * IAM has no condition key for the target instance, so with direct calls any job can complete another instance's
    * termination lifecycle action or unprotect it, and kill the job running there. It costs one Lambda invocation per

@@ -12,7 +12,13 @@ import { AgentFleetValidationError } from './agent-fleet-errors.js';
 import type { AgentFleetOptions, RootVolumeType } from './agent-fleet-options.js';
 import { bootContractInputFor, userDataScript } from './fleet-boot-contract.js';
 import { type BucketReference, FleetBuckets } from './fleet-buckets.js';
-import { FLEET_TAG_KEY, FleetInstanceRole, INSTANCE_ROLE_WILDCARD_REASONS } from './fleet-instance-role.js';
+import {
+  FLEET_TAG_KEY,
+  FleetInstanceRole,
+  INSTANCE_BROKER_TAG_KEY,
+  INSTANCE_BROKER_TAG_VALUE,
+  INSTANCE_ROLE_WILDCARD_REASONS,
+} from './fleet-instance-role.js';
 import { acknowledgeFleetFindings } from './fleet-nag-acknowledgements.js';
 import { FleetNetwork } from './fleet-network.js';
 import { BURSTABLE_FAMILIES, instanceFamilyOf } from './instance-architecture.js';
@@ -273,6 +279,9 @@ export class AgentFleet extends Construct {
           value: String(props.agentsPerInstance ?? AGENT_FLEET_DEFAULTS.agentsPerInstance),
           propagateAtLaunch: false,
         },
+        ...(props.instanceBrokerEndpoint === undefined
+          ? []
+          : [{ key: INSTANCE_BROKER_TAG_KEY, value: INSTANCE_BROKER_TAG_VALUE, propagateAtLaunch: false }]),
       ],
     });
     // Launch-template changes bring a new group; the old one is drained (stop-agents, lifecycle hook) and deleted.

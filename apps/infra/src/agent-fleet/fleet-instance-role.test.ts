@@ -337,7 +337,7 @@ describe('Construct: AgentFleet with an instance broker', () => {
   }
 
   it(
-    'gives the role none of the Auto Scaling writes, and the boot contract the broker URL',
+    "gives the role the Auto Scaling writes only on groups without the broker tag, which the fleet's group carries, and the boot contract the broker URL",
     () => {
       // Prepare
       const broker = recordingBroker();
@@ -346,9 +346,19 @@ describe('Construct: AgentFleet with an instance broker', () => {
       const brokered = synthFleet((stack) => ({ instanceBrokerEndpoint: broker.endpoint(stack) }));
 
       // Assess
-      const actions = statementsOf(brokered).flatMap(actionsOf);
-      expect(actions.filter((action) => AUTO_SCALING_WRITES.includes(action))).toEqual([]);
-      expect(actions).toContain('ec2:CreateTags');
+      const writes = statementsOf(brokered).filter((statement) =>
+        actionsOf(statement).some((action) => AUTO_SCALING_WRITES.includes(action)),
+      );
+      expect(writes.map((statement) => [statement.Sid, statement.Condition?.StringNotEquals])).toEqual([
+        ['GroupsDeployedBeforeTheBroker', { 'autoscaling:ResourceTag/elastic-ci:instance-broker': 'required' }],
+      ]);
+      const group = onlyResource(brokered.template, 'AWS::AutoScaling::AutoScalingGroup').properties;
+      expect(group.Tags).toContainEqual({
+        Key: 'elastic-ci:instance-broker',
+        Value: 'required',
+        PropagateAtLaunch: false,
+      });
+      expect(statementsOf(brokered).flatMap(actionsOf)).toContain('ec2:CreateTags');
       const contract = JSON.parse(bootContractFromUserData(launchTemplateUserData(brokered.template)));
       expect(contract.lifecycle.instanceBrokerUrl).toBe(BROKER_URL);
     },

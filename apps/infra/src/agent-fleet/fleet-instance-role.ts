@@ -9,6 +9,12 @@ import type { FleetBuckets } from './fleet-buckets.js';
 
 /** Tag key on the group whose value identifies this fleet; the instance role's group actions require it. */
 export const FLEET_TAG_KEY = 'elastic-ci:fleet';
+/**
+ * Marks a group whose instances make their Auto Scaling writes through the instance broker (not propagated). A group
+ * without it was deployed before the broker was switched on; see the instance role's `GroupsDeployedBeforeTheBroker`.
+ */
+export const INSTANCE_BROKER_TAG_KEY = 'elastic-ci:instance-broker';
+export const INSTANCE_BROKER_TAG_VALUE = 'required';
 
 /**
  * Actions granted on `*` because AWS offers no resource-level permission for them. Every other statement of the
@@ -91,6 +97,8 @@ export function ownAutoScalingGroupScope(
 export const INSTANCE_ROLE_WILDCARD_REASONS: Readonly<Record<string, string>> = {
   OwnAutoScalingGroup:
     'CloudFormation generates the group name ("<stack>-…"), and the launch template cannot refer to the group; the elastic-ci:fleet and aws:cloudformation:stack-id tag conditions pin the one group.',
+  GroupsDeployedBeforeTheBroker:
+    'As OwnAutoScalingGroup, and only on a group without the elastic-ci:instance-broker tag: the group replaced when the broker was switched on, whose instances drain with direct calls until it is deleted.',
   DescribeOwnSurroundings: 'Describe calls have no resource-level permissions in AWS.',
   SessionManagerChannels:
     'ssmmessages and ec2messages (Session Manager, and Run Command for stop-agents) have no resource-level permissions in AWS.',
@@ -178,11 +186,25 @@ export class FleetInstanceRole extends Construct {
 
     // Without the broker the instance makes its Auto Scaling writes itself, on its own group only; IAM cannot narrow
     // them to the calling instance (no condition key for the target), so any instance of the fleet may act on any other.
+    const ownGroup = ownAutoScalingGroupScope(this, props.fleetId);
     if (!props.autoScalingWritesThroughBroker) {
+      allow({ sid: 'OwnAutoScalingGroup', actions: [...INSTANCE_AUTO_SCALING_WRITE_ACTIONS], ...ownGroup });
+    } else {
+      // With the broker, only on a group deployed before it: switching the broker on changes the boot contract, so the
+      // group is replaced, and the old group's instances — still on the old contract — drain with direct calls. Were
+      // their heartbeats and completions refused, a running job would die when its hook timed out. The stack's own
+      // group carries the broker tag (the role cannot change group tags), so this grants nothing once the replaced
+      // group is drained and deleted, and nothing at all in a stack deployed with the broker.
       allow({
-        sid: 'OwnAutoScalingGroup',
+        sid: 'GroupsDeployedBeforeTheBroker',
         actions: [...INSTANCE_AUTO_SCALING_WRITE_ACTIONS],
-        ...ownAutoScalingGroupScope(this, props.fleetId),
+        resources: ownGroup.resources,
+        conditions: {
+          ...ownGroup.conditions,
+          StringNotEquals: {
+            [`autoscaling:ResourceTag/${INSTANCE_BROKER_TAG_KEY}`]: INSTANCE_BROKER_TAG_VALUE,
+          },
+        },
       });
     }
 

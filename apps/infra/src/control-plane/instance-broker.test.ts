@@ -98,11 +98,38 @@ describe('instanceBroker (default true)', () => {
     expect(INSTANCE_BROKER_TIMEOUT_SEC).toBeLessThanOrEqual(30);
   });
 
-  it('gives the instance role none of the five Auto Scaling writes', () => {
-    const actions = statementsOfRole(brokered, instanceRoleId(brokered)).flatMap(actionsOf);
-    expect(actions.filter((action) => AUTO_SCALING_WRITES.includes(action))).toEqual([]);
+  it("gives the instance role the five Auto Scaling writes only on a group deployed before the broker, and marks the stack's group as brokered", () => {
+    // Prepare: the instance role's statement without the broker is the reference scope.
+    const directStatement = statementsOfRole(direct, instanceRoleId(direct)).find(
+      (statement) => statement.Sid === 'OwnAutoScalingGroup',
+    );
+
+    // Act
+    const statements = statementsOfRole(brokered, instanceRoleId(brokered));
+    const writes = statements.filter((statement) =>
+      actionsOf(statement).some((action) => AUTO_SCALING_WRITES.includes(action)),
+    );
+    const [group] = Object.values(resourcesOfType(brokered.json, 'AWS::AutoScaling::AutoScalingGroup'));
+
+    // Assess: switching the broker on replaces the group; the old group's instances run the old contract and still
+    // drain with direct calls (their heartbeats and completions must not fail mid-job), so the role keeps the writes
+    // for groups without the broker tag — only the replaced one, until its drain ends and it is deleted.
+    expect(writes).toHaveLength(1);
+    const [statement] = writes;
+    expect(statement.Sid).toBe('GroupsDeployedBeforeTheBroker');
+    expect(actionsOf(statement).sort()).toEqual(AUTO_SCALING_WRITES);
+    expect(statement.Resource).toEqual(directStatement.Resource);
+    expect(statement.Condition).toEqual({
+      ...directStatement.Condition,
+      StringNotEquals: { 'autoscaling:ResourceTag/elastic-ci:instance-broker': 'required' },
+    });
+    expect(group.Properties.Tags).toContainEqual({
+      Key: 'elastic-ci:instance-broker',
+      Value: 'required',
+      PropagateAtLaunch: false,
+    });
     // The role still has its other statements (this is the instance role, not an empty one).
-    expect(actions).toContain('ec2:CreateTags');
+    expect(statements.flatMap(actionsOf)).toContain('ec2:CreateTags');
   });
 
   it("lets the broker make them on the fleet's group with exactly the scope the instance role had", () => {
@@ -234,6 +261,9 @@ describe('instanceBroker: false', () => {
     expect(statement.Condition.StringEquals).toMatchObject({
       'autoscaling:ResourceTag/elastic-ci:fleet': direct.stack.fleet.fleetId,
     });
+    expect(statement.Condition.StringNotEquals).toBeUndefined();
+    const [group] = Object.values(resourcesOfType(direct.json, 'AWS::AutoScaling::AutoScalingGroup'));
+    expect(group.Properties.Tags.map((tag: { Key: string }) => tag.Key)).not.toContain('elastic-ci:instance-broker');
   });
 });
 
