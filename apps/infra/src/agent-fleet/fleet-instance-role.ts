@@ -194,7 +194,8 @@ export class FleetInstanceRole extends Construct {
       // group is replaced, and the old group's instances — still on the old contract — drain with direct calls. Were
       // their heartbeats and completions refused, a running job would die when its hook timed out. The stack's own
       // group carries the broker tag (the role cannot change group tags), so this grants nothing once the replaced
-      // group is drained and deleted, and nothing at all in a stack deployed with the broker.
+      // group is drained and deleted, and nothing at all in a stack deployed with the broker. `StringNotEquals` matches
+      // a group without the tag: IAM evaluates a negated operator as true when the key is missing from the request.
       allow({
         sid: 'GroupsDeployedBeforeTheBroker',
         actions: [...INSTANCE_AUTO_SCALING_WRITE_ACTIONS],
