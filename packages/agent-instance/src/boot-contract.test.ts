@@ -5,7 +5,6 @@ import {
   BootContractError,
   type BootContractInput,
   bootContractSchema,
-  isInstanceBrokerUrl,
   parseBootContract,
   renderBootContract,
   USER_DATA_MAX_BYTES,
@@ -222,29 +221,7 @@ describe('docker.prePullImages', () => {
   });
 });
 
-describe('Function: isInstanceBrokerUrl', () => {
-  it.each([
-    ['128 characters', `https://broker.example.com/${'u'.repeat(101)}`],
-    ['a function URL', 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/'],
-    ['a local front on 127.0.0.1', 'http://127.0.0.1:8123/'],
-    ['a local front on localhost', 'http://localhost:8123/'],
-    ['a local front on ::1', 'http://[::1]:8123/'],
-  ])('takes %s', (_what, url) => {
-    expect(isInstanceBrokerUrl(url)).toBe(true);
-  });
-
-  it.each([
-    ['plain http to another host', 'http://broker.example.com/'],
-    ['credentials in the URL', 'https://user:password@broker.example.com/'],
-    ['a query', 'https://broker.example.com/?x=1'],
-    ['a fragment', 'https://broker.example.com/#x'],
-    ['another scheme', 'ftp://broker.example.com/'],
-    ['no URL', 'broker.example.com'],
-    ['more than 128 characters', `https://broker.example.com/${'u'.repeat(102)}`],
-  ])('refuses %s', (_what, url) => {
-    expect(isInstanceBrokerUrl(url)).toBe(false);
-  });
-
+describe("Field: lifecycle.instanceBrokerUrl (checked by the broker package's isInstanceBrokerUrl)", () => {
   it('carries the URL through render and parse', () => {
     const url = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/';
     const input = { ...minimal, lifecycle: { instanceBrokerUrl: url } };

@@ -18,6 +18,7 @@
  * not know. Unknown fields are refused (a typo must not silently become a default). The agent token itself is never
  * part of the contract, only where to read it.
  */
+import { INSTANCE_BROKER_URL_MAX_LENGTH, isInstanceBrokerUrl } from '@elastic-ci/instance-broker/client';
 import * as z from 'zod';
 import { BootContractError } from './errors.js';
 
@@ -177,11 +178,8 @@ type FetchScheme = 's3' | 'ssm' | 'https';
  */
 const FETCH_URL_MAX_LENGTH = 320;
 
-/**
- * Longest instance broker URL. A Lambda function URL is `https://<32-character id>.lambda-url.<region>.<domain>/`,
- * under 100 characters in every partition; the cap keeps a maximal contract within its budget.
- */
-export const INSTANCE_BROKER_URL_MAX_LENGTH = 128;
+// The broker URL's check is the broker package's (lifecycled takes the same URL with the same rule).
+export { INSTANCE_BROKER_URL_MAX_LENGTH, isInstanceBrokerUrl };
 
 /** Why each scheme is accepted; `http:` and `file:` are refused (plaintext fetch of code, or a path the AMI lacks). */
 function fetchUrlProblem(url: string, schemes: readonly FetchScheme[]): string | undefined {
@@ -216,27 +214,6 @@ function fetchUrlProblem(url: string, schemes: readonly FetchScheme[]): string |
   return expectation;
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** An instance broker URL: https (a Lambda function URL), or http to a loopback address (a local front in tests). */
-export function isInstanceBrokerUrl(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  const schemeAllowed =
-    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname));
-  return (
-    schemeAllowed &&
-    url.length <= INSTANCE_BROKER_URL_MAX_LENGTH &&
-    parsed.username === '' &&
-    parsed.password === '' &&
-    parsed.search === '' &&
-    parsed.hash === ''
-  );
-}
 /**
  * Builds the schema. `bootContractSchema` is the strict one (the instance parses with it); the stack renders through
  * a token-tolerant copy built with `isToken`.

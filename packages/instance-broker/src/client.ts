@@ -19,3 +19,4 @@ export {
   brokerRequestSchema,
   brokerSuccessSchema,
 } from './broker-protocol';
+export { INSTANCE_BROKER_URL_MAX_LENGTH, isInstanceBrokerUrl } from './broker-url';

@@ -18,6 +18,7 @@ export {
   brokerRequestSchema,
   brokerSuccessSchema,
 } from './broker-protocol';
+export { INSTANCE_BROKER_URL_MAX_LENGTH, isInstanceBrokerUrl } from './broker-url';
 export { type CallerIdentity, callerIdentity } from './caller-identity';
 export { type BrokerConfig, type ConfigResult, FLEET_TAG_KEY, loadConfig } from './config';
 export { ConfigurationError } from './errors';

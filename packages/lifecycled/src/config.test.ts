@@ -1,4 +1,4 @@
-import { isInstanceBrokerUrl } from '@elastic-ci/agent-instance/boot-contract';
+import { isInstanceBrokerUrl } from '@elastic-ci/instance-broker/client';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ConfigDependencies, envName, parseConfig } from './config';
@@ -173,7 +173,7 @@ describe('Function: parseConfig (--instance-broker-url)', () => {
     expect(problems.join('\n')).not.toContain(secret);
   });
 
-  it("accepts exactly what agent-instance's isInstanceBrokerUrl accepts (the URL comes from the boot contract)", () => {
+  it("accepts exactly what the broker package's isInstanceBrokerUrl accepts (the boot contract checks the URL with it too)", () => {
     const candidate = fc.oneof(
       fc.webUrl({ validSchemes: ['https', 'http', 'ftp'], withQueryParameters: true, withFragments: true }),
       fc.constantFrom(

@@ -5,34 +5,8 @@ export type { InstanceBrokerClient };
 /** Makes the client for the broker at `url` (signing for `region`). */
 export type InstanceBrokerClientFactory = (options: { url: string; region: string }) => InstanceBrokerClient;
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** Longest broker URL, as the boot contract's `lifecycle.instanceBrokerUrl` allows. */
-export const INSTANCE_BROKER_URL_MAX_LENGTH = 128;
-
-/**
- * An instance broker URL as agent-instance's boot contract takes it (`isInstanceBrokerUrl` there; a test keeps the
- * two equal): https (a Lambda function URL), or http to a loopback address (a local front in tests); no credentials,
- * query or fragment. Not imported from agent-instance: its contract module would put the whole schema in this bundle.
- */
-export function isInstanceBrokerUrl(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  const schemeAllowed =
-    parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname));
-  return (
-    schemeAllowed &&
-    url.length <= INSTANCE_BROKER_URL_MAX_LENGTH &&
-    parsed.username === '' &&
-    parsed.password === '' &&
-    parsed.search === '' &&
-    parsed.hash === ''
-  );
-}
+// The broker URL's check is the broker package's own (the boot contract takes the URL with the same rule).
+export { INSTANCE_BROKER_URL_MAX_LENGTH, isInstanceBrokerUrl } from '@elastic-ci/instance-broker/client';
 
 /**
  * The real client, loaded on its first call: a daemon that never sees a termination never loads it (nor its signer
