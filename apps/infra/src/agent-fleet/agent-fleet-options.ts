@@ -304,7 +304,10 @@ export interface AgentFleetOptions {
   // ---------------------------------------------------------------- IAM
 
   /**
-   * A role from your CDK app for the instances. It is used as is: no policy is added to it.
+   * A role from your CDK app for the instances. It is used as is: no policy is added to it. With the instance broker,
+   * the broker admits sessions of this role by its `roleName`: a role imported from an ARN known only at deploy time
+   * whose path is not `/` resolves to a wrong name (a CDK limit), and every broker call would be refused — import
+   * such a role from a literal ARN, or name it with `Role.fromRoleName`.
    * @default a role is created with least-privilege policies
    */
   readonly instanceRole?: iam.IRole | undefined;
