@@ -1,4 +1,5 @@
 import type { DeliverWebhook } from '../replay/job-scheduled-webhook';
+import type { InstanceBrokerTally } from '../report/broker-log';
 import type { RecordedInstance, RecordedSample, RecordedScalingAction } from '../report/recorded-run';
 
 /** A stand-in job as the demo reads it, with times in WORLD seconds since the sandbox started. */
@@ -42,6 +43,8 @@ export interface DemoSandbox {
   /** Median real seconds between consecutive scheduled passes of one invocation; undefined before there are two. */
   scheduledPassGapRealSec(): number | undefined;
   instances(): readonly RecordedInstance[];
+  /** What the instance broker did so far; undefined when the stack deploys none (`instanceBroker: false`). */
+  instanceBrokerRequests(): InstanceBrokerTally | undefined;
   /** Where the sandbox's moto answers (credentials testing/testing). */
   readonly awsEndpoint: string;
   readonly webhookSecret: string | undefined;

@@ -70,6 +70,12 @@ function fakeWorld(options: { interruptJob?: string } = {}) {
     scalerPasses: () => 3,
     scheduledPassGapRealSec: () => undefined,
     instances: () => [{ id: 'i-1', running: [{ fromSec: 0, ...(fleetUp() ? {} : { toSec: lastFinish() + 100 }) }] }],
+    instanceBrokerRequests: () => ({
+      requests: 4,
+      byAction: { 'set-instance-protection': 3, 'terminate-instance': 1 },
+      instances: 1,
+      refused: 0,
+    }),
     awsEndpoint: 'http://127.0.0.1:5000',
     webhookSecret: undefined,
     deliverWebhook: undefined,
@@ -161,6 +167,10 @@ describe('runDemo', () => {
     expect(written.get('/out/chart.svg')).toMatch(/^<svg/);
     // The run's logs outlive it (each process's, to see why a figure differs): the user is told where they are.
     expect(text).toMatch(/^logs of every process of the run: \/tmp\/demo-logs-x$/m);
+    // What the instance broker did for the hosts, as the sandbox tallied it at the end of the run.
+    expect(text).toContain(
+      "instance broker (the hosts' Auto Scaling writes, each for the instance whose credentials signed it): 4 requests for 1 instance (set-instance-protection 3, terminate-instance 1), 0 refused",
+    );
   });
 
   it('with --json prints only the report as JSON on stdout, progress on stderr', async () => {

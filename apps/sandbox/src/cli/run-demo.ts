@@ -14,6 +14,7 @@ import { createWebhookForwarder, pingWebhookBody, type SignWebhook } from '../re
 import { planReplay } from '../replay/replay-plan';
 import { runReplay } from '../replay/replayer';
 import { formatWorldDuration, formatWorldWindow } from '../replay/world-duration';
+import type { InstanceBrokerTally } from '../report/broker-log';
 import { renderComparisonChart } from '../report/comparison-chart';
 import { buildDemoReport, formatDemoReport } from '../report/demo-report';
 import { measureRun, waitsSoFar } from '../report/measure';
@@ -147,7 +148,11 @@ async function replayAndRecord(
   options: { speed: number; progressEveryMs: number },
   io: DemoIo,
   progress: (line: string) => void,
-): Promise<{ run: RecordedRun; webhooks?: { sent: number; failed: number; lastFailure?: string } }> {
+): Promise<{
+  run: RecordedRun;
+  webhooks?: { sent: number; failed: number; lastFailure?: string };
+  instanceBroker?: InstanceBrokerTally;
+}> {
   const { cut, queue } = inputs;
   const signal = io.signal;
   const plan = planReplay(cut);
@@ -305,9 +310,11 @@ async function replayAndRecord(
     ...(passGapRealSec === undefined ? {} : { scheduledPassGapRealSec: passGapRealSec }),
     ...(io.machine === undefined ? {} : { machine: io.machine() }),
   };
+  const instanceBroker = sandbox.instanceBrokerRequests();
   return {
     run,
     ...(forwarder === undefined ? {} : { webhooks: { ...forwarder.tally } }),
+    ...(instanceBroker === undefined ? {} : { instanceBroker }),
   };
 }
 
@@ -404,6 +411,7 @@ async function run(argv: readonly string[], io: DemoIo): Promise<number> {
       ...(sandbox.agentPingIntervalSec === undefined ? {} : { agentPingIntervalSec: sandbox.agentPingIntervalSec }),
     },
     ...(recorded.webhooks === undefined ? {} : { webhooks: recorded.webhooks }),
+    ...(recorded.instanceBroker === undefined ? {} : { instanceBroker: recorded.instanceBroker }),
   });
   const chart = renderComparisonChart(
     recorded.run,

@@ -3,6 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { tallyInstanceBrokerRequests } from '../report/broker-log';
 import { InstanceTracker } from '../report/instance-tracker';
 import { countScalerPasses, medianScheduledPassGapMs, scalingActionsFromLogLines } from '../report/scaler-log';
 import { startSandbox } from '../sandbox';
@@ -88,6 +89,16 @@ export const startDemoSandbox: StartDemoSandbox = async (options) => {
       return gapMs === undefined ? undefined : gapMs / 1000;
     },
     instances: () => tracker.instances(),
+    instanceBrokerRequests: () => {
+      const broker = sandbox.lambdas.instanceBroker;
+      if (broker === undefined) return undefined;
+      try {
+        return tallyInstanceBrokerRequests(readFileSync(broker.logFile, 'utf8').split('\n'));
+      } catch {
+        // No request yet: the function's log is created with its first container.
+        return tallyInstanceBrokerRequests([]);
+      }
+    },
     awsEndpoint: sandbox.aws.endpoint,
     webhookSecret: sandbox.lambdas.webhook === undefined ? undefined : sandbox.webhookSecret,
     deliverWebhook:

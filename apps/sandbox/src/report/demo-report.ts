@@ -1,5 +1,6 @@
 import type { PolicySummary } from '@elastic-ci/simulator';
 import { formatWorldWindow } from '../replay/world-duration';
+import type { InstanceBrokerTally } from './broker-log';
 import type { MeasuredFigures } from './measure';
 import { formatWorldClock } from './progress';
 import type { RecordedRun } from './recorded-run';
@@ -119,6 +120,8 @@ export interface DemoReport {
   };
   readonly figures: readonly FigureComparison[];
   readonly webhooks?: { readonly sent: number; readonly failed: number; readonly lastFailure?: string };
+  /** The instance broker's requests (the hosts' Auto Scaling writes), when the stack deploys it. */
+  readonly instanceBroker?: InstanceBrokerTally;
   readonly diagnostics: RunDiagnostics;
   readonly machine?: { readonly loadAverage: number; readonly cores: number };
   /** Exit 1 unless 0: a job killed by our own action is the one thing the demo must never show. */
@@ -217,6 +220,7 @@ export function buildDemoReport(input: {
   prediction: Prediction;
   physics: WorldPhysics;
   webhooks?: { sent: number; failed: number; lastFailure?: string };
+  instanceBroker?: InstanceBrokerTally;
 }): DemoReport {
   const { run, measured, prediction, physics } = input;
   const diagnostics = diagnoseRun(run);
@@ -297,6 +301,7 @@ export function buildDemoReport(input: {
     },
     figures,
     ...(input.webhooks === undefined ? {} : { webhooks: input.webhooks }),
+    ...(input.instanceBroker === undefined ? {} : { instanceBroker: input.instanceBroker }),
     diagnostics,
     ...(run.machine === undefined ? {} : { machine: run.machine }),
     interruptedJobs: measured.interruptedJobs,
@@ -359,6 +364,15 @@ export function formatDemoReport(report: DemoReport): string {
     const last = report.webhooks.lastFailure === undefined ? '' : ` (last: ${report.webhooks.lastFailure})`;
     extras.push(
       `job.scheduled webhooks: ${report.webhooks.sent} delivered, ${report.webhooks.failed} not accepted${last}`,
+    );
+  }
+  if (report.instanceBroker !== undefined) {
+    const broker = report.instanceBroker;
+    const actions = Object.entries(broker.byAction)
+      .map(([action, count]) => `${action} ${count}`)
+      .join(', ');
+    extras.push(
+      `instance broker (the hosts' Auto Scaling writes, each for the instance whose credentials signed it): ${broker.requests} requests for ${broker.instances} instance${broker.instances === 1 ? '' : 's'}${actions === '' ? '' : ` (${actions})`}, ${broker.refused} refused`,
     );
   }
   return [...header, '', ...table, '', ...why, ...extras].join('\n');
