@@ -47,6 +47,12 @@ check_types() {
       # `import()`, or `require()` on Node >= 20.19), so a second build would be untested surface.
       attw "$tarball" --profile esm-only
       ;;
+    @elastic-ci/instance-broker)
+      # A Lambda function (dist/lambda/lambda.mjs, deployed by the stack) and its instance-side client, which our
+      # instance programs bundle (`./client`), plus the local function URL the sandbox runs (`./local-function-url`):
+      # every consumer is ESM and ours, so ESM-only on purpose, as the other Lambda packages.
+      attw "$tarball" --profile esm-only
+      ;;
     @elastic-ci/stop-agents | @elastic-ci/az-rebalancing-suspender)
       # Lambda functions: what runs is dist/lambda/lambda.mjs, deployed by the stack. The library entry (config
       # parser, handler factory) serves the infra app's contract tests, which are ESM: ESM-only on purpose.

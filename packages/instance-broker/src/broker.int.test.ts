@@ -18,7 +18,10 @@ import type { BrokerCall } from './broker-protocol';
 import { FLEET_TAG_KEY, loadConfig } from './config';
 import { createBrokerHandler } from './handler';
 import { type LocalFunctionUrl, startLocalFunctionUrl } from './local-function-url';
-import { type LifecycleActionStandIn, startLifecycleActionStandIn } from './test-support/lifecycle-action-stand-in';
+import {
+  type PendingLifecycleActionStandIn,
+  startPendingLifecycleActionStandIn,
+} from './test-support/lifecycle-action-stand-in';
 
 const ROLE = 'elastic-ci-agents-InstanceRole';
 const FLEET = 'ci-int';
@@ -32,7 +35,7 @@ const CANARY_SECRET = 'CANARYintSECRETkey/never-logged+0000000000';
 const CANARY_TOKEN = 'CANARYintSESSIONtoken//never-logged==';
 
 let autoScaling: AutoScalingClient;
-let standIn: LifecycleActionStandIn;
+let standIn: PendingLifecycleActionStandIn;
 let front: LocalFunctionUrl;
 let instanceA: string;
 let instanceB: string;
@@ -104,7 +107,7 @@ beforeAll(async () => {
   instanceB = b;
 
   // Both instances wait in a termination lifecycle action (a scale-in picked both; B's agent is still running a job).
-  standIn = await startLifecycleActionStandIn(awsClientConfig().endpoint, [
+  standIn = await startPendingLifecycleActionStandIn(awsClientConfig().endpoint, [
     { autoScalingGroupName: FLEET_GROUP, lifecycleHookName: HOOK, instanceId: instanceA, token: TOKEN_A },
     { autoScalingGroupName: FLEET_GROUP, lifecycleHookName: HOOK, instanceId: instanceB, token: TOKEN_B },
   ]);

@@ -11,16 +11,22 @@ import {
   PutLifecycleHookCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { awsClientConfig, awsEnvironment, type RunningImdsStandIn, startImdsStandIn } from '@elastic-ci/testing';
+import {
+  awsClientConfig,
+  awsEnvironment,
+  type LifecycleActionStandIn,
+  type RunningImdsStandIn,
+  startImdsStandIn,
+  startLifecycleActionStandIn,
+} from '@elastic-ci/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeAgent, startFakeAgent } from './test-support/fake-agent';
 import { captureStream, temporaryDirectory } from './test-support/harness';
-import { type RecordingAwsProxy, startRecordingAwsProxy } from './test-support/recording-aws-proxy';
 
 const entry = fileURLToPath(new URL('./lifecycled.ts', import.meta.url));
 
 let standIn: RunningImdsStandIn;
-let proxy: RecordingAwsProxy;
+let proxy: LifecycleActionStandIn;
 let agent: FakeAgent | undefined;
 let daemon: ChildProcess | undefined;
 let instanceId: string;
@@ -67,7 +73,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   standIn = await startImdsStandIn({ instanceId });
-  proxy = await startRecordingAwsProxy(awsEnvironment().AWS_ENDPOINT_URL ?? '');
+  proxy = await startLifecycleActionStandIn(awsEnvironment().AWS_ENDPOINT_URL ?? '');
 });
 
 afterEach(async () => {

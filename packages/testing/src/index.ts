@@ -5,6 +5,7 @@ export * from './buildkite-api-stand-in';
 export { type Clock, FakeClock } from './fake-clock';
 export * from './imds-stand-in';
 export { type LambdaContextOptions, lambdaContext } from './lambda-context';
+export * from './lifecycle-action-stand-in';
 export {
   createMotoAutoScalingGroup,
   MOTO_LAUNCH_TEMPLATE_NAME,
