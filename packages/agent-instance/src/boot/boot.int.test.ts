@@ -20,9 +20,8 @@ import {
   type RunningImdsStandIn,
   startImdsStandIn,
 } from '@elastic-ci/testing';
-import { build, type Options } from 'tsup';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import tsupConfig from '../../tsup.config';
+import { buildInstanceProgram } from '../test-support/build-instance-program.js';
 import {
   type RecordingAutoScalingProxy,
   startRecordingAutoScalingProxy,
@@ -34,14 +33,7 @@ let bundle: string;
 let standIn: RunningImdsStandIn | undefined;
 
 beforeAll(async () => {
-  const outDir = await mkdtemp(join(tmpdir(), 'elastic-ci-instance-bundle-'));
-  const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
-  const programs = configs.find(
-    (config) => typeof config.entry === 'object' && 'bin/elastic-ci-instance' in config.entry,
-  );
-  if (programs === undefined) throw new Error('tsup.config.ts has no bin/elastic-ci-instance entry');
-  await build({ ...programs, outDir, silent: true, config: false, sourcemap: false });
-  bundle = join(outDir, 'bin', 'elastic-ci-instance.cjs');
+  bundle = await buildInstanceProgram();
 }, 180_000);
 
 let proxy: RecordingAutoScalingProxy | undefined;

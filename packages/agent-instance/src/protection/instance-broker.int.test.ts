@@ -20,10 +20,9 @@ import {
   type RunningImdsStandIn,
   startImdsStandIn,
 } from '@elastic-ci/testing';
-import { build, type Options } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import tsupConfig from '../../tsup.config';
 import { renderBootContract } from '../boot-contract.js';
+import { buildInstanceProgram } from '../test-support/build-instance-program.js';
 
 const GROUP = 'brokered-agents';
 const FLEET = 'fleet-under-test';
@@ -35,14 +34,7 @@ const children: ChildProcess[] = [];
 const brokerRecords: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
-  const outDir = await mkdtemp(join(tmpdir(), 'elastic-ci-instance-broker-'));
-  const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
-  const programs = configs.find(
-    (config) => typeof config.entry === 'object' && 'bin/elastic-ci-instance' in config.entry,
-  );
-  if (programs === undefined) throw new Error('tsup.config.ts has no bin/elastic-ci-instance entry');
-  await build({ ...programs, outDir, silent: true, config: false, sourcemap: false, minify: false });
-  bundle = join(outDir, 'bin', 'elastic-ci-instance.cjs');
+  bundle = await buildInstanceProgram({ minify: false });
 }, 240_000);
 
 afterAll(async () => {

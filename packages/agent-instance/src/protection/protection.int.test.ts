@@ -17,10 +17,9 @@ import {
   type RunningImdsStandIn,
   startImdsStandIn,
 } from '@elastic-ci/testing';
-import { build, type Options } from 'tsup';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import tsupConfig from '../../tsup.config';
 import { AGENT_STATE_TAG, IDLE_SINCE_TAG, parseIdleSinceTag } from '../instance-state-tags.js';
+import { buildInstanceProgram } from '../test-support/build-instance-program.js';
 
 const GROUP = 'agents';
 let bundle: string;
@@ -28,14 +27,7 @@ const children: ChildProcess[] = [];
 const standIns: RunningImdsStandIn[] = [];
 
 beforeAll(async () => {
-  const outDir = await mkdtemp(join(tmpdir(), 'elastic-ci-instance-protection-'));
-  const configs = (Array.isArray(tsupConfig) ? tsupConfig : [tsupConfig]) as Options[];
-  const programs = configs.find(
-    (config) => typeof config.entry === 'object' && 'bin/elastic-ci-instance' in config.entry,
-  );
-  if (programs === undefined) throw new Error('tsup.config.ts has no bin/elastic-ci-instance entry');
-  await build({ ...programs, outDir, silent: true, config: false, sourcemap: false, minify: false });
-  bundle = join(outDir, 'bin', 'elastic-ci-instance.cjs');
+  bundle = await buildInstanceProgram({ minify: false });
 }, 240_000);
 
 afterEach(async () => {
